@@ -1,0 +1,481 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libxpage: a stable interface for Xen memory pagers.
+ *
+ * A pager opens a domain with xpage_open(), says which interface ages and
+ * features it speaks, and gets back a handle on which it
+ *   - nominates, maps, evicts, loads and resumes arrays of gfns (one status
+ *     per gfn, one hypervisor round trip or mapping call per batch where the
+ *     hypervisor allows it);
+ *   - waits on xpage_fd() and calls xpage_dispatch(), which drains the
+ *     paging ring and runs the pager's callbacks (populate, evict_fail,
+ *     drop).
+ * Every difference between hypervisor releases (ring layouts, response
+ * fields, nominate/map ordering, missing EVICT_FAIL notices, load without a
+ * buffer) is handled inside the library.
+ *
+ * Conventions
+ *   - Functions returning int return >= 0 on success and a negative errno
+ *     value on failure; errno is set to the positive value as well.
+ *     Functions returning a pointer return NULL and set errno.
+ *   - Batch calls take `status`, an array of n ints the library fills with
+ *     0 or a negative errno per gfn; the return value is the number of gfns
+ *     that succeeded, or a negative errno if the call as a whole was refused
+ *     (in which case no gfn was touched and status is left unspecified).
+ *   - Extensible structs start with `size_t sz`, set by the caller with
+ *     XPAGE_OPTS(). A caller built against an older header passes a smaller
+ *     sz and keeps working; bytes past what this library knows must be zero
+ *     or the call fails with -E2BIG.
+ *   - A handle is not thread-safe: use it from one thread at a time.
+ *     Different handles are independent. Nothing in the library prints or
+ *     exits; diagnostics go to the optional log callback.
+ */
+#ifndef XPAGE_XPAGE_H
+#define XPAGE_XPAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define XPAGE_API __attribute__((visibility("default")))
+#else
+#define XPAGE_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                 */
+
+#define XPAGE_VERSION_MAJOR 1
+#define XPAGE_VERSION_MINOR 0
+#define XPAGE_VERSION_PATCH 0
+
+/* One number per version, comparable: major << 16 | minor << 8 | patch. */
+#define XPAGE_VERSION_NUMBER(maj, min, patch) \
+	(((maj) << 16) | ((min) << 8) | (patch))
+#define XPAGE_VERSION \
+	XPAGE_VERSION_NUMBER(XPAGE_VERSION_MAJOR, XPAGE_VERSION_MINOR, \
+			     XPAGE_VERSION_PATCH)
+/* True when the header being compiled against is at least maj.min.patch. */
+#define XPAGE_CHECK_VERSION(maj, min, patch) \
+	(XPAGE_VERSION >= XPAGE_VERSION_NUMBER(maj, min, patch))
+
+/* Size of a guest page, the unit of every operation. */
+#define XPAGE_PAGE_SIZE 4096u
+
+/*
+ * Zero-initialise an extensible struct and set its size, with optional
+ * designated initialisers: XPAGE_OPTS(xpage_open_opts, .domid = 5)
+ */
+#define XPAGE_OPTS(type, ...) \
+	((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
+
+/**
+ * xpage_version() - version of the library actually loaded.
+ * Returns XPAGE_VERSION_NUMBER() of the run-time library. Never fails,
+ * thread-safe, does not block.
+ */
+XPAGE_API uint32_t xpage_version(void);
+
+/**
+ * xpage_version_string() - the run-time version as "major.minor.patch".
+ * Returns a static string. Never fails, thread-safe, does not block.
+ */
+XPAGE_API const char *xpage_version_string(void);
+
+/* ------------------------------------------------------------------------ */
+/* Interface ages and features                                              */
+
+/*
+ * Ages of the paging contract (after MEM_EVENT_PAGING_AGE). A pager names
+ * the ages it can work with as a bit mask; the library picks the highest
+ * one the hypervisor also speaks.
+ *   age 1: gfns are nominated before the pager maps them (every upstream
+ *          Xen release).
+ *   age 2: the pager must hold a mapping of a gfn when nominating it, and
+ *          the hypervisor need not send EVICT_FAIL (the library synthesises
+ *          it).
+ * The library hides the ordering difference: with either age, a pager calls
+ * xpage_nominate(), then xpage_map() to write pages out.
+ */
+#define XPAGE_AGE_1 (1u << 0)
+#define XPAGE_AGE_2 (1u << 1)
+#define XPAGE_AGES_ALL (XPAGE_AGE_1 | XPAGE_AGE_2)
+
+/*
+ * Features of the negotiated contract. Baseline behaviour (populate and
+ * EVICT_FAIL notices, coalescing of page-in requests, per-gfn status) is
+ * always there and has no bit.
+ */
+/* The hypervisor reports pages the guest released (drop callback). */
+#define XPAGE_FEAT_DROP          (1ull << 0)
+/* EVICT_FAIL comes from the hypervisor itself (else the library derives it
+ * from its own state table; the pager sees the same callbacks either way). */
+#define XPAGE_FEAT_EVICT_FAIL_HV (1ull << 1)
+/* A load is one hypercall with the data (prep with buffer); without it the
+ * library allocates, maps and copies. */
+#define XPAGE_FEAT_LOAD_BUFFER   (1ull << 2)
+/* The hypervisor answers a query for its ring interface version. */
+#define XPAGE_FEAT_VERSION_QUERY (1ull << 3)
+/* Many nominate/evict/load operations go to the hypervisor in one trap
+ * (a multicall) instead of one trap per gfn. */
+#define XPAGE_FEAT_MULTICALL     (1ull << 4)
+/* Every feature bit this version of the library knows. */
+#define XPAGE_FEAT_ALL           ((1ull << 5) - 1)
+
+/*
+ * Ring interface generations, as the library reports them. The value says
+ * which hypervisor layout is in use; pagers need not care.
+ */
+enum xpage_generation {
+	XPAGE_GEN_UNKNOWN = 0,
+	XPAGE_GEN_MEM_EVENT_42 = 1, /* Xen 4.2 - 4.4, 40-byte slots */
+	XPAGE_GEN_MEM_EVENT_45 = 2, /* Xen 4.5, 296-byte slots */
+	XPAGE_GEN_VM_EVENT_V1 = 3,  /* Xen 4.6 - 4.7 */
+	XPAGE_GEN_VM_EVENT_V2 = 4,  /* Xen 4.8 - 4.10 */
+	XPAGE_GEN_VM_EVENT_V3 = 5,  /* Xen 4.11 */
+	XPAGE_GEN_VM_EVENT_V4 = 6,  /* Xen 4.12 */
+	XPAGE_GEN_VM_EVENT_V5 = 7,  /* Xen 4.13 */
+	XPAGE_GEN_VM_EVENT_V6 = 8,  /* Xen 4.14 */
+	XPAGE_GEN_VM_EVENT_V7 = 9,  /* Xen 4.15 and later */
+};
+
+/**
+ * xpage_generation_name() - a short name for a generation ("vm_event-v7").
+ * Returns a static string ("unknown" for values it does not know). Never
+ * fails, thread-safe.
+ */
+XPAGE_API const char *xpage_generation_name(int generation);
+
+/**
+ * xpage_feature_name() - name of one feature bit ("drop", "multicall").
+ * Returns a static string, or NULL if @feature is not exactly one known bit.
+ */
+XPAGE_API const char *xpage_feature_name(uint64_t feature);
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                  */
+
+enum xpage_log_level {
+	XPAGE_LOG_ERROR = 0,
+	XPAGE_LOG_WARN = 1,
+	XPAGE_LOG_INFO = 2,
+	XPAGE_LOG_DEBUG = 3,
+};
+
+/* Called with a complete, newline-free message. Never guest page data. */
+typedef void (*xpage_log_fn)(void *ctx, int level, const char *msg);
+
+/* ------------------------------------------------------------------------ */
+/* Opening a domain                                                         */
+
+typedef struct xpage xpage_t;
+
+enum xpage_backend {
+	/* Xen if the machine runs it, else the simulator named by sim_socket
+	 * or the XPAGE_SIM_SOCKET environment variable. */
+	XPAGE_BACKEND_AUTO = 0,
+	XPAGE_BACKEND_XEN = 1,
+	XPAGE_BACKEND_SIM = 2,
+};
+
+/* xpage_open_opts.flags */
+/* A paging ring is already enabled (a previous pager died): take it over.
+ * The domain is paused, paging is disabled and enabled again, the vCPUs the
+ * previous pager left paused are answered, and the domain is unpaused; no
+ * vCPU runs while no ring exists. Without this flag such an open fails with
+ * -EBUSY. */
+#define XPAGE_OPEN_TAKEOVER (1u << 0)
+#define XPAGE_OPEN_FLAGS_ALL (XPAGE_OPEN_TAKEOVER)
+
+struct xpage_open_opts {
+	size_t sz;
+	uint32_t domid;
+	uint32_t backend;          /* enum xpage_backend */
+	const char *sim_socket;    /* simulator socket path (SIM/AUTO) */
+	uint32_t ages;             /* XPAGE_AGE_* mask; 0 means XPAGE_AGE_1 */
+	uint32_t flags;            /* XPAGE_OPEN_* */
+	uint64_t features_required;/* open fails with -EOPNOTSUPP without them */
+	uint64_t features_wanted;  /* used when the hypervisor has them */
+	xpage_log_fn log_fn;       /* optional */
+	void *log_ctx;
+	int log_level;             /* messages up to this level are passed */
+};
+#define xpage_open_opts__last_field log_level
+
+/* Flags of a populate notice. */
+/* At least one guest vCPU is paused until the gfn is resumed. */
+#define XPAGE_POPULATE_PAUSED  (1u << 0)
+/* The request came from a foreign mapping (e.g. a toolstack process). */
+#define XPAGE_POPULATE_FOREIGN (1u << 1)
+
+/* What the populate callback is told. Read-only, valid during the call. */
+struct xpage_populate {
+	size_t sz;         /* bytes of this struct the library filled */
+	uint64_t gfn;
+	uint32_t vcpu;     /* first vCPU that asked */
+	uint32_t flags;    /* XPAGE_POPULATE_* */
+	uint32_t requests; /* requests coalesced so far for this gfn */
+};
+
+/*
+ * Callbacks, run only from inside xpage_dispatch(), on the caller's thread.
+ * A callback may call any xpage_* function on the same handle except
+ * xpage_dispatch() and xpage_close().
+ *
+ * populate: the guest (or a foreign mapper) needs @ev->gfn, which the pager
+ *   evicted. Called once per gfn however many requests arrive for it; the
+ *   pager answers with xpage_load() and xpage_resume(), now or later, and
+ *   every waiting vCPU is then released.
+ * evict_fail: a nominated gfn was touched (or released) before it was
+ *   evicted. Its contents are still in guest memory: any write-out in
+ *   progress for it is useless, and xpage_evict() on it will fail. The
+ *   library answers the waiting vCPUs itself.
+ * drop: the guest released a gfn that was paged out or nominated; the
+ *   pager's copy is no longer needed. No answer is expected.
+ */
+struct xpage_callbacks {
+	size_t sz;
+	void *user;
+	void (*populate)(xpage_t *xp, const struct xpage_populate *ev,
+			 void *user);
+	void (*evict_fail)(xpage_t *xp, uint64_t gfn, void *user);
+	void (*drop)(xpage_t *xp, uint64_t gfn, void *user);
+};
+#define xpage_callbacks__last_field drop
+
+/**
+ * xpage_open() - attach to a domain and enable paging on it.
+ * @opts: sized options; NULL is not allowed.
+ * @cbs:  sized callbacks; populate is required.
+ *
+ * Learns the hypervisor's ring generation, agrees on an age and a feature
+ * set, enables the paging ring (removing the ring page from the guest's
+ * physmap before it is used) and binds the event channel.
+ *
+ * Returns a handle, or NULL with errno:
+ *   EINVAL     malformed opts/callbacks, unknown flag/age/feature bits,
+ *              no populate callback
+ *   E2BIG      non-zero bytes past the fields this library knows
+ *   ESRCH      no such domain
+ *   ENOEXEC    no age in common with the hypervisor
+ *   EOPNOTSUPP a required feature is missing (the log names it), or the
+ *              hypervisor refuses paging for this domain
+ *   ENOSYS     the hypervisor was built without memory paging
+ *   ENODEV     the domain has no hardware-assisted paging (HAP)
+ *   EMLINK     the domain uses an IOMMU / device passthrough
+ *   EXDEV      the domain is populate-on-demand
+ *   EBUSY      another pager is active (see XPAGE_OPEN_TAKEOVER)
+ *   ENOENT     no hypervisor and no simulator could be reached
+ *   ENOMEM     out of memory
+ * Blocks for a few hypervisor round trips. Thread-safe with respect to
+ * other handles.
+ */
+XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
+			      const struct xpage_callbacks *cbs);
+
+/**
+ * xpage_close() - disable paging and release the handle.
+ * Pages still evicted stay evicted; a guest vCPU that touches one while no
+ * pager runs crashes the domain on Xen, so page them in first (or keep the
+ * domain paused until a new pager takes over). Returns 0, or the negative
+ * errno of the disable (the handle is released anyway). NULL is a no-op.
+ */
+XPAGE_API int xpage_close(xpage_t *xp);
+
+/**
+ * xpage_detach() - release the handle without disabling paging.
+ * For a pager that wants another process to take over (with
+ * XPAGE_OPEN_TAKEOVER). The domain is left paused when @keep_paused is
+ * non-zero. Returns 0 or a negative errno. NULL is a no-op.
+ */
+XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused);
+
+/* ------------------------------------------------------------------------ */
+/* Negotiated contract and domain facts                                     */
+
+struct xpage_info {
+	size_t sz;
+	uint32_t domid;
+	uint32_t age;            /* 1 or 2 */
+	uint32_t generation;     /* enum xpage_generation */
+	uint32_t xen_major;
+	uint32_t xen_minor;
+	uint32_t vcpus;
+	uint64_t features;       /* XPAGE_FEAT_* in force */
+	uint64_t hv_features;    /* XPAGE_FEAT_* the hypervisor offers */
+	uint64_t nr_gfns;        /* gfns 0 .. nr_gfns-1 may be paged */
+	uint32_t ring_slots;     /* slots of the paging ring */
+	uint32_t took_over;      /* 1 if XPAGE_OPEN_TAKEOVER was needed */
+	const char *backend;     /* "xen" or "sim" */
+};
+#define xpage_info__last_field backend
+
+/**
+ * xpage_get_info() - what was negotiated, and facts about the domain.
+ * @info: sized by the caller. Returns 0, -EINVAL (NULL argument, sz too
+ * small), -E2BIG. Does not block.
+ */
+XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info);
+
+/* ------------------------------------------------------------------------ */
+/* Batch operations                                                         */
+
+/*
+ * Per-gfn errors common to every batch call:
+ *   -ERANGE   gfn beyond the guest (nothing is asked of the hypervisor)
+ *   -EALREADY the same gfn appears twice in one call (second occurrence)
+ *   -EINVAL   wrong state for this call (the message names both states);
+ *             the gfn's state is unchanged
+ *   -EBUSY    the hypervisor refused (page in use, mapped, or touched)
+ *   -ENOMEM   the hypervisor has no memory now; try again later
+ * Whole-call errors: -EINVAL (NULL array with n > 0, unknown flag),
+ * -ESHUTDOWN (the domain crashed or paging was disabled), -EIO (the
+ * hypervisor connection failed).
+ */
+
+/**
+ * xpage_nominate() - mark resident gfns for page-out.
+ * After success the gfn is NOMINATED: map it with xpage_map(), write it
+ * out, unmap it and evict it. A guest access in between produces an
+ * evict_fail callback. Blocks for one hypervisor trap per batch (multicall)
+ * or per gfn.
+ */
+XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			     unsigned int flags, int *status);
+
+/**
+ * xpage_map() - map nominated gfns read-only, in one mapping call.
+ * Returns the address of n pages, page i at addr + i * XPAGE_PAGE_SIZE;
+ * a page whose status is non-zero is not mapped and must not be touched.
+ * -ENOENT in status: the gfn is being paged in (its evict_fail or populate
+ * notice follows). Returns NULL with errno when nothing could be mapped
+ * (and then status says why per gfn, if the arguments were valid).
+ * Release with xpage_unmap() before evicting.
+ */
+XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status);
+
+/**
+ * xpage_unmap() - release a mapping made by xpage_map().
+ * @addr, @n: exactly as returned and passed. Returns 0, -EINVAL for an
+ * address the handle did not map.
+ */
+XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n);
+
+/**
+ * xpage_evict() - evict nominated, unmapped gfns: their frames are freed.
+ * Per gfn: -EINVAL if not NOMINATED (never nominated, already evicted,
+ * touched), -EBUSY if still mapped by this handle or the hypervisor
+ * refused (the page was touched: its evict_fail notice follows).
+ */
+XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status);
+
+/**
+ * xpage_load() - give evicted gfns their contents back.
+ * @bufs: n pointers to XPAGE_PAGE_SIZE bytes each. The page is guest
+ * accessible at once; waiting vCPUs run again after xpage_resume() (or at
+ * once with XPAGE_LOAD_RESUME). A gfn that was only nominated, or whose
+ * evict failed, needs no data: its status is 0 and the buffer is not read.
+ * Per gfn: -EINVAL if resident (never paged out).
+ */
+#define XPAGE_LOAD_RESUME (1u << 0)
+XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
+			 void *const *bufs, unsigned int flags, int *status);
+
+/**
+ * xpage_resume() - answer every request waiting on loaded gfns.
+ * Each paused vCPU gets its own answer, in the layout and with the version
+ * word the hypervisor expects. Per gfn: -EINVAL if not loaded yet,
+ * -EALREADY if no request is pending (nothing to answer; not an error for
+ * the pager's data). Does not block except to wait for ring space.
+ */
+XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+			   unsigned int flags, int *status);
+
+/**
+ * xpage_adopt() - tell the library about gfns a previous pager paged out.
+ * After a takeover the library's table says every gfn is resident; a pager
+ * that restores its own index marks the gfns it holds as evicted, so that
+ * xpage_load() accepts them. Per gfn: -EINVAL if in flight in this handle.
+ */
+XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status);
+
+/* State of one gfn as the library sees it. */
+enum xpage_gfn_state {
+	XPAGE_GFN_RESIDENT = 0,
+	XPAGE_GFN_NOMINATED = 1,  /* nominated, frame still present */
+	XPAGE_GFN_EVICTED = 2,    /* paged out, no request yet */
+	XPAGE_GFN_PAGING_IN = 3,  /* requested, waiting for xpage_load() */
+	XPAGE_GFN_LOADED = 4,     /* loaded, requests waiting for resume */
+};
+
+/**
+ * xpage_gfn_state() - the library's state of @gfn (enum xpage_gfn_state),
+ * or -ERANGE. O(1), does not block.
+ */
+XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn);
+
+/* ------------------------------------------------------------------------ */
+/* Events                                                                   */
+
+/**
+ * xpage_fd() - a file descriptor that polls readable when ring events may
+ * be pending. Owned by the handle. Returns the fd or a negative errno.
+ */
+XPAGE_API int xpage_fd(const xpage_t *xp);
+
+/**
+ * xpage_dispatch() - drain the ring and run the callbacks.
+ * @timeout_ms: how long to wait for an event first; 0 does not wait, -1
+ * waits for ever. Returns the number of ring requests consumed (0 on
+ * timeout), or a negative errno: -EPROTO when the ring is corrupt (indexes
+ * out of range, wrong version word): nothing past the corruption is
+ * trusted; -EINTR when a signal arrived while waiting; -ESHUTDOWN when
+ * the domain died. Not re-entrant (a callback must not call it).
+ */
+XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Statistics and errors                                                    */
+
+struct xpage_stats {
+	size_t sz;
+	uint64_t nominated;
+	uint64_t evicted;
+	uint64_t loaded;
+	uint64_t requests;        /* ring requests consumed */
+	uint64_t populates;       /* populate callbacks (after coalescing) */
+	uint64_t coalesced;       /* requests merged into an earlier one */
+	uint64_t evict_fails;     /* evict_fail notices, hypervisor's */
+	uint64_t evict_fails_synth;/* evict_fail notices the library derived */
+	uint64_t drops;
+	uint64_t responses;       /* responses written to the ring */
+	uint64_t hypercalls;      /* traps into the hypervisor */
+	uint64_t bad_events;      /* ring requests rejected as malformed */
+	uint64_t evicted_now;     /* gfns currently evicted or paging in */
+};
+#define xpage_stats__last_field evicted_now
+
+/**
+ * xpage_get_stats() - counters since open. Returns 0, -EINVAL, -E2BIG.
+ */
+XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st);
+
+/**
+ * xpage_strerror() - a sentence for a libxpage error (negative or positive
+ * errno), in terms of paging ("the hypervisor was built without memory
+ * paging" for ENOSYS). Returns a static string. Thread-safe.
+ */
+XPAGE_API const char *xpage_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XPAGE_XPAGE_H */

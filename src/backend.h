@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The few operations a hypervisor offers a pager. The core (handle,
+ * negotiation, codecs, gfn table, dispatch) is written against this and
+ * nothing else; backend_xen.c speaks to Xen through its tool libraries,
+ * backend_sim.c to xpage-simd through simproto.h.
+ *
+ * Every operation returns 0 (or a non-negative value where said) or a
+ * negative errno exactly as the hypervisor gave it, so the core can turn
+ * it into a sentence. A backend that lacks an operation leaves the pointer
+ * NULL; the core treats that as -EOPNOTSUPP.
+ */
+#ifndef XPAGE_BACKEND_H
+#define XPAGE_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct xp_backend;
+
+/* Domain facts a backend reports. */
+struct xp_dominfo {
+	uint32_t domid;
+	uint32_t vcpus;        /* max vCPU id + 1 */
+	uint64_t nr_gfns;      /* gfns 0 .. nr_gfns - 1 may be paged */
+	uint32_t hvm;
+	uint32_t paused;       /* toolstack pause count, if known */
+	uint32_t dying;        /* crashed, shutting down or dying */
+};
+
+/* Paging sub-operations (the hypervisor's numbering). */
+#define XP_PAGING_NOMINATE 0u
+#define XP_PAGING_EVICT    1u
+#define XP_PAGING_PREP     2u
+
+/* One paging operation of a batch. buf: PREP data (XPAGE_PAGE_SIZE bytes)
+ * or NULL for prep without a buffer. rc: filled with 0 or -errno. */
+struct xp_paging_op {
+	uint32_t op;
+	int rc;
+	uint64_t gfn;
+	const void *buf;
+};
+
+/* Log sink the backend uses (the core's logger). */
+typedef void (*xp_backend_log_fn)(void *ctx, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct xp_backend_ops {
+	const char *name; /* "xen", "sim" */
+
+	/* Attach to @domid; @arg is backend specific (sim: socket path).
+	 * Returns -ENOENT when this backend is not available on the machine
+	 * (no Xen, no simulator), -ESRCH for an unknown domain. */
+	int (*open)(struct xp_backend **be, uint32_t domid, const char *arg,
+		    xp_backend_log_fn log, void *log_ctx);
+	void (*close)(struct xp_backend *be);
+
+	int (*domain_info)(struct xp_backend *be, struct xp_dominfo *info);
+	/* Xen version; 0 on success. */
+	int (*xen_version)(struct xp_backend *be, uint32_t *major,
+			   uint32_t *minor);
+	/* Ring interface version (xc_vm_event_get_version); -ENOSYS where the
+	 * hypervisor or its tool library lacks the query. */
+	int (*vm_event_version)(struct xp_backend *be, uint32_t *version);
+	/* Paging age the hypervisor speaks; -ENOSYS where it has no notion. */
+	int (*paging_age)(struct xp_backend *be, uint32_t *age);
+	/* 1 if batches can go in one trap (multicall), else 0. */
+	int (*can_multicall)(struct xp_backend *be);
+
+	/* Enable paging, Xen 4.2+ style: find the ring gfn, populate it if
+	 * needed, map it, enable (declaring @age where the hypervisor has the
+	 * notion, 0 = declare nothing), bind the event channel, and remove the
+	 * ring gfn from the guest physmap. On success *ring is the mapped ring
+	 * page (read/write, owned by the backend until disable/close). */
+	int (*enable)(struct xp_backend *be, uint32_t age, void **ring);
+	/* Disable paging and release the ring mapping and event channel. */
+	int (*disable)(struct xp_backend *be);
+	/* Drop the ring mapping and event channel without disabling. */
+	void (*forget)(struct xp_backend *be);
+
+	int (*pause)(struct xp_backend *be);
+	int (*unpause)(struct xp_backend *be);
+
+	/* Run @n paging operations; each op's rc is filled. Returns the number
+	 * of traps it took (>= 1) or a negative errno when the batch could not
+	 * be issued at all (then no rc is meaningful). Uses one trap for the
+	 * whole batch when can_multicall() is true. */
+	int (*paging_ops)(struct xp_backend *be, struct xp_paging_op *ops,
+			  size_t n);
+
+	/* Map @n gfns into one contiguous region (page i at base + i * 4096),
+	 * in one mapping call; err[i] = 0 or -errno (-ENOENT: paging state).
+	 * @prot: PROT_READ or PROT_READ | PROT_WRITE. NULL with errno when
+	 * nothing could be mapped at all. */
+	void *(*map)(struct xp_backend *be, const uint64_t *gfns, size_t n,
+		     int prot, int *err);
+	int (*unmap)(struct xp_backend *be, void *addr, size_t n);
+
+	/* Event channel: the fd to poll, notify the hypervisor, and consume a
+	 * pending notification (re-arming it). */
+	int (*evtchn_fd)(struct xp_backend *be);
+	int (*notify)(struct xp_backend *be);
+	int (*ack)(struct xp_backend *be);
+};
+
+extern const struct xp_backend_ops xp_backend_sim;
+/* NULL when the library was built without Xen support. */
+extern const struct xp_backend_ops *const xp_backend_xen_ops;
+
+#endif

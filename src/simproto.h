@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Wire protocol between a client (libxpage's sim backend, the sim control
+ * API, tests) and xpage-simd, the simulated hypervisor.
+ *
+ * Transport: a UNIX SOCK_SEQPACKET socket. Every message is one packet: a
+ * struct simp_hdr then `len` payload bytes; file descriptors travel with
+ * SCM_RIGHTS. Each request gets exactly one reply with the same op and seq;
+ * `status` is 0 or positive on success and a negative errno on failure
+ * (the errno Xen would give for the hypercall the op mirrors).
+ *
+ * Hypercall-like ops act on the domain the connection attached to (one
+ * connection, one domain, like a libxenctrl handle bound to a domid). One
+ * request is one round trip is one "trap": there is no batch short-cut Xen
+ * lacks. SIMP_MULTICALL mirrors Xen's multicall hypercall (one trap, each
+ * entry doing the full per-operation work); SIMP_MAP/SIMP_UNMAP mirror one
+ * privcmd mapping call for an array of gfns.
+ *
+ * Event channel: SIMP_ENABLE passes two eventfds, hypervisor->pager and
+ * pager->hypervisor. Writing 1 to the second is the pager's notify.
+ * Guest memory: SIMP_ATTACH passes the guest's memfd (RAM gfns, then the
+ * special pages, the ring gfn first) and a bounce memfd of SIMP_BOUNCE_SLOTS
+ * pages, the client's hypercall buffer for prep/load data.
+ */
+#ifndef XPAGE_SIMPROTO_H
+#define XPAGE_SIMPROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIMP_MAGIC 0x4d535058u   /* "XPSM" */
+#define SIMP_PROTO_VERSION 1u
+#define SIMP_MAX_PAYLOAD (64u * 1024u)
+#define SIMP_MAX_FDS 4
+#define SIMP_BOUNCE_SLOTS 1024u
+#define SIMP_NO_BUFFER 0xffffffffu  /* prep without a buffer */
+#define SIMP_NR_SPECIAL 1u          /* special pages after RAM: the ring */
+
+/* HVM params the simulator answers (Xen's numbering). */
+#define SIMP_HVM_PARAM_PAGING_RING_PFN 27u
+
+/* Paging sub-ops (XENMEM_paging_op_*). */
+#define SIMP_PAGING_NOMINATE 0u
+#define SIMP_PAGING_EVICT    1u
+#define SIMP_PAGING_PREP     2u
+
+/* p2m types (Xen's numbering), reported by SIMP_GFN_STATE. */
+#define SIMP_P2M_RAM_RW         0u
+#define SIMP_P2M_RAM_LOGDIRTY   2u
+#define SIMP_P2M_RAM_PAGING_OUT 9u
+#define SIMP_P2M_RAM_PAGED      10u
+#define SIMP_P2M_RAM_PAGING_IN  11u
+#define SIMP_P2M_INVALID        0xffu /* not in the physmap */
+
+enum simp_op {
+	/* session */
+	SIMP_HELLO = 1,
+	SIMP_ATTACH = 2,            /* {u32 domid} -> simp_dominfo, fds[2] */
+	/* hypercalls, on the attached domain */
+	SIMP_DOMAIN_INFO = 10,      /* -> simp_dominfo */
+	SIMP_XEN_VERSION = 11,      /* -> simp_u32x2 {major, minor} */
+	SIMP_VM_EVENT_VERSION = 12, /* -> simp_u32 or -ENOSYS */
+	SIMP_PAGING_AGE = 13,       /* -> simp_u32 or -ENOSYS */
+	SIMP_GET_PARAM = 14,        /* simp_u32 {param} -> simp_u64 */
+	SIMP_POPULATE_PHYSMAP = 15, /* simp_u64 {gfn} */
+	SIMP_DECREASE_RESERVATION = 16, /* simp_u64 {gfn} */
+	SIMP_ENABLE = 17,           /* simp_u32 {declared age, 0 = none} -> simp_u32 {port}, fds[2] */
+	SIMP_DISABLE = 18,
+	SIMP_PAUSE = 19,
+	SIMP_UNPAUSE = 20,
+	SIMP_PAGING_OP = 21,        /* simp_paging_op -> status */
+	SIMP_MULTICALL = 22,        /* simp_multicall -> simp_results */
+	SIMP_MAP = 23,              /* simp_gfns (prot) -> simp_results */
+	SIMP_UNMAP = 24,            /* simp_gfns -> simp_results */
+	/* control (test API), any connection */
+	SIMP_CREATE_GUEST = 40,     /* simp_guest -> simp_u32 {domid} */
+	SIMP_DESTROY_GUEST = 41,    /* simp_u32 {domid} */
+	SIMP_WORKLOAD = 42,         /* simp_workload */
+	SIMP_WORKLOAD_STOP = 43,    /* simp_u32 {domid} */
+	SIMP_FAULTS = 44,           /* simp_faults */
+	SIMP_TOUCH = 45,            /* simp_touch */
+	SIMP_RELEASE = 46,          /* simp_touch (gfn, domid) */
+	SIMP_REPORT = 47,           /* simp_report_req -> simp_report */
+	SIMP_PERSONALITIES = 48,    /* -> text, one name per line */
+	SIMP_GFN_STATE = 49,        /* simp_touch (domid, gfn) -> simp_gfn_state */
+	SIMP_VCPU_STATE = 50,       /* simp_touch (domid, vcpu) -> simp_vcpu_state */
+	SIMP_SHUTDOWN = 51,         /* stop the simulator */
+};
+
+struct simp_hdr {
+	uint32_t magic;
+	uint16_t op;
+	uint16_t nfds;
+	uint32_t seq;
+	int32_t status;
+	uint32_t len;
+	uint32_t pad;
+};
+
+struct simp_u32 { uint32_t v; uint32_t pad; };
+struct simp_u32x2 { uint32_t a, b; };
+struct simp_u64 { uint64_t v; };
+
+struct simp_dominfo {
+	uint32_t domid;
+	uint32_t vcpus;
+	uint64_t nr_pages;      /* RAM gfns 0 .. nr_pages-1 */
+	uint64_t memfd_pages;   /* size of the guest memfd in pages */
+	uint64_t paged_pages;
+	uint32_t hvm;
+	uint32_t hap;
+	uint32_t paused;        /* toolstack pause count */
+	uint32_t crashed;
+	uint32_t ring_enabled;
+	uint32_t generation;    /* enum xpage_generation (for tests only) */
+	char personality[32];
+};
+
+struct simp_paging_op {
+	uint32_t op;            /* SIMP_PAGING_* */
+	uint32_t bounce_slot;   /* PREP: slot in the bounce memfd, or SIMP_NO_BUFFER */
+	uint64_t gfn;
+};
+
+struct simp_multicall {
+	uint32_t n;
+	uint32_t pad;
+	struct simp_paging_op ops[];
+};
+#define SIMP_MULTICALL_MAX \
+	((SIMP_MAX_PAYLOAD - sizeof(struct simp_multicall)) / sizeof(struct simp_paging_op))
+
+struct simp_gfns {
+	uint32_t n;
+	uint32_t prot;          /* SIMP_MAP: PROT_READ / PROT_READ|PROT_WRITE */
+	uint64_t gfns[];
+};
+#define SIMP_GFNS_MAX \
+	((SIMP_MAX_PAYLOAD - sizeof(struct simp_gfns)) / sizeof(uint64_t))
+
+struct simp_results {
+	uint32_t n;
+	int32_t rc[];
+};
+
+struct simp_guest {
+	uint32_t domid;
+	uint32_t vcpus;
+	uint64_t pages;
+	uint32_t flags;         /* XPAGE_SIM_GUEST_* */
+	uint32_t pad;
+	uint64_t seed;
+	char personality[32];
+};
+
+struct simp_workload {
+	uint32_t domid;
+	uint32_t vcpus;
+	uint32_t pattern;
+	uint32_t write_pct;
+	uint32_t hot_set_pct;
+	uint32_t hot_pct;
+	uint32_t think_us;
+	uint32_t release_pm;
+	uint64_t seed;
+};
+
+struct simp_faults {
+	uint32_t domid;
+	uint32_t nominate_ebusy_pm;
+	uint64_t seed;
+	uint32_t evict_ebusy_pm;
+	uint32_t load_enomem_pm;
+	uint32_t race_access_pm;
+	uint32_t race_drop_pm;
+	uint32_t event_delay_us;
+	uint32_t ring_slots_held;
+};
+
+struct simp_touch {
+	uint32_t domid;
+	uint32_t vcpu;
+	uint32_t flags;         /* XPAGE_SIM_TOUCH_* */
+	uint32_t pad;
+	uint64_t gfn;
+};
+
+struct simp_report_req {
+	uint32_t domid;
+	uint32_t flags;
+	uint32_t stuck_ms;
+	uint32_t pad;
+};
+
+struct simp_report {
+	uint64_t pages, paged, nominated, accesses, faults, requests, responses,
+		ignored, lost, corrupted, stuck;
+	uint32_t crashed, paused_vcpus, ring_enabled, pause_count;
+};
+
+struct simp_gfn_state {
+	uint32_t p2mt;          /* SIMP_P2M_* */
+	uint32_t refcount;      /* frame references besides the allocation */
+	uint32_t has_frame;
+	uint32_t pad;
+};
+
+struct simp_vcpu_state {
+	uint32_t vm_event_pause_count; /* paused for a page-in */
+	uint32_t blocked;       /* paused for lack of ring space */
+	uint32_t in_waitqueue;  /* waiting for a ring slot */
+	uint32_t pad;
+};
+
+/*
+ * Transport. simp_send/simp_recv move one packet; simp_call sends a
+ * request and waits for its reply. Return values: simp_call gives the
+ * reply's status (>= 0 or a negative errno from the simulator), or -EIO /
+ * -EPROTO for a broken or malformed transport (the connection is then
+ * unusable). Received fds are stored in @fds (up to *nfds, updated); extra
+ * fds are closed.
+ */
+int simp_send(int sock, uint16_t op, uint32_t seq, int32_t status,
+	      const void *payload, uint32_t len, const int *fds, int nfds);
+int simp_recv(int sock, struct simp_hdr *hdr, void *payload, uint32_t max,
+	      int *fds, int *nfds);
+int simp_call(int sock, uint16_t op, const void *req, uint32_t reqlen,
+	      void *rsp, uint32_t rspmax, uint32_t *rsplen, int *fds,
+	      int *nfds);
+/* Connect to a simulator socket; returns the fd or a negative errno. */
+int simp_connect(const char *path);
+
+#endif
