@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Validation of caller-sized structs (a leading size_t sz).
+ *
+ * A caller built against an older header passes a smaller sz: accepted as
+ * long as it covers at least `sz` itself. A caller built against a newer
+ * header passes a larger sz: accepted only if every byte past what this
+ * library knows is zero (-E2BIG otherwise), as libbpf's OPTS_VALID and the
+ * kernel's extensible-struct system calls do.
+ */
+#ifndef XPAGE_OPTS_H
+#define XPAGE_OPTS_H
+
+#include <stddef.h>
+#include <string.h>
+
+/* Bytes of `type` up to and including its last known field. */
+#define XP_KNOWN_SIZE(type) \
+	(offsetof(struct type, type##__last_field) + \
+	 sizeof(((struct type *)0)->type##__last_field))
+
+/* 0, -EINVAL (NULL, or sz smaller than the size field) or -E2BIG. */
+int xp_opts_valid(const void *opts, size_t known);
+#define XP_OPTS_VALID(p, type) xp_opts_valid((p), XP_KNOWN_SIZE(type))
+
+/* Copy a caller's struct into a zeroed full-size one (fields the caller
+ * does not know stay zero). Call after xp_opts_valid() succeeded. */
+void xp_opts_copy(void *dst, size_t dst_size, const void *src);
+
+/* Write @src (a full struct of this library) into the caller's struct of
+ * sz bytes: only the bytes both know, and sz is preserved. */
+void xp_opts_export(void *dst, const void *src, size_t known);
+
+#endif
