@@ -1,2 +1,545 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Backend for xpage-simd, the simulated hypervisor (protocol: simproto.h).
+ *
+ * Each operation is one round trip, as each hypercall is one trap on Xen;
+ * a batch goes in one SIMP_MULTICALL when multicalls are in force, as Xen's
+ * multicall hypercall would carry it. Foreign mappings: the simulator
+ * checks and counts references for the whole array in one SIMP_MAP (one
+ * privcmd call on Xen), then the pages of its guest memfd are mapped at
+ * their places in one contiguous region.
+ */
 #include "private.h"
+#include "simproto.h"
+
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define PAGE XPAGE_PAGE_SIZE
+
+struct sim_region {
+	void *addr;
+	size_t n;
+	uint64_t *gfns;   /* UINT64_MAX where not mapped */
+	int prot;
+};
+
+struct xp_backend {
+	int sock;
+	int memfd;
+	int bouncefd;
+	uint8_t *bounce;
+	int evt_in;       /* hypervisor -> pager */
+	int evt_out;      /* pager -> hypervisor */
+	uint32_t port;
+	uint64_t ring_gfn;
+	void *ring;       /* mapping of the ring gfn */
+	struct simp_dominfo di;
+	struct sim_region *regions;
+	size_t nregions, cap;
+	xp_backend_log_fn log;
+	void *log_ctx;
+	/* request/reply buffers */
+	union {
+		uint8_t raw[SIMP_MAX_PAYLOAD];
+		struct simp_multicall mc;
+		struct simp_gfns g;
+		struct simp_results r;
+	} req, rsp;
+};
+
+static int call(struct xp_backend *be, uint16_t op, const void *req,
+		uint32_t len, void *rsp, uint32_t max, int *fds, int *nfds)
+{
+	return simp_call(be->sock, op, req, len, rsp, max, NULL, fds, nfds);
+}
+
+static void sim_close(struct xp_backend *be)
+{
+	if (!be)
+		return;
+	for (size_t i = 0; i < be->nregions; i++) {
+		munmap(be->regions[i].addr, be->regions[i].n * PAGE);
+		free(be->regions[i].gfns);
+	}
+	free(be->regions);
+	if (be->bounce)
+		munmap(be->bounce, (size_t)SIMP_BOUNCE_SLOTS * PAGE);
+	if (be->evt_in >= 0)
+		close(be->evt_in);
+	if (be->evt_out >= 0)
+		close(be->evt_out);
+	if (be->memfd >= 0)
+		close(be->memfd);
+	if (be->bouncefd >= 0)
+		close(be->bouncefd);
+	if (be->sock >= 0)
+		close(be->sock);
+	free(be);
+}
+
+static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
+		    xp_backend_log_fn log, void *log_ctx)
+{
+	struct xp_backend *be = calloc(1, sizeof(*be));
+	struct simp_u32 hello = { .v = SIMP_PROTO_VERSION }, att = { .v = domid };
+	struct simp_u32x2 hrsp;
+	int fds[2], nfds = 2, rc;
+
+	if (!be)
+		return -ENOMEM;
+	be->memfd = be->bouncefd = be->evt_in = be->evt_out = -1;
+	be->log = log;
+	be->log_ctx = log_ctx;
+	be->sock = simp_connect(arg);
+	if (be->sock < 0) {
+		rc = be->sock;
+		log(log_ctx, XPAGE_LOG_ERROR, "cannot reach the simulator at %s: %s",
+		    arg, xpage_strerror(rc));
+		free(be);
+		return rc == -ECONNREFUSED || rc == -ENOENT ? -ENOENT : rc;
+	}
+	rc = call(be, SIMP_HELLO, &hello, sizeof(hello), &hrsp, sizeof(hrsp),
+		  NULL, NULL);
+	if (rc < 0)
+		goto fail;
+	rc = call(be, SIMP_ATTACH, &att, sizeof(att), &be->di, sizeof(be->di),
+		  fds, &nfds);
+	if (rc < 0)
+		goto fail;
+	if (nfds != 2) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		rc = -EPROTO;
+		goto fail;
+	}
+	be->memfd = fds[0];
+	be->bouncefd = fds[1];
+	be->bounce = mmap(NULL, (size_t)SIMP_BOUNCE_SLOTS * PAGE,
+			  PROT_READ | PROT_WRITE, MAP_SHARED, be->bouncefd, 0);
+	if (be->bounce == MAP_FAILED) {
+		be->bounce = NULL;
+		rc = -errno;
+		goto fail;
+	}
+	*out = be;
+	return 0;
+fail:
+	sim_close(be);
+	return rc;
+}
+
+static int sim_domain_info(struct xp_backend *be, struct xp_dominfo *info)
+{
+	int rc = call(be, SIMP_DOMAIN_INFO, NULL, 0, &be->di, sizeof(be->di),
+		      NULL, NULL);
+
+	if (rc < 0)
+		return rc;
+	info->domid = be->di.domid;
+	info->vcpus = be->di.vcpus;
+	info->nr_gfns = be->di.nr_pages;
+	info->hvm = be->di.hvm;
+	info->paused = be->di.paused;
+	info->dying = be->di.crashed;
+	return 0;
+}
+
+static int sim_xen_version(struct xp_backend *be, uint32_t *major,
+			   uint32_t *minor)
+{
+	struct simp_u32x2 v;
+	int rc = call(be, SIMP_XEN_VERSION, NULL, 0, &v, sizeof(v), NULL, NULL);
+
+	if (rc < 0)
+		return rc;
+	*major = v.a;
+	*minor = v.b;
+	return 0;
+}
+
+static int sim_u32_query(struct xp_backend *be, uint16_t op, uint32_t *out)
+{
+	struct simp_u32 v;
+	int rc = call(be, op, NULL, 0, &v, sizeof(v), NULL, NULL);
+
+	if (rc < 0)
+		return rc;
+	*out = v.v;
+	return 0;
+}
+
+static int sim_vm_event_version(struct xp_backend *be, uint32_t *version)
+{
+	return sim_u32_query(be, SIMP_VM_EVENT_VERSION, version);
+}
+
+static int sim_paging_age(struct xp_backend *be, uint32_t *age)
+{
+	return sim_u32_query(be, SIMP_PAGING_AGE, age);
+}
+
+static int sim_can_multicall(struct xp_backend *be)
+{
+	(void)be;
+	return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static int region_track(struct xp_backend *be, void *addr, size_t n,
+			const uint64_t *gfns, const int *err, int prot)
+{
+	struct sim_region *r;
+
+	if (be->nregions == be->cap) {
+		size_t cap = be->cap ? be->cap * 2 : 8;
+
+		r = realloc(be->regions, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		be->regions = r;
+		be->cap = cap;
+	}
+	r = &be->regions[be->nregions];
+	r->gfns = malloc(n * sizeof(*r->gfns));
+	if (!r->gfns)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		r->gfns[i] = err[i] == 0 ? gfns[i] : UINT64_MAX;
+	r->addr = addr;
+	r->n = n;
+	r->prot = prot;
+	be->nregions++;
+	return 0;
+}
+
+/* Release references the simulator counted for @n gfns. */
+static int unmap_refs(struct xp_backend *be, const uint64_t *gfns, size_t n)
+{
+	size_t done = 0;
+	int rc = 0;
+
+	while (done < n) {
+		size_t k = 0;
+
+		while (done < n && k < SIMP_GFNS_MAX) {
+			if (gfns[done] != UINT64_MAX)
+				be->req.g.gfns[k++] = gfns[done];
+			done++;
+		}
+		if (!k)
+			break;
+		be->req.g.n = (uint32_t)k;
+		be->req.g.prot = 0;
+		int r = call(be, SIMP_UNMAP, &be->req.g,
+			     (uint32_t)(sizeof(be->req.g) + k * sizeof(uint64_t)),
+			     &be->rsp.r, sizeof(be->rsp), NULL, NULL);
+		if (r < 0 && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+/* Undo the references counted for the first @n gfns of a failed map. */
+static void release_counted(struct xp_backend *be, const uint64_t *gfns,
+			    const int *err, size_t n)
+{
+	uint64_t *g = malloc(n * sizeof(*g) + 1);
+
+	if (!g)
+		return;
+	for (size_t i = 0; i < n; i++)
+		g[i] = err[i] == 0 ? gfns[i] : UINT64_MAX;
+	unmap_refs(be, g, n);
+	free(g);
+}
+
+static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
+		     int prot, int *err)
+{
+	uint8_t *base;
+	size_t done = 0;
+	int rc;
+
+	if (!n || n > (size_t)SIZE_MAX / PAGE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Reserve the region first: one address range for the batch. */
+	base = mmap(NULL, n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	while (done < n) {
+		size_t k = n - done;
+
+		if (k > SIMP_GFNS_MAX)
+			k = SIMP_GFNS_MAX;
+		be->req.g.n = (uint32_t)k;
+		be->req.g.prot = (uint32_t)prot;
+		memcpy(be->req.g.gfns, gfns + done, k * sizeof(uint64_t));
+		rc = call(be, SIMP_MAP, &be->req.g,
+			  (uint32_t)(sizeof(be->req.g) + k * sizeof(uint64_t)),
+			  &be->rsp.r, sizeof(be->rsp), NULL, NULL);
+		if (rc < 0 || be->rsp.r.n != k) {
+			release_counted(be, gfns, err, done);
+			munmap(base, n * PAGE);
+			errno = rc < 0 ? -rc : EPROTO;
+			return NULL;
+		}
+		for (size_t i = 0; i < k; i++)
+			err[done + i] = be->rsp.r.rc[i];
+		done += k;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (err[i])
+			continue;
+		if (mmap(base + i * PAGE, PAGE, prot, MAP_SHARED | MAP_FIXED,
+			 be->memfd, (off_t)(gfns[i] * PAGE)) == MAP_FAILED) {
+			rc = -errno;
+			err[i] = rc;
+		}
+	}
+	if (region_track(be, base, n, gfns, err, prot) < 0) {
+		release_counted(be, gfns, err, n);
+		munmap(base, n * PAGE);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return base;
+}
+
+static int sim_unmap(struct xp_backend *be, void *addr, size_t n)
+{
+	for (size_t i = 0; i < be->nregions; i++) {
+		struct sim_region *r = &be->regions[i];
+		int rc;
+
+		if (r->addr != addr)
+			continue;
+		if (r->n != n)
+			return -EINVAL;
+		munmap(r->addr, r->n * PAGE);
+		rc = unmap_refs(be, r->gfns, r->n);
+		free(r->gfns);
+		*r = be->regions[--be->nregions];
+		return rc;
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void drop_ring(struct xp_backend *be)
+{
+	if (be->ring) {
+		/* The ring gfn is out of the physmap: only the local mapping
+		 * goes (the simulator forgets the reference with the ring). */
+		sim_unmap(be, be->ring, 1);
+		be->ring = NULL;
+	}
+	if (be->evt_in >= 0)
+		close(be->evt_in);
+	if (be->evt_out >= 0)
+		close(be->evt_out);
+	be->evt_in = be->evt_out = -1;
+}
+
+static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
+{
+	struct simp_u32 p = { .v = SIMP_HVM_PARAM_PAGING_RING_PFN }, a = { .v = age };
+	struct simp_u64 v;
+	struct simp_u32 port;
+	int fds[2], nfds = 2, err, rc;
+
+	rc = call(be, SIMP_GET_PARAM, &p, sizeof(p), &v, sizeof(v), NULL, NULL);
+	if (rc < 0)
+		return rc;
+	be->ring_gfn = v.v;
+	be->ring = sim_map(be, &be->ring_gfn, 1, PROT_READ | PROT_WRITE, &err);
+	if (be->ring && err) {
+		/* Not in the physmap (a previous pager removed it): put a
+		 * frame there and map again. */
+		sim_unmap(be, be->ring, 1);
+		be->ring = NULL;
+		rc = call(be, SIMP_POPULATE_PHYSMAP, &v, sizeof(v), NULL, 0,
+			  NULL, NULL);
+		if (rc < 0)
+			return rc;
+		be->ring = sim_map(be, &be->ring_gfn, 1, PROT_READ | PROT_WRITE,
+				   &err);
+		if (be->ring && err) {
+			sim_unmap(be, be->ring, 1);
+			be->ring = NULL;
+			return err;
+		}
+	}
+	if (!be->ring)
+		return -errno;
+	rc = call(be, SIMP_ENABLE, &a, sizeof(a), &port, sizeof(port), fds, &nfds);
+	if (rc < 0) {
+		drop_ring(be);
+		return rc;
+	}
+	if (nfds != 2) {
+		for (int i = 0; i < nfds; i++)
+			close(fds[i]);
+		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL, NULL);
+		drop_ring(be);
+		return -EPROTO;
+	}
+	be->evt_in = fds[0];
+	be->evt_out = fds[1];
+	be->port = port.v;
+	/* The guest must never be able to write the ring. */
+	rc = call(be, SIMP_DECREASE_RESERVATION, &v, sizeof(v), NULL, 0, NULL,
+		  NULL);
+	if (rc < 0) {
+		be->log(be->log_ctx, XPAGE_LOG_ERROR,
+			"cannot remove the ring gfn 0x%llx from the guest "
+			"physmap: %s", (unsigned long long)v.v, xpage_strerror(rc));
+		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL, NULL);
+		drop_ring(be);
+		return rc;
+	}
+	*ring = be->ring;
+	return 0;
+}
+
+static int sim_disable(struct xp_backend *be)
+{
+	int rc = call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL, NULL);
+
+	drop_ring(be);
+	return rc;
+}
+
+static void sim_forget(struct xp_backend *be)
+{
+	drop_ring(be);
+}
+
+static int sim_pause(struct xp_backend *be)
+{
+	return call(be, SIMP_PAUSE, NULL, 0, NULL, 0, NULL, NULL);
+}
+
+static int sim_unpause(struct xp_backend *be)
+{
+	return call(be, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL, NULL);
+}
+
+static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
+			  size_t n)
+{
+	size_t done = 0;
+	int traps = 0, rc;
+
+	if (n == 1) {
+		struct simp_paging_op o = { .op = ops[0].op, .gfn = ops[0].gfn,
+					    .bounce_slot = SIMP_NO_BUFFER };
+
+		if (ops[0].op == XP_PAGING_PREP && ops[0].buf) {
+			memcpy(be->bounce, ops[0].buf, PAGE);
+			o.bounce_slot = 0;
+		}
+		rc = call(be, SIMP_PAGING_OP, &o, sizeof(o), NULL, 0, NULL, NULL);
+		if (rc == -EIO || rc == -EPROTO || rc == -ECONNRESET)
+			return -EIO;
+		ops[0].rc = rc;
+		return 1;
+	}
+	while (done < n) {
+		size_t k = n - done;
+		uint32_t slot = 0;
+
+		if (k > SIMP_MULTICALL_MAX)
+			k = SIMP_MULTICALL_MAX;
+		for (size_t i = 0; i < k; i++) {
+			struct xp_paging_op *op = &ops[done + i];
+			struct simp_paging_op *m = &be->req.mc.ops[i];
+
+			if (op->op == XP_PAGING_PREP && op->buf) {
+				if (slot == SIMP_BOUNCE_SLOTS) {
+					k = i;
+					break;
+				}
+				memcpy(be->bounce + (size_t)slot * PAGE, op->buf, PAGE);
+				m->bounce_slot = slot++;
+			} else {
+				m->bounce_slot = SIMP_NO_BUFFER;
+			}
+			m->op = op->op;
+			m->gfn = op->gfn;
+		}
+		be->req.mc.n = (uint32_t)k;
+		rc = call(be, SIMP_MULTICALL, &be->req.mc,
+			  (uint32_t)(sizeof(be->req.mc) +
+				     k * sizeof(struct simp_paging_op)),
+			  &be->rsp.r, sizeof(be->rsp), NULL, NULL);
+		if (rc < 0)
+			return rc == -EPROTO || rc == -ECONNRESET ? -EIO : rc;
+		if (be->rsp.r.n != k)
+			return -EIO;
+		for (size_t i = 0; i < k; i++)
+			ops[done + i].rc = be->rsp.r.rc[i];
+		done += k;
+		traps++;
+	}
+	return traps;
+}
+
+static int sim_evtchn_fd(struct xp_backend *be)
+{
+	return be->evt_in >= 0 ? be->evt_in : -ESHUTDOWN;
+}
+
+static int sim_notify(struct xp_backend *be)
+{
+	uint64_t one = 1;
+
+	if (be->evt_out < 0)
+		return -ESHUTDOWN;
+	if (write(be->evt_out, &one, sizeof(one)) != sizeof(one))
+		return -EIO;
+	return 0;
+}
+
+static int sim_ack(struct xp_backend *be)
+{
+	struct pollfd p = { .fd = be->evt_in, .events = POLLIN };
+	uint64_t v;
+
+	if (be->evt_in < 0)
+		return -ESHUTDOWN;
+	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
+		if (read(be->evt_in, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			return -EIO;
+	return 0;
+}
+
+const struct xp_backend_ops xp_backend_sim = {
+	.name = "sim",
+	.open = sim_open,
+	.close = sim_close,
+	.domain_info = sim_domain_info,
+	.xen_version = sim_xen_version,
+	.vm_event_version = sim_vm_event_version,
+	.paging_age = sim_paging_age,
+	.can_multicall = sim_can_multicall,
+	.enable = sim_enable,
+	.disable = sim_disable,
+	.forget = sim_forget,
+	.pause = sim_pause,
+	.unpause = sim_unpause,
+	.paging_ops = sim_paging_ops,
+	.map = sim_map,
+	.unmap = sim_unmap,
+	.evtchn_fd = sim_evtchn_fd,
+	.notify = sim_notify,
+	.ack = sim_ack,
+};

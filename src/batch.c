@@ -1,2 +1,478 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Batch operations on arrays of gfns: nominate, map/unmap, evict, load,
+ * resume, adopt. Each call first checks every gfn against the state table
+ * (range, duplicates, state) without touching anything, then sends the
+ * valid ones to the hypervisor in one trap where it allows (multicall) and
+ * applies the per-gfn results. A gfn that fails a check keeps its state.
+ */
 #include "private.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* Shared preamble of every batch call. */
+static int batch_begin(struct xpage *xp, const uint64_t *gfns, size_t n,
+		       const int *status, unsigned flags, unsigned known_flags)
+{
+	if (!xp || (n && (!gfns || !status)) || (flags & ~known_flags))
+		return -EINVAL;
+	if (!xp->enabled)
+		return -ESHUTDOWN;
+	return 0;
+}
+
+/* Range and duplicate check of gfn i; marks it seen. 0 or -errno. */
+static int check_gfn(struct xpage *xp, uint64_t gfn)
+{
+	if (gfn >= xp->table.nr)
+		return -ERANGE;
+	if (xp_gfn_flag(&xp->table, gfn, XP_GS_SEEN))
+		return -EALREADY;
+	xp_gfn_set_flag(&xp->table, gfn, XP_GS_SEEN, true);
+	return 0;
+}
+
+static void clear_seen(struct xpage *xp, const uint64_t *gfns, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (gfns[i] < xp->table.nr)
+			xp_gfn_set_flag(&xp->table, gfns[i], XP_GS_SEEN, false);
+}
+
+static struct xp_paging_op *ops_reserve(struct xpage *xp, size_t n)
+{
+	if (n > xp->ops_cap) {
+		size_t cap = n < 64 ? 64 : n;
+		struct xp_paging_op *o = realloc(xp->ops_buf, cap * sizeof(*o));
+
+		if (!o)
+			return NULL;
+		xp->ops_buf = o;
+		xp->ops_cap = cap;
+	}
+	return xp->ops_buf;
+}
+
+int xp_run_ops(struct xpage *xp, struct xp_paging_op *ops, size_t n)
+{
+	int rc;
+
+	if (!n)
+		return 0;
+	if (xp->use_multicall || n == 1) {
+		rc = xp->ops->paging_ops(xp->be, ops, n);
+		if (rc < 0)
+			return rc;
+		xp->stats.hypercalls += (uint64_t)rc;
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rc = xp->ops->paging_ops(xp->be, &ops[i], 1);
+		if (rc < 0)
+			return rc;
+		xp->stats.hypercalls += (uint64_t)rc;
+	}
+	return 0;
+}
+
+static int fatal(struct xpage *xp, int rc)
+{
+	if (rc == -ESRCH || rc == -ENODEV) {
+		xp_log(xp, XPAGE_LOG_ERROR, "domain %u crashed or paging was "
+		       "disabled under the pager", xp->domid);
+		return -ESHUTDOWN;
+	}
+	xp_log(xp, XPAGE_LOG_ERROR, "hypervisor call failed: %s",
+	       xpage_strerror(rc));
+	return rc;
+}
+
+static int finish(int rc, size_t ok)
+{
+	if (rc < 0)
+		return xp_err(-rc);
+	return (int)ok;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void *map_gfns(struct xpage *xp, const uint64_t *gfns, size_t n,
+		      int prot, int *status)
+{
+	void *addr = xp->ops->map(xp->be, gfns, n, prot, status);
+
+	xp->stats.hypercalls++;
+	return addr;
+}
+
+XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			     unsigned int flags, int *status)
+{
+	struct xp_paging_op *ops;
+	size_t k = 0, ok = 0;
+	void *held = NULL;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0);
+
+	if (rc < 0)
+		return xp_err(-rc);
+	if (xp->broken)
+		return xp_err(EPROTO);
+	ops = ops_reserve(xp, n);
+	if (!ops)
+		return xp_err(ENOMEM);
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_RESIDENT)
+			status[i] = -EINVAL;
+		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+			status[i] = -EBUSY;
+		else
+			ops[k++] = (struct xp_paging_op){ .op = XP_PAGING_NOMINATE,
+							  .gfn = gfns[i] };
+	}
+	clear_seen(xp, gfns, n);
+	if (!k)
+		return 0;
+
+	if (xp->age >= 2) {
+		/* Age 2: the hypervisor wants the pager to hold a mapping of
+		 * each gfn while nominating it. One mapping call for the
+		 * batch, released right after. */
+		uint64_t *g = malloc(k * sizeof(*g));
+		int *err = malloc(k * sizeof(*err));
+
+		if (!g || !err) {
+			free(g);
+			free(err);
+			return xp_err(ENOMEM);
+		}
+		for (size_t j = 0; j < k; j++)
+			g[j] = ops[j].gfn;
+		held = map_gfns(xp, g, k, PROT_READ, err);
+		for (size_t j = 0; j < k; j++)
+			ops[j].rc = held ? err[j] : -errno;
+		free(g);
+		free(err);
+		/* Only gfns that mapped go on to nomination. */
+		size_t m = 0;
+		struct xp_paging_op *tmp = malloc(k * sizeof(*tmp));
+
+		if (!tmp) {
+			if (held)
+				xp->ops->unmap(xp->be, held, k);
+			return xp_err(ENOMEM);
+		}
+		memcpy(tmp, ops, k * sizeof(*tmp));
+		for (size_t j = 0; j < k; j++)
+			if (tmp[j].rc == 0)
+				ops[m++] = tmp[j];
+		rc = xp_run_ops(xp, ops, m);
+		/* Re-merge: ops[0..m) carry nominate results. */
+		for (size_t j = 0, q = 0; j < k; j++) {
+			if (tmp[j].rc == 0)
+				tmp[j].rc = rc < 0 ? rc : ops[q++].rc;
+		}
+		memcpy(ops, tmp, k * sizeof(*tmp));
+		free(tmp);
+		if (held)
+			xp->ops->unmap(xp->be, held, k);
+	} else {
+		rc = xp_run_ops(xp, ops, k);
+	}
+	if (rc < 0)
+		return xp_err(-fatal(xp, rc));
+
+	for (size_t i = 0, j = 0; i < n && j < k; i++) {
+		if (status[i] || gfns[i] != ops[j].gfn)
+			continue;
+		status[i] = ops[j++].rc;
+		if (status[i] == 0) {
+			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_NOMINATED);
+			ok++;
+		}
+	}
+	xp->stats.nominated += ok;
+	return finish(0, ok);
+}
+
+static int region_add(struct xpage *xp, void *addr, const uint64_t *gfns,
+		      size_t n, const int *status)
+{
+	struct xp_region *r;
+
+	if (xp->nregions == xp->cap_regions) {
+		size_t cap = xp->cap_regions ? xp->cap_regions * 2 : 8;
+
+		r = realloc(xp->regions, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		xp->regions = r;
+		xp->cap_regions = cap;
+	}
+	r = &xp->regions[xp->nregions];
+	r->gfns = malloc(n * sizeof(*r->gfns));
+	if (!r->gfns)
+		return -ENOMEM;
+	r->addr = addr;
+	r->n = n;
+	for (size_t i = 0; i < n; i++)
+		r->gfns[i] = status[i] == 0 ? gfns[i] : UINT64_MAX;
+	xp->nregions++;
+	return 0;
+}
+
+XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+{
+	void *addr;
+	size_t ok = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0), bad = 0;
+
+	if (rc == 0 && n == 0)
+		rc = -EINVAL;
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i] == 0 &&
+		    xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
+			status[i] = -EINVAL;
+		else if (status[i] == 0 &&
+			 xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+			status[i] = -EBUSY;
+		bad |= status[i] != 0;
+	}
+	clear_seen(xp, gfns, n);
+	if (bad) {
+		/* One region maps the caller's array position by position, so
+		 * a gfn that may not be mapped fails the whole call. */
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_map: gfns not nominated, "
+		       "out of range, listed twice or already mapped; nothing mapped");
+		errno = EINVAL;
+		return NULL;
+	}
+	addr = map_gfns(xp, gfns, n, PROT_READ, status);
+	if (!addr)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		ok += status[i] == 0;
+	if (region_add(xp, addr, gfns, n, status) < 0) {
+		xp->ops->unmap(xp->be, addr, n);
+		errno = ENOMEM;
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (status[i] == 0)
+			xp_gfn_set_flag(&xp->table, gfns[i], XP_GS_MAPPED, true);
+	if (!ok) {
+		/* Keep the contract: NULL when nothing could be mapped. */
+		xpage_unmap(xp, addr, n);
+		errno = ENOENT;
+		return NULL;
+	}
+	return addr;
+}
+
+XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
+{
+	struct xp_region *r = NULL;
+	int rc;
+
+	if (!xp || !addr)
+		return xp_err(EINVAL);
+	for (size_t i = 0; i < xp->nregions; i++)
+		if (xp->regions[i].addr == addr) {
+			r = &xp->regions[i];
+			break;
+		}
+	if (!r || r->n != n) {
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_unmap: %p/%zu was not mapped "
+		       "by xpage_map()", addr, n);
+		return xp_err(EINVAL);
+	}
+	rc = xp->ops->unmap(xp->be, addr, n);
+	for (size_t i = 0; i < n; i++)
+		if (r->gfns[i] != UINT64_MAX)
+			xp_gfn_set_flag(&xp->table, r->gfns[i], XP_GS_MAPPED, false);
+	free(r->gfns);
+	*r = xp->regions[--xp->nregions];
+	return rc < 0 ? xp_err(-rc) : 0;
+}
+
+XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+{
+	struct xp_paging_op *ops;
+	size_t k = 0, ok = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0);
+
+	if (rc < 0)
+		return xp_err(-rc);
+	if (xp->broken)
+		return xp_err(EPROTO);
+	ops = ops_reserve(xp, n);
+	if (!ops)
+		return xp_err(ENOMEM);
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
+			status[i] = -EINVAL;
+		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+			status[i] = -EBUSY;
+		else
+			ops[k++] = (struct xp_paging_op){ .op = XP_PAGING_EVICT,
+							  .gfn = gfns[i] };
+	}
+	clear_seen(xp, gfns, n);
+	rc = xp_run_ops(xp, ops, k);
+	if (rc < 0)
+		return xp_err(-fatal(xp, rc));
+	for (size_t i = 0, j = 0; i < n && j < k; i++) {
+		if (status[i] || gfns[i] != ops[j].gfn)
+			continue;
+		status[i] = ops[j++].rc;
+		if (status[i] == 0) {
+			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_EVICTED);
+			ok++;
+		}
+	}
+	xp->stats.evicted += ok;
+	xp->stats.evicted_now += ok;
+	return finish(0, ok);
+}
+
+/* Answer the requests held for a loaded gfn; it is resident again. */
+static void resume_one(struct xpage *xp, uint64_t gfn)
+{
+	xp_answer_held(xp, gfn, 0);
+	xp_gfn_set_state(&xp->table, gfn, XPAGE_GFN_RESIDENT);
+}
+
+XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
+			 void *const *bufs, unsigned int flags, int *status)
+{
+	struct xp_paging_op *ops;
+	size_t k = 0, ok = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_LOAD_RESUME);
+
+	if (rc == 0 && n && !bufs)
+		rc = -EINVAL;
+	if (rc < 0)
+		return xp_err(-rc);
+	ops = ops_reserve(xp, n);
+	if (!ops)
+		return xp_err(ENOMEM);
+	for (size_t i = 0; i < n; i++) {
+		unsigned st;
+
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		st = xp_gfn_state(&xp->table, gfns[i]);
+		if (st == XPAGE_GFN_NOMINATED) {
+			/* The frame never left: nothing to load. */
+			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_RESIDENT);
+			ok++;
+		} else if (st == XPAGE_GFN_LOADED) {
+			status[i] = -EALREADY;
+		} else if (st != XPAGE_GFN_EVICTED && st != XPAGE_GFN_PAGING_IN) {
+			status[i] = -EINVAL;
+		} else if (!bufs[i]) {
+			status[i] = -EINVAL;
+		} else {
+			ops[k++] = (struct xp_paging_op){ .op = XP_PAGING_PREP,
+							  .gfn = gfns[i],
+							  .buf = bufs[i] };
+		}
+	}
+	clear_seen(xp, gfns, n);
+	rc = xp_run_ops(xp, ops, k);
+	if (rc < 0)
+		return xp_err(-fatal(xp, rc));
+	for (size_t i = 0, j = 0; i < n && j < k; i++) {
+		if (status[i] || gfns[i] != ops[j].gfn)
+			continue;
+		status[i] = ops[j++].rc;
+		if (status[i] != 0)
+			continue;
+		ok++;
+		xp->stats.loaded++;
+		xp->stats.evicted_now--;
+		if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_PENDING) &&
+		    !(flags & XPAGE_LOAD_RESUME))
+			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_LOADED);
+		else
+			resume_one(xp, gfns[i]);
+	}
+	if (!xp->in_dispatch)
+		xp_push_responses(xp);
+	return finish(0, ok);
+}
+
+XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+			   unsigned int flags, int *status)
+{
+	size_t ok = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0);
+
+	if (rc < 0)
+		return xp_err(-rc);
+	if (xp->broken)
+		return xp_err(EPROTO);
+	for (size_t i = 0; i < n; i++) {
+		unsigned st;
+
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		st = xp_gfn_state(&xp->table, gfns[i]);
+		if (st == XPAGE_GFN_LOADED) {
+			resume_one(xp, gfns[i]);
+			ok++;
+		} else if (st == XPAGE_GFN_RESIDENT) {
+			status[i] = -EALREADY;
+		} else {
+			status[i] = -EINVAL;
+		}
+	}
+	clear_seen(xp, gfns, n);
+	if (!xp->in_dispatch) {
+		rc = xp_push_responses(xp);
+		if (rc < 0)
+			return xp_err(-fatal(xp, rc));
+	}
+	return finish(0, ok);
+}
+
+XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+{
+	size_t ok = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0);
+
+	if (rc < 0)
+		return xp_err(-rc);
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_RESIDENT ||
+		    xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED)) {
+			status[i] = -EINVAL;
+			continue;
+		}
+		xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_EVICTED);
+		ok++;
+	}
+	clear_seen(xp, gfns, n);
+	xp->stats.evicted_now += ok;
+	return finish(0, ok);
+}

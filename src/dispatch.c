@@ -1,2 +1,323 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Draining the paging ring: every request is decoded by the negotiated
+ * codec into one normalised event, checked (indexes, gfn range, version),
+ * and turned into at most one callback per gfn:
+ *
+ *   - drop (DROP_PAGE): the guest released the gfn; the library forgets it,
+ *     answers any vCPU waiting on it, and tells the pager.
+ *   - evict-fail (the gfn still has its frame: the hypervisor's EVICT_FAIL
+ *     flag, or a request for a gfn the library holds as nominated when the
+ *     hypervisor does not send the flag): answered at once, the pager is
+ *     told to drop its write-out.
+ *   - populate (the gfn has no frame): the first request for a gfn makes
+ *     one populate callback; later ones are held with it (coalesced) and
+ *     all are answered by xpage_resume().
+ *
+ * Every request gets exactly one response, because the ring's slots are
+ * freed only by responses. Requests that need no answer from the pager
+ * (foreign, dummy, drop) are answered at once.
+ */
 #include "private.h"
+
+#include <poll.h>
+
+void xp_put_response(struct xpage *xp, const struct xp_response *rsp)
+{
+	volatile uint8_t *slot = xp_ring_slot(xp->ring, xp->layout,
+					      xp->rsp_prod_pvt);
+
+	xp->codec->encode(xp->layout, slot, rsp);
+	xp->rsp_prod_pvt++;
+	xp->rsp_unpushed++;
+	xp->stats.responses++;
+}
+
+int xp_push_responses(struct xpage *xp)
+{
+	if (!xp->rsp_unpushed || !xp->enabled)
+		return 0;
+	xp_ring_store_idx(xp->ring, XP_RING_OFF_RSP_PROD, xp->rsp_prod_pvt);
+	xp->rsp_unpushed = 0;
+	return xp->ops->notify(xp->be);
+}
+
+static void answer(struct xpage *xp, const struct xp_event *ev, uint32_t extra)
+{
+	struct xp_response r = {
+		.gfn = ev->gfn, .vcpu = ev->vcpu,
+		.flags = (ev->flags & (XP_EV_VCPU_PAUSED | XP_EV_FOREIGN |
+				       XP_EV_DROP_PAGE | XP_EV_EVICT_FAIL)) | extra,
+	};
+
+	xp_put_response(xp, &r);
+}
+
+void xp_answer_held(struct xpage *xp, uint64_t gfn, uint32_t extra)
+{
+	struct xp_inflight *f = xp_inflight_find(&xp->table, gfn);
+
+	if (!f)
+		return;
+	for (uint32_t i = 0; i < f->n; i++) {
+		struct xp_req *q = xp_inflight_req(f, i);
+		struct xp_response r = { .gfn = gfn, .vcpu = q->vcpu,
+					 .flags = (q->flags & XP_EV_VCPU_PAUSED) |
+						  extra };
+
+		xp_put_response(xp, &r);
+	}
+	xp_inflight_del(&xp->table, gfn);
+}
+
+static void on_drop(struct xpage *xp, const struct xp_event *ev)
+{
+	unsigned st = xp_gfn_state(&xp->table, ev->gfn);
+
+	answer(xp, ev, 0);
+	xp_answer_held(xp, ev->gfn, XP_EV_DROP_PAGE);
+	if (st == XPAGE_GFN_EVICTED || st == XPAGE_GFN_PAGING_IN ||
+	    st == XPAGE_GFN_LOADED)
+		xp->stats.evicted_now--;
+	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_RESIDENT);
+	xp->stats.drops++;
+	if (xp->cbs.drop)
+		xp->cbs.drop(xp, ev->gfn, xp->cbs.user);
+}
+
+static void on_evict_fail(struct xpage *xp, const struct xp_event *ev,
+			  bool synthesised)
+{
+	unsigned st = xp_gfn_state(&xp->table, ev->gfn);
+
+	/* The frame is intact: the response makes it present again and
+	 * releases the vCPU. */
+	answer(xp, ev, 0);
+	if (st == XPAGE_GFN_RESIDENT) {
+		/* A duplicate of a request already answered. */
+		xp->stats.coalesced++;
+		return;
+	}
+	if (st != XPAGE_GFN_NOMINATED) {
+		/* The library held the gfn as evicted (adopted after a
+		 * takeover) but the hypervisor still had its frame. */
+		xp_log(xp, XPAGE_LOG_WARN,
+		       "gfn 0x%llx was still nominated, not evicted: treated "
+		       "as an evict failure", (unsigned long long)ev->gfn);
+		xp_answer_held(xp, ev->gfn, 0);
+		xp->stats.evicted_now--;
+	}
+	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_RESIDENT);
+	if (synthesised)
+		xp->stats.evict_fails_synth++;
+	else
+		xp->stats.evict_fails++;
+	if (xp->cbs.evict_fail)
+		xp->cbs.evict_fail(xp, ev->gfn, xp->cbs.user);
+}
+
+static void on_populate(struct xpage *xp, const struct xp_event *ev)
+{
+	unsigned st = xp_gfn_state(&xp->table, ev->gfn);
+	bool paused = ev->flags & XP_EV_VCPU_PAUSED;
+	int n;
+
+	/* A request the hypervisor made while the gfn was still nominated
+	 * means the frame is intact: an evict failure, whether the hypervisor
+	 * says so (EVICT_FAIL) or not (age 2 sends no such flag). */
+	if (ev->flags & XP_EV_EVICT_FAIL) {
+		on_evict_fail(xp, ev, false);
+		return;
+	}
+	if (ev->p2mt == XP_P2M_PAGING_OUT || st == XPAGE_GFN_NOMINATED) {
+		on_evict_fail(xp, ev, true);
+		return;
+	}
+
+	if (st == XPAGE_GFN_RESIDENT && ev->p2mt != XP_P2M_PAGED) {
+		/* A request queued before an earlier answer made the page
+		 * present: answering again just releases the vCPU. */
+		answer(xp, ev, 0);
+		xp->stats.coalesced++;
+		return;
+	}
+	if (!paused) {
+		/* Nobody waits on the ring slot: answer now, keep the slot
+		 * accounting right, and still let the pager load the page. */
+		answer(xp, ev, 0);
+	}
+	if (st == XPAGE_GFN_PAGING_IN || st == XPAGE_GFN_LOADED) {
+		if (paused && xp_inflight_add(&xp->table, ev->gfn, ev->vcpu,
+					      ev->flags) < 0)
+			goto nomem;
+		xp->stats.coalesced++;
+		return;
+	}
+	if (st == XPAGE_GFN_RESIDENT) {
+		xp_log(xp, XPAGE_LOG_WARN,
+		       "page-in request for gfn 0x%llx, which this handle did "
+		       "not page out (a previous pager's page?)",
+		       (unsigned long long)ev->gfn);
+		xp->stats.evicted_now++;
+	}
+	if (paused) {
+		n = xp_inflight_add(&xp->table, ev->gfn, ev->vcpu, ev->flags);
+		if (n < 0)
+			goto nomem;
+	}
+	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_PAGING_IN);
+	xp->stats.populates++;
+	{
+		struct xpage_populate p = {
+			.sz = sizeof(p), .gfn = ev->gfn, .vcpu = ev->vcpu,
+			.flags = (paused ? XPAGE_POPULATE_PAUSED : 0) |
+				 ((ev->flags & XP_EV_FOREIGN) ? XPAGE_POPULATE_FOREIGN : 0),
+			.requests = 1,
+		};
+
+		xp->cbs.populate(xp, &p, xp->cbs.user);
+	}
+	return;
+nomem:
+	/* Keep the vCPU answerable later is impossible without memory:
+	 * release it (it faults again and re-asks). */
+	xp_log(xp, XPAGE_LOG_ERROR, "out of memory holding a request for gfn 0x%llx",
+	       (unsigned long long)ev->gfn);
+	answer(xp, ev, XP_EV_DROP_PAGE);
+}
+
+/* The version word of the first request confirms the generation chosen
+ * from the Xen version; a different known vm_event version switches to
+ * that layout before anything else was read. */
+static int confirm_version(struct xpage *xp, const volatile uint8_t *slot)
+{
+	uint32_t ver = xp_rd32(slot, 0);
+	int gen = xp_generation_for_version_word(ver);
+	const struct xp_ring_layout *l;
+
+	if (xp->version_confirmed || xp->layout->era != XP_ERA_VM_EVENT ||
+	    xp->req_cons != 0 || !gen || (uint32_t)gen == xp->generation)
+		return -EPROTO;
+	l = xp_ring_layout(gen);
+	xp_log(xp, XPAGE_LOG_WARN,
+	       "the ring speaks %s, not %s as Xen %u.%u implied: switching",
+	       l->name, xp->layout->name, xp->xen_major, xp->xen_minor);
+	xp->generation = (uint32_t)gen;
+	xp->layout = l;
+	return 0;
+}
+
+static int corrupt(struct xpage *xp, const char *what, unsigned long long a,
+		   unsigned long long b)
+{
+	xp_log(xp, XPAGE_LOG_ERROR, "paging ring corrupt: %s (%llu, %llu); "
+	       "nothing past this point is trusted", what, a, b);
+	xp->broken = true;
+	xp->stats.bad_events++;
+	return xp_err(EPROTO);
+}
+
+static int drain(struct xpage *xp)
+{
+	const struct xp_ring_layout *l;
+	int consumed = 0;
+
+	for (;;) {
+		uint32_t prod = xp_ring_load_idx(xp->ring, XP_RING_OFF_REQ_PROD);
+
+		l = xp->layout;
+		/* More unconsumed requests than slots (or the index moved
+		 * backwards) cannot come from a sane hypervisor. */
+		if (prod - xp->req_cons > l->nr_slots ||
+		    prod - xp->rsp_prod_pvt > l->nr_slots)
+			return corrupt(xp, "request index out of range", prod,
+				       xp->req_cons);
+		while (xp->req_cons != prod) {
+			volatile uint8_t *slot = xp_ring_slot(xp->ring, l, xp->req_cons);
+			struct xp_event ev;
+			int rc = xp->codec->decode(l, slot, &ev);
+
+			if (rc < 0 && confirm_version(xp, slot) == 0) {
+				l = xp->layout;
+				slot = xp_ring_slot(xp->ring, l, xp->req_cons);
+				rc = xp->codec->decode(l, slot, &ev);
+			}
+			if (rc < 0)
+				return corrupt(xp, "request with a foreign version "
+					       "word or reason", ev.version,
+					       xp->req_cons);
+			xp->version_confirmed = true;
+			xp->req_cons++;
+			xp->stats.requests++;
+			consumed++;
+			if (ev.unknown)
+				xp_log(xp, XPAGE_LOG_WARN,
+				       "request for gfn 0x%llx carries unknown flag "
+				       "bits 0x%x (ignored)",
+				       (unsigned long long)ev.gfn, ev.unknown);
+			if (ev.gfn >= xp->table.nr ||
+			    ((ev.flags & XP_EV_VCPU_PAUSED) && ev.vcpu >= xp->vcpus)) {
+				/* Not a gfn or vCPU of this guest: answer (so the
+				 * slot is freed), asking the hypervisor to change
+				 * no page (DROP_PAGE), and change nothing here. */
+				xp->stats.bad_events++;
+				xp_log(xp, XPAGE_LOG_ERROR,
+				       "request for gfn 0x%llx vcpu %u outside the "
+				       "guest (%llu gfns, %u vcpus): answered, ignored",
+				       (unsigned long long)ev.gfn, ev.vcpu,
+				       (unsigned long long)xp->table.nr, xp->vcpus);
+				answer(xp, &ev, XP_EV_DROP_PAGE);
+				continue;
+			}
+			if (ev.flags & XP_EV_DUMMY)
+				answer(xp, &ev, 0);
+			else if (ev.flags & XP_EV_DROP_PAGE)
+				on_drop(xp, &ev);
+			else
+				on_populate(xp, &ev);
+			if (xp->broken)
+				return xp_err(EPROTO);
+		}
+		/* Publish answers, then ask to be notified of the next request
+		 * and look once more (the classic final check). */
+		xp_push_responses(xp);
+		xp_ring_store_idx(xp->ring, XP_RING_OFF_REQ_EVENT, xp->req_cons + 1);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (xp_ring_load_idx(xp->ring, XP_RING_OFF_REQ_PROD) == xp->req_cons)
+			break;
+	}
+	return consumed;
+}
+
+XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms)
+{
+	int rc;
+
+	if (!xp)
+		return xp_err(EINVAL);
+	if (xp->in_dispatch)
+		return xp_err(EINVAL);
+	if (!xp->enabled)
+		return xp_err(ESHUTDOWN);
+	if (xp->broken)
+		return xp_err(EPROTO);
+	if (timeout_ms != 0 &&
+	    xp_ring_load_idx(xp->ring, XP_RING_OFF_REQ_PROD) == xp->req_cons) {
+		struct pollfd p = { .fd = xp->ops->evtchn_fd(xp->be),
+				    .events = POLLIN };
+
+		rc = poll(&p, 1, timeout_ms);
+		if (rc < 0)
+			return xp_err(errno);
+	}
+	rc = xp->ops->ack(xp->be);
+	if (rc < 0)
+		return xp_err(-rc);
+	xp->in_dispatch = true;
+	rc = drain(xp);
+	xp->in_dispatch = false;
+	/* Answers a callback produced were written to the ring. */
+	if (rc >= 0)
+		xp_push_responses(xp);
+	return rc;
+}

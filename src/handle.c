@@ -1,2 +1,280 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The handle's life: xpage_open (validate, pick a backend, negotiate,
+ * enable the ring), xpage_close / xpage_detach, and the read-only queries
+ * (info, stats, fd, gfn state).
+ */
 #include "private.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Overridden by backend_xen.c when the library is built with Xen. */
+__attribute__((weak)) const struct xp_backend_ops *const xp_backend_xen_ops;
+
+static int open_backend(struct xpage *xp, const struct xpage_open_opts *o)
+{
+	const char *sock = o->sim_socket;
+	int rc = -ENOENT;
+
+	if (!sock)
+		sock = getenv("XPAGE_SIM_SOCKET");
+	if (o->backend == XPAGE_BACKEND_XEN || o->backend == XPAGE_BACKEND_AUTO) {
+		if (xp_backend_xen_ops) {
+			xp->ops = xp_backend_xen_ops;
+			rc = xp->ops->open(&xp->be, o->domid, NULL,
+					   xp_log_backend, xp);
+			if (rc != -ENOENT || o->backend == XPAGE_BACKEND_XEN)
+				return rc;
+		} else if (o->backend == XPAGE_BACKEND_XEN) {
+			xp_log(xp, XPAGE_LOG_ERROR,
+			       "this libxpage was built without the Xen backend");
+			return -ENOENT;
+		}
+	}
+	if (!sock) {
+		xp_log(xp, XPAGE_LOG_ERROR,
+		       "no Xen hypervisor on this machine and no simulator "
+		       "socket given (sim_socket or XPAGE_SIM_SOCKET)");
+		return -ENOENT;
+	}
+	xp->ops = &xp_backend_sim;
+	return xp->ops->open(&xp->be, o->domid, sock, xp_log_backend, xp);
+}
+
+void xp_ring_attach(struct xpage *xp, void *ring)
+{
+	xp->ring = ring;
+	/* The hypervisor initialised the shared header at enable; requests may
+	 * already be waiting. Start consuming from where responses stand. */
+	xp->rsp_prod_pvt = xp_ring_load_idx(xp->ring, XP_RING_OFF_RSP_PROD);
+	xp->req_cons = xp->rsp_prod_pvt;
+	xp->rsp_unpushed = 0;
+	xp->enabled = true;
+	xp->broken = false;
+	xp->version_confirmed = false;
+}
+
+static uint32_t declared_age(const struct xpage *xp)
+{
+	uint32_t a;
+
+	/* Declare an age only to a hypervisor that has the notion. */
+	if (xp->ops->paging_age && xp->ops->paging_age(xp->be, &a) == 0)
+		return xp->age;
+	return 0;
+}
+
+int xp_ring_enable(struct xpage *xp)
+{
+	void *ring = NULL;
+	int rc = xp->ops->enable(xp->be, declared_age(xp), &ring);
+
+	if (rc < 0)
+		return rc;
+	xp_ring_attach(xp, ring);
+	return 0;
+}
+
+static void log_enable_error(struct xpage *xp, int rc)
+{
+	if (rc == -EBUSY)
+		xp_log(xp, XPAGE_LOG_ERROR,
+		       "domain %u already has a paging ring: another pager is "
+		       "active, or a previous one died (open with "
+		       "XPAGE_OPEN_TAKEOVER to take over)", xp->domid);
+	else
+		xp_log(xp, XPAGE_LOG_ERROR, "cannot enable paging on domain %u: %s",
+		       xp->domid, xpage_strerror(rc));
+}
+
+static void free_handle(struct xpage *xp)
+{
+	if (xp->be)
+		xp->ops->close(xp->be);
+	xp_table_fini(&xp->table);
+	free(xp->ops_buf);
+	free(xp);
+}
+
+XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
+			      const struct xpage_callbacks *cbs)
+{
+	struct xpage_open_opts o;
+	struct xp_dominfo di;
+	struct xpage *xp;
+	int rc;
+
+	rc = XP_OPTS_VALID(opts, xpage_open_opts);
+	if (rc == 0)
+		rc = XP_OPTS_VALID(cbs, xpage_callbacks);
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	xp = calloc(1, sizeof(*xp));
+	if (!xp) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	xp_opts_copy(&o, sizeof(o), opts);
+	xp_opts_copy(&xp->cbs, sizeof(xp->cbs), cbs);
+	xp->log_fn = o.log_fn;
+	xp->log_ctx = o.log_ctx;
+	xp->log_level = o.log_level;
+	xp->domid = o.domid;
+
+	rc = -EINVAL;
+	if (!xp->cbs.populate) {
+		xp_log(xp, XPAGE_LOG_ERROR, "a populate callback is required");
+		goto fail;
+	}
+	if (o.backend > XPAGE_BACKEND_SIM || (o.flags & ~XPAGE_OPEN_FLAGS_ALL) ||
+	    (o.ages & ~XPAGE_AGES_ALL) ||
+	    ((o.features_required | o.features_wanted) & ~XPAGE_FEAT_ALL)) {
+		xp_log(xp, XPAGE_LOG_ERROR,
+		       "unknown backend, flag, age or feature bits in open options");
+		goto fail;
+	}
+	if (!o.ages)
+		o.ages = XPAGE_AGE_1;
+
+	rc = open_backend(xp, &o);
+	if (rc < 0) {
+		if (rc != -ENOENT)
+			xp_log(xp, XPAGE_LOG_ERROR, "cannot attach to domain %u: %s",
+			       o.domid, xpage_strerror(rc));
+		goto fail;
+	}
+	rc = xp->ops->domain_info(xp->be, &di);
+	if (rc < 0)
+		goto fail;
+	if (di.dying) {
+		rc = -ESRCH;
+		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is dying", o.domid);
+		goto fail;
+	}
+	xp->vcpus = di.vcpus;
+	rc = xp_table_init(&xp->table, di.nr_gfns);
+	if (rc < 0)
+		goto fail;
+
+	rc = xp_negotiate(xp, o.ages, o.features_required, o.features_wanted);
+	if (rc < 0)
+		goto fail;
+
+	rc = xp_ring_enable(xp);
+	if (rc == -EBUSY && (o.flags & XPAGE_OPEN_TAKEOVER))
+		rc = xp_takeover(xp);
+	if (rc < 0) {
+		log_enable_error(xp, rc);
+		goto fail;
+	}
+	xp->stats.sz = sizeof(xp->stats);
+	return xp;
+fail:
+	free_handle(xp);
+	errno = -rc;
+	return NULL;
+}
+
+XPAGE_API int xpage_close(xpage_t *xp)
+{
+	int rc = 0;
+
+	if (!xp)
+		return 0;
+	if (xp->enabled) {
+		xp_push_responses(xp);
+		if (xp->stats.evicted_now)
+			xp_log(xp, XPAGE_LOG_WARN,
+			       "closing with %llu gfns still paged out: a guest "
+			       "access to one without a pager crashes the domain",
+			       (unsigned long long)xp->stats.evicted_now);
+		rc = xp->ops->disable(xp->be);
+		if (rc < 0)
+			xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s",
+			       xpage_strerror(rc));
+	}
+	free_handle(xp);
+	if (rc < 0)
+		errno = -rc;
+	return rc;
+}
+
+XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
+{
+	int rc = 0;
+
+	if (!xp)
+		return 0;
+	if (xp->enabled)
+		xp_push_responses(xp);
+	if (keep_paused)
+		rc = xp->ops->pause(xp->be);
+	if (xp->enabled && xp->ops->forget)
+		xp->ops->forget(xp->be);
+	free_handle(xp);
+	if (rc < 0)
+		errno = -rc;
+	return rc;
+}
+
+XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
+{
+	struct xpage_info i;
+	int rc;
+
+	if (!xp)
+		return xp_err(EINVAL);
+	rc = XP_OPTS_VALID(info, xpage_info);
+	if (rc < 0)
+		return xp_err(-rc);
+	memset(&i, 0, sizeof(i));
+	i.sz = sizeof(i);
+	i.domid = xp->domid;
+	i.age = xp->age;
+	i.generation = xp->generation;
+	i.xen_major = xp->xen_major;
+	i.xen_minor = xp->xen_minor;
+	i.vcpus = xp->vcpus;
+	i.features = xp->features;
+	i.hv_features = xp->hv_features;
+	i.nr_gfns = xp->table.nr;
+	i.ring_slots = xp->layout ? xp->layout->nr_slots : 0;
+	i.took_over = xp->took_over;
+	i.backend = xp->ops->name;
+	xp_opts_export(info, &i, XP_KNOWN_SIZE(xpage_info));
+	return 0;
+}
+
+XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
+{
+	int rc;
+
+	if (!xp)
+		return xp_err(EINVAL);
+	rc = XP_OPTS_VALID(st, xpage_stats);
+	if (rc < 0)
+		return xp_err(-rc);
+	xp_opts_export(st, &xp->stats, XP_KNOWN_SIZE(xpage_stats));
+	return 0;
+}
+
+XPAGE_API int xpage_fd(const xpage_t *xp)
+{
+	if (!xp)
+		return xp_err(EINVAL);
+	if (!xp->enabled)
+		return xp_err(ESHUTDOWN);
+	return xp->ops->evtchn_fd(xp->be);
+}
+
+XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn)
+{
+	if (!xp)
+		return xp_err(EINVAL);
+	if (gfn >= xp->table.nr)
+		return xp_err(ERANGE);
+	return (int)xp_gfn_state(&xp->table, gfn);
+}

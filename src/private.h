@@ -1,6 +1,163 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libxpage internals: the opaque handle, the normalised ring event, codecs,
+ * the gfn state table and the helpers the public entry points share.
+ */
 #ifndef XPAGE_PRIVATE_H
 #define XPAGE_PRIVATE_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "xpage/xpage.h"
 #include "backend.h"
+#include "opts.h"
+#include "ring_layout.h"
+#include "gfn_table.h"
+
+/* p2m types in requests (the hypervisor's numbering). */
+#define XP_P2M_RAM_RW     0u
+#define XP_P2M_PAGING_OUT 9u
+#define XP_P2M_PAGED      10u
+#define XP_P2M_PAGING_IN  11u
+
+/* ------------------------------------------------------------------------ */
+/* Ring codecs                                                              */
+
+/* A request as the core sees it, whatever the generation. */
+struct xp_event {
+	uint64_t gfn;
+	uint32_t vcpu;
+	uint32_t flags;        /* XP_EV_* */
+	uint32_t p2mt;         /* p2m type when the request was made */
+	uint32_t version;      /* version word (vm_event era), else 0 */
+	uint32_t unknown;      /* raw flag bits the layout does not define */
+};
+
+/* A response: gfn, vcpu and XP_EV_* flags (VCPU_PAUSED, DROP_PAGE...). */
+struct xp_response {
+	uint64_t gfn;
+	uint32_t vcpu;
+	uint32_t flags;
+};
+
+struct xp_codec {
+	/* Decode one slot. 0, or -EPROTO when the slot is not a paging
+	 * request of this layout (wrong version word or reason). */
+	int (*decode)(const struct xp_ring_layout *l,
+		      const volatile uint8_t *slot, struct xp_event *ev);
+	/* Encode a response into a slot, with every field the hypervisor
+	 * checks (version word, reason) set. */
+	void (*encode)(const struct xp_ring_layout *l, volatile uint8_t *slot,
+		       const struct xp_response *rsp);
+};
+
+extern const struct xp_codec xp_codec_mem_event;
+extern const struct xp_codec xp_codec_vm_event;
+/* The codec for a layout's era. */
+const struct xp_codec *xp_codec_for(const struct xp_ring_layout *l);
+
+/* ------------------------------------------------------------------------ */
+/* The handle                                                               */
+
+/* One xpage_map() region: gfns[i] is UINT64_MAX where page i is not
+ * mapped. */
+struct xp_region {
+	void *addr;
+	size_t n;
+	uint64_t *gfns;
+};
+
+struct xpage {
+	const struct xp_backend_ops *ops;
+	struct xp_backend *be;
+
+	/* logging */
+	xpage_log_fn log_fn;
+	void *log_ctx;
+	int log_level;
+
+	struct xpage_callbacks cbs;
+
+	/* negotiated contract */
+	uint32_t domid;
+	uint32_t age;
+	uint32_t generation;
+	uint32_t xen_major, xen_minor;
+	uint32_t vcpus;
+	uint64_t features, hv_features;
+	bool version_confirmed;  /* a request's version word was checked */
+	bool took_over;
+	bool use_multicall;
+
+	/* ring */
+	const struct xp_ring_layout *layout;
+	const struct xp_codec *codec;
+	volatile uint8_t *ring;
+	uint32_t req_cons;       /* next request to read */
+	uint32_t rsp_prod_pvt;   /* next response slot to write */
+	uint32_t rsp_unpushed;   /* responses written but not published */
+	bool enabled;
+	bool broken;             /* ring found corrupt: refuse further use */
+	bool in_dispatch;
+
+	struct xp_gfn_table table;
+	struct xpage_stats stats;
+
+	/* mappings made by xpage_map(), for xpage_unmap() */
+	struct xp_region *regions;
+	size_t nregions, cap_regions;
+
+	/* scratch for batch calls (grown on demand) */
+	struct xp_paging_op *ops_buf;
+	size_t ops_cap;
+};
+
+/* ------------------------------------------------------------------------ */
+/* Helpers shared by the entry points                                       */
+
+/* log.c */
+void xp_log(const struct xpage *xp, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Backend logger: ctx is the handle. */
+void xp_log_backend(void *ctx, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Return -err with errno set (err > 0). */
+static inline int xp_err(int err)
+{
+	errno = err;
+	return -err;
+}
+
+/* negotiate.c: fills generation, age, features, layout, codec. */
+int xp_negotiate(struct xpage *xp, uint32_t pager_ages, uint64_t required,
+		 uint64_t wanted);
+/* The generation a Xen version implies (0 if none is supported). */
+int xp_generation_for_xen(uint32_t major, uint32_t minor);
+int xp_generation_for_version_word(uint32_t version);
+
+/* handle.c: enable the ring and set up the back end of it. */
+int xp_ring_enable(struct xpage *xp);
+/* Start consuming a freshly enabled ring. */
+void xp_ring_attach(struct xpage *xp, void *ring);
+
+/* takeover.c: re-attach after a dead pager (domain paused throughout). */
+int xp_takeover(struct xpage *xp);
+
+/* dispatch.c: write a response into the ring (not yet published). */
+void xp_put_response(struct xpage *xp, const struct xp_response *rsp);
+/* Publish written responses and notify the hypervisor. */
+int xp_push_responses(struct xpage *xp);
+
+/* dispatch.c: answer every request held for @gfn and forget them. @extra
+ * is OR-ed into each response's flags (DROP_PAGE: release the vCPUs
+ * without asking the hypervisor to make the page present). */
+void xp_answer_held(struct xpage *xp, uint64_t gfn, uint32_t extra);
+
+/* batch.c: run paging ops through the backend, counting traps. */
+int xp_run_ops(struct xpage *xp, struct xp_paging_op *ops, size_t n);
+
 #endif
