@@ -1,0 +1,186 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to the Xen backend (backend_xen.c) and its tests.
+ *
+ * libxenctrl has no stable ABI: its soname follows the Xen release
+ * (libxenctrl.so.4.2 ... libxenctrl.so.4.22) and its prototypes change
+ * between releases. libxpage therefore does not link it: it is loaded at
+ * run time with dlopen and every function is resolved with dlsym into the
+ * table below, typed by libxpage's OWN prototypes (never xenctrl.h's, which
+ * describe only the release installed at build time).
+ *
+ * The differences between releases are call-compatible on the LP64 ABIs Xen
+ * paging exists on (x86_64; the SysV calling convention passes every one of
+ * these in a 64-bit register):
+ *  - gfn: unsigned long (4.2 - 4.5) vs uint64_t (4.6+): both 64-bit;
+ *  - domid: domid_t (uint16_t, up to 4.9) vs uint32_t (4.10+): a domid is
+ *    below DOMID_FIRST_RESERVED (0x7ff0), so the register holds the same
+ *    zero-extended value either way;
+ *  - hvm param: int / unsigned long * (xc_get_hvm_param) vs uint32_t /
+ *    uint64_t * (xc_hvm_param_get): same sizes;
+ *  - xc_domain_maximum_gpfn: (xch, domid) returning the gpfn (4.2 - 4.5) vs
+ *    (xch, domid, xen_pfn_t *out) returning 0 (4.6+): NOT the same contract;
+ *    see xp_xen_nr_gfns() in backend_xen.c for how both are handled.
+ */
+#ifndef XPAGE_XENCTRL_LOADER_H
+#define XPAGE_XENCTRL_LOADER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xencall.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+
+/* Opaque: libxenctrl's xc_interface. */
+typedef struct xp_xc_interface xp_xch;
+
+/* Every libxenctrl function the backend calls. A NULL pointer is a symbol
+ * the loaded release lacks (only possible for the optional ones and for one
+ * of each "one of" pair). */
+struct xp_xenctrl {
+	void *dl;             /* dlopen handle */
+	char path[256];       /* the name that was loaded */
+
+	/* Required in every release 4.2 .. 4.22. */
+	xp_xch *(*interface_open)(void *logger, void *dombuild_logger,
+				  unsigned int open_flags);
+	int (*interface_close)(xp_xch *xch);
+	int (*version)(xp_xch *xch, int cmd, void *arg);
+	int (*mem_paging_enable)(xp_xch *xch, uint32_t domid, uint32_t *port);
+	int (*mem_paging_disable)(xp_xch *xch, uint32_t domid);
+	int (*mem_paging_nominate)(xp_xch *xch, uint32_t domid, uint64_t gfn);
+	int (*mem_paging_evict)(xp_xch *xch, uint32_t domid, uint64_t gfn);
+	int (*mem_paging_load)(xp_xch *xch, uint32_t domid, uint64_t gfn,
+			       void *buffer);
+	int (*domain_pause)(xp_xch *xch, uint32_t domid);
+	int (*domain_unpause)(xp_xch *xch, uint32_t domid);
+	int (*domain_populate_physmap_exact)(xp_xch *xch, uint32_t domid,
+					     unsigned long nr_extents,
+					     unsigned int extent_order,
+					     unsigned int mem_flags,
+					     uint64_t *extent_start);
+	int (*domain_decrease_reservation_exact)(xp_xch *xch, uint32_t domid,
+						 unsigned long nr_extents,
+						 unsigned int extent_order,
+						 uint64_t *extent_start);
+
+	/* Required: at least one of each pair. */
+	int (*hvm_param_get)(xp_xch *xch, uint32_t domid, uint32_t param,
+			     uint64_t *value);              /* 4.5+ */
+	int (*get_hvm_param)(xp_xch *xch, uint32_t domid, int param,
+			     unsigned long *value);         /* 4.2+ */
+	/* Both fill one struct xen_domctl_getdomaininfo (see backend_xen.c
+	 * for the fields relied on); @info must hold XP_XEN_DOMINFO_BUF. */
+	int (*domain_getinfo_single)(xp_xch *xch, uint32_t domid,
+				     void *info);           /* 4.18+ */
+	int (*domain_getinfolist)(xp_xch *xch, uint32_t first_domain,
+				  unsigned int max_domains,
+				  void *info);              /* 4.2+ */
+
+	/* Optional. */
+	int (*vm_event_get_version)(xp_xch *xch);           /* 4.13+ */
+	int (*mem_paging_prep)(xp_xch *xch, uint32_t domid, uint64_t gfn);
+	int (*domain_nr_gpfns)(xp_xch *xch, uint32_t domid,
+			       uint64_t *gpfns);            /* 4.6+ */
+	/* Called with three arguments; a 4.2 - 4.5 library ignores the third
+	 * and returns the gpfn, a 4.6+ one stores it there and returns 0. */
+	int (*domain_maximum_gpfn)(xp_xch *xch, uint32_t domid,
+				   uint64_t *gpfns);
+};
+
+/* Bytes reserved for one xen_domctl_getdomaininfo (88 in 4.2, 96 in
+ * 4.3 - 4.15, 104 in 4.16 - 4.22): generous room for later growth. */
+#define XP_XEN_DOMINFO_BUF 1024
+
+/*
+ * Load exactly @path (a file name dlopen searches for, or a path) and
+ * resolve the table. Returns 0, or
+ *   -ENOENT   dlopen failed (@why has dlerror's text);
+ *   -ELIBBAD  a symbol every release 4.2+ has is missing (@why names it).
+ * On failure nothing stays loaded and @out is zeroed.
+ */
+int xp_xenctrl_load(const char *path, struct xp_xenctrl *out, char *why,
+		    size_t whylen);
+
+/*
+ * Find libxenctrl: the exact path in $XPAGE_XENCTRL when set (read with
+ * secure_getenv; no fallback when it fails), else "libxenctrl.so", then
+ * the versioned sonames from newest to oldest (libxenctrl.so.4.22 ..
+ * libxenctrl.so.4.2). A library that loads but lacks a required symbol is
+ * skipped and the search goes on. Returns 0, -ENOENT (nothing loadable) or
+ * -ELIBBAD (only incomplete libraries found; @why names the first missing
+ * symbol).
+ */
+int xp_xenctrl_find(struct xp_xenctrl *out, char *why, size_t whylen);
+
+void xp_xenctrl_unload(struct xp_xenctrl *x);
+
+/*
+ * The stable tool libraries the backend links (libxenevtchn,
+ * libxenforeignmemory, libxencall) and the "does this machine run Xen"
+ * probe, behind one table so tests can replace them and check the order
+ * of the enable sequence and its undo path without a hypervisor.
+ */
+struct xp_xen_sys {
+	int (*xen_present)(void);
+
+	xenevtchn_handle *(*evtchn_open)(struct xentoollog_logger *logger,
+					 unsigned int open_flags);
+	int (*evtchn_close)(xenevtchn_handle *xce);
+	int (*evtchn_fd)(xenevtchn_handle *xce);
+	int (*evtchn_notify)(xenevtchn_handle *xce, evtchn_port_t port);
+	xenevtchn_port_or_error_t (*evtchn_bind_interdomain)(
+		xenevtchn_handle *xce, uint32_t domid,
+		evtchn_port_t remote_port);
+	int (*evtchn_unbind)(xenevtchn_handle *xce, evtchn_port_t port);
+	xenevtchn_port_or_error_t (*evtchn_pending)(xenevtchn_handle *xce);
+	int (*evtchn_unmask)(xenevtchn_handle *xce, evtchn_port_t port);
+
+	xenforeignmemory_handle *(*fmem_open)(struct xentoollog_logger *logger,
+					      unsigned int open_flags);
+	int (*fmem_close)(xenforeignmemory_handle *fmem);
+	void *(*fmem_map)(xenforeignmemory_handle *fmem, uint32_t dom,
+			  int prot, size_t pages, const xen_pfn_t arr[],
+			  int err[]);
+	int (*fmem_unmap)(xenforeignmemory_handle *fmem, void *addr,
+			  size_t pages);
+
+	xencall_handle *(*call_open)(struct xentoollog_logger *logger,
+				     unsigned int open_flags);
+	int (*call_close)(xencall_handle *xcall);
+	void *(*call_alloc_buffer)(xencall_handle *xcall, size_t size);
+	void (*call_free_buffer)(xencall_handle *xcall, void *p);
+	int (*call2)(xencall_handle *xcall, unsigned int op, uint64_t arg1,
+		     uint64_t arg2);
+};
+
+/* Replace the table for handles opened afterwards; NULL restores the real
+ * libraries. For tests only; not thread-safe. */
+void xp_xen_set_sys(const struct xp_xen_sys *sys);
+
+/* Largest number of paging operations put in one multicall. */
+#define XP_XEN_MULTICALL_MAX 256u
+
+/* The wire structures of the multicall path (libxpage's own definitions;
+ * backend_xen.c checks them against the installed Xen headers). */
+struct xp_xen_multicall_entry {
+	uint64_t op;
+	uint64_t result;
+	uint64_t args[6];
+};
+
+struct xp_xen_mem_paging_op {
+	uint8_t op;       /* XP_PAGING_* */
+	uint8_t pad0;
+	uint16_t domain;
+	uint32_t pad1;
+	uint64_t buffer;  /* XEN_GUEST_HANDLE_64(const_uint8) */
+	uint64_t gfn;
+};
+
+#define XP_XEN_HYPERVISOR_memory_op 12
+#define XP_XEN_HYPERVISOR_multicall 13
+#define XP_XEN_XENMEM_paging_op     20
+
+#endif
