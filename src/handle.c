@@ -12,11 +12,17 @@
 /* Overridden by backend_xen.c when the library is built with Xen. */
 __attribute__((weak)) const struct xp_backend_ops *const xp_backend_xen_ops;
 
-static int open_backend(struct xpage *xp, const struct xpage_open_opts *o)
+static int open_backend(struct xpage *xp, const struct xpage_open_opts *o,
+			const struct xp_backend_ops *forced)
 {
 	const char *sock = o->sim_socket;
 	int rc = -ENOENT;
 
+	if (forced) {
+		xp->ops = forced;
+		return forced->open(&xp->be, o->domid, o->sim_socket,
+				    xp_log_backend, xp);
+	}
 	if (!sock)
 		sock = getenv("XPAGE_SIM_SOCKET");
 	if (o->backend == XPAGE_BACKEND_XEN || o->backend == XPAGE_BACKEND_AUTO) {
@@ -100,6 +106,13 @@ static void free_handle(struct xpage *xp)
 XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
 			      const struct xpage_callbacks *cbs)
 {
+	return xp_open_with(NULL, opts, cbs);
+}
+
+struct xpage *xp_open_with(const struct xp_backend_ops *forced,
+			   const struct xpage_open_opts *opts,
+			   const struct xpage_callbacks *cbs)
+{
 	struct xpage_open_opts o;
 	struct xp_dominfo di;
 	struct xpage *xp;
@@ -139,7 +152,7 @@ XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
 	if (!o.ages)
 		o.ages = XPAGE_AGE_1;
 
-	rc = open_backend(xp, &o);
+	rc = open_backend(xp, &o, forced);
 	if (rc < 0) {
 		if (rc != -ENOENT)
 			xp_log(xp, XPAGE_LOG_ERROR, "cannot attach to domain %u: %s",

@@ -139,6 +139,12 @@ int xp_negotiate(struct xpage *xp, uint32_t pager_ages, uint64_t required,
 int xp_generation_for_xen(uint32_t major, uint32_t minor);
 int xp_generation_for_version_word(uint32_t version);
 
+/* handle.c: xpage_open() with a given backend (NULL: choose as the
+ * options say). Unit tests pass a fake backend. */
+struct xpage *xp_open_with(const struct xp_backend_ops *forced,
+			   const struct xpage_open_opts *opts,
+			   const struct xpage_callbacks *cbs);
+
 /* handle.c: enable the ring and set up the back end of it. */
 int xp_ring_enable(struct xpage *xp);
 /* Start consuming a freshly enabled ring. */

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * An in-process fake hypervisor for unit tests of the library core: a
+ * ring page the test fills as the hypervisor would (front end), scripted
+ * answers to version queries, enable and paging ops, and a record of what
+ * the library asked for.
+ */
+#ifndef XPAGE_TEST_FAKE_BACKEND_H
+#define XPAGE_TEST_FAKE_BACKEND_H
+
+#include "private.h"
+
+struct fake_cfg {
+	uint32_t major, minor;
+	int vm_event_version;   /* < 0: the query is absent (-ENOSYS) */
+	int age;                /* 0: the hypervisor has no notion of age */
+	int multicall;
+	uint32_t vcpus;
+	uint64_t nr_gfns;
+	int enable_rc;          /* answer of the next enable(s) */
+	int enable_busy_once;   /* first enable answers -EBUSY */
+	int disable_rc;
+	int fail_gfn_rc;        /* answer for paging ops on fail_gfn */
+	uint64_t fail_gfn;
+};
+
+struct fake_state {
+	uint8_t *ring;
+	uint32_t rsp_cons;      /* front end: next response to read */
+	uint32_t req_prod_pvt;  /* front end: next request to write */
+	int notifies, enables, disables, pauses, unpauses, maps, unmaps;
+	uint64_t traps, ops;
+	uint32_t declared_age;
+	int evt[2];             /* pipe standing in for the event channel */
+	char log[4096];         /* the last log lines, concatenated */
+};
+
+extern struct fake_cfg fake_cfg;
+extern struct fake_state fake;
+extern const struct xp_backend_ops fake_ops;
+
+/* Reset cfg to Xen 4.17 defaults (4 vCPUs, 4096 gfns) and state. */
+void fake_reset(void);
+/* Front end: post a request (XP_EV_* flags) and notify. */
+void fake_put_request(int generation, uint64_t gfn, uint32_t vcpu,
+		      uint32_t flags, uint32_t p2mt);
+/* Front end: take the next response; 1 if one was there, else 0. */
+int fake_take_response(int generation, struct xp_response *out,
+		       uint32_t *version, uint32_t *reason);
+/* Log callback collecting into fake.log. */
+void fake_log(void *ctx, int level, const char *msg);
+
+/* Open a handle on the fake with default options and the given callbacks
+ * and ages; NULL with errno on failure. */
+struct xpage *fake_open(const struct xpage_callbacks *cbs, uint32_t ages,
+			uint64_t required, uint64_t wanted, uint32_t flags);
+
+#endif

@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The library core against a fake hypervisor: option validation,
+ * negotiation, dispatch (coalescing, EVICT_FAIL native and synthesised,
+ * drops, corrupt rings), batch calls in wrong states, takeover order.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include "fake_backend.h"
+
+#define GEN7 XPAGE_GEN_VM_EVENT_V7
+
+struct seen {
+	int populates, evict_fails, drops;
+	uint64_t last_gfn;
+	uint32_t last_flags, last_vcpu;
+	int load_in_cb;
+	int reenter_rc;
+};
+static struct seen seen;
+
+static void cb_populate(xpage_t *xp, const struct xpage_populate *ev, void *u)
+{
+	(void)u;
+	seen.populates++;
+	seen.last_gfn = ev->gfn;
+	seen.last_flags = ev->flags;
+	seen.last_vcpu = ev->vcpu;
+	if (seen.load_in_cb) {
+		static uint8_t page[4096];
+		void *b[1] = { page };
+		int st;
+
+		xpage_load(xp, &ev->gfn, 1, b, XPAGE_LOAD_RESUME, &st);
+		ck_assert_int_eq(st, 0);
+		seen.reenter_rc = xpage_dispatch(xp, 0);
+	}
+}
+static void cb_evict_fail(xpage_t *xp, uint64_t gfn, void *u)
+{
+	(void)xp; (void)u;
+	seen.evict_fails++;
+	seen.last_gfn = gfn;
+}
+static void cb_drop(xpage_t *xp, uint64_t gfn, void *u)
+{
+	(void)xp; (void)u;
+	seen.drops++;
+	seen.last_gfn = gfn;
+}
+
+static struct xpage_callbacks cbs;
+
+static void setup(void)
+{
+	fake_reset();
+	memset(&seen, 0, sizeof(seen));
+	cbs = XPAGE_OPTS(xpage_callbacks, .populate = cb_populate,
+			 .evict_fail = cb_evict_fail, .drop = cb_drop);
+}
+
+/* Nominate and evict @gfn through the library. */
+static void page_out(xpage_t *xp, uint64_t gfn)
+{
+	int st;
+
+	ck_assert_int_eq(xpage_nominate(xp, &gfn, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_evict(xp, &gfn, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_gfn_state(xp, gfn), XPAGE_GFN_EVICTED);
+}
+
+/* ---------------------------------------------------------------- opts */
+
+START_TEST(opts_validation)
+{
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts, .domid = 1);
+	unsigned char big[sizeof(o) + 16];
+	struct xpage_callbacks c = cbs;
+
+	errno = 0;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, NULL, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
+	o.sz = 0;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
+
+	/* A newer caller's larger struct: zero tail accepted, else E2BIG. */
+	memset(big, 0, sizeof(big));
+	o = XPAGE_OPTS(xpage_open_opts, .domid = 1);
+	memcpy(big, &o, sizeof(o));
+	*(size_t *)big = sizeof(big);
+	xpage_t *xp = xp_open_with(&fake_ops, (void *)big, &cbs);
+	ck_assert_ptr_nonnull(xp);
+	xpage_close(xp);
+	big[sizeof(o) + 3] = 1;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, (void *)big, &cbs));
+	ck_assert_int_eq(errno, E2BIG);
+
+	/* An older caller's smaller struct (up to sim_socket) still works. */
+	o = XPAGE_OPTS(xpage_open_opts, .domid = 1);
+	o.sz = offsetof(struct xpage_open_opts, ages);
+	xp = xp_open_with(&fake_ops, &o, &cbs);
+	ck_assert_ptr_nonnull(xp);
+	struct xpage_info info = XPAGE_OPTS(xpage_info);
+	ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+	ck_assert_uint_eq(info.age, 1);
+	xpage_close(xp);
+
+	/* No populate callback; unknown flags, ages, features. */
+	c.populate = NULL;
+	o = XPAGE_OPTS(xpage_open_opts, .domid = 1);
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &c));
+	ck_assert_int_eq(errno, EINVAL);
+	o.flags = 1u << 9;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
+	o.flags = 0;
+	o.ages = 1u << 5;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
+	o.ages = 0;
+	o.features_wanted = 1ull << 40;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
+	o.features_wanted = 0;
+	o.backend = 7;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(info_and_stats_sizes)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xpage_stats st = XPAGE_OPTS(xpage_stats);
+	unsigned char big[sizeof(st) + 8];
+
+	ck_assert_ptr_nonnull(xp);
+	ck_assert_int_eq(xpage_get_stats(xp, &st), 0);
+	ck_assert_uint_eq(st.sz, sizeof(st));
+	memset(big, 0, sizeof(big));
+	*(size_t *)big = sizeof(big);
+	big[sizeof(st) + 1] = 1;
+	ck_assert_int_eq(xpage_get_stats(xp, (void *)big), -E2BIG);
+	/* An old caller knowing only the first two counters. */
+	struct { size_t sz; uint64_t a, b; } small = { sizeof(small), 9, 9 };
+	uint64_t g = 1;
+	int s;
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &s), 1);
+	ck_assert_int_eq(xpage_get_stats(xp, (void *)&small), 0);
+	ck_assert_uint_eq(small.a, 1); /* nominated */
+	ck_assert_uint_eq(small.b, 0); /* evicted */
+	ck_assert_int_eq(xpage_get_stats(NULL, &st), -EINVAL);
+	xpage_close(xp);
+}
+END_TEST
+
+/* ----------------------------------------------------------- negotiate */
+
+START_TEST(generation_from_query_or_version)
+{
+	struct { uint32_t minor; int query; int gen; } t[] = {
+		{ 17, 7, XPAGE_GEN_VM_EVENT_V7 }, { 13, 5, XPAGE_GEN_VM_EVENT_V5 },
+		{ 12, -1, XPAGE_GEN_VM_EVENT_V4 }, { 11, -1, XPAGE_GEN_VM_EVENT_V3 },
+		{ 8, -1, XPAGE_GEN_VM_EVENT_V2 }, { 10, -1, XPAGE_GEN_VM_EVENT_V2 },
+		{ 6, -1, XPAGE_GEN_VM_EVENT_V1 }, { 5, -1, XPAGE_GEN_MEM_EVENT_45 },
+		{ 4, -1, XPAGE_GEN_MEM_EVENT_42 }, { 2, -1, XPAGE_GEN_MEM_EVENT_42 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct xpage_info info = XPAGE_OPTS(xpage_info);
+		setup();
+		fake_cfg.minor = t[i].minor;
+		fake_cfg.vm_event_version = t[i].query;
+		xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+		ck_assert_ptr_nonnull(xp);
+		ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+		ck_assert_int_eq(info.generation, t[i].gen);
+		ck_assert_int_eq(!!(info.hv_features & XPAGE_FEAT_VERSION_QUERY),
+				 t[i].query > 0);
+		ck_assert_str_eq(info.backend, "fake");
+		xpage_close(xp);
+	}
+	setup();
+	fake_cfg.minor = 1;
+	fake_cfg.vm_event_version = -1;
+	ck_assert_ptr_null(fake_open(&cbs, 0, 0, 0, 0));
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	ck_assert_ptr_nonnull(strstr(fake.log, "older than 4.2"));
+}
+END_TEST
+
+START_TEST(ages)
+{
+	struct xpage_info info = XPAGE_OPTS(xpage_info);
+
+	fake_cfg.age = 2;
+	ck_assert_ptr_null(fake_open(&cbs, XPAGE_AGE_1, 0, 0, 0));
+	ck_assert_int_eq(errno, ENOEXEC);
+	ck_assert_ptr_nonnull(strstr(fake.log, "no common age"));
+	ck_assert_int_eq(fake.enables, 0); /* refused before enabling */
+
+	xpage_t *xp = fake_open(&cbs, XPAGE_AGES_ALL, 0, 0, 0);
+	ck_assert_ptr_nonnull(xp);
+	ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+	ck_assert_uint_eq(info.age, 2);
+	ck_assert_uint_eq(fake.declared_age, 2);
+	ck_assert(!(info.hv_features & XPAGE_FEAT_EVICT_FAIL_HV));
+	xpage_close(xp);
+
+	setup();
+	xp = fake_open(&cbs, XPAGE_AGES_ALL, 0, 0, 0);
+	ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+	ck_assert_uint_eq(info.age, 1);
+	ck_assert_uint_eq(fake.declared_age, 0); /* no notion: declare none */
+	ck_assert(info.hv_features & XPAGE_FEAT_EVICT_FAIL_HV);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(features)
+{
+	struct xpage_info info = XPAGE_OPTS(xpage_info);
+
+	ck_assert_ptr_null(fake_open(&cbs, 0, XPAGE_FEAT_MULTICALL, 0, 0));
+	ck_assert_int_eq(errno, EOPNOTSUPP);
+	ck_assert_ptr_nonnull(strstr(fake.log, "'multicall'"));
+
+	setup();
+	fake_cfg.multicall = 1;
+	xpage_t *xp = fake_open(&cbs, 0, XPAGE_FEAT_DROP, XPAGE_FEAT_MULTICALL, 0);
+	ck_assert_ptr_nonnull(xp);
+	ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+	ck_assert_uint_eq(info.features, XPAGE_FEAT_DROP | XPAGE_FEAT_MULTICALL);
+	/* 100 nominations in one trap. */
+	uint64_t g[100];
+	int st[100];
+	for (int i = 0; i < 100; i++)
+		g[i] = (uint64_t)i;
+	ck_assert_int_eq(xpage_nominate(xp, g, 100, 0, st), 100);
+	ck_assert_uint_eq(fake.traps, 1);
+	xpage_close(xp);
+
+	/* Not wanted: one trap per gfn. */
+	setup();
+	fake_cfg.multicall = 1;
+	xp = fake_open(&cbs, 0, 0, 0, 0);
+	ck_assert_int_eq(xpage_nominate(xp, g, 100, 0, st), 100);
+	ck_assert_uint_eq(fake.traps, 100);
+	xpage_close(xp);
+	ck_assert_ptr_null(xpage_feature_name(3));
+	ck_assert_str_eq(xpage_feature_name(XPAGE_FEAT_MULTICALL), "multicall");
+}
+END_TEST
+
+START_TEST(enable_errors)
+{
+	int errs[] = { ENOSYS, ENODEV, EMLINK, EXDEV, EOPNOTSUPP, EINVAL };
+
+	for (size_t i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
+		setup();
+		fake_cfg.enable_rc = -errs[i];
+		ck_assert_ptr_null(fake_open(&cbs, 0, 0, 0, 0));
+		ck_assert_int_eq(errno, errs[i]);
+		ck_assert_ptr_nonnull(strstr(fake.log, xpage_strerror(errs[i])));
+	}
+	setup();
+	fake_cfg.enable_busy_once = 1;
+	ck_assert_ptr_null(fake_open(&cbs, 0, 0, 0, 0));
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_ptr_nonnull(strstr(fake.log, "XPAGE_OPEN_TAKEOVER"));
+	ck_assert_int_eq(fake.disables, 0); /* never touches another's ring */
+}
+END_TEST
+
+START_TEST(takeover_order)
+{
+	struct xpage_info info = XPAGE_OPTS(xpage_info);
+	struct xp_response r;
+	int answered = 0;
+
+	fake_cfg.enable_busy_once = 1;
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
+	ck_assert_ptr_nonnull(xp);
+	ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+	ck_assert_uint_eq(info.took_over, 1);
+	ck_assert_int_eq(fake.pauses, 1);
+	ck_assert_int_eq(fake.unpauses, 1);
+	/* old ring disabled, fresh ring for the answers, then a balanced one */
+	ck_assert_int_eq(fake.disables, 2);
+	ck_assert_int_eq(fake.enables, 3);
+	/* The kept ring starts balanced. */
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 0);
+	(void)answered;
+	xpage_close(xp);
+}
+END_TEST
+
+/* ------------------------------------------------------------ dispatch */
+
+START_TEST(coalesced_populate)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xp_response r;
+	uint32_t ver, reason, vcpus = 0;
+	uint64_t g = 10;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st;
+
+	page_out(xp, g);
+	for (uint32_t v = 0; v < 3; v++)
+		fake_put_request(GEN7, g, v, XP_EV_VCPU_PAUSED,
+				 v ? XP_P2M_PAGING_IN : XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 3);
+	ck_assert_int_eq(seen.populates, 1);
+	ck_assert_uint_eq(seen.last_gfn, g);
+	ck_assert_uint_eq(seen.last_flags, XPAGE_POPULATE_PAUSED);
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_PAGING_IN);
+
+	ck_assert_int_eq(xpage_resume(xp, &g, 1, 0, &st), 0);
+	ck_assert_int_eq(st, -EINVAL); /* not loaded yet */
+	ck_assert_int_eq(xpage_load(xp, &g, 1, b, 0, &st), 1);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_LOADED);
+	ck_assert_int_eq(xpage_resume(xp, &g, 1, 0, &st), 1);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(fake_take_response(GEN7, &r, &ver, &reason), 1);
+		ck_assert_uint_eq(r.gfn, g);
+		ck_assert_uint_eq(r.flags, XP_EV_VCPU_PAUSED);
+		ck_assert_uint_eq(ver, 7);
+		ck_assert_uint_eq(reason, 3);
+		vcpus |= 1u << r.vcpu;
+	}
+	ck_assert_uint_eq(vcpus, 7);
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
+
+	/* A late duplicate for a gfn already answered: released at once. */
+	fake_put_request(GEN7, g, 3, XP_EV_VCPU_PAUSED, XP_P2M_PAGING_IN);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.populates, 1);
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
+	ck_assert_uint_eq(r.vcpu, 3);
+	ck_assert_int_eq(xpage_resume(xp, &g, 1, 0, &st), 0);
+	ck_assert_int_eq(st, -EALREADY);
+
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	xpage_get_stats(xp, &s);
+	ck_assert_uint_eq(s.coalesced, 3);
+	ck_assert_uint_eq(s.populates, 1);
+	ck_assert_uint_eq(s.evicted_now, 0);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(load_and_resume_from_callback)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xp_response r;
+
+	page_out(xp, 33);
+	seen.load_in_cb = 1;
+	fake_put_request(GEN7, 33, 1, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_dispatch(xp, 1000), 1);
+	ck_assert_int_eq(seen.reenter_rc, -EINVAL); /* dispatch not re-entrant */
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
+	ck_assert_uint_eq(r.gfn, 33);
+	ck_assert_int_eq(xpage_gfn_state(xp, 33), XPAGE_GFN_RESIDENT);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(evict_fail_native_and_synth)
+{
+	for (int age = 1; age <= 2; age++) {
+		setup();
+		fake_cfg.age = age == 2 ? 2 : 0;
+		xpage_t *xp = fake_open(&cbs, XPAGE_AGES_ALL, 0, 0, 0);
+		struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+		struct xp_response r;
+		uint64_t g = 20;
+		int st;
+
+		ck_assert_ptr_nonnull(xp);
+		ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+		if (age == 2)
+			ck_assert_int_eq(fake.maps, 1); /* mapped to nominate */
+		fake_put_request(GEN7, g, 0, XP_EV_VCPU_PAUSED |
+				 (age == 1 ? XP_EV_EVICT_FAIL : 0), XP_P2M_PAGING_OUT);
+		ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+		ck_assert_int_eq(seen.evict_fails, 1);
+		ck_assert_int_eq(seen.populates, 0);
+		/* Answered at once: the frame never left. */
+		ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
+		ck_assert_uint_eq(r.flags & XP_EV_VCPU_PAUSED, XP_EV_VCPU_PAUSED);
+		ck_assert_uint_eq(r.flags & XP_EV_DROP_PAGE, 0);
+		ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
+		ck_assert_int_eq(xpage_evict(xp, &g, 1, 0, &st), 0);
+		ck_assert_int_eq(st, -EINVAL);
+		xpage_get_stats(xp, &s);
+		ck_assert_uint_eq(age == 2 ? s.evict_fails_synth : s.evict_fails, 1);
+		xpage_close(xp);
+	}
+}
+END_TEST
+
+START_TEST(drops)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xp_response r;
+	uint64_t g = 40;
+	int n = 0;
+
+	page_out(xp, g);
+	fake_put_request(GEN7, g, 1, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	/* The guest releases it while a vCPU waits: the vCPU is released
+	 * with DROP_PAGE, the drop itself answered, the pager told. */
+	fake_put_request(GEN7, g, 0, XP_EV_DROP_PAGE, XP_P2M_PAGING_IN);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.drops, 1);
+	ck_assert_uint_eq(seen.last_gfn, g);
+	while (fake_take_response(GEN7, &r, NULL, NULL)) {
+		n++;
+		if (r.vcpu == 1)
+			ck_assert_uint_eq(r.flags, XP_EV_VCPU_PAUSED | XP_EV_DROP_PAGE);
+	}
+	ck_assert_int_eq(n, 2);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	xpage_get_stats(xp, &s);
+	ck_assert_uint_eq(s.evicted_now, 0);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(foreign_populate)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xp_response r;
+
+	page_out(xp, 50);
+	fake_put_request(GEN7, 50, 0, XP_EV_FOREIGN, XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.populates, 1);
+	ck_assert_uint_eq(seen.last_flags, XPAGE_POPULATE_FOREIGN);
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
+	ck_assert_uint_eq(r.flags & XP_EV_VCPU_PAUSED, 0);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(bad_gfn_and_vcpu)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xp_response r;
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+
+	fake_put_request(GEN7, 1ull << 40, 0, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
+	fake_put_request(GEN7, 5, 99, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 2);
+	ck_assert_int_eq(seen.populates, 0);
+	for (int i = 0; i < 2; i++) {
+		ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
+		ck_assert_uint_eq(r.flags & XP_EV_DROP_PAGE, XP_EV_DROP_PAGE);
+	}
+	ck_assert_int_eq(xpage_gfn_state(xp, 5), XPAGE_GFN_RESIDENT);
+	xpage_get_stats(xp, &s);
+	ck_assert_uint_eq(s.bad_events, 2);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(corrupt_ring)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g = 60;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st;
+
+	page_out(xp, g);
+	/* req_prod races ahead by more than the ring holds. */
+	__atomic_store_n((uint32_t *)fake.ring, 100u, __ATOMIC_RELEASE);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), -EPROTO);
+	ck_assert_int_eq(seen.populates, 0);
+	ck_assert_ptr_nonnull(strstr(fake.log, "corrupt"));
+	ck_assert_int_eq(xpage_dispatch(xp, 0), -EPROTO);
+	/* No more page-outs on a ring that cannot be trusted... */
+	g = 61;
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), -EPROTO);
+	/* ...but the guest's data can still go back. */
+	g = 60;
+	ck_assert_int_eq(xpage_load(xp, &g, 1, b, 0, &st), 1);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(wrong_version_word)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+
+	page_out(xp, 7);
+	fake_put_request(GEN7, 7, 0, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	/* A later request in another version: corrupt, not a switch. */
+	fake_put_request(XPAGE_GEN_VM_EVENT_V6, 7, 1, XP_EV_VCPU_PAUSED, XP_P2M_PAGING_IN);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), -EPROTO);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(first_request_confirms_generation)
+{
+	struct xpage_info info = XPAGE_OPTS(xpage_info);
+	struct xp_response r;
+	uint32_t ver;
+
+	/* Xen 4.10 implies v2, but the ring speaks v3 (a backport). */
+	fake_cfg.minor = 10;
+	fake_cfg.vm_event_version = -1;
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	page_out(xp, 9);
+	fake_put_request(XPAGE_GEN_VM_EVENT_V3, 9, 0, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.populates, 1);
+	xpage_get_info(xp, &info);
+	ck_assert_int_eq(info.generation, XPAGE_GEN_VM_EVENT_V3);
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st;
+	uint64_t g = 9;
+	ck_assert_int_eq(xpage_load(xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(fake_take_response(XPAGE_GEN_VM_EVENT_V3, &r, &ver, NULL), 1);
+	ck_assert_uint_eq(ver, 3);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(mem_event_generation)
+{
+	struct xp_response r;
+	uint64_t g = 70;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st;
+
+	fake_cfg.minor = 2;
+	fake_cfg.vm_event_version = -1;
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	page_out(xp, g);
+	fake_put_request(XPAGE_GEN_MEM_EVENT_42, g, 2, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
+	fake_put_request(XPAGE_GEN_MEM_EVENT_42, 0, 0, XP_EV_DUMMY, 0);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 2);
+	ck_assert_int_eq(seen.populates, 1);
+	ck_assert_int_eq(fake_take_response(XPAGE_GEN_MEM_EVENT_42, &r, NULL, NULL), 1);
+	ck_assert_int_eq(xpage_load(xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(fake_take_response(XPAGE_GEN_MEM_EVENT_42, &r, NULL, NULL), 1);
+	ck_assert_uint_eq(r.gfn, g);
+	ck_assert_uint_eq(r.vcpu, 2);
+	ck_assert_uint_eq(r.flags, XP_EV_VCPU_PAUSED);
+	xpage_close(xp);
+}
+END_TEST
+
+/* --------------------------------------------------------------- batch */
+
+START_TEST(wrong_states_change_nothing)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g[4] = { 1, 4096, 1, 2 };
+	int st[4];
+	uint8_t page[4096];
+	void *b[4] = { page, page, page, page };
+
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 2);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], -ERANGE);
+	ck_assert_int_eq(st[2], -EALREADY);
+	ck_assert_int_eq(st[3], 0);
+	ck_assert_int_eq(xpage_nominate(xp, g, 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EINVAL);             /* already nominated */
+	uint64_t r = 3;
+	ck_assert_int_eq(xpage_evict(xp, &r, 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EINVAL);             /* never nominated */
+	ck_assert_int_eq(xpage_gfn_state(xp, 3), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_load(xp, &r, 1, b, 0, st), 0);
+	ck_assert_int_eq(st[0], -EINVAL);             /* resident */
+	ck_assert_int_eq(xpage_resume(xp, &r, 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EALREADY);
+
+	/* evict while mapped: EBUSY; after unmap it works */
+	void *m = xpage_map(xp, g, 1, 0, st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_evict(xp, g, 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EBUSY);
+	ck_assert_int_eq(xpage_unmap(xp, m, 2), -EINVAL);
+	ck_assert_int_eq(xpage_unmap(xp, (char *)m + 4096, 1), -EINVAL);
+	ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(xp, g, 1, 0, st), 1);
+
+	/* map of a gfn not nominated: nothing mapped at all */
+	int maps = fake.maps;
+	uint64_t mg[2] = { 2, 5 };
+	ck_assert_ptr_null(xpage_map(xp, mg, 2, 0, st));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], -EINVAL);
+	ck_assert_int_eq(fake.maps, maps);
+
+	/* load of a gfn that was only nominated: nothing to load */
+	ck_assert_int_eq(xpage_load(xp, mg, 1, b, 0, st), 1);
+	ck_assert_int_eq(xpage_gfn_state(xp, 2), XPAGE_GFN_RESIDENT);
+
+	/* unknown flags, NULL arrays */
+	ck_assert_int_eq(xpage_nominate(xp, g, 1, 1u << 7, st), -EINVAL);
+	ck_assert_int_eq(xpage_nominate(xp, NULL, 1, 0, st), -EINVAL);
+	ck_assert_int_eq(xpage_nominate(NULL, g, 1, 0, st), -EINVAL);
+	ck_assert_int_eq(xpage_load(xp, g, 1, NULL, 0, st), -EINVAL);
+	ck_assert_int_eq(xpage_gfn_state(xp, 1ull << 50), -ERANGE);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(hypervisor_refusals_per_gfn)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g[3] = { 11, 12, 13 };
+	int st[3];
+
+	fake_cfg.fail_gfn = 12;
+	fake_cfg.fail_gfn_rc = -EBUSY;
+	ck_assert_int_eq(xpage_nominate(xp, g, 3, 0, st), 2);
+	ck_assert_int_eq(st[1], -EBUSY);
+	ck_assert_int_eq(xpage_gfn_state(xp, 12), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_gfn_state(xp, 13), XPAGE_GFN_NOMINATED);
+	fake_cfg.fail_gfn = 13;
+	uint64_t e[2] = { 11, 13 };
+	ck_assert_int_eq(xpage_evict(xp, e, 2, 0, st), 1);
+	ck_assert_int_eq(st[1], -EBUSY);
+	ck_assert_int_eq(xpage_gfn_state(xp, 13), XPAGE_GFN_NOMINATED);
+	fake_cfg.fail_gfn = 11;
+	fake_cfg.fail_gfn_rc = -ENOMEM;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	ck_assert_int_eq(xpage_load(xp, e, 1, b, 0, st), 0);
+	ck_assert_int_eq(st[0], -ENOMEM);
+	ck_assert_int_eq(xpage_gfn_state(xp, 11), XPAGE_GFN_EVICTED);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(adopt)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g[2] = { 100, 101 };
+	int st[2];
+
+	ck_assert_int_eq(xpage_adopt(xp, g, 2, 0, st), 2);
+	ck_assert_int_eq(xpage_gfn_state(xp, 100), XPAGE_GFN_EVICTED);
+	ck_assert_int_eq(xpage_adopt(xp, g, 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EINVAL);
+	fake_put_request(GEN7, 101, 0, XP_EV_VCPU_PAUSED, XP_P2M_PAGING_IN);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.populates, 1);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(strerror_sentences)
+{
+	ck_assert_ptr_nonnull(strstr(xpage_strerror(-ENOSYS), "without memory paging"));
+	ck_assert_ptr_nonnull(strstr(xpage_strerror(EMLINK), "IOMMU"));
+	ck_assert_ptr_nonnull(strstr(xpage_strerror(-EXDEV), "populate-on-demand"));
+	ck_assert_str_eq(xpage_version_string(), "1.0.0");
+	ck_assert_uint_eq(xpage_version(), XPAGE_VERSION);
+	ck_assert(XPAGE_CHECK_VERSION(1, 0, 0));
+	ck_assert(!XPAGE_CHECK_VERSION(1, 1, 0));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("core");
+	TCase *tc = tcase_create("core");
+	SRunner *sr;
+	int nf;
+
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, opts_validation);
+	tcase_add_test(tc, info_and_stats_sizes);
+	tcase_add_test(tc, generation_from_query_or_version);
+	tcase_add_test(tc, ages);
+	tcase_add_test(tc, features);
+	tcase_add_test(tc, enable_errors);
+	tcase_add_test(tc, takeover_order);
+	tcase_add_test(tc, coalesced_populate);
+	tcase_add_test(tc, load_and_resume_from_callback);
+	tcase_add_test(tc, evict_fail_native_and_synth);
+	tcase_add_test(tc, drops);
+	tcase_add_test(tc, foreign_populate);
+	tcase_add_test(tc, bad_gfn_and_vcpu);
+	tcase_add_test(tc, corrupt_ring);
+	tcase_add_test(tc, wrong_version_word);
+	tcase_add_test(tc, first_request_confirms_generation);
+	tcase_add_test(tc, mem_event_generation);
+	tcase_add_test(tc, wrong_states_change_nothing);
+	tcase_add_test(tc, hypervisor_refusals_per_gfn);
+	tcase_add_test(tc, adopt);
+	tcase_add_test(tc, strerror_sentences);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	nf = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return nf ? 1 : 0;
+}
