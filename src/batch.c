@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 /* Shared preamble of every batch call. */
 static int batch_begin(struct xpage *xp, const uint64_t *gfns, size_t n,
@@ -475,4 +476,146 @@ XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
 	clear_seen(xp, gfns, n);
 	xp->stats.evicted_now += ok;
 	return finish(0, ok);
+}
+
+/* Load @n pages back with their copies, retrying while the hypervisor is
+ * short of memory: the copy is the only one left. */
+static void load_back(struct xpage *xp, struct xp_paging_op *ops, size_t n)
+{
+	for (int tries = 0; tries < 1000; tries++) {
+		size_t again = 0;
+
+		if (xp_run_ops(xp, ops, n) < 0)
+			return;
+		for (size_t i = 0; i < n; i++)
+			if (ops[i].rc == -ENOMEM)
+				again++;
+		if (!again)
+			return;
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		/* Only the ENOMEM ones go again; successes keep rc 0 by
+		 * being moved out of the retried range. */
+		size_t m = 0;
+		for (size_t i = 0; i < n; i++)
+			if (ops[i].rc == -ENOMEM) {
+				struct xp_paging_op t = ops[m];
+				ops[m++] = ops[i];
+				ops[i] = t;
+			}
+		n = m;
+	}
+}
+
+XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			       unsigned int flags, int *status)
+{
+	struct xp_paging_op *ops;
+	uint64_t *g = NULL;
+	uint8_t *copy = NULL, *map = NULL;
+	int *err = NULL;
+	size_t k = 0, ok = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0);
+
+	if (rc < 0)
+		return xp_err(-rc);
+	if (xp->broken)
+		return xp_err(EPROTO);
+	ops = ops_reserve(xp, n);
+	g = malloc((n ? n : 1) * sizeof(*g));
+	err = malloc((n ? n : 1) * sizeof(*err));
+	if (!ops || !g || !err) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
+			status[i] = -EINVAL;
+		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+			status[i] = -EBUSY;
+		else
+			g[k++] = gfns[i];
+	}
+	clear_seen(xp, gfns, n);
+	if (!k)
+		goto out;
+	copy = malloc(k * XPAGE_PAGE_SIZE);
+	if (!copy) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	/* 1. keep a copy of each page (a nominated page can be mapped) */
+	map = map_gfns(xp, g, k, PROT_READ, err);
+	if (!map) {
+		for (size_t j = 0; j < k; j++)
+			err[j] = -errno;
+	} else {
+		for (size_t j = 0; j < k; j++)
+			if (!err[j])
+				memcpy(copy + j * XPAGE_PAGE_SIZE,
+				       map + j * XPAGE_PAGE_SIZE, XPAGE_PAGE_SIZE);
+		xp->ops->unmap(xp->be, map, k);
+	}
+	/* 2. evict the copied ones */
+	size_t m = 0;
+	for (size_t j = 0; j < k; j++)
+		if (!err[j])
+			ops[m++] = (struct xp_paging_op){ .op = XP_PAGING_EVICT,
+							  .gfn = g[j],
+							  .buf = copy + j * XPAGE_PAGE_SIZE };
+	rc = xp_run_ops(xp, ops, m);
+	if (rc < 0) {
+		rc = fatal(xp, rc);
+		goto out;
+	}
+	/* 3. load the evicted ones straight back */
+	size_t q = 0;
+	for (size_t j = 0; j < m; j++) {
+		if (ops[j].rc == 0) {
+			ops[q] = ops[j];
+			ops[q].op = XP_PAGING_PREP;
+			q++;
+		} else {
+			/* touched meanwhile: the EVICT_FAIL notice settles it */
+			for (size_t x = 0; x < k; x++)
+				if (g[x] == ops[j].gfn)
+					err[x] = ops[j].rc;
+		}
+	}
+	load_back(xp, ops, q);
+	for (size_t j = 0; j < q; j++) {
+		for (size_t x = 0; x < k; x++) {
+			if (g[x] != ops[j].gfn)
+				continue;
+			err[x] = ops[j].rc;
+			if (ops[j].rc) {
+				/* The page is out and its copy is going away. */
+				xp_log(xp, XPAGE_LOG_ERROR, "gfn 0x%llx could not be "
+				       "loaded back after un-nominating: %s",
+				       (unsigned long long)g[x],
+				       xpage_strerror(ops[j].rc));
+				xp_gfn_set_state(&xp->table, g[x], XPAGE_GFN_EVICTED);
+				xp->stats.evicted_now++;
+			}
+		}
+	}
+	/* results back to the caller's positions */
+	for (size_t i = 0, j = 0; i < n && j < k; i++) {
+		if (status[i] || gfns[i] != g[j])
+			continue;
+		status[i] = err[j++];
+		if (!status[i]) {
+			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_RESIDENT);
+			ok++;
+		}
+	}
+	rc = 0;
+out:
+	free(g);
+	free(err);
+	free(copy);
+	return finish(rc, ok);
 }

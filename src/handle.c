@@ -96,6 +96,9 @@ static void log_enable_error(struct xpage *xp, int rc)
 
 static void free_handle(struct xpage *xp)
 {
+	for (size_t i = 0; i < xp->nregions; i++)
+		free(xp->regions[i].gfns);
+	free(xp->regions);
 	if (xp->be)
 		xp->ops->close(xp->be);
 	xp_table_fini(&xp->table);
@@ -191,6 +194,32 @@ fail:
 	return NULL;
 }
 
+/* Nominated gfns must not outlive the ring: a guest touching one with no
+ * ring crashes the domain. */
+static void unnominate_all(struct xpage *xp)
+{
+	enum { CHUNK = 512 };
+	uint64_t g[CHUNK];
+	int st[CHUNK];
+	size_t k = 0;
+
+	for (uint64_t gfn = 0; gfn < xp->table.nr; gfn++) {
+		if (xp_gfn_state(&xp->table, gfn) != XPAGE_GFN_NOMINATED ||
+		    xp_gfn_flag(&xp->table, gfn, XP_GS_MAPPED))
+			continue;
+		g[k++] = gfn;
+		if (k == CHUNK || gfn + 1 == xp->table.nr) {
+			xpage_unnominate(xp, g, k, 0, st);
+			k = 0;
+		}
+	}
+	if (k)
+		xpage_unnominate(xp, g, k, 0, st);
+	/* Touched ones settle through their EVICT_FAIL notices. */
+	if (!xp->in_dispatch && !xp->broken)
+		xpage_dispatch(xp, 0);
+}
+
 XPAGE_API int xpage_close(xpage_t *xp)
 {
 	int rc = 0;
@@ -198,6 +227,9 @@ XPAGE_API int xpage_close(xpage_t *xp)
 	if (!xp)
 		return 0;
 	if (xp->enabled) {
+		while (xp->nregions)
+			xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
+		unnominate_all(xp);
 		xp_push_responses(xp);
 		if (xp->stats.evicted_now)
 			xp_log(xp, XPAGE_LOG_WARN,

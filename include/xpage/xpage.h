@@ -376,6 +376,21 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status);
 
 /**
+ * xpage_unnominate() - make nominated gfns ordinary resident pages again.
+ * For a gfn the pager decides not to evict (its write-out failed, or it
+ * is shutting down). Xen has no operation for this, so the library maps
+ * the pages, keeps a copy, evicts them and loads them straight back, one
+ * mapping call and one trap per step for the batch. xpage_close() does
+ * this for every gfn still nominated, since a guest touching a nominated
+ * gfn after the ring is gone crashes the domain.
+ * Per gfn: -EINVAL if not NOMINATED, -EBUSY if mapped by this handle or
+ * touched meanwhile (it becomes resident when its evict_fail notice is
+ * dispatched), -ENOMEM if the hypervisor had no memory to load it back.
+ */
+XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			       unsigned int flags, int *status);
+
+/**
  * xpage_load() - give evicted gfns their contents back.
  * @bufs: n pointers to XPAGE_PAGE_SIZE bytes each. The page is guest
  * accessible at once; waiting vCPUs run again after xpage_resume() (or at

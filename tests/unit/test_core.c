@@ -667,6 +667,37 @@ START_TEST(adopt)
 }
 END_TEST
 
+START_TEST(unnominate)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g[3] = { 200, 201, 202 };
+	int st[3];
+
+	ck_assert_int_eq(xpage_nominate(xp, g, 3, 0, st), 3);
+	uint64_t ops0 = fake.ops;
+	int maps0 = fake.maps;
+	fake_cfg.fail_gfn = 201;
+	fake_cfg.fail_gfn_rc = -EBUSY;      /* refused by the hypervisor */
+	ck_assert_int_eq(xpage_unnominate(xp, g, 3, 0, st), 2);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], -EBUSY);
+	ck_assert_int_eq(xpage_gfn_state(xp, 200), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_gfn_state(xp, 201), XPAGE_GFN_NOMINATED);
+	ck_assert_int_eq(fake.maps, maps0 + 1);
+	ck_assert_uint_eq(fake.ops - ops0, 2 + 2); /* 2 evicts, 2 loads */
+	ck_assert_int_eq(xpage_unnominate(xp, g, 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EINVAL);
+
+	/* close un-nominates what is left (201), one map + evict + load */
+	fake_cfg.fail_gfn = UINT64_MAX;
+	ops0 = fake.ops;
+	maps0 = fake.maps;
+	ck_assert_int_eq(xpage_close(xp), 0);
+	ck_assert_int_eq(fake.maps, maps0 + 1);
+	ck_assert_uint_eq(fake.ops - ops0, 2);
+}
+END_TEST
+
 START_TEST(strerror_sentences)
 {
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-ENOSYS), "without memory paging"));
@@ -707,6 +738,7 @@ int main(void)
 	tcase_add_test(tc, wrong_states_change_nothing);
 	tcase_add_test(tc, hypervisor_refusals_per_gfn);
 	tcase_add_test(tc, adopt);
+	tcase_add_test(tc, unnominate);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
