@@ -202,10 +202,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	xpage_get_info(xp, &info);
-	printf("domain %u: Xen %u.%u, %s, age %u, %llu gfns\n", info.domid,
+	printf("domain %u: Xen %u.%u, %s, age %u, features", info.domid,
 	       info.xen_major, info.xen_minor,
-	       xpage_generation_name((int)info.generation), info.age,
-	       (unsigned long long)info.nr_gfns);
+	       xpage_generation_name((int)info.generation), info.age);
+	for (int b = 0; b < 64; b++)
+		if (info.features & (1ull << b))
+			printf(" %s", xpage_feature_name(1ull << b));
+	printf(", %llu gfns\n", (unsigned long long)info.nr_gfns);
 	p.store = calloc(info.nr_gfns, sizeof(*p.store));
 	if (!p.store)
 		return 1;
@@ -233,6 +236,19 @@ int main(int argc, char **argv)
 		rc = 1;
 	/* Requests that arrived meanwhile are answered before closing. */
 	xpage_dispatch(xp, 0);
+	{
+		struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+
+		xpage_get_stats(xp, &s);
+		printf("evicted %llu, loaded %llu, populates %llu, coalesced %llu, "
+		       "evict_fails %llu (+%llu derived), drops %llu\n",
+		       (unsigned long long)s.evicted, (unsigned long long)s.loaded,
+		       (unsigned long long)s.populates,
+		       (unsigned long long)s.coalesced,
+		       (unsigned long long)s.evict_fails,
+		       (unsigned long long)s.evict_fails_synth,
+		       (unsigned long long)s.drops);
+	}
 	if (xpage_close(xp) < 0)
 		rc = 1;
 	free(p.store);
