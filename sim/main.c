@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* xpage-simd: command line, start-up and shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+static void usage(FILE *f)
+{
+	fputs(
+"Usage: xpage-simd --socket PATH [options]\n"
+"       xpage-simd --list-personalities | --help\n"
+"\n"
+"A simulated Xen hypervisor for memory paging: it owns simulated guests\n"
+"(memory, p2m, vCPUs, the paging ring) and serves libxpage's simulator\n"
+"backend and test tools over a UNIX socket.\n"
+"\n"
+"Options:\n"
+"  --socket PATH         listen on this UNIX socket path (required)\n"
+"  --log FILE            append hypervisor messages to FILE\n"
+"  --guest-pages N       create a guest of N 4 KiB pages at start-up\n"
+"  --guest-mib N         the same, in MiB\n"
+"  --domid N             domid of that guest (default: the first free, 1)\n"
+"  --vcpus N             vCPUs of that guest (default 1)\n"
+"  --personality NAME    hypervisor it imitates (default xen-4.15; see\n"
+"                        --list-personalities)\n"
+"  --seed N              seed of the guest's page contents (default 0)\n"
+"  --lazy                do not fill pages at creation (all-zero until\n"
+"                        written): for very large guests\n"
+"  --list-personalities  print the personality names, one per line\n"
+"  --help                print this help\n"
+"\n"
+"More guests are created through the socket (SIMP_CREATE_GUEST). The\n"
+"simulator stops on SIGTERM, SIGINT or SIMP_SHUTDOWN and removes its\n"
+"socket.\n", f);
+}
+
+static int parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_SOCKET = 1, OPT_LOG, OPT_PAGES, OPT_MIB, OPT_DOMID, OPT_VCPUS,
+	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_LIST, OPT_HELP,
+};
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "log", required_argument, NULL, OPT_LOG },
+		{ "guest-pages", required_argument, NULL, OPT_PAGES },
+		{ "guest-mib", required_argument, NULL, OPT_MIB },
+		{ "domid", required_argument, NULL, OPT_DOMID },
+		{ "vcpus", required_argument, NULL, OPT_VCPUS },
+		{ "personality", required_argument, NULL, OPT_PERSONALITY },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "lazy", no_argument, NULL, OPT_LAZY },
+		{ "list-personalities", no_argument, NULL, OPT_LIST },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *sock = NULL, *logf = NULL, *pers = NULL;
+	uint64_t pages = 0, domid = 0, vcpus = 1, seed = 0, v;
+	bool lazy = false;
+	sigset_t set;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case OPT_SOCKET:
+			sock = optarg;
+			break;
+		case OPT_LOG:
+			logf = optarg;
+			break;
+		case OPT_PAGES:
+			if (parse_u64(optarg, SIM_MAX_PAGES, &pages) || !pages)
+				goto bad;
+			break;
+		case OPT_MIB:
+			if (parse_u64(optarg, SIM_MAX_PAGES / 256, &v) || !v)
+				goto bad;
+			pages = v * 256;
+			break;
+		case OPT_DOMID:
+			if (parse_u64(optarg, 0x7fefu, &domid))
+				goto bad;
+			break;
+		case OPT_VCPUS:
+			if (parse_u64(optarg, SIM_MAX_VCPUS, &vcpus))
+				goto bad;
+			break;
+		case OPT_PERSONALITY:
+			pers = optarg;
+			if (!sim_personality_find(pers)) {
+				fprintf(stderr, "xpage-simd: unknown personality "
+					"'%s' (see --list-personalities)\n",
+					pers);
+				return 2;
+			}
+			break;
+		case OPT_SEED:
+			if (parse_u64(optarg, UINT64_MAX, &seed))
+				goto bad;
+			break;
+		case OPT_LAZY:
+			lazy = true;
+			break;
+		case OPT_LIST: {
+			char buf[1024];
+
+			sim_personality_list(buf, sizeof(buf));
+			fputs(buf, stdout);
+			return 0;
+		}
+		case OPT_HELP:
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "xpage-simd: unexpected argument '%s'\n",
+			argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (!sock) {
+		fprintf(stderr, "xpage-simd: --socket PATH is required\n");
+		usage(stderr);
+		return 2;
+	}
+
+	/* Signals are taken through a signalfd: block them before any
+	 * thread exists so every thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (logf && (rc = sim_log_open(logf)) < 0) {
+		fprintf(stderr, "xpage-simd: %s: %s\n", logf, strerror(-rc));
+		return 1;
+	}
+	if (pages) {
+		struct simp_guest g = { .domid = (uint32_t)domid,
+					.vcpus = (uint32_t)vcpus,
+					.pages = pages,
+					.flags = lazy ? SIM_GUEST_LAZY : 0,
+					.seed = seed };
+		uint32_t id;
+
+		if (pers)
+			strncpy(g.personality, pers, sizeof(g.personality) - 1);
+		rc = guest_create(&g, &id);
+		if (rc < 0) {
+			fprintf(stderr, "xpage-simd: cannot create the guest: "
+				"%s\n", strerror(-rc));
+			sim_log_close();
+			return 1;
+		}
+	}
+	rc = server_run(sock);
+	if (rc < 0) {
+		fprintf(stderr, "xpage-simd: %s: %s\n", sock, strerror(-rc));
+		guest_destroy_all();
+		sim_log_close();
+		return 1;
+	}
+	sim_log(SIM_LOG_INFO, "stopped");
+	sim_log_close();
+	return 0;
+
+bad:
+	fprintf(stderr, "xpage-simd: bad value '%s'\n", optarg);
+	usage(stderr);
+	return 2;
+}

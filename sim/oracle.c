@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The oracle: what every guest page must contain.
+ *
+ * A page's contents are a pure function of (guest seed, gfn, generation):
+ * a splitmix64 stream, so nothing but a 32-bit generation per gfn is
+ * stored. A guest write bumps the generation and writes the new contents;
+ * every guest read, every load (prep with a buffer) and every report scan
+ * compares against it. A mismatch whose data is all zero counts as lost
+ * (the page's data is gone), any other as corrupted. A bad gfn is counted
+ * once, until the guest writes it again.
+ */
+#include <string.h>
+
+#include "sim.h"
+
+uint64_t sim_mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+#define GOLDEN 0x9e3779b97f4a7c15ull
+
+static inline uint64_t stream_start(const struct sim_guest *g, uint64_t gfn,
+				    uint32_t gen)
+{
+	return sim_mix64(g->seed ^ sim_mix64(gfn * GOLDEN + 1) ^
+			 ((uint64_t)gen << 32 | gen));
+}
+
+void oracle_fill(const struct sim_guest *g, uint64_t gfn, void *dst)
+{
+	const struct sim_gfn *s = &g->gfn[gfn];
+	uint64_t st, w[SIM_PAGE / 8];
+
+	if (s->flags & SG_ZERO) {
+		memset(dst, 0, SIM_PAGE);
+		return;
+	}
+	st = stream_start(g, gfn, s->gen);
+	for (unsigned i = 0; i < SIM_PAGE / 8; i++) {
+		st += GOLDEN;
+		w[i] = sim_mix64(st);
+	}
+	w[0] |= 1; /* never an all-zero page */
+	memcpy(dst, w, SIM_PAGE);
+}
+
+static bool all_zero(const uint8_t *p)
+{
+	uint64_t acc = 0, w;
+
+	for (unsigned i = 0; i < SIM_PAGE; i += 8) {
+		memcpy(&w, p + i, 8);
+		acc |= w;
+	}
+	return acc == 0;
+}
+
+int oracle_check(const struct sim_guest *g, uint64_t gfn, const void *data)
+{
+	const struct sim_gfn *s = &g->gfn[gfn];
+	const uint8_t *p = data;
+	uint64_t st, w, d;
+
+	if (s->flags & SG_ZERO)
+		return all_zero(p) ? 0 : 2;
+	st = stream_start(g, gfn, s->gen);
+	for (unsigned i = 0; i < SIM_PAGE / 8; i++) {
+		st += GOLDEN;
+		w = sim_mix64(st);
+		if (i == 0)
+			w |= 1;
+		memcpy(&d, p + i * 8, 8);
+		if (d != w)
+			return all_zero(p) ? 1 : 2;
+	}
+	return 0;
+}
+
+int oracle_verify(struct sim_guest *g, uint64_t gfn, const void *data)
+{
+	int r;
+
+	if (gfn >= g->pages)
+		return 0; /* special pages have no expected contents */
+	r = oracle_check(g, gfn, data);
+	if (r && !(g->gfn[gfn].flags & SG_BAD)) {
+		g->gfn[gfn].flags |= SG_BAD;
+		if (r == 1)
+			g->st.lost++;
+		else
+			g->st.corrupted++;
+		sim_log(SIM_LOG_WARN, "d%u: gfn %#llx %s (generation %u)",
+			g->domid, (unsigned long long)gfn,
+			r == 1 ? "lost" : "corrupted", g->gfn[gfn].gen);
+	}
+	return r;
+}
+
+void oracle_write(struct sim_guest *g, uint64_t gfn)
+{
+	struct sim_gfn *s = &g->gfn[gfn];
+
+	if (gfn >= g->pages) {
+		/* A special page: no oracle, but the write still happens. */
+		memset(guest_page(g, gfn), 0xa5, 64);
+		return;
+	}
+	s->gen++;
+	s->flags &= (uint8_t)~(SG_ZERO | SG_BAD);
+	oracle_fill(g, gfn, guest_page(g, gfn));
+}
+
+#define REPORT_CHUNK 4096u
+
+void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
+		   struct simp_report *rep)
+{
+	bool final = rq->flags & 1u; /* XPAGE_SIM_REPORT_FINAL */
+	uint64_t extra_lost = 0, now;
+
+	memset(rep, 0, sizeof(*rep));
+	for (uint64_t base = 0; base < g->pages; base += REPORT_CHUNK) {
+		uint64_t end = base + REPORT_CHUNK;
+
+		if (end > g->pages)
+			end = g->pages;
+		guest_lock(g);
+		for (uint64_t gfn = base; gfn < end; gfn++) {
+			const struct sim_gfn *s = &g->gfn[gfn];
+
+			if ((s->flags & SG_FRAME) && !(s->flags & SG_BAD) &&
+			    s->p2mt != SIMP_P2M_INVALID)
+				oracle_verify(g, gfn, guest_page(g, gfn));
+			if (final && !(s->flags & SG_FRAME) &&
+			    (s->p2mt == SIMP_P2M_RAM_PAGED ||
+			     s->p2mt == SIMP_P2M_RAM_PAGING_IN))
+				extra_lost++;
+		}
+		guest_unlock(g);
+	}
+
+	guest_lock(g);
+	now = sim_now_ns();
+	rep->pages = g->pages;
+	rep->paged = g->nr_paged_type;
+	rep->nominated = g->nr_paging_out;
+	rep->accesses = g->st.accesses;
+	rep->faults = g->st.faults;
+	rep->requests = g->st.requests;
+	rep->responses = g->st.responses;
+	rep->ignored = g->st.ignored;
+	rep->lost = g->st.lost + extra_lost;
+	rep->corrupted = g->st.corrupted;
+	for (uint32_t i = 0; i < g->nvcpus; i++) {
+		const struct sim_vcpu *v = &g->vcpu[i];
+		bool paused = v->vm_event_pause > 0;
+
+		if (paused)
+			rep->paused_vcpus++;
+		if (final) {
+			if (paused || v->blocked || v->in_waitqueue)
+				rep->stuck++;
+		} else if (paused && now - v->paused_since_ns >
+					    (uint64_t)rq->stuck_ms * 1000000ull) {
+			rep->stuck++;
+		}
+	}
+	rep->crashed = g->crashed;
+	rep->ring_enabled = g->ring != NULL;
+	rep->pause_count = g->pause_count;
+	guest_unlock(g);
+}

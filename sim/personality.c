@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The hypervisors xpage-simd imitates (xen-paging-facts.md §3, §5, §6).
+ * A personality fixes the ring layout (generation), what the version
+ * queries answer, whether paging is compiled in, and the paging age.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sim.h"
+#include "xpage/xpage.h"
+
+static const struct sim_personality table[] = {
+	{ "xen-4.2", XPAGE_GEN_MEM_EVENT_42, 4, 2, 0, 0, true },
+	{ "xen-4.5", XPAGE_GEN_MEM_EVENT_45, 4, 5, 0, 0, true },
+	{ "xen-4.6", XPAGE_GEN_VM_EVENT_V1, 4, 6, 0, 0, true },
+	{ "xen-4.8", XPAGE_GEN_VM_EVENT_V2, 4, 8, 0, 0, true },
+	{ "xen-4.11", XPAGE_GEN_VM_EVENT_V3, 4, 11, 0, 0, true },
+	{ "xen-4.12", XPAGE_GEN_VM_EVENT_V4, 4, 12, 0, 0, true },
+	/* xc_vm_event_get_version() exists from 4.13 on. */
+	{ "xen-4.13", XPAGE_GEN_VM_EVENT_V5, 4, 13, 5, 0, true },
+	{ "xen-4.14", XPAGE_GEN_VM_EVENT_V6, 4, 14, 6, 0, true },
+	{ "xen-4.15", XPAGE_GEN_VM_EVENT_V7, 4, 15, 7, 0, true },
+	/* CONFIG_MEM_PAGING off (default since 4.16, Debian's 4.17): the
+	 * version query still answers, enabling paging gives ENOSYS. */
+	{ "xen-4.17-nopaging", XPAGE_GEN_VM_EVENT_V7, 4, 17, 7, 0, false },
+	/* The MEM_EVENT_PAGING_AGE proposal of the seed thread. */
+	{ "xen-4.2-age2", XPAGE_GEN_MEM_EVENT_42, 4, 2, 0, 2, true },
+};
+
+#define DEFAULT_PERSONALITY "xen-4.15"
+
+const struct sim_personality *sim_personality_find(const char *name)
+{
+	if (!name || !*name)
+		return sim_personality_default();
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(table[i].name, name))
+			return &table[i];
+	return NULL;
+}
+
+const struct sim_personality *sim_personality_default(void)
+{
+	return sim_personality_find(DEFAULT_PERSONALITY);
+}
+
+size_t sim_personality_list(char *buf, size_t len)
+{
+	size_t off = 0;
+
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+		size_t n = strlen(table[i].name);
+
+		if (buf && off + n + 1 < len) {
+			memcpy(buf + off, table[i].name, n);
+			buf[off + n] = '\n';
+			buf[off + n + 1] = '\0';
+		}
+		off += n + 1;
+	}
+	if (buf && len && off >= len)
+		buf[0] = '\0';
+	return off;
+}

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The front end of the paging ring (the hypervisor's side), after Xen's
+ * vm_event code as described in xen-paging-facts.md §2, §3, §5, §8.
+ *
+ * The ring lives in the ring gfn's frame (the guest memfd), in the byte
+ * layout of the personality's generation (ring_layout.h). Accounting is
+ * Xen's: a request holds its slot until the pager's response for it has
+ * been consumed, free = slots - (req_prod - rsp_cons) - injected held
+ * slots. A guest vCPU that finds no free slot waits in the wait queue; a
+ * foreign requester gets no request. After a guest vCPU's put, if fewer
+ * free slots than vCPUs remain and the vCPU is not paused for a page-in,
+ * it is blocked (mark_and_pause) until space frees. The pager's notify is
+ * an eventfd a per-ring thread waits on; it consumes the responses with
+ * vm_event_resume()'s rules.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "sim.h"
+
+static uint64_t next_ring_id = 1;
+
+static void *ring_thread(void *arg)
+{
+	struct sim_ring *r = arg;
+	struct sim_guest *g = r->g;
+	struct pollfd pf[2] = { { .fd = r->efd_from_pager, .events = POLLIN },
+				{ .fd = r->efd_stop, .events = POLLIN } };
+
+	for (;;) {
+		uint64_t v;
+
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents)
+			break;
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		if (read(r->efd_from_pager, &v, sizeof(v)) < 0 &&
+		    errno != EAGAIN)
+			break;
+		guest_lock(g);
+		if (g->ring == r)
+			ring_consume(g);
+		guest_unlock(g);
+	}
+	return NULL;
+}
+
+int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
+		uint32_t *port)
+{
+	uint64_t gfn = g->pages; /* first special page */
+	struct sim_gfn *s = &g->gfn[gfn];
+	struct sim_ring *r;
+	int rc;
+
+	if (!g->pers->paging)
+		return -ENOSYS;
+	rc = guest_check_live(g);
+	if (rc)
+		return rc;
+	if (!g->nvcpus)
+		return -EINVAL;
+	if (g->flags & (SIM_GUEST_NO_HAP | SIM_GUEST_PV))
+		return -ENODEV;
+	if (g->flags & SIM_GUEST_IOMMU)
+		return -EMLINK;
+	if (g->flags & SIM_GUEST_POD)
+		return -EXDEV;
+	if (g->pers->paging_age && declared_age != g->pers->paging_age)
+		return -ENOEXEC;
+	if (g->ring)
+		return -EBUSY;
+	if (!p2m_is_ram(s->p2mt) || !(s->flags & SG_FRAME))
+		return -EOPNOTSUPP;
+
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->g = g;
+	r->id = next_ring_id++;
+	r->gfn = gfn;
+	r->nr_slots = g->layout->nr_slots;
+	r->efd_to_pager = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	r->efd_from_pager = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	r->efd_stop = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (r->efd_to_pager < 0 || r->efd_from_pager < 0 || r->efd_stop < 0) {
+		rc = -errno;
+		goto fail;
+	}
+	r->page = guest_page(g, gfn);
+	/* The shared ring starts empty: every index 0. */
+	memset((void *)r->page, 0, SIM_PAGE);
+	rc = pthread_create(&r->thread, NULL, ring_thread, r);
+	if (rc) {
+		rc = -rc;
+		goto fail;
+	}
+	s->refs++; /* the hypervisor's own reference on the ring frame */
+	r->port = g->next_port++;
+	g->ring = r;
+	fds[0] = r->efd_to_pager;
+	fds[1] = r->efd_from_pager;
+	*port = r->port;
+	sim_log(SIM_LOG_INFO, "d%u: paging enabled, ring gfn %#llx, port %u, "
+		"%s, %u slots", g->domid, (unsigned long long)gfn, r->port,
+		g->layout->name, r->nr_slots);
+	return 0;
+
+fail:
+	if (r->efd_to_pager >= 0)
+		close(r->efd_to_pager);
+	if (r->efd_from_pager >= 0)
+		close(r->efd_from_pager);
+	if (r->efd_stop >= 0)
+		close(r->efd_stop);
+	free(r);
+	return rc;
+}
+
+int ring_disable(struct sim_guest *g, bool force, struct sim_ring **out)
+{
+	struct sim_ring *r = g->ring;
+
+	*out = NULL;
+	if (!force) {
+		int rc;
+
+		if (!g->pers->paging)
+			return -ENOSYS;
+		rc = guest_check_live(g);
+		if (rc)
+			return rc;
+	}
+	if (!r)
+		return -EINVAL;
+	if (r->waiters && !force)
+		return -EBUSY;
+	/* Unblock the vCPUs blocked only for ring space. A vCPU paused for
+	 * a page-in stays paused (its vm_event pause count is untouched). */
+	for (uint32_t i = 0; i < g->nvcpus; i++) {
+		struct sim_vcpu *v = &g->vcpu[i];
+
+		if (v->blocked) {
+			v->blocked = false;
+			vcpu_kick(v);
+		}
+		v->in_waitqueue = false;
+	}
+	r->blocked = 0;
+	r->waiters = 0;
+	g->ring = NULL;
+	/* The hypervisor's reference on the ring frame goes; if the gfn left
+	 * the physmap, the frame goes with it. */
+	guest_frame_put(g, r->gfn);
+	*out = r;
+	sim_log(SIM_LOG_INFO, "d%u: paging disabled", g->domid);
+	return 0;
+}
+
+void ring_free(struct sim_ring *r)
+{
+	uint64_t one = 1;
+
+	if (!r)
+		return;
+	if (write(r->efd_stop, &one, sizeof(one)) < 0) {
+		/* cannot fail on a fresh eventfd */
+	}
+	pthread_join(r->thread, NULL);
+	close(r->efd_to_pager);
+	close(r->efd_from_pager);
+	close(r->efd_stop);
+	free(r);
+}
+
+uint32_t ring_available(const struct sim_guest *g)
+{
+	const struct sim_ring *r = g->ring;
+	uint32_t used, held;
+
+	if (!r)
+		return 0;
+	used = r->req_prod_pvt - r->rsp_cons;
+	held = g->fl.ring_slots_held;
+	if (used + held >= r->nr_slots)
+		return 0;
+	return r->nr_slots - used - held;
+}
+
+int ring_claim(struct sim_guest *g)
+{
+	if (!g->ring)
+		return -EOPNOTSUPP;
+	return ring_available(g) ? 0 : -EBUSY;
+}
+
+static void encode(const struct xp_ring_layout *l, volatile uint8_t *slot,
+		   const struct sim_req *q)
+{
+	uint32_t flags = 0, pflags = 0;
+
+	memset((void *)slot, 0, l->slot_size);
+	if (q->flags & XP_EV_VCPU_PAUSED)
+		flags |= l->f_vcpu_paused;
+	if (q->flags & XP_EV_FOREIGN)
+		flags |= l->f_foreign;
+	if (q->flags & XP_EV_DROP_PAGE)
+		pflags |= l->f_drop_page;
+	if (q->flags & XP_EV_EVICT_FAIL)
+		pflags |= l->f_evict_fail;
+	if (l->era == XP_ERA_VM_EVENT) {
+		xp_wr32(slot, l->off_version, l->version);
+		xp_wr32(slot, l->off_flags, flags);
+		xp_wr32(slot, l->off_pflags, pflags);
+	} else {
+		/* mem_event: one flags word holds everything. */
+		xp_wr32(slot, l->off_flags, flags | pflags);
+	}
+	if (l->reason_width == 2)
+		xp_wr16(slot, l->off_reason, (uint16_t)l->reason_paging);
+	else
+		xp_wr32(slot, l->off_reason, l->reason_paging);
+	xp_wr32(slot, l->off_vcpu, q->vcpu);
+	xp_wr64(slot, l->off_gfn, q->gfn);
+	xp_wr32(slot, l->off_p2mt, q->p2mt);
+}
+
+void ring_put(struct sim_guest *g, const struct sim_req *req,
+	      struct sim_vcpu *v)
+{
+	struct sim_ring *r = g->ring;
+	const struct xp_ring_layout *l = g->layout;
+
+	if (!r)
+		return;
+	encode(l, xp_ring_slot(r->page, l, r->req_prod_pvt), req);
+	r->req_prod_pvt++;
+	xp_ring_store_idx(r->page, XP_RING_OFF_REQ_PROD, r->req_prod_pvt);
+	g->st.requests++;
+	r->notify_pending = true;
+	/* The black eye of vm_event_put_request(): a guest vCPU that leaves
+	 * fewer free slots than vCPUs is paused until the ring drains. */
+	if (v && ring_available(g) < g->nvcpus && v->vm_event_pause == 0 &&
+	    !v->blocked) {
+		v->blocked = true;
+		r->blocked++;
+	}
+}
+
+/* Wake vCPUs waiting for ring space: the wait queue first, else the
+ * blocked ones, round robin, one per free slot (vm_event_wake). */
+void ring_wake(struct sim_guest *g)
+{
+	struct sim_ring *r = g->ring;
+	uint32_t avail = ring_available(g);
+
+	if (!r || !avail)
+		return;
+	if (r->waiters) {
+		for (uint32_t i = 0; i < g->nvcpus && avail; i++) {
+			if (g->vcpu[i].in_waitqueue) {
+				vcpu_kick(&g->vcpu[i]);
+				avail--;
+			}
+		}
+		return;
+	}
+	for (uint32_t j = 0; j < g->nvcpus && r->blocked && avail; j++) {
+		uint32_t k = (r->last_wake + 1 + j) % g->nvcpus;
+		struct sim_vcpu *v = &g->vcpu[k];
+
+		if (v->blocked) {
+			v->blocked = false;
+			r->blocked--;
+			avail--;
+			r->last_wake = k;
+			vcpu_kick(v);
+		}
+	}
+}
+
+static void resume_one(struct sim_guest *g, volatile uint8_t *slot)
+{
+	const struct xp_ring_layout *l = g->layout;
+	uint32_t flags = xp_rd32(slot, l->off_flags);
+	uint32_t pflags = xp_rd32(slot, l->off_pflags);
+	uint32_t vcpu = xp_rd32(slot, l->off_vcpu);
+	uint64_t gfn = xp_rd64(slot, l->off_gfn);
+	bool paging_reason = true;
+	struct sim_vcpu *v;
+
+	if (l->era == XP_ERA_VM_EVENT) {
+		uint32_t version = xp_rd32(slot, l->off_version);
+
+		if (version != l->version) {
+			g->st.ignored++;
+			sim_log(SIM_LOG_WARN, "d%u: vm_event interface version "
+				"mismatch (response version %u, expected %u)",
+				g->domid, version, l->version);
+			return;
+		}
+		paging_reason = xp_rd32(slot, l->off_reason) == l->reason_paging;
+	} else if (flags & l->f_dummy) {
+		g->st.ignored++;
+		return;
+	}
+	if (vcpu >= g->nvcpus) {
+		g->st.ignored++;
+		sim_log(SIM_LOG_WARN, "d%u: response for invalid vCPU %u",
+			g->domid, vcpu);
+		return;
+	}
+	v = &g->vcpu[vcpu];
+	/* Everything else applies only to a vCPU paused by vm_event. */
+	if (!v->vm_event_pause) {
+		g->st.ignored++;
+		sim_log(SIM_LOG_DEBUG, "d%u: response for vCPU %u, which is "
+			"not paused: ignored", g->domid, vcpu);
+		return;
+	}
+	g->st.responses++;
+	if (paging_reason && !(pflags & l->f_drop_page) && gfn < g->nr_gfns &&
+	    g->gfn[gfn].p2mt == SIMP_P2M_RAM_PAGING_IN &&
+	    (g->gfn[gfn].flags & SG_FRAME))
+		guest_set_p2mt(g, gfn, SIMP_P2M_RAM_RW);
+	if (flags & l->f_vcpu_paused)
+		vcpu_unpause_paging(v);
+}
+
+void ring_consume(struct sim_guest *g)
+{
+	struct sim_ring *r = g->ring;
+	const struct xp_ring_layout *l = g->layout;
+	uint32_t prod, n, outstanding;
+
+	if (!r)
+		return;
+	prod = xp_ring_load_idx(r->page, XP_RING_OFF_RSP_PROD);
+	n = prod - r->rsp_cons;
+	outstanding = r->req_prod_pvt - r->rsp_cons;
+	if (n > outstanding) {
+		/* More responses than requests: a broken back end. Xen would
+		 * read garbage; the simulator reads only what can be valid. */
+		g->st.overruns++;
+		sim_log(SIM_LOG_WARN, "d%u: ring overrun: rsp_prod %u, "
+			"rsp_cons %u, req_prod %u", g->domid, prod,
+			r->rsp_cons, r->req_prod_pvt);
+		n = outstanding;
+	}
+	while (n--) {
+		volatile uint8_t *slot = xp_ring_slot(r->page, l, r->rsp_cons);
+
+		r->rsp_cons++;
+		xp_ring_store_idx(r->page, XP_RING_OFF_RSP_EVENT,
+				  r->rsp_cons + 1);
+		resume_one(g, slot);
+	}
+	ring_wake(g);
+}
+
+void ring_notify_flush(struct sim_guest *g)
+{
+	struct sim_ring *r = g->ring;
+	uint64_t one = 1;
+
+	if (!r || !r->notify_pending)
+		return;
+	if (g->fl.event_delay_us) {
+		uint64_t id = r->id;
+		uint32_t us = g->fl.event_delay_us;
+
+		pthread_mutex_unlock(&g->lock);
+		usleep(us);
+		pthread_mutex_lock(&g->lock);
+		r = g->ring;
+		if (!r || r->id != id || !r->notify_pending)
+			return;
+	}
+	r->notify_pending = false;
+	if (write(r->efd_to_pager, &one, sizeof(one)) < 0) {
+		/* EAGAIN: the counter is saturated, the pager has events */
+	}
+}

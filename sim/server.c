@@ -1,0 +1,808 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The simulator's socket: SOCK_SEQPACKET, one thread per connection, one
+ * request -> one reply (simproto.h). Hypercall-like ops act on the domain
+ * the connection attached to; control ops name their domain.
+ *
+ * Choices the protocol header leaves open (documented for clients):
+ *   - A hypercall op on a connection that has not attached: -ENOTCONN.
+ *     A second SIMP_ATTACH on one connection: -EISCONN.
+ *   - A crashed or destroyed domain answers -ESRCH to every hypercall op
+ *     except SIMP_DOMAIN_INFO (which reports crashed = 1), the version
+ *     queries and SIMP_UNMAP (a client can always let go).
+ *   - SIMP_MULTICALL/SIMP_MAP/SIMP_UNMAP reply status 0 with one result
+ *     per entry; only a malformed request fails as a whole (-EINVAL).
+ *   - SIMP_HELLO takes an optional simp_u32 {protocol version} (another
+ *     version: -EPROTONOSUPPORT) and answers simp_u32 {SIMP_PROTO_VERSION}.
+ *   - SIMP_RELEASE: simp_touch.vcpu may be SIMP_VCPU_ANY (an idle vCPU is
+ *     chosen); with XPAGE_SIM_TOUCH_FOREIGN it acts like a toolstack's
+ *     decrease_reservation. SIMP_TOUCH/SIMP_RELEASE by a vCPU that cannot
+ *     run now (paused, blocked, already waiting): -EBUSY.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "maptab.h"
+#include "sim.h"
+
+#ifndef SIMP_VCPU_ANY /* simproto.h: any vCPU that can run now */
+#define SIMP_VCPU_ANY 0xffffffffu
+#endif
+
+struct conn {
+	int fd;
+	pthread_t thread;
+	bool done;
+	struct conn *next;
+	struct sim_guest *g;    /* attached domain */
+	int bounce_fd;
+	uint8_t *bounce;
+	struct maptab maps;
+	uint8_t *req, *rsp;     /* SIMP_MAX_PAYLOAD each */
+};
+
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct conn *conns;
+static int stop_efd = -1;
+
+void server_request_stop(void)
+{
+	uint64_t one = 1;
+
+	if (stop_efd >= 0 && write(stop_efd, &one, sizeof(one)) < 0) {
+		/* saturated: a stop is pending anyway */
+	}
+}
+
+/* ------------------------------------------------------- connection */
+
+static void drop_mapping(void *ctx, uint64_t gfn, uint32_t count)
+{
+	struct sim_guest *g = ctx;
+
+	while (count--)
+		guest_frame_put(g, gfn);
+}
+
+static void conn_detach(struct conn *c)
+{
+	if (c->g) {
+		guest_lock(c->g);
+		maptab_drain(&c->maps, drop_mapping, c->g);
+		guest_unlock(c->g);
+		guest_put(c->g);
+		c->g = NULL;
+	}
+	if (c->bounce)
+		munmap(c->bounce, (size_t)SIMP_BOUNCE_SLOTS * SIM_PAGE);
+	c->bounce = NULL;
+	if (c->bounce_fd >= 0)
+		close(c->bounce_fd);
+	c->bounce_fd = -1;
+	maptab_free(&c->maps);
+}
+
+/* ------------------------------------------------------------- ops */
+
+struct reply {
+	uint32_t len;
+	int fds[SIMP_MAX_FDS];
+	int nfds;
+};
+
+#define NEED(len, type) do { if ((len) < sizeof(type)) return -EINVAL; } while (0)
+
+static int op_attach(struct conn *c, const void *p, uint32_t len,
+		     struct reply *r)
+{
+	uint32_t domid;
+	struct sim_guest *g;
+	size_t bsz = (size_t)SIMP_BOUNCE_SLOTS * SIM_PAGE;
+
+	if (len < sizeof(uint32_t))
+		return -EINVAL;
+	if (c->g)
+		return -EISCONN;
+	memcpy(&domid, p, sizeof(domid));
+	g = guest_get(domid);
+	if (!g)
+		return -ESRCH;
+	c->bounce_fd = memfd_create("xpage-sim-bounce", MFD_CLOEXEC);
+	if (c->bounce_fd < 0 || ftruncate(c->bounce_fd, (off_t)bsz) < 0)
+		goto fail;
+	c->bounce = mmap(NULL, bsz, PROT_READ, MAP_SHARED, c->bounce_fd, 0);
+	if (c->bounce == MAP_FAILED) {
+		c->bounce = NULL;
+		goto fail;
+	}
+	c->g = g;
+	guest_lock(g);
+	guest_dominfo(g, (struct simp_dominfo *)c->rsp);
+	guest_unlock(g);
+	r->len = sizeof(struct simp_dominfo);
+	r->fds[0] = g->memfd;
+	r->fds[1] = c->bounce_fd;
+	r->nfds = 2;
+	return 0;
+fail: {
+	int e = -errno;
+
+	if (c->bounce_fd >= 0)
+		close(c->bounce_fd);
+	c->bounce_fd = -1;
+	guest_put(g);
+	return e;
+}
+}
+
+static int op_enable(struct conn *c, const void *p, uint32_t len,
+		     struct reply *r)
+{
+	struct sim_guest *g = c->g;
+	struct simp_u32 port = { 0, 0 };
+	uint32_t age = 0;
+	int rc;
+
+	if (len >= sizeof(uint32_t))
+		memcpy(&age, p, sizeof(age));
+	guest_lock(g);
+	rc = ring_enable(g, age, r->fds, &port.v);
+	guest_unlock(g);
+	if (rc)
+		return rc;
+	r->nfds = 2;
+	memcpy(c->rsp, &port, sizeof(port));
+	r->len = sizeof(port);
+	return 0;
+}
+
+static int op_disable(struct conn *c)
+{
+	struct sim_ring *ring = NULL;
+	int rc;
+
+	guest_lock(c->g);
+	rc = ring_disable(c->g, false, &ring);
+	guest_unlock(c->g);
+	ring_free(ring);
+	return rc;
+}
+
+static int op_multicall(struct conn *c, const void *p, uint32_t len,
+			struct reply *r)
+{
+	const struct simp_multicall *m = p;
+	struct simp_results *res = (struct simp_results *)c->rsp;
+	struct sim_guest *g = c->g;
+
+	NEED(len, struct simp_multicall);
+	if (m->n > SIMP_MULTICALL_MAX ||
+	    len < sizeof(*m) + (size_t)m->n * sizeof(m->ops[0]))
+		return -EINVAL;
+	res->n = m->n;
+	guest_lock(g);
+	for (uint32_t i = 0; i < m->n; i++)
+		res->rc[i] = paging_op(g, &m->ops[i], c->bounce);
+	guest_unlock(g);
+	r->len = (uint32_t)(sizeof(*res) + m->n * sizeof(res->rc[0]));
+	return 0;
+}
+
+static int op_map(struct conn *c, const void *p, uint32_t len, struct reply *r)
+{
+	const struct simp_gfns *q = p;
+	struct simp_results *res = (struct simp_results *)c->rsp;
+	struct sim_guest *g = c->g;
+
+	NEED(len, struct simp_gfns);
+	if (q->n > SIMP_GFNS_MAX ||
+	    len < sizeof(*q) + (size_t)q->n * sizeof(q->gfns[0]))
+		return -EINVAL;
+	if (q->prot != PROT_READ && q->prot != (PROT_READ | PROT_WRITE))
+		return -EINVAL;
+	res->n = q->n;
+	guest_lock(g);
+	for (uint32_t i = 0; i < q->n; i++) {
+		int rc = guest_check_live(g);
+
+		if (!rc)
+			rc = paging_foreign_map(g, q->gfns[i]);
+		if (!rc && maptab_add(&c->maps, q->gfns[i]) < 0) {
+			guest_frame_put(g, q->gfns[i]);
+			rc = -ENOMEM;
+		}
+		res->rc[i] = rc;
+	}
+	guest_unlock(g);
+	r->len = (uint32_t)(sizeof(*res) + q->n * sizeof(res->rc[0]));
+	return 0;
+}
+
+static int op_unmap(struct conn *c, const void *p, uint32_t len,
+		    struct reply *r)
+{
+	const struct simp_gfns *q = p;
+	struct simp_results *res = (struct simp_results *)c->rsp;
+	struct sim_guest *g = c->g;
+
+	NEED(len, struct simp_gfns);
+	if (q->n > SIMP_GFNS_MAX ||
+	    len < sizeof(*q) + (size_t)q->n * sizeof(q->gfns[0]))
+		return -EINVAL;
+	res->n = q->n;
+	guest_lock(g);
+	for (uint32_t i = 0; i < q->n; i++) {
+		int rc = maptab_del(&c->maps, q->gfns[i]);
+
+		if (rc)
+			rc = -EINVAL; /* this connection did not map it */
+		else
+			guest_frame_put(g, q->gfns[i]);
+		res->rc[i] = rc;
+	}
+	guest_unlock(g);
+	r->len = (uint32_t)(sizeof(*res) + q->n * sizeof(res->rc[0]));
+	return 0;
+}
+
+/* Hypercall ops: the attached domain. */
+static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
+		     struct reply *r)
+{
+	struct sim_guest *g = c->g;
+	int rc = 0;
+
+	if (!g)
+		return -ENOTCONN;
+
+	switch (op) {
+	case SIMP_DOMAIN_INFO:
+		guest_lock(g);
+		guest_dominfo(g, (struct simp_dominfo *)c->rsp);
+		guest_unlock(g);
+		r->len = sizeof(struct simp_dominfo);
+		return 0;
+	case SIMP_XEN_VERSION: {
+		struct simp_u32x2 v = { g->pers->xen_major, g->pers->xen_minor };
+
+		memcpy(c->rsp, &v, sizeof(v));
+		r->len = sizeof(v);
+		return 0;
+	}
+	case SIMP_VM_EVENT_VERSION:
+	case SIMP_PAGING_AGE: {
+		struct simp_u32 v = { op == SIMP_PAGING_AGE ?
+				      g->pers->paging_age :
+				      g->pers->vm_event_version, 0 };
+
+		if (!v.v)
+			return -ENOSYS;
+		memcpy(c->rsp, &v, sizeof(v));
+		r->len = sizeof(v);
+		return 0;
+	}
+	case SIMP_UNMAP:
+		return op_unmap(c, p, len, r);
+	case SIMP_MULTICALL:
+		return op_multicall(c, p, len, r);
+	case SIMP_MAP:
+		return op_map(c, p, len, r);
+	default:
+		break;
+	}
+
+	guest_lock(g);
+	rc = guest_check_live(g);
+	guest_unlock(g);
+	if (rc)
+		return rc;
+
+	switch (op) {
+	case SIMP_GET_PARAM: {
+		struct simp_u64 v = { 0 };
+		uint32_t param;
+
+		NEED(len, uint32_t);
+		memcpy(&param, p, sizeof(param));
+		if ((g->flags & SIM_GUEST_PV) || param >= 64)
+			return -EINVAL;
+		if (param == SIMP_HVM_PARAM_PAGING_RING_PFN)
+			v.v = g->pages;
+		memcpy(c->rsp, &v, sizeof(v));
+		r->len = sizeof(v);
+		return 0;
+	}
+	case SIMP_POPULATE_PHYSMAP:
+	case SIMP_DECREASE_RESERVATION: {
+		struct simp_u64 gfn;
+
+		NEED(len, struct simp_u64);
+		memcpy(&gfn, p, sizeof(gfn));
+		guest_lock(g);
+		rc = guest_check_live(g);
+		if (!rc && op == SIMP_POPULATE_PHYSMAP)
+			rc = paging_populate_physmap(g, gfn.v);
+		else if (!rc)
+			rc = gfn.v >= g->nr_gfns ? -EINVAL :
+			     paging_remove(g, gfn.v, NULL);
+		guest_unlock(g);
+		return rc;
+	}
+	case SIMP_ENABLE:
+		return op_enable(c, p, len, r);
+	case SIMP_DISABLE:
+		return op_disable(c);
+	case SIMP_PAUSE:
+	case SIMP_UNPAUSE:
+		guest_lock(g);
+		rc = guest_check_live(g);
+		if (!rc && op == SIMP_PAUSE) {
+			g->pause_count++;
+		} else if (!rc) {
+			if (!g->pause_count)
+				rc = -EINVAL; /* not paused */
+			else if (--g->pause_count == 0)
+				guest_kick_all(g);
+		}
+		guest_unlock(g);
+		return rc;
+	case SIMP_PAGING_OP: {
+		struct simp_paging_op o;
+
+		NEED(len, struct simp_paging_op);
+		memcpy(&o, p, sizeof(o));
+		guest_lock(g);
+		rc = paging_op(g, &o, c->bounce);
+		guest_unlock(g);
+		return rc;
+	}
+	default:
+		return -ENOSYS;
+	}
+}
+
+static int op_touch(struct sim_guest *g, const struct simp_touch *t,
+		    bool release)
+{
+	bool foreign = t->flags & SIM_TOUCH_FOREIGN;
+	struct sim_vcpu *v = NULL;
+	int rc;
+
+	if (t->flags & ~(SIM_TOUCH_WRITE | SIM_TOUCH_FOREIGN))
+		return -EINVAL;
+	if (g->destroyed)
+		return -ESRCH;
+	if (g->crashed)
+		return -ESHUTDOWN;
+	if (t->gfn >= g->nr_gfns)
+		return -ERANGE;
+	if (!foreign) {
+		if (release && t->vcpu == SIMP_VCPU_ANY) {
+			v = vcpu_pick_idle(g, 0);
+			if (!v)
+				return -EBUSY;
+		} else if (t->vcpu >= g->nvcpus) {
+			return -EINVAL;
+		} else {
+			v = &g->vcpu[t->vcpu];
+			if (!vcpu_can_run(v) || v->pending.kind ||
+			    v->in_waitqueue)
+				return -EBUSY;
+		}
+	}
+	if (release) {
+		rc = paging_remove(g, t->gfn, v);
+		return rc;
+	}
+	if (foreign)
+		return foreign_access(g, t->gfn, t->flags & SIM_TOUCH_WRITE);
+	return vcpu_access(v, t->gfn, t->flags & SIM_TOUCH_WRITE);
+}
+
+/* Control ops: any connection, the domain named in the payload. */
+static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
+		   struct reply *r)
+{
+	struct sim_guest *g;
+	uint32_t domid;
+	int rc = 0;
+
+	switch (op) {
+	case SIMP_CREATE_GUEST: {
+		struct simp_guest q;
+		struct simp_u32 d = { 0, 0 };
+
+		NEED(len, struct simp_guest);
+		memcpy(&q, p, sizeof(q));
+		rc = guest_create(&q, &d.v);
+		if (rc)
+			return rc;
+		memcpy(c->rsp, &d, sizeof(d));
+		r->len = sizeof(d);
+		return 0;
+	}
+	case SIMP_PERSONALITIES: {
+		size_t n = sim_personality_list((char *)c->rsp, SIMP_MAX_PAYLOAD);
+
+		if (n >= SIMP_MAX_PAYLOAD)
+			return -ENOSPC;
+		r->len = (uint32_t)n;
+		return 0;
+	}
+	case SIMP_SHUTDOWN:
+		server_request_stop();
+		return 0;
+	default:
+		break;
+	}
+
+	if (len < sizeof(uint32_t))
+		return -EINVAL;
+	memcpy(&domid, p, sizeof(domid));
+	if (op == SIMP_DESTROY_GUEST)
+		return guest_destroy(domid);
+	g = guest_get(domid);
+	if (!g)
+		return -ESRCH;
+
+	switch (op) {
+	case SIMP_WORKLOAD:
+		if (len < sizeof(struct simp_workload)) {
+			rc = -EINVAL;
+			break;
+		}
+		guest_lock(g);
+		rc = workload_set(g, p);
+		guest_unlock(g);
+		break;
+	case SIMP_WORKLOAD_STOP:
+		guest_lock(g);
+		workload_stop(g);
+		guest_unlock(g);
+		break;
+	case SIMP_FAULTS:
+		if (len < sizeof(struct simp_faults)) {
+			rc = -EINVAL;
+			break;
+		}
+		guest_lock(g);
+		rc = faults_set(g, p);
+		guest_unlock(g);
+		break;
+	case SIMP_TOUCH:
+	case SIMP_RELEASE:
+		if (len < sizeof(struct simp_touch)) {
+			rc = -EINVAL;
+			break;
+		}
+		guest_lock(g);
+		rc = op_touch(g, p, op == SIMP_RELEASE);
+		guest_unlock(g);
+		break;
+	case SIMP_REPORT: {
+		struct simp_report_req q;
+
+		if (len < sizeof(q)) {
+			rc = -EINVAL;
+			break;
+		}
+		memcpy(&q, p, sizeof(q));
+		if (q.flags & ~1u) {
+			rc = -EINVAL;
+			break;
+		}
+		oracle_report(g, &q, (struct simp_report *)c->rsp);
+		r->len = sizeof(struct simp_report);
+		break;
+	}
+	case SIMP_GFN_STATE: {
+		struct simp_touch t;
+		struct simp_gfn_state s = { 0, 0, 0, 0 };
+
+		if (len < sizeof(t)) {
+			rc = -EINVAL;
+			break;
+		}
+		memcpy(&t, p, sizeof(t));
+		guest_lock(g);
+		if (t.gfn >= g->nr_gfns) {
+			rc = -ERANGE;
+		} else {
+			s.p2mt = g->gfn[t.gfn].p2mt;
+			s.refcount = g->gfn[t.gfn].refs;
+			s.has_frame = !!(g->gfn[t.gfn].flags & SG_FRAME);
+		}
+		guest_unlock(g);
+		memcpy(c->rsp, &s, sizeof(s));
+		r->len = rc ? 0 : sizeof(s);
+		break;
+	}
+	case SIMP_VCPU_STATE: {
+		struct simp_touch t;
+		struct simp_vcpu_state s = { 0, 0, 0, 0 };
+
+		if (len < sizeof(t)) {
+			rc = -EINVAL;
+			break;
+		}
+		memcpy(&t, p, sizeof(t));
+		guest_lock(g);
+		if (t.vcpu >= g->nvcpus) {
+			rc = -EINVAL;
+		} else {
+			s.vm_event_pause_count = g->vcpu[t.vcpu].vm_event_pause;
+			s.blocked = g->vcpu[t.vcpu].blocked;
+			s.in_waitqueue = g->vcpu[t.vcpu].in_waitqueue;
+		}
+		guest_unlock(g);
+		memcpy(c->rsp, &s, sizeof(s));
+		r->len = rc ? 0 : sizeof(s);
+		break;
+	}
+	default:
+		rc = -ENOSYS;
+		break;
+	}
+	guest_put(g);
+	return rc;
+}
+
+static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
+{
+	const void *p = c->req;
+
+	switch (h->op) {
+	case SIMP_HELLO: {
+		struct simp_u32 v = { SIMP_PROTO_VERSION, 0 };
+
+		if (h->len >= sizeof(uint32_t)) {
+			uint32_t want;
+
+			memcpy(&want, p, sizeof(want));
+			if (want != SIMP_PROTO_VERSION)
+				return -EPROTONOSUPPORT;
+		}
+		memcpy(c->rsp, &v, sizeof(v));
+		r->len = sizeof(v);
+		return 0;
+	}
+	case SIMP_ATTACH:
+		return op_attach(c, p, h->len, r);
+	case SIMP_DOMAIN_INFO:
+	case SIMP_XEN_VERSION:
+	case SIMP_VM_EVENT_VERSION:
+	case SIMP_PAGING_AGE:
+	case SIMP_GET_PARAM:
+	case SIMP_POPULATE_PHYSMAP:
+	case SIMP_DECREASE_RESERVATION:
+	case SIMP_ENABLE:
+	case SIMP_DISABLE:
+	case SIMP_PAUSE:
+	case SIMP_UNPAUSE:
+	case SIMP_PAGING_OP:
+	case SIMP_MULTICALL:
+	case SIMP_MAP:
+	case SIMP_UNMAP:
+		return hypercall(c, h->op, p, h->len, r);
+	case SIMP_CREATE_GUEST:
+	case SIMP_DESTROY_GUEST:
+	case SIMP_WORKLOAD:
+	case SIMP_WORKLOAD_STOP:
+	case SIMP_FAULTS:
+	case SIMP_TOUCH:
+	case SIMP_RELEASE:
+	case SIMP_REPORT:
+	case SIMP_PERSONALITIES:
+	case SIMP_GFN_STATE:
+	case SIMP_VCPU_STATE:
+	case SIMP_SHUTDOWN:
+		return control(c, h->op, p, h->len, r);
+	default:
+		return -ENOSYS;
+	}
+}
+
+static void *conn_thread(void *arg)
+{
+	struct conn *c = arg;
+
+	for (;;) {
+		struct simp_hdr h;
+		struct reply r = { .len = 0, .nfds = 0 };
+		int nfds = 0, rc;
+
+		rc = simp_recv(c->fd, &h, c->req, SIMP_MAX_PAYLOAD, NULL, &nfds);
+		if (rc == -ECONNRESET || rc == -EIO)
+			break;
+		if (rc == -EPROTO) {
+			/* Unreadable packet: answer what we can, go on. */
+			if (simp_send(c->fd, 0, 0, -EPROTO, NULL, 0, NULL, 0) < 0)
+				break;
+			continue;
+		}
+		rc = dispatch(c, &h, &r);
+		if (rc < 0) {
+			r.len = 0;
+			r.nfds = 0;
+		}
+		if (simp_send(c->fd, h.op, h.seq, rc, c->rsp, r.len, r.fds,
+			      r.nfds) < 0)
+			break;
+		if (h.op == SIMP_SHUTDOWN)
+			break;
+	}
+	conn_detach(c);
+	pthread_mutex_lock(&conns_lock);
+	c->done = true;
+	pthread_mutex_unlock(&conns_lock);
+	return NULL;
+}
+
+static void conn_release(struct conn *c)
+{
+	close(c->fd);
+	free(c->req);
+	free(c->rsp);
+	free(c);
+}
+
+/* Join connection threads that have finished. */
+static void reap(bool all)
+{
+	for (;;) {
+		struct conn **pp, *c = NULL;
+
+		pthread_mutex_lock(&conns_lock);
+		for (pp = &conns; *pp; pp = &(*pp)->next) {
+			if ((*pp)->done || all) {
+				c = *pp;
+				*pp = c->next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&conns_lock);
+		if (!c)
+			return;
+		pthread_join(c->thread, NULL);
+		conn_release(c);
+	}
+}
+
+static void new_conn(int fd)
+{
+	struct conn *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		goto fail;
+	c->fd = fd;
+	c->bounce_fd = -1;
+	c->req = malloc(SIMP_MAX_PAYLOAD);
+	c->rsp = malloc(SIMP_MAX_PAYLOAD);
+	if (!c->req || !c->rsp)
+		goto fail;
+	pthread_mutex_lock(&conns_lock);
+	if (pthread_create(&c->thread, NULL, conn_thread, c)) {
+		pthread_mutex_unlock(&conns_lock);
+		goto fail;
+	}
+	c->next = conns;
+	conns = c;
+	pthread_mutex_unlock(&conns_lock);
+	return;
+fail:
+	sim_log(SIM_LOG_ERR, "cannot serve a new connection");
+	if (c) {
+		free(c->req);
+		free(c->rsp);
+		free(c);
+	}
+	close(fd);
+}
+
+static int listen_on(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd, rc;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		if (errno != EADDRINUSE)
+			goto fail;
+		/* A live simulator there: refuse. A stale socket left by one
+		 * that died: take its place. */
+		rc = simp_connect(path);
+		if (rc >= 0) {
+			close(rc);
+			close(fd);
+			return -EADDRINUSE;
+		}
+		unlink(path);
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+			goto fail;
+	}
+	if (listen(fd, 64) < 0)
+		goto fail;
+	return fd;
+fail:
+	rc = -errno;
+	close(fd);
+	return rc;
+}
+
+int server_run(const char *path)
+{
+	sigset_t set;
+	int lfd, sfd;
+	struct pollfd pf[3];
+
+	lfd = listen_on(path);
+	if (lfd < 0)
+		return lfd;
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	stop_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (sfd < 0 || stop_efd < 0) {
+		close(lfd);
+		unlink(path);
+		return -errno;
+	}
+	sim_log(SIM_LOG_INFO, "listening on %s", path);
+	pf[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
+	pf[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	pf[2] = (struct pollfd){ .fd = stop_efd, .events = POLLIN };
+	for (;;) {
+		if (poll(pf, 3, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) > 0)
+				sim_log(SIM_LOG_INFO, "signal %u: stopping",
+					si.ssi_signo);
+			break;
+		}
+		if (pf[2].revents) {
+			sim_log(SIM_LOG_INFO, "shutdown requested: stopping");
+			break;
+		}
+		if (pf[0].revents & POLLIN) {
+			int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+			if (fd >= 0)
+				new_conn(fd);
+			reap(false);
+		}
+	}
+	close(lfd);
+	unlink(path);
+	/* Wake every connection thread out of its recv, then join them. */
+	pthread_mutex_lock(&conns_lock);
+	for (struct conn *c = conns; c; c = c->next)
+		shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&conns_lock);
+	reap(true);
+	guest_destroy_all();
+	close(sfd);
+	close(stop_efd);
+	stop_efd = -1;
+	return 0;
+}

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xpage-simd internals: a simulated Xen paging hypervisor.
+ *
+ * One process owns every simulated guest: its memory (a memfd shared with
+ * clients), its p2m, the frame reference counts, the vCPUs and the paging
+ * ring. Clients talk to it over simproto.h. Everything a guest owns is
+ * protected by the guest's mutex (struct sim_guest.lock); functions below
+ * marked "locked" must be called with it held.
+ *
+ * Files, by concern:
+ *   main.c        options, start-up, signals
+ *   server.c      the socket, one thread per connection, op dispatch
+ *   maptab.c      per-connection table of foreign mappings
+ *   guest.c       guests: memory, p2m, frames, pause state, lifetime
+ *   paging.c      nominate / evict / prep, foreign map, populate, release
+ *   ring.c        the front end of the ring: claim, put, responses, notify
+ *   vcpu.c        vCPU threads, guest accesses, workloads
+ *   oracle.c      expected page contents, verification, reports
+ *   faults.c      the seeded fault injector
+ *   personality.c the table of hypervisors imitated
+ *   log.c         the log file
+ */
+#ifndef XPAGE_SIM_SIM_H
+#define XPAGE_SIM_SIM_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ring_layout.h"
+#include "simproto.h"
+
+#define SIM_PAGE 4096u
+#define SIM_MAX_VCPUS 128u
+/* Largest guest accepted: 1 TiB of RAM. */
+#define SIM_MAX_PAGES (1ull << 28)
+
+/* ---------------------------------------------------------------- log */
+
+enum { SIM_LOG_ERR = 0, SIM_LOG_WARN = 1, SIM_LOG_INFO = 2, SIM_LOG_DEBUG = 3 };
+int sim_log_open(const char *path);
+void sim_log_close(void);
+void sim_log(int level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* -------------------------------------------------------- personality */
+
+struct sim_personality {
+	const char *name;
+	int generation;            /* enum xpage_generation */
+	uint32_t xen_major, xen_minor;
+	uint32_t vm_event_version; /* SIMP_VM_EVENT_VERSION; 0: -ENOSYS */
+	uint32_t paging_age;       /* SIMP_PAGING_AGE; 0: -ENOSYS (age 1) */
+	bool paging;               /* false: built without memory paging */
+};
+
+const struct sim_personality *sim_personality_find(const char *name);
+const struct sim_personality *sim_personality_default(void);
+/* Names, one per line, NUL-terminated; returns the length (without NUL)
+ * or the length needed if it does not fit. */
+size_t sim_personality_list(char *buf, size_t len);
+
+/* ------------------------------------------------------------ guests */
+
+/* Per-gfn state: 8 bytes, so a 16 GiB guest (4M gfns) needs 32 MiB. */
+struct sim_gfn {
+	uint32_t gen;   /* oracle generation of the contents */
+	uint8_t p2mt;   /* SIMP_P2M_* (SIMP_P2M_INVALID: not in the physmap) */
+	uint8_t flags;  /* SG_* */
+	uint16_t refs;  /* frame references besides the allocation */
+};
+#define SG_FRAME 0x01u /* a frame backs this gfn */
+#define SG_ZERO  0x02u /* expected contents: all zero (lazy / fresh frame) */
+#define SG_BAD   0x04u /* found lost or corrupted (counted once) */
+
+/* What a vCPU is doing (or will retry once it can run again). */
+enum sim_pending_kind {
+	SIM_PEND_NONE = 0,
+	SIM_PEND_ACCESS,   /* a read or write access to gfn */
+	SIM_PEND_DROP,     /* a drop request to send for gfn (flags) */
+};
+
+struct sim_pending {
+	uint8_t kind;
+	uint8_t write;
+	uint32_t flags;   /* SIM_PEND_DROP: XP_EV_* flags of the request */
+	uint32_t p2mt;
+	uint64_t gfn;
+};
+
+struct sim_vcpu {
+	struct sim_guest *g;
+	uint32_t id;
+	uint32_t vm_event_pause;  /* paused for a page-in */
+	bool blocked;             /* paused for lack of ring space */
+	bool in_waitqueue;        /* waiting for a ring slot */
+	bool thread_started;
+	struct sim_pending pending;
+	uint64_t paused_since_ns;
+	uint64_t rng;             /* workload random stream */
+	uint64_t seq_pos;         /* SEQUENTIAL: next gfn in its share */
+	uint64_t wl_epoch;        /* workload the stream was seeded for */
+	pthread_cond_t cv;
+	pthread_t thread;
+};
+
+/* The paging ring, from enable to disable. */
+struct sim_ring {
+	uint64_t id;              /* unique, never reused */
+	uint64_t gfn;             /* ring gfn at enable time */
+	volatile uint8_t *page;   /* the hypervisor's view of the frame */
+	uint32_t port;
+	uint32_t nr_slots;
+	uint32_t req_prod_pvt;    /* FRONT_RING private producer */
+	uint32_t rsp_cons;        /* responses consumed */
+	uint32_t blocked;         /* vCPUs blocked for space */
+	uint32_t waiters;         /* vCPUs in the wait queue */
+	uint32_t last_wake;
+	bool notify_pending;
+	int efd_to_pager;         /* we write: the pager's event */
+	int efd_from_pager;       /* the pager writes: its notify */
+	int efd_stop;             /* stops the resume thread */
+	pthread_t thread;
+	struct sim_guest *g;
+};
+
+struct sim_stats {
+	uint64_t accesses, faults, requests, responses, ignored, lost,
+		corrupted, overruns;
+};
+
+/* Pending frame frees, coalesced into ranges and punched before the guest
+ * lock is released (a hole punch per range, not per page). */
+#define SIM_FREE_RUNS 32
+struct sim_free_run { uint64_t start, n; };
+
+struct sim_guest {
+	pthread_mutex_t lock;
+	int refcnt;               /* atomic */
+	uint32_t domid;
+	uint32_t nvcpus;
+	uint32_t flags;           /* XPAGE_SIM_GUEST_* (simproto numbering) */
+	uint64_t pages;           /* RAM gfns 0 .. pages-1 */
+	uint64_t nr_gfns;         /* pages + SIMP_NR_SPECIAL */
+	uint64_t seed;
+	const struct sim_personality *pers;
+	const struct xp_ring_layout *layout;
+
+	int memfd;
+	uint8_t *mem;
+	size_t memsz;
+	struct sim_gfn *gfn;
+
+	/* Counters kept in step with the p2m (see guest_set_p2mt). */
+	uint64_t nr_paging_out;
+	uint64_t nr_paged_type;   /* paged + paging_in */
+	uint64_t paged_pages;     /* evicted: paged or paging_in without frame */
+
+	struct sim_vcpu *vcpu;
+	uint32_t pause_count;     /* toolstack pauses */
+	bool crashed;
+	bool destroyed;
+	bool stopping;            /* vCPU threads exit */
+
+	struct sim_ring *ring;
+	uint32_t next_port;
+
+	struct sim_stats st;
+	struct sim_free_run frees[SIM_FREE_RUNS];
+	unsigned nfrees;
+
+	/* Workload (vcpu.c) */
+	struct simp_workload wl;
+	bool wl_active;
+	uint64_t wl_epoch;
+
+	/* Faults (faults.c) */
+	struct simp_faults fl;
+	uint64_t frng;
+};
+
+/* Guest flags as the protocol numbers them (xpage/sim.h). */
+#define SIM_GUEST_NO_HAP (1u << 0)
+#define SIM_GUEST_IOMMU  (1u << 1)
+#define SIM_GUEST_POD    (1u << 2)
+#define SIM_GUEST_PV     (1u << 3)
+#define SIM_GUEST_LAZY   (1u << 4)
+#define SIM_GUEST_FLAGS_ALL ((1u << 5) - 1)
+
+/* Touch flags (xpage/sim.h numbering). */
+#define SIM_TOUCH_WRITE   (1u << 0)
+#define SIM_TOUCH_FOREIGN (1u << 1)
+
+/* Guest table (guest.c). */
+int guest_create(const struct simp_guest *req, uint32_t *domid);
+struct sim_guest *guest_get(uint32_t domid); /* reference, or NULL */
+void guest_put(struct sim_guest *g);
+int guest_destroy(uint32_t domid);
+void guest_destroy_all(void);
+
+/* Locking: unlock flushes pending frame frees and notifications. */
+void guest_lock(struct sim_guest *g);
+void guest_unlock(struct sim_guest *g);
+/* locked: what guest_unlock() flushes, without unlocking (the lock may be
+ * dropped for a while for an injected notification delay). */
+void guest_flush(struct sim_guest *g);
+
+/* locked: the state every hypercall checks (-ESRCH dead domain). */
+int guest_check_live(const struct sim_guest *g);
+/* locked */
+void guest_set_p2mt(struct sim_guest *g, uint64_t gfn, uint8_t t);
+/* locked: give gfn a zeroed frame (reuses a still-referenced old one). */
+void guest_frame_alloc(struct sim_guest *g, uint64_t gfn);
+/* locked: the allocation's own reference goes: the frame is freed now. */
+void guest_frame_free(struct sim_guest *g, uint64_t gfn);
+/* locked: drop one reference; frees a frame no longer in the physmap. */
+void guest_frame_put(struct sim_guest *g, uint64_t gfn);
+/* locked: punch the holes queued by guest_frame_free. */
+void guest_flush_frees(struct sim_guest *g);
+/* locked: crash the domain (all vCPUs stop, hypercalls -ESRCH). */
+void guest_crash(struct sim_guest *g, const char *why);
+/* locked */
+bool vcpu_can_run(const struct sim_vcpu *v);
+/* locked: a vCPU may have become runnable. */
+void vcpu_kick(struct sim_vcpu *v);
+void guest_kick_all(struct sim_guest *g);
+void guest_dominfo(struct sim_guest *g, struct simp_dominfo *di);
+static inline uint8_t *guest_page(struct sim_guest *g, uint64_t gfn)
+{
+	return g->mem + gfn * SIM_PAGE;
+}
+static inline bool p2m_is_ram(uint8_t t)
+{
+	return t == SIMP_P2M_RAM_RW || t == SIMP_P2M_RAM_LOGDIRTY;
+}
+static inline bool p2m_is_paging(uint8_t t)
+{
+	return t == SIMP_P2M_RAM_PAGING_OUT || t == SIMP_P2M_RAM_PAGED ||
+	       t == SIMP_P2M_RAM_PAGING_IN;
+}
+uint64_t sim_now_ns(void);
+
+/* -------------------------------------------------------------- ring */
+
+/* A request, before it is encoded in the ring's layout. */
+struct sim_req {
+	uint64_t gfn;
+	uint32_t vcpu;
+	uint32_t p2mt;
+	uint32_t flags;  /* XP_EV_* */
+};
+
+/* locked: enable/disable (the errno rules of Xen's vm_event code). */
+int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
+		uint32_t *port);
+/* locked: on success *out is the detached ring; call ring_free() on it
+ * after guest_unlock(). @force: destruction (ignores waiters). */
+int ring_disable(struct sim_guest *g, bool force, struct sim_ring **out);
+void ring_free(struct sim_ring *r);
+/* locked: free slots (Xen: slots - (req_prod - rsp_cons) - held). */
+uint32_t ring_available(const struct sim_guest *g);
+/* locked: 0 (a slot is ours), -EOPNOTSUPP (no ring), -EBUSY (full). */
+int ring_claim(struct sim_guest *g);
+/* locked: put a claimed request; @v: the guest vCPU sending it, or NULL
+ * for a foreign requester. May mark @v blocked. */
+void ring_put(struct sim_guest *g, const struct sim_req *req,
+	      struct sim_vcpu *v);
+/* locked: the pager's notification: consume its responses. */
+void ring_consume(struct sim_guest *g);
+/* locked: wake vCPUs waiting for ring space, if there is some. */
+void ring_wake(struct sim_guest *g);
+/* locked: write pending notifications (may drop the lock for an
+ * injected delay). */
+void ring_notify_flush(struct sim_guest *g);
+
+/* ------------------------------------------------------------ paging */
+
+/* locked: one paging op; @bounce: the connection's buffer pages. */
+int paging_op(struct sim_guest *g, const struct simp_paging_op *op,
+	      const uint8_t *bounce);
+/* locked: foreign map of one gfn: 0 (a reference was taken), -errno. */
+int paging_foreign_map(struct sim_guest *g, uint64_t gfn);
+/* locked */
+int paging_populate_physmap(struct sim_guest *g, uint64_t gfn);
+/* locked: remove gfn from the physmap (balloon / decrease_reservation).
+ * @v: the guest vCPU doing it, NULL for a foreign caller. Returns 0, or
+ * -EAGAIN when @v must wait for a ring slot to send the drop request (the
+ * request is then @v's pending work), or -errno. */
+int paging_remove(struct sim_guest *g, uint64_t gfn, struct sim_vcpu *v);
+/* locked: populate request for a paging gfn from a guest vCPU (@v) or a
+ * foreign mapper (NULL). Returns 0 if a request was sent, -EAGAIN if @v
+ * waits for a slot, -EBUSY (foreign, ring full), -ESHUTDOWN (no ring: the
+ * domain crashed), or 1 when nothing needed sending. */
+int paging_populate(struct sim_guest *g, uint64_t gfn, struct sim_vcpu *v);
+/* locked: send the drop request pending on @v (or foreign). */
+int paging_send_drop(struct sim_guest *g, uint64_t gfn, uint32_t flags,
+		     struct sim_vcpu *v);
+
+/* -------------------------------------------------------------- vcpu */
+
+int vcpu_start_threads(struct sim_guest *g);
+void vcpu_stop_threads(struct sim_guest *g); /* not locked */
+/* locked: one guest access by @v; 0 done, -EAGAIN paused or waiting (it
+ * becomes @v's pending work), -ESHUTDOWN, -EFAULT, -ERANGE. */
+int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write);
+/* locked: foreign access (no vCPU): 0, -ENOENT (paged: a request was
+ * sent if there was room), -ESHUTDOWN, -EFAULT, -ERANGE. */
+int foreign_access(struct sim_guest *g, uint64_t gfn, bool write);
+/* locked: pick a vCPU that can run now and has nothing pending. */
+struct sim_vcpu *vcpu_pick_idle(struct sim_guest *g, uint32_t hint);
+/* locked */
+void vcpu_enter_waitqueue(struct sim_vcpu *v);
+void vcpu_leave_waitqueue(struct sim_vcpu *v);
+void vcpu_pause_for_paging(struct sim_vcpu *v);
+void vcpu_unpause_paging(struct sim_vcpu *v);
+/* locked: workload control */
+int workload_set(struct sim_guest *g, const struct simp_workload *w);
+void workload_stop(struct sim_guest *g);
+
+/* ------------------------------------------------------------ oracle */
+
+/* Expected contents of gfn (a pure function of seed, gfn, generation). */
+void oracle_fill(const struct sim_guest *g, uint64_t gfn, void *dst);
+/* 0 matches, 1 lost (all zero), 2 corrupted. */
+int oracle_check(const struct sim_guest *g, uint64_t gfn, const void *data);
+/* locked: verify and record (counts each bad gfn once until rewritten).
+ * Returns the oracle_check result. */
+int oracle_verify(struct sim_guest *g, uint64_t gfn, const void *data);
+/* locked: a guest write: new generation, new contents in the frame. */
+void oracle_write(struct sim_guest *g, uint64_t gfn);
+/* not locked (takes the lock in chunks) */
+void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
+		   struct simp_report *rep);
+uint64_t sim_mix64(uint64_t z);
+
+/* ------------------------------------------------------------ faults */
+
+/* locked: each draws from the fault stream only when its rate is set. */
+int faults_set(struct sim_guest *g, const struct simp_faults *f);
+bool fault_hit(struct sim_guest *g, uint32_t pm);
+uint32_t fault_rand(struct sim_guest *g);
+/* locked: after a successful nominate (race access / race drop). */
+void faults_after_nominate(struct sim_guest *g, uint64_t gfn);
+
+/* ------------------------------------------------------------ server */
+
+int server_run(const char *socket_path);
+void server_request_stop(void);
+
+#endif

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Guest vCPUs: one thread each. A vCPU runs only while the domain is not
+ * paused by the toolstack, it is not paused for a page-in (vm_event pause
+ * count 0), not blocked for ring space and the domain has not crashed.
+ *
+ * A guest access (a workload step or SIMP_TOUCH) that hits a paging gfn
+ * becomes the vCPU's pending work: the vCPU is paused (or waits in the
+ * ring's wait queue) and its thread retries the access when it can run
+ * again, exactly as a faulting instruction is re-executed.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "sim.h"
+
+#define GOLDEN 0x9e3779b97f4a7c15ull
+
+void vcpu_enter_waitqueue(struct sim_vcpu *v)
+{
+	if (!v->in_waitqueue && v->g->ring) {
+		v->in_waitqueue = true;
+		v->g->ring->waiters++;
+	}
+}
+
+void vcpu_leave_waitqueue(struct sim_vcpu *v)
+{
+	if (v->in_waitqueue) {
+		v->in_waitqueue = false;
+		if (v->g->ring && v->g->ring->waiters)
+			v->g->ring->waiters--;
+	}
+}
+
+void vcpu_pause_for_paging(struct sim_vcpu *v)
+{
+	if (v->vm_event_pause++ == 0)
+		v->paused_since_ns = sim_now_ns();
+}
+
+void vcpu_unpause_paging(struct sim_vcpu *v)
+{
+	if (!v->vm_event_pause)
+		return;
+	if (--v->vm_event_pause == 0)
+		vcpu_kick(v);
+}
+
+struct sim_vcpu *vcpu_pick_idle(struct sim_guest *g, uint32_t hint)
+{
+	for (uint32_t j = 0; j < g->nvcpus; j++) {
+		struct sim_vcpu *v = &g->vcpu[(hint + j) % g->nvcpus];
+
+		if (vcpu_can_run(v) && !v->pending.kind && !v->in_waitqueue)
+			return v;
+	}
+	return NULL;
+}
+
+static void do_access(struct sim_guest *g, uint64_t gfn, bool write)
+{
+	if (write)
+		oracle_write(g, gfn);
+	else
+		oracle_verify(g, gfn, guest_page(g, gfn));
+	g->st.accesses++;
+}
+
+int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write)
+{
+	struct sim_guest *g = v->g;
+	struct sim_gfn *s;
+	int rc;
+
+	if (g->crashed || g->destroyed)
+		return -ESHUTDOWN;
+	if (gfn >= g->nr_gfns)
+		return -ERANGE;
+	s = &g->gfn[gfn];
+	if (s->p2mt == SIMP_P2M_INVALID) {
+		/* A special page out of the physmap faults; a RAM gfn the
+		 * guest released comes back as a fresh zero page (balloon
+		 * deflate). */
+		if (gfn >= g->pages)
+			return -EFAULT;
+		guest_frame_alloc(g, gfn);
+		s->flags |= SG_ZERO;
+		guest_set_p2mt(g, gfn, SIMP_P2M_RAM_RW);
+	}
+	if (p2m_is_ram(s->p2mt)) {
+		do_access(g, gfn, write);
+		return 0;
+	}
+	rc = paging_populate(g, gfn, v);
+	if (rc == -ESHUTDOWN) {
+		v->pending.kind = SIM_PEND_NONE;
+		return rc;
+	}
+	/* Paused for the page-in (0) or waiting for a ring slot (-EAGAIN):
+	 * the access is re-executed when the vCPU runs again. */
+	v->pending.kind = SIM_PEND_ACCESS;
+	v->pending.gfn = gfn;
+	v->pending.write = write;
+	return -EAGAIN;
+}
+
+int foreign_access(struct sim_guest *g, uint64_t gfn, bool write)
+{
+	struct sim_gfn *s;
+
+	if (g->crashed || g->destroyed)
+		return -ESHUTDOWN;
+	if (gfn >= g->nr_gfns)
+		return -ERANGE;
+	s = &g->gfn[gfn];
+	if (s->p2mt == SIMP_P2M_INVALID)
+		return -EFAULT;
+	if (s->p2mt == SIMP_P2M_RAM_PAGING_OUT) {
+		/* The frame is still there: the pager learns its evict will
+		 * fail, and the access goes ahead. */
+		int rc = paging_populate(g, gfn, NULL);
+
+		if (rc == -ESHUTDOWN)
+			return rc;
+		if (rc < 0)
+			return -ENOENT; /* no room for the request: retry */
+	} else if (!(s->flags & SG_FRAME)) {
+		int rc = s->p2mt == SIMP_P2M_RAM_PAGED ?
+			 paging_populate(g, gfn, NULL) : 1;
+
+		if (rc == -ESHUTDOWN)
+			return rc;
+		return -ENOENT;
+	}
+	do_access(g, gfn, write);
+	return 0;
+}
+
+/* ------------------------------------------------------------ workload */
+
+static uint64_t vrand(struct sim_vcpu *v)
+{
+	v->rng += GOLDEN;
+	return sim_mix64(v->rng);
+}
+
+static uint32_t active_vcpus(const struct sim_guest *g)
+{
+	uint32_t n = g->wl.vcpus;
+
+	return (!n || n > g->nvcpus) ? g->nvcpus : n;
+}
+
+static uint64_t pick_gfn(struct sim_vcpu *v, uint64_t r)
+{
+	struct sim_guest *g = v->g;
+	const struct simp_workload *w = &g->wl;
+	uint64_t pages = g->pages;
+
+	switch (w->pattern) {
+	case 1: { /* XPAGE_SIM_HOTCOLD */
+		uint64_t hot = pages * w->hot_set_pct / 100;
+
+		if (!hot)
+			hot = 1;
+		if ((r >> 32) % 100 < w->hot_pct || hot >= pages)
+			return (r & 0xffffffffu) % hot;
+		return hot + (r & 0xffffffffu) % (pages - hot);
+	}
+	case 2: { /* XPAGE_SIM_SEQUENTIAL */
+		uint32_t n = active_vcpus(g);
+		uint64_t share = pages / n, start, len;
+
+		if (!share)
+			return v->id % pages;
+		start = v->id * share;
+		len = v->id == n - 1 ? pages - start : share;
+		if (v->seq_pos >= len)
+			v->seq_pos = 0;
+		return start + v->seq_pos++;
+	}
+	default: /* XPAGE_SIM_UNIFORM */
+		return r % pages;
+	}
+}
+
+static void workload_step(struct sim_vcpu *v)
+{
+	struct sim_guest *g = v->g;
+	const struct simp_workload *w = &g->wl;
+	uint64_t r, gfn;
+
+	if (v->wl_epoch != g->wl_epoch) {
+		v->wl_epoch = g->wl_epoch;
+		v->rng = sim_mix64(w->seed ^ ((uint64_t)(v->id + 1) * GOLDEN));
+		v->seq_pos = 0;
+	}
+	r = vrand(v);
+	gfn = pick_gfn(v, vrand(v));
+	if (w->release_pm && r % 1000 < w->release_pm) {
+		paging_remove(g, gfn, v);
+		return;
+	}
+	vcpu_access(v, gfn, (r >> 20) % 100 < w->write_pct);
+}
+
+static void cond_wait_us(struct sim_vcpu *v, uint32_t us)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += us / 1000000;
+	ts.tv_nsec += (long)(us % 1000000) * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&v->cv, &v->g->lock, &ts);
+}
+
+/* Flush what guest_unlock() would before the thread sleeps. */
+static void vcpu_wait(struct sim_vcpu *v)
+{
+	struct sim_guest *g = v->g;
+
+	guest_flush(g);
+	if (g->stopping)
+		return;
+	pthread_cond_wait(&v->cv, &g->lock);
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct sim_vcpu *v = arg;
+	struct sim_guest *g = v->g;
+
+	guest_lock(g);
+	while (!g->stopping) {
+		if (!vcpu_can_run(v)) {
+			vcpu_wait(v);
+			continue;
+		}
+		if (v->pending.kind) {
+			struct sim_pending p = v->pending;
+
+			if (v->in_waitqueue) {
+				if (g->ring && !ring_available(g)) {
+					vcpu_wait(v);
+					continue;
+				}
+				vcpu_leave_waitqueue(v);
+			}
+			v->pending.kind = SIM_PEND_NONE;
+			if (p.kind == SIM_PEND_ACCESS)
+				vcpu_access(v, p.gfn, p.write);
+			else
+				paging_send_drop(g, p.gfn, p.flags, v);
+			continue;
+		}
+		if (!g->wl_active || v->id >= active_vcpus(g)) {
+			vcpu_wait(v);
+			continue;
+		}
+		workload_step(v);
+		guest_flush(g);
+		if (g->wl.think_us) {
+			cond_wait_us(v, g->wl.think_us);
+		} else {
+			guest_unlock(g);
+			sched_yield();
+			guest_lock(g);
+		}
+	}
+	guest_unlock(g);
+	return NULL;
+}
+
+int vcpu_start_threads(struct sim_guest *g)
+{
+	for (uint32_t i = 0; i < g->nvcpus; i++) {
+		struct sim_vcpu *v = &g->vcpu[i];
+		int rc = pthread_create(&v->thread, NULL, vcpu_thread, v);
+
+		if (rc)
+			return -rc;
+		v->thread_started = true;
+	}
+	return 0;
+}
+
+void vcpu_stop_threads(struct sim_guest *g)
+{
+	guest_lock(g);
+	g->stopping = true;
+	guest_kick_all(g);
+	guest_unlock(g);
+	for (uint32_t i = 0; i < g->nvcpus; i++) {
+		struct sim_vcpu *v = &g->vcpu[i];
+
+		if (v->thread_started) {
+			pthread_join(v->thread, NULL);
+			v->thread_started = false;
+		}
+	}
+}
+
+int workload_set(struct sim_guest *g, const struct simp_workload *w)
+{
+	if (w->pattern > 2 || w->write_pct > 100 || w->hot_pct > 100 ||
+	    w->hot_set_pct > 100 || w->release_pm > 1000 ||
+	    (w->pattern == 1 && !w->hot_set_pct))
+		return -EINVAL;
+	if (g->crashed || g->destroyed)
+		return -ESRCH;
+	g->wl = *w;
+	g->wl_active = true;
+	g->wl_epoch++;
+	guest_kick_all(g);
+	return 0;
+}
+
+void workload_stop(struct sim_guest *g)
+{
+	g->wl_active = false;
+}
