@@ -1,2 +1,525 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "private.h"
+/*
+ * <xpage/sim.h>: running and driving the simulated hypervisor (xpage-simd)
+ * from test code, over the simulator protocol (simproto.h).
+ *
+ * A handle owns one control connection; calls on it are serialised by a
+ * mutex, so one handle may be used from several threads. Nothing here
+ * prints; errors are negative errno values (and errno) as in <xpage/xpage.h>.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "opts.h"
+#include "simproto.h"
+#include "xpage/sim.h"
+
+#ifndef XPAGE_SIMD_DEFAULT
+#define XPAGE_SIMD_DEFAULT "/usr/local/bin/xpage-simd"
+#endif
+#ifndef SIMP_VCPU_ANY
+#define SIMP_VCPU_ANY 0xffffffffu
+#endif
+
+#define START_TIMEOUT_MS 10000
+#define STOP_TIMEOUT_MS 10000
+
+struct xpage_sim {
+	pthread_mutex_t lock;
+	int sock;
+	pid_t pid;          /* 0: connected to a simulator we did not start */
+	char *socket_path;
+	char *dir;          /* mkdtemp directory we created, or NULL */
+};
+
+static int fail(int e)
+{
+	errno = e < 0 ? -e : e;
+	return e < 0 ? e : -e;
+}
+
+static int call(xpage_sim_t *sim, uint16_t op, const void *req, uint32_t len,
+		void *rsp, uint32_t rspmax, uint32_t *rsplen)
+{
+	int rc;
+
+	if (!sim)
+		return fail(-EINVAL);
+	pthread_mutex_lock(&sim->lock);
+	rc = simp_call(sim->sock, op, req, len, rsp, rspmax, rsplen, NULL,
+		       NULL);
+	pthread_mutex_unlock(&sim->lock);
+	return rc < 0 ? fail(rc) : rc;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void sim_free(xpage_sim_t *sim)
+{
+	if (!sim)
+		return;
+	if (sim->sock >= 0)
+		close(sim->sock);
+	if (sim->dir) {
+		if (sim->socket_path)
+			unlink(sim->socket_path);
+		rmdir(sim->dir);
+	}
+	free(sim->socket_path);
+	free(sim->dir);
+	pthread_mutex_destroy(&sim->lock);
+	free(sim);
+}
+
+static xpage_sim_t *sim_alloc(void)
+{
+	xpage_sim_t *sim = calloc(1, sizeof(*sim));
+
+	if (!sim)
+		return NULL;
+	pthread_mutex_init(&sim->lock, NULL);
+	sim->sock = -1;
+	return sim;
+}
+
+/* Wait for the child to exit, SIGKILL after @ms. Returns its status. */
+static int reap_child(pid_t pid, unsigned ms, int *status)
+{
+	uint64_t end = now_ms() + ms;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, WNOHANG);
+
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (now_ms() >= end) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+				;
+			return -ETIMEDOUT;
+		}
+		sleep_ms(2);
+	}
+}
+
+XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
+{
+	struct xpage_sim_opts o;
+	const char *simd, *base;
+	xpage_sim_t *sim;
+	char *argv[8];
+	int argc = 0, pfd[2], e, status;
+	uint64_t deadline;
+	ssize_t n;
+	pid_t pid;
+
+	if (opts) {
+		e = XP_OPTS_VALID(opts, xpage_sim_opts);
+		if (e < 0) {
+			errno = -e;
+			return NULL;
+		}
+		xp_opts_copy(&o, sizeof(o), opts);
+	} else {
+		memset(&o, 0, sizeof(o));
+		o.sz = sizeof(o);
+	}
+	simd = o.simd_path;
+	if (!simd || !*simd)
+		simd = getenv("XPAGE_SIMD");
+	if (!simd || !*simd)
+		simd = XPAGE_SIMD_DEFAULT;
+	if (access(simd, X_OK) < 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+
+	sim = sim_alloc();
+	if (!sim) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (o.socket_path) {
+		sim->socket_path = strdup(o.socket_path);
+		if (!sim->socket_path)
+			goto nomem;
+	} else {
+		base = getenv("XDG_RUNTIME_DIR");
+		if (!base || !*base || access(base, W_OK) < 0)
+			base = "/tmp";
+		if (asprintf(&sim->dir, "%s/xpage-sim.XXXXXX", base) < 0) {
+			sim->dir = NULL;
+			goto nomem;
+		}
+		if (!mkdtemp(sim->dir)) {
+			e = errno;
+			free(sim->dir);
+			sim->dir = NULL;
+			sim_free(sim);
+			errno = e;
+			return NULL;
+		}
+		if (asprintf(&sim->socket_path, "%s/simd.sock", sim->dir) < 0) {
+			sim->socket_path = NULL;
+			goto nomem;
+		}
+	}
+
+	argv[argc++] = (char *)simd;
+	argv[argc++] = (char *)"--socket";
+	argv[argc++] = sim->socket_path;
+	if (o.log_path) {
+		argv[argc++] = (char *)"--log";
+		argv[argc++] = (char *)o.log_path;
+	}
+	argv[argc] = NULL;
+
+	/* A close-on-exec pipe tells us whether exec worked. */
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		e = errno;
+		sim_free(sim);
+		errno = e;
+		return NULL;
+	}
+	pid = fork();
+	if (pid < 0) {
+		e = errno;
+		close(pfd[0]);
+		close(pfd[1]);
+		sim_free(sim);
+		errno = e;
+		return NULL;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(simd, argv);
+		e = errno;
+		if (write(pfd[1], &e, sizeof(e)) < 0) {
+			/* nothing more to tell */
+		}
+		_exit(127);
+	}
+	close(pfd[1]);
+	do
+		n = read(pfd[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	close(pfd[0]);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+			;
+		sim_free(sim);
+		errno = e;
+		return NULL;
+	}
+	sim->pid = pid;
+
+	/* Wait until it accepts connections. */
+	deadline = now_ms() + START_TIMEOUT_MS;
+	for (unsigned wait = 1;; wait = wait < 20 ? wait * 2 : 20) {
+		int fd = simp_connect(sim->socket_path);
+
+		if (fd >= 0) {
+			sim->sock = fd;
+			return sim;
+		}
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			/* It exited: bad options, socket in use, ... */
+			sim->pid = 0;
+			sim_free(sim);
+			errno = EIO;
+			return NULL;
+		}
+		if (now_ms() >= deadline)
+			break;
+		sleep_ms(wait);
+	}
+	kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sim->pid = 0;
+	sim_free(sim);
+	errno = ETIMEDOUT;
+	return NULL;
+
+nomem:
+	sim_free(sim);
+	errno = ENOMEM;
+	return NULL;
+}
+
+XPAGE_API xpage_sim_t *xpage_sim_connect(const char *socket_path)
+{
+	xpage_sim_t *sim;
+	int fd;
+
+	if (!socket_path) {
+		errno = EINVAL;
+		return NULL;
+	}
+	sim = sim_alloc();
+	if (!sim || !(sim->socket_path = strdup(socket_path))) {
+		sim_free(sim);
+		errno = ENOMEM;
+		return NULL;
+	}
+	fd = simp_connect(socket_path);
+	if (fd < 0) {
+		sim_free(sim);
+		errno = -fd;
+		return NULL;
+	}
+	sim->sock = fd;
+	return sim;
+}
+
+XPAGE_API const char *xpage_sim_socket(const xpage_sim_t *sim)
+{
+	if (!sim) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return sim->socket_path;
+}
+
+XPAGE_API int xpage_sim_pid(const xpage_sim_t *sim)
+{
+	return sim ? (int)sim->pid : 0;
+}
+
+XPAGE_API int xpage_sim_stop(xpage_sim_t *sim)
+{
+	int rc = 0, status = 0;
+
+	if (!sim)
+		return 0;
+	if (sim->sock >= 0) {
+		close(sim->sock);
+		sim->sock = -1;
+	}
+	if (sim->pid > 0) {
+		if (kill(sim->pid, SIGTERM) < 0 && errno != ESRCH)
+			rc = -errno;
+		if (!rc) {
+			rc = reap_child(sim->pid, STOP_TIMEOUT_MS, &status);
+			if (!rc && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+				rc = -ECHILD; /* it did not stop cleanly */
+		}
+	}
+	sim_free(sim);
+	return rc < 0 ? fail(rc) : 0;
+}
+
+XPAGE_API int xpage_sim_create_guest(xpage_sim_t *sim,
+				     const struct xpage_sim_guest_opts *opts)
+{
+	struct xpage_sim_guest_opts o;
+	struct simp_guest g;
+	struct simp_u32 d;
+	int rc;
+
+	if (!sim)
+		return fail(-EINVAL);
+	rc = XP_OPTS_VALID(opts, xpage_sim_guest_opts);
+	if (rc < 0)
+		return fail(rc);
+	xp_opts_copy(&o, sizeof(o), opts);
+	if (!o.pages || (o.flags & ~XPAGE_SIM_GUEST_FLAGS_ALL))
+		return fail(-EINVAL);
+	memset(&g, 0, sizeof(g));
+	if (o.personality) {
+		if (strlen(o.personality) >= sizeof(g.personality))
+			return fail(-ENOENT);
+		strcpy(g.personality, o.personality);
+	}
+	g.domid = o.domid;
+	g.vcpus = o.vcpus ? o.vcpus : 1;
+	g.pages = o.pages;
+	g.flags = o.flags;
+	g.seed = o.seed;
+	rc = call(sim, SIMP_CREATE_GUEST, &g, sizeof(g), &d, sizeof(d), NULL);
+	if (rc < 0)
+		return rc;
+	return (int)d.v;
+}
+
+XPAGE_API int xpage_sim_destroy_guest(xpage_sim_t *sim, uint32_t domid)
+{
+	struct simp_u32 d = { domid, 0 };
+	int rc = call(sim, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0, NULL);
+
+	return rc < 0 ? rc : 0;
+}
+
+XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
+				 const struct xpage_sim_workload *w)
+{
+	struct xpage_sim_workload o;
+	struct simp_workload q;
+	int rc;
+
+	if (!sim)
+		return fail(-EINVAL);
+	rc = XP_OPTS_VALID(w, xpage_sim_workload);
+	if (rc < 0)
+		return fail(rc);
+	xp_opts_copy(&o, sizeof(o), w);
+	q = (struct simp_workload){ .domid = domid, .vcpus = o.vcpus,
+				    .pattern = o.pattern,
+				    .write_pct = o.write_pct,
+				    .hot_set_pct = o.hot_set_pct,
+				    .hot_pct = o.hot_pct,
+				    .think_us = o.think_us,
+				    .release_pm = o.release_pm,
+				    .seed = o.seed };
+	rc = call(sim, SIMP_WORKLOAD, &q, sizeof(q), NULL, 0, NULL);
+	return rc < 0 ? rc : 0;
+}
+
+XPAGE_API int xpage_sim_workload_stop(xpage_sim_t *sim, uint32_t domid)
+{
+	struct simp_u32 d = { domid, 0 };
+	int rc = call(sim, SIMP_WORKLOAD_STOP, &d, sizeof(d), NULL, 0, NULL);
+
+	return rc < 0 ? rc : 0;
+}
+
+XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
+			       const struct xpage_sim_faults *f)
+{
+	struct xpage_sim_faults o;
+	struct simp_faults q;
+	int rc;
+
+	if (!sim)
+		return fail(-EINVAL);
+	rc = XP_OPTS_VALID(f, xpage_sim_faults);
+	if (rc < 0)
+		return fail(rc);
+	xp_opts_copy(&o, sizeof(o), f);
+	q = (struct simp_faults){ .domid = domid, .seed = o.seed,
+				  .nominate_ebusy_pm = o.nominate_ebusy_pm,
+				  .evict_ebusy_pm = o.evict_ebusy_pm,
+				  .load_enomem_pm = o.load_enomem_pm,
+				  .race_access_pm = o.race_access_pm,
+				  .race_drop_pm = o.race_drop_pm,
+				  .event_delay_us = o.event_delay_us,
+				  .ring_slots_held = o.ring_slots_held };
+	rc = call(sim, SIMP_FAULTS, &q, sizeof(q), NULL, 0, NULL);
+	return rc < 0 ? rc : 0;
+}
+
+XPAGE_API int xpage_sim_touch(xpage_sim_t *sim, uint32_t domid,
+			      uint32_t vcpu, uint64_t gfn, unsigned int flags)
+{
+	struct simp_touch t = { .domid = domid, .vcpu = vcpu,
+				.flags = flags, .gfn = gfn };
+	int rc;
+
+	if (flags & ~(XPAGE_SIM_TOUCH_WRITE | XPAGE_SIM_TOUCH_FOREIGN))
+		return fail(-EINVAL);
+	rc = call(sim, SIMP_TOUCH, &t, sizeof(t), NULL, 0, NULL);
+	return rc < 0 ? rc : 0;
+}
+
+XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
+				uint64_t gfn)
+{
+	struct simp_touch t = { .domid = domid, .vcpu = SIMP_VCPU_ANY,
+				.gfn = gfn };
+	int rc = call(sim, SIMP_RELEASE, &t, sizeof(t), NULL, 0, NULL);
+
+	return rc < 0 ? rc : 0;
+}
+
+XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
+			       unsigned int flags, uint32_t stuck_ms,
+			       struct xpage_sim_report *r)
+{
+	struct simp_report_req q = { .domid = domid, .flags = flags,
+				     .stuck_ms = stuck_ms };
+	struct xpage_sim_report out;
+	struct simp_report rep;
+	uint32_t len = 0;
+	int rc;
+
+	if (!sim)
+		return fail(-EINVAL);
+	rc = XP_OPTS_VALID(r, xpage_sim_report);
+	if (rc < 0)
+		return fail(rc);
+	if (flags & ~XPAGE_SIM_REPORT_FINAL)
+		return fail(-EINVAL);
+	rc = call(sim, SIMP_REPORT, &q, sizeof(q), &rep, sizeof(rep), &len);
+	if (rc < 0)
+		return rc;
+	if (len < sizeof(rep))
+		return fail(-EPROTO);
+	memset(&out, 0, sizeof(out));
+	out.sz = sizeof(out);
+	out.pages = rep.pages;
+	out.paged = rep.paged;
+	out.nominated = rep.nominated;
+	out.accesses = rep.accesses;
+	out.faults = rep.faults;
+	out.requests = rep.requests;
+	out.responses = rep.responses;
+	out.ignored = rep.ignored;
+	out.lost = rep.lost;
+	out.corrupted = rep.corrupted;
+	out.stuck = rep.stuck;
+	out.crashed = rep.crashed;
+	out.paused_vcpus = rep.paused_vcpus;
+	out.ring_enabled = rep.ring_enabled;
+	out.pause_count = rep.pause_count;
+	xp_opts_export(r, &out, XP_KNOWN_SIZE(xpage_sim_report));
+	return 0;
+}
+
+XPAGE_API int xpage_sim_personalities(xpage_sim_t *sim, char *buf,
+				      size_t len)
+{
+	char tmp[4096];
+	uint32_t n = 0;
+	int rc;
+
+	if (!buf && len)
+		return fail(-EINVAL);
+	rc = call(sim, SIMP_PERSONALITIES, NULL, 0, tmp, sizeof(tmp) - 1, &n);
+	if (rc < 0)
+		return rc;
+	if ((size_t)n >= len)
+		return fail(-ENOSPC);
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	return (int)n;
+}
