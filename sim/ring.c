@@ -7,7 +7,8 @@
  * layout of the personality's generation (ring_layout.h). Accounting is
  * Xen's: a request holds its slot until the pager's response for it has
  * been consumed, free = slots - (req_prod - rsp_cons) - injected held
- * slots. A guest vCPU that finds no free slot waits in the wait queue; a
+ * slots (never more than the ring has, even after answers without
+ * requests). A guest vCPU that finds no free slot waits in the wait queue; a
  * foreign requester gets no request. After a guest vCPU's put, if fewer
  * free slots than vCPUs remain and the vCPU is not paused for a page-in,
  * it is blocked (mark_and_pause) until space frees. The pager's notify is
@@ -190,7 +191,10 @@ uint32_t ring_available(const struct sim_guest *g)
 
 	if (!r)
 		return 0;
-	used = r->req_prod_pvt - r->rsp_cons;
+	/* Responses beyond the requests (answers without a request) do not
+	 * make the ring larger than it is. */
+	used = (int32_t)(r->req_prod_pvt - r->rsp_cons) > 0 ?
+	       r->req_prod_pvt - r->rsp_cons : 0;
 	held = g->fl.ring_slots_held;
 	if (used + held >= r->nr_slots)
 		return 0;
@@ -341,21 +345,23 @@ void ring_consume(struct sim_guest *g)
 {
 	struct sim_ring *r = g->ring;
 	const struct xp_ring_layout *l = g->layout;
-	uint32_t prod, n, outstanding;
+	uint32_t prod, n;
 
 	if (!r)
 		return;
 	prod = xp_ring_load_idx(r->page, XP_RING_OFF_RSP_PROD);
 	n = prod - r->rsp_cons;
-	outstanding = r->req_prod_pvt - r->rsp_cons;
-	if (n > outstanding) {
-		/* More responses than requests: a broken back end. Xen would
-		 * read garbage; the simulator reads only what can be valid. */
+	/* Like Xen, consume every response the back end published, even
+	 * more than there were requests: a pager taking over answers each
+	 * vCPU its predecessor left paused (facts §8). A ring holds at most
+	 * nr_slots responses, so an index further ahead is garbage: read
+	 * one ring's worth and say so. */
+	if (n > r->nr_slots) {
 		g->st.overruns++;
 		sim_log(SIM_LOG_WARN, "d%u: ring overrun: rsp_prod %u, "
 			"rsp_cons %u, req_prod %u", g->domid, prod,
 			r->rsp_cons, r->req_prod_pvt);
-		n = outstanding;
+		n = r->nr_slots;
 	}
 	while (n--) {
 		volatile uint8_t *slot = xp_ring_slot(r->page, l, r->rsp_cons);

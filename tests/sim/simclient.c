@@ -311,9 +311,16 @@ int tc_evict(struct tc *c, uint64_t gfn)
 
 void tc_page_out(struct tc *c, uint64_t gfn, void *save)
 {
+	bool age2 = c->L->age == 2;
+
 	if (save)
 		memcpy(save, c->mem + gfn * 4096, 4096);
+	/* Age 2: the pager holds a mapping when it nominates. */
+	if (age2)
+		ck_assert_int_eq(tc_map1(c, gfn), 0);
 	ck_assert_int_eq(tc_nominate(c, gfn), 0);
+	if (age2)
+		ck_assert_int_eq(tc_unmap1(c, gfn), 0);
 	ck_assert_int_eq(tc_evict(c, gfn), 0);
 }
 
