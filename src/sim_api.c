@@ -135,7 +135,7 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 	const char *simd, *base;
 	xpage_sim_t *sim;
 	char *argv[8];
-	int argc = 0, pfd[2], e, status;
+	int argc = 0, pfd[2], e, status, devnull;
 	uint64_t deadline;
 	ssize_t n;
 	pid_t pid;
@@ -201,9 +201,14 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 	}
 	argv[argc] = NULL;
 
-	/* A close-on-exec pipe tells us whether exec worked. */
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
+	/* The library never prints: the simulator's stdio goes to
+	 * /dev/null (its messages go to log_path). A close-on-exec pipe
+	 * tells us whether exec worked. */
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
 		e = errno;
+		if (devnull >= 0)
+			close(devnull);
 		sim_free(sim);
 		errno = e;
 		return NULL;
@@ -213,6 +218,7 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 		e = errno;
 		close(pfd[0]);
 		close(pfd[1]);
+		close(devnull);
 		sim_free(sim);
 		errno = e;
 		return NULL;
@@ -222,6 +228,9 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		dup2(devnull, 0);
+		dup2(devnull, 1);
+		dup2(devnull, 2);
 		execv(simd, argv);
 		e = errno;
 		if (write(pfd[1], &e, sizeof(e)) < 0) {
@@ -230,6 +239,7 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 		_exit(127);
 	}
 	close(pfd[1]);
+	close(devnull);
 	do
 		n = read(pfd[0], &e, sizeof(e));
 	while (n < 0 && errno == EINTR);

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* <xpage/sim.h> through the built library: start, drive, stop. */
+#include <check.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xpage/sim.h>
+
+START_TEST(t_start_stop)
+{
+	char logp[] = "/tmp/xpage-simapi-log.XXXXXX";
+	struct xpage_sim_opts o = XPAGE_OPTS(xpage_sim_opts);
+	xpage_sim_t *sim;
+	char path[256], dir[256], *slash;
+	int fd = mkstemp(logp);
+
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	o.log_path = logp;
+	sim = xpage_sim_start(&o);
+	ck_assert_msg(sim, "start: %s", strerror(errno));
+	ck_assert_int_gt(xpage_sim_pid(sim), 0);
+	snprintf(path, sizeof(path), "%s", xpage_sim_socket(sim));
+	ck_assert_int_eq(access(path, F_OK), 0);
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	ck_assert(slash);
+	*slash = '\0';
+	ck_assert_int_eq(xpage_sim_stop(sim), 0);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	ck_assert_int_ne(access(dir, F_OK), 0);   /* its directory too */
+	unlink(logp);
+	ck_assert_int_eq(xpage_sim_stop(NULL), 0);
+}
+END_TEST
+
+START_TEST(t_start_errors)
+{
+	struct xpage_sim_opts o = XPAGE_OPTS(xpage_sim_opts,
+					     .simd_path = "/nonexistent/simd");
+	struct { struct xpage_sim_opts o; uint64_t more; } big;
+
+	errno = 0;
+	ck_assert_ptr_null(xpage_sim_start(&o));
+	ck_assert_int_eq(errno, ENOENT);
+	memset(&big, 0, sizeof(big));
+	big.o.sz = sizeof(big);
+	big.more = 1;
+	ck_assert_ptr_null(xpage_sim_start(&big.o));
+	ck_assert_int_eq(errno, E2BIG);
+	o.sz = 2;
+	ck_assert_ptr_null(xpage_sim_start(&o));
+	ck_assert_int_eq(errno, EINVAL);
+	/* A simulator that refuses its options exits: EIO, not a hang. */
+	o = XPAGE_OPTS(xpage_sim_opts, .socket_path = "/nonexistent/dir/s");
+	ck_assert_ptr_null(xpage_sim_start(&o));
+	ck_assert_int_eq(errno, EIO);
+}
+END_TEST
+
+START_TEST(t_drive)
+{
+	xpage_sim_t *sim = xpage_sim_start(NULL);
+	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+		.pages = 64, .vcpus = 2, .personality = "xen-4.13", .seed = 3);
+	struct xpage_sim_workload w = XPAGE_OPTS(xpage_sim_workload,
+		.write_pct = 50, .think_us = 10, .seed = 1);
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
+		.seed = 1, .nominate_ebusy_pm = 10);
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+	int domid;
+
+	ck_assert(sim);
+	domid = xpage_sim_create_guest(sim, &g);
+	ck_assert_int_gt(domid, 0);
+	g.domid = (uint32_t)domid;
+	ck_assert_int_eq(xpage_sim_create_guest(sim, &g), -EEXIST);
+	ck_assert_int_eq(errno, EEXIST);
+	g.domid = 0;
+	g.personality = "xen-0.1";
+	ck_assert_int_eq(xpage_sim_create_guest(sim, &g), -ENOENT);
+	g.personality = NULL;
+	g.flags = 1u << 9;
+	ck_assert_int_eq(xpage_sim_create_guest(sim, &g), -EINVAL);
+	g.flags = 0;
+	g.pages = 0;
+	ck_assert_int_eq(xpage_sim_create_guest(sim, &g), -EINVAL);
+
+	ck_assert_int_eq(xpage_sim_touch(sim, (uint32_t)domid, 1, 5,
+					 XPAGE_SIM_TOUCH_WRITE), 0);
+	ck_assert_int_eq(xpage_sim_touch(sim, (uint32_t)domid, 0, 64 + 9, 0),
+			 -ERANGE);
+	ck_assert_int_eq(xpage_sim_touch(sim, (uint32_t)domid, 0, 5, 1u << 7),
+			 -EINVAL);
+	ck_assert_int_eq(xpage_sim_touch(sim, 999, 0, 5, 0), -ESRCH);
+	ck_assert_int_eq(xpage_sim_release(sim, (uint32_t)domid, 6), 0);
+	ck_assert_int_eq(xpage_sim_release(sim, (uint32_t)domid, 6), -ENOENT);
+	ck_assert_int_eq(xpage_sim_touch(sim, (uint32_t)domid, 0, 6, 0), 0);
+	ck_assert_int_eq(xpage_sim_faults(sim, (uint32_t)domid, &f), 0);
+	ck_assert_int_eq(xpage_sim_workload(sim, (uint32_t)domid, &w), 0);
+	usleep(20000);
+	ck_assert_int_eq(xpage_sim_workload_stop(sim, (uint32_t)domid), 0);
+	ck_assert_int_eq(xpage_sim_report(sim, (uint32_t)domid, 0, 1000, &r),
+			 0);
+	ck_assert_uint_eq(r.pages, 64);
+	ck_assert_uint_gt(r.accesses, 3);
+	ck_assert_uint_eq(r.lost + r.corrupted + r.stuck, 0);
+	ck_assert_int_eq(xpage_sim_report(sim, (uint32_t)domid, 1u << 5, 0,
+					  &r), -EINVAL);
+	/* An older caller's smaller struct gets only what it knows. */
+	{
+		struct { size_t sz; uint64_t pages; uint64_t guard; } old = {
+			offsetof(struct xpage_sim_report, paged), 0, 77 };
+
+		ck_assert_int_eq(xpage_sim_report(sim, (uint32_t)domid,
+				 XPAGE_SIM_REPORT_FINAL, 0,
+				 (struct xpage_sim_report *)&old), 0);
+		ck_assert_uint_eq(old.pages, 64);
+		ck_assert_uint_eq(old.guard, 77);
+	}
+	ck_assert_int_eq(xpage_sim_destroy_guest(sim, (uint32_t)domid), 0);
+	ck_assert_int_eq(xpage_sim_destroy_guest(sim, (uint32_t)domid), -ESRCH);
+	ck_assert_int_eq(errno, ESRCH);
+	ck_assert_int_eq(xpage_sim_stop(sim), 0);
+}
+END_TEST
+
+START_TEST(t_personalities)
+{
+	xpage_sim_t *sim = xpage_sim_start(NULL);
+	char buf[512], small[8];
+	int n;
+
+	ck_assert(sim);
+	n = xpage_sim_personalities(sim, buf, sizeof(buf));
+	ck_assert_int_gt(n, 0);
+	ck_assert_uint_eq(strlen(buf), (size_t)n);
+	ck_assert(strstr(buf, "xen-4.15\n"));
+	ck_assert(strstr(buf, "xen-4.2-age2\n"));
+	ck_assert_int_eq(xpage_sim_personalities(sim, small, sizeof(small)),
+			 -ENOSPC);
+	ck_assert_int_eq(xpage_sim_stop(sim), 0);
+}
+END_TEST
+
+/* Connecting to a running simulator: not ours to stop. */
+START_TEST(t_connect)
+{
+	xpage_sim_t *sim = xpage_sim_start(NULL), *other;
+	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+						   .pages = 8);
+	int pid;
+
+	ck_assert(sim);
+	pid = xpage_sim_pid(sim);
+	other = xpage_sim_connect(xpage_sim_socket(sim));
+	ck_assert(other);
+	ck_assert_int_eq(xpage_sim_pid(other), 0);
+	ck_assert_int_gt(xpage_sim_create_guest(other, &g), 0);
+	ck_assert_int_eq(xpage_sim_stop(other), 0);
+	ck_assert_int_eq(kill(pid, 0), 0);        /* still running */
+	ck_assert_ptr_null(xpage_sim_connect("/nonexistent/sock"));
+	ck_assert_int_eq(errno, ENOENT);
+	ck_assert_int_eq(xpage_sim_stop(sim), 0);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("sim-api");
+	TCase *t = tcase_create("api");
+
+	tcase_set_timeout(t, 30);
+	tcase_add_test(t, t_start_stop);
+	tcase_add_test(t, t_start_errors);
+	tcase_add_test(t, t_drive);
+	tcase_add_test(t, t_personalities);
+	tcase_add_test(t, t_connect);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
