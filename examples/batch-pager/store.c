@@ -1,0 +1,865 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The store file, its slot allocator and the crash-safe index (store.h
+ * says what each record means and when it is written).
+ *
+ * On-disk layout, in the machine's byte order (a store never moves
+ * between machines: it belongs to one running domain):
+ *   <path>        slot i at offset i * 4096
+ *   <path>.index  a 4096-byte header, then record i (32 bytes) for slot i
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xpage/xpage.h>
+
+#define PAGE XPAGE_PAGE_SIZE
+#define IDX_MAGIC "XPGSTOR1"
+#define IDX_VERSION 1u
+#define IDX_HDR_SIZE 4096u
+#define REC_MAGIC 0x31434552u /* "REC1" */
+/* The file grows by at least this many slots at a time (16 MiB). */
+#define GROW_SLOTS 4096u
+#define MAX_IOV 1024
+
+struct idx_hdr {
+	char magic[8];
+	uint32_t version;
+	uint32_t page_size;
+	uint32_t rec_size;
+	uint32_t domid;
+	uint64_t nr_gfns;
+	uint64_t guest_id;
+	uint64_t created_s;
+	uint32_t owner_pid;   /* informational: the last pager to attach */
+	uint32_t crc;         /* crc32 of the bytes before it */
+};
+
+struct idx_rec {
+	uint64_t gfn;
+	uint64_t seq;
+	uint32_t slot;
+	uint32_t state;
+	uint32_t magic;
+	uint32_t crc;         /* crc32 of the 28 bytes before it */
+};
+_Static_assert(sizeof(struct idx_rec) == 32, "record size");
+
+struct store {
+	char *path, *ipath;
+	int fd, ifd;
+	struct store_identity id;
+	uint64_t cap;         /* slots the file holds */
+	uint64_t used;
+	uint64_t *bm;         /* bit set: slot in use */
+	uint64_t hint;        /* where the next search starts */
+	uint64_t seq;
+	bool no_falloc;       /* the filesystem cannot fallocate */
+	struct idx_rec *rbuf; /* scratch for record writes */
+	size_t rcap;
+};
+
+/* ------------------------------------------------------------------ */
+
+static uint32_t crc_table[256];
+
+uint32_t crc32_buf(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+
+	if (!crc_table[1]) {
+		for (uint32_t i = 0; i < 256; i++) {
+			uint32_t c = i;
+
+			for (int k = 0; k < 8; k++)
+				c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+			crc_table[i] = c;
+		}
+	}
+	crc = ~crc;
+	while (len--)
+		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void set_err(char *err, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void set_err(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+static void rec_seal(struct idx_rec *r)
+{
+	r->magic = REC_MAGIC;
+	r->crc = crc32_buf(0, r, offsetof(struct idx_rec, crc));
+}
+
+static bool rec_is_zero(const struct idx_rec *r)
+{
+	static const struct idx_rec zero;
+
+	return !memcmp(r, &zero, sizeof(zero));
+}
+
+static void hdr_seal(struct idx_hdr *h)
+{
+	h->crc = crc32_buf(0, h, offsetof(struct idx_hdr, crc));
+}
+
+static int write_all(int fd, const void *buf, size_t len, off_t off)
+{
+	const uint8_t *b = buf;
+
+	while (len) {
+		ssize_t n = pwrite(fd, b, len, off);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		b += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char *d = strdup(path), *s;
+	int fd, rc = 0;
+
+	if (!d)
+		return -ENOMEM;
+	s = strrchr(d, '/');
+	if (!s)
+		strcpy(d, ".");
+	else if (s == d)
+		d[1] = '\0';
+	else
+		*s = '\0';
+	fd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (fsync(fd) < 0)
+			rc = -errno;
+		close(fd);
+	}
+	free(d);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Slot bitmap                                                         */
+
+static inline bool bm_test(const struct store *st, uint64_t s)
+{
+	return (st->bm[s / 64] >> (s % 64)) & 1;
+}
+
+static inline void bm_set(struct store *st, uint64_t s, bool on)
+{
+	if (on)
+		st->bm[s / 64] |= 1ull << (s % 64);
+	else
+		st->bm[s / 64] &= ~(1ull << (s % 64));
+}
+
+static int bm_resize(struct store *st, uint64_t cap)
+{
+	size_t old = (size_t)((st->cap + 63) / 64), neww = (size_t)((cap + 63) / 64);
+	uint64_t *b;
+
+	if (neww <= old && st->bm)
+		return 0;
+	b = realloc(st->bm, (neww ? neww : 1) * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	memset(b + old, 0, (neww - old) * sizeof(*b));
+	st->bm = b;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static struct store *store_new(const char *path, const struct store_identity *id)
+{
+	struct store *st = calloc(1, sizeof(*st));
+
+	if (!st)
+		return NULL;
+	st->fd = st->ifd = -1;
+	st->id = *id;
+	st->path = strdup(path);
+	if (st->path && asprintf(&st->ipath, "%s.index", path) < 0)
+		st->ipath = NULL;
+	if (!st->path || !st->ipath || bm_resize(st, 64) < 0) {
+		free(st->path);
+		free(st->ipath);
+		free(st->bm);
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void store_free_mem(struct store *st)
+{
+	if (st->fd >= 0)
+		close(st->fd);
+	if (st->ifd >= 0)
+		close(st->ifd);
+	free(st->path);
+	free(st->ipath);
+	free(st->bm);
+	free(st->rbuf);
+	free(st);
+}
+
+/* A store file must be a regular file of ours, mode 0600. */
+static int check_file(int fd, const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return -errno;
+	}
+	if (!S_ISREG(sb.st_mode)) {
+		set_err(err, errlen, "%s is not a regular file", path);
+		return -EPERM;
+	}
+	if (sb.st_uid != geteuid()) {
+		set_err(err, errlen, "%s belongs to uid %u, not to this user "
+			"(uid %u): refusing a store someone else could have "
+			"written", path, (unsigned)sb.st_uid, (unsigned)geteuid());
+		return -EPERM;
+	}
+	if ((sb.st_mode & 07777) != 0600) {
+		set_err(err, errlen, "%s has mode %04o, not 0600: it holds guest "
+			"memory and must be private (chmod 600 it if you trust it)",
+			path, (unsigned)(sb.st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int lock_index(struct store *st, char *err, size_t errlen)
+{
+	if (flock(st->ifd, LOCK_EX | LOCK_NB) == 0)
+		return 0;
+	if (errno == EWOULDBLOCK) {
+		struct idx_hdr h;
+		unsigned pid = 0;
+
+		if (pread(st->ifd, &h, sizeof(h), 0) == (ssize_t)sizeof(h))
+			pid = h.owner_pid;
+		set_err(err, errlen, "store %s is in use by another pager "
+			"(pid %u)", st->path, pid);
+		return -EBUSY;
+	}
+	set_err(err, errlen, "cannot lock %s: %s", st->ipath, strerror(errno));
+	return -errno;
+}
+
+static int write_header(struct store *st, uint64_t created)
+{
+	struct idx_hdr h;
+	uint8_t block[IDX_HDR_SIZE];
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, IDX_MAGIC, 8);
+	h.version = IDX_VERSION;
+	h.page_size = PAGE;
+	h.rec_size = sizeof(struct idx_rec);
+	h.domid = st->id.domid;
+	h.nr_gfns = st->id.nr_gfns;
+	h.guest_id = st->id.guest_id;
+	h.created_s = created;
+	h.owner_pid = (uint32_t)getpid();
+	hdr_seal(&h);
+	memset(block, 0, sizeof(block));
+	memcpy(block, &h, sizeof(h));
+	return write_all(st->ifd, block, sizeof(block), 0);
+}
+
+static int create_store(struct store *st, char *err, size_t errlen)
+{
+	int rc;
+
+	st->fd = open(st->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		      0600);
+	if (st->fd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot create store %s: %s", st->path,
+			strerror(errno));
+		return rc;
+	}
+	st->ifd = open(st->ipath, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		       0600);
+	if (st->ifd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot create store index %s: %s",
+			st->ipath, strerror(errno));
+		unlink(st->path);
+		return rc;
+	}
+	/* The umask may have taken bits away; never added any. */
+	if (fchmod(st->fd, 0600) < 0 || fchmod(st->ifd, 0600) < 0 ||
+	    (rc = lock_index(st, err, errlen)) < 0 ||
+	    (rc = write_header(st, (uint64_t)time(NULL))) < 0 ||
+	    fdatasync(st->ifd) < 0) {
+		if (rc >= 0)
+			rc = -errno;
+		if (!err[0])
+			set_err(err, errlen, "cannot set up store %s: %s",
+				st->path, strerror(-rc));
+		unlink(st->path);
+		unlink(st->ipath);
+		return rc;
+	}
+	fsync_dir_of(st->path);
+	return 0;
+}
+
+static int cmp_live(const void *a, const void *b)
+{
+	const struct idx_rec *x = a, *y = b;
+
+	if (x->gfn != y->gfn)
+		return x->gfn < y->gfn ? -1 : 1;
+	/* newest first */
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+static int load_index(struct store *st, struct store_recovery *rec,
+		      char *err, size_t errlen)
+{
+	struct idx_hdr h;
+	struct stat sb, db;
+	struct idx_rec *all = NULL;
+	size_t nall = 0, cap_all = 0;
+	uint64_t nrec;
+	int rc;
+
+	if (pread(st->ifd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+	    memcmp(h.magic, IDX_MAGIC, 8) ||
+	    h.crc != crc32_buf(0, &h, offsetof(struct idx_hdr, crc))) {
+		set_err(err, errlen, "%s is not a store index of this pager "
+			"(or its header is damaged)", st->ipath);
+		return -EBADMSG;
+	}
+	if (h.version != IDX_VERSION || h.page_size != PAGE ||
+	    h.rec_size != sizeof(struct idx_rec)) {
+		set_err(err, errlen, "%s: index version %u, page size %u: this "
+			"pager writes version %u with %u-byte pages", st->ipath,
+			h.version, h.page_size, IDX_VERSION, PAGE);
+		return -EBADMSG;
+	}
+	if (h.domid != st->id.domid || h.nr_gfns != st->id.nr_gfns ||
+	    h.guest_id != st->id.guest_id) {
+		set_err(err, errlen, "store %s belongs to another domain "
+			"(domain %u with %llu gfns%s), not to domain %u with "
+			"%llu gfns: refusing to serve its pages to this guest",
+			st->path, h.domid, (unsigned long long)h.nr_gfns,
+			h.guest_id ? ", a simulated guest since gone" : "",
+			st->id.domid, (unsigned long long)st->id.nr_gfns);
+		return -EXDEV;
+	}
+	if (fstat(st->ifd, &sb) < 0 || fstat(st->fd, &db) < 0)
+		return -errno;
+	st->cap = (uint64_t)db.st_size / PAGE;
+	rc = bm_resize(st, st->cap);
+	if (rc < 0)
+		return rc;
+	nrec = sb.st_size > (off_t)IDX_HDR_SIZE ?
+	       ((uint64_t)sb.st_size - IDX_HDR_SIZE) / sizeof(struct idx_rec) : 0;
+
+	/* Read every record, keep the valid non-empty ones. */
+	enum { CH = 4096 };
+	struct idx_rec *buf = malloc(CH * sizeof(*buf));
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < nrec; i += CH) {
+		size_t k = nrec - i < CH ? (size_t)(nrec - i) : CH;
+		ssize_t n = pread(st->ifd, buf, k * sizeof(*buf),
+				  (off_t)(IDX_HDR_SIZE + i * sizeof(*buf)));
+
+		if (n < 0) {
+			rc = -errno;
+			goto out;
+		}
+		k = (size_t)n / sizeof(*buf);
+		for (size_t j = 0; j < k; j++) {
+			struct idx_rec *r = &buf[j];
+
+			if (rec_is_zero(r))
+				continue;
+			if (r->magic != REC_MAGIC ||
+			    r->crc != crc32_buf(0, r, offsetof(struct idx_rec, crc)) ||
+			    r->slot != i + j || r->gfn >= st->id.nr_gfns ||
+			    r->state < REC_INTENT || r->state > REC_FREE ||
+			    (r->state == REC_WRITTEN && r->slot >= st->cap)) {
+				rec->bad_records++;
+				continue;
+			}
+			if (r->seq >= st->seq)
+				st->seq = r->seq + 1;
+			if (nall == cap_all) {
+				size_t nc = cap_all ? cap_all * 2 : 1024;
+				struct idx_rec *a = realloc(all, nc * sizeof(*a));
+
+				if (!a) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				all = a;
+				cap_all = nc;
+			}
+			all[nall++] = *r;
+		}
+	}
+	if (nrec > st->cap) {
+		/* Records past the data file's end (an interrupted grow):
+		 * their slots hold nothing; the capacity follows the data. */
+	}
+	qsort(all, nall, sizeof(*all), cmp_live);
+	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
+	if (!rec->live) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < nall; i++) {
+		if (i && all[i].gfn == all[i - 1].gfn) {
+			rec->stale_records++; /* an older record of the gfn */
+			continue;
+		}
+		if (all[i].state == REC_FREE) {
+			rec->stale_records++;
+			continue;
+		}
+		if (all[i].slot >= st->cap) {
+			/* INTENT past the end: nothing was ever written */
+			if (all[i].state == REC_WRITTEN) {
+				rec->bad_records++;
+				continue;
+			}
+		}
+		rec->live[rec->n++] = (struct store_live){
+			.gfn = all[i].gfn, .slot = all[i].slot,
+			.state = all[i].state };
+	}
+	rc = 0;
+out:
+	free(buf);
+	free(all);
+	return rc;
+}
+
+int store_open(const char *path, const struct store_identity *id,
+	       bool allow_existing, struct store **out,
+	       struct store_recovery *rec, char *err, size_t errlen)
+{
+	struct store *st;
+	struct store_recovery dummy;
+	struct stat a, b;
+	bool have_data, have_idx;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!rec)
+		rec = &dummy;
+	memset(rec, 0, sizeof(*rec));
+	st = store_new(path, id);
+	if (!st) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	have_data = lstat(st->path, &a) == 0;
+	have_idx = lstat(st->ipath, &b) == 0;
+	if (!have_data && !have_idx) {
+		rc = create_store(st, err, errlen);
+		if (rc < 0)
+			goto fail;
+		*out = st;
+		return 0;
+	}
+	if (have_data != have_idx) {
+		set_err(err, errlen, "store %s is incomplete: %s is missing "
+			"(remove the other file if no guest page is in it)",
+			st->path, have_data ? st->ipath : st->path);
+		rc = -EBADMSG;
+		goto fail;
+	}
+	if (!allow_existing) {
+		set_err(err, errlen, "store %s already exists, and the guest "
+			"this pager just created cannot have pages in it: it "
+			"belongs to another guest (remove it, or use another "
+			"--store)", st->path);
+		rc = -EEXIST;
+		goto fail;
+	}
+	st->ifd = open(st->ipath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (st->ifd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot open %s: %s", st->ipath,
+			strerror(errno));
+		goto fail;
+	}
+	st->fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (st->fd < 0) {
+		rc = -errno;
+		set_err(err, errlen, "cannot open %s: %s", st->path,
+			strerror(errno));
+		goto fail;
+	}
+	rc = check_file(st->ifd, st->ipath, err, errlen);
+	if (rc == 0)
+		rc = check_file(st->fd, st->path, err, errlen);
+	if (rc == 0)
+		rc = lock_index(st, err, errlen);
+	if (rc == 0)
+		rc = load_index(st, rec, err, errlen);
+	if (rc < 0) {
+		store_recovery_free(rec);
+		if (!err[0])
+			set_err(err, errlen, "cannot read store %s: %s", st->path,
+				strerror(-rc));
+		goto fail;
+	}
+	/* Say who holds it now (informational). */
+	{
+		struct idx_hdr h;
+
+		if (pread(st->ifd, &h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
+			h.owner_pid = (uint32_t)getpid();
+			hdr_seal(&h);
+			write_all(st->ifd, &h, sizeof(h), 0);
+		}
+	}
+	if (rec == &dummy)
+		store_recovery_free(rec);
+	*out = st;
+	return 1;
+fail:
+	store_free_mem(st);
+	return rc;
+}
+
+void store_recovery_free(struct store_recovery *rec)
+{
+	if (!rec)
+		return;
+	free(rec->live);
+	rec->live = NULL;
+	rec->n = 0;
+}
+
+void store_close(struct store *st, bool remove)
+{
+	if (!st)
+		return;
+	if (remove) {
+		unlink(st->path);
+		unlink(st->ipath);
+	}
+	store_free_mem(st);
+}
+
+/* ------------------------------------------------------------------ */
+
+static int grow_file(int fd, off_t off, off_t len, bool *no_falloc)
+{
+	if (!*no_falloc) {
+		if (fallocate(fd, 0, off, len) == 0)
+			return 0;
+		if (errno != EOPNOTSUPP && errno != ENOSYS)
+			return -errno;
+		*no_falloc = true;
+	}
+	/* Sparse: a full disk shows up at write time instead. */
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		return -errno;
+	if (sb.st_size < off + len && ftruncate(fd, off + len) < 0)
+		return -errno;
+	return 0;
+}
+
+static int try_grow(struct store *st, uint64_t add)
+{
+	int rc = bm_resize(st, st->cap + add);
+
+	if (rc < 0)
+		return rc;
+	rc = grow_file(st->ifd, (off_t)(IDX_HDR_SIZE + st->cap * sizeof(struct idx_rec)),
+		       (off_t)(add * sizeof(struct idx_rec)), &st->no_falloc);
+	if (rc == 0)
+		rc = grow_file(st->fd, (off_t)(st->cap * PAGE), (off_t)(add * PAGE),
+			       &st->no_falloc);
+	if (rc < 0)
+		return rc;
+	st->cap += add;
+	return 0;
+}
+
+int store_reserve(struct store *st, size_t n)
+{
+	uint64_t free_slots = st->cap - st->used, need, add;
+	int rc;
+
+	if (free_slots >= n)
+		return 0;
+	need = n - free_slots;
+	add = need < GROW_SLOTS ? GROW_SLOTS : need;
+	if (add < st->cap / 4)
+		add = st->cap / 4;
+	for (;;) {
+		rc = try_grow(st, add);
+		if (rc == 0)
+			return 0;
+		if (rc != -ENOSPC && rc != -EDQUOT && rc != -EFBIG)
+			return rc;
+		if (add == need)
+			break;
+		add = add / 2 > need ? add / 2 : need;
+	}
+	/* Not even what was asked: as much as fits, down to one slot. */
+	for (add = need / 2; add; add /= 2)
+		if (try_grow(st, add) == 0)
+			break;
+	return -ENOSPC;
+}
+
+/* First slot of a run of @n free slots at or after @from, or UINT64_MAX. */
+static uint64_t find_run(const struct store *st, uint64_t from, uint64_t to,
+			 size_t n)
+{
+	uint64_t s = from;
+
+	while (s + n <= to) {
+		if (st->bm[s / 64] == UINT64_MAX && s % 64 == 0) {
+			s += 64;
+			continue;
+		}
+		if (bm_test(st, s)) {
+			s++;
+			continue;
+		}
+		uint64_t e = s;
+
+		while (e < to && e - s < n && !bm_test(st, e))
+			e++;
+		if (e - s == n)
+			return s;
+		s = e + 1;
+	}
+	return UINT64_MAX;
+}
+
+size_t store_alloc(struct store *st, size_t n, uint32_t *slots)
+{
+	uint64_t s;
+	size_t k = 0;
+
+	if (!n)
+		return 0;
+	/* One contiguous run if there is one: one write for the batch. */
+	s = find_run(st, st->hint, st->cap, n);
+	if (s == UINT64_MAX)
+		s = find_run(st, 0, st->cap, n);
+	if (s != UINT64_MAX) {
+		for (size_t i = 0; i < n; i++) {
+			bm_set(st, s + i, true);
+			slots[i] = (uint32_t)(s + i);
+		}
+		st->used += n;
+		st->hint = s + n;
+		return n;
+	}
+	/* Fragments, in slot order. */
+	for (uint64_t i = 0; i < st->cap && k < n; i++) {
+		if ((i % 64) == 0 && st->bm[i / 64] == UINT64_MAX) {
+			i += 63;
+			continue;
+		}
+		if (!bm_test(st, i)) {
+			bm_set(st, i, true);
+			slots[k++] = (uint32_t)i;
+		}
+	}
+	st->used += k;
+	if (k)
+		st->hint = (uint64_t)slots[k - 1] + 1;
+	return k;
+}
+
+void store_claim(struct store *st, uint32_t slot)
+{
+	if (slot < st->cap && !bm_test(st, slot)) {
+		bm_set(st, slot, true);
+		st->used++;
+	}
+}
+
+static int rbuf_reserve(struct store *st, size_t n)
+{
+	if (n > st->rcap) {
+		struct idx_rec *r = realloc(st->rbuf, n * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		st->rbuf = r;
+		st->rcap = n;
+	}
+	return 0;
+}
+
+int store_record(struct store *st, const uint64_t *gfns,
+		 const uint32_t *slots, size_t n, uint32_t state, bool sync)
+{
+	size_t i = 0;
+	int rc = rbuf_reserve(st, n);
+
+	if (rc < 0)
+		return rc;
+	for (size_t j = 0; j < n; j++) {
+		struct idx_rec *r = &st->rbuf[j];
+
+		memset(r, 0, sizeof(*r));
+		r->gfn = gfns[j];
+		r->seq = st->seq++;
+		r->slot = slots[j];
+		r->state = state;
+		rec_seal(r);
+	}
+	while (i < n) {
+		size_t j = i + 1;
+
+		while (j < n && slots[j] == slots[j - 1] + 1)
+			j++;
+		rc = write_all(st->ifd, &st->rbuf[i], (j - i) * sizeof(struct idx_rec),
+			       (off_t)(IDX_HDR_SIZE +
+				       (uint64_t)slots[i] * sizeof(struct idx_rec)));
+		if (rc < 0)
+			return rc;
+		i = j;
+	}
+	if (sync && fdatasync(st->ifd) < 0)
+		return -errno;
+	return 0;
+}
+
+void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record)
+{
+	if (slot >= st->cap || !bm_test(st, slot))
+		return;
+	bm_set(st, slot, false);
+	st->used--;
+	if (record)
+		store_record(st, &gfn, &slot, 1, REC_FREE, false);
+}
+
+/* One vectored transfer per run of consecutive slots. */
+static int64_t xfer(struct store *st, const uint32_t *slots, void *const *bufs,
+		    size_t n, bool wr)
+{
+	struct iovec iov[MAX_IOV];
+	int64_t total = 0;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i + 1;
+
+		while (j < n && j - i < MAX_IOV && slots[j] == slots[j - 1] + 1)
+			j++;
+		for (size_t k = i; k < j; k++)
+			iov[k - i] = (struct iovec){ bufs[k], PAGE };
+		off_t off = (off_t)slots[i] * PAGE;
+		size_t left = (j - i) * PAGE;
+		struct iovec *v = iov;
+		int cnt = (int)(j - i);
+
+		while (left) {
+			ssize_t r = wr ? pwritev(st->fd, v, cnt, off)
+				       : preadv(st->fd, v, cnt, off);
+
+			if (r < 0) {
+				if (errno == EINTR)
+					continue;
+				return -errno;
+			}
+			if (r == 0)
+				return wr ? -EIO : -ENODATA; /* past the end */
+			total += r;
+			off += r;
+			left -= (size_t)r;
+			/* a short transfer: move past what was done */
+			while (cnt && (size_t)r >= v->iov_len) {
+				r -= (ssize_t)v->iov_len;
+				v++;
+				cnt--;
+			}
+			if (cnt && r) {
+				v->iov_base = (uint8_t *)v->iov_base + r;
+				v->iov_len -= (size_t)r;
+			}
+		}
+		i = j;
+	}
+	return total;
+}
+
+int64_t store_write(struct store *st, const uint32_t *slots, void *const *pages,
+		    size_t n)
+{
+	return xfer(st, slots, pages, n, true);
+}
+
+int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
+		   size_t n)
+{
+	return xfer(st, slots, bufs, n, false);
+}
+
+int store_sync_data(struct store *st)
+{
+	return fdatasync(st->fd) < 0 ? -errno : 0;
+}
+
+uint64_t store_used(const struct store *st)
+{
+	return st->used;
+}
+
+uint64_t store_capacity(const struct store *st)
+{
+	return st->cap;
+}
+
+const char *store_path(const struct store *st)
+{
+	return st->path;
+}

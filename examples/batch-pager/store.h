@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The store: guest pages the pager evicted, in a file of 4 KiB slots, and
+ * the index that makes it crash-safe.
+ *
+ * Files: <path> holds the slots (mode 0600: it is guest memory);
+ * <path>.index holds a header (magic, version, page size, domid, the
+ * guest's size) and one fixed 32-byte record per slot: {gfn, sequence
+ * number, slot, state, crc32}. A record is the truth about its slot:
+ *
+ *   INTENT   gfn is about to be nominated with this slot reserved
+ *            (written, not synced, before the nominate: a pager killed
+ *            during the write-out can find the gfns it left nominated)
+ *   WRITTEN  the slot holds gfn's contents: the data was fdatasync'd
+ *            before this record, and the record is fdatasync'd before
+ *            the gfn is evicted. Every evicted gfn has one.
+ *   FREE     the slot is free (written, not synced, when a page comes
+ *            back in; a lost FREE record is harmless: see pagein.c)
+ *
+ * Sequence numbers only grow, so when two records name the same gfn (a
+ * slot freed lazily, the gfn paged out again into another one), the
+ * newer one is the truth. The index file is locked (flock) while a pager
+ * uses it, so two pagers never share a store.
+ */
+#ifndef BATCH_PAGER_STORE_H
+#define BATCH_PAGER_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_NO_SLOT UINT32_MAX
+
+enum store_rec_state {
+	REC_EMPTY = 0,
+	REC_INTENT = 1,
+	REC_WRITTEN = 2,
+	REC_FREE = 3,
+};
+
+struct store_identity {
+	uint32_t domid;
+	uint64_t nr_gfns;
+	/* 0, or a value naming one guest instance (a simulated guest this
+	 * pager created); a store with another non-zero value is refused. */
+	uint64_t guest_id;
+};
+
+/* What the index says after a crash: the newest record per gfn. */
+struct store_live {
+	uint64_t gfn;
+	uint32_t slot;
+	uint32_t state; /* REC_INTENT or REC_WRITTEN */
+};
+
+struct store_recovery {
+	struct store_live *live;
+	size_t n;
+	uint64_t bad_records;   /* crc or bounds failures (ignored) */
+	uint64_t stale_records; /* superseded or free */
+};
+
+struct store;
+
+/*
+ * Open or create the store. On success *st is set and the return value
+ * is 0 (a new store) or 1 (an existing store was re-attached; @rec, if
+ * not NULL, is filled and must be released with store_recovery_free()).
+ * On failure a negative errno, with a sentence in @err:
+ *   -EEXIST    a store exists but @allow_existing is false
+ *   -EXDEV     the store belongs to another domain or guest
+ *   -EPERM     the store is not owned by this user or not mode 0600
+ *   -EBUSY     another pager holds the store
+ *   -EBADMSG   the index header is not a store index (or damaged)
+ */
+int store_open(const char *path, const struct store_identity *id,
+	       bool allow_existing, struct store **st,
+	       struct store_recovery *rec, char *err, size_t errlen);
+void store_recovery_free(struct store_recovery *rec);
+
+/* Close; with @remove, unlink both files. */
+void store_close(struct store *st, bool remove);
+
+/* Make sure @n more slots can be allocated without growing the file at
+ * write time (the file is extended with fallocate). 0, -ENOSPC (the
+ * disk is full), or another negative errno. */
+int store_reserve(struct store *st, size_t n);
+
+/* Allocate @n slots, as few contiguous runs as possible (one when it
+ * can). Returns the number allocated (< n only when reserve was not
+ * called first). */
+size_t store_alloc(struct store *st, size_t n, uint32_t *slots);
+
+/* Mark a slot in use (re-attach). */
+void store_claim(struct store *st, uint32_t slot);
+
+/* Free a slot. @record: write a FREE record for it (not synced). */
+void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record);
+
+/* Write @n pages into their slots (pages[i] into slots[i]) with one
+ * vectored write per run of consecutive slots. Returns bytes written or
+ * a negative errno (-ENOSPC). */
+int64_t store_write(struct store *st, const uint32_t *slots,
+		    void *const *pages, size_t n);
+/* Make the written data durable. 0 or negative errno. */
+int store_sync_data(struct store *st);
+
+/* Write records {gfns[i], slots[i], state} (one write per run of
+ * consecutive slots); with @sync, fdatasync the index afterwards. */
+int store_record(struct store *st, const uint64_t *gfns,
+		 const uint32_t *slots, size_t n, uint32_t state, bool sync);
+
+/* Read slots[i] into bufs[i] (one vectored read per run). Returns bytes
+ * read or a negative errno. */
+int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
+		   size_t n);
+
+/* Slots in use, slots in the file. */
+uint64_t store_used(const struct store *st);
+uint64_t store_capacity(const struct store *st);
+const char *store_path(const struct store *st);
+
+uint32_t crc32_buf(uint32_t crc, const void *buf, size_t len);
+
+#endif
