@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Victim choice, pluggable: a policy is a struct of function pointers
+ * (struct policy_ops) behind a small base struct. The page-out loop asks
+ * it for candidates and tells it what happened to them; whether a gfn may
+ * be paged out at all (resident, not already in the store) is the pager's
+ * business, passed in as a predicate.
+ *
+ * To add a policy: write a policy_ops in its own file and list it in
+ * policy_find() (policy.c).
+ */
+#ifndef BATCH_PAGER_POLICY_H
+#define BATCH_PAGER_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct policy_params {
+	uint64_t nr_gfns;
+	/* gfns paged in within this many seconds are left alone */
+	uint32_t recent_s;
+};
+
+/* May @gfn be paged out now (pager's view)? */
+typedef bool (*policy_eligible_fn)(void *ctx, uint64_t gfn);
+
+struct policy;
+
+struct policy_ops {
+	const char *name;
+	struct policy *(*create)(const struct policy_params *pp);
+	void (*destroy)(struct policy *pol);
+	/* Up to @n candidates into @out, never one twice in a call. Returns
+	 * how many; fewer than @n when no more are worth taking now. */
+	size_t (*choose)(struct policy *pol, uint64_t *out, size_t n,
+			 policy_eligible_fn eligible, void *ctx, uint64_t now_ns);
+	/* @gfn came back in (the guest needed it). */
+	void (*paged_in)(struct policy *pol, uint64_t gfn, uint64_t now_ns);
+	/* The hypervisor refused to nominate @gfn (@err), or its evict
+	 * failed because the guest touched it: leave it alone a while. */
+	void (*refused)(struct policy *pol, uint64_t gfn, int err,
+			uint64_t now_ns);
+};
+
+struct policy {
+	const struct policy_ops *ops;
+};
+
+/* The policy named @name (NULL: the default), or NULL. */
+const struct policy_ops *policy_find(const char *name);
+/* Names, comma-separated, for --help. */
+const char *policy_names(void);
+
+#endif
