@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Page-in: populate callbacks queue the gfn; after each dispatch the queue
+ * is served at once, coalesced: the slots are read in slot order with one
+ * vectored read per run, and one xpage_load(XPAGE_LOAD_RESUME) gives every
+ * page back and answers every waiting vCPU. A drop frees the slot without
+ * I/O. Also the bulk page-in (the drain at exit, a raised target) and the
+ * re-attach after a crash.
+ *
+ * Why a pager killed with SIGKILL at any point loses nothing
+ * ----------------------------------------------------------
+ * The index (store.h) has, for every gfn the hypervisor holds evicted, a
+ * WRITTEN record naming a slot with its contents: the data is written and
+ * fdatasync'd, then the record, then the index is fdatasync'd, and only
+ * then is the gfn evicted. A record is never needed before the evict, so
+ * a crash anywhere before it loses nothing that was not still in the
+ * guest. Sequence numbers make the newest record of a gfn win.
+ *
+ * Records can be stale after a crash: a page loaded back whose FREE
+ * record was not written yet, a page evicted after a touched nominate,
+ * the batch being written (INTENT records). The restarted pager opens
+ * with XPAGE_OPEN_TAKEOVER (the library re-attaches to the ring and
+ * releases the vCPUs the dead pager left paused; they fault again and
+ * ask anew), then sorts the records out by asking the hypervisor:
+ *
+ *   nominate each recorded gfn (a probe):
+ *     succeeds      -> the page is resident: the record was stale; it is
+ *                      un-nominated and its slot freed
+ *     EBUSY         -> paged out, being paged in, or still nominated by
+ *                      the dead pager: WRITTEN records are adopted
+ *                      (xpage_adopt), so populates and the drain load
+ *                      them from the store; INTENT ones were never
+ *                      evicted (evict only follows WRITTEN): they are
+ *                      left nominated at worst (pagein_unstick)
+ *
+ * Loading an adopted gfn whose frame never left (nominated, or touched
+ * since) copies nothing: the hypervisor keeps the frame, so a stale copy
+ * can never overwrite newer guest data. Loading a gfn that is resident
+ * fails with -ENOENT and changes nothing.
+ *
+ * Kill points and why each is safe:
+ *   - during the batch write: the batch is nominated, INTENT records
+ *     only; nothing was evicted. Restart: INTENT gfns are probed and
+ *     any left nominated are returned to the guest.
+ *   - between index sync and evict: WRITTEN records for nominated
+ *     gfns. Restart adopts them; a guest touch is an evict failure (the
+ *     frame is there), the drain loads the others (no copy needed).
+ *   - after evict: the ordinary case, the store has the pages.
+ *   - during page-in (read, before load; or loaded, FREE record not yet
+ *     written): the vCPU is released by the takeover and asks again;
+ *     the adopted gfn is loaded from its slot, or, if it was already
+ *     loaded, the probe finds it resident.
+ */
+#include "pager.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ------------------------------------------------------------------ */
+/* Latency samples: all of them up to LAT_MAX, then a uniform reservoir. */
+
+#define LAT_MAX (1u << 20)
+
+void lat_add(struct lat_samples *l, uint32_t us)
+{
+	l->seen++;
+	if (l->n < LAT_MAX) {
+		if (grow(&l->us, &l->cap, l->n + 1, sizeof(*l->us)) == 0)
+			l->us[l->n++] = us;
+		return;
+	}
+	l->rng = l->rng * 6364136223846793005ull + 1442695040888963407ull;
+	uint64_t j = (l->rng >> 11) % l->seen;
+
+	if (j < LAT_MAX)
+		l->us[j] = us;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+uint32_t lat_pct(struct lat_samples *l, double pct)
+{
+	size_t i;
+
+	if (!l->n)
+		return 0;
+	qsort(l->us, l->n, sizeof(*l->us), cmp_u32);
+	i = (size_t)(pct / 100.0 * (double)(l->n - 1) + 0.5);
+	return l->us[i < l->n ? i : l->n - 1];
+}
+
+/* ------------------------------------------------------------------ */
+/* Callbacks (run inside xpage_dispatch: they only record)              */
+
+static void cb_populate(xpage_t *xp, const struct xpage_populate *ev,
+			void *user)
+{
+	struct pager *p = user;
+	uint64_t g = ev->gfn;
+
+	(void)xp;
+	if (g >= p->nr_gfns || (p->gfl[g] & GF_QUEUED))
+		return;
+	if (!(p->gfl[g] & GF_OUT)) {
+		errx_("the guest needs gfn %#llx, which is not in this pager's "
+		      "store: its vCPU stays paused (was the store of a "
+		      "previous pager lost?)", (unsigned long long)g);
+		return;
+	}
+	if (grow(&p->q, &p->cap_q, p->nq + 1, sizeof(*p->q)) < 0) {
+		errx_("out of memory queueing a page-in");
+		return;
+	}
+	p->q[p->nq++] = (struct pagein_req){ .gfn = g, .t_ns = now_ns() };
+	p->gfl[g] |= GF_QUEUED;
+}
+
+static void cb_evict_fail(xpage_t *xp, uint64_t gfn, void *user)
+{
+	struct pager *p = user;
+
+	(void)xp;
+	if (gfn >= p->nr_gfns)
+		return;
+	p->st.evict_fail++;
+	/* the guest uses it: a sign to leave it alone a while */
+	p->pol->ops->paged_in(p->pol, gfn, now_ns());
+	pageout_spoil(p, gfn);
+}
+
+static void cb_drop(xpage_t *xp, uint64_t gfn, void *user)
+{
+	struct pager *p = user;
+
+	(void)xp;
+	if (gfn >= p->nr_gfns)
+		return;
+	p->st.drops++;
+	p->gfl[gfn] &= (uint8_t)~GF_QUEUED; /* nobody waits for it now */
+	pageout_spoil(p, gfn);
+}
+
+const struct xpage_callbacks pager_callbacks_template = {
+	.sz = sizeof(struct xpage_callbacks),
+	.populate = cb_populate,
+	.evict_fail = cb_evict_fail,
+	.drop = cb_drop,
+};
+
+/* ------------------------------------------------------------------ */
+
+static int io_reserve(struct pager *p, size_t pages)
+{
+	if (pages <= p->io_cap)
+		return 0;
+	free(p->io_buf);
+	p->io_buf = aligned_alloc(XPAGE_PAGE_SIZE, pages * XPAGE_PAGE_SIZE);
+	p->io_cap = p->io_buf ? pages : 0;
+	return p->io_buf ? 0 : -ENOMEM;
+}
+
+struct ld {
+	uint64_t gfn;
+	uint32_t slot;
+	uint32_t qi;   /* queue index, or UINT32_MAX */
+};
+
+static int cmp_ld(const void *a, const void *b)
+{
+	const struct ld *x = a, *y = b;
+
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/*
+ * Read and load @n gfns (sorted here by slot). st[i] gets each status.
+ * Returns 0 or a negative errno for the whole call.
+ */
+static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
+		    uint64_t *g, void **bufs)
+{
+	uint32_t *slots = malloc(n * sizeof(*slots));
+	int64_t rd;
+	int rc;
+
+	if (!slots)
+		return -ENOMEM;
+	rc = io_reserve(p, n);
+	if (rc < 0) {
+		free(slots);
+		return rc;
+	}
+	qsort(v, n, sizeof(*v), cmp_ld);
+	for (size_t i = 0; i < n; i++) {
+		g[i] = v[i].gfn;
+		slots[i] = v[i].slot;
+		bufs[i] = p->io_buf + i * XPAGE_PAGE_SIZE;
+	}
+	rd = store_read(p->store, slots, bufs, n);
+	free(slots);
+	if (rd < 0) {
+		errx_("reading the store %s: %s", store_path(p->store),
+		      strerror((int)-rd));
+		return (int)rd;
+	}
+	p->st.io_bytes_read += (uint64_t)rd;
+	crash_point("pagein");
+	rc = xpage_load(p->xp, g, n, bufs, XPAGE_LOAD_RESUME, st);
+	if (rc < 0)
+		return rc;
+	crash_point("loaded");
+	return 0;
+}
+
+static void stuck_add(struct pager *p, uint64_t gfn)
+{
+	if (grow(&p->stuck, &p->cap_stuck, p->nstuck + 1, sizeof(*p->stuck)) == 0)
+		p->stuck[p->nstuck++] = gfn;
+}
+
+/* What a load status means for the gfn's slot. */
+static void after_load(struct pager *p, uint64_t g, int st, bool demand,
+		       uint64_t t_req)
+{
+	uint64_t t = now_ns();
+
+	if (st == -ENOMEM)
+		return; /* the hypervisor is short of memory: later */
+	if (st == 0) {
+		p->st.pages_in++;
+		if (demand) {
+			p->st.pages_in_demand++;
+			lat_add(&p->st.lat, (uint32_t)((t - t_req) / 1000));
+		} else {
+			p->st.pages_in_drain++;
+		}
+		p->pol->ops->paged_in(p->pol, g, t);
+	} else if (st == -ENOENT && (p->gfl[g] & GF_ADOPTED)) {
+		/* The hypervisor has a frame for it: resident, or still
+		 * nominated by the pager that died (see pagein_unstick). */
+		stuck_add(p, g);
+	} else if (st != -EINVAL && st != -EALREADY) {
+		warnx_("loading gfn %#llx: %s", (unsigned long long)g,
+		       xpage_strerror(st));
+	}
+	p->gfl[g] &= (uint8_t)~GF_QUEUED;
+	pager_release_slot(p, g);
+}
+
+int pagein_serve(struct pager *p)
+{
+	struct ld *v;
+	uint64_t *g;
+	void **bufs;
+	int *st, rc = 0;
+	size_t n = 0, k = 0;
+
+	if (!p->nq)
+		return 0;
+	v = malloc(p->nq * sizeof(*v));
+	g = malloc(p->nq * sizeof(*g));
+	bufs = malloc(p->nq * sizeof(*bufs));
+	st = malloc(p->nq * sizeof(*st));
+	if (!v || !g || !bufs || !st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < p->nq; i++) {
+		uint64_t x = p->q[i].gfn;
+
+		if (!(p->gfl[x] & GF_QUEUED) || !(p->gfl[x] & GF_OUT)) {
+			p->gfl[x] &= (uint8_t)~GF_QUEUED; /* dropped meanwhile */
+			continue;
+		}
+		v[n++] = (struct ld){ .gfn = x, .slot = p->slot[x], .qi = (uint32_t)i };
+	}
+	if (n) {
+		rc = load_set(p, v, n, st, g, bufs);
+		if (rc < 0)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			after_load(p, g[i], st[i], true, p->q[v[i].qi].t_ns);
+	}
+	/* Keep what must be tried again (-ENOMEM). */
+	for (size_t i = 0; i < p->nq; i++)
+		if (p->gfl[p->q[i].gfn] & GF_QUEUED)
+			p->q[k++] = p->q[i];
+	p->nq = k;
+	rc = (int)n;
+out:
+	free(v);
+	free(g);
+	free(bufs);
+	free(st);
+	return rc;
+}
+
+int pagein_bulk(struct pager *p, uint64_t max, bool progress)
+{
+	size_t b = p->o.batch;
+	struct ld *v = malloc(b * sizeof(*v));
+	uint64_t *g = malloc(b * sizeof(*g)), done = 0, cursor = 0;
+	void **bufs = malloc(b * sizeof(*bufs));
+	int *st = malloc(b * sizeof(*st)), rc = 0;
+	uint64_t stall_since = 0;
+
+	if (!v || !g || !bufs || !st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	while (p->nr_out && (!max || done < max)) {
+		size_t n = 0;
+		uint64_t before = p->st.pages_in;
+
+		/* demand first */
+		rc = xpage_dispatch(p->xp, 0);
+		if (rc < 0)
+			goto out;
+		rc = pagein_serve(p);
+		if (rc < 0)
+			goto out;
+		for (uint64_t seen = 0; seen < p->nr_gfns && n < b &&
+		     (!max || done + n < max); seen++) {
+			uint64_t x = cursor;
+
+			cursor = cursor + 1 == p->nr_gfns ? 0 : cursor + 1;
+			if ((p->gfl[x] & (GF_OUT | GF_QUEUED)) == GF_OUT)
+				v[n++] = (struct ld){ .gfn = x, .slot = p->slot[x],
+						      .qi = UINT32_MAX };
+		}
+		if (n) {
+			rc = load_set(p, v, n, st, g, bufs);
+			if (rc < 0)
+				goto out;
+			for (size_t i = 0; i < n; i++)
+				after_load(p, g[i], st[i], false, 0);
+		}
+		done += p->st.pages_in - before;
+		if (progress)
+			report_progress(p, false);
+		if (p->st.pages_in == before) {
+			/* nothing moved (the hypervisor is out of memory, or
+			 * only queued gfns are left): wait a little */
+			uint64_t t = now_ns();
+
+			if (!stall_since)
+				stall_since = t;
+			else if (t - stall_since > 60ull * 1000000000ull) {
+				errx_("page-in made no progress for 60 s with "
+				      "%llu pages still out",
+				      (unsigned long long)p->nr_out);
+				rc = -ETIMEDOUT;
+				goto out;
+			}
+			rc = xpage_dispatch(p->xp, 10);
+			if (rc < 0 && rc != -EINTR)
+				goto out;
+		} else {
+			stall_since = 0;
+		}
+		rc = 0;
+	}
+out:
+	free(v);
+	free(g);
+	free(bufs);
+	free(st);
+	return rc < 0 ? rc : (int)done;
+}
+
+/* ------------------------------------------------------------------ */
+/* Re-attach                                                            */
+
+int pagein_reattach(struct pager *p, const struct store_recovery *rec)
+{
+	enum { CH = 512 };
+	uint64_t g[CH], probe_ok[CH], adopt[CH];
+	int st[CH];
+	size_t n_ok = 0, n_ad = 0;
+	uint64_t resident = 0, intent_busy = 0;
+
+	for (size_t i = 0; i < rec->n; i++) {
+		store_claim(p->store, rec->live[i].slot);
+		p->slot[rec->live[i].gfn] = rec->live[i].slot;
+	}
+	for (size_t i = 0; i < rec->n; i += CH) {
+		size_t n = rec->n - i < CH ? rec->n - i : CH;
+		int rc;
+
+		for (size_t j = 0; j < n; j++)
+			g[j] = rec->live[i + j].gfn;
+		rc = xpage_nominate(p->xp, g, n, 0, st);
+		if (rc < 0)
+			return rc;
+		n_ok = n_ad = 0;
+		for (size_t j = 0; j < n; j++) {
+			const struct store_live *l = &rec->live[i + j];
+
+			if (st[j] == 0) {
+				probe_ok[n_ok++] = l->gfn;
+			} else if (st[j] == -EBUSY && l->state == REC_WRITTEN) {
+				adopt[n_ad++] = l->gfn;
+			} else {
+				if (st[j] == -EBUSY) {
+					stuck_add(p, l->gfn);
+					intent_busy++;
+				}
+				pager_release_slot(p, l->gfn);
+			}
+		}
+		if (n_ok) {
+			/* resident: the record was stale */
+			xpage_unnominate(p->xp, probe_ok, n_ok, 0, st);
+			for (size_t j = 0; j < n_ok; j++)
+				pager_release_slot(p, probe_ok[j]);
+			resident += n_ok;
+		}
+		if (n_ad) {
+			rc = xpage_adopt(p->xp, adopt, n_ad, 0, st);
+			if (rc < 0)
+				return rc;
+			for (size_t j = 0; j < n_ad; j++) {
+				uint64_t x = adopt[j];
+
+				if (st[j]) {
+					warnx_("cannot adopt gfn %#llx: %s",
+					       (unsigned long long)x,
+					       xpage_strerror(st[j]));
+					pager_release_slot(p, x);
+					continue;
+				}
+				p->gfl[x] |= GF_OUT | GF_ADOPTED;
+				p->nr_out++;
+				p->st.adopted++;
+			}
+		}
+	}
+	p->st.recovered_free = resident + rec->stale_records;
+	say("re-attached to store %s: %llu pages held, %llu stale records, "
+	    "%llu damaged records ignored", store_path(p->store),
+	    (unsigned long long)p->st.adopted,
+	    (unsigned long long)(resident + rec->stale_records),
+	    (unsigned long long)rec->bad_records);
+	if (intent_busy)
+		pagein_unstick(p);
+	return 0;
+}
+
+/*
+ * gfns a dead pager may have left nominated (paging_out) with nobody
+ * to evict them: harmless while a pager runs (a guest touch is an evict
+ * failure), fatal to the guest once paging is disabled. The library has
+ * no call yet for gfns it did not nominate itself; xpage_unnominate()
+ * is tried first (a library that learns it makes this work everywhere).
+ *
+ * WORKAROUND (simulator only, until libxpage can un-nominate gfns after
+ * a takeover): an access to the gfn from outside the guest
+ * (xpage_sim_touch, a foreign access) makes the hypervisor send the
+ * evict-fail request, and the dispatch answers it: the page is resident.
+ * On Xen the pager can only warn.
+ */
+void pagein_unstick(struct pager *p)
+{
+	size_t left = 0;
+	int st;
+
+	for (size_t i = 0; i < p->nstuck; i++) {
+		uint64_t x = p->stuck[i];
+
+		if (p->gfl[x] & (GF_OUT | GF_BATCH | GF_RETRY))
+			continue;
+		if (xpage_unnominate(p->xp, &x, 1, 0, &st) == 1) {
+			p->st.unstuck++;
+			continue;
+		}
+		if (sim_target_have(p)) {
+			if (sim_target_touch(p, x) == 0)
+				p->st.unstuck++;
+			continue;
+		}
+		left++;
+	}
+	p->nstuck = 0;
+	xpage_dispatch(p->xp, 0);
+	if (left)
+		warnx_("%zu gfns may still be nominated by the previous pager: "
+		       "the guest touching one after paging is disabled would "
+		       "crash it (libxpage cannot yet return them)", left);
+}

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Page-out in batches, in the order that keeps every page safe if the
+ * pager is killed at any point (the reasons are in pagein.c, which does
+ * the re-attach):
+ *
+ *   1. choose victims (policy), reserve store space, allocate their slots
+ *      (contiguous where possible) and write INTENT records (not synced)
+ *   2. nominate the batch                    (one hypervisor trap)
+ *   3. dispatch: evict_fail notices that came in already spoil their gfns
+ *      before any I/O is spent on them; populates are served
+ *   4. map the survivors in one call
+ *   5. one vectored write of their pages into their slots
+ *   6. fdatasync the store; write WRITTEN records; fdatasync the index
+ *   7. unmap; dispatch again (more evict_fail notices)
+ *   8. evict the rest                        (one trap)
+ *   9. touched gfns free their slots; refused evicts are retried later and
+ *      finally un-nominated
+ */
+#include "pager.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pageout_init(struct pager *p)
+{
+	size_t n = p->o.batch;
+
+	p->b_gfn = calloc(n, sizeof(*p->b_gfn));
+	p->b_slot = calloc(n, sizeof(*p->b_slot));
+	p->b_st = calloc(n, sizeof(*p->b_st));
+	p->b_buf = calloc(n, sizeof(*p->b_buf));
+	p->b_cap = n;
+	if (!p->b_gfn || !p->b_slot || !p->b_st || !p->b_buf)
+		return -ENOMEM;
+	return 0;
+}
+
+void pageout_fini(struct pager *p)
+{
+	free(p->b_gfn);
+	free(p->b_slot);
+	free(p->b_st);
+	free(p->b_buf);
+	free(p->retry);
+	free(p->retry_tries);
+}
+
+static bool eligible(void *ctx, uint64_t gfn)
+{
+	struct pager *p = ctx;
+
+	if (gfn >= p->guest_pages || p->gfl[gfn])
+		return false;
+	return xpage_gfn_state(p->xp, gfn) == XPAGE_GFN_RESIDENT;
+}
+
+void pager_release_slot(struct pager *p, uint64_t gfn)
+{
+	uint32_t s = p->slot[gfn];
+
+	if (s != STORE_NO_SLOT) {
+		store_free(p->store, s, gfn, true);
+		p->slot[gfn] = STORE_NO_SLOT;
+	}
+	if (p->gfl[gfn] & GF_OUT)
+		p->nr_out--;
+	p->gfl[gfn] &= (uint8_t)~(GF_OUT | GF_RETRY | GF_ADOPTED);
+}
+
+void pageout_spoil(struct pager *p, uint64_t gfn)
+{
+	if (gfn >= p->nr_gfns)
+		return;
+	if (p->gfl[gfn] & GF_BATCH) {
+		/* The batch loop frees it at its next step. */
+		p->gfl[gfn] |= GF_SPOILED;
+		return;
+	}
+	if (p->gfl[gfn] & (GF_RETRY | GF_OUT))
+		pager_release_slot(p, gfn);
+}
+
+/* Give up on the first @n batch gfns: those still nominated are made
+ * resident again (their slots are freed by drop_spoiled()). */
+static void abandon(struct pager *p, size_t n)
+{
+	uint64_t *g = malloc((n ? n : 1) * sizeof(*g));
+	int *st = malloc((n ? n : 1) * sizeof(*st));
+	size_t k = 0;
+
+	if (g && st) {
+		for (size_t i = 0; i < n; i++)
+			if (xpage_gfn_state(p->xp, p->b_gfn[i]) == XPAGE_GFN_NOMINATED)
+				g[k++] = p->b_gfn[i];
+		if (k)
+			xpage_unnominate(p->xp, g, k, 0, st);
+	}
+	free(g);
+	free(st);
+}
+
+/* Keep the batch entries whose gfn is not spoiled; free the others'
+ * slots. Returns the new count. */
+static size_t drop_spoiled(struct pager *p, size_t n, bool before_io)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t g = p->b_gfn[i];
+
+		if (p->gfl[g] & GF_SPOILED) {
+			p->gfl[g] &= (uint8_t)~(GF_BATCH | GF_SPOILED);
+			pager_release_slot(p, g);
+			if (before_io)
+				p->st.evict_fail_before_io++;
+			continue;
+		}
+		p->b_gfn[k] = g;
+		p->b_slot[k] = p->b_slot[i];
+		k++;
+	}
+	return k;
+}
+
+static int dispatch_now(struct pager *p)
+{
+	int rc = xpage_dispatch(p->xp, 0);
+
+	if (rc < 0)
+		return rc;
+	rc = pagein_serve(p);
+	return rc < 0 ? rc : 0;
+}
+
+static void stop_pageout(struct pager *p, int err, const char *what)
+{
+	if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG) {
+		if (!p->store_full)
+			errx_("store %s: %s while %s: the disk is full; page-out "
+			      "stopped at %llu pages out (target not reached), "
+			      "page-ins are still served", store_path(p->store),
+			      strerror(-err), what,
+			      (unsigned long long)p->nr_out);
+		p->store_full = true;
+	} else {
+		errx_("store %s: %s while %s: page-out stopped",
+		      store_path(p->store), strerror(-err), what);
+	}
+	p->pageout_stopped = true;
+	p->exit_code = 1;
+}
+
+static void retry_add(struct pager *p, uint64_t gfn)
+{
+	if (grow(&p->retry, &p->cap_retry, p->nretry + 1, sizeof(*p->retry)) < 0)
+		return;
+	size_t cap = p->cap_retry;
+	uint32_t *t = realloc(p->retry_tries, cap * sizeof(*t));
+
+	if (!t)
+		return;
+	p->retry_tries = t;
+	p->retry[p->nretry] = gfn;
+	p->retry_tries[p->nretry] = 1;
+	p->nretry++;
+	p->gfl[gfn] |= GF_RETRY;
+}
+
+static void evicted(struct pager *p, uint64_t gfn)
+{
+	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
+	p->nr_out++;
+	p->st.pages_out++;
+}
+
+int pageout_batch(struct pager *p)
+{
+	uint64_t resident = pager_resident(p), t0 = now_ns();
+	size_t want, n, k;
+	int64_t wr;
+	void *map;
+	int rc;
+
+	if (p->pageout_stopped || p->target == UINT64_MAX || resident <= p->target)
+		return 0;
+	want = resident - p->target < p->o.batch ? (size_t)(resident - p->target)
+						 : p->o.batch;
+
+	/* 1. room in the store first: a full disk costs no nomination */
+	rc = store_reserve(p->store, want);
+	if (rc == -ENOSPC) {
+		uint64_t room = store_capacity(p->store) - store_used(p->store);
+
+		if (!room) {
+			stop_pageout(p, rc, "growing the store");
+			return 0;
+		}
+		want = room < want ? (size_t)room : want;
+	} else if (rc < 0) {
+		stop_pageout(p, rc, "growing the store");
+		return 0;
+	}
+	n = p->pol->ops->choose(p->pol, p->b_gfn, want, eligible, p, t0);
+	if (!n)
+		return 0;
+	k = store_alloc(p->store, n, p->b_slot);
+	if (k < n) {
+		/* cannot happen after store_reserve; be safe */
+		for (size_t i = 0; i < k; i++)
+			store_free(p->store, p->b_slot[i], p->b_gfn[i], false);
+		return 0;
+	}
+	rc = store_record(p->store, p->b_gfn, p->b_slot, n, REC_INTENT, false);
+	if (rc < 0) {
+		for (size_t i = 0; i < n; i++)
+			store_free(p->store, p->b_slot[i], p->b_gfn[i], false);
+		stop_pageout(p, rc, "writing the index");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		p->slot[p->b_gfn[i]] = p->b_slot[i];
+		p->gfl[p->b_gfn[i]] |= GF_BATCH;
+	}
+	p->st.batches++;
+
+	/* 2. nominate */
+	rc = xpage_nominate(p->xp, p->b_gfn, n, 0, p->b_st);
+	if (rc < 0) {
+		for (size_t i = 0; i < n; i++) {
+			p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
+			pager_release_slot(p, p->b_gfn[i]);
+		}
+		return rc;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (p->b_st[i] == 0)
+			continue;
+		p->st.nominate_fail++;
+		p->pol->ops->refused(p->pol, p->b_gfn[i], p->b_st[i], t0);
+		p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+	}
+	n = drop_spoiled(p, n, false);
+
+	/* 3. learn evict failures before spending I/O */
+	rc = dispatch_now(p);
+	if (rc < 0)
+		return rc;
+	n = drop_spoiled(p, n, true);
+	if (!n)
+		goto out;
+
+	/* 4. map the survivors in one call */
+	map = xpage_map(p->xp, p->b_gfn, n, 0, p->b_st);
+	if (!map) {
+		int e = errno;
+
+		for (size_t i = 0; i < n; i++)
+			p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+		if (e != ENOENT) {
+			/* not the guest's doing: give the pages back */
+			warnx_("mapping a batch of %zu gfns failed: %s", n,
+			       xpage_strerror(e));
+			abandon(p, n);
+		}
+		drop_spoiled(p, n, true);
+		goto out;
+	}
+	k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (p->b_st[i]) {
+			/* -ENOENT: being paged in, its notice follows; any
+			 * other failure: the pager gives the page back */
+			if (p->b_st[i] != -ENOENT) {
+				uint64_t g1 = p->b_gfn[i];
+				int s1;
+
+				xpage_unnominate(p->xp, &g1, 1, 0, &s1);
+			}
+			p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+			continue;
+		}
+		p->b_buf[k++] = (uint8_t *)map + i * XPAGE_PAGE_SIZE;
+	}
+	{
+		/* b_buf[j] belongs to the j-th unspoiled entry */
+		size_t j = 0;
+		uint64_t *g = malloc(n * sizeof(*g));
+		uint32_t *s = malloc(n * sizeof(*s));
+
+		if (!g || !s) {
+			free(g);
+			free(s);
+			xpage_unmap(p->xp, map, n);
+			for (size_t i = 0; i < n; i++)
+				p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+			abandon(p, n);
+			drop_spoiled(p, n, false);
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!(p->gfl[p->b_gfn[i]] & GF_SPOILED)) {
+				g[j] = p->b_gfn[i];
+				s[j] = p->b_slot[i];
+				j++;
+			}
+
+		/* 5. one vectored write (per run of consecutive slots) */
+		if (k > 1 && getenv("XPAGE_BATCH_PAGER_CRASH")) {
+			/* test hook: die with half the batch written */
+			wr = store_write(p->store, s, p->b_buf, k / 2);
+			crash_point("write");
+			if (wr >= 0) {
+				int64_t w2 = store_write(p->store, s + k / 2,
+							 p->b_buf + k / 2, k - k / 2);
+				wr = w2 < 0 ? w2 : wr + w2;
+			}
+		} else {
+			wr = store_write(p->store, s, p->b_buf, k);
+		}
+		/* 6. data durable, then the records that depend on it */
+		if (wr >= 0) {
+			p->st.io_bytes_written += (uint64_t)wr;
+			rc = store_sync_data(p->store);
+			if (rc == 0)
+				rc = store_record(p->store, g, s, k, REC_WRITTEN, true);
+		} else {
+			rc = (int)wr;
+		}
+		free(g);
+		free(s);
+	}
+	if (rc < 0) {
+		xpage_unmap(p->xp, map, n);
+		stop_pageout(p, rc, "writing a batch");
+		for (size_t i = 0; i < n; i++)
+			p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+		abandon(p, n);
+		drop_spoiled(p, n, false);
+		goto out;
+	}
+	crash_point("indexed");
+
+	/* 7. unmap, then the last notices before evicting */
+	xpage_unmap(p->xp, map, n);
+	rc = dispatch_now(p);
+	if (rc < 0)
+		return rc;
+	n = drop_spoiled(p, n, false);
+	if (!n)
+		goto out;
+
+	/* 8. evict */
+	rc = xpage_evict(p->xp, p->b_gfn, n, 0, p->b_st);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t g = p->b_gfn[i];
+
+		p->gfl[g] &= (uint8_t)~(GF_BATCH | GF_SPOILED);
+		if (p->b_st[i] == 0) {
+			evicted(p, g);
+			continue;
+		}
+		p->st.evict_refused++;
+		if (xpage_gfn_state(p->xp, g) == XPAGE_GFN_NOMINATED) {
+			/* 9. touched (its notice follows) or refused: keep the
+			 * slot and the record, try again later */
+			retry_add(p, g);
+		} else {
+			pager_release_slot(p, g);
+		}
+	}
+out:
+	p->st.pageout_ns += now_ns() - t0;
+	return (int)p->st.pages_out;
+}
+
+int pageout_retry(struct pager *p, bool final)
+{
+	size_t k = 0, m = 0, q = 0;
+	uint64_t *g;
+	int *st, rc = 0;
+
+	if (!p->nretry)
+		return 0;
+	/* Notices first: a touched gfn's evict_fail has freed it. */
+	for (size_t i = 0; i < p->nretry; i++) {
+		uint64_t x = p->retry[i];
+
+		if (!(p->gfl[x] & GF_RETRY))
+			continue;
+		if (xpage_gfn_state(p->xp, x) != XPAGE_GFN_NOMINATED) {
+			pager_release_slot(p, x);
+			continue;
+		}
+		p->retry[k] = x;
+		p->retry_tries[k] = p->retry_tries[i];
+		k++;
+	}
+	p->nretry = k;
+	if (!k)
+		return 0;
+	g = malloc(k * sizeof(*g));
+	st = malloc(k * sizeof(*st));
+	if (!g || !st)
+		goto out;
+	/* Evict again the ones with tries left. */
+	for (size_t i = 0; i < k; i++)
+		if (!final && p->retry_tries[i] < 8)
+			g[m++] = p->retry[i];
+	if (m) {
+		rc = xpage_evict(p->xp, g, m, 0, st);
+		if (rc < 0)
+			goto out;
+		rc = 0;
+		for (size_t i = 0; i < m; i++)
+			if (st[i] == 0)
+				evicted(p, g[i]);
+	}
+	/* Give up on the rest: the page stays with the guest. */
+	for (size_t i = 0; i < k; i++) {
+		uint64_t x = p->retry[i];
+
+		if ((p->gfl[x] & GF_RETRY) && (final || ++p->retry_tries[i] >= 8))
+			g[q++] = x;
+	}
+	if (q) {
+		xpage_unnominate(p->xp, g, q, 0, st);
+		for (size_t i = 0; i < q; i++)
+			pager_release_slot(p, g[i]);
+	}
+	k = 0;
+	for (size_t i = 0; i < p->nretry; i++) {
+		uint64_t x = p->retry[i];
+
+		if (p->gfl[x] & GF_RETRY) {
+			p->retry[k] = x;
+			p->retry_tries[k] = p->retry_tries[i];
+			k++;
+		}
+	}
+	p->nretry = k;
+out:
+	free(g);
+	free(st);
+	return rc;
+}
