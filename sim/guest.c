@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -54,6 +55,8 @@ static void guest_free(struct sim_guest *g)
 		munmap(g->mem, g->memsz);
 	if (g->memfd >= 0)
 		close(g->memfd);
+	if (g->seekfd >= 0)
+		close(g->seekfd);
 	free(g->gfn);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
@@ -83,7 +86,7 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return -ENOMEM;
-	g->memfd = -1;
+	g->memfd = g->seekfd = -1;
 	pthread_mutex_init(&g->lock, NULL);
 	g->refcnt = 1;
 	g->nvcpus = req->vcpus;
@@ -105,6 +108,18 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	if (g->memfd < 0 || ftruncate(g->memfd, (off_t)g->memsz) < 0) {
 		rc = -errno;
 		goto fail;
+	}
+	/* The memfd's file description is shared with every client that
+	 * attaches: seek on a private one. */
+	{
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", g->memfd);
+		g->seekfd = open(path, O_RDONLY | O_CLOEXEC);
+		if (g->seekfd < 0) {
+			rc = -errno;
+			goto fail;
+		}
 	}
 	g->mem = mmap(NULL, g->memsz, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      g->memfd, 0);

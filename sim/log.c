@@ -4,11 +4,13 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "sim.h"
 
 static FILE *log_file;
+static int log_level = SIM_LOG_INFO;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 int sim_log_open(const char *path)
@@ -19,6 +21,9 @@ int sim_log_open(const char *path)
 		return -errno;
 	setvbuf(f, NULL, _IOLBF, 0);
 	log_file = f;
+	/* Per-response debug lines only when asked for. */
+	if (getenv("XPAGE_SIMD_DEBUG"))
+		log_level = SIM_LOG_DEBUG;
 	return 0;
 }
 
@@ -38,7 +43,7 @@ void sim_log(int level, const char *fmt, ...)
 	struct timespec ts;
 	va_list ap;
 
-	if (!log_file)
+	if (!log_file || level > log_level)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&log_lock);

@@ -37,7 +37,8 @@ static void usage(FILE *f)
 "\n"
 "More guests are created through the socket (SIMP_CREATE_GUEST). The\n"
 "simulator stops on SIGTERM, SIGINT or SIMP_SHUTDOWN and removes its\n"
-"socket.\n", f);
+"socket. With XPAGE_SIMD_DEBUG set in the environment the log also gets\n"
+"a line per ignored response.\n", f);
 }
 
 static int parse_u64(const char *s, uint64_t max, uint64_t *out)

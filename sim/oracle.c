@@ -10,7 +10,9 @@
  * (the page's data is gone), any other as corrupted. A bad gfn is counted
  * once, until the guest writes it again.
  */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sim.h"
 
@@ -114,13 +116,43 @@ void oracle_write(struct sim_guest *g, uint64_t gfn)
 	oracle_fill(g, gfn, guest_page(g, gfn));
 }
 
+bool oracle_page_is_hole(const struct sim_guest *g, uint64_t gfn)
+{
+	off_t off = (off_t)(gfn * SIM_PAGE);
+	off_t d = lseek(g->seekfd, off, SEEK_DATA);
+
+	return d < 0 ? errno == ENXIO : d >= off + (off_t)SIM_PAGE;
+}
+
 #define REPORT_CHUNK 4096u
+
+/* Where the memfd has data: [data, hole) around @gfn, in gfns. Reading a
+ * hole through the mapping would allocate it (shmem has no shared zero
+ * page), so the scan asks the file instead: a hole reads as zeros. */
+struct extent { uint64_t data, hole; };
+
+static void find_extent(const struct sim_guest *g, uint64_t gfn,
+			struct extent *e)
+{
+	off_t d = lseek(g->seekfd, (off_t)(gfn * SIM_PAGE), SEEK_DATA), h;
+
+	if (d < 0) {
+		/* ENXIO: holes to the end of the file. */
+		e->data = e->hole = UINT64_MAX;
+		return;
+	}
+	h = lseek(g->seekfd, d, SEEK_HOLE);
+	e->data = (uint64_t)d / SIM_PAGE;
+	e->hole = h < 0 ? UINT64_MAX : ((uint64_t)h + SIM_PAGE - 1) / SIM_PAGE;
+}
 
 void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 		   struct simp_report *rep)
 {
+	static const uint8_t zero[SIM_PAGE];
 	bool final = rq->flags & 1u; /* XPAGE_SIM_REPORT_FINAL */
 	uint64_t extra_lost = 0, now;
+	struct extent e = { 0, 0 };
 
 	memset(rep, 0, sizeof(*rep));
 	for (uint64_t base = 0; base < g->pages; base += REPORT_CHUNK) {
@@ -129,12 +161,23 @@ void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 		if (end > g->pages)
 			end = g->pages;
 		guest_lock(g);
+		e.hole = 0; /* the file may have changed while unlocked */
 		for (uint64_t gfn = base; gfn < end; gfn++) {
 			const struct sim_gfn *s = &g->gfn[gfn];
 
 			if ((s->flags & SG_FRAME) && !(s->flags & SG_BAD) &&
-			    s->p2mt != SIMP_P2M_INVALID)
-				oracle_verify(g, gfn, guest_page(g, gfn));
+			    s->p2mt != SIMP_P2M_INVALID) {
+				/* Known from the last lookup (made at a gfn
+				 * <= this one): holes up to e.data, data up
+				 * to e.hole. */
+				if (gfn >= e.hole)
+					find_extent(g, gfn, &e);
+				if (gfn >= e.data && gfn < e.hole)
+					oracle_verify(g, gfn,
+						      guest_page(g, gfn));
+				else if (!(s->flags & SG_ZERO))
+					oracle_verify(g, gfn, zero);
+			}
 			if (final && !(s->flags & SG_FRAME) &&
 			    (s->p2mt == SIMP_P2M_RAM_PAGED ||
 			     s->p2mt == SIMP_P2M_RAM_PAGING_IN))

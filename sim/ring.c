@@ -88,7 +88,7 @@ int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
 	if (!r)
 		return -ENOMEM;
 	r->g = g;
-	r->id = next_ring_id++;
+	r->id = __atomic_fetch_add(&next_ring_id, 1, __ATOMIC_RELAXED);
 	r->gfn = gfn;
 	r->nr_slots = g->layout->nr_slots;
 	r->efd_to_pager = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

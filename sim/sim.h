@@ -149,6 +149,7 @@ struct sim_guest {
 	const struct xp_ring_layout *layout;
 
 	int memfd;
+	int seekfd;               /* own file description, for SEEK_DATA */
 	uint8_t *mem;
 	size_t memsz;
 	struct sim_gfn *gfn;
@@ -328,6 +329,8 @@ int oracle_check(const struct sim_guest *g, uint64_t gfn, const void *data);
 /* locked: verify and record (counts each bad gfn once until rewritten).
  * Returns the oracle_check result. */
 int oracle_verify(struct sim_guest *g, uint64_t gfn, const void *data);
+/* Is gfn's frame a hole in the memfd (all zero, never materialised)? */
+bool oracle_page_is_hole(const struct sim_guest *g, uint64_t gfn);
 /* locked: a guest write: new generation, new contents in the frame. */
 void oracle_write(struct sim_guest *g, uint64_t gfn);
 /* not locked (takes the lock in chunks) */

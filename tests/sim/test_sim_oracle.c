@@ -4,9 +4,11 @@
  * pager running against them, and the seeded fault injector.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "simtest.h"
 
@@ -268,6 +270,60 @@ START_TEST(t_lazy_guest)
 }
 END_TEST
 
+/* A 16 GiB guest (4M gfns) must be cheap: lazy creation, per-gfn state of
+ * a few bytes, and a report that does not materialise untouched memory. */
+START_TEST(t_big_lazy_guest)
+{
+	const uint64_t pages = 16ull << 18;    /* 16 GiB */
+	struct tc c;
+	struct stat st;
+	struct simp_report r;
+	struct simp_u32 d;
+	uint8_t save[4096];
+	uint64_t t0;
+	int domid;
+
+	ck_assert_int_eq(tc_connect(&c, &S), 0);
+	t0 = tc_now_ms();
+	domid = tc_create(&c, pages, 2, NULL, 1u << 4 /* LAZY */, 11);
+	ck_assert_int_gt(domid, 0);
+	ck_assert_uint_lt(tc_now_ms() - t0, 5000);
+	ck_assert_int_eq(tc_attach(&c, (uint32_t)domid), 0);
+	ck_assert_uint_eq(tc_info(&c).nr_pages, pages);
+	ck_assert_int_eq(tc_touch(&c, 0, 0, 1), 0);
+	ck_assert_int_eq(tc_touch(&c, 1, 1234567, 1), 0);
+	ck_assert_int_eq(tc_touch(&c, 0, pages - 1, 1), 0);
+	ck_assert_int_eq(tc_touch(&c, 0, pages - 2, 0), 0);
+	/* Reads of never-written pages do not materialise them. */
+	ck_assert_int_eq(workload(&c, 0, 0, 0, 0), 0);
+	for (int i = 0; i < 400 && tc_report(&c, 0, 0).accesses < 20000; i++)
+		tc_sleep_ms(5);
+	ck_assert_int_eq(workload_stop(&c), 0);
+	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_page_out(&c, 1234567, save);
+	t0 = tc_now_ms();
+	r = tc_report(&c, 0, 0);
+	ck_assert_uint_lt(tc_now_ms() - t0, 10000);
+	ck_assert_uint_eq(r.pages, pages);
+	ck_assert_uint_eq(r.lost + r.corrupted, 0);
+	ck_assert_int_eq(fstat(c.memfd, &st), 0);
+	ck_assert_int_lt((long long)st.st_blocks * 512, 64ll << 20);
+	ck_assert_int_eq(tc_load(&c, 1234567, save, 0), 0);
+	r = tc_report(&c, 1, 0);
+	ck_assert_uint_eq(r.lost + r.corrupted + r.stuck, 0);
+	/* A page whose data vanished is found even without reading it. */
+	ck_assert_int_eq(fallocate(c.memfd, FALLOC_FL_PUNCH_HOLE |
+				   FALLOC_FL_KEEP_SIZE, 1234567ll * 4096, 4096),
+			 0);
+	ck_assert_uint_eq(tc_report(&c, 0, 0).lost, 1);
+	d.v = (uint32_t)domid;
+	d.pad = 0;
+	ck_assert_int_eq(tc_call(&c, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0,
+				 NULL), 0);
+	tc_close(&c);
+}
+END_TEST
+
 /* Workload patterns: HOTCOLD with hot_pct 100 writes only the hot set;
  * SEQUENTIAL covers every page. */
 START_TEST(t_workload_patterns)
@@ -510,6 +566,7 @@ static Suite *suite(void)
 	tcase_add_test(o, t_final_report);
 	tcase_add_test(o, t_oracle_detects);
 	tcase_add_test(o, t_lazy_guest);
+	tcase_add_test(o, t_big_lazy_guest);
 	tcase_add_test(o, t_workload_patterns);
 	tcase_add_test(o, t_workload_stop_keeps_paused);
 	suite_add_tcase(s, o);

@@ -288,6 +288,44 @@ START_TEST(t_duplicate_requests)
 }
 END_TEST
 
+/* Row: foreign access to paging_out -> paging_in, request with
+ * EVICT_FAIL and FOREIGN, nobody paused; the access itself goes ahead on
+ * the frame. To paged: a request, -ENOENT (retry later). */
+START_TEST(t_foreign_touch)
+{
+	struct tc c;
+	struct lreq q;
+
+	tc_guest(&c, &S, 16, 1, NULL, 0);
+	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	ck_assert_int_eq(tc_nominate(&c, 6), 0);
+	ck_assert_int_eq(tc_touch(&c, 0, 6, 2 /* FOREIGN */), 0);
+	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
+	tc_get_req(&c, 0, &q);
+	ck_assert_uint_eq(q.gfn, 6);
+	ck_assert_uint_eq(q.flags, 2);      /* FOREIGN */
+	ck_assert_uint_eq(q.pflags, 2);     /* EVICT_FAIL */
+	ck_assert_uint_eq(q.p2mt, P2M_OUT);
+	ck_assert_uint_eq(tc_gfn(&c, 6).p2mt, P2M_IN);
+	ck_assert_uint_eq(tc_gfn(&c, 6).has_frame, 1);
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+	ck_assert_int_eq(tc_evict(&c, 6), -EBUSY);
+	tc_page_out(&c, 7, NULL);
+	ck_assert_int_eq(tc_touch(&c, 0, 7, 2 | 1), -ENOENT);
+	ck_assert_uint_eq(tc_wait_reqs(&c, 2), 2);
+	tc_get_req(&c, 1, &q);
+	ck_assert_uint_eq(q.gfn, 7);
+	ck_assert_uint_eq(q.flags, 2);
+	ck_assert_uint_eq(q.pflags, 0);
+	ck_assert_uint_eq(q.p2mt, P2M_PAGED);
+	ck_assert_int_eq(tc_touch(&c, 0, 7, 2), -ENOENT); /* paging_in */
+	ck_assert_int_eq(tc_touch(&c, 0, 99, 2), -ERANGE);
+	tc_sleep_ms(20);
+	ck_assert_uint_eq(tc_req_prod(&c), 2);
+	tc_close(&c);
+}
+END_TEST
+
 /* Row: foreign mapping of a paged gfn fails with ENOENT and asks for the
  * page (FOREIGN, no vCPU paused). */
 START_TEST(t_foreign_map_paged)
@@ -570,6 +608,7 @@ static Suite *suite(void)
 	tcase_add_test(t, t_touch_paging_out);
 	tcase_add_test(t, t_touch_paged);
 	tcase_add_test(t, t_duplicate_requests);
+	tcase_add_test(t, t_foreign_touch);
 	tcase_add_test(t, t_foreign_map_paged);
 	tcase_add_test(t, t_foreign_map_states);
 	tcase_add_test(t, t_disconnect_drops_mappings);
