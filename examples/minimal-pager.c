@@ -170,7 +170,8 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
-		.ages = XPAGE_AGES_ALL, .log_fn = log_line,
+		.ages = XPAGE_AGES_ALL, .features_wanted = XPAGE_FEAT_ALL,
+		.log_fn = log_line,
 		.log_level = XPAGE_LOG_WARN);
 	struct pager p = { 0 };
 	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks, .user = &p,

@@ -42,14 +42,14 @@ struct xp_backend {
 	size_t nregions, cap;
 	xp_backend_log_fn log;
 	void *log_ctx;
-	/* request/reply buffers */
-	union {
-		uint8_t raw[SIMP_MAX_PAYLOAD];
-		struct simp_multicall mc;
-		struct simp_gfns g;
-		struct simp_results r;
-	} req, rsp;
+	/* request/reply buffers (8-byte aligned for the structs below) */
+	uint64_t req_buf[SIMP_MAX_PAYLOAD / 8];
+	uint64_t rsp_buf[SIMP_MAX_PAYLOAD / 8];
 };
+
+#define REQ_G(be)  ((struct simp_gfns *)(void *)(be)->req_buf)
+#define REQ_MC(be) ((struct simp_multicall *)(void *)(be)->req_buf)
+#define RSP_R(be)  ((struct simp_results *)(void *)(be)->rsp_buf)
 
 static int call(struct xp_backend *be, uint16_t op, const void *req,
 		uint32_t len, void *rsp, uint32_t max, int *fds, int *nfds)
@@ -228,16 +228,16 @@ static int unmap_refs(struct xp_backend *be, const uint64_t *gfns, size_t n)
 
 		while (done < n && k < SIMP_GFNS_MAX) {
 			if (gfns[done] != UINT64_MAX)
-				be->req.g.gfns[k++] = gfns[done];
+				REQ_G(be)->gfns[k++] = gfns[done];
 			done++;
 		}
 		if (!k)
 			break;
-		be->req.g.n = (uint32_t)k;
-		be->req.g.prot = 0;
-		int r = call(be, SIMP_UNMAP, &be->req.g,
-			     (uint32_t)(sizeof(be->req.g) + k * sizeof(uint64_t)),
-			     &be->rsp.r, sizeof(be->rsp), NULL, NULL);
+		REQ_G(be)->n = (uint32_t)k;
+		REQ_G(be)->prot = 0;
+		int r = call(be, SIMP_UNMAP, REQ_G(be),
+			     (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
+			     RSP_R(be), SIMP_MAX_PAYLOAD, NULL, NULL);
 		if (r < 0 && !rc)
 			rc = r;
 	}
@@ -279,20 +279,20 @@ static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 
 		if (k > SIMP_GFNS_MAX)
 			k = SIMP_GFNS_MAX;
-		be->req.g.n = (uint32_t)k;
-		be->req.g.prot = (uint32_t)prot;
-		memcpy(be->req.g.gfns, gfns + done, k * sizeof(uint64_t));
-		rc = call(be, SIMP_MAP, &be->req.g,
-			  (uint32_t)(sizeof(be->req.g) + k * sizeof(uint64_t)),
-			  &be->rsp.r, sizeof(be->rsp), NULL, NULL);
-		if (rc < 0 || be->rsp.r.n != k) {
+		REQ_G(be)->n = (uint32_t)k;
+		REQ_G(be)->prot = (uint32_t)prot;
+		memcpy(REQ_G(be)->gfns, gfns + done, k * sizeof(uint64_t));
+		rc = call(be, SIMP_MAP, REQ_G(be),
+			  (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
+			  RSP_R(be), SIMP_MAX_PAYLOAD, NULL, NULL);
+		if (rc < 0 || RSP_R(be)->n != k) {
 			release_counted(be, gfns, err, done);
 			munmap(base, n * PAGE);
 			errno = rc < 0 ? -rc : EPROTO;
 			return NULL;
 		}
 		for (size_t i = 0; i < k; i++)
-			err[done + i] = be->rsp.r.rc[i];
+			err[done + i] = RSP_R(be)->rc[i];
 		done += k;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -461,7 +461,7 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 			k = SIMP_MULTICALL_MAX;
 		for (size_t i = 0; i < k; i++) {
 			struct xp_paging_op *op = &ops[done + i];
-			struct simp_paging_op *m = &be->req.mc.ops[i];
+			struct simp_paging_op *m = &REQ_MC(be)->ops[i];
 
 			if (op->op == XP_PAGING_PREP && op->buf) {
 				if (slot == SIMP_BOUNCE_SLOTS) {
@@ -476,17 +476,17 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 			m->op = op->op;
 			m->gfn = op->gfn;
 		}
-		be->req.mc.n = (uint32_t)k;
-		rc = call(be, SIMP_MULTICALL, &be->req.mc,
-			  (uint32_t)(sizeof(be->req.mc) +
+		REQ_MC(be)->n = (uint32_t)k;
+		rc = call(be, SIMP_MULTICALL, REQ_MC(be),
+			  (uint32_t)(sizeof(struct simp_multicall) +
 				     k * sizeof(struct simp_paging_op)),
-			  &be->rsp.r, sizeof(be->rsp), NULL, NULL);
+			  RSP_R(be), SIMP_MAX_PAYLOAD, NULL, NULL);
 		if (rc < 0)
 			return rc == -EPROTO || rc == -ECONNRESET ? -EIO : rc;
-		if (be->rsp.r.n != k)
+		if (RSP_R(be)->n != k)
 			return -EIO;
 		for (size_t i = 0; i < k; i++)
-			ops[done + i].rc = be->rsp.r.rc[i];
+			ops[done + i].rc = RSP_R(be)->rc[i];
 		done += k;
 		traps++;
 	}

@@ -81,7 +81,7 @@ static void on_drop(struct xpage *xp, const struct xp_event *ev)
 		xp->stats.evicted_now--;
 	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_RESIDENT);
 	xp->stats.drops++;
-	if (xp->cbs.drop)
+	if (xp->cbs.drop && !xp->closing)
 		xp->cbs.drop(xp, ev->gfn, xp->cbs.user);
 }
 
@@ -112,7 +112,7 @@ static void on_evict_fail(struct xpage *xp, const struct xp_event *ev,
 		xp->stats.evict_fails_synth++;
 	else
 		xp->stats.evict_fails++;
-	if (xp->cbs.evict_fail)
+	if (xp->cbs.evict_fail && !xp->closing)
 		xp->cbs.evict_fail(xp, ev->gfn, xp->cbs.user);
 }
 
@@ -122,23 +122,23 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 	bool paused = ev->flags & XP_EV_VCPU_PAUSED;
 	int n;
 
-	/* A request the hypervisor made while the gfn was still nominated
-	 * means the frame is intact: an evict failure, whether the hypervisor
-	 * says so (EVICT_FAIL) or not (age 2 sends no such flag). */
 	if (ev->flags & XP_EV_EVICT_FAIL) {
 		on_evict_fail(xp, ev, false);
 		return;
 	}
-	if (ev->p2mt == XP_P2M_PAGING_OUT || st == XPAGE_GFN_NOMINATED) {
-		on_evict_fail(xp, ev, true);
-		return;
-	}
-
-	if (st == XPAGE_GFN_RESIDENT && ev->p2mt != XP_P2M_PAGED) {
-		/* A request queued before an earlier answer made the page
-		 * present: answering again just releases the vCPU. */
+	if (st == XPAGE_GFN_RESIDENT) {
+		/* The page is present now: the request was queued before an
+		 * earlier answer or load made it so (its p2m type tells the
+		 * past, not the present). Answering releases the vCPU. */
 		answer(xp, ev, 0);
 		xp->stats.coalesced++;
+		return;
+	}
+	/* A request the hypervisor made while the gfn was still nominated
+	 * means the frame is intact: an evict failure, whether the hypervisor
+	 * says so (EVICT_FAIL) or not (age 2 sends no such flag). */
+	if (st == XPAGE_GFN_NOMINATED || ev->p2mt == XP_P2M_PAGING_OUT) {
+		on_evict_fail(xp, ev, true);
 		return;
 	}
 	if (!paused) {
@@ -153,19 +153,14 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 		xp->stats.coalesced++;
 		return;
 	}
-	if (st == XPAGE_GFN_RESIDENT) {
-		xp_log(xp, XPAGE_LOG_WARN,
-		       "page-in request for gfn 0x%llx, which this handle did "
-		       "not page out (a previous pager's page?)",
-		       (unsigned long long)ev->gfn);
-		xp->stats.evicted_now++;
-	}
 	if (paused) {
 		n = xp_inflight_add(&xp->table, ev->gfn, ev->vcpu, ev->flags);
 		if (n < 0)
 			goto nomem;
 	}
 	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_PAGING_IN);
+	if (xp->closing)
+		return; /* held; xpage_close reports it */
 	xp->stats.populates++;
 	{
 		struct xpage_populate p = {
@@ -179,8 +174,8 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 	}
 	return;
 nomem:
-	/* Keep the vCPU answerable later is impossible without memory:
-	 * release it (it faults again and re-asks). */
+	/* Without memory the request cannot be held for a later answer:
+	 * release the vCPU now (it faults again and asks again). */
 	xp_log(xp, XPAGE_LOG_ERROR, "out of memory holding a request for gfn 0x%llx",
 	       (unsigned long long)ev->gfn);
 	answer(xp, ev, XP_EV_DROP_PAGE);

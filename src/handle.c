@@ -215,31 +215,44 @@ static void unnominate_all(struct xpage *xp)
 	}
 	if (k)
 		xpage_unnominate(xp, g, k, 0, st);
-	/* Touched ones settle through their EVICT_FAIL notices. */
-	if (!xp->in_dispatch && !xp->broken)
-		xpage_dispatch(xp, 0);
 }
 
 XPAGE_API int xpage_close(xpage_t *xp)
 {
-	int rc = 0;
+	int rc = 0, prc = -1;
 
 	if (!xp)
 		return 0;
+	if (xp->in_dispatch)
+		return xp_err(EINVAL);
 	if (xp->enabled) {
+		/* With the domain paused no vCPU can fault anew, so the last
+		 * drain sees every request: a request left on the ring at
+		 * disable would leave its vCPU paused for good. */
+		prc = xp->ops->pause(xp->be);
+		xp->closing = true;
 		while (xp->nregions)
 			xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
 		unnominate_all(xp);
+		/* Touched ones settle through their EVICT_FAIL notices. */
+		if (!xp->broken)
+			xpage_dispatch(xp, 0);
 		xp_push_responses(xp);
 		if (xp->stats.evicted_now)
 			xp_log(xp, XPAGE_LOG_WARN,
 			       "closing with %llu gfns still paged out: a guest "
 			       "access to one without a pager crashes the domain",
 			       (unsigned long long)xp->stats.evicted_now);
+		if (xp->table.used)
+			xp_log(xp, XPAGE_LOG_WARN,
+			       "closing with %zu paged-out gfns requested by the "
+			       "guest: their vCPUs stay paused", xp->table.used);
 		rc = xp->ops->disable(xp->be);
 		if (rc < 0)
 			xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s",
 			       xpage_strerror(rc));
+		if (prc == 0)
+			xp->ops->unpause(xp->be);
 	}
 	free_handle(xp);
 	if (rc < 0)

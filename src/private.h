@@ -102,6 +102,7 @@ struct xpage {
 	bool enabled;
 	bool broken;             /* ring found corrupt: refuse further use */
 	bool in_dispatch;
+	bool closing;            /* xpage_close: no more callbacks */
 
 	struct xp_gfn_table table;
 	struct xpage_stats stats;

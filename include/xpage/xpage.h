@@ -70,7 +70,8 @@ extern "C" {
  * Zero-initialise an extensible struct and set its size, with optional
  * designated initialisers: XPAGE_OPTS(xpage_open_opts, .domid = 5)
  */
-#define XPAGE_OPTS(type, ...) \
+#define XPAGE_OPTS(...) XPAGE_OPTS_(__VA_ARGS__, )
+#define XPAGE_OPTS_(type, ...) \
 	((struct type){ .sz = sizeof(struct type), __VA_ARGS__ })
 
 /**
@@ -279,10 +280,15 @@ XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
 
 /**
  * xpage_close() - disable paging and release the handle.
- * Pages still evicted stay evicted; a guest vCPU that touches one while no
- * pager runs crashes the domain on Xen, so page them in first (or keep the
- * domain paused until a new pager takes over). Returns 0, or the negative
- * errno of the disable (the handle is released anyway). NULL is a no-op.
+ * With the domain paused: releases the pager's mappings, un-nominates
+ * gfns still nominated (xpage_unnominate), answers every request that can
+ * be answered without the pager (no callbacks run), disables paging, and
+ * unpauses. Pages still evicted stay evicted and a vCPU waiting for one
+ * stays paused (the log says so); a guest vCPU that touches one while no
+ * pager runs crashes the domain on Xen, so page them in first, or use
+ * xpage_detach() and let a new pager take over. Returns 0, or the negative
+ * errno of the disable (the handle is released anyway; -EINVAL from inside
+ * a callback, and then nothing is released). NULL is a no-op.
  */
 XPAGE_API int xpage_close(xpage_t *xp);
 
