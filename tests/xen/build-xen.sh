@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Build a Xen hypervisor with memory paging from Debian's Xen source package.
+#
+# usage: build-xen.sh CACHE_DIR
+# Prints the path of the built, uncompressed multiboot `xen` image.
+#
+# Debian's prebuilt hypervisor has CONFIG_MEM_PAGING off (it is "unsupported"
+# since Xen 4.16), so xc_mem_paging_enable answers ENOSYS there. We build the
+# very version Debian ships the tools of (xen-utils-4.17), from Debian's
+# source package with Debian's patches, configured from Xen's defconfig plus
+# CONFIG_UNSUPPORTED=y and CONFIG_MEM_PAGING=y. The result is cached under
+# CACHE_DIR/xen/<version>/ and reused while the version does not change.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
+
+cache=${1:?usage: build-xen.sh CACHE_DIR}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+
+xr_need_pkgs gcc:build-essential make:make flex:flex bison:bison \
+	python3:python3 dpkg-source:dpkg-dev xz:xz-utils
+
+# apt-get source needs deb-src entries. Debian's images list binary
+# packages only: add a deb-src twin of each Debian entry (same URIs, suites,
+# components and keyring), once.
+srcfile=/etc/apt/sources.list.d/xpage-xen-rig-src.sources
+ensure_deb_src() {
+	if apt-cache showsrc "xen" 2>/dev/null | grep -q '^Package: xen$'; then
+		return 0
+	fi
+	local tmp
+	tmp=$(mktemp)
+	# deb822 files: copy every stanza whose Types has "deb", as deb-src.
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] && [ "$f" != "$srcfile" ] || continue
+		awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		     /(^|\n)Types:[^\n]*(^|[ \t])deb([ \t]|\n|$)/ &&
+		     /debian/ {
+			sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); sub(/^\n/, "")
+			print
+		     }' "$f" >>"$tmp"
+	done
+	# One-line format.
+	if [ -f /etc/apt/sources.list ]; then
+		sed -n 's/^[ \t]*deb[ \t]\(.*debian.*\)$/\1/p' /etc/apt/sources.list |
+		while read -r line; do
+			# "[opts] URI suite comps..." -> a deb822 stanza
+			set -- $line
+			local opts=
+			case $1 in \[*) opts=$1; shift ;; esac
+			local uri=$1 suite=$2; shift 2
+			printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n' \
+				"$uri" "$suite" "$*"
+			case $opts in *signed-by=*)
+				printf 'Signed-By: %s\n' \
+					"$(printf %s "$opts" | sed 's/.*signed-by=\([^] ]*\).*/\1/')" ;;
+			esac
+			printf '\n'
+		done >>"$tmp"
+	fi
+	[ -s "$tmp" ] || xr_die "found no Debian apt source to add a deb-src entry for"
+	xr_log "adding deb-src entries: $srcfile"
+	xr_sudo install -m 0644 "$tmp" "$srcfile"
+	rm -f "$tmp"
+	xr_apt_updated=
+	xr_apt_update
+}
+
+[ -n "$(xr_candidate xen-utils-$XEN_SERIES)" ] || xr_apt_update
+tools_version=$(xr_candidate "xen-utils-$XEN_SERIES")
+[ -n "$tools_version" ] || xr_die "apt knows no xen-utils-$XEN_SERIES"
+
+# A previous run's build for these tools.
+link=$cache/xen/for-tools-$tools_version
+if [ -f "$link" ]; then
+	out=$cache/xen/$(cat "$link")
+	if [ -f "$out/xen" ] && grep -qx CONFIG_MEM_PAGING=y "$out/.config" 2>/dev/null; then
+		xr_log "Xen $(cat "$link") with paging: cached ($out/xen)"
+		printf '%s\n' "$out/xen"
+		exit 0
+	fi
+fi
+
+ensure_deb_src
+# Prefer the source of the tools' own version. Debian's security archive
+# may list a source it does not serve; then take the newest source of the
+# same release series that downloads (the hypervisor/tools interfaces are
+# fixed within a series: domctl and vm_event versions do not change).
+versions=$( { printf '%s\n' "$tools_version"
+	apt-cache showsrc xen 2>/dev/null | sed -n 's/^Version: //p' |
+		sort -rV | grep "^$XEN_SERIES\." ; } | awk '!seen[$0]++')
+version=
+for v in $versions; do
+	dl=$cache/xen-src/$v
+	if ls "$dl"/*.dsc >/dev/null 2>&1; then version=$v; break; fi
+	mkdir -p "$dl"
+	xr_log "apt-get source xen=$v"
+	if (cd "$dl" && apt-get source -qq --download-only "xen=$v" 2>&1 |
+			grep -v 'unsandboxed' >&2; [ "${PIPESTATUS[0]}" = 0 ]); then
+		version=$v; break
+	fi
+	xr_log "source xen=$v is not downloadable; trying an older one"
+	rm -rf "$dl"
+done
+[ -n "$version" ] || xr_die "no Xen $XEN_SERIES source package could be downloaded"
+dl=$cache/xen-src/$version
+out=$cache/xen/$version
+tree=$dl/tree
+if [ ! -f "$tree/.xpage-unpacked" ]; then
+	rm -rf "$tree"
+	xr_log "unpacking Debian's source package (with Debian's patches)"
+	(cd "$dl" && dpkg-source -x "$(ls ./*.dsc | head -1)" tree >/dev/null 2>"$dl/unpack.log") ||
+		{ cat "$dl/unpack.log" >&2; xr_die "dpkg-source -x failed"; }
+	touch "$tree/.xpage-unpacked"
+fi
+
+xr_log "configuring xen/: defconfig + CONFIG_UNSUPPORTED=y CONFIG_MEM_PAGING=y"
+make -s -C "$tree/xen" XEN_TARGET_ARCH=x86_64 defconfig >/dev/null
+cfg=$tree/xen/.config
+sed -i -e '/^CONFIG_UNSUPPORTED[= ]/d' -e '/^# CONFIG_UNSUPPORTED is not set/d' \
+	-e '/^CONFIG_MEM_PAGING[= ]/d' -e '/^# CONFIG_MEM_PAGING is not set/d' "$cfg"
+printf 'CONFIG_UNSUPPORTED=y\nCONFIG_MEM_PAGING=y\n' >>"$cfg"
+make -s -C "$tree/xen" XEN_TARGET_ARCH=x86_64 olddefconfig >/dev/null
+grep -qx CONFIG_UNSUPPORTED=y "$cfg" && grep -qx CONFIG_MEM_PAGING=y "$cfg" ||
+	xr_die "olddefconfig dropped CONFIG_MEM_PAGING"
+
+jobs=$(nproc 2>/dev/null || echo 2)
+xr_log "building the hypervisor (make -j$jobs; about a minute on 2 cores)"
+t0=$(date +%s)
+make -C "$tree/xen" XEN_TARGET_ARCH=x86_64 -j"$jobs" >"$dl/build.log" 2>&1 ||
+	{ tail -30 "$dl/build.log" >&2; xr_die "hypervisor build failed (log: $dl/build.log)"; }
+xr_log "hypervisor built in $(( $(date +%s) - t0 )) s"
+
+mkdir -p "$out"
+cp "$tree/xen/xen" "$out/xen.tmp" && mv "$out/xen.tmp" "$out/xen"
+cp "$cfg" "$out/.config"
+printf '%s\n' "$version" >"$cache/xen/for-tools-$tools_version"
+printf '%s\n' "$out/xen"
