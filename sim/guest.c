@@ -274,6 +274,8 @@ void guest_destroy_all(void)
 void guest_lock(struct sim_guest *g)
 {
 	pthread_mutex_lock(&g->lock);
+	if (g->ring)
+		ring_sync(g);
 }
 
 void guest_flush(struct sim_guest *g)

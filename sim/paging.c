@@ -181,8 +181,12 @@ int paging_populate_physmap(struct sim_guest *g, uint64_t gfn)
 	s = &g->gfn[gfn];
 	if (s->p2mt != SIMP_P2M_INVALID)
 		return -EEXIST;
-	/* One frame slot per gfn: the old ring frame is still the ring. */
-	if ((s->flags & SG_FRAME) && g->ring && g->ring->gfn == gfn)
+	/* One frame slot per gfn: while the old frame is still referenced
+	 * (the ring's own reference, or someone's mapping) a new one cannot
+	 * go at the same place. Xen would allocate another frame; zeroing
+	 * the old one under a live mapping (a pager's ring) would be worse
+	 * than refusing. */
+	if ((s->flags & SG_FRAME) && s->refs)
 		return -EBUSY;
 	guest_frame_alloc(g, gfn);
 	s->flags |= SG_ZERO;

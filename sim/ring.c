@@ -26,6 +26,31 @@
 
 static uint64_t next_ring_id = 1;
 
+/* Deliver the pager's notification if there is one: consume its
+ * responses. Called with the guest lock held, by the ring thread and by
+ * guest_lock() itself. On Xen the notify hypercall (EVTCHNOP_send) runs
+ * vm_event_resume() before it returns; here it is an eventfd, so every
+ * operation on the domain first delivers a pending one: whatever follows
+ * a notify sees its effect. Responses published but never notified are
+ * left alone, as on Xen. */
+static void ring_deliver(struct sim_guest *g, bool drain_only_if_pending)
+{
+	struct sim_ring *r = g->ring;
+	uint64_t v;
+
+	if (drain_only_if_pending &&
+	    xp_ring_load_idx(r->page, XP_RING_OFF_RSP_PROD) == r->rsp_cons)
+		return;
+	if (read(r->efd_from_pager, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		ring_consume(g);
+}
+
+void ring_sync(struct sim_guest *g)
+{
+	if (g->ring)
+		ring_deliver(g, true);
+}
+
 static void *ring_thread(void *arg)
 {
 	struct sim_ring *r = arg;
@@ -34,8 +59,6 @@ static void *ring_thread(void *arg)
 				{ .fd = r->efd_stop, .events = POLLIN } };
 
 	for (;;) {
-		uint64_t v;
-
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -45,12 +68,12 @@ static void *ring_thread(void *arg)
 			break;
 		if (!(pf[0].revents & POLLIN))
 			continue;
-		if (read(r->efd_from_pager, &v, sizeof(v)) < 0 &&
-		    errno != EAGAIN)
-			break;
+		/* The eventfd is read under the guest lock only, so an
+		 * operation that takes the lock after a notify either finds
+		 * it pending or finds its responses consumed. */
 		guest_lock(g);
 		if (g->ring == r)
-			ring_consume(g);
+			ring_deliver(g, false);
 		guest_unlock(g);
 	}
 	return NULL;

@@ -386,7 +386,11 @@ static int op_touch(struct sim_guest *g, const struct simp_touch *t,
 	if (t->gfn >= g->nr_gfns)
 		return -ERANGE;
 	if (!foreign) {
+		/* A vCPU that was answered but has not re-executed its
+		 * faulting access yet does so first. */
 		if (release && t->vcpu == SIMP_VCPU_ANY) {
+			for (uint32_t i = 0; i < g->nvcpus; i++)
+				vcpu_run_pending(&g->vcpu[i]);
 			v = vcpu_pick_idle(g, 0);
 			if (!v)
 				return -EBUSY;
@@ -394,8 +398,7 @@ static int op_touch(struct sim_guest *g, const struct simp_touch *t,
 			return -EINVAL;
 		} else {
 			v = &g->vcpu[t->vcpu];
-			if (!vcpu_can_run(v) || v->pending.kind ||
-			    v->in_waitqueue)
+			if (!vcpu_run_pending(v) || v->in_waitqueue)
 				return -EBUSY;
 		}
 	}

@@ -201,7 +201,9 @@ void guest_put(struct sim_guest *g);
 int guest_destroy(uint32_t domid);
 void guest_destroy_all(void);
 
-/* Locking: unlock flushes pending frame frees and notifications. */
+/* Locking: lock first delivers a pending notification from the pager
+ * (notify is synchronous on Xen); unlock flushes pending frame frees and
+ * notifications to the pager. */
 void guest_lock(struct sim_guest *g);
 void guest_unlock(struct sim_guest *g);
 /* locked: what guest_unlock() flushes, without unlocking (the lock may be
@@ -270,6 +272,8 @@ void ring_put(struct sim_guest *g, const struct sim_req *req,
 	      struct sim_vcpu *v);
 /* locked: the pager's notification: consume its responses. */
 void ring_consume(struct sim_guest *g);
+/* locked: deliver a pending notification (guest_lock() does this). */
+void ring_sync(struct sim_guest *g);
 /* locked: wake vCPUs waiting for ring space, if there is some. */
 void ring_wake(struct sim_guest *g);
 /* locked: write pending notifications (may drop the lock for an
@@ -309,6 +313,9 @@ int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write);
 /* locked: foreign access (no vCPU): 0, -ENOENT (paged: a request was
  * sent if there was room), -ESHUTDOWN, -EFAULT, -ERANGE. */
 int foreign_access(struct sim_guest *g, uint64_t gfn, bool write);
+/* locked: re-execute @v's pending work if it can run now (what its thread
+ * would do next). True when @v is then free to run something else. */
+bool vcpu_run_pending(struct sim_vcpu *v);
 /* locked: pick a vCPU that can run now and has nothing pending. */
 struct sim_vcpu *vcpu_pick_idle(struct sim_guest *g, uint32_t hint);
 /* locked */

@@ -235,6 +235,28 @@ static void vcpu_wait(struct sim_vcpu *v)
 	pthread_cond_wait(&v->cv, &g->lock);
 }
 
+bool vcpu_run_pending(struct sim_vcpu *v)
+{
+	struct sim_guest *g = v->g;
+	struct sim_pending p = v->pending;
+
+	if (!vcpu_can_run(v))
+		return false;
+	if (!p.kind)
+		return true;
+	if (v->in_waitqueue) {
+		if (g->ring && !ring_available(g))
+			return false;
+		vcpu_leave_waitqueue(v);
+	}
+	v->pending.kind = SIM_PEND_NONE;
+	if (p.kind == SIM_PEND_ACCESS)
+		vcpu_access(v, p.gfn, p.write);
+	else
+		paging_send_drop(g, p.gfn, p.flags, v);
+	return !v->pending.kind && vcpu_can_run(v);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct sim_vcpu *v = arg;
@@ -247,20 +269,9 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (v->pending.kind) {
-			struct sim_pending p = v->pending;
-
-			if (v->in_waitqueue) {
-				if (g->ring && !ring_available(g)) {
-					vcpu_wait(v);
-					continue;
-				}
-				vcpu_leave_waitqueue(v);
-			}
-			v->pending.kind = SIM_PEND_NONE;
-			if (p.kind == SIM_PEND_ACCESS)
-				vcpu_access(v, p.gfn, p.write);
-			else
-				paging_send_drop(g, p.gfn, p.flags, v);
+			if (!vcpu_run_pending(v) && v->in_waitqueue &&
+			    vcpu_can_run(v))
+				vcpu_wait(v); /* still no ring slot */
 			continue;
 		}
 		if (!g->wl_active || v->id >= active_vcpus(g)) {

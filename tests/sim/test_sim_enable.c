@@ -319,6 +319,26 @@ START_TEST(t_ring_gfn_removed)
 }
 END_TEST
 
+/* One frame slot per gfn: no new frame while the old one is mapped. */
+START_TEST(t_populate_while_mapped)
+{
+	struct tc c;
+
+	tc_guest(&c, &S, 8, 1, NULL, 0);
+	ck_assert_int_eq(tc_map1(&c, 3), 0);
+	ck_assert_int_eq(tc_release(&c, 0, 3, 0), 0);
+	ck_assert_uint_eq(tc_gfn(&c, 3).has_frame, 1);   /* still mapped */
+	ck_assert_int_eq(tc_u64op(&c, SIMP_POPULATE_PHYSMAP, 3), -EBUSY);
+	ck_assert_int_eq(tc_unmap1(&c, 3), 0);
+	ck_assert_uint_eq(tc_gfn(&c, 3).has_frame, 0);
+	ck_assert_int_eq(tc_u64op(&c, SIMP_POPULATE_PHYSMAP, 3), 0);
+	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_RW);
+	ck_assert_int_eq(tc_touch(&c, 0, 3, 0), 0);      /* reads zeros */
+	ck_assert_uint_eq(tc_report(&c, 0, 0).corrupted, 0);
+	tc_close(&c);
+}
+END_TEST
+
 /* Toolstack pause: a count; unpause at zero is EINVAL; a paused domain's
  * vCPUs do not run. */
 START_TEST(t_pause_unpause)
@@ -487,6 +507,7 @@ static Suite *suite(void)
 	tcase_add_test(e, t_takeover_answer);
 	tcase_add_test(e, t_no_ring_touch_crashes);
 	tcase_add_test(e, t_ring_gfn_removed);
+	tcase_add_test(e, t_populate_while_mapped);
 	tcase_add_test(e, t_age2);
 	suite_add_tcase(s, e);
 	tcase_set_timeout(d, 30);

@@ -359,6 +359,35 @@ START_TEST(t_rsp_overrun)
 }
 END_TEST
 
+/* Notify is synchronous, as EVTCHNOP_send is on Xen: whatever the
+ * simulator is asked after a notify sees its responses consumed. A
+ * response published without a notify is not consumed. */
+START_TEST(t_notify_synchronous)
+{
+	struct tc c;
+	struct lreq q;
+
+	tc_guest(&c, &S, 256, 1, NULL, 0);
+	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	for (uint64_t g = 0; g < 200; g++) {
+		paused_on(&c, 0, g, &q);
+		tc_answer(&c, &q);
+		tc_notify(&c);
+		/* no waiting */
+		ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+		ck_assert_uint_eq(tc_gfn(&c, g).p2mt, P2M_RW);
+	}
+	paused_on(&c, 0, 200, &q);
+	tc_answer(&c, &q);
+	tc_sleep_ms(30);
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
+	ck_assert_uint_eq(tc_gfn(&c, 200).p2mt, P2M_IN);
+	tc_notify(&c);
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+	tc_close(&c);
+}
+END_TEST
+
 /* Facts §5: a full ring makes a guest vCPU wait in the wait queue;
  * disable is EBUSY meanwhile; a consumed response lets it through. */
 START_TEST(t_ring_full_waitqueue)
@@ -467,6 +496,7 @@ static Suite *suite(void)
 	tcase_add_test(r, t_rsp_drop_flag);
 	tcase_add_test(r, t_rsp_mem_event);
 	tcase_add_test(r, t_rsp_overrun);
+	tcase_add_test(r, t_notify_synchronous);
 	suite_add_tcase(s, r);
 	tcase_set_timeout(f, 30);
 	tcase_add_test(f, t_ring_full_waitqueue);
