@@ -428,6 +428,11 @@ static void explain_open_error(const struct pager *p, int e)
 		hint = " (CONFIG_MEM_PAGING, off by default since Xen 4.16): "
 		       "rebuild Xen with it to page guests";
 		break;
+	case EINVAL:
+		hint = " (is it an HVM guest? Xen pages only HVM guests on "
+		       "hardware-assisted paging: this domain is not HVM or has "
+		       "no HAP)";
+		break;
 	case EBUSY:
 		hint = ": another pager is active on this domain. If it died, "
 		       "start this pager with the --store it used (it re-attaches), "
@@ -665,6 +670,23 @@ int main(int argc, char **argv)
 		      "created cannot have pages in it: remove it, or use "
 		      "another --store", p->o.store_path);
 		goto out_sim;
+	}
+	if (existing && !sim_target_own_guest(p)) {
+		/* Refuse a store that is in use or another domain's before
+		 * touching the domain's paging ring. */
+		uint32_t sdom = 0;
+
+		rc = store_probe(p->o.store_path, &sdom, err, sizeof(err));
+		if (rc == -EBUSY || rc == -EBADMSG) {
+			errx_("%s", err);
+			goto out_sim;
+		}
+		if (rc == 0 && sdom != p->domid) {
+			errx_("store %s belongs to another domain (domain %u), "
+			      "not to domain %u: refusing to serve its pages to "
+			      "this guest", p->o.store_path, sdom, p->domid);
+			goto out_sim;
+		}
 	}
 	oo = XPAGE_OPTS(xpage_open_opts, .domid = p->domid,
 			.backend = (p->o.sim || p->o.sim_socket) ?

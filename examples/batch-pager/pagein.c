@@ -461,10 +461,10 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
  * is tried first (a library that learns it makes this work everywhere).
  *
  * WORKAROUND (simulator only, until libxpage can un-nominate gfns after
- * a takeover): an access to the gfn from outside the guest
- * (xpage_sim_touch, a foreign access) makes the hypervisor send the
- * evict-fail request, and the dispatch answers it: the page is resident.
- * On Xen the pager can only warn.
+ * a takeover): a read of the gfn by a guest vCPU (xpage_sim_touch) makes
+ * the hypervisor send an evict-fail request with that vCPU paused; the
+ * dispatch answers it and the answer makes the page present. On Xen the
+ * pager can only warn.
  */
 void pagein_unstick(struct pager *p)
 {
@@ -481,9 +481,17 @@ void pagein_unstick(struct pager *p)
 			continue;
 		}
 		if (sim_target_have(p)) {
-			if (sim_target_touch(p, x) == 0)
+			int rc = -EBUSY;
+
+			for (int tries = 0; tries < 200 && rc == -EBUSY; tries++) {
+				rc = sim_target_touch(p, x);
+				xpage_dispatch(p->xp, rc == -EBUSY ? 5 : 0);
+				pagein_serve(p);
+			}
+			if (rc >= 0) {
 				p->st.unstuck++;
-			continue;
+				continue;
+			}
 		}
 		left++;
 	}

@@ -137,13 +137,17 @@ static int dispatch_now(struct pager *p)
 static void stop_pageout(struct pager *p, int err, const char *what)
 {
 	if (err == -ENOSPC || err == -EDQUOT || err == -EFBIG) {
+		/* Not for good: slots freed by page-ins are used again, and
+		 * the file grows again if space comes back. */
 		if (!p->store_full)
 			errx_("store %s: %s while %s: the disk is full; page-out "
-			      "stopped at %llu pages out (target not reached), "
+			      "holds at %llu pages out (target not reached), "
 			      "page-ins are still served", store_path(p->store),
 			      strerror(-err), what,
 			      (unsigned long long)p->nr_out);
 		p->store_full = true;
+		p->exit_code = 1;
+		return;
 	} else {
 		errx_("store %s: %s while %s: page-out stopped",
 		      store_path(p->store), strerror(-err), what);

@@ -205,13 +205,26 @@ bool sim_target_own_guest(const struct pager *p)
 
 int sim_target_touch(struct pager *p, uint64_t gfn)
 {
-	int rc;
+	uint32_t n = p->info.vcpus ? p->info.vcpus : 1;
 
 	if (!sim_target_have(p))
 		return -ENOENT;
-	rc = xpage_sim_touch(p->sim->sim, p->sim->domid, 0, gfn,
-			     XPAGE_SIM_TOUCH_FOREIGN);
-	return rc == -ENOENT || rc == -EFAULT ? 0 : rc;
+	/* A read by a guest vCPU that can run now: a nominated gfn sends
+	 * an evict-fail request with the vCPU paused, whose answer makes
+	 * the page present (a foreign access would not: the hypervisor
+	 * ignores the answer when no vCPU is paused, the gfn stays
+	 * paging_in). */
+	for (uint32_t v = 0; v < n; v++) {
+		int rc = xpage_sim_touch(p->sim->sim, p->sim->domid, v, gfn, 0);
+
+		if (rc == 0 || rc == -EFAULT)
+			return 0; /* present (or not in the physmap) */
+		if (rc == -EAGAIN)
+			return 1; /* a request is on its way */
+		if (rc != -EBUSY)
+			return rc;
+	}
+	return -EBUSY; /* every vCPU busy: try again after a dispatch */
 }
 
 void sim_target_finish(struct pager *p, struct oracle_result *orc)

@@ -64,6 +64,7 @@ struct store {
 	uint64_t cap;         /* slots the file holds */
 	uint64_t used;
 	uint64_t *bm;         /* bit set: slot in use */
+	size_t bm_words;
 	uint64_t hint;        /* where the next search starts */
 	uint64_t seq;
 	bool no_falloc;       /* the filesystem cannot fallocate */
@@ -186,16 +187,19 @@ static inline void bm_set(struct store *st, uint64_t s, bool on)
 
 static int bm_resize(struct store *st, uint64_t cap)
 {
-	size_t old = (size_t)((st->cap + 63) / 64), neww = (size_t)((cap + 63) / 64);
+	size_t neww = (size_t)((cap + 63) / 64);
 	uint64_t *b;
 
-	if (neww <= old && st->bm)
+	if (neww <= st->bm_words && st->bm)
 		return 0;
-	b = realloc(st->bm, (neww ? neww : 1) * sizeof(*b));
+	if (!neww)
+		neww = 1;
+	b = realloc(st->bm, neww * sizeof(*b));
 	if (!b)
 		return -ENOMEM;
-	memset(b + old, 0, (neww - old) * sizeof(*b));
+	memset(b + st->bm_words, 0, (neww - st->bm_words) * sizeof(*b));
 	st->bm = b;
+	st->bm_words = neww;
 	return 0;
 }
 
@@ -387,10 +391,10 @@ static int load_index(struct store *st, struct store_recovery *rec,
 	}
 	if (fstat(st->ifd, &sb) < 0 || fstat(st->fd, &db) < 0)
 		return -errno;
-	st->cap = (uint64_t)db.st_size / PAGE;
-	rc = bm_resize(st, st->cap);
+	rc = bm_resize(st, (uint64_t)db.st_size / PAGE);
 	if (rc < 0)
 		return rc;
+	st->cap = (uint64_t)db.st_size / PAGE;
 	nrec = sb.st_size > (off_t)IDX_HDR_SIZE ?
 	       ((uint64_t)sb.st_size - IDX_HDR_SIZE) / sizeof(struct idx_rec) : 0;
 
@@ -564,6 +568,38 @@ int store_open(const char *path, const struct store_identity *id,
 	return 1;
 fail:
 	store_free_mem(st);
+	return rc;
+}
+
+int store_probe(const char *path, uint32_t *domid, char *err, size_t errlen)
+{
+	struct store_identity none = { 0 };
+	struct store *st = store_new(path, &none);
+	struct idx_hdr h;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!st)
+		return -ENOMEM;
+	st->ifd = open(st->ipath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (st->ifd < 0) {
+		rc = -errno;
+		store_free_mem(st);
+		return rc;
+	}
+	rc = lock_index(st, err, errlen);
+	if (rc == 0) {
+		if (pread(st->ifd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
+		    memcmp(h.magic, IDX_MAGIC, 8)) {
+			set_err(err, errlen, "%s is not a store index of this "
+				"pager", st->ipath);
+			rc = -EBADMSG;
+		} else {
+			*domid = h.domid;
+		}
+	}
+	store_free_mem(st); /* closing the fd drops the lock */
 	return rc;
 }
 

@@ -78,6 +78,11 @@ int store_open(const char *path, const struct store_identity *id,
 	       struct store_recovery *rec, char *err, size_t errlen);
 void store_recovery_free(struct store_recovery *rec);
 
+/* Before attaching: is the store at @path held by a running pager
+ * (-EBUSY), or not a store index (-EBADMSG)? 0 and *domid otherwise,
+ * -ENOENT if there is none. The lock is not kept. */
+int store_probe(const char *path, uint32_t *domid, char *err, size_t errlen);
+
 /* Close; with @remove, unlink both files. */
 void store_close(struct store *st, bool remove);
 

@@ -1,0 +1,734 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Suite "pager": xpage-batch-pager run as a user runs it, against
+ * xpage-simd. One scenario per invocation:
+ *
+ *   e2e             the issue's done-when command (own simulator)
+ *   sigterm         SIGTERM drains everything back and exits 0
+ *   kill-write      SIGKILL in the middle of a batch write, restart
+ *   kill-indexed    SIGKILL between the index sync and the evict, restart
+ *   kill-pagein     SIGKILL during a page-in (read, before the load)
+ *   kill-loaded     SIGKILL after a load, before its slot is freed
+ *   kill-random     SIGKILL at random moments, three times, restarts
+ *   err-nosim       no Xen and no simulator
+ *   err-hvm         a domain that is not HVM, or has no HAP
+ *   err-nopaging    a hypervisor built without paging
+ *   err-busy        another pager is active (and a store in use)
+ *   err-diskfull    the store's disk fills up (a 2 MiB tmpfs)
+ *   err-store       a store of another domain, of another user, mode 0644
+ *
+ * For the kill scenarios the test runs the simulator and the guest, so
+ * that they outlive the pager (as a Xen host outlives a dom0 process),
+ * and the pager attaches with --sim-socket/--domid. The pager's test
+ * hook XPAGE_BATCH_PAGER_CRASH=point:n makes it kill itself with SIGKILL
+ * the n-th time it reaches a point. After each scenario the oracle must
+ * report no page lost, corrupted or stuck, no page left paged out or
+ * nominated, and the guest alive with its workload running after the
+ * last pager left (a page left nominated would crash it then).
+ *
+ * Environment: XPAGE_BATCH_PAGER (the pager), XPAGE_SIMD (the simulator).
+ * Exit: 0 pass, 1 fail, 77 skip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xpage/sim.h>
+
+static const char *pager;
+static char tmp[256];
+static int failures;
+
+#define CHECK(cond, ...) do { \
+	if (!(cond)) { \
+		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
+		fprintf(stderr, __VA_ARGS__); \
+		fputc('\n', stderr); \
+		failures++; \
+	} \
+} while (0)
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(1);
+}
+
+static void msleep(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static char *path(const char *name)
+{
+	static char buf[8][512];
+	static int i;
+	char *b = buf[i++ % 8];
+
+	snprintf(b, 512, "%s/%s", tmp, name);
+	return b;
+}
+
+static bool exists(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Running the pager                                                    */
+
+/* Start the pager with @args (NULL-terminated), stdout and stderr to
+ * @log. @crash: XPAGE_BATCH_PAGER_CRASH or NULL. */
+static pid_t spawn(const char *const *args, const char *log, const char *crash,
+		   const char *simd_override)
+{
+	const char *argv[64];
+	int n = 0;
+	pid_t pid;
+
+	argv[n++] = pager;
+	for (; *args && n < 62; args++)
+		argv[n++] = *args;
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+
+		if (fd >= 0) {
+			dup2(fd, 1);
+			dup2(fd, 2);
+			close(fd);
+		}
+		if (crash)
+			setenv("XPAGE_BATCH_PAGER_CRASH", crash, 1);
+		else
+			unsetenv("XPAGE_BATCH_PAGER_CRASH");
+		if (simd_override)
+			setenv("XPAGE_SIMD", simd_override, 1);
+		unsetenv("XPAGE_SIM_SOCKET");
+		execv(pager, (char *const *)argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait up to @secs; returns the wait status, or -1 (killed by us). */
+static int wait_for(pid_t pid, double secs)
+{
+	double end = now_s() + secs;
+	int st;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return st;
+		if (now_s() > end) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &st, 0);
+			return -1;
+		}
+		msleep(20);
+	}
+}
+
+static void show_log(const char *log)
+{
+	char line[1024];
+	FILE *f = fopen(log, "r");
+
+	if (!f)
+		return;
+	fprintf(stderr, "---- %s ----\n", log);
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fprintf(stderr, "----\n");
+	fclose(f);
+}
+
+static bool log_has(const char *log, const char *needle)
+{
+	char buf[1 << 16];
+	FILE *f = fopen(log, "r");
+	size_t n;
+
+	if (!f)
+		return false;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* Exit status @want expected; shows the log otherwise. */
+static bool exited(int st, int want, const char *log, const char *what)
+{
+	if (st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == want)
+		return true;
+	if (st == -1)
+		fprintf(stderr, "FAIL: %s: still running, killed\n", what);
+	else if (WIFSIGNALED(st))
+		fprintf(stderr, "FAIL: %s: killed by signal %d\n", what,
+			WTERMSIG(st));
+	else
+		fprintf(stderr, "FAIL: %s: exit %d, wanted %d\n", what,
+			WEXITSTATUS(st), want);
+	show_log(log);
+	failures++;
+	return false;
+}
+
+/* A number from the pager's JSON ("key": value); -1 for null/absent. */
+static double json_num(const char *file, const char *key)
+{
+	char buf[1 << 14], pat[96], *s;
+	FILE *f = fopen(file, "r");
+	size_t n;
+
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	snprintf(pat, sizeof(pat), "\"%s\": ", key);
+	s = strstr(buf, pat);
+	if (!s)
+		return -1;
+	s += strlen(pat);
+	if (!strncmp(s, "null", 4))
+		return -1;
+	return strtod(s, NULL);
+}
+
+/* ------------------------------------------------------------------ */
+/* The simulated guest                                                  */
+
+struct env {
+	xpage_sim_t *sim;
+	uint32_t domid;
+	char dom[16];
+};
+
+static void sim_up(struct env *e, uint64_t mib, uint32_t flags,
+		   const char *personality)
+{
+	struct xpage_sim_guest_opts go = XPAGE_OPTS(xpage_sim_guest_opts,
+		.vcpus = 2, .pages = mib * 256, .flags = flags,
+		.personality = personality, .seed = 7);
+	int rc;
+
+	if (!e->sim) {
+		struct xpage_sim_opts so = XPAGE_OPTS(xpage_sim_opts,
+			.log_path = path("simd.log"));
+
+		e->sim = xpage_sim_start(&so);
+		if (!e->sim)
+			die("cannot start xpage-simd (XPAGE_SIMD=%s): %s",
+			    getenv("XPAGE_SIMD"), strerror(errno));
+	}
+	rc = xpage_sim_create_guest(e->sim, &go);
+	if (rc < 0)
+		die("create guest: %s", xpage_strerror(rc));
+	e->domid = (uint32_t)rc;
+	snprintf(e->dom, sizeof(e->dom), "%u", e->domid);
+}
+
+static void workload(struct env *e, uint32_t release_pm)
+{
+	struct xpage_sim_workload w = XPAGE_OPTS(xpage_sim_workload,
+		.pattern = XPAGE_SIM_HOTCOLD, .write_pct = 30, .hot_set_pct = 10,
+		.hot_pct = 80, .think_us = 300, .release_pm = release_pm,
+		.seed = 11);
+	int rc = xpage_sim_workload(e->sim, e->domid, &w);
+
+	if (rc < 0)
+		die("workload: %s", xpage_strerror(rc));
+}
+
+/* After the last pager left: the guest keeps running a while (a page
+ * left paged or nominated would crash it now), then the final check. */
+static void oracle_check(struct env *e, const char *what)
+{
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+	int rc = xpage_sim_report(e->sim, e->domid, 0, 10000, &r);
+
+	CHECK(rc == 0, "%s: report: %s", what, xpage_strerror(rc));
+	CHECK(r.paged == 0 && r.nominated == 0, "%s: after the pager: %llu "
+	      "paged, %llu nominated", what, (unsigned long long)r.paged,
+	      (unsigned long long)r.nominated);
+	CHECK(!r.ring_enabled, "%s: the ring is still enabled", what);
+	msleep(1000);
+	xpage_sim_workload_stop(e->sim, e->domid);
+	rc = xpage_sim_report(e->sim, e->domid, XPAGE_SIM_REPORT_FINAL, 10000, &r);
+	CHECK(rc == 0, "%s: final report: %s", what, xpage_strerror(rc));
+	CHECK(!r.crashed, "%s: the domain crashed", what);
+	CHECK(r.lost == 0 && r.corrupted == 0 && r.stuck == 0,
+	      "%s: oracle: %llu lost, %llu corrupted, %llu stuck", what,
+	      (unsigned long long)r.lost, (unsigned long long)r.corrupted,
+	      (unsigned long long)r.stuck);
+	CHECK(r.paused_vcpus == 0, "%s: %u vCPUs paused", what, r.paused_vcpus);
+	printf("%s: oracle ok (%llu accesses, %llu faults)\n", what,
+	       (unsigned long long)r.accesses, (unsigned long long)r.faults);
+}
+
+static void sim_down(struct env *e)
+{
+	if (e->sim)
+		xpage_sim_stop(e->sim);
+	e->sim = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scenarios                                                            */
+
+static int t_e2e(void)
+{
+	const char *json = path("out.json"), *log = path("e2e.log");
+	const char *args[] = { "--sim", "--guest-mib", "256", "--target-mib",
+			       "64", "--duration", "20", "--stats-json", json,
+			       "--store", path("e2e.store"), NULL };
+	int st = wait_for(spawn(args, log, NULL, NULL), 150);
+
+	if (!exited(st, 0, log, "e2e"))
+		return 1;
+	show_log(log);
+	CHECK(json_num(json, "pages_out") >= 49152, "pages_out %.0f < 49152",
+	      json_num(json, "pages_out"));
+	CHECK(json_num(json, "target_reached_s") >= 0, "target not reached");
+	CHECK(json_num(json, "pages_still_out") == 0, "pages left out");
+	CHECK(json_num(json, "oracle_lost") == 0, "oracle_lost %.0f",
+	      json_num(json, "oracle_lost"));
+	CHECK(json_num(json, "oracle_corrupted") == 0, "oracle_corrupted %.0f",
+	      json_num(json, "oracle_corrupted"));
+	CHECK(json_num(json, "oracle_stuck") == 0, "oracle_stuck %.0f",
+	      json_num(json, "oracle_stuck"));
+	CHECK(json_num(json, "oracle_crashed") == 0, "the guest crashed");
+	CHECK(json_num(json, "pages_in") == json_num(json, "pages_out"),
+	      "pages_in %.0f != pages_out %.0f", json_num(json, "pages_in"),
+	      json_num(json, "pages_out"));
+	CHECK(!exists(path("e2e.store")) && !exists(path("e2e.store.index")),
+	      "the store was not removed");
+	return 0;
+}
+
+/* The usual attach arguments for guest @e. */
+#define ATTACH(e, store) "--sim-socket", xpage_sim_socket((e)->sim), \
+	"--domid", (e)->dom, "--store", (store), "--no-progress"
+
+static int t_sigterm(void)
+{
+	struct env e = { 0 };
+	const char *json = path("sigterm.json"), *log = path("sigterm.log");
+	int st;
+	pid_t pid;
+
+	sim_up(&e, 64, 0, NULL);
+	workload(&e, 0);
+	{
+		const char *args[] = { ATTACH(&e, path("s.store")), "--target-mib",
+				       "16", "--stats-json", json, NULL };
+
+		pid = spawn(args, log, NULL, NULL);
+	}
+	/* until the target is reached (or 15 s) */
+	for (double end = now_s() + 15; now_s() < end;) {
+		struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+
+		if (xpage_sim_report(e.sim, e.domid, 0, 60000, &r) == 0 &&
+		    r.paged >= 12000)
+			break;
+		msleep(100);
+	}
+	msleep(1500);
+	kill(pid, SIGTERM);
+	st = wait_for(pid, 60);
+	if (exited(st, 0, log, "SIGTERM drain")) {
+		CHECK(json_num(json, "pages_out") >= 12288, "pages_out %.0f",
+		      json_num(json, "pages_out"));
+		CHECK(json_num(json, "pages_in") == json_num(json, "pages_out"),
+		      "pages_in %.0f != pages_out %.0f",
+		      json_num(json, "pages_in"), json_num(json, "pages_out"));
+		CHECK(json_num(json, "pages_in_drain") > 0, "nothing drained");
+		CHECK(log_has(log, "Terminated: paging everything back in"),
+		      "no drain message");
+		CHECK(!exists(path("s.store")), "store not removed");
+	}
+	oracle_check(&e, "sigterm");
+	sim_down(&e);
+	return 0;
+}
+
+/* Run a pager that kills itself at @crash, then one that re-attaches. */
+static int t_kill(const char *crash, bool want_adopted)
+{
+	struct env e = { 0 };
+	const char *store = path("k.store"), *log1 = path("k1.log"),
+		   *log2 = path("k2.log"), *json = path("k2.json");
+	int st;
+
+	sim_up(&e, 64, 0, NULL);
+	workload(&e, 0);
+	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", "--recent-s", "2", NULL };
+	const char *args2[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", "--duration", "4",
+				"--stats-json", json, NULL };
+	st = wait_for(spawn(args1, log1, crash, NULL), 60);
+	if (st == -1 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+		fprintf(stderr, "FAIL: the pager did not die at %s\n", crash);
+		show_log(log1);
+		failures++;
+	}
+	CHECK(exists(store) && exists(path("k.store.index")),
+	      "no store after the kill");
+	/* the guest runs on without a pager a while */
+	msleep(700);
+	st = wait_for(spawn(args2, log2, NULL, NULL), 90);
+	if (exited(st, 0, log2, "restarted pager")) {
+		if (want_adopted)
+			CHECK(json_num(json, "adopted") > 0,
+			      "nothing adopted after %s", crash);
+		CHECK(json_num(json, "pages_still_out") == 0, "pages left out");
+		CHECK(!exists(store), "store not removed");
+		printf("%s: re-attached, %.0f pages adopted, %.0f out, %.0f in\n",
+		       crash, json_num(json, "adopted"),
+		       json_num(json, "pages_out"), json_num(json, "pages_in"));
+	}
+	oracle_check(&e, crash);
+	sim_down(&e);
+	return 0;
+}
+
+static int t_kill_random(void)
+{
+	struct env e = { 0 };
+	const char *store = path("r.store"), *log = path("r.log"),
+		   *json = path("r.json");
+	unsigned seed = 12345;
+
+	sim_up(&e, 48, 0, NULL);
+	workload(&e, 5);
+	const char *args[] = { ATTACH(&e, store), "--target-mib", "8",
+			       "--batch", "128", "--recent-s", "1", NULL };
+	const char *last[] = { ATTACH(&e, store), "--target-mib", "8",
+			       "--duration", "3", "--stats-json", json, NULL };
+	for (int i = 0; i < 4; i++) {
+		pid_t pid = spawn(args, log, NULL, NULL);
+		unsigned ms;
+
+		seed = seed * 1103515245u + 12345u;
+		ms = 300 + (seed >> 8) % 1500;
+		msleep(ms);
+		kill(pid, SIGKILL);
+		wait_for(pid, 10);
+		printf("kill-random: killed after %u ms\n", ms);
+	}
+	if (exited(wait_for(spawn(last, log, NULL, NULL), 90), 0, log,
+		   "last pager")) {
+		CHECK(json_num(json, "pages_still_out") == 0, "pages left out");
+		CHECK(!exists(store), "store not removed");
+	}
+	oracle_check(&e, "kill-random");
+	sim_down(&e);
+	return 0;
+}
+
+static int t_err_nosim(void)
+{
+	const char *log = path("nosim.log"), *log2 = path("noxen.log");
+	const char *a1[] = { "--sim", "--target-mib", "1", "--no-progress", NULL };
+	const char *a2[] = { "--domid", "1", "--target-mib", "1",
+			     "--store", path("x.store"), "--no-progress", NULL };
+
+	if (access("/dev/xen/privcmd", F_OK) == 0) {
+		printf("this machine runs Xen: skipped\n");
+		return 77;
+	}
+	if (exited(wait_for(spawn(a1, log, NULL, path("no-such-xpage-simd")), 30),
+		   2, log, "--sim without a simulator"))
+		CHECK(log_has(log, "no Xen hypervisor on this machine and no "
+			      "simulator"), "unclear message");
+	show_log(log);
+	if (exited(wait_for(spawn(a2, log2, NULL, NULL), 30), 2, log2,
+		   "--domid without Xen"))
+		CHECK(log_has(log2, "runs no Xen hypervisor"), "unclear message");
+	show_log(log2);
+	CHECK(!exists(path("x.store")), "a store was left behind");
+	return 0;
+}
+
+static int t_err_hvm(void)
+{
+	struct env e = { 0 };
+	const char *log = path("nohap.log"), *log2 = path("pv.log");
+
+	sim_up(&e, 16, XPAGE_SIM_GUEST_NO_HAP, NULL);
+	{
+		const char *a[] = { ATTACH(&e, path("h.store")), "--target-mib",
+				    "4", NULL };
+
+		if (exited(wait_for(spawn(a, log, NULL, NULL), 30), 2, log,
+			   "no HAP"))
+			CHECK(log_has(log, "not HVM or has no HAP"),
+			      "unclear message");
+		show_log(log);
+	}
+	sim_up(&e, 16, XPAGE_SIM_GUEST_PV, NULL);
+	{
+		const char *a[] = { ATTACH(&e, path("h.store")), "--target-mib",
+				    "4", NULL };
+
+		if (exited(wait_for(spawn(a, log2, NULL, NULL), 30), 2, log2,
+			   "PV guest"))
+			CHECK(log_has(log2, "not HVM or has no HAP"),
+			      "unclear message");
+		show_log(log2);
+	}
+	CHECK(!exists(path("h.store")), "a store was left behind");
+	sim_down(&e);
+	return 0;
+}
+
+static int t_err_nopaging(void)
+{
+	const char *log = path("nopaging.log");
+	const char *a[] = { "--sim", "--guest-mib", "16", "--target-mib", "4",
+			    "--personality", "xen-4.17-nopaging",
+			    "--store", path("n.store"), "--no-progress", NULL };
+
+	if (exited(wait_for(spawn(a, log, NULL, NULL), 30), 2, log,
+		   "paging compiled out"))
+		CHECK(log_has(log, "without memory paging"), "unclear message");
+	show_log(log);
+	CHECK(!exists(path("n.store")), "a store was left behind");
+	return 0;
+}
+
+static int t_err_busy(void)
+{
+	struct env e = { 0 };
+	const char *la = path("a.log"), *lb = path("b.log"), *lc = path("c.log");
+	pid_t a;
+
+	sim_up(&e, 32, 0, NULL);
+	workload(&e, 0);
+	const char *aa[] = { ATTACH(&e, path("a.store")), "--target-mib", "8",
+			     NULL };
+	const char *ab[] = { ATTACH(&e, path("b.store")), "--target-mib", "8",
+			     NULL };
+	a = spawn(aa, la, NULL, NULL);
+	for (double end = now_s() + 10; now_s() < end && !log_has(la, "batch");)
+		msleep(50);
+	if (exited(wait_for(spawn(ab, lb, NULL, NULL), 30), 2, lb,
+		   "a second pager"))
+		CHECK(log_has(lb, "another pager is active"), "unclear message");
+	show_log(lb);
+	/* the same store as a running pager */
+	if (exited(wait_for(spawn(aa, lc, NULL, NULL), 30), 2, lc,
+		   "a second pager on the same store"))
+		CHECK(log_has(lc, "in use by another pager"), "unclear message");
+	show_log(lc);
+	kill(a, SIGTERM);
+	exited(wait_for(a, 60), 0, la, "the first pager");
+	oracle_check(&e, "err-busy");
+	sim_down(&e);
+	return 0;
+}
+
+static int t_err_diskfull(void)
+{
+	struct env e = { 0 };
+	const char *log = path("full.log"), *json = path("full.json");
+	char dir[600];
+
+	snprintf(dir, sizeof(dir), "%s/small", tmp);
+	mkdir(dir, 0700);
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", dir, "tmpfs", 0, "size=2m,mode=0700") < 0) {
+		printf("cannot mount a small tmpfs (%s): skipped\n",
+		       strerror(errno));
+		return 77;
+	}
+	sim_up(&e, 64, 0, NULL);
+	workload(&e, 0);
+	{
+		char store[700];
+
+		snprintf(store, sizeof(store), "%s/store", dir);
+		const char *a[] = { ATTACH(&e, store), "--target-mib", "8",
+				    "--duration", "4", "--stats-json", json, NULL };
+
+		if (exited(wait_for(spawn(a, log, NULL, NULL), 60), 1, log,
+			   "disk full")) {
+			CHECK(log_has(log, "the disk is full"), "unclear message");
+			CHECK(log_has(json, "\"store_full\": true"),
+			      "store_full not set");
+			CHECK(json_num(json, "pages_out") > 0,
+			      "nothing paged out before the disk filled");
+			CHECK(json_num(json, "pages_still_out") == 0,
+			      "pages left out");
+		}
+		show_log(log);
+		CHECK(!exists(store), "store not removed");
+	}
+	oracle_check(&e, "err-diskfull");
+	umount(dir);
+	sim_down(&e);
+	return 0;
+}
+
+static int t_err_store(void)
+{
+	struct env e1 = { 0 }, e2 = { 0 };
+	const char *store = path("o.store"), *idx = path("o.store.index");
+	const char *l1 = path("o1.log"), *l2 = path("o2.log"),
+		   *l3 = path("o3.log"), *l4 = path("o4.log");
+	int st;
+
+	sim_up(&e1, 16, 0, NULL);
+	e2.sim = e1.sim;
+	sim_up(&e2, 16, 0, NULL);
+	{
+		const char *a[] = { ATTACH(&e1, store), "--target-mib", "4",
+				    "--duration", "1", "--keep-store", NULL };
+
+		st = wait_for(spawn(a, l1, NULL, NULL), 30);
+		exited(st, 0, l1, "pager keeping its store");
+		CHECK(exists(store) && exists(idx), "--keep-store removed it");
+	}
+	{
+		const char *a[] = { ATTACH(&e2, store), "--target-mib", "4", NULL };
+
+		if (exited(wait_for(spawn(a, l2, NULL, NULL), 30), 2, l2,
+			   "another domain's store"))
+			CHECK(log_has(l2, "belongs to another domain"),
+			      "unclear message");
+		show_log(l2);
+	}
+	{
+		const char *a[] = { ATTACH(&e1, store), "--target-mib", "4", NULL };
+
+		chmod(idx, 0644);
+		if (exited(wait_for(spawn(a, l3, NULL, NULL), 30), 2, l3,
+			   "a store of mode 0644"))
+			CHECK(log_has(l3, "mode 0644"), "unclear message");
+		show_log(l3);
+		chmod(idx, 0600);
+		if (geteuid() == 0 && chown(store, 65534, 65534) == 0) {
+			if (exited(wait_for(spawn(a, l4, NULL, NULL), 30), 2, l4,
+				   "another user's store"))
+				CHECK(log_has(l4, "not to this user"),
+				      "unclear message");
+			show_log(l4);
+		}
+	}
+	CHECK(exists(store), "a refused store was removed");
+	sim_down(&e1);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void cleanup(void)
+{
+	char cmd[400];
+
+	if (tmp[0] && !getenv("XPAGE_TEST_KEEP")) {
+		umount2(path("small"), MNT_DETACH);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmp);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *t = argc > 1 ? argv[1] : "";
+	const char *base = getenv("TMPDIR");
+	int rc;
+
+	pager = getenv("XPAGE_BATCH_PAGER");
+	if (!pager || access(pager, X_OK) < 0)
+		die("XPAGE_BATCH_PAGER must name xpage-batch-pager");
+	if (!getenv("XPAGE_SIMD") || access(getenv("XPAGE_SIMD"), X_OK) < 0) {
+		printf("no xpage-simd (XPAGE_SIMD): skipped\n");
+		return 77;
+	}
+	snprintf(tmp, sizeof(tmp), "%s/xpage-pager-test.XXXXXX",
+		 base && *base ? base : "/tmp");
+	if (!mkdtemp(tmp))
+		die("mkdtemp: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	printf("%s: files in %s\n", t, tmp);
+
+	if (!strcmp(t, "e2e"))
+		rc = t_e2e();
+	else if (!strcmp(t, "sigterm"))
+		rc = t_sigterm();
+	else if (!strcmp(t, "kill-write"))
+		rc = t_kill("write:6", true);
+	else if (!strcmp(t, "kill-indexed"))
+		rc = t_kill("indexed:6", true);
+	else if (!strcmp(t, "kill-pagein"))
+		rc = t_kill("pagein:25", true);
+	else if (!strcmp(t, "kill-loaded"))
+		rc = t_kill("loaded:25", true);
+	else if (!strcmp(t, "kill-random"))
+		rc = t_kill_random();
+	else if (!strcmp(t, "err-nosim"))
+		rc = t_err_nosim();
+	else if (!strcmp(t, "err-hvm"))
+		rc = t_err_hvm();
+	else if (!strcmp(t, "err-nopaging"))
+		rc = t_err_nopaging();
+	else if (!strcmp(t, "err-busy"))
+		rc = t_err_busy();
+	else if (!strcmp(t, "err-diskfull"))
+		rc = t_err_diskfull();
+	else if (!strcmp(t, "err-store"))
+		rc = t_err_store();
+	else
+		die("unknown scenario '%s'", t);
+	cleanup();
+	if (rc == 77)
+		return 77;
+	if (rc || failures) {
+		fprintf(stderr, "%s: %d failure(s)\n", t, failures);
+		return 1;
+	}
+	printf("%s: ok\n", t);
+	return 0;
+}
