@@ -35,6 +35,7 @@
 #define SIMP_BOUNCE_SLOTS 1024u
 #define SIMP_NO_BUFFER 0xffffffffu  /* prep without a buffer */
 #define SIMP_NR_SPECIAL 1u          /* special pages after RAM: the ring */
+#define SIMP_VCPU_ANY 0xffffffffu   /* SIMP_RELEASE: any vCPU that can run */
 
 /* HVM params the simulator answers (Xen's numbering). */
 #define SIMP_HVM_PARAM_PAGING_RING_PFN 27u
