@@ -442,7 +442,8 @@ static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		return 0;
 	}
 	case SIMP_SHUTDOWN:
-		server_request_stop();
+		/* The stop is requested once the reply is out (conn_thread):
+		 * stopping shuts every connection down. */
 		return 0;
 	default:
 		break;
@@ -640,8 +641,10 @@ static void *conn_thread(void *arg)
 		if (simp_send(c->fd, h.op, h.seq, rc, c->rsp, r.len, r.fds,
 			      r.nfds) < 0)
 			break;
-		if (h.op == SIMP_SHUTDOWN)
+		if (h.op == SIMP_SHUTDOWN && rc == 0) {
+			server_request_stop();
 			break;
+		}
 	}
 	conn_detach(c);
 	pthread_mutex_lock(&conns_lock);

@@ -170,6 +170,15 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is dying", o.domid);
 		goto fail;
 	}
+	if (!di.hvm) {
+		/* Xen refuses paging for PV guests, but only after the pager
+		 * has asked for the ring's HVM param (EINVAL): say it plainly. */
+		rc = -ENODEV;
+		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is a PV guest: memory "
+		       "paging needs an HVM or PVH guest with hardware-assisted "
+		       "paging", o.domid);
+		goto fail;
+	}
 	xp->vcpus = di.vcpus;
 	rc = xp_table_init(&xp->table, di.nr_gfns);
 	if (rc < 0)

@@ -62,7 +62,7 @@ static int f_info(struct xp_backend *be, struct xp_dominfo *i)
 	memset(i, 0, sizeof(*i));
 	i->vcpus = fake_cfg.vcpus;
 	i->nr_gfns = fake_cfg.nr_gfns;
-	i->hvm = 1;
+	i->hvm = !fake_cfg.pv;
 	return 0;
 }
 static int f_xen_version(struct xp_backend *be, uint32_t *ma, uint32_t *mi)

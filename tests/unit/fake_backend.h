@@ -22,6 +22,7 @@ struct fake_cfg {
 	int disable_rc;
 	int fail_gfn_rc;        /* answer for paging ops on fail_gfn */
 	uint64_t fail_gfn;
+	int pv;                 /* the domain is a PV guest */
 };
 
 struct fake_state {

@@ -264,6 +264,12 @@ START_TEST(enable_errors)
 		ck_assert_ptr_nonnull(strstr(fake.log, xpage_strerror(errs[i])));
 	}
 	setup();
+	fake_cfg.pv = 1;
+	ck_assert_ptr_null(fake_open(&cbs, 0, 0, 0, 0));
+	ck_assert_int_eq(errno, ENODEV);
+	ck_assert_ptr_nonnull(strstr(fake.log, "PV guest"));
+	ck_assert_int_eq(fake.enables, 0);
+	setup();
 	fake_cfg.enable_busy_once = 1;
 	ck_assert_ptr_null(fake_open(&cbs, 0, 0, 0, 0));
 	ck_assert_int_eq(errno, EBUSY);
