@@ -5,6 +5,8 @@
  *
  *   e2e             the issue's done-when command (own simulator)
  *   sigterm         SIGTERM drains everything back and exits 0
+ *   sigint          Ctrl-C on a terminal (SIGINT to the process group)
+ *                   with --sim: the simulator must not stop with it
  *   kill-write      SIGKILL in the middle of a batch write, restart
  *   kill-indexed    SIGKILL between the index sync and the evict, restart
  *   kill-pagein     SIGKILL during a page-in (read, before the load)
@@ -109,6 +111,8 @@ static bool exists(const char *p)
 
 /* Start the pager with @args (NULL-terminated), stdout and stderr to
  * @log. @crash: XPAGE_BATCH_PAGER_CRASH or NULL. */
+static bool new_group; /* spawn(): the pager leads a process group */
+
 static pid_t spawn(const char *const *args, const char *log, const char *crash,
 		   const char *simd_override)
 {
@@ -138,6 +142,8 @@ static pid_t spawn(const char *const *args, const char *log, const char *crash,
 		if (simd_override)
 			setenv("XPAGE_SIMD", simd_override, 1);
 		unsetenv("XPAGE_SIM_SOCKET");
+		if (new_group)
+			setpgid(0, 0);
 		execv(pager, (char *const *)argv);
 		_exit(127);
 	}
@@ -387,6 +393,35 @@ static int t_sigterm(void)
 	}
 	oracle_check(&e, "sigterm");
 	sim_down(&e);
+	return 0;
+}
+
+static int t_sigint(void)
+{
+	const char *json = path("int.json"), *log = path("int.log");
+	const char *args[] = { "--sim", "--guest-mib", "64", "--target-mib",
+			       "16", "--stats-json", json, "--store",
+			       path("i.store"), NULL };
+	pid_t pid;
+
+	new_group = true;
+	pid = spawn(args, log, NULL, NULL);
+	new_group = false;
+	for (double end = now_s() + 15; now_s() < end && !log_has(log, "simulator at");)
+		msleep(50);
+	msleep(1500);
+	kill(-pid, SIGINT); /* what the terminal does on Ctrl-C */
+	if (exited(wait_for(pid, 60), 0, log, "Ctrl-C")) {
+		CHECK(log_has(log, "Interrupt: paging everything back in"),
+		      "no drain message");
+		CHECK(json_num(json, "pages_in") == json_num(json, "pages_out") &&
+		      json_num(json, "pages_out") > 0, "pages_in %.0f, pages_out %.0f",
+		      json_num(json, "pages_in"), json_num(json, "pages_out"));
+		CHECK(json_num(json, "oracle_lost") == 0 &&
+		      json_num(json, "oracle_corrupted") == 0 &&
+		      json_num(json, "oracle_stuck") == 0 &&
+		      json_num(json, "oracle_crashed") == 0, "oracle not clean");
+	}
 	return 0;
 }
 
@@ -698,6 +733,8 @@ int main(int argc, char **argv)
 		rc = t_e2e();
 	else if (!strcmp(t, "sigterm"))
 		rc = t_sigterm();
+	else if (!strcmp(t, "sigint"))
+		rc = t_sigint();
 	else if (!strcmp(t, "kill-write"))
 		rc = t_kill("write:6", true);
 	else if (!strcmp(t, "kill-indexed"))
