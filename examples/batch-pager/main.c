@@ -796,8 +796,10 @@ int main(int argc, char **argv)
 	    p->target == UINT64_MAX ? 0.0 : (double)p->target / 256.0,
 	    p->o.batch, p->o.store_path);
 	if (sim_target_own_guest(p))
-		say("simulator at %s, guest domain %u", sim_target_socket(p),
-		    p->domid);
+		say("simulator at %s, guest domain %u (it outlives this pager: "
+		    "if the pager dies, restart it with --sim-socket %s "
+		    "--domid %u --store %s)", sim_target_socket(p), p->domid,
+		    sim_target_socket(p), p->domid, p->o.store_path);
 
 	/* Run, then bring everything back. */
 	rc = run(p, sigfd);
