@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xpage-bench: what libxpage costs, measured on the simulated hypervisor
+ * (xpage-simd) and on an in-process fake ring.
+ *
+ * Files, by concern:
+ *   main.c      options, the order of the measurements, table and JSON
+ *   util.c      clocks, statistics, the simulated guest and the store
+ *   pageout.c   batch vs per-page (xenpaging-style) page-out, raw write
+ *   pagein.c    page-in latency (fault -> vCPU resumed), bare round trip
+ *   dispatch.c  library cost per ring event, per generation (fake ring)
+ *   memory.c    bytes per gfn: libxpage's state table, the example
+ *               pager's index, Xen's in-tree pager
+ *   scaling.c   page-out rate and page-in latency from 256 MiB to 16 GiB
+ */
+#ifndef XPAGE_BENCH_H
+#define XPAGE_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xpage/sim.h>
+#include <xpage/xpage.h>
+
+#define PAGE XPAGE_PAGE_SIZE
+#define MIB_PAGES (1024u * 1024u / PAGE)
+
+/* ------------------------------------------------------------ util.c */
+
+uint64_t now_ns(void);
+/* Print to stderr and exit(1). */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* Progress on stderr unless --quiet. */
+void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+extern bool bench_quiet;
+
+/* Samples (doubles) and their order statistics. */
+struct samples {
+	double *v;
+	size_t n, cap;
+};
+void samples_add(struct samples *s, double x);
+void samples_reset(struct samples *s);
+void samples_free(struct samples *s);
+/* pct in [0, 100]; sorts in place; 0 when empty. */
+double samples_pct(struct samples *s, double pct);
+double samples_max(const struct samples *s);
+double median3(double *v, size_t n); /* median of n values (sorts them) */
+
+/* A simulator and one guest with a pager handle on it, and a store file
+ * of 4 KiB slots for the pages it evicts. */
+struct bguest {
+	xpage_sim_t *sim;        /* control connection (one thread) */
+	uint32_t domid;
+	uint64_t pages;          /* guest RAM pages */
+	xpage_t *xp;
+	struct xpage_callbacks cbs;
+	/* store */
+	int fd;
+	char *path;
+	uint64_t next_slot;
+	uint32_t *slot_of;       /* per gfn: slot + 1, 0 when not stored */
+	size_t slot_of_len;      /* bytes mapped */
+	/* page-in service (pagein.c sets these) */
+	void *pagein;
+};
+
+struct bench_env {
+	xpage_sim_t *sim;
+	const char *store_dir;
+	const char *simd;
+	bool quick;
+	unsigned seq;            /* store file names */
+	unsigned sizes[8];       /* page-out batch sizes to try */
+	unsigned nsizes;
+	bool no_naive;           /* skip the per-page loop (--sizes without 0) */
+	unsigned reps;           /* page-out repetitions (0: default) */
+};
+
+/* Create a guest (@lazy: unmaterialised pages) with one vCPU and open a
+ * libxpage handle on it with @cbs (populate required). Exits on error. */
+void bguest_open(struct bench_env *env, struct bguest *g, uint64_t pages,
+		 bool lazy, const struct xpage_callbacks *cbs);
+void bguest_close(struct bench_env *env, struct bguest *g);
+/* A new store file in env->store_dir. */
+void bguest_store_new(struct bench_env *env, struct bguest *g);
+/* Touch up to @mib MiB of anonymous memory (no more than a third of what
+ * is available) and free it; returns MiB touched. */
+uint64_t warm_memory(uint64_t mib);
+/* Bytes of RSS of this process (from /proc/self/statm). */
+uint64_t rss_bytes(void);
+/* The filesystem type of a path, for the report ("ext4", "tmpfs"...). */
+const char *fs_type(const char *path);
+
+/* --------------------------------------------------------- pageout.c */
+
+/* Page out gfns [first, first + n) in batches of @batch (nominate, map,
+ * one vectored write, unmap, evict), or one page at a time the way Xen's
+ * in-tree pager does when @batch is 0. Returns pages evicted; *ns the
+ * time taken. */
+uint64_t pageout_run(struct bguest *g, uint64_t first, uint64_t n,
+		     unsigned batch, uint64_t *ns);
+/* Same, for a list of runs of @run contiguous gfns starting at starts[]. */
+uint64_t pageout_runs(struct bguest *g, const uint64_t *starts, size_t nruns,
+		      uint64_t run, unsigned batch, uint64_t *ns);
+/* Sequential write of @pages pages to a fresh file next to the store, in
+ * writes of @chunk pages; returns ns. */
+uint64_t raw_write(struct bench_env *env, uint64_t pages, unsigned chunk);
+
+struct pageout_result {
+	unsigned sizes[8];
+	double pps[8];           /* median pages/s per batch size */
+	unsigned nsizes;
+	unsigned best_batch;
+	double batch_pps, naive_pps, raw_pps;
+	uint64_t pages;          /* per measurement */
+	uint64_t naive_pages;
+	unsigned reps;
+	uint64_t failures;       /* pages not evicted (should be 0) */
+};
+/* --phases: time each step of the batch path and print it per page. */
+extern bool pageout_phases;
+void pageout_phases_print(void);
+/* Guest pages pageout_bench() needs. */
+uint64_t pageout_pages_needed(const struct bench_env *env);
+/* The whole comparison on @g (a materialised guest big enough for
+ * (nsizes + 1) * reps * pages). */
+void pageout_bench(struct bench_env *env, struct bguest *g,
+		   struct pageout_result *r);
+
+/* ---------------------------------------------------------- pagein.c */
+
+/* Callbacks serving populates from the store (pagein.c). */
+extern const struct xpage_callbacks pagein_callbacks;
+
+struct lat_result {
+	double p50, p99, max;    /* page-in, us */
+	double read_p50, read_p99; /* store read inside it, us */
+	double confirmed_p50, confirmed_p99; /* until a touch by the vCPU completed */
+	size_t n;
+};
+/* Page-in latency over @n gfns from @gfns (evicted, in the store): the
+ * guest's vCPU 0 touches each; a pager thread serves it. @cold: the
+ * store's page cache is dropped before each fault. */
+void pagein_latency(struct bench_env *env, struct bguest *g,
+		    const uint64_t *gfns, size_t n, bool cold,
+		    struct lat_result *r);
+/* Round trip of SIMP_XEN_VERSION on a raw connection attached to @domid:
+ * p50 and p99 in us. */
+void bare_roundtrip(struct bench_env *env, uint32_t domid, unsigned n,
+		    double *p50, double *p99);
+
+/* -------------------------------------------------------- dispatch.c */
+
+struct dispatch_gen {
+	int generation;
+	const char *name;
+	double ns_per_event;     /* min over repetitions */
+	double ns_median;
+	double decode_ns;        /* the codec alone */
+	double producer_ns;      /* the fake hypervisor's share (included) */
+};
+/* Fills up to @max entries; returns how many. */
+size_t dispatch_bench(bool quick, struct dispatch_gen *out, size_t max);
+
+/* ---------------------------------------------------------- memory.c */
+
+struct mem_point {
+	uint64_t guest_mib;
+	uint64_t gfns;
+	double state_bytes_per_gfn;     /* per-gfn part of the state table */
+	double state_total_per_gfn;     /* with the in-flight table */
+	double state_rss_per_gfn;       /* resident after paging out */
+	double index_bytes_per_gfn;     /* example pager's gfn index */
+	double xenpaging_bytes_per_gfn; /* Xen's in-tree pager */
+};
+struct mem_result {
+	struct mem_point pt[4];
+	unsigned n;
+	double pager_policy_bytes_per_gfn;
+	double pager_disk_bytes_per_page;
+};
+void memory_bench(struct bench_env *env, struct mem_result *r);
+
+/* --------------------------------------------------------- scaling.c */
+
+struct scale_point {
+	uint64_t guest_mib;
+	uint64_t pages_out;
+	double pageout_pps;
+	double pagein_p50, pagein_p99;
+	double state_bytes_per_gfn;
+};
+struct scale_result {
+	struct scale_point pt[8];
+	unsigned n;
+	unsigned batch;
+};
+void scaling_bench(struct bench_env *env, unsigned batch,
+		   struct scale_result *r);
+
+#endif

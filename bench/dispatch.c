@@ -1,0 +1,372 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Library cost per ring event, per ring generation, with no hypervisor in
+ * the way: an in-process back end whose ring page is plain memory and
+ * whose paging operations cost nothing.
+ *
+ * The fake hypervisor fills the ring with page-in requests (vCPU paused,
+ * p2m type paged) for gfns the library holds as evicted, spread over a
+ * 16 GiB guest's table. The pager does what the example batch pager does:
+ * its populate callback queues the gfn; after xpage_dispatch() returns it
+ * loads and resumes the queued gfns in one xpage_load(XPAGE_LOAD_RESUME).
+ * Publishing the responses notifies the fake hypervisor, which consumes
+ * them and refills the freed slots, so one timed loop runs many thousand
+ * events and the clock's cost vanishes. The figure is everything the
+ * library does per event: decode, checks, state table, in-flight record,
+ * callback, load bookkeeping, response encode and publication, plus the
+ * fake hypervisor's few stores per event (measured alone and reported).
+ */
+#include "bench.h"
+#include "private.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#define NGFNS (1u << 22)        /* a 16 GiB guest */
+#define QMAX 256
+
+struct xp_backend { int unused; };
+static struct xp_backend the_be;
+
+static struct {
+	const struct xp_ring_layout *l;
+	uint32_t major, minor;
+	int vm_event_version;   /* < 0: no query */
+	uint8_t *ring;
+	uint32_t req_prod, rsp_cons;
+	uint64_t next, end;     /* event numbers to produce */
+	int efd;
+	/* the pager's queue */
+	uint64_t q[QMAX];
+	size_t nq;
+} F;
+
+static inline uint64_t gfn_of(uint64_t i)
+{
+	/* Odd multiplier: distinct gfns for distinct i, scattered. */
+	return (i * 0x9E3779B1u) & (NGFNS - 1);
+}
+
+static void put_request(uint64_t gfn)
+{
+	const struct xp_ring_layout *l = F.l;
+	volatile uint8_t *s = xp_ring_slot(F.ring, l, F.req_prod);
+
+	if (l->era == XP_ERA_VM_EVENT) {
+		xp_wr32(s, l->off_version, l->version);
+		xp_wr32(s, l->off_flags, l->f_vcpu_paused);
+		xp_wr32(s, l->off_reason, l->reason_paging);
+		xp_wr32(s, l->off_pflags, 0);
+	} else {
+		xp_wr32(s, l->off_flags, l->f_vcpu_paused);
+		xp_wr16(s, l->off_reason, 0);
+	}
+	xp_wr32(s, l->off_vcpu, (uint32_t)(gfn & 3));
+	xp_wr64(s, l->off_gfn, gfn);
+	xp_wr32(s, l->off_p2mt, XP_P2M_PAGED);
+	F.req_prod++;
+}
+
+/* The hypervisor's side of a notify: take the responses, refill. */
+static void refill(void)
+{
+	F.rsp_cons = xp_ring_load_idx(F.ring, XP_RING_OFF_RSP_PROD);
+	while (F.req_prod - F.rsp_cons < F.l->nr_slots && F.next < F.end)
+		put_request(gfn_of(F.next++));
+	xp_ring_store_idx(F.ring, XP_RING_OFF_REQ_PROD, F.req_prod);
+}
+
+static int f_open(struct xp_backend **be, uint32_t domid, const char *arg,
+		  xp_backend_log_fn log, void *ctx)
+{
+	(void)domid; (void)arg; (void)log; (void)ctx;
+	*be = &the_be;
+	return 0;
+}
+static void f_close(struct xp_backend *be) { (void)be; }
+static int f_info(struct xp_backend *be, struct xp_dominfo *i)
+{
+	(void)be;
+	memset(i, 0, sizeof(*i));
+	i->vcpus = 4;
+	i->nr_gfns = NGFNS;
+	i->hvm = 1;
+	return 0;
+}
+static int f_xen_version(struct xp_backend *be, uint32_t *ma, uint32_t *mi)
+{
+	(void)be;
+	*ma = F.major;
+	*mi = F.minor;
+	return 0;
+}
+static int f_vm_event_version(struct xp_backend *be, uint32_t *v)
+{
+	(void)be;
+	if (F.vm_event_version < 0)
+		return -ENOSYS;
+	*v = (uint32_t)F.vm_event_version;
+	return 0;
+}
+static int f_age(struct xp_backend *be, uint32_t *a)
+{
+	(void)be; (void)a;
+	return -ENOSYS;
+}
+static int f_multicall(struct xp_backend *be) { (void)be; return 1; }
+static int f_enable(struct xp_backend *be, uint32_t age, void **ring)
+{
+	(void)be; (void)age;
+	memset(F.ring, 0, XP_RING_PAGE);
+	F.req_prod = F.rsp_cons = 0;
+	*ring = F.ring;
+	return 0;
+}
+static int f_ok(struct xp_backend *be) { (void)be; return 0; }
+static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
+{
+	(void)be;
+	for (size_t i = 0; i < n; i++)
+		ops[i].rc = 0;
+	return 1;
+}
+static void *f_map(struct xp_backend *be, const uint64_t *g, size_t n,
+		   int prot, int *err)
+{
+	(void)be; (void)g; (void)n; (void)prot; (void)err;
+	errno = ENOSYS;
+	return NULL;
+}
+static int f_unmap(struct xp_backend *be, void *a, size_t n)
+{
+	(void)be; (void)a; (void)n;
+	return -EINVAL;
+}
+static int f_fd(struct xp_backend *be) { (void)be; return F.efd; }
+static int f_notify(struct xp_backend *be)
+{
+	(void)be;
+	refill();
+	return 0;
+}
+
+static const struct xp_backend_ops fake_ops = {
+	.name = "bench-fake", .open = f_open, .close = f_close,
+	.domain_info = f_info, .xen_version = f_xen_version,
+	.vm_event_version = f_vm_event_version, .paging_age = f_age,
+	.can_multicall = f_multicall, .enable = f_enable, .disable = f_ok,
+	.forget = NULL, .pause = f_ok, .unpause = f_ok, .paging_ops = f_ops,
+	.map = f_map, .unmap = f_unmap, .evtchn_fd = f_fd,
+	.notify = f_notify, .ack = f_ok,
+};
+
+static void on_populate(xpage_t *xp, const struct xpage_populate *ev,
+			void *user)
+{
+	(void)xp; (void)user;
+	if (F.nq < QMAX)
+		F.q[F.nq++] = ev->gfn;
+}
+
+/* One timed run of @n events starting at event number @first: ns. */
+static uint64_t run(struct xpage *xp, uint64_t first, uint64_t n)
+{
+	static uint8_t page[XPAGE_PAGE_SIZE];
+	static void *bufs[QMAX];
+	static int st[QMAX], ast[1024];
+	static uint64_t g[1024];
+	uint64_t t0, t, got = 0;
+
+	/* The gfns are out (untimed): as after a takeover. */
+	for (uint64_t i = 0; i < n;) {
+		size_t k = 0;
+
+		while (k < 1024 && i < n)
+			g[k++] = gfn_of(first + i++);
+		if (xpage_adopt(xp, g, k, 0, ast) != (int)k)
+			die("dispatch bench: adopt failed");
+	}
+	for (size_t i = 0; i < QMAX; i++)
+		bufs[i] = page;
+	F.next = first;
+	F.end = first + n;
+	F.nq = 0;
+
+	t0 = now_ns();
+	refill();
+	while (got < n) {
+		int rc = xpage_dispatch(xp, 0);
+
+		if (rc < 0)
+			die("dispatch bench: xpage_dispatch: %s",
+			    xpage_strerror(rc));
+		got += (uint64_t)rc;
+		if (F.nq) {
+			rc = xpage_load(xp, F.q, F.nq, bufs, XPAGE_LOAD_RESUME,
+					st);
+			if (rc != (int)F.nq)
+				die("dispatch bench: load %d of %zu", rc, F.nq);
+			F.nq = 0;
+		} else if (rc == 0) {
+			die("dispatch bench: the ring stalled");
+		}
+	}
+	t = now_ns() - t0;
+	return t;
+}
+
+/* The next two work on a scratch ring page, not the library's. */
+static uint8_t *scratch_ring(void)
+{
+	static uint8_t *p;
+
+	if (!p && !(p = aligned_alloc(XP_RING_PAGE, XP_RING_PAGE)))
+		die("out of memory");
+	memset(p, 0, XP_RING_PAGE);
+	F.req_prod = F.rsp_cons = 0;
+	return p;
+}
+
+/* The fake hypervisor alone: produce and retire @n requests. */
+static uint64_t producer_only(uint64_t n)
+{
+	uint64_t t0;
+
+	F.ring = scratch_ring();
+	t0 = now_ns();
+	F.next = 0;
+	F.end = n;
+	while (F.next < F.end) {
+		refill();
+		/* answer every request at once: rsp_prod = req_prod */
+		xp_ring_store_idx(F.ring, XP_RING_OFF_RSP_PROD, F.req_prod);
+	}
+	return now_ns() - t0;
+}
+
+static double decode_only(struct xpage *xp, unsigned rounds)
+{
+	const struct xp_ring_layout *l = xp->layout;
+	volatile uint64_t sink = 0;
+	struct xp_event ev;
+	uint64_t t0;
+
+	F.ring = scratch_ring();
+	F.next = 0;
+	F.end = l->nr_slots;
+	refill();
+	t0 = now_ns();
+	for (unsigned r = 0; r < rounds; r++)
+		for (uint32_t i = 0; i < l->nr_slots; i++) {
+			if (xp->codec->decode(l, xp_ring_slot(F.ring, l, i),
+					      &ev) < 0)
+				die("dispatch bench: decode failed");
+			sink += ev.gfn;
+		}
+	(void)sink;
+	return (double)(now_ns() - t0) / ((double)rounds * l->nr_slots);
+}
+
+static const struct {
+	int gen;
+	uint32_t major, minor;
+	int vm_event_version;
+} gens[] = {
+	{ XPAGE_GEN_MEM_EVENT_42, 4, 4, -1 },
+	{ XPAGE_GEN_MEM_EVENT_45, 4, 5, -1 },
+	{ XPAGE_GEN_VM_EVENT_V1, 4, 6, -1 },
+	{ XPAGE_GEN_VM_EVENT_V2, 4, 8, -1 },
+	{ XPAGE_GEN_VM_EVENT_V3, 4, 11, -1 },
+	{ XPAGE_GEN_VM_EVENT_V4, 4, 12, -1 },
+	{ XPAGE_GEN_VM_EVENT_V5, 4, 13, 5 },
+	{ XPAGE_GEN_VM_EVENT_V6, 4, 14, 6 },
+	{ XPAGE_GEN_VM_EVENT_V7, 4, 17, 7 },
+};
+
+size_t dispatch_bench(bool quick, struct dispatch_gen *out, size_t max)
+{
+	const unsigned reps = quick ? 5 : 15;
+	const uint64_t n = quick ? (1u << 15) : (1u << 17);
+	size_t k = 0;
+
+	F.ring = aligned_alloc(XP_RING_PAGE, XP_RING_PAGE);
+	F.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!F.ring || F.efd < 0)
+		die("dispatch bench: set-up failed");
+	for (size_t gi = 0; gi < sizeof(gens) / sizeof(gens[0]) && k < max;
+	     gi++) {
+		struct xpage_callbacks cbs = XPAGE_OPTS(xpage_callbacks,
+			.populate = on_populate);
+		struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+			.domid = 1, .features_wanted = XPAGE_FEAT_ALL);
+		struct xpage_stats st = XPAGE_OPTS(xpage_stats);
+		struct xpage *xp;
+		double v[32], best = 1e300;
+		uint64_t ev = 0;
+		uint8_t *lib_ring;
+		uint32_t lib_prod, lib_cons;
+
+		F.major = gens[gi].major;
+		F.minor = gens[gi].minor;
+		F.vm_event_version = gens[gi].vm_event_version;
+		F.l = xp_ring_layout(gens[gi].gen);
+		xp = xp_open_with(&fake_ops, &o, &cbs);
+		if (!xp)
+			die("dispatch bench: open: %s", xpage_strerror(errno));
+		if ((int)xp->generation != gens[gi].gen)
+			die("dispatch bench: negotiated %s, wanted %s",
+			    xpage_generation_name((int)xp->generation),
+			    xpage_generation_name(gens[gi].gen));
+		run(xp, 0, n / 4); /* warm-up */
+		ev = n / 4;
+		for (unsigned r = 0; r < reps; r++) {
+			uint64_t t = run(xp, ev, n);
+
+			ev += n;
+			v[r] = (double)t / (double)n;
+			if (v[r] < best)
+				best = v[r];
+		}
+		xpage_get_stats(xp, &st);
+		if (st.requests != ev || st.responses != ev || st.bad_events ||
+		    st.populates != ev)
+			die("dispatch bench: %s: %llu requests, %llu responses, "
+			    "%llu populates for %llu events",
+			    F.l->name, (unsigned long long)st.requests,
+			    (unsigned long long)st.responses,
+			    (unsigned long long)st.populates,
+			    (unsigned long long)ev);
+		out[k].generation = gens[gi].gen;
+		out[k].name = xpage_generation_name(gens[gi].gen);
+		out[k].ns_per_event = best;
+		out[k].ns_median = median3(v, reps);
+		lib_ring = F.ring;
+		lib_prod = F.req_prod;
+		lib_cons = F.rsp_cons;
+		out[k].decode_ns = decode_only(xp, quick ? 20000 : 100000);
+		{
+			double p = 1e300;
+
+			for (unsigned r = 0; r < 5; r++) {
+				double x = (double)producer_only(n) / (double)n;
+
+				if (x < p)
+					p = x;
+			}
+			out[k].producer_ns = p;
+		}
+		F.ring = lib_ring;
+		F.req_prod = lib_prod;
+		F.rsp_cons = lib_cons;
+		F.next = F.end = 0;
+		xpage_close(xp);
+		k++;
+	}
+	free(F.ring);
+	close(F.efd);
+	return k;
+}
