@@ -184,7 +184,7 @@ static int cmp_ld(const void *a, const void *b)
  * Returns 0 or a negative errno for the whole call.
  */
 static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
-		    uint64_t *g, void **bufs)
+		    uint64_t *g, void **bufs, bool bulk)
 {
 	uint32_t *slots = malloc(n * sizeof(*slots));
 	int64_t rd;
@@ -212,6 +212,17 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 	}
 	p->st.io_bytes_read += (uint64_t)rd;
 	crash_point("pagein");
+	if (bulk) {
+		/* WORKAROUND (libxpage): take the requests the guest made
+		 * meanwhile first. A request made while a gfn was paged out
+		 * but read after our load of it is taken by the library for
+		 * a previous pager's page and becomes a populate nobody can
+		 * answer (its vCPU stays paused). This narrows the window to
+		 * the load call itself; the fix belongs in dispatch.c. */
+		rc = xpage_dispatch(p->xp, 0);
+		if (rc < 0)
+			return rc;
+	}
 	rc = xpage_load(p->xp, g, n, bufs, XPAGE_LOAD_RESUME, st);
 	if (rc < 0)
 		return rc;
@@ -231,6 +242,11 @@ static void after_load(struct pager *p, uint64_t g, int st, bool demand,
 {
 	uint64_t t = now_ns();
 
+	if (!(p->gfl[g] & GF_OUT)) {
+		/* dropped or touched meanwhile: its slot is already free */
+		p->gfl[g] &= (uint8_t)~GF_QUEUED;
+		return;
+	}
 	if (st == -ENOMEM)
 		return; /* the hypervisor is short of memory: later */
 	if (st == 0) {
@@ -282,7 +298,7 @@ int pagein_serve(struct pager *p)
 		v[n++] = (struct ld){ .gfn = x, .slot = p->slot[x], .qi = (uint32_t)i };
 	}
 	if (n) {
-		rc = load_set(p, v, n, st, g, bufs);
+		rc = load_set(p, v, n, st, g, bufs, false);
 		if (rc < 0)
 			goto out;
 		for (size_t i = 0; i < n; i++)
@@ -336,7 +352,7 @@ int pagein_bulk(struct pager *p, uint64_t max, bool progress)
 						      .qi = UINT32_MAX };
 		}
 		if (n) {
-			rc = load_set(p, v, n, st, g, bufs);
+			rc = load_set(p, v, n, st, g, bufs, true);
 			if (rc < 0)
 				goto out;
 			for (size_t i = 0; i < n; i++)
