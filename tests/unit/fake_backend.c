@@ -30,6 +30,7 @@ void fake_reset(void)
 	fake_cfg.vcpus = 4;
 	fake_cfg.nr_gfns = 4096;
 	fake_cfg.fail_gfn = UINT64_MAX;
+	fake.generation = XPAGE_GEN_VM_EVENT_V7;
 	fake.ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (pipe2(fake.evt, O_NONBLOCK) < 0)
@@ -105,7 +106,19 @@ static int f_enable(struct xp_backend *be, uint32_t age, void **ring)
 	*ring = fake.ring;
 	return 0;
 }
-static int f_disable(struct xp_backend *be) { (void)be; fake.disables++; return fake_cfg.disable_rc; }
+static int f_disable(struct xp_backend *be)
+{
+	struct xp_response r;
+
+	(void)be;
+	/* The hypervisor consumes what was notified before the disable. */
+	while (fake.disables < 8 &&
+	       fake_take_response(fake.generation, &r, NULL, NULL))
+		if (r.flags == (XP_EV_VCPU_PAUSED | XP_EV_DROP_PAGE))
+			fake.released_at_disable[fake.disables] |= 1u << r.vcpu;
+	fake.disables++;
+	return fake_cfg.disable_rc;
+}
 static int f_pause(struct xp_backend *be) { (void)be; fake.pauses++; return 0; }
 static int f_unpause(struct xp_backend *be) { (void)be; fake.unpauses++; return 0; }
 static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)

@@ -34,6 +34,10 @@ struct fake_state {
 	uint32_t declared_age;
 	int evt[2];             /* pipe standing in for the event channel */
 	char log[4096];         /* the last log lines, concatenated */
+	/* responses the hypervisor consumed at each disable: vCPU bit mask of
+	 * those answered with VCPU_PAUSED|DROP_PAGE */
+	uint32_t released_at_disable[8];
+	int generation;         /* layout the front end reads responses in */
 };
 
 extern struct fake_cfg fake_cfg;

@@ -294,9 +294,36 @@ START_TEST(takeover_order)
 	/* old ring disabled, fresh ring for the answers, then a balanced one */
 	ck_assert_int_eq(fake.disables, 2);
 	ck_assert_int_eq(fake.enables, 3);
+	/* The old ring got no answers; on the fresh one every vCPU was
+	 * released (VCPU_PAUSED|DROP_PAGE: no page touched). */
+	ck_assert_uint_eq(fake.released_at_disable[0], 0);
+	ck_assert_uint_eq(fake.released_at_disable[1], 0xf);
 	/* The kept ring starts balanced. */
 	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 0);
 	(void)answered;
+	xpage_close(xp);
+
+	/* More vCPUs than ring slots: answered one ring's worth at a time. */
+	setup();
+	fake_cfg.vcpus = 12;
+	fake_cfg.enable_busy_once = 1;
+	xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
+	ck_assert_ptr_nonnull(xp);
+	ck_assert_uint_eq(fake.released_at_disable[1] | fake.released_at_disable[2],
+			  0xfff);
+	ck_assert_int_eq(fake.enables, 4);
+	xpage_close(xp);
+
+	/* Xen 4.2-4.4 would unpause a vCPU that was not paused: no answers. */
+	setup();
+	fake_cfg.minor = 4;
+	fake_cfg.vm_event_version = -1;
+	fake.generation = XPAGE_GEN_MEM_EVENT_42;
+	fake_cfg.enable_busy_once = 1;
+	xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
+	ck_assert_ptr_nonnull(xp);
+	ck_assert_uint_eq(fake.released_at_disable[1], 0);
+	ck_assert_ptr_nonnull(strstr(fake.log, "stay paused"));
 	xpage_close(xp);
 }
 END_TEST
