@@ -742,6 +742,8 @@ int main(int argc, char **argv)
 	xpage_get_info(p->xp, &p->info);
 	p->nr_gfns = p->info.nr_gfns;
 	p->guest_pages = sim_target_guest_pages(p);
+	if (!p->guest_pages && !strcmp(p->info.backend, "xen"))
+		p->guest_pages = xen_guest_pages(p->domid);
 	if (!p->guest_pages || p->guest_pages > p->nr_gfns)
 		p->guest_pages = p->nr_gfns;
 

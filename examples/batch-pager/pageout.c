@@ -51,7 +51,7 @@ static bool eligible(void *ctx, uint64_t gfn)
 {
 	struct pager *p = ctx;
 
-	if (gfn >= p->guest_pages || p->gfl[gfn])
+	if (gfn >= p->nr_gfns || p->gfl[gfn])
 		return false;
 	return xpage_gfn_state(p->xp, gfn) == XPAGE_GFN_RESIDENT;
 }

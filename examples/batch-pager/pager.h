@@ -230,5 +230,7 @@ int xen_target_follow(struct pager *p);      /* --follow-xenstore */
 int xen_target_fd(const struct pager *p);    /* -1 if none */
 void xen_target_event(struct pager *p);      /* the fd is readable */
 void xen_target_fini(struct pager *p);
+/* The guest's RAM in pages from xenstore's memory/target, or 0. */
+uint64_t xen_guest_pages(uint32_t domid);
 
 #endif

@@ -94,6 +94,31 @@ int xen_target_fd(const struct pager *p)
 	return p->xen && p->xen->xs ? xs_fileno(p->xen->xs) : -1;
 }
 
+uint64_t xen_guest_pages(uint32_t domid)
+{
+	/* The guest's RAM as the toolstack set it (KiB); gfns past it or
+	 * in holes are not RAM and are not counted as resident. */
+	struct xs_handle *xs = xs_open(0);
+	char *dom, *path = NULL, *val = NULL;
+	unsigned int len;
+	uint64_t pages = 0;
+
+	if (!xs)
+		return 0;
+	dom = xs_get_domain_path(xs, domid);
+	if (dom && asprintf(&path, "%s/memory/target", dom) >= 0)
+		val = xs_read(xs, XBT_NULL, path, &len);
+	else
+		path = NULL;
+	if (val)
+		pages = strtoull(val, NULL, 10) / (XPAGE_PAGE_SIZE / 1024);
+	free(val);
+	free(path);
+	free(dom);
+	xs_close(xs);
+	return pages;
+}
+
 void xen_target_event(struct pager *p)
 {
 	char **vec = xs_check_watch(p->xen->xs);
@@ -135,6 +160,12 @@ int xen_target_fd(const struct pager *p)
 {
 	(void)p;
 	return -1;
+}
+
+uint64_t xen_guest_pages(uint32_t domid)
+{
+	(void)domid;
+	return 0;
 }
 
 void xen_target_event(struct pager *p)
