@@ -213,12 +213,11 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 	p->st.io_bytes_read += (uint64_t)rd;
 	crash_point("pagein");
 	if (bulk) {
-		/* WORKAROUND (libxpage): take the requests the guest made
-		 * meanwhile first. A request made while a gfn was paged out
-		 * but read after our load of it is taken by the library for
-		 * a previous pager's page and becomes a populate nobody can
-		 * answer (its vCPU stays paused). This narrows the window to
-		 * the load call itself; the fix belongs in dispatch.c. */
+		/* Take the requests the guest made meanwhile first: their
+		 * gfns are loaded by this call and their vCPUs answered with
+		 * it, instead of waiting for the next batch. (Before libxpage
+		 * 6e08b21 a request read after the load of its gfn also
+		 * became a populate nobody could answer.) */
 		rc = xpage_dispatch(p->xp, 0);
 		if (rc < 0)
 			return rc;
