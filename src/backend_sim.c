@@ -295,13 +295,22 @@ static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 			err[done + i] = RSP_R(be)->rc[i];
 		done += k;
 	}
-	for (size_t i = 0; i < n; i++) {
+	/* One mmap per run of consecutive gfns (a pager's batch is mostly
+	 * one run), with the page tables filled now: privcmd's mmapbatch
+	 * writes every PTE in the mapping call on Xen, so the pager's first
+	 * read of each page does not fault there either. */
+	for (size_t i = 0, j; i < n; i = j) {
+		j = i + 1;
 		if (err[i])
 			continue;
-		if (mmap(base + i * PAGE, PAGE, prot, MAP_SHARED | MAP_FIXED,
-			 be->memfd, (off_t)(gfns[i] * PAGE)) == MAP_FAILED) {
+		while (j < n && !err[j] && gfns[j] == gfns[j - 1] + 1)
+			j++;
+		if (mmap(base + i * PAGE, (j - i) * PAGE, prot,
+			 MAP_SHARED | MAP_FIXED | MAP_POPULATE, be->memfd,
+			 (off_t)(gfns[i] * PAGE)) == MAP_FAILED) {
 			rc = -errno;
-			err[i] = rc;
+			for (size_t k = i; k < j; k++)
+				err[k] = rc;
 		}
 	}
 	if (region_track(be, base, n, gfns, err, prot) < 0) {
