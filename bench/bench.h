@@ -76,6 +76,7 @@ struct bench_env {
 	unsigned nsizes;
 	bool no_naive;           /* skip the per-page loop (--sizes without 0) */
 	unsigned reps;           /* page-out repetitions (0: default) */
+	bool no_warm;            /* --no-warm-mem */
 };
 
 /* Create a guest (@lazy: unmaterialised pages) with one vCPU and open a
@@ -86,8 +87,14 @@ void bguest_close(struct bench_env *env, struct bguest *g);
 /* A new store file in env->store_dir. */
 void bguest_store_new(struct bench_env *env, struct bguest *g);
 /* Touch up to @mib MiB of anonymous memory (no more than a third of what
- * is available) and free it; returns MiB touched. */
+ * is available) and free it; returns MiB touched. In a VM whose RAM the
+ * host backs on first touch, memory the kernel never used costs a host
+ * fault per page; freed pages are handed out again first, so warming just
+ * before a timed section keeps that cost out of it. */
 uint64_t warm_memory(uint64_t mib);
+/* CPU time (ns) used by this process, and by every thread of @pid. */
+uint64_t cpu_ns_self(void);
+uint64_t cpu_ns_pid(int pid);
 /* Bytes of RSS of this process (from /proc/self/statm). */
 uint64_t rss_bytes(void);
 /* The filesystem type of a path, for the report ("ext4", "tmpfs"...). */

@@ -409,7 +409,6 @@ int main(int argc, char **argv)
 	const char *json = NULL, *only = NULL;
 	static struct all a;
 	uint64_t t0 = now_ns();
-	bool no_warm = false;
 	int c;
 
 	while ((c = getopt_long(argc, argv, "qj:s:S:o:Qz:Wr:Ph", lo, NULL)) != -1) {
@@ -420,7 +419,7 @@ int main(int argc, char **argv)
 		case 'S': env.simd = optarg; break;
 		case 'o': only = optarg; break;
 		case 'Q': bench_quiet = true; break;
-		case 'W': no_warm = true; break;
+		case 'W': env.no_warm = true; break;
 		case 'P': pageout_phases = true; break;
 		case 'r':
 			env.reps = (unsigned)atoi(optarg);
@@ -464,7 +463,7 @@ int main(int argc, char **argv)
 	if (access(env.store_dir, W_OK) < 0)
 		die("store directory %s: %s", env.store_dir, strerror(errno));
 	loadavg(a.load_start);
-	if (!no_warm && (want(only, "pageout") || want(only, "pagein") ||
+	if (!env.no_warm && (want(only, "pageout") || want(only, "pagein") ||
 			 want(only, "scaling"))) {
 		/* The page cache and the guests take fresh memory. In a VM
 		 * whose RAM the host backs on first touch, memory the kernel
@@ -473,7 +472,7 @@ int main(int argc, char **argv)
 		 * once, and free it. */
 		uint64_t t = now_ns();
 
-		a.warm_mib = warm_memory(env.quick ? 1024 : 4096);
+		a.warm_mib = warm_memory(env.quick ? 512 : 2048);
 		note("warmed %llu MiB of free memory in %.1f s",
 		     (unsigned long long)a.warm_mib,
 		     (double)(now_ns() - t) / 1e9);

@@ -61,6 +61,8 @@ void scaling_bench(struct bench_env *env, unsigned batch,
 				die("out of memory");
 			pt->pages_out = 0;
 			for (size_t k = 0; k < reps; k++) {
+				if (!env->no_warm)
+					warm_memory((pages_out * PAGE >> 20) * 2 + 16);
 				for (size_t j = 0; j < per_rep; j++)
 					mine[j] = starts[j * reps + k];
 				done = pageout_runs(&g, mine, per_rep, run, batch, &ns);

@@ -2,6 +2,7 @@
 /* Clocks, statistics, the simulated guest and the store file. */
 #include "bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -139,6 +140,43 @@ uint64_t warm_memory(uint64_t mib)
 		return 0;
 	munmap(p, len);
 	return mib;
+}
+
+uint64_t cpu_ns_self(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t cpu_ns_pid(int pid)
+{
+	char path[64], line[384];
+	uint64_t sum = 0;
+	DIR *d;
+	struct dirent *e;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((e = readdir(d))) {
+		unsigned long long run = 0;
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(line, sizeof(line), "%s/%s/schedstat", path, e->d_name);
+		f = fopen(line, "r");
+		if (!f)
+			continue;
+		if (fscanf(f, "%llu", &run) == 1)
+			sum += run;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
 }
 
 uint64_t rss_bytes(void)
