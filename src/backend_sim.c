@@ -12,7 +12,7 @@
 #include "private.h"
 #include "simproto.h"
 
-#include <poll.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -403,6 +403,13 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 	}
 	be->evt_in = fds[0];
 	be->evt_out = fds[1];
+	/* ack() reads it without polling first: never block there. */
+	{
+		int fl = fcntl(be->evt_in, F_GETFL);
+
+		if (fl >= 0 && !(fl & O_NONBLOCK))
+			fcntl(be->evt_in, F_SETFL, fl | O_NONBLOCK);
+	}
 	be->port = port.v;
 	/* The guest must never be able to write the ring. */
 	rc = call(be, SIMP_DECREASE_RESERVATION, &v, sizeof(v), NULL, 0, NULL,
@@ -520,14 +527,15 @@ static int sim_notify(struct xp_backend *be)
 
 static int sim_ack(struct xp_backend *be)
 {
-	struct pollfd p = { .fd = be->evt_in, .events = POLLIN };
 	uint64_t v;
 
 	if (be->evt_in < 0)
 		return -ESHUTDOWN;
-	if (poll(&p, 1, 0) == 1 && (p.revents & POLLIN))
-		if (read(be->evt_in, &v, sizeof(v)) < 0 && errno != EAGAIN)
-			return -EIO;
+	/* Non-blocking eventfd: one read consumes a pending notification
+	 * and answers EAGAIN when there is none (no poll first). */
+	if (read(be->evt_in, &v, sizeof(v)) < 0 && errno != EAGAIN &&
+	    errno != EINTR)
+		return -EIO;
 	return 0;
 }
 
