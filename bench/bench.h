@@ -153,6 +153,8 @@ struct lat_result {
 void pagein_latency(struct bench_env *env, struct bguest *g,
 		    const uint64_t *gfns, size_t n, bool cold,
 		    struct lat_result *r);
+/* ns of one xpage_dispatch(0) with nothing on the ring (best of 5). */
+double dispatch_idle_ns(struct bguest *g, unsigned n);
 /* Round trip of SIMP_XEN_VERSION on a raw connection attached to @domid:
  * p50 and p99 in us. */
 void bare_roundtrip(struct bench_env *env, uint32_t domid, unsigned n,

@@ -39,6 +39,7 @@ struct all {
 	double seconds;
 	uint64_t guest_mib;
 	uint64_t warm_mib;
+	double idle_dispatch_ns;
 };
 
 static void usage(FILE *f)
@@ -184,6 +185,8 @@ static void print_table(const struct all *a, const struct bench_env *env)
 		       "p50 %.1f, p99 %.1f; cold p50 %.1f, p99 %.1f\n",
 		       a->warm.confirmed_p50, a->warm.confirmed_p99,
 		       a->cold.confirmed_p50, a->cold.confirmed_p99);
+		printf("  xpage_dispatch(0) with nothing pending: %.0f ns\n",
+		       a->idle_dispatch_ns);
 		printf("  p99 <= 3 x round trip + store read = %.1f us: %s\n",
 		       pagein_bound(a), met(a->warm.p99 <= pagein_bound(a)));
 		printf("  oracle: %llu corrupted, %llu lost\n",
@@ -315,6 +318,7 @@ static void write_json(const char *path, const struct all *a,
 	fprintf(f, "  \"bare_roundtrip_us_p50\": %.2f,\n", a->rt_p50);
 	fprintf(f, "  \"bare_roundtrip_us_p99\": %.2f,\n", a->rt_p99);
 	fprintf(f, "  \"store_read_us_p50\": %.2f,\n", a->warm.read_p50);
+	fprintf(f, "  \"dispatch_idle_ns\": %.1f,\n", a->idle_dispatch_ns);
 	fprintf(f, "  \"store_read_cold_us_p50\": %.2f,\n", a->cold.read_p50);
 	fprintf(f, "  \"oracle_corrupted\": %llu,\n  \"oracle_lost\": %llu,\n",
 		(unsigned long long)a->corrupted, (unsigned long long)a->lost);
@@ -527,6 +531,7 @@ int main(int argc, char **argv)
 			note("bare round trip");
 			bare_roundtrip(&env, g.domid, env.quick ? 5000 : 20000,
 				       &a.rt_p50, &a.rt_p99);
+			a.idle_dispatch_ns = dispatch_idle_ns(&g, 20000);
 			note("page-in, store in page cache (%zu faults)", nw);
 			pagein_latency(&env, &g, gfns, nw, false, &a.warm);
 			note("page-in, store cold (%zu faults)", nc);
