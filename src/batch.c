@@ -456,8 +456,10 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
 XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
+	unsigned to = (flags & XPAGE_ADOPT_NOMINATED) ? XPAGE_GFN_NOMINATED
+						      : XPAGE_GFN_EVICTED;
 	size_t ok = 0;
-	int rc = batch_begin(xp, gfns, n, status, flags, 0);
+	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_ADOPT_NOMINATED);
 
 	if (rc < 0)
 		return xp_err(-rc);
@@ -470,11 +472,12 @@ XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
 			status[i] = -EINVAL;
 			continue;
 		}
-		xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_EVICTED);
+		xp_gfn_set_state(&xp->table, gfns[i], to);
 		ok++;
 	}
 	clear_seen(xp, gfns, n);
-	xp->stats.evicted_now += ok;
+	if (to == XPAGE_GFN_EVICTED)
+		xp->stats.evicted_now += ok;
 	return finish(0, ok);
 }
 
@@ -578,12 +581,15 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			ops[q] = ops[j];
 			ops[q].op = XP_PAGING_PREP;
 			q++;
-		} else {
-			/* touched meanwhile: the EVICT_FAIL notice settles it */
+		} else if (ops[j].rc != -EBUSY) {
 			for (size_t x = 0; x < k; x++)
 				if (g[x] == ops[j].gfn)
 					err[x] = ops[j].rc;
 		}
+		/* -EBUSY: not nominated in the hypervisor any more (touched
+		 * meanwhile, its EVICT_FAIL notice on the ring, or adopted as
+		 * nominated but never was): its frame is in place, it is
+		 * resident, and a pending notice is answered as a duplicate. */
 	}
 	load_back(xp, ops, q);
 	for (size_t j = 0; j < q; j++) {

@@ -85,6 +85,25 @@ static void on_drop(struct xpage *xp, const struct xp_event *ev)
 		xp->cbs.drop(xp, ev->gfn, xp->cbs.user);
 }
 
+/* The hypervisor makes a paging-in gfn present again only for a response
+ * that releases a paused vCPU. A request no vCPU waits on (a foreign
+ * access to a nominated gfn) needs a prep instead; without a buffer it
+ * succeeds only where the frame is still there, so it can never put other
+ * contents in place. */
+static void make_present(struct xpage *xp, uint64_t gfn)
+{
+	struct xp_paging_op op = { .op = XP_PAGING_PREP, .gfn = gfn };
+	int rc = xp_run_ops(xp, &op, 1);
+
+	if (rc == 0)
+		rc = op.rc;
+	if (rc < 0)
+		xp_log(xp, XPAGE_LOG_WARN, "gfn 0x%llx touched by a foreign "
+		       "mapper while nominated stays paging-in in the "
+		       "hypervisor: %s", (unsigned long long)gfn,
+		       xpage_strerror(rc));
+}
+
 static void on_evict_fail(struct xpage *xp, const struct xp_event *ev,
 			  bool synthesised)
 {
@@ -93,6 +112,8 @@ static void on_evict_fail(struct xpage *xp, const struct xp_event *ev,
 	/* The frame is intact: the response makes it present again and
 	 * releases the vCPU. */
 	answer(xp, ev, 0);
+	if (!(ev->flags & XP_EV_VCPU_PAUSED))
+		make_present(xp, ev->gfn);
 	if (st == XPAGE_GFN_RESIDENT) {
 		/* A duplicate of a request already answered. */
 		xp->stats.coalesced++;
@@ -227,6 +248,17 @@ static int drain(struct xpage *xp)
 		    prod - xp->rsp_prod_pvt > l->nr_slots)
 			return corrupt(xp, "request index out of range", prod,
 				       xp->req_cons);
+		/* The requests' gfns are scattered over the state table: start
+		 * every state byte's cache miss now, so they overlap instead of
+		 * stalling each request in turn. Only a hint: the gfns are
+		 * checked when each request is decoded. */
+		for (uint32_t i = xp->req_cons; i != prod; i++) {
+			uint64_t gfn = xp_rd64(xp_ring_slot(xp->ring, l, i),
+					       l->off_gfn);
+
+			if (gfn < xp->table.nr)
+				__builtin_prefetch(&xp->table.st[gfn], 1);
+		}
 		while (xp->req_cons != prod) {
 			volatile uint8_t *slot = xp_ring_slot(xp->ring, l, xp->req_cons);
 			struct xp_event ev;

@@ -228,6 +228,9 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/* Its own session: a Ctrl-C meant for the caller (whose pager
+		 * then drains) must not take the hypervisor down with it. */
+		setsid();
 		dup2(devnull, 0);
 		dup2(devnull, 1);
 		dup2(devnull, 2);

@@ -389,9 +389,11 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
  * mapping call and one trap per step for the batch. xpage_close() does
  * this for every gfn still nominated, since a guest touching a nominated
  * gfn after the ring is gone crashes the domain.
- * Per gfn: -EINVAL if not NOMINATED, -EBUSY if mapped by this handle or
- * touched meanwhile (it becomes resident when its evict_fail notice is
- * dispatched), -ENOMEM if the hypervisor had no memory to load it back.
+ * Per gfn: 0 when the gfn is an ordinary resident page again (including
+ * one the guest touched meanwhile, or one adopted as nominated that was
+ * not), -EINVAL if not NOMINATED, -EBUSY if mapped by this handle,
+ * -ENOMEM if the hypervisor had no memory to load it back (the page is
+ * then EVICTED and the log says so).
  */
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status);
@@ -422,8 +424,13 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
  * xpage_adopt() - tell the library about gfns a previous pager paged out.
  * After a takeover the library's table says every gfn is resident; a pager
  * that restores its own index marks the gfns it holds as evicted, so that
- * xpage_load() accepts them. Per gfn: -EINVAL if in flight in this handle.
+ * xpage_load() accepts them. With XPAGE_ADOPT_NOMINATED the gfns are ones
+ * the previous pager may have nominated without evicting (it died between
+ * the two): they become NOMINATED, so that xpage_unnominate() returns them
+ * to the guest (or xpage_evict(), after writing them, pages them out).
+ * Per gfn: -EINVAL if in flight in this handle or mapped.
  */
+#define XPAGE_ADOPT_NOMINATED (1u << 0)
 XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status);
 

@@ -124,8 +124,14 @@ static int f_unpause(struct xp_backend *be) { (void)be; fake.unpauses++; return 
 static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
 {
 	(void)be;
-	for (size_t i = 0; i < n; i++)
-		ops[i].rc = ops[i].gfn == fake_cfg.fail_gfn ? fake_cfg.fail_gfn_rc : 0;
+	for (size_t i = 0; i < n; i++) {
+		bool hit = ops[i].gfn == fake_cfg.fail_gfn &&
+			   (!fake_cfg.fail_only_op ||
+			    ops[i].op == (uint32_t)fake_cfg.fail_only_op - 1);
+
+		ops[i].rc = hit ? fake_cfg.fail_gfn_rc : 0;
+		fake.last_op = ops[i];
+	}
 	fake.ops += n;
 	fake.traps++;
 	return 1;
@@ -137,7 +143,8 @@ static void *f_map(struct xp_backend *be, const uint64_t *g, size_t n,
 	void *p = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	for (size_t i = 0; i < n; i++)
-		err[i] = g[i] == fake_cfg.fail_gfn ? fake_cfg.fail_gfn_rc : 0;
+		err[i] = g[i] == fake_cfg.fail_gfn && !fake_cfg.fail_only_op ?
+			 fake_cfg.fail_gfn_rc : 0;
 	fake.maps++;
 	return p == MAP_FAILED ? NULL : p;
 }

@@ -22,6 +22,8 @@ struct fake_cfg {
 	int disable_rc;
 	int fail_gfn_rc;        /* answer for paging ops on fail_gfn */
 	uint64_t fail_gfn;
+	int fail_only_op;       /* 0: fail_gfn fails everything (map too);
+				 * else only paging op fail_only_op - 1 */
 	int pv;                 /* the domain is a PV guest */
 };
 
@@ -31,6 +33,7 @@ struct fake_state {
 	uint32_t req_prod_pvt;  /* front end: next request to write */
 	int notifies, enables, disables, pauses, unpauses, maps, unmaps;
 	uint64_t traps, ops;
+	struct xp_paging_op last_op; /* the last paging op asked for */
 	uint32_t declared_age;
 	int evt[2];             /* pipe standing in for the event channel */
 	char log[4096];         /* the last log lines, concatenated */

@@ -731,6 +731,61 @@ START_TEST(unnominate)
 }
 END_TEST
 
+START_TEST(adopt_nominated_then_unnominate)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
+	uint64_t g[2] = { 300, 301 };
+	int st[2];
+
+	ck_assert_int_eq(xpage_adopt(xp, g, 2, XPAGE_ADOPT_NOMINATED, st), 2);
+	ck_assert_int_eq(xpage_gfn_state(xp, 300), XPAGE_GFN_NOMINATED);
+	ck_assert_int_eq(xpage_adopt(xp, g, 1, 1u << 5, st), -EINVAL);
+	/* 301 was in fact never nominated: the hypervisor refuses its evict,
+	 * and it is resident all the same. */
+	fake_cfg.fail_gfn = 301;
+	fake_cfg.fail_gfn_rc = -EBUSY;
+	fake_cfg.fail_only_op = XP_PAGING_EVICT + 1;
+	ck_assert_int_eq(xpage_unnominate(xp, g, 2, 0, st), 2);
+	ck_assert_int_eq(st[1], 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, 300), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_gfn_state(xp, 301), XPAGE_GFN_RESIDENT);
+	ck_assert_uint_eq(fake.last_op.op, XP_PAGING_PREP);
+	ck_assert_uint_eq(fake.last_op.gfn, 300); /* 301 needs no load */
+	ck_assert_ptr_nonnull(fake.last_op.buf); /* loaded with its copy */
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(foreign_evict_fail_made_present)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g = 310, ops0;
+	int st;
+
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	ops0 = fake.ops;
+	/* A foreign mapper touched it: no vCPU waits, so the answer alone
+	 * would not make it present; a prep without data does. */
+	fake_put_request(GEN7, g, 0, XP_EV_FOREIGN | XP_EV_EVICT_FAIL,
+			 XP_P2M_PAGING_OUT);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.evict_fails, 1);
+	ck_assert_uint_eq(fake.ops, ops0 + 1);
+	ck_assert_uint_eq(fake.last_op.op, XP_PAGING_PREP);
+	ck_assert_uint_eq(fake.last_op.gfn, g);
+	ck_assert_ptr_null(fake.last_op.buf);
+	/* A guest vCPU's evict failure is settled by the answer alone. */
+	g = 311;
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	ops0 = fake.ops;
+	fake_put_request(GEN7, g, 1, XP_EV_VCPU_PAUSED | XP_EV_EVICT_FAIL,
+			 XP_P2M_PAGING_OUT);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_uint_eq(fake.ops, ops0);
+	xpage_close(xp);
+}
+END_TEST
+
 START_TEST(strerror_sentences)
 {
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-ENOSYS), "without memory paging"));
@@ -772,6 +827,8 @@ int main(void)
 	tcase_add_test(tc, hypervisor_refusals_per_gfn);
 	tcase_add_test(tc, adopt);
 	tcase_add_test(tc, unnominate);
+	tcase_add_test(tc, adopt_nominated_then_unnominate);
+	tcase_add_test(tc, foreign_evict_fail_made_present);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
