@@ -120,7 +120,9 @@ struct pageout_result {
 	double pps[8];           /* median pages/s per batch size */
 	unsigned nsizes;
 	unsigned best_batch;
-	double batch_pps, naive_pps, raw_pps;
+	double raw_by_size[8];    /* median raw pages/s in writes of sizes[i] */
+	double batch_pps, naive_pps, raw_pps; /* raw: the best write size */
+	unsigned raw_chunk;
 	uint64_t pages;          /* per measurement */
 	uint64_t naive_pages;
 	unsigned reps;

@@ -150,15 +150,17 @@ static void print_table(const struct all *a, const struct bench_env *env)
 		printf("Page-out (%llu MiB guest; %llu pages per run, median of %u)\n",
 		       (unsigned long long)a->guest_mib,
 		       (unsigned long long)po->pages, po->reps);
+		printf("                                    page-out    raw write"
+		       " (same size writes)\n");
 		for (unsigned i = 0; i < po->nsizes; i++)
-			printf("  batch %-5u                      %10.0f pages/s%s\n",
-			       po->sizes[i], po->pps[i],
+			printf("  batch %-5u                      %10.0f  %10.0f pages/s%s\n",
+			       po->sizes[i], po->pps[i], po->raw_by_size[i],
 			       po->sizes[i] == po->best_batch ? "  <- best" : "");
 		printf("  per page, xenpaging-style        %10.0f pages/s  "
 		       "(%llu pages per run)\n", po->naive_pps,
 		       (unsigned long long)po->naive_pages);
-		printf("  raw write, %4u-page writes      %10.0f pages/s\n",
-		       po->best_batch, po->raw_pps);
+		printf("  raw write, best (%u-page writes) %10.0f pages/s\n",
+		       po->raw_chunk, po->raw_pps);
 		if (po->naive_pps > 0)
 			printf("  batch / per-page                 %10.2f   "
 			       "(target >= 10: %s)\n",
@@ -296,6 +298,12 @@ static void write_json(const char *path, const struct all *a,
 	fprintf(f, "  \"batch_vs_naive\": %.3f,\n",
 		po->naive_pps > 0 ? po->batch_pps / po->naive_pps : 0);
 	fprintf(f, "  \"raw_write_pages_per_s\": %.1f,\n", po->raw_pps);
+	fprintf(f, "  \"raw_write_best_chunk_pages\": %u,\n", po->raw_chunk);
+	fprintf(f, "  \"raw_write_by_size\": {");
+	for (unsigned i = 0; i < po->nsizes; i++)
+		fprintf(f, "%s\"%u\": %.1f", i ? ", " : "", po->sizes[i],
+			po->raw_by_size[i]);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"pageout_vs_raw\": %.3f,\n",
 		po->raw_pps > 0 ? po->batch_pps / po->raw_pps : 0);
 	fprintf(f, "  \"pageout_pages_per_run\": %llu,\n",

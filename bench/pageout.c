@@ -305,9 +305,10 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 			warm_memory(((ns * 2 * r->pages + r->naive_pages) * PAGE
 				     >> 20) * 3 / 2 + 64);
 		for (unsigned i = 0; i < ns; i++) {
-			uint64_t got, c0, s0;
+			uint64_t got, c0, s0, rc0 = cpu_ns_self(), rcpu;
 
 			t = raw_write(env, r->pages, sizes[i]);
+			rcpu = cpu_ns_self() - rc0;
 			raw[i][rep] = (double)r->pages * 1e9 / (double)t;
 			c0 = cpu_ns_self();
 			s0 = cpu_ns_pid(xpage_sim_pid(env->sim));
@@ -320,9 +321,10 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 						     s0) / (double)got;
 
 				printf("batch %u rep %u: %.0f pages/s, raw %.0f; CPU "
-				       "ns/page: pager %.0f, simulator %.0f\n",
-				       sizes[i], rep + 1, pps[i][rep], raw[i][rep],
-				       cb, cs);
+				       "ns/page: pager %.0f, simulator %.0f, raw "
+				       "write %.0f\n", sizes[i], rep + 1,
+				       pps[i][rep], raw[i][rep], cb, cs,
+				       (double)rcpu / (double)r->pages);
 				pageout_phases_print();
 			}
 		}
@@ -339,11 +341,18 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 	if (next > g->pages)
 		die("guest too small for the page-out runs");
 	for (unsigned i = 0; i < ns; i++) {
+		double rw = median3(raw[i], r->reps);
+
 		r->pps[i] = median3(pps[i], r->reps);
+		r->raw_by_size[i] = rw;
 		if (r->pps[i] > r->batch_pps) {
 			r->batch_pps = r->pps[i];
 			r->best_batch = sizes[i];
-			r->raw_pps = median3(raw[i], r->reps);
+		}
+		/* The limit: the best write size for the filesystem. */
+		if (rw > r->raw_pps) {
+			r->raw_pps = rw;
+			r->raw_chunk = sizes[i];
 		}
 	}
 	r->naive_pps = median3(naive, r->reps);
