@@ -54,7 +54,7 @@ static void usage(FILE *f)
 "  --only LIST       some of: pageout,pagein,dispatch,memory,scaling\n"
 "  --sizes LIST      page-out batch sizes to try (default 16,64,256,1024;\n"
 "                    0 is the per-page loop, left out if not listed)\n"
-"  --reps N          page-out repetitions (default 5, quick 3; max 64)\n"
+"  --reps N          page-out repetitions (default 7, quick 3; max 64)\n"
 "  --phases         print the time of each step of the batch page-out\n"
 "  --no-warm-mem     do not touch and free memory before measuring\n"
 "  --quiet           no progress lines\n");
@@ -515,7 +515,7 @@ int main(int argc, char **argv)
 		/* whole 256 MiB steps, with room for the page-out runs */
 		uint64_t pages = (pageout_pages_needed(&env) / (256 * MIB_PAGES)
 				  + 1) * 256 * MIB_PAGES;
-		size_t nw = env.quick ? 400 : 4000, nc = env.quick ? 150 : 1000;
+		size_t nw = env.quick ? 1000 : 5000, nc = env.quick ? 300 : 1000;
 		uint64_t *gfns = calloc(nw + nc, sizeof(*gfns));
 
 		if (!gfns)

@@ -256,12 +256,12 @@ uint64_t raw_write(struct bench_env *env, uint64_t pages, unsigned chunk)
 
 static unsigned reps_of(const struct bench_env *env)
 {
-	return env->reps ? env->reps : env->quick ? 3 : 5;
+	return env->reps ? env->reps : env->quick ? 3 : 7;
 }
 
 static uint64_t pages_of(const struct bench_env *env)
 {
-	return env->quick ? 4096 : 16384;
+	return env->quick ? 8192 : 16384;
 }
 
 static uint64_t naive_pages_of(const struct bench_env *env)
