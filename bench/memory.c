@@ -27,7 +27,7 @@
 /* examples/batch-pager/store.h: "one fixed 32-byte record per slot". */
 #define STORE_RECORD_BYTES 32.0
 
-static double resident_fraction(const void *addr, size_t len)
+static double resident_bytes(const void *addr, size_t len)
 {
 	size_t pg = (size_t)sysconf(_SC_PAGESIZE), n = (len + pg - 1) / pg, in = 0;
 	unsigned char *vec = malloc(n ? n : 1);
@@ -59,7 +59,7 @@ void memory_bench(struct bench_env *env, struct mem_result *r)
 		x = (struct xpage *)g.xp;
 		nr = (double)x->table.nr;
 		total = xp_table_bytes(&x->table, &inflight);
-		res = resident_fraction(x->table.st, x->table.map_len);
+		res = resident_bytes(x->table.st, x->table.map_len);
 		pt->guest_mib = mib[i];
 		pt->gfns = x->table.nr;
 		pt->state_bytes_per_gfn = (double)(total - inflight) / nr;
