@@ -6,7 +6,7 @@
  *     request table, which grows with requests, not with the guest); and
  *     how much of it is resident right after xpage_open (mincore);
  *   - the example batch pager's in-memory index (its per-gfn flags and
- *     store slot arrays, sized from its own header), its clock policy's
+ *     store slot arrays), its clock policy's
  *     per-gfn state, and its on-disk index record per paged page
  *     (store.h: one fixed 32-byte record per slot);
  *   - Xen's in-tree pager: two int arrays of max_pages (slot_to_gfn,
@@ -14,13 +14,17 @@
  */
 #include "bench.h"
 #include "private.h"
-#include "pager.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+/* The example batch pager's in-memory index (examples/batch-pager/pager.h):
+ * uint8_t gfl[gfn] (its flags) and uint32_t slot[gfn] (the store slot).
+ * Written out rather than taken from that header, so that the example's
+ * private structures stay free to change without breaking this build. */
+#define PAGER_INDEX_BYTES_PER_GFN (1.0 + 4.0)
 /* examples/batch-pager/policy.c: "4 bytes of 'not before' time and 1 byte
  * of history per gfn" (private to that file). */
 #define CLOCK_POLICY_BYTES_PER_GFN 5.0
@@ -45,7 +49,6 @@ static double resident_bytes(const void *addr, size_t len)
 void memory_bench(struct bench_env *env, struct mem_result *r)
 {
 	static const uint64_t mib[] = { 1024, 16384, 65536 };
-	const struct pager *pp = NULL;
 
 	memset(r, 0, sizeof(*r));
 	for (unsigned i = 0; i < sizeof(mib) / sizeof(mib[0]); i++) {
@@ -65,8 +68,7 @@ void memory_bench(struct bench_env *env, struct mem_result *r)
 		pt->state_bytes_per_gfn = (double)(total - inflight) / nr;
 		pt->state_total_per_gfn = (double)total / nr;
 		pt->state_rss_per_gfn = res < 0 ? -1 : res / nr;
-		pt->index_bytes_per_gfn = (double)(sizeof(pp->gfl[0]) +
-						   sizeof(pp->slot[0]));
+		pt->index_bytes_per_gfn = PAGER_INDEX_BYTES_PER_GFN;
 		/* xenpaging: int slot_to_gfn[max_pages], int
 		 * gfn_to_slot[max_pages], bitmap of max_pages bits */
 		pt->xenpaging_bytes_per_gfn =
