@@ -357,6 +357,27 @@ static void resume_one(struct xpage *xp, uint64_t gfn)
 	xp_gfn_set_state(&xp->table, gfn, XPAGE_GFN_RESIDENT);
 }
 
+/*
+ * The hypervisor refused a load (prep) of a gfn the library holds as
+ * evicted with ENOENT: in its p2m the gfn is not paged out. That happens
+ * to a gfn adopted after a takeover whose previous pager died between
+ * nominate and evict: the frame never left, and since a nominated page
+ * cannot be written by the guest, the frame holds the page's contents.
+ * Un-nominating makes it an ordinary page again (or finds it already is).
+ */
+static int load_from_frame(struct xpage *xp, uint64_t gfn)
+{
+	int st = 0;
+
+	xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx was nominated but never "
+	       "evicted: its own frame is kept", (unsigned long long)gfn);
+	xp_gfn_set_state(&xp->table, gfn, XPAGE_GFN_NOMINATED);
+	xp->stats.evicted_now--;
+	if (xpage_unnominate(xp, &gfn, 1, 0, &st) == 1)
+		return 0;
+	return st ? st : -EIO;
+}
+
 XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 void *const *bufs, unsigned int flags, int *status)
 {
@@ -412,6 +433,14 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_LOADED);
 		else
 			resume_one(xp, gfns[i]);
+	}
+	/* After the loop: load_from_frame uses the scratch ops buffer. */
+	for (size_t i = 0; i < n; i++) {
+		if (status[i] == -ENOENT &&
+		    xp_gfn_state(&xp->table, gfns[i]) == XPAGE_GFN_EVICTED) {
+			status[i] = load_from_frame(xp, gfns[i]);
+			ok += status[i] == 0;
+		}
 	}
 	if (!xp->in_dispatch)
 		xp_push_responses(xp);

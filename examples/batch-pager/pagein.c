@@ -469,45 +469,28 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
 }
 
 /*
- * gfns a dead pager may have left nominated (paging_out) with nobody
- * to evict them: harmless while a pager runs (a guest touch is an evict
- * failure), fatal to the guest once paging is disabled. The library has
- * no call yet for gfns it did not nominate itself; xpage_unnominate()
- * is tried first (a library that learns it makes this work everywhere).
- *
- * WORKAROUND (simulator only, until libxpage can un-nominate gfns after
- * a takeover): a read of the gfn by a guest vCPU (xpage_sim_touch) makes
- * the hypervisor send an evict-fail request with that vCPU paused; the
- * dispatch answers it and the answer makes the page present. On Xen the
- * pager can only warn.
+ * gfns a dead pager may have left nominated (paging_out) with nobody to
+ * evict them: harmless while a pager runs (a guest touch is an evict
+ * failure), fatal to the guest once paging is disabled. They are adopted
+ * as nominated and returned to the guest with xpage_unnominate().
  */
 void pagein_unstick(struct pager *p)
 {
 	size_t left = 0;
-	int st;
 
 	for (size_t i = 0; i < p->nstuck; i++) {
 		uint64_t x = p->stuck[i];
+		int st = 0;
 
 		if (p->gfl[x] & (GF_OUT | GF_BATCH | GF_RETRY))
 			continue;
-		if (xpage_unnominate(p->xp, &x, 1, 0, &st) == 1) {
+		if (xpage_adopt(p->xp, &x, 1, XPAGE_ADOPT_NOMINATED, &st) == 1 &&
+		    xpage_unnominate(p->xp, &x, 1, 0, &st) == 1) {
 			p->st.unstuck++;
 			continue;
 		}
-		if (sim_target_have(p)) {
-			int rc = -EBUSY;
-
-			for (int tries = 0; tries < 200 && rc == -EBUSY; tries++) {
-				rc = sim_target_touch(p, x);
-				xpage_dispatch(p->xp, rc == -EBUSY ? 5 : 0);
-				pagein_serve(p);
-			}
-			if (rc >= 0) {
-				p->st.unstuck++;
-				continue;
-			}
-		}
+		warnx_("gfn %#llx may still be nominated by the previous pager: "
+		       "%s", (unsigned long long)x, xpage_strerror(st));
 		left++;
 	}
 	p->nstuck = 0;
@@ -515,5 +498,5 @@ void pagein_unstick(struct pager *p)
 	if (left)
 		warnx_("%zu gfns may still be nominated by the previous pager: "
 		       "the guest touching one after paging is disabled would "
-		       "crash it (libxpage cannot yet return them)", left);
+		       "crash it", left);
 }

@@ -11,22 +11,16 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-extern char **environ;
-
 #include <xpage/sim.h>
 
 struct sim_target {
 	xpage_sim_t *sim;
-	pid_t pid;          /* a simulator we spawned (see spawn_simd) */
-	char *dir, *sock;
 	bool own_sim;
 	bool own_guest;
 	bool workload;
@@ -101,101 +95,6 @@ static int start_workload(struct pager *p)
 	return 0;
 }
 
-/*
- * WORKAROUND (until xpage_sim_start() puts the simulator in a process
- * group of its own): the simulator stands in for a hypervisor and must
- * outlive a Ctrl-C on our terminal, which goes to the whole foreground
- * process group: with the library's child in our group, SIGINT stopped
- * the simulator (it blocks SIGINT and reads it from a signalfd, so even
- * an inherited SIG_IGN does not help) and the guest was gone before the
- * drain. So when we know the binary, we start it ourselves in a new
- * process group and connect to it; xpage_sim_start() is the fallback.
- */
-static xpage_sim_t *spawn_simd(struct sim_target *t, const char *simd,
-			       const char *log)
-{
-	const char *base = getenv("XDG_RUNTIME_DIR");
-	char *argv[6];
-	int argc = 0;
-	posix_spawnattr_t attr;
-	pid_t pid;
-	int rc;
-
-	if (!base || !*base || access(base, W_OK) < 0)
-		base = "/tmp";
-	if (asprintf(&t->dir, "%s/xpage-batch-pager.XXXXXX", base) < 0) {
-		t->dir = NULL;
-		return NULL;
-	}
-	if (!mkdtemp(t->dir) ||
-	    asprintf(&t->sock, "%s/simd.sock", t->dir) < 0) {
-		t->sock = NULL;
-		return NULL;
-	}
-	argv[argc++] = (char *)simd;
-	argv[argc++] = (char *)"--socket";
-	argv[argc++] = t->sock;
-	if (log) {
-		argv[argc++] = (char *)"--log";
-		argv[argc++] = (char *)log;
-	}
-	argv[argc] = NULL;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setpgroup(&attr, 0);
-	{
-		sigset_t none;
-
-		sigemptyset(&none);
-		posix_spawnattr_setsigmask(&attr, &none);
-	}
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-				 POSIX_SPAWN_SETSIGMASK);
-	rc = posix_spawn(&pid, simd, NULL, &attr, argv, environ);
-	posix_spawnattr_destroy(&attr);
-	if (rc) {
-		errno = rc;
-		return NULL;
-	}
-	t->pid = pid;
-	for (int i = 0; i < 1000; i++) { /* up to 10 s */
-		xpage_sim_t *s = xpage_sim_connect(t->sock);
-		int st;
-
-		if (s)
-			return s;
-		if (waitpid(pid, &st, WNOHANG) == pid) {
-			t->pid = 0;
-			errno = EIO;
-			return NULL;
-		}
-		usleep(10000);
-	}
-	errno = ETIMEDOUT;
-	return NULL;
-}
-
-static void stop_simd(struct sim_target *t)
-{
-	if (t->pid > 0) {
-		int st;
-
-		kill(t->pid, SIGTERM);
-		for (int i = 0; i < 1000; i++) {
-			if (waitpid(t->pid, &st, WNOHANG) == t->pid)
-				break;
-			usleep(10000);
-		}
-		t->pid = 0;
-	}
-	if (t->sock)
-		unlink(t->sock);
-	if (t->dir)
-		rmdir(t->dir);
-	free(t->sock);
-	free(t->dir);
-	t->sock = t->dir = NULL;
-}
-
 int sim_target_start(struct pager *p)
 {
 	struct sim_target *t = calloc(1, sizeof(*t));
@@ -210,10 +109,9 @@ int sim_target_start(struct pager *p)
 		return -ENOMEM;
 	}
 	p->sim = t;
-	if (simd && access(simd, X_OK) == 0)
-		t->sim = spawn_simd(t, simd, p->o.sim_log);
-	else
-		t->sim = xpage_sim_start(&so);
+	/* The library runs the simulator in a session of its own, so a
+	 * Ctrl-C on our terminal reaches us (and we drain) but not it. */
+	t->sim = xpage_sim_start(&so);
 	rc = -errno;
 	if (!t->sim) {
 		if (rc == -ENOENT)
@@ -226,7 +124,6 @@ int sim_target_start(struct pager *p)
 			errx_("cannot start the simulator %s: %s",
 			      simd ? simd : "xpage-simd", strerror(-rc));
 		free(simd);
-		stop_simd(t);
 		return rc;
 	}
 	free(simd);
@@ -291,8 +188,6 @@ const char *sim_target_socket(const struct pager *p)
 {
 	if (p->o.sim_socket)
 		return p->o.sim_socket;
-	if (p->sim && p->sim->sock)
-		return p->sim->sock;
 	return p->sim && p->sim->sim ? xpage_sim_socket(p->sim->sim) : NULL;
 }
 
@@ -309,30 +204,6 @@ bool sim_target_have(const struct pager *p)
 bool sim_target_own_guest(const struct pager *p)
 {
 	return p->sim && p->sim->own_guest;
-}
-
-int sim_target_touch(struct pager *p, uint64_t gfn)
-{
-	uint32_t n = p->info.vcpus ? p->info.vcpus : 1;
-
-	if (!sim_target_have(p))
-		return -ENOENT;
-	/* A read by a guest vCPU that can run now: a nominated gfn sends
-	 * an evict-fail request with the vCPU paused, whose answer makes
-	 * the page present (a foreign access would not: the hypervisor
-	 * ignores the answer when no vCPU is paused, the gfn stays
-	 * paging_in). */
-	for (uint32_t v = 0; v < n; v++) {
-		int rc = xpage_sim_touch(p->sim->sim, p->sim->domid, v, gfn, 0);
-
-		if (rc == 0 || rc == -EFAULT)
-			return 0; /* present (or not in the physmap) */
-		if (rc == -EAGAIN)
-			return 1; /* a request is on its way */
-		if (rc != -EBUSY)
-			return rc;
-	}
-	return -EBUSY; /* every vCPU busy: try again after a dispatch */
 }
 
 void sim_target_finish(struct pager *p, struct oracle_result *orc)
@@ -387,7 +258,6 @@ void sim_target_finish(struct pager *p, struct oracle_result *orc)
 		 * connected handle */
 		xpage_sim_stop(t->sim);
 	}
-	stop_simd(t);
 	free(t);
 	p->sim = NULL;
 }

@@ -129,6 +129,9 @@ static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
 			   (!fake_cfg.fail_only_op ||
 			    ops[i].op == (uint32_t)fake_cfg.fail_only_op - 1);
 
+		if (hit && fake_cfg.fail_times > 0 && --fake_cfg.fail_times == 0)
+			fake_cfg.fail_gfn = UINT64_MAX;
+
 		ops[i].rc = hit ? fake_cfg.fail_gfn_rc : 0;
 		fake.last_op = ops[i];
 	}

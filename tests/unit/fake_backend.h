@@ -25,6 +25,7 @@ struct fake_cfg {
 	int fail_only_op;       /* 0: fail_gfn fails everything (map too);
 				 * else only paging op fail_only_op - 1 */
 	int pv;                 /* the domain is a PV guest */
+	int fail_times;         /* > 0: fail_gfn fails only this often */
 };
 
 struct fake_state {

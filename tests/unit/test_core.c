@@ -756,6 +756,35 @@ START_TEST(adopt_nominated_then_unnominate)
 }
 END_TEST
 
+START_TEST(load_of_adopted_gfn_never_evicted)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	uint64_t g = 320;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st, maps0;
+
+	/* Adopted as evicted, but the hypervisor still has it nominated:
+	 * its prep answers ENOENT, and the frame (which the guest could not
+	 * write while nominated) is kept instead of the pager's copy. */
+	ck_assert_int_eq(xpage_adopt(xp, &g, 1, 0, &st), 1);
+	fake_cfg.fail_gfn = g;
+	fake_cfg.fail_gfn_rc = -ENOENT;
+	fake_cfg.fail_only_op = XP_PAGING_PREP + 1;
+	fake_cfg.fail_times = 1;
+	maps0 = fake.maps;
+	ck_assert_int_eq(xpage_load(xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(st, 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(fake.maps, maps0 + 1);        /* un-nominated */
+	ck_assert_ptr_ne(fake.last_op.buf, page);     /* not the pager's copy */
+	xpage_get_stats(xp, &s);
+	ck_assert_uint_eq(s.evicted_now, 0);
+	xpage_close(xp);
+}
+END_TEST
+
 START_TEST(foreign_evict_fail_made_present)
 {
 	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
@@ -829,6 +858,7 @@ int main(void)
 	tcase_add_test(tc, unnominate);
 	tcase_add_test(tc, adopt_nominated_then_unnominate);
 	tcase_add_test(tc, foreign_evict_fail_made_present);
+	tcase_add_test(tc, load_of_adopted_gfn_never_evicted);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
