@@ -218,7 +218,6 @@ const char *sim_target_socket(const struct pager *p);
 uint64_t sim_target_guest_pages(struct pager *p);
 /* Stop the workload, ask the oracle (FINAL), destroy what we created. */
 void sim_target_finish(struct pager *p, struct oracle_result *orc);
-/* A guest access to @gfn from outside (see pagein_unstick). */
 bool sim_target_own_guest(const struct pager *p);
 /* The hypervisor's view, for checks at exit (sim only). */
 bool sim_target_have(const struct pager *p);
