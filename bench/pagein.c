@@ -168,6 +168,7 @@ void pagein_latency(struct bench_env *env, struct bguest *g,
 	pthread_condattr_t ca;
 	struct svc s;
 	size_t warm = n / 20 < 10 ? (n < 10 ? 0 : 10) : n / 20;
+	uint64_t sim_cpu0, cpu0;
 
 	memset(&s, 0, sizeof(s));
 	memset(r, 0, sizeof(*r));
@@ -193,6 +194,8 @@ void pagein_latency(struct bench_env *env, struct bguest *g,
 	}
 	if (pthread_create(&s.thr, NULL, pager_thread, &s))
 		die("cannot start the pager thread");
+	sim_cpu0 = cpu_ns_pid(xpage_sim_pid(env->sim));
+	cpu0 = cpu_ns_self();
 
 	for (size_t i = 0; i < n; i++) {
 		uint64_t gfn = gfns[i];
@@ -225,6 +228,8 @@ void pagein_latency(struct bench_env *env, struct bguest *g,
 		for (int j = 0; j < 4; j++)
 			samples_add(&ph[j], s.ph[j]);
 	}
+	sim_cpu0 = cpu_ns_pid(xpage_sim_pid(env->sim)) - sim_cpu0;
+	cpu0 = cpu_ns_self() - cpu0;
 	__atomic_store_n(&s.stop, true, __ATOMIC_RELEASE);
 	pthread_join(s.thr, NULL);
 	g->pagein = NULL;
@@ -245,6 +250,11 @@ void pagein_latency(struct bench_env *env, struct bguest *g,
 		       cold ? "cold" : "warm", samples_pct(&ph[0], 50),
 		       samples_pct(&ph[1], 50), samples_pct(&ph[2], 50),
 		       samples_pct(&ph[3], 50), r->confirmed_p50);
+	if (pageout_phases)
+		printf("  page-in %s, CPU us per fault: bench (guest + pager) "
+		       "%.1f, simulator %.1f\n", cold ? "cold" : "warm",
+		       (double)cpu0 / 1e3 / (double)n,
+		       (double)sim_cpu0 / 1e3 / (double)n);
 	samples_free(&lat);
 	samples_free(&rd);
 	samples_free(&conf);
