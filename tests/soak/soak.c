@@ -17,12 +17,14 @@
  * modes in turn, so 2 x P runs cover them all.
  *
  * How exact a replay is:
- *   - "driven" runs (library mode, half of them) start no vCPU threads: the
- *     soak itself makes every guest access, between pager operations, in
- *     one thread, and counts steps, not seconds. Every decision and every
- *     answer is then a function of the seed; the line ends with
+ *   - "driven" runs (library mode, half of them) give the guest no
+ *     workload: the soak itself makes the accesses, as a toolstack or
+ *     device model would (foreign accesses and balloon-outs), between pager
+ *     operations, in one thread, and counts steps, not seconds; no guest
+ *     vCPU ever waits, so no vCPU thread acts on its own. Every decision
+ *     and every answer is then a function of the seed; the line ends with
  *     trace=<hash of every operation, status and callback>, and a replay
- *     prints the same trace (the replay test in suite soak checks this).
+ *     prints the same trace (soak-replay in suite soak checks this).
  *   - "threads" runs (the other library runs and every pager run) let the
  *     simulator's vCPU threads run the workload: the seed fixes every
  *     parameter and random stream, but the interleaving of guest threads
@@ -225,6 +227,12 @@ static void derive(struct params *p, uint64_t seed)
 		p->fl.ring_slots_held = (uint32_t)rnd_in(&r, 1, slots - 1);
 
 	p->steps = (uint32_t)rnd_in(&r, 2000, 12000);
+	if (p->driven) {
+		/* these faults make a guest vCPU access or release: see
+		 * lp_touch for why driven runs have none */
+		p->fl.race_access_pm = 0;
+		p->fl.race_drop_pm = 0;
+	}
 	p->seconds = 1.5 + (double)rnd_in(&r, 0, 25) / 10.0;
 	p->max_batch = (uint32_t)(1u << rnd_in(&r, 0, 9));
 	p->out_pct = (uint32_t)rnd_in(&r, 10, 90);
@@ -512,7 +520,7 @@ static int lp_dispatch(struct lp *lp)
 {
 	int rc = xpage_dispatch(lp->xp, 0);
 
-	trace(&lp->h, 0x5000, (uint64_t)(int64_t)rc);
+	DBG("dispatch %d", rc);
 	if (rc < 0)
 		fail(lp->o, "xpage_dispatch: %s", xpage_strerror(rc));
 	return rc;
@@ -757,13 +765,16 @@ static void lp_check_states(struct lp *lp)
 		     "(the simulator writes only good ones)", s.bad_events);
 }
 
-/* Guest accesses made by the soak itself (driven runs). */
+/* Accesses made by the soak itself (driven runs), as a toolstack or a
+ * device model makes them: foreign accesses and foreign balloon-outs, so
+ * that no guest vCPU ever waits (a vCPU answered by the pager re-executes
+ * its access on its own thread at a moment only the scheduler knows, which
+ * no seed can replay; threads runs cover paused vCPUs). */
 static void lp_touch(struct lp *lp, unsigned n)
 {
 	const struct xpage_sim_workload *w = &lp->p->wl;
 
 	for (unsigned i = 0; i < n; i++) {
-		uint32_t vcpu = (uint32_t)(rnd(&lp->r) % lp->p->vcpus);
 		uint64_t gfn;
 		int rc;
 
@@ -775,23 +786,35 @@ static void lp_touch(struct lp *lp, unsigned n)
 		} else {
 			gfn = rnd(&lp->r) % lp->nr;
 		}
-		if (w->release_pm && rnd(&lp->r) % 1000 < w->release_pm) {
-			rc = xpage_sim_release(lp->sim, lp->domid, gfn);
+		if (w->release_pm && rnd(&lp->r) % 1000 < w->release_pm * 4) {
+			struct simp_touch t = { .domid = lp->domid,
+				.flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = gfn };
+			int sock = simp_connect(xpage_sim_socket(lp->sim));
+
+			rc = sock < 0 ? sock :
+			     simp_call(sock, SIMP_RELEASE, &t, sizeof(t), NULL, 0,
+				       NULL, NULL, NULL);
+			if (sock >= 0)
+				close(sock);
 			trace(&lp->h, 0x9000 | (uint64_t)(rc & 0xfff), gfn);
+			if (rc && rc != -ENOENT)
+				fail(lp->o, "foreign release of gfn %#" PRIx64 ": %s",
+				     gfn, xpage_strerror(rc));
 			continue;
 		}
-		rc = xpage_sim_touch(lp->sim, lp->domid, vcpu, gfn,
-				     chance(&lp->r, w->write_pct) ?
-				     XPAGE_SIM_TOUCH_WRITE : 0);
+		rc = xpage_sim_touch(lp->sim, lp->domid, 0, gfn,
+				     XPAGE_SIM_TOUCH_FOREIGN |
+				     (chance(&lp->r, w->write_pct) ?
+				      XPAGE_SIM_TOUCH_WRITE : 0));
 		trace(&lp->h, 0x9100 | (uint64_t)(rc & 0xfff), gfn);
 		lp->o->accesses++;
 		if (rc == -ESHUTDOWN)
-			fail(lp->o, "a guest access to gfn %#" PRIx64 " crashed "
-			     "the domain", gfn);
-		else if (rc && rc != -EAGAIN && rc != -EBUSY)
-			fail(lp->o, "guest access to gfn %#" PRIx64 ": %s", gfn,
+			fail(lp->o, "an access to gfn %#" PRIx64 " crashed the "
+			     "domain", gfn);
+		else if (rc && rc != -ENOENT && rc != -EFAULT)
+			fail(lp->o, "foreign access to gfn %#" PRIx64 ": %s", gfn,
 			     xpage_strerror(rc));
-		if (rc == -EAGAIN)
+		if (rc == -ENOENT)
 			lp->o->faults++;
 	}
 }
