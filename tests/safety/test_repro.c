@@ -1,0 +1,453 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Smallest reproducers of bugs the soak and the fuzzers found, one test
+ * each, against the simulator (public API, plus the raw protocol where the
+ * public one cannot make the situation). Each says what Xen does (the
+ * simulator imitates it, xen-paging-facts.md) and what must hold.
+ * A test here fails until its bug is fixed, then stays as a regression
+ * test; docs/bad-input.md lists them.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <xpage/sim.h>
+
+#include "simproto.h"
+
+static int evict_fails, drops, populates;
+
+static void cb_populate(xpage_t *xp, const struct xpage_populate *ev, void *u)
+{
+	(void)xp; (void)ev; (void)u;
+	populates++;
+}
+
+static void cb_evict_fail(xpage_t *xp, uint64_t gfn, void *u)
+{
+	(void)xp; (void)gfn; (void)u;
+	evict_fails++;
+}
+
+static void cb_drop(xpage_t *xp, uint64_t gfn, void *u)
+{
+	(void)xp; (void)gfn; (void)u;
+	drops++;
+}
+
+struct env {
+	xpage_sim_t *sim;
+	uint32_t domid;
+	xpage_t *xp;
+};
+
+static void up(struct env *e, const char *pers, uint32_t vcpus)
+{
+	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+		.vcpus = vcpus, .pages = 64, .personality = pers, .seed = 1);
+	int rc;
+
+	evict_fails = drops = populates = 0;
+	e->sim = xpage_sim_start(NULL);
+	ck_assert_msg(e->sim, "xpage_sim_start: %s", strerror(errno));
+	rc = xpage_sim_create_guest(e->sim, &g);
+	ck_assert_int_gt(rc, 0);
+	e->domid = (uint32_t)rc;
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+		.domid = e->domid, .backend = XPAGE_BACKEND_SIM,
+		.sim_socket = xpage_sim_socket(e->sim), .ages = XPAGE_AGES_ALL);
+	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+		.populate = cb_populate, .evict_fail = cb_evict_fail,
+		.drop = cb_drop);
+	e->xp = xpage_open(&o, &cb);
+	ck_assert_msg(e->xp, "xpage_open: %s", strerror(errno));
+}
+
+static void down(struct env *e)
+{
+	if (e->xp)
+		xpage_close(e->xp);
+	xpage_sim_stop(e->sim);
+}
+
+static void report(struct env *e, struct xpage_sim_report *r)
+{
+	*r = XPAGE_OPTS(xpage_sim_report);
+	ck_assert_int_eq(xpage_sim_report(e->sim, e->domid, 0, 60000, r), 0);
+}
+
+/* A raw protocol call on a fresh control connection. */
+static int raw(struct env *e, uint16_t op, const void *req, uint32_t len)
+{
+	int sock = simp_connect(xpage_sim_socket(e->sim)), rc;
+
+	ck_assert_int_ge(sock, 0);
+	rc = simp_call(sock, op, req, len, NULL, 0, NULL, NULL, NULL);
+	close(sock);
+	return rc;
+}
+
+/*
+ * BUG (fixed by cbed8a9, kept as a regression test): a foreign access to
+ * a nominated gfn left it paging_in forever.
+ *
+ * Xen: a foreign access (a toolstack or device model mapping the page) to
+ * a paging_out gfn makes it paging_in, frame still there, and sends a
+ * request with EVICT_FAIL | FOREIGN and no paused vCPU. vm_event_resume()
+ * runs the paging resume only for a vCPU whose vm_event pause count is
+ * non-zero (facts §8), so the library's answer (vcpu 0, not paused) is
+ * ignored: the gfn stays paging_in. The library calls evict_fail, marks
+ * the gfn resident, and nothing ever makes it ram_rw again (a prep without
+ * a buffer would: the frame never left). After xpage_close the next guest
+ * vCPU access to it finds a paging gfn and no ring: the domain crashes.
+ */
+START_TEST(foreign_touch_of_nominated_gfn)
+{
+	struct env e;
+	struct xpage_sim_report r;
+	uint64_t g = 5;
+	int st, rc;
+
+	up(&e, NULL, 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
+					 XPAGE_SIM_TOUCH_FOREIGN), 0);
+	ck_assert_int_eq(xpage_dispatch(e.xp, 1000), 1);
+	ck_assert_int_eq(evict_fails, 1);
+	ck_assert_int_eq(xpage_gfn_state(e.xp, g), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_close(e.xp), 0);
+	e.xp = NULL;
+	report(&e, &r);
+	ck_assert_msg(r.paged == 0, "after close the hypervisor still holds %llu "
+		      "gfn(s) paging_in (gfn %llu: evict_fail for a foreign "
+		      "access was answered, but Xen ignores answers for vCPUs "
+		      "that are not paused)", (unsigned long long)r.paged,
+		      (unsigned long long)g);
+	rc = xpage_sim_touch(e.sim, e.domid, 0, g, 0);
+	ck_assert_msg(rc == 0, "a guest access to gfn %llu after the pager left: "
+		      "%s (the domain %s)", (unsigned long long)g,
+		      xpage_strerror(rc), rc == -ESHUTDOWN ? "crashed" : "is not ok");
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG (fixed by cbed8a9 when the guest uses the gfn again; kept as a
+ * regression test): a nominated gfn the guest released while no ring slot
+ * was free stayed nominated in the library for ever.
+ *
+ * Xen (p2m_mem_paging_drop_page): a foreign decrease_reservation of a
+ * paging gfn claims a ring slot without waiting; with the ring full no
+ * drop request is sent ("we allow no ring in this unique case"). The gfn
+ * leaves the physmap; a later access brings it back as a fresh page. The
+ * library never hears of it: xpage_gfn_state says NOMINATED, and
+ * xpage_unnominate / xpage_evict answer -EBUSY for ever (their doc says an
+ * evict_fail notice follows -EBUSY; none comes). A pager that waits for
+ * the gfn to settle (a drain) never finishes.
+ */
+START_TEST(release_of_nominated_gfn_with_full_ring)
+{
+	struct env e;
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
+		.ring_slots_held = 8);
+	struct simp_touch t;
+	uint64_t g = 5;
+	int st = 0, rc;
+
+	up(&e, "xen-4.15", 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	/* every slot busy, then a foreign release (a toolstack balloon) */
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
+				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
+	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
+	f.ring_slots_held = 0;
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	/* the guest uses the gfn again: a fresh page */
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
+					 XPAGE_SIM_TOUCH_WRITE), 0);
+	for (int i = 0; i < 10; i++)
+		xpage_dispatch(e.xp, 10);
+	rc = xpage_unnominate(e.xp, &g, 1, 0, &st);
+	ck_assert_msg(xpage_gfn_state(e.xp, g) == XPAGE_GFN_RESIDENT,
+		      "gfn %llu, released by the guest while the ring was full, "
+		      "is still NOMINATED in the library (xpage_unnominate: %d, "
+		      "status %s; no notice will ever come)",
+		      (unsigned long long)g, rc, xpage_strerror(st));
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG: xpage_close leaves gfns nominated when the evict inside its
+ * un-nomination is refused.
+ *
+ * Xen refuses an evict with -EBUSY while anyone else holds a reference to
+ * the page (a device model mapping it for a moment); the simulator's
+ * evict_ebusy_pm fault makes that happen. xpage_close un-nominates every
+ * nominated gfn (map, copy, evict, load back) but does not try again when
+ * that evict is refused: the gfn stays paging_out, paging is disabled, and
+ * the next guest access to it finds a paging gfn and no ring: the domain
+ * crashes (the doc of xpage_unnominate says why close does this at all).
+ */
+START_TEST(close_with_evict_refused)
+{
+	struct env e;
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults, .seed = 3,
+		.evict_ebusy_pm = 500);
+	struct xpage_sim_report r;
+	uint64_t g[32];
+	int st[32], rc;
+
+	up(&e, "xen-4.15", 1);
+	for (int i = 0; i < 32; i++)
+		g[i] = (uint64_t)i;
+	ck_assert_int_eq(xpage_nominate(e.xp, g, 32, 0, st), 32);
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	ck_assert_int_eq(xpage_close(e.xp), 0);
+	e.xp = NULL;
+	report(&e, &r);
+	ck_assert_msg(r.nominated == 0, "xpage_close left %llu of 32 gfns "
+		      "nominated (their evict was refused once, -EBUSY, and not "
+		      "tried again)", (unsigned long long)r.nominated);
+	f.evict_ebusy_pm = 0;
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	for (int i = 0; i < 32; i++) {
+		rc = xpage_sim_touch(e.sim, e.domid, 0, g[i], 0);
+		ck_assert_msg(rc == 0, "guest access to gfn %d after close: %s",
+			      i, xpage_strerror(rc));
+	}
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG (minor, API contract): on age 2, xpage_nominate reports a gfn the
+ * hypervisor will not map (the guest released it) as -EINVAL, which the
+ * header reserves for "wrong state for this call; the state is unchanged"
+ * (a caller error). Age 1 reports the same situation as -EBUSY ("the
+ * hypervisor refused"), and the library promises to hide the ordering
+ * difference between ages.
+ */
+START_TEST(age2_nominate_of_released_gfn)
+{
+	struct env e;
+	uint64_t g = 9;
+	int st = 0;
+
+	up(&e, "xen-4.2-age2", 1);
+	ck_assert_int_eq(xpage_sim_release(e.sim, e.domid, g), 0);
+	ck_assert_int_eq(xpage_gfn_state(e.xp, g), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 0);
+	ck_assert_msg(st == -EBUSY, "age 2: nominate of a released gfn: %s "
+		      "(%d); age 1 says -EBUSY", xpage_strerror(st), st);
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG (API): valid options refused with E2BIG because of tail padding.
+ *
+ * struct xpage_open_opts ends with `int log_level` after a pointer, so it
+ * has 4 bytes of tail padding; so has struct xpage_sim_faults. The
+ * library requires every byte from the end of the last known field up to
+ * sz to be zero, tail padding included, but C does not promise padding
+ * bytes are zero: `o = XPAGE_OPTS(xpage_open_opts, ...)` (an assignment)
+ * compiled by clang -O0 leaves stack garbage there and xpage_open fails
+ * with E2BIG ("Argument list too long") for a correct caller. Every field
+ * set, sz = sizeof(struct): the call must not be refused as too big.
+ */
+START_TEST(tail_padding_is_not_an_unknown_field)
+{
+	struct xpage_open_opts o;
+	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+		.populate = cb_populate);
+	struct xpage_sim_faults f;
+	struct env e;
+	xpage_t *xp;
+	int rc;
+
+	up(&e, NULL, 1);
+	memset(&o, 0xab, sizeof(o));  /* what the stack held before */
+	o.sz = sizeof(o);
+	o.domid = 1;
+	o.backend = XPAGE_BACKEND_SIM;
+	o.sim_socket = "/nonexistent/socket";
+	o.ages = XPAGE_AGE_1;
+	o.flags = 0;
+	o.features_required = 0;
+	o.features_wanted = 0;
+	o.log_fn = NULL;
+	o.log_ctx = NULL;
+	o.log_level = 0;
+	errno = 0;
+	xp = xpage_open(&o, &cb);
+	ck_assert_ptr_null(xp);
+	ck_assert_msg(errno != E2BIG, "xpage_open refused options with every "
+		      "field set as too big (E2BIG): the %zu bytes of tail "
+		      "padding after log_level are checked as unknown fields",
+		      sizeof(o) - (offsetof(struct xpage_open_opts, log_level) +
+				   sizeof(o.log_level)));
+	ck_assert_int_eq(errno, ENOENT); /* no simulator there */
+
+	memset(&f, 0xab, sizeof(f));
+	f.sz = sizeof(f);
+	f.seed = 1;
+	f.nominate_ebusy_pm = f.evict_ebusy_pm = f.load_enomem_pm = 0;
+	f.race_access_pm = f.race_drop_pm = f.event_delay_us = 0;
+	f.ring_slots_held = 0;
+	rc = xpage_sim_faults(e.sim, e.domid, &f);
+	ck_assert_msg(rc == 0, "xpage_sim_faults with every field set: %s",
+		      xpage_strerror(rc));
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG: xpage_close fails with -EBUSY and leaves paging enabled, with no
+ * pager, when guest vCPUs wait for ring space.
+ *
+ * Xen refuses to disable a ring while vCPUs sit in its wait queue
+ * (vm_event_disable: -EBUSY). xpage_close pauses the domain first, so a
+ * waiter that the last answers would let in cannot run to take its slot:
+ * disable fails, the handle is released anyway, and the ring stays with
+ * nobody to serve it (a new pager's takeover meets the same -EBUSY). Here
+ * one ring slot is usable (the others held by the fault injector): vCPU 0
+ * takes it with a request for a nominated gfn, vCPU 1 waits for it.
+ */
+START_TEST(close_with_vcpus_waiting_for_ring_space)
+{
+	struct env e;
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
+		.ring_slots_held = 7);
+	struct xpage_sim_report r;
+	uint64_t g[2] = { 5, 6 };
+	int st[2], rc;
+
+	up(&e, "xen-4.15", 2);
+	ck_assert_int_eq(xpage_nominate(e.xp, g, 2, 0, st), 2);
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g[0], 0), -EAGAIN);
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 1, g[1], 0), -EAGAIN);
+	rc = xpage_close(e.xp);
+	e.xp = NULL;
+	report(&e, &r);
+	ck_assert_msg(rc == 0 && !r.ring_enabled, "xpage_close: %s; the ring "
+		      "is %s with no pager (vCPUs waited for ring space)",
+		      xpage_strerror(rc), r.ring_enabled ? "still enabled" : "gone");
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG: loading a gfn the guest released turns it into a nominated gfn.
+ *
+ * Since 8ff0258, xpage_load takes a prep refused with -ENOENT for an
+ * evicted gfn as "nominated but never evicted" (a takeover case) and
+ * un-nominates it. But prep also answers -ENOENT when the guest released
+ * the gfn (it left the physmap; its drop notice is on the ring, or was
+ * never sent because the ring was full): the un-nomination's map then
+ * fails, xpage_load reports -EINVAL (the header's "wrong state: resident")
+ * and the library now holds the released gfn as NOMINATED, a state only
+ * a drop notice can end (and none comes when the ring was full).
+ */
+START_TEST(load_of_released_gfn)
+{
+	struct env e;
+	struct simp_touch t;
+	uint64_t g = 5;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	void *m;
+	int st = 0, s;
+
+	up(&e, "xen-4.15", 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	m = xpage_map(e.xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	memcpy(page, m, sizeof(page));
+	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
+	/* a toolstack balloons it out: a drop request goes on the ring */
+	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
+				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
+	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
+	/* the pager loads it before it dispatches the drop */
+	xpage_load(e.xp, &g, 1, b, 0, &st);
+	s = xpage_gfn_state(e.xp, g);
+	ck_assert_msg(st != -EINVAL && s != XPAGE_GFN_NOMINATED,
+		      "xpage_load of a gfn the guest released: status %s, and "
+		      "the library now holds it as state %d (NOMINATED = 1)",
+		      xpage_strerror(st), s);
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG: xpage_unnominate reports success for a gfn that stays nominated.
+ *
+ * Since cbed8a9, an evict refused inside xpage_unnominate is taken to mean
+ * "not nominated any more, i.e. resident" and gets status 0. But Xen also
+ * refuses the evict while someone else holds a reference for a moment
+ * (the simulator's evict_ebusy_pm): the gfn is still paging_out. The
+ * library now holds it as resident; nothing un-nominates it any more, and
+ * once the pager is gone a guest access crashes the domain (see
+ * close_with_evict_refused).
+ */
+START_TEST(unnominate_with_evict_refused)
+{
+	struct env e;
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults, .seed = 3,
+		.evict_ebusy_pm = 500);
+	struct xpage_sim_report r;
+	uint64_t g[32];
+	int st[32], ok = 0, n;
+
+	up(&e, "xen-4.15", 1);
+	for (int i = 0; i < 32; i++)
+		g[i] = (uint64_t)i;
+	ck_assert_int_eq(xpage_nominate(e.xp, g, 32, 0, st), 32);
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	n = xpage_unnominate(e.xp, g, 32, 0, st);
+	for (int i = 0; i < 32; i++)
+		ok += st[i] == 0;
+	report(&e, &r);
+	ck_assert_msg(r.nominated == (uint64_t)(32 - ok), "xpage_unnominate: "
+		      "%d of 32 reported un-nominated (returned %d), but the "
+		      "hypervisor still holds %llu nominated",
+		      ok, n, (unsigned long long)r.nominated);
+	down(&e);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("repro");
+	TCase *tc = tcase_create("bugs");
+	SRunner *sr;
+	int failed;
+
+	if (!getenv("XPAGE_SIMD") || access(getenv("XPAGE_SIMD"), X_OK) < 0) {
+		printf("no xpage-simd (XPAGE_SIMD): skipped\n");
+		return 77;
+	}
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, foreign_touch_of_nominated_gfn);
+	tcase_add_test(tc, release_of_nominated_gfn_with_full_ring);
+	tcase_add_test(tc, close_with_evict_refused);
+	tcase_add_test(tc, age2_nominate_of_released_gfn);
+	tcase_add_test(tc, tail_padding_is_not_an_unknown_field);
+	tcase_add_test(tc, close_with_vcpus_waiting_for_ring_space);
+	tcase_add_test(tc, load_of_released_gfn);
+	tcase_add_test(tc, unnominate_with_evict_refused);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
