@@ -11,8 +11,9 @@
  *             dying=D shutdown=S crashed=C
  *
  *   xpage-rig-domstat --watch DOMID STATE_FILE [INTERVAL_MS [PRINT_S]]
- *     samples the domain every INTERVAL_MS (default 100) until it is gone
- *     or SIGTERM, and keeps in STATE_FILE (rewritten each sample) one line:
+ *     samples the domain every INTERVAL_MS (default 100) until SIGTERM or
+ *     until the domain is gone or shut down (then " gone=1" ends the line
+ *     and "XPRIG guest_gone" is printed), and keeps in STATE_FILE (rewritten each sample) one line:
  *     t=UPTIME tot= paged= peak= out= in= cpu_ns= samples=
  *     where out/in add up every rise/fall of Xen's paged-page count
  *     between samples (page-outs and page-ins as the hypervisor saw them,
@@ -87,8 +88,23 @@ static int watch(xc_interface *xch, uint32_t domid, const char *state,
 	signal(SIGTERM, on_term);
 	signal(SIGINT, on_term);
 	while (!stop) {
-		if (getinfo(xch, domid, &info) || info.dying)
+		if (getinfo(xch, domid, &info) || info.dying || info.shutdown) {
+			/* The guest is gone (crashed, reset, destroyed): say so
+			 * in the state file, keeping the last counts. */
+			FILE *f = fopen(tmp, "w");
+
+			if (f) {
+				fprintf(f, "%s gone=1\n", samples ? line : "t=0");
+				fclose(f);
+				rename(tmp, state);
+			}
+			printf("XPRIG guest_gone t=%.2f dom=%u shutdown=%u "
+			       "crashed=%u\n", uptime(), domid,
+			       samples ? info.shutdown : 0,
+			       samples ? info.crashed : 0);
+			fflush(stdout);
 			break;
+		}
 		unsigned long paged = info.nr_paged_pages;
 
 		if (samples && paged > last)

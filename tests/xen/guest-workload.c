@@ -20,7 +20,7 @@
  * "run" resumes them. Each command is acknowledged with "GUEST: ack CMD".
  *
  * usage: guest-workload [--mib N] [--period SECONDS] [--hold]
- *   --mib 0 (default): MemAvailable less 28 MiB.
+ *   --mib 0 (default): MemAvailable less 20 MiB.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -113,7 +113,7 @@ int main(int argc, char **argv)
 	kmsg = open("/dev/kmsg", O_WRONLY | O_CLOEXEC);
 	if (mib <= 0) {
 		long avail = mem_available_mib();
-		mib = avail > 56 ? avail - 28 : 16;
+		mib = avail > 40 ? avail - 20 : 16;
 	}
 	if (period < 1)
 		period = 1;

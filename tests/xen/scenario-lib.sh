@@ -44,6 +44,24 @@ EOF
 	mark guest_created "domid=$D tty=$TTY"
 }
 
+# guest_wait_ready TIMEOUT_S: wait for the workload's first verdict. A
+# guest that reset while booting (seen under TCG: a triple fault before
+# userspace) is restarted by xl under a new domain id: take that one.
+guest_wait_ready() {
+	if ! gwait 'GUEST: OK 1 ' 1 "$1"; then
+		mark guest_not_ready
+		guest_postmortem
+		return 1
+	fi
+	_d=$(xl domid "$GUEST_NAME")
+	if [ "$_d" != "$D" ]; then
+		mark guest_restarted "old_domid=$D domid=$_d"
+		D=$_d
+		TTY=$(xenstore-read /local/domain/$D/console/tty 2>/dev/null)
+	fi
+	mark guest_ready "domid=$D $(glast 'GUEST: ready')"
+}
+
 # gcount REGEX: how many lines of the guest's console match.
 gcount() { grep -c -E "$1" "$CL" 2>/dev/null || true; }
 # glast REGEX: the last such line, cleaned.
@@ -54,6 +72,25 @@ gwait() {
 	_end=$(( $(cut -d. -f1 /proc/uptime) + $3 ))
 	while [ "$(gcount "$1")" -lt "$2" ]; do
 		[ "$(cut -d. -f1 /proc/uptime)" -ge "$_end" ] && return 1
+		guest_lost && return 1
+		sleep 0.5
+	done
+	return 0
+}
+
+# gwait_pid REGEX COUNT TIMEOUT_S PID: as gwait, but give up 5 s after
+# process PID (a pager the guest depends on) has died.
+gwait_pid() {
+	_end=$(( $(cut -d. -f1 /proc/uptime) + $3 ))
+	_dead=
+	while [ "$(gcount "$1")" -lt "$2" ]; do
+		_now=$(cut -d. -f1 /proc/uptime)
+		[ "$_now" -ge "$_end" ] && return 1
+		guest_lost && return 1
+		if [ -z "$_dead" ] && ! alive "$4"; then
+			_dead=$_now
+			_end=$((_now + 5))
+		fi
 		sleep 0.5
 	done
 	return 0
@@ -90,6 +127,7 @@ gpass() {
 		fi
 		_now=$(cut -d. -f1 /proc/uptime)
 		if [ "$_now" -ge "$_end" ]; then PASS_RESULT=timeout; break; fi
+		if guest_lost; then PASS_RESULT=guest_lost; break; fi
 		_i=$((_i + 1))
 		if [ $((_i % 4)) = 0 ]; then
 			_c=$(vcpu_ns)
@@ -116,13 +154,16 @@ watch_start() {
 	sleep 0.5
 }
 watch_stop() { kill "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null; }
-wstat() { tr ' ' '\n' <"$WATCH_STATE" | sed -n "s/^$1=//p"; }
+wstat() { tr ' ' '\n' <"$WATCH_STATE" 2>/dev/null | sed -n "s/^$1=//p"; }
+# guest_lost: the watcher saw the guest crash, reset or vanish.
+guest_lost() { [ "$(wstat gone)" = 1 ]; }
 
 # wait_paged_le N TIMEOUT_S / wait_tot_le N TIMEOUT_S: poll the watcher.
 wait_tot_le() {
 	_end=$(( $(cut -d. -f1 /proc/uptime) + $2 ))
 	while [ "$(wstat tot)" -gt "$1" ]; do
 		[ "$(cut -d. -f1 /proc/uptime)" -ge "$_end" ] && return 1
+		guest_lost && return 1
 		sleep 0.2
 	done
 }
@@ -130,8 +171,14 @@ wait_paged_le() {
 	_end=$(( $(cut -d. -f1 /proc/uptime) + $2 ))
 	while [ "$(wstat paged)" -gt "$1" ]; do
 		[ "$(cut -d. -f1 /proc/uptime)" -ge "$_end" ] && return 1
+		guest_lost && return 1
 		sleep 0.2
 	done
+}
+
+# alive PID: the process runs (a zombie child does not count).
+alive() {
+	kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null
 }
 
 # wait_pid PID TIMEOUT_S: wait for a background child; sets PID_RC
@@ -174,4 +221,28 @@ guest_postmortem() {
 	xl debug-keys q 2>/dev/null
 	sleep 1
 	grep -E 'GUEST:' "$CL" | tr -d '\r' | tail -12 | sed 's/^/XPLOG guest-console: /'
+}
+
+# finish: the common end of a scenario: Xen's counters, the guest's
+# verdicts, the post-mortem, then the guest is destroyed.
+finish() {
+	watch_stop
+	mark result "guest_ok=$(gcount 'GUEST: OK [0-9]') guest_fail=$(gcount 'GUEST: FAIL') \
+paged_end=$(wstat paged) peak=$(wstat peak) xen_out=$(wstat out) xen_in=$(wstat in) \
+tot_end=$(wstat tot) max_pages=$MAXP running_end=${RUNNING_END:-false} \
+guest_lost=$(wstat gone)"
+	guest_postmortem
+	xl destroy "$D" 2>/dev/null
+	mark scenario_end "pager=$PAGER"
+}
+
+# lost_check: if the guest is gone, say so and end the scenario.
+lost_check() {
+	if guest_lost; then
+		mark guest_lost "domid=$D at=$1"
+		[ -n "$PID" ] && alive "$PID" && kill -TERM "$PID" 2>/dev/null && sleep 2
+		[ -n "$LOGGER" ] && $LOGGER
+		finish
+		exit 0
+	fi
 }

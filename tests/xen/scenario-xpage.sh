@@ -2,20 +2,22 @@
 # guest. Runs in dom0 (busybox sh).
 #
 # Steps (each bounded): guest up and verified once -> hold its workload ->
-# pager pages the guest down to the target -> a verification pass (every
-# page touched: demand page-in) -> SIGKILL the pager -> a pass while no
-# pager runs (the guest's vCPU waits on the ring) -> restart the pager on
-# the same store (it must take over and serve) -> the pass completes ->
-# another pass -> SIGTERM (drain: every page back in, exit 0) -> is the
-# guest still running and verifying?
+# the pager pages the guest down to the target -> a verification pass
+# (every page of the workload touched: demand page-in while the pager
+# holds the target) -> SIGKILL the pager -> a pass while no pager runs
+# (the guest's vCPU waits on the ring) -> restart the pager on the same
+# store (it must take over and serve) -> that pass completes -> SIGTERM
+# (drain: every page back in, exit 0) -> is the guest still running and
+# verifying?
 . /usr/local/share/xpage-rig/scenario-lib.sh
 
 PAGER=xpage
 BIN=/usr/local/bin/xpage-batch-pager
-GMIB=$(cmdarg guest_mib 256)
-TMIB=$(cmdarg target_mib 96)
-PT=$(cmdarg pass_timeout 180)
+GMIB=$(cmdarg guest_mib 128)
+TMIB=$(cmdarg target_mib 48)
+PT=$(cmdarg pass_timeout 300)
 STORE=/tmp/xpage.store
+PID=
 mark scenario_start "pager=$PAGER guest_mib=$GMIB target_mib=$TMIB"
 
 if [ ! -x "$BIN" ]; then
@@ -24,8 +26,7 @@ if [ ! -x "$BIN" ]; then
 fi
 
 guest_create g-xpage "$GMIB" || exit 1
-gwait 'GUEST: OK 1 ' 1 240 || { mark guest_not_ready; guest_postmortem; exit 1; }
-mark guest_ready "$(glast 'GUEST: ready')"
+guest_wait_ready 240 || exit 1
 gsend hold
 gwait 'GUEST: ack hold' 1 30 || mark guest_no_ack
 watch_start
@@ -34,31 +35,42 @@ TARGET_PAGES=$((TMIB * 256))
 
 # start_pager N: instance N, same store every time.
 start_pager() {
-	mark pager_start "instance=$1 cmd=xpage-batch-pager_--domid_${D}_--target-mib_${TMIB}_--store_${STORE}_--keep-store"
-	$BIN --domid "$D" --target-mib "$TMIB" --store "$STORE" --keep-store \
+	INST=$1
+	mark pager_start "instance=$1 cmd=xpage-batch-pager_--domid_${D}_--target-mib_${TMIB}_--store_${STORE}_--keep-store_--recent-s_5"
+	env $(cmdarg pager_env | tr , " ") $BIN --domid "$D" --target-mib "$TMIB" \
+		--store "$STORE" --keep-store --recent-s 5 \
 		--stats-json /tmp/xpage-stats-$1.json >/tmp/xpage-$1.log 2>&1 &
 	PID=$!
 }
-# pager_log N: what instance N printed, for the host.
+# pager_log [N]: what instance N (default: the current one) printed, for
+# the host (once per instance), and its statistics.
 pager_log() {
-	sed -e 's/\r/\n/g' /tmp/xpage-$1.log | grep -v '^$' | tail -40 |
-		sed "s/^/XPLOG xpage-$1: /"
+	_i=${1:-$INST}
+	case " $LOGGED " in *" $_i "*) return 0 ;; esac
+	LOGGED="$LOGGED $_i"
+	sed -e 's/\r/\n/g' /tmp/xpage-$_i.log | grep -v '^$' | tail -60 |
+		sed "s/^/XPLOG xpage-$_i: /"
+	[ -f /tmp/xpage-stats-$_i.json ] &&
+		echo "XPJSON xpage-stats-$_i $(tr -d '\n' </tmp/xpage-stats-$_i.json)"
 }
+LOGGER=pager_log
 
 start_pager 1
 mark pageout_start "target_pages=$TARGET_PAGES max_pages=$MAXP"
-if wait_tot_le $((TARGET_PAGES + 256)) 240; then
+if wait_tot_le $((TARGET_PAGES + 256)) 180; then
 	mark pageout_done "paged=$(wstat paged) tot=$(wstat tot) wt=$(wstat t)"
 else
 	mark pageout_timeout "paged=$(wstat paged) tot=$(wstat tot)"
 fi
-kill -0 $PID 2>/dev/null || { mark pager_died "instance=1"; pager_log 1; }
+alive $PID || { mark pager_died "instance=1"; pager_log 1; }
+lost_check pageout
 sleep 2
 
-# Every page of the workload touched: demand page-in through the pager.
+# Every page of the workload touched: demand page-in through the pager,
+# which keeps the guest at its target meanwhile.
 gpass "$PT"
 mark pass "n=1 phase=demand_pagein result=$PASS_RESULT secs=$PASS_S paged=$(wstat paged)"
-# The pager holds the target: give it time to page the guest down again.
+lost_check demand_pass
 wait_tot_le $((TARGET_PAGES + 256)) 60 &&
 	mark pageout_again "paged=$(wstat paged) tot=$(wstat tot)"
 
@@ -77,28 +89,27 @@ sleep 8
 if [ "$(verdicts)" -gt "$NV" ]; then W=completed; else W=waiting; fi
 if running_check 3; then R=true; else R=false; fi
 mark no_pager "guest_pass=$W vcpu_running=$R vcpu_delta_ms=$RUN_DELTA_MS paged=$(wstat paged)"
+lost_check no_pager
 
 # Restart on the same store: take over, answer the waiting vCPU, serve.
+IN0=$(wstat in)
 start_pager 2
-if gwait 'GUEST: (OK|FAIL) [0-9]' $((NV + 1)) "$PT"; then
+if gwait_pid 'GUEST: (OK|FAIL) [0-9]' $((NV + 1)) "$PT" $PID; then
 	case $(glast 'GUEST: (OK|FAIL) [0-9]') in OK*) PASS_RESULT=ok ;; *) PASS_RESULT=fail ;; esac
 else
 	PASS_RESULT=timeout
 fi
-mark pass "n=2 phase=across_restart result=$PASS_RESULT secs=$(fcalc "$(up) - $T_PASS") paged=$(wstat paged)"
-kill -0 $PID 2>/dev/null || { mark pager_died "instance=2"; pager_log 2; }
-if running_check 3; then RR=true; else RR=false; fi
-gpass "$PT"
-mark pass "n=3 phase=after_restart result=$PASS_RESULT secs=$PASS_S paged=$(wstat paged)"
-[ "$PASS_RESULT" = ok ] || RR=false
+mark pass "n=2 phase=across_restart result=$PASS_RESULT secs=$(fcalc "$(up) - $T_PASS") paged=$(wstat paged) served_since_restart=$(( $(wstat in) - IN0 ))"
+alive $PID || { mark pager_died "instance=2"; pager_log 2; }
+lost_check across_restart
+if running_check 3 && [ "$PASS_RESULT" = ok ]; then RR=true; else RR=false; fi
 mark guest_running "phase=after_restart running=$RR vcpu_delta_ms=$RUN_DELTA_MS"
 
 # Drain: SIGTERM pages everything back in, then the pager exits 0.
-wait_tot_le $((TARGET_PAGES + 256)) 30
 mark pagein_start "paged=$(wstat paged)"
 mark pager_sigterm "instance=2"
 kill -TERM $PID 2>/dev/null
-wait_pid $PID 240 || kill -KILL $PID 2>/dev/null
+wait_pid $PID 180 || kill -KILL $PID 2>/dev/null
 mark pager_exit "instance=2 rc=$PID_RC paged=$(wstat paged)"
 if wait_paged_le 0 5; then
 	mark pagein_done "paged=$(wstat paged) tot=$(wstat tot)"
@@ -106,21 +117,13 @@ else
 	mark pagein_timeout "paged=$(wstat paged) tot=$(wstat tot)"
 fi
 pager_log 2
-if [ -f /tmp/xpage-stats-2.json ]; then
-	echo "XPJSON xpage-stats-2 $(tr -d '\n' </tmp/xpage-stats-2.json)"
-fi
+lost_check drain
 
 # Still running and verifying after the pager left?
 gsend run
 gpass 60
-mark pass "n=4 phase=after_exit result=$PASS_RESULT secs=$PASS_S"
-if running_check 5 && [ "$PASS_RESULT" = ok ]; then R=true; else R=false; fi
-mark guest_running "phase=end running=$R vcpu_delta_ms=$RUN_DELTA_MS"
-
-watch_stop
-mark result "guest_ok=$(gcount 'GUEST: OK [0-9]') guest_fail=$(gcount 'GUEST: FAIL') \
-paged_end=$(wstat paged) peak=$(wstat peak) xen_out=$(wstat out) xen_in=$(wstat in) \
-tot_end=$(wstat tot) max_pages=$MAXP running_end=$R"
-guest_postmortem
-xl destroy "$D"
-mark scenario_end "pager=$PAGER"
+mark pass "n=3 phase=after_exit result=$PASS_RESULT secs=$PASS_S"
+if running_check 5 && [ "$PASS_RESULT" = ok ]; then RUNNING_END=true; else RUNNING_END=false; fi
+mark guest_running "phase=end running=$RUNNING_END vcpu_delta_ms=$RUN_DELTA_MS"
+lost_check end
+finish
