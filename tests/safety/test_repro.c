@@ -424,6 +424,55 @@ START_TEST(unnominate_with_evict_refused)
 }
 END_TEST
 
+/*
+ * BUG (simulator): SIMP_UNMAP of gfn 0xffffffffffffffff corrupts the
+ * simulator's heap. Found by tests/fuzz/fuzz_simproto.
+ *
+ * sim/maptab.c marks empty slots with UINT64_MAX, so maptab_del() of that
+ * gfn stops at the first empty slot as if it had found it, decrements the
+ * slot's (uninitialised) count and returns 0; op_unmap (sim/server.c)
+ * then calls guest_frame_put(g, UINT64_MAX), which decrements
+ * g->gfn[-1].refs: a write before the p2m array (AddressSanitizer:
+ * heap-buffer-overflow, UBSan: pointer overflow at sim/guest.c
+ * guest_frame_put). The answer for a gfn this connection never mapped
+ * must be -EINVAL, as for any other.
+ */
+START_TEST(sim_unmap_of_gfn_all_ones)
+{
+	struct env e;
+	int s, fds[2], nfds = 2, rc;
+	struct simp_u32 att;
+	struct simp_dominfo di;
+	uint64_t req[2];
+	struct { struct simp_results r; int32_t rc[1]; } res;
+
+	up(&e, "xen-4.15", 1);
+	s = simp_connect(xpage_sim_socket(e.sim));
+	ck_assert_int_ge(s, 0);
+	att = (struct simp_u32){ .v = e.domid };
+	ck_assert_int_eq(simp_call(s, SIMP_ATTACH, &att, sizeof(att), &di,
+				   sizeof(di), NULL, fds, &nfds), 0);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	/* one mapping, so the connection's table exists */
+	req[0] = 1 | ((uint64_t)1 << 32); /* n = 1, PROT_READ */
+	req[1] = 3;
+	ck_assert_int_eq(simp_call(s, SIMP_MAP, req, sizeof(req), &res,
+				   sizeof(res), NULL, NULL, NULL), 0);
+	ck_assert_int_eq(res.rc[0], 0);
+	req[0] = 1;
+	req[1] = UINT64_MAX;
+	rc = simp_call(s, SIMP_UNMAP, req, sizeof(req), &res, sizeof(res),
+		       NULL, NULL, NULL);
+	ck_assert_msg(rc == 0 && res.rc[0] == -EINVAL, "SIMP_UNMAP of gfn "
+		      "UINT64_MAX, never mapped: call %d, result %d (the "
+		      "simulator decremented a reference before its p2m array)",
+		      rc, res.rc[0]);
+	close(s);
+	down(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("repro");
@@ -444,6 +493,7 @@ int main(void)
 	tcase_add_test(tc, close_with_vcpus_waiting_for_ring_space);
 	tcase_add_test(tc, load_of_released_gfn);
 	tcase_add_test(tc, unnominate_with_evict_refused);
+	tcase_add_test(tc, sim_unmap_of_gfn_all_ones);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
