@@ -430,7 +430,10 @@ static int sim_disable(struct xp_backend *be)
 {
 	int rc = call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL, NULL);
 
-	drop_ring(be);
+	/* A refused disable keeps the ring in service: the caller may drain
+	 * and try again. */
+	if (rc == 0 || rc == -EIO || rc == -EPROTO || rc == -ECONNRESET)
+		drop_ring(be);
 	return rc;
 }
 

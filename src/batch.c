@@ -154,8 +154,10 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 		for (size_t j = 0; j < k; j++)
 			g[j] = ops[j].gfn;
 		held = map_gfns(xp, g, k, PROT_READ, err);
+		/* A gfn that cannot be mapped cannot be nominated: answer what
+		 * the hypervisor answers a nominate it refuses. */
 		for (size_t j = 0; j < k; j++)
-			ops[j].rc = held ? err[j] : -errno;
+			ops[j].rc = held && !err[j] ? 0 : -EBUSY;
 		free(g);
 		free(err);
 		/* Only gfns that mapped go on to nomination. */
@@ -375,7 +377,13 @@ static int load_from_frame(struct xpage *xp, uint64_t gfn)
 	xp->stats.evicted_now--;
 	if (xpage_unnominate(xp, &gfn, 1, 0, &st) == 1)
 		return 0;
-	return st ? st : -EIO;
+	if (xp_gfn_state(&xp->table, gfn) == XPAGE_GFN_NOMINATED) {
+		/* Not that either (the guest released it: its drop notice
+		 * settles it): the gfn stays as the caller knew it. */
+		xp_gfn_set_state(&xp->table, gfn, XPAGE_GFN_EVICTED);
+		xp->stats.evicted_now++;
+	}
+	return -ENOENT;
 }
 
 XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
@@ -539,6 +547,36 @@ static void load_back(struct xpage *xp, struct xp_paging_op *ops, size_t n)
 	}
 }
 
+/* Evict @n ops, retrying the ones refused with EBUSY a few times (a
+ * passing reference, e.g. a toolstack mapping). */
+static int evict_retrying(struct xpage *xp, struct xp_paging_op *ops, size_t n)
+{
+	for (int tries = 0; tries < 4; tries++) {
+		size_t m = 0;
+		int rc;
+
+		/* Retry only the refused ones, kept at the front. */
+		for (size_t i = 0; i < n; i++)
+			if (tries == 0 || ops[i].rc == -EBUSY) {
+				struct xp_paging_op t = ops[m];
+
+				ops[m++] = ops[i];
+				ops[i] = t;
+			}
+		if (!m)
+			return 0;
+		rc = xp_run_ops(xp, ops, m);
+		if (rc < 0)
+			return rc;
+		if (tries < 3) {
+			struct timespec ts = { 0, 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+}
+
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status)
 {
@@ -546,7 +584,7 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	uint64_t *g = NULL;
 	uint8_t *copy = NULL, *map = NULL;
 	int *err = NULL;
-	size_t k = 0, ok = 0;
+	size_t k = 0, ok = 0, m;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
 	if (rc < 0)
@@ -579,75 +617,102 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* 1. keep a copy of each page (a nominated page can be mapped) */
+	/*
+	 * 1. Nominate (again). A gfn adopted as nominated may in fact be an
+	 *    ordinary page: nominating it first makes the copy below
+	 *    consistent (the guest cannot write it from here on, or the
+	 *    evict fails). For a gfn that is nominated, the hypervisor just
+	 *    refuses. Age 2 wants the mapping held while nominating, age 1
+	 *    an unmapped page.
+	 * 2. Map and copy, unmap.
+	 * 3. Evict; 4. load each evicted one straight back with its copy.
+	 * A gfn whose evict stays refused keeps its state: it was touched
+	 * (its evict-fail notice settles it) or is in use elsewhere.
+	 */
+	for (size_t j = 0; j < k; j++)
+		ops[j] = (struct xp_paging_op){ .op = XP_PAGING_NOMINATE,
+						.gfn = g[j] };
+	if (xp->age < 2 && (rc = xp_run_ops(xp, ops, k)) < 0)
+		goto fail;
 	map = map_gfns(xp, g, k, PROT_READ, err);
 	if (!map) {
+		int e = -errno;
+
 		for (size_t j = 0; j < k; j++)
-			err[j] = -errno;
+			err[j] = e;
 	} else {
+		if (xp->age >= 2 && (rc = xp_run_ops(xp, ops, k)) < 0) {
+			xp->ops->unmap(xp->be, map, k);
+			goto fail;
+		}
 		for (size_t j = 0; j < k; j++)
 			if (!err[j])
 				memcpy(copy + j * XPAGE_PAGE_SIZE,
 				       map + j * XPAGE_PAGE_SIZE, XPAGE_PAGE_SIZE);
 		xp->ops->unmap(xp->be, map, k);
 	}
-	/* 2. evict the copied ones */
-	size_t m = 0;
+	for (size_t j = 0; j < k; j++) {
+		if (err[j] != -EINVAL)
+			continue;
+		/* Not in the guest's physmap: the guest released it, and its
+		 * drop notice was lost (the hypervisor sends none when the
+		 * ring is full) or is still on the ring. It is no longer
+		 * nominated; there is nothing to give back. */
+		xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx was released by the "
+		       "guest while nominated", (unsigned long long)g[j]);
+		err[j] = 1; /* settled below, without evict or load */
+	}
+	m = 0;
 	for (size_t j = 0; j < k; j++)
 		if (!err[j])
 			ops[m++] = (struct xp_paging_op){ .op = XP_PAGING_EVICT,
 							  .gfn = g[j],
 							  .buf = copy + j * XPAGE_PAGE_SIZE };
-	rc = xp_run_ops(xp, ops, m);
-	if (rc < 0) {
-		rc = fatal(xp, rc);
-		goto out;
-	}
-	/* 3. load the evicted ones straight back */
+	rc = evict_retrying(xp, ops, m);
+	if (rc < 0)
+		goto fail;
 	size_t q = 0;
 	for (size_t j = 0; j < m; j++) {
+		size_t x = (size_t)((const uint8_t *)ops[j].buf - copy) /
+			   XPAGE_PAGE_SIZE;
+
 		if (ops[j].rc == 0) {
 			ops[q] = ops[j];
-			ops[q].op = XP_PAGING_PREP;
-			q++;
-		} else if (ops[j].rc != -EBUSY) {
-			for (size_t x = 0; x < k; x++)
-				if (g[x] == ops[j].gfn)
-					err[x] = ops[j].rc;
+			ops[q++].op = XP_PAGING_PREP;
+		} else {
+			err[x] = ops[j].rc;
 		}
-		/* -EBUSY: not nominated in the hypervisor any more (touched
-		 * meanwhile, its EVICT_FAIL notice on the ring, or adopted as
-		 * nominated but never was): its frame is in place, it is
-		 * resident, and a pending notice is answered as a duplicate. */
 	}
 	load_back(xp, ops, q);
 	for (size_t j = 0; j < q; j++) {
-		for (size_t x = 0; x < k; x++) {
-			if (g[x] != ops[j].gfn)
-				continue;
-			err[x] = ops[j].rc;
-			if (ops[j].rc) {
-				/* The page is out and its copy is going away. */
-				xp_log(xp, XPAGE_LOG_ERROR, "gfn 0x%llx could not be "
-				       "loaded back after un-nominating: %s",
-				       (unsigned long long)g[x],
-				       xpage_strerror(ops[j].rc));
-				xp_gfn_set_state(&xp->table, g[x], XPAGE_GFN_EVICTED);
-				xp->stats.evicted_now++;
-			}
+		size_t x = (size_t)((const uint8_t *)ops[j].buf - copy) /
+			   XPAGE_PAGE_SIZE;
+
+		err[x] = ops[j].rc;
+		if (ops[j].rc) {
+			/* The page is out and its copy is going away. */
+			xp_log(xp, XPAGE_LOG_ERROR, "gfn 0x%llx could not be "
+			       "loaded back after un-nominating: %s",
+			       (unsigned long long)g[x], xpage_strerror(ops[j].rc));
+			xp_gfn_set_state(&xp->table, g[x], XPAGE_GFN_EVICTED);
+			xp->stats.evicted_now++;
 		}
 	}
 	/* results back to the caller's positions */
 	for (size_t i = 0, j = 0; i < n && j < k; i++) {
 		if (status[i] || gfns[i] != g[j])
 			continue;
-		status[i] = err[j++];
+		status[i] = err[j] == 1 ? 0 : err[j];
+		j++;
 		if (!status[i]) {
 			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_RESIDENT);
 			ok++;
 		}
 	}
 	rc = 0;
+	goto out;
+fail:
+	rc = fatal(xp, rc);
 out:
 	free(g);
 	free(err);

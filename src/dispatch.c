@@ -76,8 +76,8 @@ static void on_drop(struct xpage *xp, const struct xp_event *ev)
 
 	answer(xp, ev, 0);
 	xp_answer_held(xp, ev->gfn, XP_EV_DROP_PAGE);
-	if (st == XPAGE_GFN_EVICTED || st == XPAGE_GFN_PAGING_IN ||
-	    st == XPAGE_GFN_LOADED)
+	/* (a LOADED gfn left the evicted count at its load) */
+	if (st == XPAGE_GFN_EVICTED || st == XPAGE_GFN_PAGING_IN)
 		xp->stats.evicted_now--;
 	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_RESIDENT);
 	xp->stats.drops++;
@@ -107,27 +107,11 @@ static void make_present(struct xpage *xp, uint64_t gfn)
 static void on_evict_fail(struct xpage *xp, const struct xp_event *ev,
 			  bool synthesised)
 {
-	unsigned st = xp_gfn_state(&xp->table, ev->gfn);
-
-	/* The frame is intact: the response makes it present again and
-	 * releases the vCPU. */
+	/* The gfn is NOMINATED here: its frame is intact, so the response
+	 * makes it present again and releases the vCPU. */
 	answer(xp, ev, 0);
 	if (!(ev->flags & XP_EV_VCPU_PAUSED))
 		make_present(xp, ev->gfn);
-	if (st == XPAGE_GFN_RESIDENT) {
-		/* A duplicate of a request already answered. */
-		xp->stats.coalesced++;
-		return;
-	}
-	if (st != XPAGE_GFN_NOMINATED) {
-		/* The library held the gfn as evicted (adopted after a
-		 * takeover) but the hypervisor still had its frame. */
-		xp_log(xp, XPAGE_LOG_WARN,
-		       "gfn 0x%llx was still nominated, not evicted: treated "
-		       "as an evict failure", (unsigned long long)ev->gfn);
-		xp_answer_held(xp, ev->gfn, 0);
-		xp->stats.evicted_now--;
-	}
 	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_RESIDENT);
 	if (synthesised)
 		xp->stats.evict_fails_synth++;
@@ -143,10 +127,6 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 	bool paused = ev->flags & XP_EV_VCPU_PAUSED;
 	int n;
 
-	if (ev->flags & XP_EV_EVICT_FAIL) {
-		on_evict_fail(xp, ev, false);
-		return;
-	}
 	if (st == XPAGE_GFN_RESIDENT) {
 		/* The page is present now: the request was queued before an
 		 * earlier answer or load made it so (its p2m type tells the
@@ -155,12 +135,22 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 		xp->stats.coalesced++;
 		return;
 	}
-	/* A request the hypervisor made while the gfn was still nominated
-	 * means the frame is intact: an evict failure, whether the hypervisor
-	 * says so (EVICT_FAIL) or not (age 2 sends no such flag). */
-	if (st == XPAGE_GFN_NOMINATED || ev->p2mt == XP_P2M_PAGING_OUT) {
-		on_evict_fail(xp, ev, true);
+	if (st == XPAGE_GFN_NOMINATED) {
+		/* Touched before it was evicted: the frame is intact, whether
+		 * the hypervisor says so (EVICT_FAIL) or not (age 2 sends no
+		 * such flag). */
+		on_evict_fail(xp, ev, !(ev->flags & XP_EV_EVICT_FAIL));
 		return;
+	}
+	if ((ev->flags & XP_EV_EVICT_FAIL) || ev->p2mt == XP_P2M_PAGING_OUT) {
+		/* The hypervisor says the frame is intact, but the library
+		 * holds the gfn as evicted (it evicted it, or adopted it).
+		 * Never let the pager drop its copy on that word: serve it as
+		 * a page-in. A load cannot overwrite an intact frame (prep
+		 * copies only into a gfn without one). */
+		xp_log(xp, XPAGE_LOG_WARN, "evict failure reported for gfn "
+		       "0x%llx, which is held as evicted: served as a page-in",
+		       (unsigned long long)ev->gfn);
 	}
 	if (!paused) {
 		/* Nobody waits on the ring slot: answer now, keep the slot

@@ -205,25 +205,25 @@ fail:
 
 /* Nominated gfns must not outlive the ring: a guest touching one with no
  * ring crashes the domain. */
-static void unnominate_all(struct xpage *xp)
+static size_t unnominate_all(struct xpage *xp)
 {
 	enum { CHUNK = 512 };
 	uint64_t g[CHUNK];
 	int st[CHUNK];
-	size_t k = 0;
+	size_t k = 0, left = 0;
 
 	for (uint64_t gfn = 0; gfn < xp->table.nr; gfn++) {
-		if (xp_gfn_state(&xp->table, gfn) != XPAGE_GFN_NOMINATED ||
-		    xp_gfn_flag(&xp->table, gfn, XP_GS_MAPPED))
-			continue;
-		g[k++] = gfn;
-		if (k == CHUNK || gfn + 1 == xp->table.nr) {
+		if (xp_gfn_state(&xp->table, gfn) == XPAGE_GFN_NOMINATED &&
+		    !xp_gfn_flag(&xp->table, gfn, XP_GS_MAPPED))
+			g[k++] = gfn;
+		if (k && (k == CHUNK || gfn + 1 == xp->table.nr)) {
 			xpage_unnominate(xp, g, k, 0, st);
+			for (size_t i = 0; i < k; i++)
+				left += st[i] != 0;
 			k = 0;
 		}
 	}
-	if (k)
-		xpage_unnominate(xp, g, k, 0, st);
+	return left;
 }
 
 XPAGE_API int xpage_close(xpage_t *xp)
@@ -242,10 +242,16 @@ XPAGE_API int xpage_close(xpage_t *xp)
 		xp->closing = true;
 		while (xp->nregions)
 			xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
-		unnominate_all(xp);
-		/* Touched ones settle through their EVICT_FAIL notices. */
-		if (!xp->broken)
-			xpage_dispatch(xp, 0);
+		/* Touched ones settle through their evict-fail notices, others
+		 * in use elsewhere may need another try. */
+		for (int round = 0; round < 3; round++) {
+			size_t left = unnominate_all(xp);
+
+			if (!xp->broken)
+				xpage_dispatch(xp, 0);
+			if (!left)
+				break;
+		}
 		xp_push_responses(xp);
 		if (xp->stats.evicted_now)
 			xp_log(xp, XPAGE_LOG_WARN,
@@ -257,9 +263,25 @@ XPAGE_API int xpage_close(xpage_t *xp)
 			       "closing with %zu paged-out gfns requested by the "
 			       "guest: their vCPUs stay paused", xp->table.used);
 		rc = xp->ops->disable(xp->be);
+		/* Xen refuses while vCPUs wait in its queue for ring space;
+		 * paused, they cannot take the slots the drain freed. Let them
+		 * run briefly to post (or find their page present), answer,
+		 * pause, try again. Requests held for paged-out gfns are never
+		 * released here: such a vCPU would fault again with no ring. */
+		for (int t = 0; rc == -EBUSY && t < 100 && !xp->broken; t++) {
+			if (prc == 0)
+				xp->ops->unpause(xp->be);
+			xpage_dispatch(xp, 10);
+			prc = xp->ops->pause(xp->be);
+			xpage_dispatch(xp, 0);
+			unnominate_all(xp);
+			rc = xp->ops->disable(xp->be);
+		}
 		if (rc < 0)
-			xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s",
-			       xpage_strerror(rc));
+			xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s%s",
+			       xpage_strerror(rc), rc == -EBUSY ?
+			       " (vCPUs wait for ring space behind requests for "
+			       "paged-out gfns: load them before closing)" : "");
 		if (prc == 0)
 			xp->ops->unpause(xp->be);
 	}
@@ -275,10 +297,23 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 
 	if (!xp)
 		return 0;
-	if (xp->enabled)
-		xp_push_responses(xp);
 	if (keep_paused)
 		rc = xp->ops->pause(xp->be);
+	if (xp->enabled) {
+		/* Nothing half-done is handed over: the pager's mappings go and
+		 * nominated gfns become ordinary pages again (a successor
+		 * knows only what was evicted). */
+		bool was = xp->closing;
+
+		xp->closing = true;
+		while (xp->nregions)
+			xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
+		for (int round = 0; round < 3 && unnominate_all(xp); round++)
+			if (!xp->broken)
+				xpage_dispatch(xp, 0);
+		xp->closing = was;
+		xp_push_responses(xp);
+	}
 	if (xp->enabled && xp->ops->forget)
 		xp->ops->forget(xp->be);
 	free_handle(xp);

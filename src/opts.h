@@ -19,9 +19,12 @@
 	(offsetof(struct type, type##__last_field) + \
 	 sizeof(((struct type *)0)->type##__last_field))
 
-/* 0, -EINVAL (NULL, or sz smaller than the size field) or -E2BIG. */
+/* 0, -EINVAL (NULL, or sz smaller than the size field) or -E2BIG.
+ * Bytes up to sizeof the struct count as known: its tail padding may hold
+ * anything in a caller's struct that was not zeroed as a whole, and a
+ * field added in a later version starts past it (abi/README.md). */
 int xp_opts_valid(const void *opts, size_t known);
-#define XP_OPTS_VALID(p, type) xp_opts_valid((p), XP_KNOWN_SIZE(type))
+#define XP_OPTS_VALID(p, type) xp_opts_valid((p), sizeof(struct type))
 
 /* Copy a caller's struct into a zeroed full-size one (fields the caller
  * does not know stay zero). Call after xp_opts_valid() succeeded. */

@@ -24,8 +24,9 @@
  *     (in which case no gfn was touched and status is left unspecified).
  *   - Extensible structs start with `size_t sz`, set by the caller with
  *     XPAGE_OPTS(). A caller built against an older header passes a smaller
- *     sz and keeps working; bytes past what this library knows must be zero
- *     or the call fails with -E2BIG.
+ *     sz and keeps working; bytes past this library's sizeof of the struct
+ *     must be zero or the call fails with -E2BIG (tail padding of the
+ *     struct is not checked: fields added later start past it).
  *   - A handle is not thread-safe: use it from one thread at a time.
  *     Different handles are independent. Nothing in the library prints or
  *     exits; diagnostics go to the optional log callback.
@@ -295,8 +296,10 @@ XPAGE_API int xpage_close(xpage_t *xp);
 /**
  * xpage_detach() - release the handle without disabling paging.
  * For a pager that wants another process to take over (with
- * XPAGE_OPEN_TAKEOVER). The domain is left paused when @keep_paused is
- * non-zero. Returns 0 or a negative errno. NULL is a no-op.
+ * XPAGE_OPEN_TAKEOVER). The pager's mappings are released and gfns still
+ * nominated are un-nominated first (a successor knows only what was
+ * evicted); no callbacks run. The domain is left paused when @keep_paused
+ * is non-zero. Returns 0 or a negative errno. NULL is a no-op.
  */
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused);
 
@@ -389,11 +392,14 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
  * mapping call and one trap per step for the batch. xpage_close() does
  * this for every gfn still nominated, since a guest touching a nominated
  * gfn after the ring is gone crashes the domain.
- * Per gfn: 0 when the gfn is an ordinary resident page again (including
- * one the guest touched meanwhile, or one adopted as nominated that was
- * not), -EINVAL if not NOMINATED, -EBUSY if mapped by this handle,
- * -ENOMEM if the hypervisor had no memory to load it back (the page is
- * then EVICTED and the log says so).
+ * Per gfn: 0 when the gfn is an ordinary resident page again (also one
+ * adopted as nominated that was not, and one the guest released
+ * meanwhile, which the library then forgets), -EINVAL if not NOMINATED, -EBUSY if
+ * mapped by this handle or if the hypervisor keeps refusing its evict
+ * (the guest touched it, and its evict_fail notice settles it, or the
+ * page is in use elsewhere: try again later); the gfn then stays
+ * NOMINATED. -ENOMEM if the hypervisor had no memory to load it back (the
+ * page is then EVICTED and the log says so).
  */
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status);
