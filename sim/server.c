@@ -241,7 +241,10 @@ static int op_unmap(struct conn *c, const void *p, uint32_t len,
 	res->n = q->n;
 	guest_lock(g);
 	for (uint32_t i = 0; i < q->n; i++) {
-		int rc = maptab_del(&c->maps, q->gfns[i]);
+		/* (a gfn past the guest was never mapped: also keeps the
+		 * table's empty-slot key out of the lookup) */
+		int rc = q->gfns[i] < g->nr_gfns ?
+			 maptab_del(&c->maps, q->gfns[i]) : -ENOENT;
 
 		if (rc)
 			rc = -EINVAL; /* this connection did not map it */
