@@ -473,6 +473,119 @@ START_TEST(sim_unmap_of_gfn_all_ones)
 }
 END_TEST
 
+/*
+ * BUG: a stale request is taken for an evict failure of a later
+ * nomination; the gfn is left nominated in the hypervisor and the domain
+ * crashes once the pager is gone. Found by the soak (driven runs).
+ *
+ * A foreign mapper's request for a paged-out gfn (no vCPU waits, p2m type
+ * paged) sits unread on the ring while the pager loads the gfn anyway (a
+ * bulk page-in) and nominates it again. When the library then reads the
+ * old request, it finds the gfn NOMINATED and concludes "the frame is
+ * intact: an evict failure" (dispatch.c on_populate): evict_fail is
+ * called, the gfn becomes RESIDENT in the library, but in the hypervisor
+ * it is still paging_out (the answer changes nothing, and the prep that
+ * make_present() tries fails with -ENOENT). Nothing un-nominates it; the
+ * next guest access after xpage_close finds a paging gfn and no ring.
+ * The request's p2m type (paged, not paging_out) says it is older than
+ * the nomination.
+ */
+START_TEST(stale_request_after_renominate)
+{
+	struct env e;
+	struct xpage_sim_report r;
+	uint64_t g = 5;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	void *m;
+	int st = 0, rc;
+
+	up(&e, "xen-4.15", 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	m = xpage_map(e.xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	memcpy(page, m, sizeof(page));
+	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
+	/* a foreign mapper asks for it: a request, nobody paused */
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
+					 XPAGE_SIM_TOUCH_FOREIGN), -ENOENT);
+	/* the pager brings it back before reading the ring, then pages it
+	 * out again */
+	ck_assert_int_eq(xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	/* now the old request is read */
+	xpage_dispatch(e.xp, 100);
+	ck_assert_msg(evict_fails == 0 &&
+		      xpage_gfn_state(e.xp, g) == XPAGE_GFN_NOMINATED,
+		      "a request older than the nomination (p2m type paged) was "
+		      "taken for an evict failure: evict_fail called %d time(s), "
+		      "library state %d, while the hypervisor still holds the "
+		      "gfn nominated", evict_fails, xpage_gfn_state(e.xp, g));
+	ck_assert_int_eq(xpage_close(e.xp), 0);
+	e.xp = NULL;
+	report(&e, &r);
+	rc = xpage_sim_touch(e.sim, e.domid, 0, g, 0);
+	ck_assert_msg(r.nominated == 0 && rc == 0, "after close: %llu gfn(s) "
+		      "nominated; a guest access: %s",
+		      (unsigned long long)r.nominated, xpage_strerror(rc));
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG: a paged-out gfn the guest released while no ring slot was free
+ * stays paged out in the library for ever.
+ *
+ * Xen sends no drop request when a foreign balloon-out finds the ring
+ * full (p2m_mem_paging_drop_page). The gfn has left the physmap; a load
+ * answers -ENOENT ("its drop notice settles it"), but no notice will come:
+ * the library keeps it EVICTED (evicted_now counts it), the pager keeps
+ * its copy, every load fails the same way, and a pager that pages
+ * everything back in before it leaves never finishes (the example pager
+ * then detaches and leaves the domain paused). The hypervisor can tell:
+ * the gfn is neither paged (prep) nor nominated (it cannot be mapped).
+ */
+START_TEST(load_of_gfn_released_with_full_ring)
+{
+	struct env e;
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
+		.ring_slots_held = 8);
+	struct simp_touch t;
+	uint64_t g = 5;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	void *m;
+	int st = 0, s = 0;
+
+	up(&e, "xen-4.15", 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	m = xpage_map(e.xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	memcpy(page, m, sizeof(page));
+	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
+				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
+	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
+	f.ring_slots_held = 0;
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	for (int i = 0; i < 10; i++) {
+		xpage_dispatch(e.xp, 10);
+		xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st);
+		s = xpage_gfn_state(e.xp, g);
+		if (s != XPAGE_GFN_EVICTED)
+			break;
+	}
+	ck_assert_msg(s != XPAGE_GFN_EVICTED, "gfn %llu, released by the guest "
+		      "while the ring was full, is still EVICTED after 10 "
+		      "dispatch + load rounds (load: %s)", (unsigned long long)g,
+		      xpage_strerror(st));
+	down(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("repro");
@@ -494,6 +607,8 @@ int main(void)
 	tcase_add_test(tc, load_of_released_gfn);
 	tcase_add_test(tc, unnominate_with_evict_refused);
 	tcase_add_test(tc, sim_unmap_of_gfn_all_ones);
+	tcase_add_test(tc, stale_request_after_renominate);
+	tcase_add_test(tc, load_of_gfn_released_with_full_ring);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
