@@ -13,6 +13,9 @@ cmdarg() {
 	echo "${v:-$2}"
 }
 
+# cmdargs NAME: every xprig.NAME=VALUE, space-separated.
+cmdargs() { tr ' ' '\n' </proc/cmdline | sed -n "s/^xprig\.$1=//p" | tr '\n' ' '; }
+
 # Float comparison and arithmetic through awk (busybox sh has integers only).
 fcalc() { awk "BEGIN { printf \"%.3f\", $* }"; }
 

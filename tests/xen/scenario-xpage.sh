@@ -37,8 +37,8 @@ TARGET_PAGES=$((TMIB * 256))
 start_pager() {
 	INST=$1
 	mark pager_start "instance=$1 cmd=xpage-batch-pager_--domid_${D}_--target-mib_${TMIB}_--store_${STORE}_--keep-store_--recent-s_5"
-	env $(cmdarg pager_env | tr , " ") $BIN --domid "$D" --target-mib "$TMIB" \
-		--store "$STORE" --keep-store --recent-s 5 \
+	env $(cmdargs pager_env) $BIN --domid "$D" --target-mib "$TMIB" \
+		--store "$STORE" --keep-store --recent-s 5 $(cmdargs pager_arg) \
 		--stats-json /tmp/xpage-stats-$1.json >/tmp/xpage-$1.log 2>&1 &
 	PID=$!
 }
@@ -48,8 +48,12 @@ pager_log() {
 	_i=${1:-$INST}
 	case " $LOGGED " in *" $_i "*) return 0 ;; esac
 	LOGGED="$LOGGED $_i"
-	sed -e 's/\r/\n/g' /tmp/xpage-$_i.log | grep -v '^$' | tail -60 |
-		sed "s/^/XPLOG xpage-$_i: /"
+	sed -e 's/\r/\n/g' /tmp/xpage-$_i.log | grep -v '^$' >/tmp/xpage-$_i.clean
+	# Its warnings and errors (counted by shape), then its last lines.
+	grep -i -E 'error|warn|fail|cannot|refus|corrupt' /tmp/xpage-$_i.clean |
+		sed 's/[0-9a-fx]\{3,\}/#/g' | sort | uniq -c | sort -rn | head -30 |
+		sed "s/^/XPLOG xpage-$_i: [count] /"
+	tail -60 /tmp/xpage-$_i.clean | sed "s/^/XPLOG xpage-$_i: /"
 	[ -f /tmp/xpage-stats-$_i.json ] &&
 		echo "XPJSON xpage-stats-$_i $(tr -d '\n' </tmp/xpage-stats-$_i.json)"
 }
