@@ -177,6 +177,18 @@ static void cb_gone(xpage_t *xp, uint64_t gfn, void *u)
 	copies[gfn] = NULL;
 }
 
+/* The tests run without fork (CK_NOFORK), so that a failed assertion
+ * comes back here and the teardown stops the test's simulator; in fork
+ * mode the test process _exit()s and the simulator outlives it. */
+static xpage_sim_t *running_sim;
+
+static void stop_running_sim(void)
+{
+	if (running_sim)
+		xpage_sim_stop(running_sim);
+	running_sim = NULL;
+}
+
 struct env {
 	xpage_sim_t *sim;
 	uint32_t domid;
@@ -214,6 +226,7 @@ static void up(struct env *e)
 	setenv("XPAGE_SIMD_DEBUG", "1", 1); /* the simulator's most verbose */
 	e->sim = xpage_sim_start(&so);
 	ck_assert_msg(e->sim, "xpage_sim_start: %s", strerror(errno));
+	running_sim = e->sim;
 	int rc = xpage_sim_create_guest(e->sim, &g);
 
 	ck_assert_int_gt(rc, 0);
@@ -348,6 +361,7 @@ START_TEST(library_logs)
 		char p[300];
 
 		xpage_sim_stop(e.sim);
+		running_sim = NULL;
 		snprintf(p, sizeof(p), "%s/simd.log", e.dir);
 		check_file("simulator log", p);
 	}
@@ -405,6 +419,7 @@ START_TEST(pager_output)
 	check_file("pager statistics", json);
 	xpage_sim_workload_stop(e.sim, e.domid);
 	xpage_sim_stop(e.sim);
+	running_sim = NULL;
 	snprintf(cmd, sizeof(cmd), "%s/simd.log", e.dir);
 	check_file("simulator log", cmd);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e.dir);
@@ -427,8 +442,10 @@ int main(void)
 	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, library_logs);
 	tcase_add_test(tc, pager_output);
+	tcase_add_checked_fixture(tc, NULL, stop_running_sim);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

@@ -45,6 +45,18 @@ struct env {
 	xpage_t *xp;
 };
 
+/* The tests run without fork (CK_NOFORK), so that a failed assertion
+ * comes back here and the teardown stops the test's simulator; in fork
+ * mode the test process _exit()s and the simulator outlives it. */
+static xpage_sim_t *running_sim;
+
+static void stop_running_sim(void)
+{
+	if (running_sim)
+		xpage_sim_stop(running_sim);
+	running_sim = NULL;
+}
+
 static void up(struct env *e, const char *pers, uint32_t vcpus)
 {
 	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
@@ -54,6 +66,7 @@ static void up(struct env *e, const char *pers, uint32_t vcpus)
 	evict_fails = drops = populates = 0;
 	e->sim = xpage_sim_start(NULL);
 	ck_assert_msg(e->sim, "xpage_sim_start: %s", strerror(errno));
+	running_sim = e->sim;
 	rc = xpage_sim_create_guest(e->sim, &g);
 	ck_assert_int_gt(rc, 0);
 	e->domid = (uint32_t)rc;
@@ -72,6 +85,7 @@ static void down(struct env *e)
 	if (e->xp)
 		xpage_close(e->xp);
 	xpage_sim_stop(e->sim);
+	running_sim = NULL;
 }
 
 static void report(struct env *e, struct xpage_sim_report *r)
@@ -586,6 +600,39 @@ START_TEST(load_of_gfn_released_with_full_ring)
 }
 END_TEST
 
+/*
+ * GAP (minor): a size that ends inside a field is accepted.
+ *
+ * No header ever had a struct xpage_callbacks that ends half-way through
+ * the populate pointer, yet sz = offsetof(populate) + 4 passes validation
+ * and xp_opts_copy() copies half a pointer: populate becomes the low half
+ * of the caller's pointer, non-NULL, and the first populate notice calls
+ * it. A size that is not the end of a field is a malformed struct
+ * (-EINVAL), as the header promises for malformed callbacks.
+ */
+START_TEST(sz_inside_a_field)
+{
+	struct xpage_open_opts o;
+	struct xpage_callbacks cb;
+	xpage_t *xp;
+
+	memset(&o, 0, sizeof(o));
+	o.sz = sizeof(o);
+	o.domid = 1;
+	o.backend = XPAGE_BACKEND_SIM;
+	o.sim_socket = "/nonexistent/socket";
+	memset(&cb, 0, sizeof(cb));
+	cb.populate = cb_populate;
+	cb.sz = offsetof(struct xpage_callbacks, populate) + 4;
+	errno = 0;
+	xp = xpage_open(&o, &cb);
+	ck_assert_ptr_null(xp);
+	ck_assert_msg(errno == EINVAL, "callbacks whose sz ends inside the "
+		      "populate pointer: %s, not EINVAL (half a pointer was "
+		      "taken as the callback)", strerror(errno));
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("repro");
@@ -609,8 +656,11 @@ int main(void)
 	tcase_add_test(tc, sim_unmap_of_gfn_all_ones);
 	tcase_add_test(tc, stale_request_after_renominate);
 	tcase_add_test(tc, load_of_gfn_released_with_full_ring);
+	tcase_add_test(tc, sz_inside_a_field);
+	tcase_add_checked_fixture(tc, NULL, stop_running_sim);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

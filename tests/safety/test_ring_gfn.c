@@ -23,6 +23,18 @@
 
 #include "simproto.h"
 
+/* The tests run without fork (CK_NOFORK), so that a failed assertion
+ * comes back here and the teardown stops the test's simulator; in fork
+ * mode the test process _exit()s and the simulator outlives it. */
+static xpage_sim_t *running_sim;
+
+static void stop_running_sim(void)
+{
+	if (running_sim)
+		xpage_sim_stop(running_sim);
+	running_sim = NULL;
+}
+
 static void cb_populate(xpage_t *xp, const struct xpage_populate *ev, void *u)
 {
 	(void)xp; (void)ev; (void)u;
@@ -83,6 +95,7 @@ START_TEST(ring_gfn_out_before_use)
 	int n;
 
 	ck_assert_msg(sim, "xpage_sim_start: %s", strerror(errno));
+	running_sim = sim;
 	n = xpage_sim_personalities(sim, names, sizeof(names));
 	ck_assert_int_gt(n, 0);
 	for (char *p = strtok_r(names, "\n", &save); p;
@@ -120,6 +133,7 @@ START_TEST(ring_gfn_out_before_use)
 		ck_assert_int_eq(xpage_sim_destroy_guest(sim, (uint32_t)domid), 0);
 	}
 	xpage_sim_stop(sim);
+	running_sim = NULL;
 }
 END_TEST
 
@@ -136,8 +150,10 @@ int main(void)
 	}
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, ring_gfn_out_before_use);
+	tcase_add_checked_fixture(tc, NULL, stop_running_sim);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_NOFORK);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
