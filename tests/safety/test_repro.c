@@ -633,6 +633,62 @@ START_TEST(sz_inside_a_field)
 }
 END_TEST
 
+/*
+ * BUG: the same as load_of_gfn_released_with_full_ring, for a gfn whose
+ * page-in was already requested (PAGING_IN: a foreign mapper asked for it,
+ * the pager has not loaded it yet). The guest releases it while the ring
+ * is full (no drop request); every load answers -ENOENT and the gfn stays
+ * PAGING_IN for ever. Found by the soak (driven runs, with injected
+ * ENOMEM delaying the load).
+ */
+START_TEST(load_of_requested_gfn_released_with_full_ring)
+{
+	struct env e;
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
+		.ring_slots_held = 8);
+	struct simp_touch t;
+	uint64_t g = 5;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	void *m;
+	int st = 0, s = 0;
+
+	up(&e, "xen-4.15", 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	m = xpage_map(e.xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	memcpy(page, m, sizeof(page));
+	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
+	/* a foreign mapper asks for it; the populate is delivered */
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
+					 XPAGE_SIM_TOUCH_FOREIGN), -ENOENT);
+	ck_assert_int_eq(xpage_dispatch(e.xp, 100), 1);
+	ck_assert_int_eq(populates, 1);
+	ck_assert_int_eq(xpage_gfn_state(e.xp, g), XPAGE_GFN_PAGING_IN);
+	/* the guest releases it while no slot is free: no drop request */
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
+				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
+	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
+	f.ring_slots_held = 0;
+	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	for (int i = 0; i < 10; i++) {
+		xpage_dispatch(e.xp, 10);
+		xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st);
+		s = xpage_gfn_state(e.xp, g);
+		if (s != XPAGE_GFN_PAGING_IN && s != XPAGE_GFN_EVICTED)
+			break;
+	}
+	ck_assert_msg(s != XPAGE_GFN_PAGING_IN && s != XPAGE_GFN_EVICTED,
+		      "gfn %llu, requested, then released by the guest while the "
+		      "ring was full, is still in state %d after 10 dispatch + "
+		      "load rounds (load: %s)", (unsigned long long)g, s,
+		      xpage_strerror(st));
+	down(&e);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("repro");
@@ -657,6 +713,7 @@ int main(void)
 	tcase_add_test(tc, stale_request_after_renominate);
 	tcase_add_test(tc, load_of_gfn_released_with_full_ring);
 	tcase_add_test(tc, sz_inside_a_field);
+	tcase_add_test(tc, load_of_requested_gfn_released_with_full_ring);
 	tcase_add_checked_fixture(tc, NULL, stop_running_sim);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
