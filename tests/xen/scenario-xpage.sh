@@ -51,7 +51,7 @@ pager_log() {
 	sed -e 's/\r/\n/g' /tmp/xpage-$_i.log | grep -v '^$' >/tmp/xpage-$_i.clean
 	# Its warnings and errors (counted by shape), then its last lines.
 	grep -i -E 'error|warn|fail|cannot|refus|corrupt' /tmp/xpage-$_i.clean |
-		sed 's/[0-9a-fx]\{3,\}/#/g' | sort | uniq -c | sort -rn | head -30 |
+		sed 's/[0-9][0-9a-fx]*/#/g' | sort | uniq -c | sort -rn | head -30 |
 		sed "s/^/XPLOG xpage-$_i: [count] /"
 	tail -60 /tmp/xpage-$_i.clean | sed "s/^/XPLOG xpage-$_i: /"
 	[ -f /tmp/xpage-stats-$_i.json ] &&
@@ -100,6 +100,8 @@ IN0=$(wstat in)
 start_pager 2
 if gwait_pid 'GUEST: (OK|FAIL) [0-9]' $((NV + 1)) "$PT" $PID; then
 	case $(glast 'GUEST: (OK|FAIL) [0-9]') in OK*) PASS_RESULT=ok ;; *) PASS_RESULT=fail ;; esac
+elif ! alive $PID; then
+	PASS_RESULT=pager_died
 else
 	PASS_RESULT=timeout
 fi
