@@ -369,21 +369,43 @@ static void resume_one(struct xpage *xp, uint64_t gfn)
  */
 static int load_from_frame(struct xpage *xp, uint64_t gfn)
 {
+	unsigned was = xp_gfn_state(&xp->table, gfn);
 	int st = 0;
 
-	xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx was nominated but never "
-	       "evicted: its own frame is kept", (unsigned long long)gfn);
+	xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx is not paged out in the "
+	       "hypervisor (never evicted, or released by the guest)",
+	       (unsigned long long)gfn);
 	xp_gfn_set_state(&xp->table, gfn, XPAGE_GFN_NOMINATED);
 	xp->stats.evicted_now--;
-	if (xpage_unnominate(xp, &gfn, 1, 0, &st) == 1)
+	if (xpage_unnominate(xp, &gfn, 1, 0, &st) == 1) {
+		/* Present again, or gone from the guest: any vCPU waiting on
+		 * it is released (its access finds the page, or finds it
+		 * released). */
+		xp_answer_held(xp, gfn, 0);
 		return 0;
+	}
 	if (xp_gfn_state(&xp->table, gfn) == XPAGE_GFN_NOMINATED) {
-		/* Not that either (the guest released it: its drop notice
-		 * settles it): the gfn stays as the caller knew it. */
-		xp_gfn_set_state(&xp->table, gfn, XPAGE_GFN_EVICTED);
+		xp_gfn_set_state(&xp->table, gfn, was);
 		xp->stats.evicted_now++;
 	}
 	return -ENOENT;
+}
+
+/*
+ * A load of a gfn that is only nominated needs no data, but the
+ * hypervisor must make it present again: it is un-nominated. If the guest
+ * touched it meanwhile, its evict-fail notice is on the ring and answering
+ * that is what makes it present (-EBUSY until then): making it present any
+ * other way would leave that notice to be read later as a failure of a
+ * newer nomination.
+ */
+static int restore_nominated(struct xpage *xp, uint64_t gfn)
+{
+	int st = 0;
+
+	if (xpage_unnominate(xp, &gfn, 1, 0, &st) == 1)
+		return 0;
+	return st ? st : -EIO;
 }
 
 XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
@@ -408,9 +430,8 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 			continue;
 		st = xp_gfn_state(&xp->table, gfns[i]);
 		if (st == XPAGE_GFN_NOMINATED) {
-			/* The frame never left: nothing to load. */
-			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_RESIDENT);
-			ok++;
+			/* The frame never left: restored after the loop. */
+			status[i] = 1;
 		} else if (st == XPAGE_GFN_LOADED) {
 			status[i] = -EALREADY;
 		} else if (st != XPAGE_GFN_EVICTED && st != XPAGE_GFN_PAGING_IN) {
@@ -442,11 +463,16 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 		else
 			resume_one(xp, gfns[i]);
 	}
-	/* After the loop: load_from_frame uses the scratch ops buffer. */
+	/* After the loop: these use the scratch ops buffer. */
 	for (size_t i = 0; i < n; i++) {
+		unsigned now = xp_gfn_state(&xp->table, gfns[i]);
+
 		if (status[i] == -ENOENT &&
-		    xp_gfn_state(&xp->table, gfns[i]) == XPAGE_GFN_EVICTED) {
+		    (now == XPAGE_GFN_EVICTED || now == XPAGE_GFN_PAGING_IN)) {
 			status[i] = load_from_frame(xp, gfns[i]);
+			ok += status[i] == 0;
+		} else if (status[i] == 1) {
+			status[i] = restore_nominated(xp, gfns[i]);
 			ok += status[i] == 0;
 		}
 	}

@@ -136,10 +136,19 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 		return;
 	}
 	if (st == XPAGE_GFN_NOMINATED) {
-		/* Touched before it was evicted: the frame is intact, whether
-		 * the hypervisor says so (EVICT_FAIL) or not (age 2 sends no
-		 * such flag). */
-		on_evict_fail(xp, ev, !(ev->flags & XP_EV_EVICT_FAIL));
+		if ((ev->flags & XP_EV_EVICT_FAIL) || ev->p2mt == XP_P2M_PAGING_OUT) {
+			/* Touched before it was evicted: the frame is intact,
+			 * whether the hypervisor says so (EVICT_FAIL) or not
+			 * (age 2 sends no such flag). */
+			on_evict_fail(xp, ev, !(ev->flags & XP_EV_EVICT_FAIL));
+			return;
+		}
+		/* Made while the gfn was paged out in an earlier round: it has
+		 * been loaded and nominated again since. The answer releases a
+		 * waiting vCPU; if it touches the gfn again, that is a fresh
+		 * evict failure. */
+		answer(xp, ev, 0);
+		xp->stats.coalesced++;
 		return;
 	}
 	if ((ev->flags & XP_EV_EVICT_FAIL) || ev->p2mt == XP_P2M_PAGING_OUT) {

@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdint.h>
 
-int xp_opts_valid(const void *opts, size_t known)
+int xp_opts_valid(const void *opts, size_t min, size_t known)
 {
 	const unsigned char *p = opts;
 	size_t sz;
@@ -13,7 +13,7 @@ int xp_opts_valid(const void *opts, size_t known)
 	if (!opts)
 		return -EINVAL;
 	memcpy(&sz, opts, sizeof(sz));
-	if (sz < sizeof(size_t))
+	if (sz < min || (sz > min && sz < known))
 		return -EINVAL;
 	/* Reject absurd sizes before touching memory past the struct. */
 	if (sz > 4096)

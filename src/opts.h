@@ -19,12 +19,21 @@
 	(offsetof(struct type, type##__last_field) + \
 	 sizeof(((struct type *)0)->type##__last_field))
 
-/* 0, -EINVAL (NULL, or sz smaller than the size field) or -E2BIG.
- * Bytes up to sizeof the struct count as known: its tail padding may hold
- * anything in a caller's struct that was not zeroed as a whole, and a
- * field added in a later version starts past it (abi/README.md). */
-int xp_opts_valid(const void *opts, size_t known);
-#define XP_OPTS_VALID(p, type) xp_opts_valid((p), sizeof(struct type))
+/*
+ * 0, -EINVAL (NULL, or an sz no release of the struct ever had) or -E2BIG.
+ * A caller's sz is the sizeof of the struct in the header it was built
+ * with: the size of a published release's struct (from 1.0's, @min, up to
+ * this library's), or larger with zeroes past this library's sizeof. Any
+ * other sz (shorter than 1.0's, or ending inside a field) is refused:
+ * reading half a pointer is worse than refusing. Bytes up to sizeof count
+ * as known: the tail padding of a caller's struct may hold anything, and a
+ * field added later starts past it (abi/README.md).
+ */
+int xp_opts_valid(const void *opts, size_t min, size_t known);
+/* Every struct is as 1.0 published it: when a release grows one, list the
+ * sizes between (xp_opts_valid takes a range today). */
+#define XP_OPTS_VALID(p, type) \
+	xp_opts_valid((p), sizeof(struct type), sizeof(struct type))
 
 /* Copy a caller's struct into a zeroed full-size one (fields the caller
  * does not know stay zero). Call after xp_opts_valid() succeeded. */

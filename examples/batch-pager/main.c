@@ -366,8 +366,11 @@ static int parse(struct pager_opts *o, int argc, char **argv)
 		case O_DURATION:
 			errno = 0;
 			o->duration_s = strtod(optarg, &end);
-			if (errno || end == optarg || *end || o->duration_s < 0) {
-				errx_("--duration %s: expected seconds", optarg);
+			/* (!(x >= 0) also refuses NaN; a year is plenty) */
+			if (errno || end == optarg || *end ||
+			    !(o->duration_s >= 0) || o->duration_s > 365.0 * 86400) {
+				errx_("--duration %s: expected seconds, from 0 to "
+				      "31536000", optarg);
 				return -1;
 			}
 			break;

@@ -408,9 +408,11 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
  * xpage_load() - give evicted gfns their contents back.
  * @bufs: n pointers to XPAGE_PAGE_SIZE bytes each. The page is guest
  * accessible at once; waiting vCPUs run again after xpage_resume() (or at
- * once with XPAGE_LOAD_RESUME). A gfn that was only nominated, or whose
- * evict failed, needs no data: its status is 0 and the buffer is not read.
- * Per gfn: -EINVAL if resident (never paged out).
+ * once with XPAGE_LOAD_RESUME). A gfn that was only nominated needs no
+ * data: it is un-nominated (xpage_unnominate) and the buffer is not read;
+ * -EBUSY if the guest touched it meanwhile (it becomes resident when its
+ * evict_fail notice is dispatched). Per gfn: -EINVAL if resident (never
+ * paged out).
  */
 #define XPAGE_LOAD_RESUME (1u << 0)
 XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,

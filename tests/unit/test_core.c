@@ -96,15 +96,24 @@ START_TEST(opts_validation)
 	ck_assert_ptr_null(xp_open_with(&fake_ops, (void *)big, &cbs));
 	ck_assert_int_eq(errno, E2BIG);
 
-	/* An older caller's smaller struct (up to sim_socket) still works. */
+	/* A size no release ever had (shorter than 1.0's, or ending inside
+	 * a field) is refused rather than half read. */
 	o = XPAGE_OPTS(xpage_open_opts, .domid = 1);
 	o.sz = offsetof(struct xpage_open_opts, ages);
-	xp = xp_open_with(&fake_ops, &o, &cbs);
-	ck_assert_ptr_nonnull(xp);
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
+	o.sz = offsetof(struct xpage_open_opts, log_fn) + 3;
+	ck_assert_ptr_null(xp_open_with(&fake_ops, &o, &cbs));
+	ck_assert_int_eq(errno, EINVAL);
 	struct xpage_info info = XPAGE_OPTS(xpage_info);
-	ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+	o = XPAGE_OPTS(xpage_open_opts, .domid = 1);
+	xpage_t *xp2 = xp_open_with(&fake_ops, &o, &cbs);
+	ck_assert_ptr_nonnull(xp2);
+	ck_assert_int_eq(xpage_get_info(xp2, &info), 0);
 	ck_assert_uint_eq(info.age, 1);
-	xpage_close(xp);
+	info.sz = sizeof(info) - 8;
+	ck_assert_int_eq(xpage_get_info(xp2, &info), -EINVAL);
+	xpage_close(xp2);
 
 	/* No populate callback; unknown flags, ages, features. */
 	c.populate = NULL;
@@ -142,14 +151,16 @@ START_TEST(info_and_stats_sizes)
 	*(size_t *)big = sizeof(big);
 	big[sizeof(st) + 1] = 1;
 	ck_assert_int_eq(xpage_get_stats(xp, (void *)big), -E2BIG);
-	/* An old caller knowing only the first two counters. */
-	struct { size_t sz; uint64_t a, b; } small = { sizeof(small), 9, 9 };
+	/* Tail bytes past this library's struct that are zero are fine. */
+	memset(big, 0, sizeof(big));
+	*(size_t *)big = sizeof(big);
 	uint64_t g = 1;
 	int s;
 	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &s), 1);
-	ck_assert_int_eq(xpage_get_stats(xp, (void *)&small), 0);
-	ck_assert_uint_eq(small.a, 1); /* nominated */
-	ck_assert_uint_eq(small.b, 0); /* evicted */
+	ck_assert_int_eq(xpage_get_stats(xp, (void *)big), 0);
+	memcpy(&st, big, sizeof(st));
+	ck_assert_uint_eq(st.nominated, 1);
+	ck_assert_uint_eq(*(size_t *)big, sizeof(big)); /* sz kept */
 	ck_assert_int_eq(xpage_get_stats(NULL, &st), -EINVAL);
 	xpage_close(xp);
 }
@@ -763,6 +774,35 @@ START_TEST(adopt_nominated_then_unnominate)
 }
 END_TEST
 
+START_TEST(stale_request_is_not_an_evict_failure)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xp_response r;
+	uint64_t g = 330;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st;
+
+	/* Paged out, requested by a foreign mapper; loaded before that
+	 * request was read, then nominated again. */
+	page_out(xp, g);
+	fake_put_request(GEN7, g, 0, XP_EV_FOREIGN, XP_P2M_PAGED);
+	ck_assert_int_eq(xpage_load(xp, &g, 1, b, 0, &st), 1);
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	/* The old request says nothing about the new nomination. */
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.evict_fails, 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_NOMINATED);
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
+	/* A fresh one (made while nominated: p2m type paging_out) is. */
+	fake_put_request(GEN7, g, 0, XP_EV_VCPU_PAUSED, XP_P2M_PAGING_OUT);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.evict_fails, 1);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
+	xpage_close(xp);
+}
+END_TEST
+
 START_TEST(load_of_adopted_gfn_never_evicted)
 {
 	xpage_t *xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
@@ -866,6 +906,7 @@ int main(void)
 	tcase_add_test(tc, adopt_nominated_then_unnominate);
 	tcase_add_test(tc, foreign_evict_fail_made_present);
 	tcase_add_test(tc, load_of_adopted_gfn_never_evicted);
+	tcase_add_test(tc, stale_request_is_not_an_evict_failure);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
