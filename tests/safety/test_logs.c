@@ -368,7 +368,10 @@ START_TEST(library_logs)
 	for (unsigned i = 0; i < PAGES; i++)
 		free(copies[i]);
 	free(words);
+	words = NULL;
 	free(logbuf);
+	logbuf = NULL;
+	loglen = logcap = 0;
 	{
 		char cmd[300];
 
@@ -425,6 +428,10 @@ START_TEST(pager_output)
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e.dir);
 	ck_assert_int_eq(system(cmd), 0);
 	free(words);
+	words = NULL;
+	free(logbuf);
+	logbuf = NULL;
+	loglen = logcap = 0;
 }
 END_TEST
 
