@@ -108,6 +108,53 @@ static void *map_gfns(struct xpage *xp, const uint64_t *gfns, size_t n,
 	return addr;
 }
 
+/*
+ * The shared first half of nominate and evict: check each gfn (range,
+ * duplicates, state @need, not mapped by this handle), set its status,
+ * and queue an @op for the ones that pass. Returns how many were queued.
+ */
+static size_t queue_ops(struct xpage *xp, const uint64_t *gfns, size_t n,
+			int *status, struct xp_paging_op *ops, uint32_t op,
+			unsigned need)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		if (xp_gfn_state(&xp->table, gfns[i]) != need)
+			status[i] = -EINVAL;
+		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+			status[i] = -EBUSY;
+		else
+			ops[k++] = (struct xp_paging_op){ .op = op, .gfn = gfns[i] };
+	}
+	clear_seen(xp, gfns, n);
+	return k;
+}
+
+/* The shared second half: each queued op's result goes to its caller
+ * position (ops are in caller order); a success moves the gfn to @to.
+ * Returns the successes. */
+static size_t apply_results(struct xpage *xp, const uint64_t *gfns, size_t n,
+			    int *status, const struct xp_paging_op *ops,
+			    size_t k, unsigned to)
+{
+	size_t ok = 0;
+
+	for (size_t i = 0, j = 0; i < n && j < k; i++) {
+		if (status[i] || gfns[i] != ops[j].gfn)
+			continue;
+		status[i] = ops[j++].rc;
+		if (status[i] == 0) {
+			xp_gfn_set_state(&xp->table, gfns[i], to);
+			ok++;
+		}
+	}
+	return ok;
+}
+
 XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			     unsigned int flags, int *status)
 {
@@ -123,19 +170,8 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
-	for (size_t i = 0; i < n; i++) {
-		status[i] = check_gfn(xp, gfns[i]);
-		if (status[i])
-			continue;
-		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_RESIDENT)
-			status[i] = -EINVAL;
-		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
-			status[i] = -EBUSY;
-		else
-			ops[k++] = (struct xp_paging_op){ .op = XP_PAGING_NOMINATE,
-							  .gfn = gfns[i] };
-	}
-	clear_seen(xp, gfns, n);
+	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_NOMINATE,
+		      XPAGE_GFN_RESIDENT);
 	if (!k)
 		return 0;
 
@@ -188,16 +224,7 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	}
 	if (rc < 0)
 		return xp_err(-fatal(xp, rc));
-
-	for (size_t i = 0, j = 0; i < n && j < k; i++) {
-		if (status[i] || gfns[i] != ops[j].gfn)
-			continue;
-		status[i] = ops[j++].rc;
-		if (status[i] == 0) {
-			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_NOMINATED);
-			ok++;
-		}
-	}
+	ok = apply_results(xp, gfns, n, status, ops, k, XPAGE_GFN_NOMINATED);
 	xp->stats.nominated += ok;
 	return finish(0, ok);
 }
@@ -322,31 +349,12 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
-	for (size_t i = 0; i < n; i++) {
-		status[i] = check_gfn(xp, gfns[i]);
-		if (status[i])
-			continue;
-		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
-			status[i] = -EINVAL;
-		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
-			status[i] = -EBUSY;
-		else
-			ops[k++] = (struct xp_paging_op){ .op = XP_PAGING_EVICT,
-							  .gfn = gfns[i] };
-	}
-	clear_seen(xp, gfns, n);
+	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_EVICT,
+		      XPAGE_GFN_NOMINATED);
 	rc = xp_run_ops(xp, ops, k);
 	if (rc < 0)
 		return xp_err(-fatal(xp, rc));
-	for (size_t i = 0, j = 0; i < n && j < k; i++) {
-		if (status[i] || gfns[i] != ops[j].gfn)
-			continue;
-		status[i] = ops[j++].rc;
-		if (status[i] == 0) {
-			xp_gfn_set_state(&xp->table, gfns[i], XPAGE_GFN_EVICTED);
-			ok++;
-		}
-	}
+	ok = apply_results(xp, gfns, n, status, ops, k, XPAGE_GFN_EVICTED);
 	xp->stats.evicted += ok;
 	xp->stats.evicted_now += ok;
 	return finish(0, ok);
