@@ -209,6 +209,12 @@ START_TEST(gfns_and_vcpus_checked)
 				 XP_P2M_PAGED);
 		ck_assert_int_eq(xpage_dispatch(xp, 0), 2);
 		expect_bad += 2;
+		for (int k = 0; k < 2; k++) {
+			/* answered, asking for no page change */
+			ck_assert_int_eq(fake_take_response(gens[i].gen, &r, NULL,
+							    NULL), 1);
+			ck_assert(r.flags & XP_EV_DROP_PAGE);
+		}
 		ck_assert_msg(populates == 0 && evict_fails == 0 && drops == 0,
 			      "%s: a callback ran for a request outside the guest",
 			      xp_ring_layout(gens[i].gen)->name);
