@@ -135,9 +135,15 @@ uint64_t warm_memory(uint64_t mib)
 	if (!len)
 		return 0;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (p == MAP_FAILED)
 		return 0;
+	/* In huge pages where the kernel has them: large writes take large
+	 * page-cache folios, which come from the high-order free lists, so
+	 * those must be warm too, not only single pages. */
+	madvise(p, len, MADV_HUGEPAGE);
+	for (size_t off = 0; off < len; off += 4096)
+		((volatile char *)p)[off] = 1;
 	munmap(p, len);
 	return mib;
 }
