@@ -195,7 +195,20 @@ int paging_populate_physmap(struct sim_guest *g, uint64_t gfn)
 	if ((s->flags & SG_FRAME) && s->refs)
 		return -EBUSY;
 	guest_frame_alloc(g, gfn);
-	s->flags |= SG_ZERO;
+	if (gfn >= g->pages) {
+		/* A special page (the ring gfn): Xen does not scrub frames a
+		 * live domain freed, so the new one holds a previous owner's
+		 * bytes, e.g. a dead pager's ring with its stale indexes. */
+		uint8_t *pg = guest_page(g, gfn);
+		uint32_t stale = 0x1ea7;
+
+		memset(pg, 0xa5, SIM_PAGE);
+		memcpy(pg + 0, &stale, 4);
+		memcpy(pg + 8, &stale, 4);
+		s->flags &= (uint8_t)~SG_ZERO;
+	} else {
+		s->flags |= SG_ZERO;
+	}
 	guest_set_p2mt(g, gfn, SIMP_P2M_RAM_RW);
 	return 0;
 }

@@ -122,8 +122,9 @@ int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
 		goto fail;
 	}
 	r->page = guest_page(g, gfn);
-	/* The shared ring starts empty: every index 0. */
-	memset((void *)r->page, 0, SIM_PAGE);
+	/* As Xen's vm_event_enable (FRONT_RING_INIT): only the hypervisor's
+	 * private indexes start at 0 (the struct is zeroed); the shared header
+	 * is left as the page holds it, for the pager to initialise. */
 	rc = pthread_create(&r->thread, NULL, ring_thread, r);
 	if (rc) {
 		rc = -rc;

@@ -51,10 +51,16 @@ static int open_backend(struct xpage *xp, const struct xpage_open_opts *o,
 void xp_ring_attach(struct xpage *xp, void *ring)
 {
 	xp->ring = ring;
-	/* The hypervisor initialised the shared header at enable; requests may
-	 * already be waiting. Start consuming from where responses stand. */
-	xp->rsp_prod_pvt = xp_ring_load_idx(xp->ring, XP_RING_OFF_RSP_PROD);
-	xp->req_cons = xp->rsp_prod_pvt;
+	/* Xen's enable resets only its own private indexes (FRONT_RING_INIT):
+	 * the shared header is the pager's to initialise, and the page may
+	 * hold anything (a re-populated ring gfn gets an unscrubbed frame,
+	 * e.g. a dead pager's ring). Done while the domain is paused (see
+	 * xp_ring_enable), so no request can be posted before it. */
+	memset((void *)xp->ring, 0, XP_RING_HDR_SIZE);
+	xp_ring_store_idx(xp->ring, XP_RING_OFF_REQ_EVENT, 1);
+	xp_ring_store_idx(xp->ring, XP_RING_OFF_RSP_EVENT, 1);
+	xp->rsp_prod_pvt = 0;
+	xp->req_cons = 0;
 	xp->rsp_unpushed = 0;
 	xp->enabled = true;
 	xp->broken = false;
@@ -74,12 +80,17 @@ static uint32_t declared_age(const struct xpage *xp)
 int xp_ring_enable(struct xpage *xp)
 {
 	void *ring = NULL;
-	int rc = xp->ops->enable(xp->be, declared_age(xp), &ring);
+	int prc, rc;
 
-	if (rc < 0)
-		return rc;
-	xp_ring_attach(xp, ring);
-	return 0;
+	/* Paused from enable until the header is initialised: a request
+	 * posted in between would be wiped (xenpaging has that race). */
+	prc = xp->ops->pause(xp->be);
+	rc = xp->ops->enable(xp->be, declared_age(xp), &ring);
+	if (rc == 0)
+		xp_ring_attach(xp, ring);
+	if (prc == 0)
+		xp->ops->unpause(xp->be);
+	return rc;
 }
 
 static void log_enable_error(struct xpage *xp, int rc)

@@ -283,6 +283,12 @@ int tc_enable(struct tc *c, uint32_t age)
 	c->efd_in = fds[0];
 	c->efd_out = fds[1];
 	c->port = port.v;
+	/* Xen's enable leaves the shared header to the pager (it resets only
+	 * its own indexes): initialise it, as a pager must, before anything
+	 * can be posted (the tests' guests run no vCPU activity yet). */
+	memset(c->ring, 0, 64);
+	c->ring[4] = 1;   /* req_event */
+	c->ring[12] = 1;  /* rsp_event */
 	c->rsp_prod_pvt = 0;
 	return 0;
 }

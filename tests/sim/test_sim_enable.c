@@ -155,8 +155,10 @@ START_TEST(t_enable_result)
 	ck_assert_uint_gt(c.port, 0);
 	ck_assert(is_eventfd(c.efd_in));
 	ck_assert(is_eventfd(c.efd_out));
-	for (unsigned i = 0; i < 64; i++)      /* header initialised */
-		ck_assert_uint_eq(c.ring[i], 0);
+	/* Enable left the page alone (Xen's resets only its private ring
+	 * indexes); the client initialised the header, nothing else. */
+	for (unsigned i = 64; i < 4096; i++)
+		ck_assert_uint_eq(c.ring[i], 0x5a);
 	ck_assert_uint_eq(tc_gfn(&c, 8).refcount, 2); /* ours + the ring's */
 	/* hypervisor -> pager notification on a request */
 	ck_assert_int_eq(tc_nominate(&c, 1), 0);
@@ -311,8 +313,9 @@ START_TEST(t_ring_gfn_removed)
 	s = tc_gfn(&c, 8);
 	ck_assert_uint_eq(s.p2mt, P2M_RW);
 	ck_assert_uint_eq(s.has_frame, 1);
-	for (unsigned i = 0; i < 4096; i++)
-		ck_assert_uint_eq(c.mem[8 * 4096 + i], 0);
+	/* Not scrubbed (Xen does not scrub what a live domain freed): a
+	 * previous owner's bytes, here a ring header with stale indexes. */
+	ck_assert_uint_ne(c.mem[8 * 4096 + 0] | c.mem[8 * 4096 + 1], 0);
 	c.ring = NULL;
 	ck_assert_int_eq(tc_enable(&c, 0), 0);
 	tc_close(&c);
