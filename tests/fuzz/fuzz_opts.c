@@ -11,14 +11,17 @@
  *
  * The struct is placed in a heap block of exactly sz bytes, so reading or
  * writing past what the caller declared is an AddressSanitizer report.
- * Each result is checked against a model of the rules: sz below the size
- * field: -EINVAL; above 4096 or a non-zero byte past the known fields:
- * -E2BIG; else accepted, with fields the caller does not know read as zero
- * and only the bytes both sides know written back.
+ * Each result is checked against a model of the rules (src/opts.h): an
+ * sz no release of the struct had (below 1.0's, or between two releases'
+ * sizes, i.e. inside a field): -EINVAL; above 4096 or a non-zero byte past
+ * the library's struct (its tail padding counts as its own): -E2BIG; else
+ * accepted, with fields the caller does not know read as zero and only
+ * the bytes both sides know written back.
  *
  * Pointer fields are made valid (or NULL) before the library sees them;
- * one that sz cuts in two is zeroed (a caller that passes such a size is
- * a known gap: tests/safety repro sz_inside_a_field).
+ * one that sz cuts in two is zeroed (the library refuses such an sz, see
+ * tests/safety repro sz_inside_a_field, but should it not, the fuzzer
+ * would report the model's disagreement rather than a wild call).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -47,9 +50,13 @@ static void fail(const char *what, long a, long b)
 	abort();
 }
 
-static int model(const uint8_t *buf, size_t sz, size_t known)
+/* The rules (src/opts.h): an sz some release's struct had (from @min,
+ * 1.0's, up to @known, this library's sizeof) or larger with zeroes past
+ * @known; anything else, including an sz that ends inside a field, is a
+ * malformed struct. */
+static int model(const uint8_t *buf, size_t sz, size_t min, size_t known)
 {
-	if (sz < sizeof(size_t))
+	if (sz < sizeof(size_t) || sz < min || (sz > min && sz < known))
 		return -EINVAL;
 	if (sz > 4096)
 		return -E2BIG;
@@ -118,12 +125,14 @@ static struct xpage *handle(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	/* What the entry points validate against: the whole struct, tail
+	 * padding included (XP_OPTS_VALID since 1e39d24). */
 	static const size_t known[9] = {
-		XP_KNOWN_SIZE(xpage_open_opts), XP_KNOWN_SIZE(xpage_callbacks),
-		XP_KNOWN_SIZE(xpage_info), XP_KNOWN_SIZE(xpage_stats),
-		XP_KNOWN_SIZE(xpage_sim_opts), XP_KNOWN_SIZE(xpage_sim_guest_opts),
-		XP_KNOWN_SIZE(xpage_sim_workload), XP_KNOWN_SIZE(xpage_sim_report),
-		XP_KNOWN_SIZE(xpage_sim_faults),
+		sizeof(struct xpage_open_opts), sizeof(struct xpage_callbacks),
+		sizeof(struct xpage_info), sizeof(struct xpage_stats),
+		sizeof(struct xpage_sim_opts), sizeof(struct xpage_sim_guest_opts),
+		sizeof(struct xpage_sim_workload), sizeof(struct xpage_sim_report),
+		sizeof(struct xpage_sim_faults),
 	};
 	struct in in = { data, size };
 	uint8_t which = u8(&in) % 12;
@@ -147,8 +156,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t full[4096 + 8];
 
 		memcpy(orig, buf, alloc);
-		want = model(buf, sz, k);
-		rc = xp_opts_valid(buf, k);
+		/* a struct that grew: any 1.0 size at or below this one */
+		size_t min = sizeof(size_t) + u8(&in) % (k - sizeof(size_t) + 1);
+
+		want = model(buf, sz, min, k);
+		rc = xp_opts_valid(buf, min, k);
 		if (rc != want)
 			fail("xp_opts_valid disagrees with the rules", rc, want);
 		if (rc == 0) {
@@ -192,9 +204,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			(const void *)cb_gfn, u8(&in));
 		fix_ptr(cb, csz, offsetof(struct xpage_callbacks, drop),
 			(const void *)cb_gfn, u8(&in));
-		want = model(buf, sz, XP_KNOWN_SIZE(xpage_open_opts));
+		want = model(buf, sz, sizeof(struct xpage_open_opts),
+			     sizeof(struct xpage_open_opts));
 		if (!want)
-			want = model(cb, csz, XP_KNOWN_SIZE(xpage_callbacks));
+			want = model(cb, csz, sizeof(struct xpage_callbacks),
+				     sizeof(struct xpage_callbacks));
 		fuzz_hv_init();
 		hv.minor = 2 + u8(&in) % 16;
 		hv.vmev = -1;
@@ -224,7 +238,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				      : XP_KNOWN_SIZE(xpage_stats);
 
 		memcpy(orig, buf, alloc);
-		want = model(buf, sz, k);
+		size_t vs = which == 10 ? sizeof(struct xpage_info)
+					: sizeof(struct xpage_stats);
+
+		want = model(buf, sz, vs, vs);
 		rc = which == 10 ? xpage_get_info(xp, (void *)buf)
 				: xpage_get_stats(xp, (void *)buf);
 		if (rc != want)
