@@ -104,20 +104,28 @@ const char *fs_type(const char *path);
 
 /* Page out gfns [first, first + n) in batches of @batch (nominate, map,
  * one vectored write, unmap, evict), or one page at a time the way Xen's
- * in-tree pager does when @batch is 0. Returns pages evicted; *ns the
- * time taken. */
+ * in-tree pager does when @batch is 0. @pipelined: a second thread writes
+ * each batch while this one evicts the previous batch and maps the next
+ * (only this thread uses the handle). Returns pages evicted; *ns the time
+ * taken. */
 uint64_t pageout_run(struct bguest *g, uint64_t first, uint64_t n,
-		     unsigned batch, uint64_t *ns);
+		     unsigned batch, bool pipelined, uint64_t *ns);
 /* Same, for a list of runs of @run contiguous gfns starting at starts[]. */
 uint64_t pageout_runs(struct bguest *g, const uint64_t *starts, size_t nruns,
-		      uint64_t run, unsigned batch, uint64_t *ns);
+		      uint64_t run, unsigned batch, bool pipelined,
+		      uint64_t *ns);
+void pageout_stop_writer(void);
 /* Sequential write of @pages pages to a fresh file next to the store, in
  * writes of @chunk pages; returns ns. */
 uint64_t raw_write(struct bench_env *env, uint64_t pages, unsigned chunk);
 
 struct pageout_result {
 	unsigned sizes[8];
-	double pps[8];           /* median pages/s per batch size */
+	double pps[8];           /* median pages/s per batch size, serial */
+	double pps_pipe[8];      /* the same, pipelined */
+	double serial_pps, pipe_pps;
+	unsigned serial_batch, pipe_batch;
+	bool pipelined;          /* batch_pps / best_batch are the pipelined */
 	unsigned nsizes;
 	unsigned best_batch;
 	double raw_by_size[8];    /* median raw pages/s in writes of sizes[i] */
@@ -207,8 +215,9 @@ struct scale_result {
 	struct scale_point pt[8];
 	unsigned n;
 	unsigned batch;
+	bool pipelined;
 };
-void scaling_bench(struct bench_env *env, unsigned batch,
+void scaling_bench(struct bench_env *env, unsigned batch, bool pipelined,
 		   struct scale_result *r);
 
 #endif

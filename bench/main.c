@@ -150,12 +150,16 @@ static void print_table(const struct all *a, const struct bench_env *env)
 		printf("Page-out (%llu MiB guest; %llu pages per run, median of %u)\n",
 		       (unsigned long long)a->guest_mib,
 		       (unsigned long long)po->pages, po->reps);
-		printf("                                    page-out    raw write"
-		       " (same size writes)\n");
+		printf("                   page-out    page-out   raw write\n"
+		       "                   serial      pipelined  (same size writes)\n");
 		for (unsigned i = 0; i < po->nsizes; i++)
-			printf("  batch %-5u                      %10.0f  %10.0f pages/s%s\n",
-			       po->sizes[i], po->pps[i], po->raw_by_size[i],
-			       po->sizes[i] == po->best_batch ? "  <- best" : "");
+			printf("  batch %-5u  %10.0f  %10.0f  %10.0f pages/s\n",
+			       po->sizes[i], po->pps[i], po->pps_pipe[i],
+			       po->raw_by_size[i]);
+		printf("  best: batch %u, %s: %.0f pages/s (serial best: batch %u, "
+		       "%.0f)\n", po->best_batch,
+		       po->pipelined ? "pipelined" : "serial", po->batch_pps,
+		       po->serial_batch, po->serial_pps);
 		printf("  per page, xenpaging-style        %10.0f pages/s  "
 		       "(%llu pages per run)\n", po->naive_pps,
 		       (unsigned long long)po->naive_pages);
@@ -228,7 +232,8 @@ static void print_table(const struct all *a, const struct bench_env *env)
 		       met(a->mem.pt[0].state_bytes_per_gfn <= 1.0));
 	}
 	if (a->did_scaling) {
-		printf("\nScaling (lazy guests, batch %u)\n", a->sc.batch);
+		printf("\nScaling (lazy guests, batch %u, %s)\n", a->sc.batch,
+		       a->sc.pipelined ? "pipelined" : "serial");
 		printf("  guest       pages out  page-out pages/s  page-in p50  p99 (us)  state B/gfn\n");
 		for (unsigned i = 0; i < a->sc.n; i++) {
 			const struct scale_point *p = &a->sc.pt[i];
@@ -289,6 +294,18 @@ static void write_json(const char *path, const struct all *a,
 
 	fprintf(f, "  \"batch_pageout_pages_per_s\": %.1f,\n", po->batch_pps);
 	fprintf(f, "  \"best_batch\": %u,\n", po->best_batch);
+	fprintf(f, "  \"best_mode\": \"%s\",\n",
+		po->pipelined ? "pipelined" : "serial");
+	fprintf(f, "  \"batch_serial_pages_per_s\": %.1f,\n", po->serial_pps);
+	fprintf(f, "  \"batch_serial_best_batch\": %u,\n", po->serial_batch);
+	fprintf(f, "  \"batch_serial_vs_raw\": %.3f,\n",
+		po->raw_pps > 0 ? po->serial_pps / po->raw_pps : 0);
+	fprintf(f, "  \"batch_pipelined_pages_per_s\": %.1f,\n", po->pipe_pps);
+	fprintf(f, "  \"batch_sizes_pipelined\": {");
+	for (unsigned i = 0; i < po->nsizes; i++)
+		fprintf(f, "%s\"%u\": %.1f", i ? ", " : "", po->sizes[i],
+			po->pps_pipe[i]);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"batch_sizes\": {");
 	for (unsigned i = 0; i < po->nsizes; i++)
 		fprintf(f, "%s\"%u\": %.1f", i ? ", " : "", po->sizes[i],
@@ -372,10 +389,12 @@ static void write_json(const char *path, const struct all *a,
 		const struct scale_point *p = &a->sc.pt[i];
 
 		fprintf(f, "    {\"guest_mib\": %llu, \"batch\": %u, "
+			"\"pipelined\": %s, "
 			"\"pages_out\": %llu, \"pageout_pages_per_s\": %.1f, "
 			"\"pagein_us_p50\": %.2f, \"pagein_us_p99\": %.2f, "
 			"\"state_bytes_per_gfn\": %.4f}%s\n",
 			(unsigned long long)p->guest_mib, a->sc.batch,
+			a->sc.pipelined ? "true" : "false",
 			(unsigned long long)p->pages_out, p->pageout_pps,
 			p->pagein_p50, p->pagein_p99, p->state_bytes_per_gfn,
 			i + 1 < a->sc.n ? "," : "");
@@ -561,13 +580,15 @@ int main(int argc, char **argv)
 	}
 
 	if (want(only, "scaling")) {
-		unsigned b = a.po.best_batch ? a.po.best_batch : 256;
+		unsigned b = a.po.best_batch ? a.po.best_batch : 1024;
+		bool pipe = a.po.best_batch ? a.po.pipelined : true;
 
 		note("scaling: 256 MiB to 16 GiB");
-		scaling_bench(&env, b, &a.sc);
+		scaling_bench(&env, b, pipe, &a.sc);
 		a.did_scaling = true;
 	}
 
+	pageout_stop_writer();
 	if (env.sim)
 		xpage_sim_stop(env.sim);
 	loadavg(a.load_end);

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,27 +28,34 @@
 
 #define MAX_BATCH 1024u
 
-struct scratch {
+/* One batch in flight: what its three stages share. */
+struct job {
 	uint64_t ok[MAX_BATCH], ev[MAX_BATCH];
 	uint32_t sl[MAX_BATCH];
 	int st[MAX_BATCH], st2[MAX_BATCH];
 	struct iovec iov[MAX_BATCH];
+	uint8_t *addr;
+	size_t k, m, niov;
+	uint64_t slot0;
+	int state;              /* pipeline: J_FREE, J_WRITE, J_WRITTEN */
 };
+enum { J_FREE, J_WRITE, J_WRITTEN };
 
 static uint64_t failures;
 
-/* Time per step of the batch path (--phases). */
+/* Time per step of the batch path (--phases; serial path only). */
 enum { PH_NOMINATE, PH_MAP, PH_WRITE, PH_UNMAP, PH_DISPATCH, PH_EVICT, PH_N };
 static const char *const ph_name[PH_N] = {
 	"nominate", "map", "write", "unmap", "dispatch", "evict",
 };
 static uint64_t ph_ns[PH_N], ph_pages;
+static bool ph_on;
 bool pageout_phases;
 
 #define PH(i, stmt) do { \
-	uint64_t t_ = pageout_phases ? now_ns() : 0; \
+	uint64_t t_ = ph_on ? now_ns() : 0; \
 	stmt; \
-	if (pageout_phases) \
+	if (ph_on) \
 		ph_ns[i] += now_ns() - t_; \
 } while (0)
 
@@ -73,81 +81,165 @@ static void give_back(struct bguest *g, const uint64_t *gfns, size_t n)
 	failures += n;
 }
 
-/* One batch: returns pages evicted. */
-static uint64_t batch_once(struct bguest *g, const uint64_t *gfns, size_t n,
-			   struct scratch *s)
+/* Stage 1: nominate, map, and lay the mapped pages out on consecutive
+ * store slots (one file range; one iovec per run of consecutive mapped
+ * pages). 0 when nothing is left to write. */
+static int stage_map(struct bguest *g, const uint64_t *gfns, size_t n,
+		     struct job *j)
 {
-	size_t k = 0, m = 0, niov = 0;
-	uint64_t slot0 = g->next_slot, done = 0;
-	uint8_t *a;
+	size_t k = 0;
 	int r;
 
-	PH(PH_NOMINATE, r = xpage_nominate(g->xp, gfns, n, 0, s->st));
+	j->k = j->m = j->niov = 0;
+	j->addr = NULL;
+	PH(PH_NOMINATE, r = xpage_nominate(g->xp, gfns, n, 0, j->st));
 	if (r < 0)
 		die("xpage_nominate: %s", xpage_strerror(r));
 	for (size_t i = 0; i < n; i++)
-		if (s->st[i] == 0)
-			s->ok[k++] = gfns[i];
+		if (j->st[i] == 0)
+			j->ok[k++] = gfns[i];
 	failures += n - k;
 	if (!k)
 		return 0;
-	PH(PH_MAP, a = xpage_map(g->xp, s->ok, k, 0, s->st));
-	if (!a) {
-		give_back(g, s->ok, k);
+	PH(PH_MAP, j->addr = xpage_map(g->xp, j->ok, k, 0, j->st));
+	if (!j->addr) {
+		give_back(g, j->ok, k);
 		return 0;
 	}
-	/* Mapped pages go to consecutive slots: one file range, one iovec
-	 * per run of consecutive mapped pages. */
+	j->k = k;
+	j->slot0 = g->next_slot;
 	for (size_t i = 0; i < k; i++) {
-		if (s->st[i])
+		uint8_t *pg = j->addr + i * PAGE;
+
+		if (j->st[i])
 			continue;
-		if (niov && (uint8_t *)s->iov[niov - 1].iov_base +
-			    s->iov[niov - 1].iov_len == a + i * PAGE) {
-			s->iov[niov - 1].iov_len += PAGE;
+		if (j->niov && (uint8_t *)j->iov[j->niov - 1].iov_base +
+			       j->iov[j->niov - 1].iov_len == pg) {
+			j->iov[j->niov - 1].iov_len += PAGE;
 		} else {
-			s->iov[niov].iov_base = a + i * PAGE;
-			s->iov[niov].iov_len = PAGE;
-			niov++;
+			j->iov[j->niov].iov_base = pg;
+			j->iov[j->niov].iov_len = PAGE;
+			j->niov++;
 		}
-		s->ev[m] = s->ok[i];
-		s->sl[m] = (uint32_t)(slot0 + m);
-		m++;
+		j->ev[j->m] = j->ok[i];
+		j->sl[j->m] = (uint32_t)(j->slot0 + j->m);
+		j->m++;
 	}
-	for (size_t off = 0, i = 0; i < niov;) {
-		size_t c = niov - i < IOV_MAX ? niov - i : IOV_MAX, want = 0;
+	g->next_slot += j->m;
+	return 1;
+}
+
+/* Stage 2: the store write (vectored, into the slots' one range). */
+static void stage_write(struct bguest *g, struct job *j)
+{
+	for (size_t off = 0, i = 0; i < j->niov;) {
+		size_t c = j->niov - i < IOV_MAX ? j->niov - i : IOV_MAX, want = 0;
 		ssize_t w;
 
-		for (size_t j = 0; j < c; j++)
-			want += s->iov[i + j].iov_len;
-		PH(PH_WRITE, w = pwritev(g->fd, s->iov + i, (int)c,
-					 (off_t)((slot0 * PAGE) + off)));
+		for (size_t x = 0; x < c; x++)
+			want += j->iov[i + x].iov_len;
+		PH(PH_WRITE, w = pwritev(g->fd, j->iov + i, (int)c,
+					 (off_t)((j->slot0 * PAGE) + off)));
 		if (w != (ssize_t)want)
 			die("store write: %s", w < 0 ? strerror(errno) : "short");
 		off += want;
 		i += c;
 	}
-	g->next_slot += m;
-	PH(PH_UNMAP, xpage_unmap(g->xp, a, k));
+}
+
+/* Stage 3: unmap, learn of evict failures, evict. Pages evicted. */
+static uint64_t stage_evict(struct bguest *g, struct job *j)
+{
+	uint64_t done = 0;
+	size_t k = 0;
+	int r;
+
+	PH(PH_UNMAP, xpage_unmap(g->xp, j->addr, j->k));
 	/* Evict failures (a guest touch) are learned before evicting. */
 	PH(PH_DISPATCH, xpage_dispatch(g->xp, 0));
-	PH(PH_EVICT, r = xpage_evict(g->xp, s->ev, m, 0, s->st2));
-	ph_pages += m;
+	PH(PH_EVICT, r = xpage_evict(g->xp, j->ev, j->m, 0, j->st2));
+	if (ph_on)
+		ph_pages += j->m;
 	if (r < 0)
 		die("xpage_evict: %s", xpage_strerror(r));
-	k = 0;
-	for (size_t i = 0; i < m; i++) {
-		if (s->st2[i] == 0) {
-			g->slot_of[s->ev[i]] = s->sl[i] + 1;
+	for (size_t i = 0; i < j->m; i++) {
+		if (j->st2[i] == 0) {
+			g->slot_of[j->ev[i]] = j->sl[i] + 1;
 			done++;
-		} else if (xpage_gfn_state(g->xp, s->ev[i]) ==
+		} else if (xpage_gfn_state(g->xp, j->ev[i]) ==
 			   XPAGE_GFN_NOMINATED) {
-			s->ok[k++] = s->ev[i];
+			j->ok[k++] = j->ev[i];
 		} else {
 			failures++;
 		}
 	}
-	give_back(g, s->ok, k);
+	give_back(g, j->ok, k);
 	return done;
+}
+
+/* ---------------------------------------------------------------- */
+/* Pipelined: a writer thread writes batch i while this thread unmaps
+ * and evicts batch i - 1 and nominates and maps batch i + 1. Only this
+ * thread uses the handle; the writer only writes the store. */
+
+#define NJOBS 3
+static struct job jobs[NJOBS];
+static struct {
+	pthread_t thr;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool started, stop;
+	struct bguest *g;
+} wr = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+
+static void *writer(void *arg)
+{
+	unsigned i = 0;
+
+	(void)arg;
+	pthread_mutex_lock(&wr.mu);
+	for (;;) {
+		while (!wr.stop && jobs[i].state != J_WRITE)
+			pthread_cond_wait(&wr.cv, &wr.mu);
+		if (wr.stop)
+			break;
+		pthread_mutex_unlock(&wr.mu);
+		stage_write(wr.g, &jobs[i]);
+		pthread_mutex_lock(&wr.mu);
+		jobs[i].state = J_WRITTEN;
+		pthread_cond_broadcast(&wr.cv);
+		i = (i + 1) % NJOBS;
+	}
+	pthread_mutex_unlock(&wr.mu);
+	return NULL;
+}
+
+static void job_set(struct job *j, int state)
+{
+	pthread_mutex_lock(&wr.mu);
+	j->state = state;
+	pthread_cond_broadcast(&wr.cv);
+	pthread_mutex_unlock(&wr.mu);
+}
+
+static void job_wait(struct job *j, int state)
+{
+	pthread_mutex_lock(&wr.mu);
+	while (j->state != state)
+		pthread_cond_wait(&wr.cv, &wr.mu);
+	pthread_mutex_unlock(&wr.mu);
+}
+
+void pageout_stop_writer(void)
+{
+	if (!wr.started)
+		return;
+	pthread_mutex_lock(&wr.mu);
+	wr.stop = true;
+	pthread_cond_broadcast(&wr.cv);
+	pthread_mutex_unlock(&wr.mu);
+	pthread_join(wr.thr, NULL);
+	wr.started = wr.stop = false;
 }
 
 /* xenpaging's way: every step for one gfn at a time. */
@@ -179,13 +271,25 @@ static uint64_t naive_once(struct bguest *g, uint64_t gfn)
 }
 
 uint64_t pageout_runs(struct bguest *g, const uint64_t *starts, size_t nruns,
-		      uint64_t run, unsigned batch, uint64_t *ns)
+		      uint64_t run, unsigned batch, bool pipelined, uint64_t *ns)
 {
-	static struct scratch s;
+	static struct job serial;
+	static unsigned seq;     /* jobs handed to the writer so far */
 	uint64_t done = 0, t0, gfns[MAX_BATCH];
+	unsigned b = seq, b0 = seq;
 
 	if (batch > MAX_BATCH)
 		batch = MAX_BATCH;
+	if (pipelined && !wr.started) {
+		wr.g = g;
+		for (unsigned i = 0; i < NJOBS; i++)
+			jobs[i].state = J_FREE;
+		if (pthread_create(&wr.thr, NULL, writer, NULL))
+			die("cannot start the writer thread");
+		wr.started = true;
+	}
+	wr.g = g;
+	ph_on = pageout_phases && !pipelined;
 	t0 = now_ns();
 	for (size_t r = 0; r < nruns; r++) {
 		uint64_t first = starts[r], end = first + run;
@@ -200,17 +304,46 @@ uint64_t pageout_runs(struct bguest *g, const uint64_t *starts, size_t nruns,
 
 			while (n < batch && gfn < end)
 				gfns[n++] = gfn++;
-			done += batch_once(g, gfns, n, &s);
+			if (!pipelined) {
+				if (stage_map(g, gfns, n, &serial)) {
+					stage_write(g, &serial);
+					done += stage_evict(g, &serial);
+				}
+				continue;
+			}
+			/* jobs[b % NJOBS] was evicted two batches ago; the
+			 * writer takes every job in order, empty ones too. */
+			stage_map(g, gfns, n, &jobs[b % NJOBS]);
+			job_set(&jobs[b % NJOBS], J_WRITE);
+			if (b != b0) {
+				struct job *p = &jobs[(b - 1) % NJOBS];
+
+				job_wait(p, J_WRITTEN);
+				if (p->addr)
+					done += stage_evict(g, p);
+				p->state = J_FREE;
+			}
+			b++;
 		}
 	}
+	if (pipelined && b != b0) {
+		struct job *p = &jobs[(b - 1) % NJOBS];
+
+		job_wait(p, J_WRITTEN);
+		if (p->addr)
+			done += stage_evict(g, p);
+		p->state = J_FREE;
+	}
+	seq = b;
 	*ns = now_ns() - t0;
+	ph_on = false;
 	return done;
 }
 
 uint64_t pageout_run(struct bguest *g, uint64_t first, uint64_t n,
-		     unsigned batch, uint64_t *ns)
+		     unsigned batch, bool pipelined, uint64_t *ns)
 {
-	return pageout_runs(g, &first, 1, n, batch, ns);
+	return pageout_runs(g, &first, 1, n, batch, pipelined, ns);
 }
 
 uint64_t raw_write(struct bench_env *env, uint64_t pages, unsigned chunk)
@@ -252,11 +385,11 @@ uint64_t raw_write(struct bench_env *env, uint64_t pages, unsigned chunk)
 	return t;
 }
 
-#define WARM_PAGES (1024 + 256)
+#define WARM_PAGES (512 + 512 + 256)
 
 static unsigned reps_of(const struct bench_env *env)
 {
-	return env->reps ? env->reps : env->quick ? 3 : 7;
+	return env->reps ? env->reps : env->quick ? 3 : 5;
 }
 
 static uint64_t pages_of(const struct bench_env *env)
@@ -271,7 +404,7 @@ static uint64_t naive_pages_of(const struct bench_env *env)
 
 uint64_t pageout_pages_needed(const struct bench_env *env)
 {
-	return WARM_PAGES + reps_of(env) * (env->nsizes * pages_of(env) +
+	return WARM_PAGES + reps_of(env) * (env->nsizes * 2 * pages_of(env) +
 					    naive_pages_of(env));
 }
 
@@ -279,7 +412,7 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 		   struct pageout_result *r)
 {
 	const unsigned *sizes = env->sizes, ns = env->nsizes;
-	double pps[8][64], raw[8][64], naive[64];
+	double pps[8][64], pipe[8][64], raw[8][64], naive[64];
 	uint64_t next = 0, t;
 
 	memset(r, 0, sizeof(*r));
@@ -291,9 +424,11 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 	failures = 0;
 
 	/* Warm-up: code paths, the simulator's threads, the store file. */
-	pageout_run(g, next, 1024, 256, &t);
-	next += 1024;
-	pageout_run(g, next, 256, 0, &t);
+	pageout_run(g, next, 512, 256, false, &t);
+	next += 512;
+	pageout_run(g, next, 512, 256, true, &t);
+	next += 512;
+	pageout_run(g, next, 256, 0, false, &t);
 	next += 256;
 	raw_write(env, 1024, 256);
 
@@ -302,7 +437,7 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 		 * before, so neither side pays the host's first-touch faults
 		 * (see warm_memory()). Not timed. */
 		if (!env->no_warm)
-			warm_memory(((ns * 2 * r->pages + r->naive_pages) * PAGE
+			warm_memory(((ns * 3 * r->pages + r->naive_pages) * PAGE
 				     >> 20) * 3 / 2 + 64);
 		for (unsigned i = 0; i < ns; i++) {
 			uint64_t got, c0, s0, rc0 = cpu_ns_self(), rcpu;
@@ -312,7 +447,7 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 			raw[i][rep] = (double)r->pages * 1e9 / (double)t;
 			c0 = cpu_ns_self();
 			s0 = cpu_ns_pid(xpage_sim_pid(env->sim));
-			got = pageout_run(g, next, r->pages, sizes[i], &t);
+			got = pageout_run(g, next, r->pages, sizes[i], false, &t);
 			next += r->pages;
 			pps[i][rep] = (double)got * 1e9 / (double)t;
 			if (pageout_phases) {
@@ -327,16 +462,23 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 				       (double)rcpu / (double)r->pages);
 				pageout_phases_print();
 			}
+			got = pageout_run(g, next, r->pages, sizes[i], true, &t);
+			next += r->pages;
+			pipe[i][rep] = (double)got * 1e9 / (double)t;
+			if (pageout_phases)
+				printf("batch %u rep %u pipelined: %.0f pages/s\n",
+				       sizes[i], rep + 1, pipe[i][rep]);
 		}
 		naive[rep] = 0;
 		if (!env->no_naive) {
 			naive[rep] = (double)pageout_run(g, next, r->naive_pages,
-							 0, &t) * 1e9 / (double)t;
+							 0, false, &t) * 1e9 /
+				     (double)t;
 			next += r->naive_pages;
 		}
-		note("page-out rep %u: batch %u %.0f pages/s, per-page %.0f "
-		     "pages/s", rep + 1, sizes[ns - 1], pps[ns - 1][rep],
-		     naive[rep]);
+		note("page-out rep %u: batch %u %.0f pages/s (pipelined %.0f), "
+		     "per-page %.0f pages/s", rep + 1, sizes[ns - 1],
+		     pps[ns - 1][rep], pipe[ns - 1][rep], naive[rep]);
 	}
 	if (next > g->pages)
 		die("guest too small for the page-out runs");
@@ -344,10 +486,15 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 		double rw = median3(raw[i], r->reps);
 
 		r->pps[i] = median3(pps[i], r->reps);
+		r->pps_pipe[i] = median3(pipe[i], r->reps);
 		r->raw_by_size[i] = rw;
-		if (r->pps[i] > r->batch_pps) {
-			r->batch_pps = r->pps[i];
-			r->best_batch = sizes[i];
+		if (r->pps[i] > r->serial_pps) {
+			r->serial_pps = r->pps[i];
+			r->serial_batch = sizes[i];
+		}
+		if (r->pps_pipe[i] > r->pipe_pps) {
+			r->pipe_pps = r->pps_pipe[i];
+			r->pipe_batch = sizes[i];
 		}
 		/* The limit: the best write size for the filesystem. */
 		if (rw > r->raw_pps) {
@@ -355,6 +502,10 @@ void pageout_bench(struct bench_env *env, struct bguest *g,
 			r->raw_chunk = sizes[i];
 		}
 	}
+	/* The batch path's figure: the better way of driving it. */
+	r->pipelined = r->pipe_pps > r->serial_pps;
+	r->batch_pps = r->pipelined ? r->pipe_pps : r->serial_pps;
+	r->best_batch = r->pipelined ? r->pipe_batch : r->serial_batch;
 	r->naive_pps = median3(naive, r->reps);
 	r->failures = failures;
 }

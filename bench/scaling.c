@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-void scaling_bench(struct bench_env *env, unsigned batch,
+void scaling_bench(struct bench_env *env, unsigned batch, bool pipelined,
 		   struct scale_result *r)
 {
 	static const uint64_t mib[] = { 256, 1024, 4096, 16384 };
@@ -25,6 +25,7 @@ void scaling_bench(struct bench_env *env, unsigned batch,
 
 	memset(r, 0, sizeof(*r));
 	r->batch = batch;
+	r->pipelined = pipelined;
 	for (unsigned i = 0; i < sizeof(mib) / sizeof(mib[0]); i++) {
 		struct scale_point *pt = &r->pt[r->n++];
 		uint64_t *starts = calloc(nruns, sizeof(*starts));
@@ -65,7 +66,8 @@ void scaling_bench(struct bench_env *env, unsigned batch,
 					warm_memory((pages_out * PAGE >> 20) * 2 + 16);
 				for (size_t j = 0; j < per_rep; j++)
 					mine[j] = starts[j * reps + k];
-				done = pageout_runs(&g, mine, per_rep, run, batch, &ns);
+				done = pageout_runs(&g, mine, per_rep, run, batch,
+						    pipelined, &ns);
 				v[k] = (double)done * 1e9 / (double)ns;
 				pt->pages_out += done;
 			}
