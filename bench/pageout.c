@@ -280,15 +280,18 @@ uint64_t pageout_runs(struct bguest *g, const uint64_t *starts, size_t nruns,
 
 	if (batch > MAX_BATCH)
 		batch = MAX_BATCH;
-	if (pipelined && !wr.started) {
+	/* The writer lives only as long as this call, so the other
+	 * measurements run in a process with no idle second thread (whose
+	 * CPU a munmap may have to shoot down). */
+	if (pipelined) {
 		wr.g = g;
+		seq = b = b0 = 0;
 		for (unsigned i = 0; i < NJOBS; i++)
 			jobs[i].state = J_FREE;
 		if (pthread_create(&wr.thr, NULL, writer, NULL))
 			die("cannot start the writer thread");
 		wr.started = true;
 	}
-	wr.g = g;
 	ph_on = pageout_phases && !pipelined;
 	t0 = now_ns();
 	for (size_t r = 0; r < nruns; r++) {
@@ -336,6 +339,8 @@ uint64_t pageout_runs(struct bguest *g, const uint64_t *starts, size_t nruns,
 	}
 	seq = b;
 	*ns = now_ns() - t0;
+	if (pipelined)
+		pageout_stop_writer();
 	ph_on = false;
 	return done;
 }
