@@ -222,7 +222,8 @@ bool sim_target_own_guest(const struct pager *p);
 /* The hypervisor's view, for checks at exit (sim only). */
 bool sim_target_have(const struct pager *p);
 
-/* xen_target.c (stubs when built without xenstore) */
+/* xen_target.c (built without xenstore, --follow-xenstore is refused
+ * with a clear error and the rest answers "no Xen target") */
 bool xen_present(void);
 int xen_target_follow(struct pager *p);      /* --follow-xenstore */
 int xen_target_fd(const struct pager *p);    /* -1 if none */
