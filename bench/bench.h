@@ -166,9 +166,9 @@ void pagein_latency(struct bench_env *env, struct bguest *g,
 /* ns of one xpage_dispatch(0) with nothing on the ring (best of 5). */
 double dispatch_idle_ns(struct bguest *g, unsigned n);
 /* Round trip of SIMP_XEN_VERSION on a raw connection attached to @domid:
- * p50 and p99 in us. */
+ * p50 and p99 in us, back to back; and p50 after 1 ms idle. */
 void bare_roundtrip(struct bench_env *env, uint32_t domid, unsigned n,
-		    double *p50, double *p99);
+		    double *p50, double *p99, double *idle_p50);
 
 /* -------------------------------------------------------- dispatch.c */
 
