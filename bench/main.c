@@ -52,7 +52,7 @@ static void usage(FILE *f)
 "                    (default: /var/tmp)\n"
 "  --simd PATH       the simulator (default: $XPAGE_SIMD, then the build's)\n"
 "  --only LIST       some of: pageout,pagein,dispatch,memory,scaling\n"
-"  --sizes LIST      page-out batch sizes to try (default 16,64,256,1024;\n"
+"  --sizes LIST      page-out batch sizes to try (default 16,64,256,1024,4096;\n"
 "                    0 is the per-page loop, left out if not listed)\n"
 "  --reps N          page-out repetitions (default 7, quick 3; max 64)\n"
 "  --phases         print the time of each step of the batch page-out\n"
@@ -439,7 +439,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct bench_env env = { .store_dir = "/var/tmp",
-				 .sizes = { 16, 64, 256, 1024 }, .nsizes = 4 };
+				 .sizes = { 16, 64, 256, 1024, 4096 }, .nsizes = 5 };
 	const char *json = NULL, *only = NULL;
 	static struct all a;
 	uint64_t t0 = now_ns();
@@ -468,8 +468,8 @@ int main(int argc, char **argv)
 			while (*p && env.nsizes < 8) {
 				unsigned long v = strtoul(p, &end, 10);
 
-				if (end == p || v > 1024)
-					die("--sizes: batch sizes 1..1024, or 0");
+				if (end == p || v > 4096)
+					die("--sizes: batch sizes 1..4096, or 0");
 				if (v)
 					env.sizes[env.nsizes++] = (unsigned)v;
 				else

@@ -26,7 +26,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define MAX_BATCH 1024u
+#define MAX_BATCH 4096u
 
 /* One batch in flight: what its three stages share. */
 struct job {

@@ -19,7 +19,9 @@ void scaling_bench(struct bench_env *env, unsigned batch, bool pipelined,
 	static const uint64_t mib[] = { 256, 1024, 4096, 16384 };
 	const uint64_t pages_out = env->quick ? 2048 : 8192;
 	const size_t samples = env->quick ? 300 : 1000;
-	const uint64_t run = batch > 256 ? batch : 256;
+	/* runs of one batch (at least 256 pages), at least two per rep */
+	const uint64_t run = batch < 256 ? 256 :
+			     batch > pages_out / 2 ? pages_out / 2 : batch;
 	const size_t per_rep = (size_t)(pages_out / run), reps = 3;
 	const size_t nruns = per_rep * reps;
 
