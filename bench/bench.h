@@ -31,6 +31,8 @@
 uint64_t now_ns(void);
 /* Print to stderr and exit(1). */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+/* die() and fatal signals stop the simulator with this pid first. */
+void bench_own_sim(int pid);
 /* Progress on stderr unless --quiet. */
 void note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern bool bench_quiet;

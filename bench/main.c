@@ -530,6 +530,7 @@ int main(int argc, char **argv)
 		if (!env.sim)
 			die("cannot start the simulator %s: %s", env.simd,
 			    strerror(errno));
+		bench_own_sim(xpage_sim_pid(env.sim));
 	}
 
 	if (want(only, "pageout") || want(only, "pagein")) {
@@ -594,6 +595,7 @@ int main(int argc, char **argv)
 	pageout_stop_writer();
 	if (env.sim)
 		xpage_sim_stop(env.sim);
+	bench_own_sim(0);
 	loadavg(a.load_end);
 	a.seconds = (double)(now_ns() - t0) / 1e9;
 	print_table(&a, &env);

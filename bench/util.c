@@ -3,6 +3,7 @@
 #include "bench.h"
 
 #include <dirent.h>
+#include <signal.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -15,6 +16,33 @@
 #include <unistd.h>
 
 bool bench_quiet;
+
+/* The simulator this run started: stopped on any way out, so a failed or
+ * interrupted run leaves no xpage-simd behind. */
+static volatile pid_t sim_pid;
+
+static void kill_sim(void)
+{
+	if (sim_pid > 0)
+		kill(sim_pid, SIGTERM);
+}
+
+static void on_fatal(int sig)
+{
+	kill_sim();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void bench_own_sim(int pid)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS,
+				    SIGFPE, SIGABRT, SIGILL };
+
+	sim_pid = pid;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		signal(sigs[i], on_fatal);
+}
 
 uint64_t now_ns(void)
 {
@@ -33,6 +61,7 @@ void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	kill_sim();
 	exit(1);
 }
 
