@@ -375,6 +375,7 @@ uint64_t raw_write(struct bench_env *env, uint64_t pages, unsigned chunk)
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		die("cannot create %s: %s", path, strerror(errno));
+	unlink(path);
 	t0 = now_ns();
 	for (uint64_t p = 0; p < pages; p += chunk) {
 		size_t c = pages - p < chunk ? (size_t)(pages - p) : chunk;
@@ -385,7 +386,6 @@ uint64_t raw_write(struct bench_env *env, uint64_t pages, unsigned chunk)
 	}
 	t = now_ns() - t0;
 	close(fd);
-	unlink(path);
 	free(path);
 	return t;
 }

@@ -251,7 +251,6 @@ void bguest_store_new(struct bench_env *env, struct bguest *g)
 {
 	if (g->fd >= 0) {
 		close(g->fd);
-		unlink(g->path);
 		free(g->path);
 	}
 	if (asprintf(&g->path, "%s/xpage-bench-%d-%u.store", env->store_dir,
@@ -260,6 +259,9 @@ void bguest_store_new(struct bench_env *env, struct bguest *g)
 	g->fd = open(g->path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (g->fd < 0)
 		die("cannot create the store %s: %s", g->path, strerror(errno));
+	/* Used through the descriptor only: nothing is left behind, however
+	 * the run ends. */
+	unlink(g->path);
 	g->next_slot = 0;
 	if (g->slot_of)
 		madvise(g->slot_of, g->slot_of_len, MADV_DONTNEED);
@@ -323,10 +325,8 @@ void bguest_close(struct bench_env *env, struct bguest *g)
 		g->xp = NULL;
 	}
 	xpage_sim_destroy_guest(env->sim, g->domid);
-	if (g->fd >= 0) {
+	if (g->fd >= 0)
 		close(g->fd);
-		unlink(g->path);
-	}
 	free(g->path);
 	if (g->slot_of)
 		munmap(g->slot_of, g->slot_of_len);
