@@ -114,7 +114,7 @@ static int f_disable(struct xp_backend *be)
 	/* The hypervisor consumes what was notified before the disable. */
 	while (fake.disables < 8 &&
 	       fake_take_response(fake.generation, &r, NULL, NULL))
-		if (r.flags == (XP_EV_VCPU_PAUSED | XP_EV_DROP_PAGE))
+		if (r.flags == (XP_EV_VCPU_PAUSED | XP_EV_DROP_PAGE) && r.vcpu < 32)
 			fake.released_at_disable[fake.disables] |= 1u << r.vcpu;
 	fake.disables++;
 	return fake_cfg.disable_rc;
