@@ -392,6 +392,14 @@ static int load_from_frame(struct xpage *xp, uint64_t gfn)
 		xp_answer_held(xp, gfn, 0);
 		return 0;
 	}
+	if (st == -EBUSY &&
+	    xp_gfn_state(&xp->table, gfn) == XPAGE_GFN_NOMINATED) {
+		/* Nominated indeed, and the guest touched it meanwhile: its
+		 * evict-fail notice is on the ring (or soon will be) and
+		 * answering it makes the page present. Held as EVICTED, that
+		 * notice would become a populate for data the frame has. */
+		return -EBUSY;
+	}
 	if (xp_gfn_state(&xp->table, gfn) == XPAGE_GFN_NOMINATED) {
 		xp_gfn_set_state(&xp->table, gfn, was);
 		xp->stats.evicted_now++;

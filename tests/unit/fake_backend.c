@@ -30,6 +30,7 @@ void fake_reset(void)
 	fake_cfg.vcpus = 4;
 	fake_cfg.nr_gfns = 4096;
 	fake_cfg.fail_gfn = UINT64_MAX;
+	fake_cfg.evict_busy_gfn = UINT64_MAX;
 	fake.generation = XPAGE_GEN_VM_EVENT_V7;
 	fake.ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -133,6 +134,9 @@ static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
 			fake_cfg.fail_gfn = UINT64_MAX;
 
 		ops[i].rc = hit ? fake_cfg.fail_gfn_rc : 0;
+		if (ops[i].op == XP_PAGING_EVICT &&
+		    ops[i].gfn == fake_cfg.evict_busy_gfn)
+			ops[i].rc = -EBUSY;
 		fake.last_op = ops[i];
 	}
 	fake.ops += n;

@@ -26,6 +26,7 @@ struct fake_cfg {
 				 * else only paging op fail_only_op - 1 */
 	int pv;                 /* the domain is a PV guest */
 	int fail_times;         /* > 0: fail_gfn fails only this often */
+	uint64_t evict_busy_gfn; /* its evicts answer -EBUSY (touched) */
 };
 
 struct fake_state {

@@ -834,6 +834,42 @@ START_TEST(load_of_adopted_gfn_never_evicted)
 }
 END_TEST
 
+START_TEST(load_of_adopted_gfn_nominated_and_touched)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	uint64_t g = 321;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st;
+
+	/* Adopted as evicted, still nominated in the hypervisor, and the
+	 * guest touches it while the library un-nominates it: its evict is
+	 * refused. The gfn is NOMINATED (that is what it is), the load says
+	 * -EBUSY, and the evict-fail notice that follows is an evict
+	 * failure, not a populate for data the pager may have dropped. */
+	ck_assert_int_eq(xpage_adopt(xp, &g, 1, 0, &st), 1);
+	fake_cfg.fail_gfn = g;
+	fake_cfg.fail_gfn_rc = -ENOENT;
+	fake_cfg.fail_only_op = XP_PAGING_PREP + 1;
+	fake_cfg.fail_times = 1;
+	fake_cfg.evict_busy_gfn = g;
+	ck_assert_int_eq(xpage_load(xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 0);
+	ck_assert_int_eq(st, -EBUSY);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_NOMINATED);
+	xpage_get_stats(xp, &s);
+	ck_assert_uint_eq(s.evicted_now, 0);
+	fake_put_request(GEN7, g, 1, XP_EV_VCPU_PAUSED | XP_EV_EVICT_FAIL,
+			 XP_P2M_PAGING_OUT);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.evict_fails, 1);
+	ck_assert_int_eq(seen.populates, 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
+	fake_cfg.evict_busy_gfn = UINT64_MAX;
+	xpage_close(xp);
+}
+END_TEST
+
 START_TEST(foreign_evict_fail_made_present)
 {
 	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
@@ -908,6 +944,7 @@ int main(void)
 	tcase_add_test(tc, adopt_nominated_then_unnominate);
 	tcase_add_test(tc, foreign_evict_fail_made_present);
 	tcase_add_test(tc, load_of_adopted_gfn_never_evicted);
+	tcase_add_test(tc, load_of_adopted_gfn_nominated_and_touched);
 	tcase_add_test(tc, stale_request_is_not_an_evict_failure);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
