@@ -227,7 +227,11 @@ static void guest_teardown(struct sim_guest *g)
 	vcpu_stop_threads(g);
 	if (r)
 		ring_free(r);
-	sim_log(SIM_LOG_INFO, "d%u: destroyed", g->domid);
+	if (g->st.spins)
+		sim_log(SIM_LOG_INFO, "d%u: destroyed (%llu spinning faults)",
+			g->domid, (unsigned long long)g->st.spins);
+	else
+		sim_log(SIM_LOG_INFO, "d%u: destroyed", g->domid);
 	guest_put(g);
 }
 
@@ -320,6 +324,8 @@ void guest_set_p2mt(struct sim_guest *g, uint64_t gfn, uint8_t t)
 	if ((t == SIMP_P2M_RAM_PAGED || t == SIMP_P2M_RAM_PAGING_IN) &&
 	    !(s->flags & SG_FRAME))
 		g->paged_pages++;
+	if (o == SIMP_P2M_RAM_PAGING_IN && t != o && g->spinning)
+		vcpu_spin_wake(g, gfn);
 }
 
 void guest_flush_frees(struct sim_guest *g)

@@ -201,14 +201,21 @@ void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 	for (uint32_t i = 0; i < g->nvcpus; i++) {
 		const struct sim_vcpu *v = &g->vcpu[i];
 		bool paused = v->vm_event_pause > 0;
+		/* Spinning on a gfn that is still paging_in (once it is RAM
+		 * the vCPU's next retry succeeds: not stuck). */
+		bool spinning = v->spin_since_ns &&
+				v->pending.kind == SIM_PEND_ACCESS &&
+				g->gfn[v->pending.gfn].p2mt ==
+					SIMP_P2M_RAM_PAGING_IN;
+		uint64_t limit = (uint64_t)rq->stuck_ms * 1000000ull;
 
 		if (paused)
 			rep->paused_vcpus++;
 		if (final) {
-			if (paused || v->blocked || v->in_waitqueue)
+			if (paused || v->blocked || v->in_waitqueue || spinning)
 				rep->stuck++;
-		} else if (paused && now - v->paused_since_ns >
-					    (uint64_t)rq->stuck_ms * 1000000ull) {
+		} else if ((paused && now - v->paused_since_ns > limit) ||
+			   (spinning && now - v->spin_since_ns > limit)) {
 			rep->stuck++;
 		}
 	}

@@ -99,6 +99,7 @@ struct sim_vcpu {
 	bool thread_started;
 	struct sim_pending pending;
 	uint64_t paused_since_ns;
+	uint64_t spin_since_ns;   /* spinning on a paging_in gfn since (0: not) */
 	uint64_t rng;             /* workload random stream */
 	uint64_t seq_pos;         /* SEQUENTIAL: next gfn in its share */
 	uint64_t wl_epoch;        /* workload the stream was seeded for */
@@ -129,6 +130,7 @@ struct sim_ring {
 struct sim_stats {
 	uint64_t accesses, faults, requests, responses, ignored, lost,
 		corrupted, overruns;
+	uint64_t spins;   /* guest accesses that began spinning on paging_in */
 };
 
 /* Pending frame frees, coalesced into ranges and punched before the guest
@@ -160,6 +162,7 @@ struct sim_guest {
 	uint64_t paged_pages;     /* evicted: paged or paging_in without frame */
 
 	struct sim_vcpu *vcpu;
+	uint32_t spinning;        /* vCPUs with spin_since_ns set */
 	uint32_t pause_count;     /* toolstack pauses */
 	bool crashed;
 	bool destroyed;
@@ -307,9 +310,12 @@ int paging_send_drop(struct sim_guest *g, uint64_t gfn, uint32_t flags,
 
 int vcpu_start_threads(struct sim_guest *g);
 void vcpu_stop_threads(struct sim_guest *g); /* not locked */
-/* locked: one guest access by @v; 0 done, -EAGAIN paused or waiting (it
- * becomes @v's pending work), -ESHUTDOWN, -EFAULT, -ERANGE. */
+/* locked: one guest access by @v; 0 done, -EAGAIN paused, waiting or
+ * spinning on a paging_in gfn (it becomes @v's pending work),
+ * -ESHUTDOWN, -EFAULT, -ERANGE. */
 int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write);
+/* locked: gfn left paging_in: vCPUs spinning on it retry now. */
+void vcpu_spin_wake(struct sim_guest *g, uint64_t gfn);
 /* locked: foreign access (no vCPU): 0, -ENOENT (paged: a request was
  * sent if there was room), -ESHUTDOWN, -EFAULT, -ERANGE. */
 int foreign_access(struct sim_guest *g, uint64_t gfn, bool write);

@@ -8,6 +8,15 @@
  * becomes the vCPU's pending work: the vCPU is paused (or waits in the
  * ring's wait queue) and its thread retries the access when it can run
  * again, exactly as a faulting instruction is re-executed.
+ *
+ * A gfn already paging_in is different: Xen's hardware fault path
+ * (hvm_hap_nested_page_fault) asks for a page-in only for paged and
+ * paging_out gfns, so the vCPU is neither paused nor does it send a
+ * request. The faulting instruction simply re-executes until the gfn is
+ * RAM again: the vCPU spins, for ever if nobody loads the gfn. Here the
+ * vCPU keeps the access pending, and its thread retries it every
+ * SPIN_RETRY_US (sleeping, so that it does not hold the guest lock) or as
+ * soon as the gfn leaves paging_in (vcpu_spin_wake).
  */
 #include <errno.h>
 #include <sched.h>
@@ -17,6 +26,8 @@
 #include "sim.h"
 
 #define GOLDEN 0x9e3779b97f4a7c15ull
+/* A spinning vCPU re-executes its access this often. */
+#define SPIN_RETRY_US 100u
 
 void vcpu_enter_waitqueue(struct sim_vcpu *v)
 {
@@ -72,31 +83,86 @@ static void do_access(struct sim_guest *g, uint64_t gfn, bool write)
 	g->st.accesses++;
 }
 
-int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write)
+static void spin_start(struct sim_vcpu *v, uint64_t gfn)
+{
+	struct sim_guest *g = v->g;
+
+	if (v->spin_since_ns)
+		return;
+	v->spin_since_ns = sim_now_ns();
+	if (!v->spin_since_ns)
+		v->spin_since_ns = 1;
+	g->spinning++;
+	g->st.spins++;
+	sim_log(SIM_LOG_DEBUG, "d%u: vCPU %u spins on paging_in gfn %#llx",
+		g->domid, v->id, (unsigned long long)gfn);
+}
+
+static void spin_end(struct sim_vcpu *v)
+{
+	if (!v->spin_since_ns)
+		return;
+	v->spin_since_ns = 0;
+	v->g->spinning--;
+}
+
+void vcpu_spin_wake(struct sim_guest *g, uint64_t gfn)
+{
+	for (uint32_t i = 0; g->spinning && i < g->nvcpus; i++) {
+		struct sim_vcpu *v = &g->vcpu[i];
+
+		if (v->spin_since_ns && v->pending.kind == SIM_PEND_ACCESS &&
+		    v->pending.gfn == gfn)
+			vcpu_kick(v);
+	}
+}
+
+/* @populating: @v resumes a page-in request it began before it had to
+ * wait for a ring slot (Xen's vCPU sleeps inside the populate call and
+ * carries on there, whatever the gfn's type has become meanwhile). */
+static int guest_access(struct sim_vcpu *v, uint64_t gfn, bool write,
+			bool populating)
 {
 	struct sim_guest *g = v->g;
 	struct sim_gfn *s;
 	int rc;
 
-	if (g->crashed || g->destroyed)
+	if (g->crashed || g->destroyed) {
+		spin_end(v);
 		return -ESHUTDOWN;
-	if (gfn >= g->nr_gfns)
+	}
+	if (gfn >= g->nr_gfns) {
+		spin_end(v);
 		return -ERANGE;
+	}
 	s = &g->gfn[gfn];
 	if (s->p2mt == SIMP_P2M_INVALID) {
 		/* A special page out of the physmap faults; a RAM gfn the
 		 * guest released comes back as a fresh zero page (balloon
 		 * deflate). */
-		if (gfn >= g->pages)
+		if (gfn >= g->pages) {
+			spin_end(v);
 			return -EFAULT;
+		}
 		guest_frame_alloc(g, gfn);
 		s->flags |= SG_ZERO;
 		guest_set_p2mt(g, gfn, SIMP_P2M_RAM_RW);
 	}
 	if (p2m_is_ram(s->p2mt)) {
+		spin_end(v);
 		do_access(g, gfn, write);
 		return 0;
 	}
+	if (s->p2mt == SIMP_P2M_RAM_PAGING_IN && !populating) {
+		/* Already on its way back: no pause, no request; the
+		 * instruction re-executes until the gfn is RAM. */
+		spin_start(v, gfn);
+		v->pending.kind = SIM_PEND_ACCESS;
+		v->pending.gfn = gfn;
+		v->pending.write = write;
+		return -EAGAIN;
+	}
+	spin_end(v);
 	rc = paging_populate(g, gfn, v);
 	if (rc == -ESHUTDOWN) {
 		v->pending.kind = SIM_PEND_NONE;
@@ -108,6 +174,11 @@ int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write)
 	v->pending.gfn = gfn;
 	v->pending.write = write;
 	return -EAGAIN;
+}
+
+int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write)
+{
+	return guest_access(v, gfn, write, false);
 }
 
 int foreign_access(struct sim_guest *g, uint64_t gfn, bool write)
@@ -239,19 +310,21 @@ bool vcpu_run_pending(struct sim_vcpu *v)
 {
 	struct sim_guest *g = v->g;
 	struct sim_pending p = v->pending;
+	bool populating;
 
 	if (!vcpu_can_run(v))
 		return false;
 	if (!p.kind)
 		return true;
-	if (v->in_waitqueue) {
+	populating = v->in_waitqueue;
+	if (populating) {
 		if (g->ring && !ring_available(g))
 			return false;
 		vcpu_leave_waitqueue(v);
 	}
 	v->pending.kind = SIM_PEND_NONE;
 	if (p.kind == SIM_PEND_ACCESS)
-		vcpu_access(v, p.gfn, p.write);
+		guest_access(v, p.gfn, p.write, populating);
 	else
 		paging_send_drop(g, p.gfn, p.flags, v);
 	return !v->pending.kind && vcpu_can_run(v);
@@ -269,9 +342,16 @@ static void *vcpu_thread(void *arg)
 			continue;
 		}
 		if (v->pending.kind) {
-			if (!vcpu_run_pending(v) && v->in_waitqueue &&
-			    vcpu_can_run(v))
+			if (vcpu_run_pending(v) || !vcpu_can_run(v))
+				continue;
+			if (v->in_waitqueue) {
 				vcpu_wait(v); /* still no ring slot */
+			} else if (v->spin_since_ns) {
+				/* Still paging_in: spin without holding the
+				 * lock. */
+				guest_flush(g);
+				cond_wait_us(v, SPIN_RETRY_US);
+			}
 			continue;
 		}
 		if (!g->wl_active || v->id >= active_vcpus(g)) {
