@@ -619,6 +619,35 @@ static int evict_retrying(struct xpage *xp, struct xp_paging_op *ops, size_t n)
 	return 0;
 }
 
+/*
+ * After a takeover, a nominated gfn whose evict stays refused may have
+ * been touched before the takeover: it is paging-in with its frame, and
+ * the evict-fail notice that would make it present went with the old
+ * ring. The vCPU that touched it, released by the takeover, is not paused
+ * again and no new notice comes (a guest fault on a paging-in gfn only
+ * repeats). A prep without data makes such a gfn present; it cannot put
+ * other contents in place (it succeeds only where the frame is), and for
+ * a gfn that is still merely nominated it answers ENOENT and changes
+ * nothing.
+ */
+static void present_touched(struct xpage *xp, const uint64_t *g, int *err,
+			    size_t k)
+{
+	for (size_t j = 0; j < k; j++) {
+		struct xp_paging_op op = { .op = XP_PAGING_PREP, .gfn = g[j] };
+
+		if (err[j] != -EBUSY)
+			continue;
+		if (xp_run_ops(xp, &op, 1) < 0 || op.rc)
+			continue;
+		xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx, nominated by the "
+		       "previous pager and touched before the takeover, is "
+		       "present again", (unsigned long long)g[j]);
+		xp_answer_held(xp, g[j], 0);
+		err[j] = 0;
+	}
+}
+
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status)
 {
@@ -740,6 +769,8 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			xp->stats.evicted_now++;
 		}
 	}
+	if (xp->took_over)
+		present_touched(xp, g, err, k);
 	/* results back to the caller's positions */
 	for (size_t i = 0, j = 0; i < n && j < k; i++) {
 		if (status[i] || gfns[i] != g[j])

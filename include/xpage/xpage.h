@@ -398,7 +398,9 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
  * mapped by this handle or if the hypervisor keeps refusing its evict
  * (the guest touched it, and its evict_fail notice settles it, or the
  * page is in use elsewhere: try again later); the gfn then stays
- * NOMINATED. -ENOMEM if the hypervisor had no memory to load it back (the
+ * NOMINATED. After a takeover, a gfn touched before it (its evict-fail
+ * notice went with the old ring) is made present without data and
+ * reports 0. -ENOMEM if the hypervisor had no memory to load it back (the
  * page is then EVICTED and the log says so).
  */
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,

@@ -776,6 +776,43 @@ START_TEST(adopt_nominated_then_unnominate)
 }
 END_TEST
 
+START_TEST(unnominate_after_takeover_presents_touched_gfn)
+{
+	xpage_t *xp;
+	uint64_t g[2] = { 340, 341 };
+	int st[2];
+
+	/* 340 was touched before the takeover (paging-in with its frame,
+	 * its notice gone with the old ring): its evict is refused, a prep
+	 * without data makes it present. 341 is in use elsewhere: evict
+	 * refused and prep refused (still only nominated): it stays
+	 * NOMINATED with -EBUSY. */
+	fake_cfg.enable_busy_once = 1;
+	xp = fake_open(&cbs, 0, 0, 0, XPAGE_OPEN_TAKEOVER);
+	ck_assert_ptr_nonnull(xp);
+	ck_assert_int_eq(xpage_adopt(xp, g, 2, XPAGE_ADOPT_NOMINATED, st), 2);
+	fake_cfg.evict_busy_gfn = 340;
+	fake_cfg.fail_gfn = 341;
+	fake_cfg.fail_gfn_rc = -EBUSY;
+	fake_cfg.fail_only_op = XP_PAGING_EVICT + 1;
+	ck_assert_int_eq(xpage_unnominate(xp, g, 1, 0, st), 1);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, 340), XPAGE_GFN_RESIDENT);
+	ck_assert_uint_eq(fake.last_op.op, XP_PAGING_PREP);
+	ck_assert_uint_eq(fake.last_op.gfn, 340);
+	ck_assert_ptr_null(fake.last_op.buf);
+	fake_cfg.evict_busy_gfn = 341;
+	fake_cfg.fail_gfn_rc = -ENOENT;
+	fake_cfg.fail_only_op = XP_PAGING_PREP + 1;
+	ck_assert_int_eq(xpage_unnominate(xp, &g[1], 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EBUSY);
+	ck_assert_int_eq(xpage_gfn_state(xp, 341), XPAGE_GFN_NOMINATED);
+	fake_cfg.evict_busy_gfn = UINT64_MAX;
+	fake_cfg.fail_gfn = UINT64_MAX;
+	ck_assert_int_eq(xpage_close(xp), 0);
+}
+END_TEST
+
 START_TEST(stale_request_is_not_an_evict_failure)
 {
 	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
@@ -944,6 +981,7 @@ int main(void)
 	tcase_add_test(tc, adopt_nominated_then_unnominate);
 	tcase_add_test(tc, foreign_evict_fail_made_present);
 	tcase_add_test(tc, load_of_adopted_gfn_never_evicted);
+	tcase_add_test(tc, unnominate_after_takeover_presents_touched_gfn);
 	tcase_add_test(tc, load_of_adopted_gfn_nominated_and_touched);
 	tcase_add_test(tc, stale_request_is_not_an_evict_failure);
 	tcase_add_test(tc, strerror_sentences);
