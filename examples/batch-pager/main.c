@@ -792,6 +792,12 @@ int main(int argc, char **argv)
 			errx_("re-attaching: %s", xpage_strerror(rc));
 			goto out_store;
 		}
+		rc = pagein_adopted(p);
+		if (rc < 0) {
+			errx_("loading the adopted pages: %s",
+			      xpage_strerror(rc));
+			goto out_store;
+		}
 	}
 	say("domain %u (%s, %s%s): %.0f MiB, target %.0f MiB resident, "
 	    "batch %u, store %s", p->domid, p->info.backend,

@@ -257,6 +257,10 @@ static void after_load(struct pager *p, uint64_t g, int st, bool demand,
 			p->st.pages_in_drain++;
 		}
 		p->pol->ops->paged_in(p->pol, g, t);
+	} else if (st == -EBUSY) {
+		/* Only nominated, never evicted (the pager that died did not
+		 * get to it), and touched since: the frame holds the page and
+		 * the evict_fail notice now on its way makes it present. */
 	} else if (st == -ENOENT && (p->gfl[g] & GF_ADOPTED)) {
 		/* The hypervisor has a frame for it: resident, or still
 		 * nominated by the pager that died (see pagein_unstick). */
@@ -466,6 +470,32 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
 	if (intent_busy)
 		pagein_unstick(p);
 	return 0;
+}
+
+/*
+ * Every adopted page is loaded at once, before paging out again. The dead
+ * pager may have taken populate requests off the ring without answering
+ * them; the takeover releases their vCPUs, but their gfns stay paging_in.
+ * A vCPU faulting on a paging_in gfn is neither paused nor announced
+ * again on Xen (only paged and paging_out gfns raise a request from the
+ * guest's page fault path): it re-executes the access until the gfn is
+ * loaded. Which adopted gfns are paging_in cannot be asked, so all of
+ * them are loaded; the policy pages out again from there.
+ */
+int pagein_adopted(struct pager *p)
+{
+	int rc;
+
+	if (!p->nr_out)
+		return 0;
+	say("loading the %llu adopted pages back first (vCPUs the dead pager "
+	    "left waiting need them)", (unsigned long long)p->nr_out);
+	rc = pagein_bulk(p, 0, false);
+	if (rc < 0)
+		return rc;
+	if (p->nstuck)
+		pagein_unstick(p);
+	return rc;
 }
 
 /*

@@ -194,6 +194,9 @@ int pagein_serve(struct pager *p);
 int pagein_bulk(struct pager *p, uint64_t max, bool progress);
 /* After xpage_open: take over what the store's index says. */
 int pagein_reattach(struct pager *p, const struct store_recovery *rec);
+/* Right after re-attach: load every adopted page (see pagein.c). Returns
+ * pages loaded or a negative fatal errno. */
+int pagein_adopted(struct pager *p);
 /* Return gfns a dead pager left nominated (see pagein.c). */
 void pagein_unstick(struct pager *p);
 void lat_add(struct lat_samples *l, uint32_t us);
