@@ -308,7 +308,7 @@ static int write_header(struct store *st, uint64_t created)
 
 static int create_store(struct store *st, char *err, size_t errlen)
 {
-	int rc;
+	int rc = 0;
 
 	st->fd = open(st->path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		      0600);
@@ -447,7 +447,8 @@ static int load_index(struct store *st, struct store_recovery *rec,
 		/* Records past the data file's end (an interrupted grow):
 		 * their slots hold nothing; the capacity follows the data. */
 	}
-	qsort(all, nall, sizeof(*all), cmp_live);
+	if (nall)
+		qsort(all, nall, sizeof(*all), cmp_live);
 	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
 	if (!rec->live) {
 		rc = -ENOMEM;

@@ -23,9 +23,7 @@
  *
  * Bounded by this harness, not by the simulator (its control API is for
  * tests and trusts its caller there): guests of at most 4096 pages and 4
- * vCPUs, notification delays of at most 100 us, no SIMP_SHUTDOWN; and,
- * until its fix, no SIMP_UNMAP of gfn UINT64_MAX (a known bug; set
- * FUZZ_SIMPROTO_ALL_ONES=1 to let it through).
+ * vCPUs, notification delays of at most 100 us, no SIMP_SHUTDOWN.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -128,21 +126,6 @@ static void send_raw(int sock, const void *buf, size_t len, int fd)
 /* Keep what the harness bounds within bounds (see the header). */
 static void bound(uint16_t op, uint8_t *p, uint32_t len)
 {
-	if (op == SIMP_UNMAP && !getenv("FUZZ_SIMPROTO_ALL_ONES") &&
-	    len >= sizeof(struct simp_gfns)) {
-		/* known, reported: the gfn UINT64_MAX corrupts the simulator
-		 * (tests/safety repro sim_unmap_of_gfn_all_ones) */
-		for (uint32_t off = sizeof(struct simp_gfns); off + 8 <= len;
-		     off += 8) {
-			uint64_t g;
-
-			memcpy(&g, p + off, 8);
-			if (g == UINT64_MAX) {
-				g--;
-				memcpy(p + off, &g, 8);
-			}
-		}
-	}
 	if (op == SIMP_CREATE_GUEST && len >= sizeof(struct simp_guest)) {
 		struct simp_guest g;
 

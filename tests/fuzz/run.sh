@@ -36,10 +36,9 @@ if [ ! -f "$build/build.ninja" ]; then
 fi
 ninja -C "$build" "${targets[@]/#/tests/fuzz/fuzz_}" >/dev/null
 
-# Sanitizer reports are failures; the one known, reported UBSan finding is
-# suppressed (tests/fuzz/ubsan.supp says which) so the rest stays visible.
+# Sanitizer reports are failures.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1:suppressions=$here/ubsan.supp}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 
 failed=0
 mkdir -p "$build/fuzz-artifacts"
