@@ -157,9 +157,12 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 		 * Never let the pager drop its copy on that word: serve it as
 		 * a page-in. A load cannot overwrite an intact frame (prep
 		 * copies only into a gfn without one). */
-		xp_log(xp, XPAGE_LOG_WARN, "evict failure reported for gfn "
-		       "0x%llx, which is held as evicted: served as a page-in",
-		       (unsigned long long)ev->gfn);
+		xp_log(xp, xp->took_over ? XPAGE_LOG_INFO : XPAGE_LOG_WARN,
+		       "evict failure reported for gfn 0x%llx, which is held "
+		       "as evicted: served as a page-in%s",
+		       (unsigned long long)ev->gfn, xp->took_over ?
+		       " (after a takeover: adopted as evicted, still nominated)" :
+		       "");
 	}
 	if (!paused) {
 		/* Nobody waits on the ring slot: answer now, keep the slot

@@ -720,29 +720,29 @@ int main(int argc, char **argv)
 			goto out_sim;
 		}
 	}
+	/* A store nobody holds (store_probe found no live owner) is a dead
+	 * pager's: a ring still on the domain is taken over (a domain
+	 * without one is simply attached). */
 	oo = XPAGE_OPTS(xpage_open_opts, .domid = p->domid,
 			.backend = (p->o.sim || p->o.sim_socket) ?
 				   XPAGE_BACKEND_SIM : XPAGE_BACKEND_AUTO,
 			.sim_socket = sim_target_socket(p),
 			.ages = XPAGE_AGES_ALL,
-			.flags = p->o.takeover ? XPAGE_OPEN_TAKEOVER : 0,
+			.flags = (p->o.takeover || existing) ?
+				 XPAGE_OPEN_TAKEOVER : 0,
 			.features_wanted = XPAGE_FEAT_ALL,
 			.log_fn = lib_log, .log_level = XPAGE_LOG_DEBUG);
 	cbs.user = p;
 	p->xp = xpage_open(&oo, &cbs);
-	if (!p->xp && errno == EBUSY && existing && !p->o.takeover) {
-		/* the store's pager died with the ring enabled */
-		say("domain %u still has the paging ring of the pager that "
-		    "used %s: taking it over", p->domid, p->o.store_path);
-		oo.flags |= XPAGE_OPEN_TAKEOVER;
-		p->xp = xpage_open(&oo, &cbs);
-	}
 	if (!p->xp) {
 		explain_open_error(p, errno);
 		goto out_sim;
 	}
 	p->info = (struct xpage_info){ .sz = sizeof(p->info) };
 	xpage_get_info(p->xp, &p->info);
+	if (p->info.took_over && existing && !p->o.takeover)
+		say("domain %u still had the paging ring of the pager that "
+		    "used %s: taken over", p->domid, p->o.store_path);
 	p->nr_gfns = p->info.nr_gfns;
 	p->guest_pages = sim_target_guest_pages(p);
 	if (!p->guest_pages && !strcmp(p->info.backend, "xen"))
