@@ -125,7 +125,6 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 {
 	unsigned st = xp_gfn_state(&xp->table, ev->gfn);
 	bool paused = ev->flags & XP_EV_VCPU_PAUSED;
-	int n;
 
 	if (st == XPAGE_GFN_RESIDENT) {
 		/* The page is present now: the request was queued before an
@@ -164,22 +163,26 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 		       " (after a takeover: adopted as evicted, still nominated)" :
 		       "");
 	}
+	if (paused && xp_inflight_add(&xp->table, ev->gfn, ev->vcpu,
+				      ev->flags) < 0) {
+		/* Without memory the request cannot be held for a later
+		 * answer: its vCPU is released now. The gfn stays paging-in,
+		 * so the vCPU re-executes its access until the load (Xen
+		 * raises no new request for a paging-in gfn); the pager is
+		 * still told below. */
+		xp_log(xp, XPAGE_LOG_ERROR, "out of memory holding a request "
+		       "for gfn 0x%llx: its vCPU is released and waits for the "
+		       "load", (unsigned long long)ev->gfn);
+		paused = false;
+	}
 	if (!paused) {
 		/* Nobody waits on the ring slot: answer now, keep the slot
 		 * accounting right, and still let the pager load the page. */
 		answer(xp, ev, 0);
 	}
 	if (st == XPAGE_GFN_PAGING_IN || st == XPAGE_GFN_LOADED) {
-		if (paused && xp_inflight_add(&xp->table, ev->gfn, ev->vcpu,
-					      ev->flags) < 0)
-			goto nomem;
 		xp->stats.coalesced++;
 		return;
-	}
-	if (paused) {
-		n = xp_inflight_add(&xp->table, ev->gfn, ev->vcpu, ev->flags);
-		if (n < 0)
-			goto nomem;
 	}
 	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_PAGING_IN);
 	if (xp->closing)
@@ -195,13 +198,6 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 
 		xp->cbs.populate(xp, &p, xp->cbs.user);
 	}
-	return;
-nomem:
-	/* Without memory the request cannot be held for a later answer:
-	 * release the vCPU now (it faults again and asks again). */
-	xp_log(xp, XPAGE_LOG_ERROR, "out of memory holding a request for gfn 0x%llx",
-	       (unsigned long long)ev->gfn);
-	answer(xp, ev, XP_EV_DROP_PAGE);
 }
 
 /* The version word of the first request confirms the generation chosen

@@ -14,8 +14,11 @@
  *      which count vm_event pauses);
  *   3. disable and enable once more, so that the ring the pager keeps has
  *      balanced indexes (those answers had no requests);
- *   4. unpause. A released vCPU retries its access and, if its gfn is still
- *      paged out, asks again on the new ring.
+ *   4. unpause. A released vCPU retries its access. If its gfn is still
+ *      paged out it asks again on the new ring; if the dead pager had taken
+ *      its request (the gfn is paging-in), Xen raises no new one and the
+ *      vCPU re-executes the access until the gfn is loaded: the new pager
+ *      must load every gfn it adopts (see xpage_adopt in <xpage/xpage.h>).
  *
  * Xen 4.2 - 4.4 unpause a vCPU for any VCPU_PAUSED response without
  * checking that it was paused (its pause count would underflow), so there

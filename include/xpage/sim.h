@@ -141,9 +141,10 @@ XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
 /**
  * xpage_sim_touch() - one guest access by @vcpu to @gfn, as if the vCPU
  * executed it. Returns 0 when the access completed, -EAGAIN when the vCPU
- * is now paused waiting for the pager (the access completes once it is
- * answered), -ESHUTDOWN when the access crashed the domain, -ERANGE,
- * -EINVAL.
+ * now waits for the pager: paused (the access completes once it is
+ * answered) or, for a gfn already paging in, retrying the access until the
+ * gfn is loaded, as a vCPU does on Xen. -ESHUTDOWN when the access crashed
+ * the domain, -ERANGE, -EINVAL.
  */
 #define XPAGE_SIM_TOUCH_WRITE (1u << 0)
 #define XPAGE_SIM_TOUCH_FOREIGN (1u << 1) /* a foreign mapper, no vCPU */
@@ -167,7 +168,8 @@ struct xpage_sim_report {
 	uint64_t ignored;        /* responses ignored (wrong version, ...) */
 	uint64_t lost;           /* pages whose contents are gone */
 	uint64_t corrupted;      /* pages with wrong contents */
-	uint64_t stuck;          /* vCPUs paused longer than the limit */
+	uint64_t stuck;          /* vCPUs paused, or retrying an access to a
+				  * paging-in gfn, longer than the limit */
 	uint32_t crashed;        /* 1 if the domain crashed */
 	uint32_t paused_vcpus;   /* vCPUs paused for the pager now */
 	uint32_t ring_enabled;
@@ -175,14 +177,16 @@ struct xpage_sim_report {
 };
 #define xpage_sim_report__last_field pause_count
 
-/* Final check: pages still paged out count as lost, paused vCPUs as
- * stuck regardless of how long they waited. */
+/* Final check: pages still paged out count as lost, paused vCPUs (and
+ * vCPUs retrying a paging-in gfn) as stuck regardless of how long they
+ * waited. */
 #define XPAGE_SIM_REPORT_FINAL (1u << 0)
 
 /**
  * xpage_sim_report() - ask the oracle. Verifies every resident page against
  * what the guest last wrote (and every load against what was evicted).
- * @stuck_ms: a vCPU paused longer than this counts as stuck.
+ * @stuck_ms: a vCPU paused (or retrying a paging-in gfn) longer than this
+ * counts as stuck.
  */
 XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
 			       unsigned int flags, uint32_t stuck_ms,

@@ -189,7 +189,11 @@ enum xpage_backend {
  * The domain is paused, paging is disabled and enabled again, the vCPUs the
  * previous pager left paused are answered, and the domain is unpaused; no
  * vCPU runs while no ring exists. Without this flag such an open fails with
- * -EBUSY. */
+ * -EBUSY; with it, a domain without a ring is simply attached
+ * (xpage_info.took_over says which happened). Requests the previous pager
+ * had read are gone, and a vCPU faulting on a gfn already paging in raises
+ * no new one: it retries until the gfn is loaded. Load the gfns you adopt
+ * (xpage_adopt) soon after the takeover. */
 #define XPAGE_OPEN_TAKEOVER (1u << 0)
 #define XPAGE_OPEN_FLAGS_ALL (XPAGE_OPEN_TAKEOVER)
 
@@ -439,6 +443,10 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
  * the two): they become NOMINATED, so that xpage_unnominate() returns them
  * to the guest (or xpage_evict(), after writing them, pages them out).
  * Per gfn: -EINVAL if in flight in this handle or mapped.
+ * After a takeover, load every adopted gfn without waiting for a populate:
+ * the previous pager may have read the request of a vCPU that now retries
+ * its access until the gfn is loaded, and no call tells which gfns those
+ * are.
  */
 #define XPAGE_ADOPT_NOMINATED (1u << 0)
 XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
