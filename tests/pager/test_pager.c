@@ -450,7 +450,20 @@ static int t_kill(const char *crash, bool want_adopted)
 	      "no store after the kill");
 	/* the guest runs on without a pager a while */
 	msleep(700);
-	st = wait_for(spawn(args2, log2, NULL, NULL), 90);
+	pid_t pid2 = spawn(args2, log2, NULL, NULL);
+	/* While the new pager runs, no vCPU may wait long: one the dead
+	 * pager had a request from retries its access (the gfn is paging
+	 * in) until the new pager loads it, which it must do at once. */
+	msleep(2500);
+	{
+		struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+
+		CHECK(xpage_sim_report(e.sim, e.domid, 0, 1500, &r) == 0 &&
+		      r.stuck == 0, "%s: %llu vCPUs waited more than 1.5 s "
+		      "with the new pager running", crash,
+		      (unsigned long long)r.stuck);
+	}
+	st = wait_for(pid2, 90);
 	if (exited(st, 0, log2, "restarted pager")) {
 		if (want_adopted)
 			CHECK(json_num(json, "adopted") > 0,
