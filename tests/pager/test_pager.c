@@ -61,6 +61,7 @@ static int failures;
 	} \
 } while (0)
 
+__attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
 {
 	va_list ap;
