@@ -253,6 +253,30 @@ void tc_guest(struct tc *c, const struct simd *s, uint64_t pages,
 	ck_assert_int_eq(tc_attach(c, (uint32_t)domid), 0);
 }
 
+void tc_ring_guest(struct tc *c, const struct simd *s, uint64_t pages,
+		   uint32_t vcpus, const char *pers)
+{
+	tc_guest(c, s, pages, vcpus, pers, 0);
+	ck_assert_int_eq(tc_enable(c, 0), 0);
+}
+
+void tc_full_ring_guest(struct tc *c, const struct simd *s)
+{
+	tc_ring_guest(c, s, 32, 2, "xen-4.15");   /* 8 slots */
+	for (uint64_t g = 1; g <= 9; g++)
+		tc_page_out(c, g, NULL);
+	for (uint64_t g = 1; g <= 8; g++)
+		ck_assert_int_eq(tc_map1(c, g), -ENOENT);
+	ck_assert_uint_eq(tc_wait_reqs(c, 8), 8);
+}
+
+int tc_destroy(struct tc *c)
+{
+	struct simp_u32 d = { c->domid, 0 };
+
+	return tc_call(c, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0, NULL);
+}
+
 int tc_enable(struct tc *c, uint32_t age)
 {
 	struct simp_u32 a = { age, 0 }, port;
@@ -420,6 +444,19 @@ struct simp_report tc_report(struct tc *c, uint32_t flags, uint32_t stuck_ms)
 	return r;
 }
 
+uint64_t tc_wait_accesses(struct tc *c, uint64_t n)
+{
+	uint64_t a = 0;
+
+	for (int i = 0; i < 400; i++) {
+		a = tc_report(c, 0, 0).accesses;
+		if (a >= n)
+			break;
+		tc_sleep_ms(5);
+	}
+	return a;
+}
+
 int tc_faults(struct tc *c, const struct simp_faults *f)
 {
 	struct simp_faults q = *f;
@@ -480,6 +517,37 @@ void tc_get_req(struct tc *c, uint32_t idx, struct lreq *q)
 	q->pflags = rd32(s, L->off_pflags);
 }
 
+static void expect_field(uint32_t idx, const char *name, uint64_t got,
+			 uint64_t want)
+{
+	if (want != TC_ANY)
+		ck_assert_msg(got == want, "request %u: %s is %llu, expected "
+			      "%llu", idx, name, (unsigned long long)got,
+			      (unsigned long long)want);
+}
+
+void tc_next_req(struct tc *c, uint32_t idx, struct lreq *q)
+{
+	ck_assert_uint_eq(tc_wait_reqs(c, idx + 1), idx + 1);
+	tc_get_req(c, idx, q);
+}
+
+void tc_expect_req(struct tc *c, uint32_t idx, struct lreq *q, uint64_t gfn,
+		   uint64_t vcpu, uint64_t flags, uint64_t p2mt,
+		   uint64_t pflags)
+{
+	struct lreq local;
+
+	if (!q)
+		q = &local;
+	tc_next_req(c, idx, q);
+	expect_field(idx, "gfn", q->gfn, gfn);
+	expect_field(idx, "vcpu", q->vcpu, vcpu);
+	expect_field(idx, "flags", q->flags, flags);
+	expect_field(idx, "p2mt", q->p2mt, p2mt);
+	expect_field(idx, "pflags", q->pflags, pflags);
+}
+
 void tc_put_rsp(struct tc *c, const struct lreq *r)
 {
 	const struct lit *L = c->L;
@@ -534,4 +602,10 @@ int tc_wait_consumed(struct tc *c)
 		tc_sleep_ms(1);
 	}
 	return 0;
+}
+
+void tc_notify_consumed(struct tc *c)
+{
+	tc_notify(c);
+	ck_assert_int_eq(tc_wait_consumed(c), 0);
 }

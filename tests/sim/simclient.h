@@ -80,6 +80,16 @@ int tc_attach(struct tc *c, uint32_t domid);
 /* connect + create + attach; aborts the test on failure. */
 void tc_guest(struct tc *c, const struct simd *s, uint64_t pages,
 	      uint32_t vcpus, const char *pers, uint32_t flags);
+/* tc_guest (no flags), then tc_enable(age 0), which must succeed: a guest
+ * with a paging ring. */
+void tc_ring_guest(struct tc *c, const struct simd *s, uint64_t pages,
+		   uint32_t vcpus, const char *pers);
+/* A xen-4.15 ring guest (32 pages, 2 vCPUs, 8 ring slots) whose ring is
+ * full: gfns 1-9 paged out, 1-8 foreign-mapped (8 FOREIGN requests, all
+ * on the ring), gfn 9 with no request. */
+void tc_full_ring_guest(struct tc *c, const struct simd *s);
+/* SIMP_DESTROY_GUEST of the attached domain; 0 or -errno. */
+int tc_destroy(struct tc *c);
 /* Map the ring gfn (SIMP_MAP), enable with @age. 0 or -errno (the ring
  * gfn stays mapped by this connection either way). */
 int tc_enable(struct tc *c, uint32_t age);
@@ -101,6 +111,9 @@ struct simp_gfn_state tc_gfn(struct tc *c, uint64_t gfn);
 struct simp_vcpu_state tc_vcpu(struct tc *c, uint32_t vcpu);
 struct simp_dominfo tc_info(struct tc *c);
 struct simp_report tc_report(struct tc *c, uint32_t flags, uint32_t stuck_ms);
+/* Wait until the oracle counted @n guest accesses (up to 2 s); returns
+ * the count. */
+uint64_t tc_wait_accesses(struct tc *c, uint64_t n);
 int tc_faults(struct tc *c, const struct simp_faults *f);
 
 /* Ring, through literal offsets. */
@@ -113,6 +126,16 @@ uint32_t tc_req_prod(struct tc *c);
 uint32_t tc_wait_reqs(struct tc *c, uint32_t n);
 /* Decode request @idx with the literal layout. */
 void tc_get_req(struct tc *c, uint32_t idx, struct lreq *q);
+/* The next request is number @idx: wait until req_prod is @idx + 1 (and
+ * not more), then decode it into @q. */
+void tc_next_req(struct tc *c, uint32_t idx, struct lreq *q);
+/* A field tc_expect_req does not check. */
+#define TC_ANY UINT64_MAX
+/* tc_next_req (@q may be NULL), then check each field given (TC_ANY: not
+ * checked). */
+void tc_expect_req(struct tc *c, uint32_t idx, struct lreq *q, uint64_t gfn,
+		   uint64_t vcpu, uint64_t flags, uint64_t p2mt,
+		   uint64_t pflags);
 uint8_t *tc_slot(struct tc *c, uint32_t idx);
 /* Write a response at the next response slot (raw fields, literal
  * offsets), publish rsp_prod. */
@@ -124,6 +147,8 @@ void tc_notify(struct tc *c);
 /* Wait until the hypervisor consumed every response written (its
  * rsp_event, offset 12, reached rsp_prod + 1); 0 or -ETIMEDOUT. */
 int tc_wait_consumed(struct tc *c);
+/* tc_notify, then tc_wait_consumed, which must succeed. */
+void tc_notify_consumed(struct tc *c);
 
 uint64_t tc_now_ms(void);
 void tc_sleep_ms(unsigned ms);

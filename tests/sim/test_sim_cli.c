@@ -101,19 +101,27 @@ START_TEST(t_bad_usage)
 }
 END_TEST
 
+/* The simulator, told to stop, exits with status 0 and removes its
+ * socket. */
+static void exits_cleanly(struct simd *s)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(s->pid, &status, 0), s->pid);
+	s->pid = 0;
+	ck_assert(WIFEXITED(status));
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+	ck_assert_int_ne(access(s->sock, F_OK), 0);   /* socket removed */
+}
+
 static void stop_by_signal(int sig)
 {
 	struct simd s;
-	int status;
 
 	simd_start(&s, NULL);
 	ck_assert_int_eq(access(s.sock, F_OK), 0);
 	kill(s.pid, sig);
-	ck_assert_int_eq(waitpid(s.pid, &status, 0), s.pid);
-	s.pid = 0;
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	ck_assert_int_ne(access(s.sock, F_OK), 0);   /* socket removed */
+	exits_cleanly(&s);
 	simd_stop(&s);
 }
 
@@ -134,7 +142,6 @@ START_TEST(t_shutdown_op)
 {
 	struct simd s;
 	struct tc c, d;
-	int status;
 
 	simd_start(&s, NULL);
 	tc_guest(&c, &s, 64, 2, NULL, 0);
@@ -143,16 +150,31 @@ START_TEST(t_shutdown_op)
 	ck_assert_int_eq(tc_touch(&c, 0, 3, 0), -EAGAIN);
 	ck_assert_int_eq(tc_connect(&d, &s), 0);
 	ck_assert_int_eq(tc_call(&d, SIMP_SHUTDOWN, NULL, 0, NULL, 0, NULL), 0);
-	ck_assert_int_eq(waitpid(s.pid, &status, 0), s.pid);
-	s.pid = 0;
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
-	ck_assert_int_ne(access(s.sock, F_OK), 0);
+	exits_cleanly(&s);
 	tc_close(&d);
 	tc_close(&c);
 	simd_stop(&s);
 }
 END_TEST
+
+/* Start a simulator with @args and attach @c to its start-up guest
+ * @domid, which must have @pages pages, @vcpus vCPUs and personality
+ * @pers. */
+static void attach_startup_guest(struct simd *s, struct tc *c,
+				 const char *const *args, uint32_t domid,
+				 uint64_t pages, uint32_t vcpus,
+				 const char *pers)
+{
+	struct simp_dominfo di;
+
+	simd_start(s, args);
+	ck_assert_int_eq(tc_connect(c, s), 0);
+	ck_assert_int_eq(tc_attach(c, domid), 0);
+	di = tc_info(c);
+	ck_assert_uint_eq(di.nr_pages, pages);
+	ck_assert_uint_eq(di.vcpus, vcpus);
+	ck_assert_str_eq(di.personality, pers);
+}
 
 /* A guest from the command line. */
 START_TEST(t_startup_guest)
@@ -163,26 +185,13 @@ START_TEST(t_startup_guest)
 	static const char *const a2[] = { "--guest-mib", "2", "--lazy", NULL };
 	struct simd s;
 	struct tc c;
-	struct simp_dominfo di;
 
-	simd_start(&s, a1);
-	ck_assert_int_eq(tc_connect(&c, &s), 0);
-	ck_assert_int_eq(tc_attach(&c, 7), 0);
-	di = tc_info(&c);
-	ck_assert_uint_eq(di.nr_pages, 100);
-	ck_assert_uint_eq(di.vcpus, 3);
-	ck_assert_str_eq(di.personality, "xen-4.6");
+	attach_startup_guest(&s, &c, a1, 7, 100, 3, "xen-4.6");
 	ck_assert(c.mem[0] != 0 || c.mem[1] != 0);
 	tc_close(&c);
 	ck_assert_int_eq(simd_stop(&s), 0);
 
-	simd_start(&s, a2);
-	ck_assert_int_eq(tc_connect(&c, &s), 0);
-	ck_assert_int_eq(tc_attach(&c, 1), 0);
-	di = tc_info(&c);
-	ck_assert_uint_eq(di.nr_pages, 512);
-	ck_assert_uint_eq(di.vcpus, 1);
-	ck_assert_str_eq(di.personality, "xen-4.15");
+	attach_startup_guest(&s, &c, a2, 1, 512, 1, "xen-4.15");
 	for (unsigned i = 0; i < 4096; i++)
 		ck_assert_uint_eq(c.mem[i], 0);
 	tc_close(&c);

@@ -47,8 +47,7 @@ START_TEST(t_enable_twice)
 {
 	struct tc c, d;
 
-	tc_guest(&c, &S, 8, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 8, 1, NULL);
 	ck_assert_int_eq(tc_enable(&c, 0), -EBUSY);
 	ck_assert_int_eq(tc_connect(&d, &S), 0);
 	ck_assert_int_eq(tc_attach(&d, c.domid), 0);
@@ -181,12 +180,10 @@ START_TEST(t_disable_keeps_paused)
 	struct lreq q;
 	uint32_t domid;
 
-	tc_guest(&c, &S, 8, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 8, 1, NULL);
 	tc_page_out(&c, 2, NULL);
 	ck_assert_int_eq(tc_touch(&c, 0, 2, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
+	tc_next_req(&c, 0, &q);
 	ck_assert_int_eq(tc_disable(&c), 0);
 	ck_assert_int_eq(tc_disable(&c), -EINVAL);    /* no ring */
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
@@ -211,9 +208,8 @@ START_TEST(t_takeover_answer)
 	uint8_t save[4096];
 	uint32_t domid;
 
-	tc_guest(&c, &S, 8, 1, NULL, 0);
+	tc_ring_guest(&c, &S, 8, 1, NULL);
 	domid = c.domid;
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
 	tc_page_out(&c, 2, save);
 	ck_assert_int_eq(tc_touch(&c, 0, 2, 0), -EAGAIN);
 	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
@@ -236,8 +232,7 @@ START_TEST(t_takeover_answer)
 	r.gfn = 2;
 	r.flags = 1;
 	tc_answer(&d, &r);
-	tc_notify(&d);
-	ck_assert_int_eq(tc_wait_consumed(&d), 0);
+	tc_notify_consumed(&d);
 	ck_assert_uint_eq(tc_vcpu(&d, 0).vm_event_pause_count, 0);
 	ck_assert_int_eq(tc_call(&d, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL), 0);
 	/* It retries. Its fault made the gfn paging_in, so it spins: no
@@ -265,8 +260,7 @@ START_TEST(t_no_ring_touch_crashes)
 	struct tc c;
 	struct simp_report r;
 
-	tc_guest(&c, &S, 8, 2, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 8, 2, NULL);
 	tc_page_out(&c, 3, NULL);
 	ck_assert_int_eq(tc_disable(&c), 0);
 	ck_assert_int_eq(tc_touch(&c, 1, 3, 0), -ESHUTDOWN);
@@ -290,12 +284,10 @@ END_TEST
 START_TEST(t_ring_gfn_removed)
 {
 	struct tc c;
-	struct lreq q;
 	struct simp_gfn_state s;
 	uint8_t before[4096];
 
-	tc_guest(&c, &S, 8, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 8, 1, NULL);
 	ck_assert_int_eq(tc_u64op(&c, SIMP_DECREASE_RESERVATION, 8), 0);
 	s = tc_gfn(&c, 8);
 	ck_assert_uint_eq(s.p2mt, P2M_INVALID);
@@ -308,9 +300,7 @@ START_TEST(t_ring_gfn_removed)
 	/* The ring still works. */
 	tc_page_out(&c, 4, NULL);
 	ck_assert_int_eq(tc_touch(&c, 0, 4, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 4);
+	tc_expect_req(&c, 0, NULL, 4, TC_ANY, TC_ANY, TC_ANY, TC_ANY);
 	ck_assert_int_eq(tc_disable(&c), 0);
 	ck_assert_uint_eq(tc_gfn(&c, 8).has_frame, 1);  /* still mapped */
 	ck_assert_int_eq(tc_unmap1(&c, 8), 0);
@@ -377,7 +367,6 @@ START_TEST(t_age2)
 {
 	struct tc c;
 	struct simp_u32 v;
-	struct lreq q;
 
 	tc_guest(&c, &S, 16, 1, "xen-4.2-age2", 0);
 	ck_assert_int_eq(tc_call(&c, SIMP_PAGING_AGE, NULL, 0, &v, sizeof(v),
@@ -404,18 +393,14 @@ START_TEST(t_age2)
 	ck_assert_int_eq(tc_unmap1(&c, 4), 0);
 	/* No EVICT_FAIL, ever. */
 	ck_assert_int_eq(tc_touch(&c, 0, 4, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 4);
-	ck_assert_uint_eq(q.flags, 1);                 /* VCPU_PAUSED only */
-	ck_assert_uint_eq(q.p2mt, P2M_OUT);
+	tc_expect_req(&c, 0, NULL, 4, TC_ANY, 1 /* VCPU_PAUSED only */, P2M_OUT,
+		      TC_ANY);
 	ck_assert_int_eq(tc_map1(&c, 5), 0);
 	ck_assert_int_eq(tc_nominate(&c, 5), 0);
 	ck_assert_int_eq(tc_unmap1(&c, 5), 0);
 	ck_assert_int_eq(tc_release(&c, SIMP_VCPU_ANY, 5, 2 /* foreign */), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 2), 2);
-	tc_get_req(&c, 1, &q);
-	ck_assert_uint_eq(q.flags, 2 | 8);             /* DROP | FOREIGN */
+	tc_expect_req(&c, 1, NULL, TC_ANY, TC_ANY, 2 | 8 /* DROP | FOREIGN */,
+		      TC_ANY, TC_ANY);
 	tc_close(&c);
 }
 END_TEST
@@ -447,17 +432,11 @@ END_TEST
 START_TEST(t_destroy)
 {
 	struct tc c;
-	struct simp_u32 d;
 
-	tc_guest(&c, &S, 8, 2, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 8, 2, NULL);
 	ck_assert_int_eq(tc_touch(&c, 0, 1, 0), 0);
-	d.v = c.domid;
-	d.pad = 0;
-	ck_assert_int_eq(tc_call(&c, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL,
-				 0, NULL), 0);
-	ck_assert_int_eq(tc_call(&c, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL,
-				 0, NULL), -ESRCH);
+	ck_assert_int_eq(tc_destroy(&c), 0);
+	ck_assert_int_eq(tc_destroy(&c), -ESRCH);
 	ck_assert_int_eq(tc_nominate(&c, 1), -ESRCH);
 	ck_assert_int_eq(tc_disable(&c), -ESRCH);
 	ck_assert_int_eq(tc_touch(&c, 0, 1, 0), -ESRCH);

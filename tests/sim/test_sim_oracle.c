@@ -146,8 +146,7 @@ static void run_with_pager(const char *pers, uint32_t release_pm)
 	struct simp_report r;
 	uint64_t end;
 
-	tc_guest(&c, &S, 256, 2, pers, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 256, 2, pers);
 	pager_init(&p, &c);
 	ck_assert_int_eq(workload(&c, 0, 30, 20, release_pm), 0);
 	end = tc_now_ms() + 400;
@@ -191,8 +190,7 @@ START_TEST(t_final_report)
 	struct tc c;
 	struct simp_report r;
 
-	tc_guest(&c, &S, 16, 2, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 2, NULL);
 	for (uint64_t g = 1; g <= 3; g++)
 		tc_page_out(&c, g, NULL);
 	r = tc_report(&c, 0, 0);
@@ -278,7 +276,6 @@ START_TEST(t_big_lazy_guest)
 	struct tc c;
 	struct stat st;
 	struct simp_report r;
-	struct simp_u32 d;
 	uint8_t save[4096];
 	uint64_t t0;
 	int domid;
@@ -296,8 +293,7 @@ START_TEST(t_big_lazy_guest)
 	ck_assert_int_eq(tc_touch(&c, 0, pages - 2, 0), 0);
 	/* Reads of never-written pages do not materialise them. */
 	ck_assert_int_eq(workload(&c, 0, 0, 0, 0), 0);
-	for (int i = 0; i < 400 && tc_report(&c, 0, 0).accesses < 20000; i++)
-		tc_sleep_ms(5);
+	tc_wait_accesses(&c, 20000);
 	ck_assert_int_eq(workload_stop(&c), 0);
 	ck_assert_int_eq(tc_enable(&c, 0), 0);
 	tc_page_out(&c, 1234567, save);
@@ -316,10 +312,7 @@ START_TEST(t_big_lazy_guest)
 				   FALLOC_FL_KEEP_SIZE, 1234567ll * 4096, 4096),
 			 0);
 	ck_assert_uint_eq(tc_report(&c, 0, 0).lost, 1);
-	d.v = (uint32_t)domid;
-	d.pad = 0;
-	ck_assert_int_eq(tc_call(&c, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0,
-				 NULL), 0);
+	ck_assert_int_eq(tc_destroy(&c), 0);
 	tc_close(&c);
 }
 END_TEST
@@ -351,9 +344,7 @@ START_TEST(t_workload_patterns)
 	memcpy(before, c.mem, 100 * 4096);
 	base = tc_report(&c, 0, 0).accesses;
 	ck_assert_int_eq(workload(&c, 2, 100, 0, 0), 0);
-	for (int i = 0; i < 400 &&
-			tc_report(&c, 0, 0).accesses < base + 1000; i++)
-		tc_sleep_ms(5);
+	tc_wait_accesses(&c, base + 1000);
 	ck_assert_int_eq(workload_stop(&c), 0);
 	for (unsigned g = 0; g < 100; g++)
 		ck_assert_msg(memcmp(before + g * 4096, c.mem + g * 4096, 4096),
@@ -376,8 +367,7 @@ START_TEST(t_workload_stop_keeps_paused)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 32, 2, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 32, 2, NULL);
 	for (uint64_t g = 0; g < 32; g++)
 		tc_page_out(&c, g, NULL);
 	ck_assert_int_eq(workload(&c, 0, 0, 0, 0), 0);
@@ -391,6 +381,14 @@ START_TEST(t_workload_stop_keeps_paused)
 END_TEST
 
 /* ------------------------------------------------------------ faults */
+
+/* A 16-page, one-vCPU ring guest of @pers with the faults @f. */
+static void fault_guest(struct tc *c, const char *pers,
+			const struct simp_faults *f)
+{
+	tc_ring_guest(c, &S, 16, 1, pers);
+	ck_assert_int_eq(tc_faults(c, f), 0);
+}
 
 static void fault_run(struct tc *c, uint64_t seed, int *out, unsigned n)
 {
@@ -412,12 +410,9 @@ START_TEST(t_faults_deterministic)
 	int ra[100], rb[100], rd[100];
 	unsigned busy = 0;
 
-	tc_guest(&a, &S, 100, 1, NULL, 0);
-	tc_guest(&b, &S, 100, 1, NULL, 0);
-	tc_guest(&d, &S, 100, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&a, 0), 0);
-	ck_assert_int_eq(tc_enable(&b, 0), 0);
-	ck_assert_int_eq(tc_enable(&d, 0), 0);
+	tc_ring_guest(&a, &S, 100, 1, NULL);
+	tc_ring_guest(&b, &S, 100, 1, NULL);
+	tc_ring_guest(&d, &S, 100, 1, NULL);
 	fault_run(&a, 77, ra, 100);
 	fault_run(&b, 77, rb, 100);
 	fault_run(&d, 78, rd, 100);
@@ -442,26 +437,16 @@ START_TEST(t_fault_race_access)
 {
 	struct tc c;
 	struct simp_faults f = { .race_access_pm = 1000, .seed = 1 };
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	ck_assert_int_eq(tc_faults(&c, &f), 0);
+	fault_guest(&c, NULL, &f);
 	ck_assert_int_eq(tc_nominate(&c, 3), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 3);
-	ck_assert_uint_eq(q.flags, 1);       /* VCPU_PAUSED */
-	ck_assert_uint_eq(q.pflags, 2);      /* EVICT_FAIL */
+	tc_expect_req(&c, 0, NULL, 3, TC_ANY, 1 /* VCPU_PAUSED */, TC_ANY,
+		      2 /* EVICT_FAIL */);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_IN);
 	ck_assert_int_eq(tc_evict(&c, 3), -EBUSY);
 	/* vCPU 0 is paused now: the next race is a foreign access. */
 	ck_assert_int_eq(tc_nominate(&c, 4), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 2), 2);
-	tc_get_req(&c, 1, &q);
-	ck_assert_uint_eq(q.gfn, 4);
-	ck_assert_uint_eq(q.flags, 2);       /* FOREIGN */
-	ck_assert_uint_eq(q.pflags, 2);
+	tc_expect_req(&c, 1, NULL, 4, TC_ANY, 2 /* FOREIGN */, TC_ANY, 2);
 	tc_close(&c);
 }
 END_TEST
@@ -471,16 +456,10 @@ START_TEST(t_fault_race_drop)
 {
 	struct tc c;
 	struct simp_faults f = { .race_drop_pm = 1000, .seed = 1 };
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	ck_assert_int_eq(tc_faults(&c, &f), 0);
+	fault_guest(&c, NULL, &f);
 	ck_assert_int_eq(tc_nominate(&c, 3), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 3);
-	ck_assert_uint_eq(q.pflags, 1 | 2);
+	tc_expect_req(&c, 0, NULL, 3, TC_ANY, TC_ANY, TC_ANY, 1 | 2);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_INVALID);
 	tc_close(&c);
 }
@@ -492,9 +471,7 @@ START_TEST(t_fault_slots_held)
 	struct tc c;
 	struct simp_faults f = { .ring_slots_held = 6 };
 
-	tc_guest(&c, &S, 16, 1, "xen-4.14", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	ck_assert_int_eq(tc_faults(&c, &f), 0);
+	fault_guest(&c, "xen-4.14", &f);
 	for (uint64_t g = 1; g <= 3; g++) {
 		tc_page_out(&c, g, NULL);
 		ck_assert_int_eq(tc_map1(&c, g), -ENOENT);
@@ -513,9 +490,7 @@ START_TEST(t_fault_evict_load)
 	struct simp_faults f = { .evict_ebusy_pm = 1000 };
 	uint8_t save[4096];
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	ck_assert_int_eq(tc_faults(&c, &f), 0);
+	fault_guest(&c, NULL, &f);
 	memcpy(save, c.mem + 3 * 4096, 4096);
 	ck_assert_int_eq(tc_nominate(&c, 3), 0);
 	ck_assert_int_eq(tc_evict(&c, 3), -EBUSY);
@@ -540,9 +515,7 @@ START_TEST(t_fault_event_delay)
 	struct pollfd pf;
 	uint64_t t0;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	ck_assert_int_eq(tc_faults(&c, &f), 0);
+	fault_guest(&c, NULL, &f);
 	ck_assert_int_eq(tc_nominate(&c, 3), 0);
 	t0 = tc_now_ms();
 	ck_assert_int_eq(tc_touch(&c, 0, 3, 0), -EAGAIN);

@@ -24,8 +24,7 @@ START_TEST(t_nominate_ok)
 	struct tc c;
 	struct simp_gfn_state s;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_nominate(&c, 3), 0);
 	s = tc_gfn(&c, 3);
 	ck_assert_uint_eq(s.p2mt, P2M_OUT);
@@ -40,8 +39,7 @@ START_TEST(t_nominate_mapped_ebusy)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_map1(&c, 3), 0);
 	ck_assert_uint_eq(tc_gfn(&c, 3).refcount, 1);
 	ck_assert_int_eq(tc_nominate(&c, 3), -EBUSY);
@@ -57,8 +55,7 @@ START_TEST(t_nominate_not_pageable)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_nominate(&c, 1), 0);
 	ck_assert_int_eq(tc_nominate(&c, 1), -EBUSY);     /* paging_out */
 	tc_page_out(&c, 2, NULL);
@@ -75,8 +72,7 @@ START_TEST(t_evict_not_nominated)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_evict(&c, 5), -EBUSY);
 	ck_assert_uint_eq(tc_gfn(&c, 5).p2mt, P2M_RW);
 	ck_assert_uint_eq(tc_gfn(&c, 5).has_frame, 1);
@@ -91,8 +87,7 @@ START_TEST(t_evict_mapped_then_freed)
 	struct simp_gfn_state s;
 	uint8_t *p;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	p = c.mem + 5 * 4096;
 	ck_assert(!page_is_zero(p));
 	ck_assert_int_eq(tc_nominate(&c, 5), 0);
@@ -131,8 +126,7 @@ START_TEST(t_prep_resident_enoent)
 	struct tc c;
 	uint8_t page[4096] = { 1 };
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_load(&c, 2, page, 0), -ENOENT);
 	ck_assert_int_eq(tc_nominate(&c, 2), 0);
 	ck_assert_int_eq(tc_load(&c, 2, page, 0), -ENOENT); /* paging_out */
@@ -146,8 +140,7 @@ START_TEST(t_prep_no_buffer_einval)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	tc_page_out(&c, 2, NULL);
 	ck_assert_int_eq(tc_paging(&c, SIMP_PAGING_PREP, 2, SIMP_NO_BUFFER),
 			 -EINVAL);
@@ -165,8 +158,7 @@ START_TEST(t_prep_buffer)
 	uint8_t save[4096];
 	struct simp_report r;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	tc_page_out(&c, 7, save);
 	ck_assert_uint_eq(tc_info(&c).paged_pages, 1);
 	ck_assert_int_eq(tc_load(&c, 7, save, 5), 0);
@@ -189,8 +181,7 @@ START_TEST(t_prep_bad_data_detected)
 	uint8_t save[4096], junk[4096], zero[4096] = { 0 };
 	struct simp_report r;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	tc_page_out(&c, 3, save);
 	tc_page_out(&c, 4, NULL);
 	memcpy(junk, save, sizeof(junk));
@@ -209,20 +200,13 @@ END_TEST
 START_TEST(t_touch_paging_out)
 {
 	struct tc c;
-	struct lreq q;
 	struct simp_gfn_state s;
 
-	tc_guest(&c, &S, 16, 2, "xen-4.15", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 2, "xen-4.15");
 	ck_assert_int_eq(tc_nominate(&c, 6), 0);
 	ck_assert_int_eq(tc_touch(&c, 1, 6, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 6);
-	ck_assert_uint_eq(q.vcpu, 1);
-	ck_assert_uint_eq(q.p2mt, P2M_OUT);
-	ck_assert_uint_eq(q.flags, 1);      /* VCPU_PAUSED, not FOREIGN */
-	ck_assert_uint_eq(q.pflags, 2);     /* EVICT_FAIL */
+	tc_expect_req(&c, 0, NULL, 6, 1, 1 /* VCPU_PAUSED, not FOREIGN */,
+		      P2M_OUT, 2 /* EVICT_FAIL */);
 	s = tc_gfn(&c, 6);
 	ck_assert_uint_eq(s.p2mt, P2M_IN);
 	ck_assert_uint_eq(s.has_frame, 1);
@@ -237,18 +221,11 @@ END_TEST
 START_TEST(t_touch_paged)
 {
 	struct tc c;
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, "xen-4.15", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, "xen-4.15");
 	tc_page_out(&c, 6, NULL);
 	ck_assert_int_eq(tc_touch(&c, 0, 6, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 6);
-	ck_assert_uint_eq(q.p2mt, P2M_PAGED);
-	ck_assert_uint_eq(q.flags, 1);
-	ck_assert_uint_eq(q.pflags, 0);
+	tc_expect_req(&c, 0, NULL, 6, TC_ANY, 1, P2M_PAGED, 0);
 	ck_assert_uint_eq(tc_gfn(&c, 6).p2mt, P2M_IN);
 	ck_assert_uint_eq(tc_gfn(&c, 6).has_frame, 0);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
@@ -267,19 +244,12 @@ END_TEST
 START_TEST(t_paging_in_no_duplicate)
 {
 	struct tc c;
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 3, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 3, NULL);
 	tc_page_out(&c, 9, NULL);
 	for (uint32_t v = 0; v < 3; v++)
 		ck_assert_int_eq(tc_touch(&c, v, 9, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 9);
-	ck_assert_uint_eq(q.vcpu, 0);
-	ck_assert_uint_eq(q.flags, 1);
-	ck_assert_uint_eq(q.p2mt, P2M_PAGED);
+	tc_expect_req(&c, 0, NULL, 9, 0, 1, P2M_PAGED, TC_ANY);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
 	for (uint32_t v = 1; v < 3; v++) {
 		ck_assert_uint_eq(tc_vcpu(&c, v).vm_event_pause_count, 0);
@@ -300,30 +270,19 @@ END_TEST
 START_TEST(t_foreign_touch)
 {
 	struct tc c;
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_nominate(&c, 6), 0);
 	ck_assert_int_eq(tc_touch(&c, 0, 6, 2 /* FOREIGN */), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 6);
-	ck_assert_uint_eq(q.flags, 2);      /* FOREIGN */
-	ck_assert_uint_eq(q.pflags, 2);     /* EVICT_FAIL */
-	ck_assert_uint_eq(q.p2mt, P2M_OUT);
+	tc_expect_req(&c, 0, NULL, 6, TC_ANY, 2 /* FOREIGN */, P2M_OUT,
+		      2 /* EVICT_FAIL */);
 	ck_assert_uint_eq(tc_gfn(&c, 6).p2mt, P2M_IN);
 	ck_assert_uint_eq(tc_gfn(&c, 6).has_frame, 1);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
 	ck_assert_int_eq(tc_evict(&c, 6), -EBUSY);
 	tc_page_out(&c, 7, NULL);
 	ck_assert_int_eq(tc_touch(&c, 0, 7, 2 | 1), -ENOENT);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 2), 2);
-	tc_get_req(&c, 1, &q);
-	ck_assert_uint_eq(q.gfn, 7);
-	ck_assert_uint_eq(q.flags, 2);
-	ck_assert_uint_eq(q.pflags, 0);
-	ck_assert_uint_eq(q.p2mt, P2M_PAGED);
+	tc_expect_req(&c, 1, NULL, 7, TC_ANY, 2, P2M_PAGED, 0);
 	ck_assert_int_eq(tc_touch(&c, 0, 7, 2), -ENOENT); /* paging_in */
 	ck_assert_int_eq(tc_touch(&c, 0, 99, 2), -ERANGE);
 	tc_sleep_ms(20);
@@ -337,18 +296,12 @@ END_TEST
 START_TEST(t_foreign_map_paged)
 {
 	struct tc c;
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	tc_page_out(&c, 4, NULL);
 	ck_assert_int_eq(tc_map1(&c, 4), -ENOENT);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 4);
-	ck_assert_uint_eq(q.flags, 2);      /* FOREIGN, not VCPU_PAUSED */
-	ck_assert_uint_eq(q.pflags, 0);
-	ck_assert_uint_eq(q.p2mt, P2M_PAGED);
+	tc_expect_req(&c, 0, NULL, 4, TC_ANY, 2 /* FOREIGN, not VCPU_PAUSED */,
+		      P2M_PAGED, 0);
 	ck_assert_uint_eq(tc_gfn(&c, 4).p2mt, P2M_IN);
 	ck_assert_uint_eq(tc_gfn(&c, 4).refcount, 0);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
@@ -365,8 +318,7 @@ START_TEST(t_foreign_map_states)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_map1(&c, 1), 0);           /* ram */
 	ck_assert_int_eq(tc_map1(&c, 1), 0);           /* twice */
 	ck_assert_uint_eq(tc_gfn(&c, 1).refcount, 2);
@@ -393,8 +345,7 @@ START_TEST(t_disconnect_drops_mappings)
 {
 	struct tc c, d;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_connect(&d, &S), 0);
 	ck_assert_int_eq(tc_attach(&d, c.domid), 0);
 	ck_assert_int_eq(tc_map1(&d, 2), 0);
@@ -416,8 +367,7 @@ START_TEST(t_prep_frame_kept)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_nominate(&c, 8), 0);
 	ck_assert_int_eq(tc_touch(&c, 0, 8, 0), -EAGAIN);
 	ck_assert_int_eq(tc_paging(&c, SIMP_PAGING_PREP, 8, SIMP_NO_BUFFER),
@@ -437,18 +387,14 @@ START_TEST(t_response_resumes)
 	struct lreq q;
 	struct simp_report r;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_nominate(&c, 8), 0);
 	ck_assert_int_eq(tc_touch(&c, 0, 8, 1 /* write */), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
+	tc_next_req(&c, 0, &q);
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_gfn(&c, 8).p2mt, P2M_RW);
-	for (int i = 0; i < 200 && tc_report(&c, 0, 0).accesses < 1; i++)
-		tc_sleep_ms(5);
+	tc_wait_accesses(&c, 1);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
 	r = tc_report(&c, 0, 0);
 	ck_assert_uint_eq(r.responses, 1);
@@ -466,19 +412,15 @@ START_TEST(t_page_in_cycle)
 	uint8_t save[4096];
 	struct simp_report r;
 
-	tc_guest(&c, &S, 16, 1, "xen-4.5", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, "xen-4.5");
 	tc_page_out(&c, 11, save);
 	ck_assert_int_eq(tc_touch(&c, 0, 11, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.flags, 1);   /* mem_event: VCPU_PAUSED only */
+	tc_expect_req(&c, 0, &q, TC_ANY, TC_ANY,
+		      1 /* mem_event: VCPU_PAUSED only */, TC_ANY, TC_ANY);
 	ck_assert_int_eq(tc_load(&c, 11, save, 3), 0);
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
-	for (int i = 0; i < 200 && tc_report(&c, 0, 0).accesses < 1; i++)
-		tc_sleep_ms(5);
+	tc_notify_consumed(&c);
+	tc_wait_accesses(&c, 1);
 	r = tc_report(&c, 0, 0);
 	ck_assert_uint_eq(r.accesses, 1);
 	ck_assert_uint_eq(r.paused_vcpus, 0);
@@ -493,18 +435,13 @@ END_TEST
 START_TEST(t_release_nominated)
 {
 	struct tc c;
-	struct lreq q;
 	struct simp_gfn_state s;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_nominate(&c, 5), 0);
 	ck_assert_int_eq(tc_release(&c, 0, 5, 0), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 5);
-	ck_assert_uint_eq(q.pflags, 1 | 2);   /* DROP_PAGE | EVICT_FAIL */
-	ck_assert_uint_eq(q.flags, 0);        /* guest: not FOREIGN */
+	tc_expect_req(&c, 0, NULL, 5, TC_ANY, 0 /* guest: not FOREIGN */,
+		      TC_ANY, 1 | 2 /* DROP_PAGE | EVICT_FAIL */);
 	s = tc_gfn(&c, 5);
 	ck_assert_uint_eq(s.p2mt, P2M_INVALID);
 	ck_assert_uint_eq(s.has_frame, 0);
@@ -523,17 +460,13 @@ END_TEST
 START_TEST(t_release_paged)
 {
 	struct tc c;
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, "xen-4.2", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, "xen-4.2");
 	tc_page_out(&c, 5, NULL);
 	ck_assert_uint_eq(tc_info(&c).paged_pages, 1);
 	ck_assert_int_eq(tc_release(&c, SIMP_VCPU_ANY, 5, 0), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.gfn, 5);
-	ck_assert_uint_eq(q.flags, 2);       /* mem_event DROP_PAGE = 1<<1 */
+	tc_expect_req(&c, 0, NULL, 5, TC_ANY,
+		      2 /* mem_event DROP_PAGE = 1<<1 */, TC_ANY, TC_ANY);
 	ck_assert_uint_eq(tc_info(&c).paged_pages, 0);
 	ck_assert_uint_eq(tc_gfn(&c, 5).p2mt, P2M_INVALID);
 	tc_close(&c);
@@ -544,16 +477,12 @@ END_TEST
 START_TEST(t_decrease_reservation_drop)
 {
 	struct tc c;
-	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	tc_page_out(&c, 5, NULL);
 	ck_assert_int_eq(tc_u64op(&c, SIMP_DECREASE_RESERVATION, 5), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.flags, 2);       /* FOREIGN */
-	ck_assert_uint_eq(q.pflags, 1);      /* DROP_PAGE */
+	tc_expect_req(&c, 0, NULL, TC_ANY, TC_ANY, 2 /* FOREIGN */, TC_ANY,
+		      1 /* DROP_PAGE */);
 	ck_assert_int_eq(tc_u64op(&c, SIMP_DECREASE_RESERVATION, 5), -ENOENT);
 	tc_close(&c);
 }
@@ -576,8 +505,7 @@ START_TEST(t_multicall)
 	struct { struct simp_results h; int32_t rc[5]; } r;
 	uint32_t len = 0;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	ck_assert_int_eq(tc_call(&c, SIMP_MULTICALL, &m, sizeof(m), &r,
 				 sizeof(r), &len), 0);
 	ck_assert_uint_eq(len, sizeof(r));

@@ -123,8 +123,7 @@ START_TEST(t_layout)
 		tc_answer(&c, &q);
 	}
 	ck_assert_uint_eq(get32(c.ring, 8), n);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(get32(c.ring, 12), n + 1);
 	ck_assert_uint_eq(tc_gfn(&c, 1).p2mt, P2M_RW);
 	ck_assert_uint_eq(tc_vcpu(&c, 1).vm_event_pause_count, 0);
@@ -157,10 +156,17 @@ static void paused_on(struct tc *c, uint32_t vcpu, uint64_t gfn,
 
 	ck_assert_int_eq(tc_nominate(c, gfn), 0);
 	ck_assert_int_eq(tc_touch(c, vcpu, gfn, 0), -EAGAIN);
-	ck_assert_uint_eq(tc_wait_reqs(c, before + 1), before + 1);
-	tc_get_req(c, before, q);
-	ck_assert_uint_eq(q->gfn, gfn);
+	tc_expect_req(c, before, q, gfn, TC_ANY, TC_ANY, TC_ANY, TC_ANY);
 	ck_assert_uint_eq(tc_gfn(c, gfn).p2mt, P2M_IN);
+}
+
+/* The start of each response test: a 16-page ring guest of @pers whose
+ * vCPU 0 is paused on gfn 3; returns its request. */
+static void paused_guest(struct tc *c, const char *pers, uint32_t vcpus,
+			 struct lreq *q)
+{
+	tc_ring_guest(c, &S, 16, vcpus, pers);
+	paused_on(c, 0, 3, q);
 }
 
 /* Facts §3/§8: a response with the wrong version word is ignored; the
@@ -171,9 +177,7 @@ START_TEST(t_rsp_wrong_version)
 	struct lreq q, r;
 	struct simp_report rep;
 
-	tc_guest(&c, &S, 16, 1, "xen-4.15", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, "xen-4.15", 1, &q);
 	r = q;
 	r.version = 6;            /* 4.14's */
 	r.reason = 3;
@@ -181,8 +185,7 @@ START_TEST(t_rsp_wrong_version)
 	r.version = 0;            /* xenpaging: only gfn, vcpu, flags */
 	r.reason = 0;
 	tc_put_rsp(&c, &r);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_IN);
 	rep = tc_report(&c, 0, 0);
@@ -191,8 +194,7 @@ START_TEST(t_rsp_wrong_version)
 	ck_assert(simd_log_has(&S, "vm_event interface version mismatch"));
 	/* The right version frees it. */
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_RW);
 	tc_close(&c);
@@ -207,15 +209,12 @@ START_TEST(t_rsp_wrong_reason)
 	struct tc c;
 	struct lreq q, r;
 
-	tc_guest(&c, &S, 16, 1, "xen-4.13", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, "xen-4.13", 1, &q);
 	r = q;
 	r.version = 5;
 	r.reason = 1;
 	tc_put_rsp(&c, &r);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_IN);  /* not resumed */
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
 	ck_assert_uint_eq(tc_report(&c, 0, 0).responses, 1);
@@ -234,13 +233,10 @@ START_TEST(t_rsp_no_paused_flag)
 	struct tc c;
 	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, "xen-4.8", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, "xen-4.8", 1, &q);
 	q.flags = 0;
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_RW);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
 	ck_assert_uint_eq(tc_report(&c, 0, 0).responses, 1);
@@ -255,13 +251,10 @@ START_TEST(t_rsp_unsolicited)
 	struct tc c;
 	struct lreq q;
 
-	tc_guest(&c, &S, 16, 2, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, NULL, 2, &q);
 	q.vcpu = 1;
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_IN);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
 	ck_assert_uint_eq(tc_vcpu(&c, 1).vm_event_pause_count, 0);
@@ -276,13 +269,10 @@ START_TEST(t_rsp_invalid_vcpu)
 	struct tc c;
 	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, NULL, 1, &q);
 	q.vcpu = 99;
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_IN);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
 	ck_assert_uint_eq(tc_report(&c, 0, 0).ignored, 1);
@@ -296,15 +286,12 @@ START_TEST(t_rsp_drop_flag)
 	struct tc c;
 	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, NULL, 1, &q);
 	q.pflags = 1;
 	q.version = 7;
 	q.reason = 3;
 	tc_put_rsp(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_IN);
 	/* Unpaused, it retries: paging_in, so it spins without asking. */
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
@@ -326,21 +313,17 @@ START_TEST(t_rsp_mem_event)
 	struct tc c;
 	struct lreq q, r;
 
-	tc_guest(&c, &S, 16, 1, "xen-4.2", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, "xen-4.2", 1, &q);
 	ck_assert_uint_eq(q.flags, 1 | 4);      /* VCPU_PAUSED | EVICT_FAIL */
 	r = q;
 	r.flags = 1 | (1u << 4);                /* DUMMY: skipped */
 	tc_put_rsp(&c, &r);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
 	ck_assert_uint_eq(tc_report(&c, 0, 0).ignored, 1);
 	r.flags = 1;
 	tc_put_rsp(&c, &r);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_RW);
 	tc_close(&c);
@@ -355,9 +338,7 @@ START_TEST(t_rsp_overrun)
 	struct tc c;
 	struct lreq q;
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	paused_on(&c, 0, 3, &q);
+	paused_guest(&c, NULL, 1, &q);
 	tc_answer(&c, &q);
 	__atomic_store_n((uint32_t *)(c.ring + 8), 1000, __ATOMIC_RELEASE);
 	tc_notify(&c);
@@ -379,8 +360,7 @@ START_TEST(t_notify_synchronous)
 	struct tc c;
 	struct lreq q;
 
-	tc_guest(&c, &S, 256, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 256, 1, NULL);
 	for (uint64_t g = 0; g < 200; g++) {
 		paused_on(&c, 0, g, &q);
 		tc_answer(&c, &q);
@@ -408,13 +388,7 @@ START_TEST(t_ring_full_waitqueue)
 	struct lreq q;
 	struct simp_vcpu_state v;
 
-	tc_guest(&c, &S, 32, 2, "xen-4.15", 0);   /* 8 slots */
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	for (uint64_t g = 1; g <= 9; g++)
-		tc_page_out(&c, g, NULL);
-	for (uint64_t g = 1; g <= 8; g++)
-		ck_assert_int_eq(tc_map1(&c, g), -ENOENT);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 8), 8);
+	tc_full_ring_guest(&c, &S);
 	ck_assert_int_eq(tc_map1(&c, 9), -ENOENT);     /* no slot, no request */
 	ck_assert_uint_eq(tc_gfn(&c, 9).p2mt, P2M_PAGED);
 	ck_assert_int_eq(tc_touch(&c, 0, 9, 0), -EAGAIN);
@@ -427,13 +401,8 @@ START_TEST(t_ring_full_waitqueue)
 	 * was consumed all the same). */
 	tc_get_req(&c, 0, &q);
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 9), 9);
-	tc_get_req(&c, 8, &q);
-	ck_assert_uint_eq(q.gfn, 9);
-	ck_assert_uint_eq(q.vcpu, 0);
-	ck_assert_uint_eq(q.flags, 1);
+	tc_notify_consumed(&c);
+	tc_expect_req(&c, 8, NULL, 9, 0, 1 /* VCPU_PAUSED */, TC_ANY, TC_ANY);
 	v = tc_vcpu(&c, 0);
 	ck_assert_uint_eq(v.in_waitqueue, 0);
 	ck_assert_uint_eq(v.vm_event_pause_count, 1);
@@ -446,8 +415,7 @@ END_TEST
  * vCPUs is blocked; it runs again when responses free room. */
 static void blocked_setup(struct tc *c)
 {
-	tc_guest(c, &S, 32, 2, "xen-4.15", 0);
-	ck_assert_int_eq(tc_enable(c, 0), 0);
+	tc_ring_guest(c, &S, 32, 2, "xen-4.15");
 	for (uint64_t g = 1; g <= 7; g++)
 		tc_page_out(c, g, NULL);
 	for (uint64_t g = 1; g <= 6; g++)
@@ -468,8 +436,7 @@ START_TEST(t_ring_blocked_wakes)
 	blocked_setup(&c);
 	tc_get_req(&c, 0, &q);
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	tc_notify_consumed(&c);
 	ck_assert_uint_eq(tc_vcpu(&c, 1).blocked, 0);
 	ck_assert_int_eq(tc_touch(&c, 1, 10, 0), 0);
 	tc_close(&c);

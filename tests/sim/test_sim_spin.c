@@ -12,19 +12,6 @@
 
 #include "simtest.h"
 
-static uint64_t wait_accesses(struct tc *c, uint64_t n)
-{
-	uint64_t a = 0;
-
-	for (int i = 0; i < 400; i++) {
-		a = tc_report(c, 0, 0).accesses;
-		if (a >= n)
-			break;
-		tc_sleep_ms(5);
-	}
-	return a;
-}
-
 static void assert_spinning(struct tc *c, uint32_t vcpu)
 {
 	struct simp_vcpu_state v = tc_vcpu(c, vcpu);
@@ -36,12 +23,18 @@ static void assert_spinning(struct tc *c, uint32_t vcpu)
 	ck_assert_int_eq(tc_touch(c, vcpu, 1, 0), -EBUSY);
 }
 
-static void destroy(struct tc *c)
+/* Loading @gfn lets the @n spinning accesses to it complete; nothing is
+ * stuck, lost or corrupted after. */
+static void load_unsticks(struct tc *c, uint64_t gfn, const void *data,
+			  uint64_t n)
 {
-	struct simp_u32 d = { c->domid, 0 };
+	struct simp_report r;
 
-	ck_assert_int_eq(tc_call(c, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0,
-				 NULL), 0);
+	ck_assert_int_eq(tc_load(c, gfn, data, 0), 0);
+	ck_assert_uint_eq(tc_wait_accesses(c, n), n);
+	r = tc_report(c, 1 /* FINAL */, 0);
+	ck_assert_uint_eq(r.stuck, 0);
+	ck_assert_uint_eq(r.lost + r.corrupted, 0);
 }
 
 /* paging_in by a first vCPU's fault: a second vCPU touching the gfn is
@@ -55,8 +48,7 @@ START_TEST(t_spin_behind_vcpu_fault)
 	uint8_t save[4096];
 	char line[64];
 
-	tc_guest(&c, &S, 16, 2, "xen-4.15", 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 2, "xen-4.15");
 	tc_page_out(&c, 9, save);
 	ck_assert_int_eq(tc_touch(&c, 0, 9, 0), -EAGAIN);
 	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
@@ -79,7 +71,7 @@ START_TEST(t_spin_behind_vcpu_fault)
 
 	/* The load makes it RAM: vCPU 1's write goes through on its own. */
 	ck_assert_int_eq(tc_load(&c, 9, save, 0), 0);
-	ck_assert_uint_eq(wait_accesses(&c, 1), 1);
+	ck_assert_uint_eq(tc_wait_accesses(&c, 1), 1);
 	ck_assert(memcmp(c.mem + 9 * 4096, save, 4096) != 0); /* written */
 	ck_assert_uint_eq(tc_vcpu(&c, 1).vm_event_pause_count, 0);
 	ck_assert_int_eq(tc_touch(&c, 1, 1, 0), 0);
@@ -88,14 +80,13 @@ START_TEST(t_spin_behind_vcpu_fault)
 	tc_get_req(&c, 0, &q);
 	ck_assert_uint_eq(q.vcpu, 0);
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
-	ck_assert_uint_eq(wait_accesses(&c, 3), 3);
+	tc_notify_consumed(&c);
+	ck_assert_uint_eq(tc_wait_accesses(&c, 3), 3);
 	ck_assert_uint_eq(tc_req_prod(&c), 1);
 	r = tc_report(&c, 1 /* FINAL */, 0);
 	ck_assert_uint_eq(r.stuck, 0);
 	ck_assert_uint_eq(r.lost + r.corrupted, 0);
-	destroy(&c);
+	ck_assert_int_eq(tc_destroy(&c), 0);
 	snprintf(line, sizeof(line), "d%u: destroyed (1 spinning faults)",
 		 c.domid);
 	ck_assert(simd_log_has(&S, line));
@@ -109,17 +100,14 @@ END_TEST
 START_TEST(t_spin_behind_foreign_map)
 {
 	struct tc c;
-	struct lreq q;
 	struct simp_report r;
 	uint8_t save[4096];
 
-	tc_guest(&c, &S, 16, 1, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 1, NULL);
 	tc_page_out(&c, 4, save);
 	ck_assert_int_eq(tc_map1(&c, 4), -ENOENT);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
-	tc_get_req(&c, 0, &q);
-	ck_assert_uint_eq(q.flags, 2);                /* FOREIGN */
+	tc_expect_req(&c, 0, NULL, TC_ANY, TC_ANY, 2 /* FOREIGN */, TC_ANY,
+		      TC_ANY);
 	ck_assert_uint_eq(tc_gfn(&c, 4).p2mt, P2M_IN);
 
 	ck_assert_int_eq(tc_touch(&c, 0, 4, 0), -EAGAIN);
@@ -136,11 +124,7 @@ START_TEST(t_spin_behind_foreign_map)
 	ck_assert_uint_eq(tc_report(&c, 1 /* FINAL */, 60000).stuck, 1);
 	ck_assert_uint_eq(tc_req_prod(&c), 1);
 
-	ck_assert_int_eq(tc_load(&c, 4, save, 0), 0);
-	ck_assert_uint_eq(wait_accesses(&c, 1), 1);
-	r = tc_report(&c, 1 /* FINAL */, 0);
-	ck_assert_uint_eq(r.stuck, 0);
-	ck_assert_uint_eq(r.lost + r.corrupted, 0);
+	load_unsticks(&c, 4, save, 1);
 	ck_assert_int_eq(tc_touch(&c, 0, 4, 0), 0);
 	ck_assert_uint_eq(tc_req_prod(&c), 1);
 	tc_close(&c);
@@ -158,8 +142,7 @@ START_TEST(t_spin_across_ring_change)
 	struct simp_report r;
 	uint8_t save[4096];
 
-	tc_guest(&c, &S, 16, 2, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 2, NULL);
 	tc_page_out(&c, 6, save);
 	ck_assert_int_eq(tc_map1(&c, 6), -ENOENT);    /* -> paging_in */
 	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);
@@ -190,11 +173,7 @@ START_TEST(t_spin_across_ring_change)
 	ck_assert_uint_eq(tc_report(&c, 0, 0).accesses, 0);
 
 	/* Loading the gfn un-sticks both. */
-	ck_assert_int_eq(tc_load(&c, 6, save, 0), 0);
-	ck_assert_uint_eq(wait_accesses(&c, 2), 2);
-	r = tc_report(&c, 1 /* FINAL */, 0);
-	ck_assert_uint_eq(r.stuck, 0);
-	ck_assert_uint_eq(r.lost + r.corrupted, 0);
+	load_unsticks(&c, 6, save, 2);
 	ck_assert_int_eq(tc_touch(&c, 0, 1, 0), 0);
 	ck_assert_int_eq(tc_touch(&c, 1, 1, 0), 0);
 	ck_assert_uint_eq(tc_req_prod(&c), 0);
@@ -208,14 +187,13 @@ START_TEST(t_spin_gfn_released)
 {
 	struct tc c;
 
-	tc_guest(&c, &S, 16, 2, NULL, 0);
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
+	tc_ring_guest(&c, &S, 16, 2, NULL);
 	tc_page_out(&c, 5, NULL);
 	ck_assert_int_eq(tc_map1(&c, 5), -ENOENT);
 	ck_assert_int_eq(tc_touch(&c, 0, 5, 0), -EAGAIN);
 	assert_spinning(&c, 0);
 	ck_assert_int_eq(tc_release(&c, 1, 5, 0), 0);
-	ck_assert_uint_eq(wait_accesses(&c, 1), 1);
+	ck_assert_uint_eq(tc_wait_accesses(&c, 1), 1);
 	ck_assert_uint_eq(tc_gfn(&c, 5).p2mt, P2M_RW);
 	ck_assert_uint_eq(tc_report(&c, 1 /* FINAL */, 0).stuck, 0);
 	ck_assert_int_eq(tc_touch(&c, 0, 1, 0), 0);
@@ -232,13 +210,7 @@ START_TEST(t_waitqueue_resumes_request)
 	struct tc c;
 	struct lreq q;
 
-	tc_guest(&c, &S, 32, 2, "xen-4.15", 0);   /* 8 slots */
-	ck_assert_int_eq(tc_enable(&c, 0), 0);
-	for (uint64_t g = 1; g <= 9; g++)
-		tc_page_out(&c, g, NULL);
-	for (uint64_t g = 1; g <= 8; g++)
-		ck_assert_int_eq(tc_map1(&c, g), -ENOENT);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 8), 8);
+	tc_full_ring_guest(&c, &S);
 	ck_assert_int_eq(tc_touch(&c, 0, 9, 0), -EAGAIN);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).in_waitqueue, 1);
 	ck_assert_uint_eq(tc_gfn(&c, 9).p2mt, P2M_PAGED);
@@ -258,14 +230,8 @@ START_TEST(t_waitqueue_resumes_request)
 	/* The next free slot is vCPU 0's. */
 	tc_get_req(&c, 1, &q);
 	tc_answer(&c, &q);
-	tc_notify(&c);
-	ck_assert_int_eq(tc_wait_consumed(&c), 0);
-	ck_assert_uint_eq(tc_wait_reqs(&c, 10), 10);
-	tc_get_req(&c, 9, &q);
-	ck_assert_uint_eq(q.gfn, 9);
-	ck_assert_uint_eq(q.vcpu, 0);
-	ck_assert_uint_eq(q.flags, 1);                /* VCPU_PAUSED */
-	ck_assert_uint_eq(q.p2mt, P2M_IN);
+	tc_notify_consumed(&c);
+	tc_expect_req(&c, 9, NULL, 9, 0, 1 /* VCPU_PAUSED */, P2M_IN, TC_ANY);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
 	ck_assert_uint_eq(tc_vcpu(&c, 0).in_waitqueue, 0);
 	tc_close(&c);
