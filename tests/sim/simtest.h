@@ -8,10 +8,9 @@
 #ifndef XPAGE_TESTS_SIMTEST_H
 #define XPAGE_TESTS_SIMTEST_H
 
-#include <check.h>
 #include <stdio.h>
-#include <stdlib.h>
 
+#include "checkrun.h"
 #include "simclient.h"
 
 static struct simd S;
@@ -24,14 +23,10 @@ static struct simd S;
 
 static inline int simtest_main(Suite *(*make)(void))
 {
-	SRunner *sr;
 	int failed, st;
 
 	simd_start(&S, NULL);
-	sr = srunner_create(make());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
+	failed = check_run(make());
 	st = simd_stop(&S);
 	if (st != 0) {
 		fprintf(stderr, "xpage-simd exited with status %d\n", st);

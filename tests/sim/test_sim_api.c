@@ -10,6 +10,8 @@
 
 #include <xpage/sim.h>
 
+#include "checkrun.h"
+
 START_TEST(t_start_stop)
 {
 	char logp[] = "/tmp/xpage-simapi-log.XXXXXX";
@@ -173,25 +175,17 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-api");
-	TCase *t = tcase_create("api");
+	TCase *t = check_tcase(s, "api", 30);
 
-	tcase_set_timeout(t, 30);
 	tcase_add_test(t, t_start_stop);
 	tcase_add_test(t, t_start_errors);
 	tcase_add_test(t, t_drive);
 	tcase_add_test(t, t_personalities);
 	tcase_add_test(t, t_connect);
-	suite_add_tcase(s, t);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(suite);
 }

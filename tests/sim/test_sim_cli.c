@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "checkrun.h"
 #include "simclient.h"
 
 /* Run xpage-simd with @args; its stdout in @out; returns the exit code. */
@@ -247,9 +248,8 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-cli");
-	TCase *t = tcase_create("cli");
+	TCase *t = check_tcase(s, "cli", 30);
 
-	tcase_set_timeout(t, 30);
 	tcase_add_test(t, t_list_personalities);
 	tcase_add_test(t, t_help);
 	tcase_add_test(t, t_bad_usage);
@@ -258,17 +258,10 @@ static Suite *suite(void)
 	tcase_add_test(t, t_shutdown_op);
 	tcase_add_test(t, t_startup_guest);
 	tcase_add_test(t, t_socket_in_use);
-	suite_add_tcase(s, t);
 	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main(suite);
 }

@@ -481,10 +481,9 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-enable");
-	TCase *e = tcase_create("enable");
-	TCase *d = tcase_create("domain");
+	TCase *e = check_tcase(s, "enable", 30);
+	TCase *d = check_tcase(s, "domain", 30);
 
-	tcase_set_timeout(e, 30);
 	tcase_add_test(e, t_enable_twice);
 	tcase_add_test(e, t_enable_enosys);
 	tcase_add_test(e, t_enable_enodev);
@@ -499,13 +498,10 @@ static Suite *suite(void)
 	tcase_add_test(e, t_ring_gfn_removed);
 	tcase_add_test(e, t_populate_while_mapped);
 	tcase_add_test(e, t_age2);
-	suite_add_tcase(s, e);
-	tcase_set_timeout(d, 30);
 	tcase_add_test(d, t_pause_unpause);
 	tcase_add_loop_test(d, t_versions, 0, (int)nlits);
 	tcase_add_test(d, t_destroy);
 	tcase_add_test(d, t_attach_rules);
-	suite_add_tcase(s, d);
 	return s;
 }
 

@@ -530,10 +530,9 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-oracle");
-	TCase *o = tcase_create("oracle");
-	TCase *f = tcase_create("faults");
+	TCase *o = check_tcase(s, "oracle", 60);
+	TCase *f = check_tcase(s, "faults", 30);
 
-	tcase_set_timeout(o, 60);
 	tcase_add_test(o, t_workload_with_pager);
 	tcase_add_test(o, t_workload_with_pager_releases);
 	tcase_add_test(o, t_final_report);
@@ -542,15 +541,12 @@ static Suite *suite(void)
 	tcase_add_test(o, t_big_lazy_guest);
 	tcase_add_test(o, t_workload_patterns);
 	tcase_add_test(o, t_workload_stop_keeps_paused);
-	suite_add_tcase(s, o);
-	tcase_set_timeout(f, 30);
 	tcase_add_test(f, t_faults_deterministic);
 	tcase_add_test(f, t_fault_race_access);
 	tcase_add_test(f, t_fault_race_drop);
 	tcase_add_test(f, t_fault_slots_held);
 	tcase_add_test(f, t_fault_evict_load);
 	tcase_add_test(f, t_fault_event_delay);
-	suite_add_tcase(s, f);
 	return s;
 }
 

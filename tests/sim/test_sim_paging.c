@@ -526,9 +526,8 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-paging");
-	TCase *t = tcase_create("rules");
+	TCase *t = check_tcase(s, "rules", 30);
 
-	tcase_set_timeout(t, 30);
 	tcase_add_test(t, t_nominate_ok);
 	tcase_add_test(t, t_nominate_mapped_ebusy);
 	tcase_add_test(t, t_nominate_not_pageable);
@@ -553,7 +552,6 @@ static Suite *suite(void)
 	tcase_add_test(t, t_release_paged);
 	tcase_add_test(t, t_decrease_reservation_drop);
 	tcase_add_test(t, t_multicall);
-	suite_add_tcase(s, t);
 	return s;
 }
 

@@ -459,14 +459,11 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-ring");
-	TCase *t = tcase_create("layout");
-	TCase *r = tcase_create("responses");
-	TCase *f = tcase_create("accounting");
+	TCase *t = check_tcase(s, "layout", 60);
+	TCase *r = check_tcase(s, "responses", 30);
+	TCase *f = check_tcase(s, "accounting", 30);
 
-	tcase_set_timeout(t, 60);
 	tcase_add_loop_test(t, t_layout, 0, (int)nlits);
-	suite_add_tcase(s, t);
-	tcase_set_timeout(r, 30);
 	tcase_add_test(r, t_rsp_wrong_version);
 	tcase_add_test(r, t_rsp_wrong_reason);
 	tcase_add_test(r, t_rsp_no_paused_flag);
@@ -476,12 +473,9 @@ static Suite *suite(void)
 	tcase_add_test(r, t_rsp_mem_event);
 	tcase_add_test(r, t_rsp_overrun);
 	tcase_add_test(r, t_notify_synchronous);
-	suite_add_tcase(s, r);
-	tcase_set_timeout(f, 30);
 	tcase_add_test(f, t_ring_full_waitqueue);
 	tcase_add_test(f, t_ring_blocked_wakes);
 	tcase_add_test(f, t_ring_blocked_disable);
-	suite_add_tcase(s, f);
 	return s;
 }
 

@@ -241,15 +241,13 @@ END_TEST
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-spin");
-	TCase *t = tcase_create("spin");
+	TCase *t = check_tcase(s, "spin", 30);
 
-	tcase_set_timeout(t, 30);
 	tcase_add_test(t, t_spin_behind_vcpu_fault);
 	tcase_add_test(t, t_spin_behind_foreign_map);
 	tcase_add_test(t, t_spin_across_ring_change);
 	tcase_add_test(t, t_spin_gfn_released);
 	tcase_add_test(t, t_waitqueue_resumes_request);
-	suite_add_tcase(s, t);
 	return s;
 }
 
