@@ -846,7 +846,9 @@ static int xp_xen_enable(struct xp_backend *be, uint32_t age, void **ring)
 
 	if (be->xc.mem_paging_enable(be->xch, be->domid, &port) < 0) {
 		rc = xp_neg_errno();
-		XLOG(be, XPAGE_LOG_ERROR, "xen: enabling paging on domain %u: %s",
+		/* EBUSY is the caller's to judge (a takeover, or its error) */
+		XLOG(be, rc == -EBUSY ? XPAGE_LOG_INFO : XPAGE_LOG_ERROR,
+		     "xen: enabling paging on domain %u: %s",
 		     be->domid, xp_xen_enable_reason(-rc));
 		goto undo;
 	}
