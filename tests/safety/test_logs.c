@@ -27,6 +27,8 @@
 
 #include <xpage/sim.h>
 
+#include "fixture.h"
+
 #define PAGES 512u
 #define SAMPLE 128u   /* gfns whose contents are searched for */
 
@@ -177,18 +179,6 @@ static void cb_gone(xpage_t *xp, uint64_t gfn, void *u)
 	copies[gfn] = NULL;
 }
 
-/* The tests run without fork (CK_NOFORK), so that a failed assertion
- * comes back here and the teardown stops the test's simulator; in fork
- * mode the test process _exit()s and the simulator outlives it. */
-static xpage_sim_t *running_sim;
-
-static void stop_running_sim(void)
-{
-	if (running_sim)
-		xpage_sim_stop(running_sim);
-	running_sim = NULL;
-}
-
 struct env {
 	xpage_sim_t *sim;
 	uint32_t domid;
@@ -198,16 +188,12 @@ struct env {
 static xpage_t *open_lib(struct env *e, uint32_t flags)
 {
 	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
-		.domid = e->domid, .backend = XPAGE_BACKEND_SIM,
-		.sim_socket = xpage_sim_socket(e->sim), .ages = XPAGE_AGES_ALL,
 		.flags = flags, .features_wanted = XPAGE_FEAT_ALL,
 		.log_fn = log_fn, .log_level = XPAGE_LOG_DEBUG);
 	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
 		.populate = cb_populate, .evict_fail = cb_gone, .drop = cb_gone);
-	xpage_t *xp = xpage_open(&o, &cb);
 
-	ck_assert_msg(xp, "xpage_open: %s", strerror(errno));
-	return xp;
+	return fx_open(e->sim, e->domid, &o, &cb, "xpage_open");
 }
 
 static void up(struct env *e)
@@ -220,17 +206,10 @@ static void up(struct env *e)
 	ck_assert_ptr_nonnull(mkdtemp(e->dir));
 	snprintf(logp, sizeof(logp), "%s/simd.log", e->dir);
 	struct xpage_sim_opts so = XPAGE_OPTS(xpage_sim_opts, .log_path = logp);
-	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
-		.vcpus = 2, .pages = PAGES, .seed = 77);
 
 	setenv("XPAGE_SIMD_DEBUG", "1", 1); /* the simulator's most verbose */
-	e->sim = xpage_sim_start(&so);
-	ck_assert_msg(e->sim, "xpage_sim_start: %s", strerror(errno));
-	running_sim = e->sim;
-	int rc = xpage_sim_create_guest(e->sim, &g);
-
-	ck_assert_int_gt(rc, 0);
-	e->domid = (uint32_t)rc;
+	e->sim = fx_sim_start(&so);
+	e->domid = fx_guest(e->sim, NULL, 2, PAGES, 77);
 }
 
 /* Read SAMPLE pages' words through the library (nominate, map, copy,
@@ -360,8 +339,7 @@ START_TEST(library_logs)
 	{
 		char p[300];
 
-		xpage_sim_stop(e.sim);
-		running_sim = NULL;
+		fx_sim_stop();
 		snprintf(p, sizeof(p), "%s/simd.log", e.dir);
 		check_file("simulator log", p);
 	}
@@ -421,8 +399,7 @@ START_TEST(pager_output)
 	check_file("pager output (-v)", out);
 	check_file("pager statistics", json);
 	xpage_sim_workload_stop(e.sim, e.domid);
-	xpage_sim_stop(e.sim);
-	running_sim = NULL;
+	fx_sim_stop();
 	snprintf(cmd, sizeof(cmd), "%s/simd.log", e.dir);
 	check_file("simulator log", cmd);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", e.dir);
@@ -435,26 +412,13 @@ START_TEST(pager_output)
 }
 END_TEST
 
-int main(void)
+static void tests(TCase *tc)
 {
-	Suite *s = suite_create("logs");
-	TCase *tc = tcase_create("logs");
-	SRunner *sr;
-	int failed;
-
-	if (!getenv("XPAGE_SIMD") || access(getenv("XPAGE_SIMD"), X_OK) < 0) {
-		printf("no xpage-simd (XPAGE_SIMD): skipped\n");
-		return 77;
-	}
-	tcase_set_timeout(tc, 90);
 	tcase_add_test(tc, library_logs);
 	tcase_add_test(tc, pager_output);
-	tcase_add_checked_fixture(tc, NULL, stop_running_sim);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+}
+
+int main(void)
+{
+	return fx_main("logs", "logs", 90, tests);
 }

@@ -10,13 +10,12 @@
 #include <check.h>
 #include <errno.h>
 #include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <xpage/sim.h>
 
+#include "fixture.h"
 #include "simproto.h"
 
 static int evict_fails, drops, populates;
@@ -45,47 +44,23 @@ struct env {
 	xpage_t *xp;
 };
 
-/* The tests run without fork (CK_NOFORK), so that a failed assertion
- * comes back here and the teardown stops the test's simulator; in fork
- * mode the test process _exit()s and the simulator outlives it. */
-static xpage_sim_t *running_sim;
-
-static void stop_running_sim(void)
-{
-	if (running_sim)
-		xpage_sim_stop(running_sim);
-	running_sim = NULL;
-}
-
 static void up(struct env *e, const char *pers, uint32_t vcpus)
 {
-	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
-		.vcpus = vcpus, .pages = 64, .personality = pers, .seed = 1);
-	int rc;
-
-	evict_fails = drops = populates = 0;
-	e->sim = xpage_sim_start(NULL);
-	ck_assert_msg(e->sim, "xpage_sim_start: %s", strerror(errno));
-	running_sim = e->sim;
-	rc = xpage_sim_create_guest(e->sim, &g);
-	ck_assert_int_gt(rc, 0);
-	e->domid = (uint32_t)rc;
-	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
-		.domid = e->domid, .backend = XPAGE_BACKEND_SIM,
-		.sim_socket = xpage_sim_socket(e->sim), .ages = XPAGE_AGES_ALL);
 	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
 		.populate = cb_populate, .evict_fail = cb_evict_fail,
 		.drop = cb_drop);
-	e->xp = xpage_open(&o, &cb);
-	ck_assert_msg(e->xp, "xpage_open: %s", strerror(errno));
+
+	evict_fails = drops = populates = 0;
+	e->sim = fx_sim_start(NULL);
+	e->domid = fx_guest(e->sim, pers, vcpus, 64, 1);
+	e->xp = fx_open(e->sim, e->domid, NULL, &cb, "xpage_open");
 }
 
 static void down(struct env *e)
 {
 	if (e->xp)
 		xpage_close(e->xp);
-	xpage_sim_stop(e->sim);
-	running_sim = NULL;
+	fx_sim_stop();
 }
 
 static void report(struct env *e, struct xpage_sim_report *r)
@@ -689,18 +664,8 @@ START_TEST(load_of_requested_gfn_released_with_full_ring)
 }
 END_TEST
 
-int main(void)
+static void tests(TCase *tc)
 {
-	Suite *s = suite_create("repro");
-	TCase *tc = tcase_create("bugs");
-	SRunner *sr;
-	int failed;
-
-	if (!getenv("XPAGE_SIMD") || access(getenv("XPAGE_SIMD"), X_OK) < 0) {
-		printf("no xpage-simd (XPAGE_SIMD): skipped\n");
-		return 77;
-	}
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, foreign_touch_of_nominated_gfn);
 	tcase_add_test(tc, release_of_nominated_gfn_with_full_ring);
 	tcase_add_test(tc, close_with_evict_refused);
@@ -714,12 +679,9 @@ int main(void)
 	tcase_add_test(tc, load_of_gfn_released_with_full_ring);
 	tcase_add_test(tc, sz_inside_a_field);
 	tcase_add_test(tc, load_of_requested_gfn_released_with_full_ring);
-	tcase_add_checked_fixture(tc, NULL, stop_running_sim);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+}
+
+int main(void)
+{
+	return fx_main("repro", "bugs", 60, tests);
 }

@@ -13,27 +13,14 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <xpage/sim.h>
 
+#include "fixture.h"
 #include "simproto.h"
-
-/* The tests run without fork (CK_NOFORK), so that a failed assertion
- * comes back here and the teardown stops the test's simulator; in fork
- * mode the test process _exit()s and the simulator outlives it. */
-static xpage_sim_t *running_sim;
-
-static void stop_running_sim(void)
-{
-	if (running_sim)
-		xpage_sim_stop(running_sim);
-	running_sim = NULL;
-}
 
 static void cb_populate(xpage_t *xp, const struct xpage_populate *ev, void *u)
 {
@@ -90,72 +77,46 @@ static void check_out_of_physmap(xpage_sim_t *sim, uint32_t domid,
 
 START_TEST(ring_gfn_out_before_use)
 {
-	xpage_sim_t *sim = xpage_sim_start(NULL);
+	xpage_sim_t *sim = fx_sim_start(NULL);
 	char names[2048], *save = NULL;
 	int n;
 
-	ck_assert_msg(sim, "xpage_sim_start: %s", strerror(errno));
-	running_sim = sim;
 	n = xpage_sim_personalities(sim, names, sizeof(names));
 	ck_assert_int_gt(n, 0);
 	for (char *p = strtok_r(names, "\n", &save); p;
 	     p = strtok_r(NULL, "\n", &save)) {
-		struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
-			.vcpus = 2, .pages = 256, .personality = p, .seed = 1);
+		struct xpage_open_opts takeover = XPAGE_OPTS(xpage_open_opts,
+			.flags = XPAGE_OPEN_TAKEOVER);
+		struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+			.populate = cb_populate);
 		struct xpage_stats st = XPAGE_OPTS(xpage_stats);
-		int domid;
+		uint32_t domid;
 		xpage_t *xp, *xp2;
 
 		if (strstr(p, "nopaging"))
 			continue;
-		domid = xpage_sim_create_guest(sim, &g);
-		ck_assert_int_gt(domid, 0);
-		struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
-			.domid = (uint32_t)domid, .backend = XPAGE_BACKEND_SIM,
-			.sim_socket = xpage_sim_socket(sim),
-			.ages = XPAGE_AGES_ALL);
-		struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
-			.populate = cb_populate);
-
-		xp = xpage_open(&o, &cb);
-		ck_assert_msg(xp, "%s: xpage_open: %s", p, strerror(errno));
+		domid = fx_guest(sim, p, 2, 256, 1);
+		xp = fx_open(sim, domid, NULL, &cb, "%s: xpage_open", p);
 		ck_assert_int_eq(xpage_get_stats(xp, &st), 0);
 		ck_assert_uint_eq(st.requests, 0); /* the ring is not used yet */
-		check_out_of_physmap(sim, (uint32_t)domid, 256, p, "after open");
+		check_out_of_physmap(sim, domid, 256, p, "after open");
 		/* a pager that dies; the next one takes the ring over */
 		ck_assert_int_eq(xpage_detach(xp, 0), 0);
-		o.flags = XPAGE_OPEN_TAKEOVER;
-		xp2 = xpage_open(&o, &cb);
-		ck_assert_msg(xp2, "%s: takeover: %s", p, strerror(errno));
-		check_out_of_physmap(sim, (uint32_t)domid, 256, p,
-				     "after takeover");
+		xp2 = fx_open(sim, domid, &takeover, &cb, "%s: takeover", p);
+		check_out_of_physmap(sim, domid, 256, p, "after takeover");
 		ck_assert_int_eq(xpage_close(xp2), 0);
-		ck_assert_int_eq(xpage_sim_destroy_guest(sim, (uint32_t)domid), 0);
+		ck_assert_int_eq(xpage_sim_destroy_guest(sim, domid), 0);
 	}
-	xpage_sim_stop(sim);
-	running_sim = NULL;
+	fx_sim_stop();
 }
 END_TEST
 
+static void tests(TCase *tc)
+{
+	tcase_add_test(tc, ring_gfn_out_before_use);
+}
+
 int main(void)
 {
-	Suite *s = suite_create("ring-gfn");
-	TCase *tc = tcase_create("ring-gfn");
-	SRunner *sr;
-	int failed;
-
-	if (!getenv("XPAGE_SIMD") || access(getenv("XPAGE_SIMD"), X_OK) < 0) {
-		printf("no xpage-simd (XPAGE_SIMD): skipped\n");
-		return 77;
-	}
-	tcase_set_timeout(tc, 60);
-	tcase_add_test(tc, ring_gfn_out_before_use);
-	tcase_add_checked_fixture(tc, NULL, stop_running_sim);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return fx_main("ring-gfn", "ring-gfn", 60, tests);
 }
