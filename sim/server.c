@@ -414,6 +414,45 @@ static int op_touch(struct sim_guest *g, const struct simp_touch *t,
 	return vcpu_access(v, t->gfn, t->flags & SIM_TOUCH_WRITE);
 }
 
+/* SIMP_GFN_STATE / SIMP_VCPU_STATE: the state of the gfn / vCPU a
+ * simp_touch names, read under the guest lock; no such gfn: -ERANGE, no
+ * such vCPU: -EINVAL, with an empty reply. */
+static int op_state(struct conn *c, struct sim_guest *g, uint16_t op,
+		    const void *p, uint32_t len, struct reply *r)
+{
+	struct simp_touch t;
+	union {
+		struct simp_gfn_state gfn;
+		struct simp_vcpu_state vcpu;
+	} s;
+	bool gfn = op == SIMP_GFN_STATE;
+	uint32_t size = gfn ? sizeof(s.gfn) : sizeof(s.vcpu);
+	int rc = 0;
+
+	if (len < sizeof(t))
+		return -EINVAL;
+	memcpy(&t, p, sizeof(t));
+	memset(&s, 0, sizeof(s));
+	guest_lock(g);
+	if (gfn && t.gfn >= g->nr_gfns) {
+		rc = -ERANGE;
+	} else if (gfn) {
+		s.gfn.p2mt = g->gfn[t.gfn].p2mt;
+		s.gfn.refcount = g->gfn[t.gfn].refs;
+		s.gfn.has_frame = !!(g->gfn[t.gfn].flags & SG_FRAME);
+	} else if (t.vcpu >= g->nvcpus) {
+		rc = -EINVAL;
+	} else {
+		s.vcpu.vm_event_pause_count = g->vcpu[t.vcpu].vm_event_pause;
+		s.vcpu.blocked = g->vcpu[t.vcpu].blocked;
+		s.vcpu.in_waitqueue = g->vcpu[t.vcpu].in_waitqueue;
+	}
+	guest_unlock(g);
+	memcpy(c->rsp, &s, size);
+	r->len = rc ? 0 : size;
+	return rc;
+}
+
 /* Control ops: any connection, the domain named in the payload. */
 static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		   struct reply *r)
@@ -511,50 +550,10 @@ static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		r->len = sizeof(struct simp_report);
 		break;
 	}
-	case SIMP_GFN_STATE: {
-		struct simp_touch t;
-		struct simp_gfn_state s = { 0, 0, 0, 0 };
-
-		if (len < sizeof(t)) {
-			rc = -EINVAL;
-			break;
-		}
-		memcpy(&t, p, sizeof(t));
-		guest_lock(g);
-		if (t.gfn >= g->nr_gfns) {
-			rc = -ERANGE;
-		} else {
-			s.p2mt = g->gfn[t.gfn].p2mt;
-			s.refcount = g->gfn[t.gfn].refs;
-			s.has_frame = !!(g->gfn[t.gfn].flags & SG_FRAME);
-		}
-		guest_unlock(g);
-		memcpy(c->rsp, &s, sizeof(s));
-		r->len = rc ? 0 : sizeof(s);
+	case SIMP_GFN_STATE:
+	case SIMP_VCPU_STATE:
+		rc = op_state(c, g, op, p, len, r);
 		break;
-	}
-	case SIMP_VCPU_STATE: {
-		struct simp_touch t;
-		struct simp_vcpu_state s = { 0, 0, 0, 0 };
-
-		if (len < sizeof(t)) {
-			rc = -EINVAL;
-			break;
-		}
-		memcpy(&t, p, sizeof(t));
-		guest_lock(g);
-		if (t.vcpu >= g->nvcpus) {
-			rc = -EINVAL;
-		} else {
-			s.vm_event_pause_count = g->vcpu[t.vcpu].vm_event_pause;
-			s.blocked = g->vcpu[t.vcpu].blocked;
-			s.in_waitqueue = g->vcpu[t.vcpu].in_waitqueue;
-		}
-		guest_unlock(g);
-		memcpy(c->rsp, &s, sizeof(s));
-		r->len = rc ? 0 : sizeof(s);
-		break;
-	}
 	default:
 		rc = -ENOSYS;
 		break;
