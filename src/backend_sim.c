@@ -8,14 +8,23 @@
  * checks and counts references for the whole array in one SIMP_MAP (one
  * privcmd call on Xen), then the pages of its guest memfd are mapped at
  * their places in one contiguous region.
+ *
+ * Nothing the simulator sends is trusted: each reply is judged against
+ * what its op returns (reply_specs[], check_reply()) before any byte of it
+ * is used. A malformed reply fails the operation with -EPROTO and a log
+ * line naming the op and the fault, and breaks the backend for good (see
+ * backend_broken()).
  */
 #include "private.h"
 #include "simproto.h"
 
 #include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PAGE XPAGE_PAGE_SIZE
@@ -37,7 +46,11 @@ struct xp_backend {
 	uint32_t port;
 	uint64_t ring_gfn;
 	void *ring;       /* mapping of the ring gfn */
-	struct simp_dominfo di;
+	struct simp_dominfo di;   /* the last valid SIMP_ATTACH/DOMAIN_INFO */
+	uint32_t domid;           /* attached domain */
+	uint64_t memfd_pages;     /* pages of memfd (checked at attach) */
+	uint32_t seq;             /* of the last request */
+	bool broken;              /* a reply was malformed: send nothing more */
 	struct sim_region *regions;
 	size_t nregions, cap;
 	xp_backend_log_fn log;
@@ -51,10 +64,309 @@ struct xp_backend {
 #define REQ_MC(be) ((struct simp_multicall *)(void *)(be)->req_buf)
 #define RSP_R(be)  ((struct simp_results *)(void *)(be)->rsp_buf)
 
-static int call(struct xp_backend *be, uint16_t op, const void *req,
-		uint32_t len, void *rsp, uint32_t max, int *fds, int *nfds)
+/* ------------------------------------------------------------------------ */
+/* Replies: what a valid one is, judged in one place                        */
+
+/*
+ * A valid reply to a request of this backend:
+ *   - is one readable packet (simp_recv: magic, `len` the payload's size,
+ *     at most SIMP_MAX_PAYLOAD bytes) with the request's op and seq, and
+ *     as many file descriptors as its header announces;
+ *   - has status 0 or a negative errno (-1 .. -XP_MAX_ERRNO): none of the
+ *     ops below succeeds with a positive status;
+ *   - on failure (status < 0) carries no payload and no fds;
+ *   - on success carries exactly the reply_specs[] shape of its op: no
+ *     payload (RSP_NONE), exactly `len` bytes (RSP_FIXED), or a struct
+ *     simp_results (RSP_RESULTS) whose n is the request's n, with exactly n
+ *     results, each 0 or a negative errno; and exactly `nfds` fds;
+ *   - passes the op's value check, where the backend relies on a value
+ *     (check_*() below: protocol version, domain, guest memory size, ring
+ *     gfn, gfns reported mapped).
+ * Anything else is -EPROTO with a log line naming the op and the fault.
+ */
+#define XP_MAX_ERRNO 4095
+
+enum rsp_shape { RSP_NONE, RSP_FIXED, RSP_RESULTS };
+
+struct reply_spec {
+	const char *name;
+	uint8_t shape;
+	uint8_t nfds;           /* fds with a successful reply */
+	uint32_t len;           /* RSP_FIXED: payload bytes */
+	/* Values the backend relies on: 0, or -1 with the fault in @why. */
+	int (*check)(struct xp_backend *be, const void *req, const void *rsp,
+		     const int *fds, char *why, size_t sz);
+};
+
+static int say(char *why, size_t sz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int say(char *why, size_t sz, const char *fmt, ...)
 {
-	return simp_call(be->sock, op, req, len, rsp, max, NULL, fds, nfds);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sz, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The guest memory an attach or domain info reports must fit the memfd
+ * the backend maps gfns from (RAM, then the special pages). */
+static int check_dominfo(const struct simp_dominfo *di, uint32_t domid,
+			 uint64_t memfd_pages, char *why, size_t sz)
+{
+	if (di->domid != domid)
+		return say(why, sz, "domain %u, not the attached domain %u",
+			   di->domid, domid);
+	if (memfd_pages < SIMP_NR_SPECIAL ||
+	    di->nr_pages > memfd_pages - SIMP_NR_SPECIAL)
+		return say(why, sz, "%llu RAM pages do not fit a guest memory "
+			   "of %llu pages with %u special pages",
+			   (unsigned long long)di->nr_pages,
+			   (unsigned long long)memfd_pages, SIMP_NR_SPECIAL);
+	return 0;
+}
+
+static int check_hello(struct xp_backend *be, const void *req,
+		       const void *rsp, const int *fds, char *why, size_t sz)
+{
+	const struct simp_u32 *v = rsp;
+
+	(void)be, (void)req, (void)fds;
+	if (v->v != SIMP_PROTO_VERSION)
+		return say(why, sz, "protocol version %u, this library speaks %u",
+			   v->v, SIMP_PROTO_VERSION);
+	return 0;
+}
+
+/* A file the backend maps must hold what it maps: a page past its end
+ * would be SIGBUS, not an error. */
+static int check_file(int fd, uint64_t pages, const char *what, char *why,
+		      size_t sz)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return say(why, sz, "the %s is not a memory file", what);
+	if (pages > (uint64_t)INT64_MAX / PAGE ||
+	    (uint64_t)st.st_size < pages * PAGE)
+		return say(why, sz, "the %s holds %lld bytes, less than its "
+			   "%llu pages", what, (long long)st.st_size,
+			   (unsigned long long)pages);
+	return 0;
+}
+
+static int check_attach(struct xp_backend *be, const void *req,
+			const void *rsp, const int *fds, char *why, size_t sz)
+{
+	const struct simp_dominfo *di = rsp;
+	const struct simp_u32 *att = req;
+
+	(void)be;
+	if (check_dominfo(di, att->v, di->memfd_pages, why, sz) < 0 ||
+	    check_file(fds[0], di->memfd_pages, "guest memory", why, sz) < 0 ||
+	    check_file(fds[1], SIMP_BOUNCE_SLOTS, "bounce buffer", why, sz) < 0)
+		return -1;
+	return 0;
+}
+
+static int check_domain_info(struct xp_backend *be, const void *req,
+			     const void *rsp, const int *fds, char *why,
+			     size_t sz)
+{
+	(void)req, (void)fds;
+	return check_dominfo(rsp, be->domid, be->memfd_pages, why, sz);
+}
+
+static int check_param(struct xp_backend *be, const void *req,
+		       const void *rsp, const int *fds, char *why, size_t sz)
+{
+	const struct simp_u32 *p = req;
+	const struct simp_u64 *v = rsp;
+
+	(void)fds;
+	/* The ring is the first special page: after RAM, in the memfd. */
+	if (p->v == SIMP_HVM_PARAM_PAGING_RING_PFN &&
+	    (v->v < be->di.nr_pages || v->v >= be->memfd_pages))
+		return say(why, sz, "ring gfn 0x%llx is not a special page "
+			   "(RAM 0 .. 0x%llx, guest memory 0x%llx pages)",
+			   (unsigned long long)v->v,
+			   (unsigned long long)be->di.nr_pages,
+			   (unsigned long long)be->memfd_pages);
+	return 0;
+}
+
+static int check_map(struct xp_backend *be, const void *req, const void *rsp,
+		     const int *fds, char *why, size_t sz)
+{
+	const struct simp_gfns *q = req;
+	const struct simp_results *r = rsp;
+
+	(void)fds;
+	for (uint32_t i = 0; i < r->n; i++)
+		if (r->rc[i] == 0 && q->gfns[i] >= be->memfd_pages)
+			return say(why, sz, "gfn 0x%llx reported mapped, past "
+				   "the guest memory (0x%llx pages)",
+				   (unsigned long long)q->gfns[i],
+				   (unsigned long long)be->memfd_pages);
+	return 0;
+}
+
+#define FIXED(op, type, n, fn) \
+	[op] = { #op, RSP_FIXED, n, sizeof(type), fn }
+#define NONE(op)    [op] = { #op, RSP_NONE, 0, 0, NULL }
+#define RESULTS(op, fn) [op] = { #op, RSP_RESULTS, 0, 0, fn }
+
+/* Every op this backend sends (simproto.h says what each returns). */
+static const struct reply_spec reply_specs[] = {
+	FIXED(SIMP_HELLO, struct simp_u32, 0, check_hello),
+	FIXED(SIMP_ATTACH, struct simp_dominfo, 2, check_attach),
+	FIXED(SIMP_DOMAIN_INFO, struct simp_dominfo, 0, check_domain_info),
+	FIXED(SIMP_XEN_VERSION, struct simp_u32x2, 0, NULL),
+	FIXED(SIMP_VM_EVENT_VERSION, struct simp_u32, 0, NULL),
+	FIXED(SIMP_PAGING_AGE, struct simp_u32, 0, NULL),
+	FIXED(SIMP_GET_PARAM, struct simp_u64, 0, check_param),
+	NONE(SIMP_POPULATE_PHYSMAP),
+	NONE(SIMP_DECREASE_RESERVATION),
+	FIXED(SIMP_ENABLE, struct simp_u32, 2, NULL),
+	NONE(SIMP_DISABLE),
+	NONE(SIMP_PAUSE),
+	NONE(SIMP_UNPAUSE),
+	NONE(SIMP_PAGING_OP),
+	RESULTS(SIMP_MULTICALL, NULL),
+	RESULTS(SIMP_MAP, check_map),
+	RESULTS(SIMP_UNMAP, NULL),
+};
+
+static int check_reply(struct xp_backend *be, const struct reply_spec *s,
+		       uint16_t op, const void *req, const struct simp_hdr *h,
+		       const int *fds, int nfds, char *why, size_t sz)
+{
+	const struct simp_results *r = (const void *)be->rsp_buf;
+	uint32_t want;
+
+	if (h->op != op)
+		return say(why, sz, "the reply is for op %u", h->op);
+	if (h->seq != be->seq)
+		return say(why, sz, "the reply has sequence number %u, the "
+			   "request %u", h->seq, be->seq);
+	if (h->nfds != nfds)
+		return say(why, sz, "the header announces %u file descriptors, "
+			   "%d came", h->nfds, nfds);
+	if (h->status > 0 || h->status < -XP_MAX_ERRNO)
+		return say(why, sz, "status %d is neither 0 nor a negative "
+			   "errno", h->status);
+	if (h->status < 0) {
+		if (h->len || nfds)
+			return say(why, sz, "failure %d carries %u payload bytes "
+				   "and %d file descriptors", h->status, h->len,
+				   nfds);
+		return 0;
+	}
+	if (nfds != s->nfds)
+		return say(why, sz, "%d file descriptors, %u expected", nfds,
+			   s->nfds);
+	switch (s->shape) {
+	case RSP_NONE:
+		if (h->len)
+			return say(why, sz, "%u payload bytes, none expected",
+				   h->len);
+		break;
+	case RSP_FIXED:
+		if (h->len != s->len)
+			return say(why, sz, "%u payload bytes, %u expected",
+				   h->len, s->len);
+		break;
+	case RSP_RESULTS:
+		/* simp_multicall and simp_gfns both start with their count */
+		memcpy(&want, req, sizeof(want));
+		if (h->len < sizeof(*r))
+			return say(why, sz, "%u payload bytes, no result count",
+				   h->len);
+		if (r->n != want)
+			return say(why, sz, "%u results for %u entries", r->n,
+				   want);
+		if (h->len != sizeof(*r) + (size_t)want * sizeof(r->rc[0]))
+			return say(why, sz, "%u payload bytes for %u results "
+				   "(%zu expected)", h->len, want,
+				   sizeof(*r) + (size_t)want * sizeof(r->rc[0]));
+		for (uint32_t i = 0; i < want; i++)
+			if (r->rc[i] > 0 || r->rc[i] < -XP_MAX_ERRNO)
+				return say(why, sz, "result %u is %d, neither 0 "
+					   "nor a negative errno", i, r->rc[i]);
+		break;
+	}
+	return s->check ? s->check(be, req, be->rsp_buf, fds, why, sz) : 0;
+}
+
+/*
+ * After a malformed reply the connection may be out of step, and a
+ * simulator that sent one cannot be believed about the guest's pages: like
+ * the core with a corrupt ring, the backend stops. Every later operation
+ * fails with -EPROTO without being sent (loads too: a load the simulator
+ * falsely reported done would let the pager drop the only copy of a
+ * page), and ack() too, so xpage_dispatch() stops with -EPROTO.
+ */
+static int backend_broken(struct xp_backend *be, const char *op,
+			  const char *why)
+{
+	be->broken = true;
+	be->log(be->log_ctx, XPAGE_LOG_ERROR, "simulator: malformed reply to "
+		"%s: %s; the simulator is not trusted any more (every further "
+		"operation fails with EPROTO)", op, why);
+	return -EPROTO;
+}
+
+/*
+ * One round trip. @out: the payload of a RSP_FIXED op (@outlen must be its
+ * size) or NULL; RSP_RESULTS replies stay in be->rsp_buf (RSP_R). @fds:
+ * room for the op's fds, filled on success only. Returns the reply's
+ * status (0 or the simulator's negative errno), -EIO or -ECONNRESET when
+ * the connection failed, -EPROTO when the reply is malformed or the
+ * backend is broken.
+ */
+static int call(struct xp_backend *be, uint16_t op, const void *req,
+		uint32_t len, void *out, size_t outlen, int *fds)
+{
+	const struct reply_spec *s = op < sizeof(reply_specs) /
+				     sizeof(reply_specs[0]) ?
+				     &reply_specs[op] : NULL;
+	int got[SIMP_MAX_FDS], ngot = SIMP_MAX_FDS, rc;
+	struct simp_hdr h;
+	char why[192];
+
+	if (!s || !s->name || (out && (s->shape != RSP_FIXED ||
+				       outlen != s->len)) ||
+	    (s->nfds && !fds) || (s->shape == RSP_RESULTS && len < 4))
+		return -EINVAL; /* a caller's bug, not the simulator's */
+	if (be->broken) {
+		be->log(be->log_ctx, XPAGE_LOG_DEBUG, "simulator: %s not sent: "
+			"an earlier reply was malformed", s->name);
+		return -EPROTO;
+	}
+	rc = simp_send(be->sock, op, ++be->seq, 0, req, len, NULL, 0);
+	if (rc < 0)
+		return rc;
+	rc = simp_recv(be->sock, &h, be->rsp_buf, SIMP_MAX_PAYLOAD, got, &ngot);
+	if (rc == -EPROTO)
+		return backend_broken(be, s->name, "unreadable packet (wrong "
+				      "magic, length field not the packet's "
+				      "size, or larger than the protocol's "
+				      "maximum)");
+	if (rc < 0)
+		return rc;
+	if (check_reply(be, s, op, req, &h, got, ngot, why, sizeof(why)) < 0) {
+		for (int i = 0; i < ngot; i++)
+			close(got[i]);
+		return backend_broken(be, s->name, why);
+	}
+	if (h.status < 0)
+		return h.status;
+	if (out)
+		memcpy(out, be->rsp_buf, s->len);
+	if (s->nfds)
+		memcpy(fds, got, s->nfds * sizeof(int));
+	return 0;
 }
 
 static void sim_close(struct xp_backend *be)
@@ -86,8 +398,8 @@ static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
 {
 	struct xp_backend *be = calloc(1, sizeof(*be));
 	struct simp_u32 hello = { .v = SIMP_PROTO_VERSION }, att = { .v = domid };
-	struct simp_u32x2 hrsp;
-	int fds[2], nfds = 2, rc;
+	struct simp_u32 hrsp;
+	int fds[2], rc;
 
 	if (!be)
 		return -ENOMEM;
@@ -103,19 +415,15 @@ static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
 		return rc == -ECONNREFUSED || rc == -ENOENT ? -ENOENT : rc;
 	}
 	rc = call(be, SIMP_HELLO, &hello, sizeof(hello), &hrsp, sizeof(hrsp),
-		  NULL, NULL);
+		  NULL);
 	if (rc < 0)
 		goto fail;
 	rc = call(be, SIMP_ATTACH, &att, sizeof(att), &be->di, sizeof(be->di),
-		  fds, &nfds);
+		  fds);
 	if (rc < 0)
 		goto fail;
-	if (nfds != 2) {
-		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
-		rc = -EPROTO;
-		goto fail;
-	}
+	be->domid = domid;
+	be->memfd_pages = be->di.memfd_pages;
 	be->memfd = fds[0];
 	be->bouncefd = fds[1];
 	be->bounce = mmap(NULL, (size_t)SIMP_BOUNCE_SLOTS * PAGE,
@@ -135,7 +443,7 @@ fail:
 static int sim_domain_info(struct xp_backend *be, struct xp_dominfo *info)
 {
 	int rc = call(be, SIMP_DOMAIN_INFO, NULL, 0, &be->di, sizeof(be->di),
-		      NULL, NULL);
+		      NULL);
 
 	if (rc < 0)
 		return rc;
@@ -152,7 +460,7 @@ static int sim_xen_version(struct xp_backend *be, uint32_t *major,
 			   uint32_t *minor)
 {
 	struct simp_u32x2 v;
-	int rc = call(be, SIMP_XEN_VERSION, NULL, 0, &v, sizeof(v), NULL, NULL);
+	int rc = call(be, SIMP_XEN_VERSION, NULL, 0, &v, sizeof(v), NULL);
 
 	if (rc < 0)
 		return rc;
@@ -164,7 +472,7 @@ static int sim_xen_version(struct xp_backend *be, uint32_t *major,
 static int sim_u32_query(struct xp_backend *be, uint16_t op, uint32_t *out)
 {
 	struct simp_u32 v;
-	int rc = call(be, op, NULL, 0, &v, sizeof(v), NULL, NULL);
+	int rc = call(be, op, NULL, 0, &v, sizeof(v), NULL);
 
 	if (rc < 0)
 		return rc;
@@ -237,7 +545,7 @@ static int unmap_refs(struct xp_backend *be, const uint64_t *gfns, size_t n)
 		REQ_G(be)->prot = 0;
 		int r = call(be, SIMP_UNMAP, REQ_G(be),
 			     (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
-			     RSP_R(be), SIMP_MAX_PAYLOAD, NULL, NULL);
+			     NULL, 0, NULL);
 		if (r < 0 && !rc)
 			rc = r;
 	}
@@ -284,13 +592,14 @@ static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 		memcpy(REQ_G(be)->gfns, gfns + done, k * sizeof(uint64_t));
 		rc = call(be, SIMP_MAP, REQ_G(be),
 			  (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
-			  RSP_R(be), SIMP_MAX_PAYLOAD, NULL, NULL);
-		if (rc < 0 || RSP_R(be)->n != k) {
+			  NULL, 0, NULL);
+		if (rc < 0) {
 			release_counted(be, gfns, err, done);
 			munmap(base, n * PAGE);
-			errno = rc < 0 ? -rc : EPROTO;
+			errno = -rc;
 			return NULL;
 		}
+		/* (call() checked: k results, each 0 or -errno) */
 		for (size_t i = 0; i < k; i++)
 			err[done + i] = RSP_R(be)->rc[i];
 		done += k;
@@ -363,9 +672,9 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 	struct simp_u32 p = { .v = SIMP_HVM_PARAM_PAGING_RING_PFN }, a = { .v = age };
 	struct simp_u64 v;
 	struct simp_u32 port;
-	int fds[2], nfds = 2, err, rc;
+	int fds[2], err, rc;
 
-	rc = call(be, SIMP_GET_PARAM, &p, sizeof(p), &v, sizeof(v), NULL, NULL);
+	rc = call(be, SIMP_GET_PARAM, &p, sizeof(p), &v, sizeof(v), NULL);
 	if (rc < 0)
 		return rc;
 	be->ring_gfn = v.v;
@@ -376,7 +685,7 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 		sim_unmap(be, be->ring, 1);
 		be->ring = NULL;
 		rc = call(be, SIMP_POPULATE_PHYSMAP, &v, sizeof(v), NULL, 0,
-			  NULL, NULL);
+			  NULL);
 		if (rc < 0)
 			return rc;
 		be->ring = sim_map(be, &be->ring_gfn, 1, PROT_READ | PROT_WRITE,
@@ -389,17 +698,10 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 	}
 	if (!be->ring)
 		return -errno;
-	rc = call(be, SIMP_ENABLE, &a, sizeof(a), &port, sizeof(port), fds, &nfds);
+	rc = call(be, SIMP_ENABLE, &a, sizeof(a), &port, sizeof(port), fds);
 	if (rc < 0) {
 		drop_ring(be);
 		return rc;
-	}
-	if (nfds != 2) {
-		for (int i = 0; i < nfds; i++)
-			close(fds[i]);
-		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL, NULL);
-		drop_ring(be);
-		return -EPROTO;
 	}
 	be->evt_in = fds[0];
 	be->evt_out = fds[1];
@@ -412,13 +714,12 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 	}
 	be->port = port.v;
 	/* The guest must never be able to write the ring. */
-	rc = call(be, SIMP_DECREASE_RESERVATION, &v, sizeof(v), NULL, 0, NULL,
-		  NULL);
+	rc = call(be, SIMP_DECREASE_RESERVATION, &v, sizeof(v), NULL, 0, NULL);
 	if (rc < 0) {
 		be->log(be->log_ctx, XPAGE_LOG_ERROR,
 			"cannot remove the ring gfn 0x%llx from the guest "
 			"physmap: %s", (unsigned long long)v.v, xpage_strerror(rc));
-		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL, NULL);
+		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
 		drop_ring(be);
 		return rc;
 	}
@@ -428,7 +729,7 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 
 static int sim_disable(struct xp_backend *be)
 {
-	int rc = call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL, NULL);
+	int rc = call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
 
 	/* A refused disable keeps the ring in service: the caller may drain
 	 * and try again. */
@@ -444,12 +745,27 @@ static void sim_forget(struct xp_backend *be)
 
 static int sim_pause(struct xp_backend *be)
 {
-	return call(be, SIMP_PAUSE, NULL, 0, NULL, 0, NULL, NULL);
+	return call(be, SIMP_PAUSE, NULL, 0, NULL, 0, NULL);
 }
 
 static int sim_unpause(struct xp_backend *be)
 {
-	return call(be, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL, NULL);
+	return call(be, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL);
+}
+
+/* A batch that could not be issued: no op keeps a stale rc (0 would read
+ * as done), and the error says why (-EPROTO: a malformed reply, -EIO: the
+ * connection failed). */
+static int ops_failed(struct xp_backend *be, struct xp_paging_op *ops,
+		      size_t from, size_t n, int rc)
+{
+	if (be->broken)
+		rc = -EPROTO;
+	else if (rc == -ECONNRESET)
+		rc = -EIO;
+	for (size_t i = from; i < n; i++)
+		ops[i].rc = rc;
+	return rc;
 }
 
 static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
@@ -466,9 +782,9 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 			memcpy(be->bounce, ops[0].buf, PAGE);
 			o.bounce_slot = 0;
 		}
-		rc = call(be, SIMP_PAGING_OP, &o, sizeof(o), NULL, 0, NULL, NULL);
-		if (rc == -EIO || rc == -EPROTO || rc == -ECONNRESET)
-			return -EIO;
+		rc = call(be, SIMP_PAGING_OP, &o, sizeof(o), NULL, 0, NULL);
+		if (be->broken || rc == -EIO || rc == -ECONNRESET)
+			return ops_failed(be, ops, 0, 1, -EIO);
 		ops[0].rc = rc;
 		return 1;
 	}
@@ -499,11 +815,10 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 		rc = call(be, SIMP_MULTICALL, REQ_MC(be),
 			  (uint32_t)(sizeof(struct simp_multicall) +
 				     k * sizeof(struct simp_paging_op)),
-			  RSP_R(be), SIMP_MAX_PAYLOAD, NULL, NULL);
+			  NULL, 0, NULL);
 		if (rc < 0)
-			return rc == -EPROTO || rc == -ECONNRESET ? -EIO : rc;
-		if (RSP_R(be)->n != k)
-			return -EIO;
+			return ops_failed(be, ops, done, n, rc);
+		/* (call() checked: k results, each 0 or -errno) */
 		for (size_t i = 0; i < k; i++)
 			ops[done + i].rc = RSP_R(be)->rc[i];
 		done += k;
@@ -534,6 +849,8 @@ static int sim_ack(struct xp_backend *be)
 
 	if (be->evt_in < 0)
 		return -ESHUTDOWN;
+	if (be->broken)
+		return -EPROTO; /* stop xpage_dispatch (backend_broken()) */
 	/* Non-blocking eventfd: one read consumes a pending notification
 	 * and answers EAGAIN when there is none (no poll first). */
 	if (read(be->evt_in, &v, sizeof(v)) < 0 && errno != EAGAIN &&
