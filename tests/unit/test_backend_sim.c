@@ -1,0 +1,782 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The sim backend (src/backend_sim.c) against a simulator that lies.
+ *
+ * A fake xpage-simd, forked per test, listens on a socket in a temporary
+ * directory and answers every op as the real one would (a guest of NR RAM
+ * pages and the ring page in a memfd, a bounce memfd, eventfds at enable),
+ * except one chosen reply (the nth of one op), which it malforms: too
+ * short, too long, another op or sequence number, another element count,
+ * a status or result out of range, a file descriptor missing or extra, a
+ * failure carrying a payload, a value the backend relies on. Each test
+ * asserts that the library call fails with -EPROTO, that the log names
+ * the op and the fault, that no gfn is reported done (return value,
+ * states, stats), that no file descriptor is left behind, and that nothing
+ * more reaches the simulator afterwards.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "private.h"
+#include "simproto.h"
+
+#define NR 64u          /* guest RAM pages; the ring gfn is NR */
+#define DOMID 7u
+#define PAGE XPAGE_PAGE_SIZE
+
+/* ------------------------------------------------------------------------ */
+/* The fake simulator                                                       */
+
+enum fault_kind {
+	F_NONE,
+	F_SHORT,        /* the last 4 payload bytes missing */
+	F_LONG,         /* 8 bytes too many */
+	F_OP,           /* the reply names the next op */
+	F_SEQ,          /* ... the next sequence number */
+	F_COUNT_LESS,   /* simp_results: one result fewer (length to match) */
+	F_COUNT_MORE,   /* ... one more */
+	F_RC_POS,       /* simp_results: result 0 is 1 */
+	F_RC_LOW,       /* ... the last one is -5000 */
+	F_STATUS_POS,   /* status 1 */
+	F_STATUS_LOW,   /* status -5000, no payload */
+	F_NO_FD,        /* one file descriptor fewer */
+	F_EXTRA_FD,     /* one more */
+	F_HDR_NFDS,     /* the header announces one fd more than comes */
+	F_ERR_PAYLOAD,  /* status -EBUSY with the payload and fds */
+	F_MAGIC,        /* not a protocol packet */
+	F_VALUE,        /* the op's value check (see malform()) */
+	F_SMALL_MEMFD,  /* SIMP_ATTACH: guest memfd one page short */
+	F_SMALL_BOUNCE, /* SIMP_ATTACH: bounce memfd of one page */
+};
+
+struct shared {
+	unsigned requests;      /* received */
+	unsigned after_fault;   /* received after the malformed reply */
+	unsigned faulted;       /* the malformed reply was sent */
+};
+
+static struct {
+	uint16_t op;
+	int nth;
+	int kind;
+} fault;
+static struct shared *sh;
+static pid_t server = -1;
+static char dir[64], sock_path[128];
+
+struct reply {
+	struct simp_hdr h;
+	uint8_t payload[SIMP_MAX_PAYLOAD + 16];
+	int fds[SIMP_MAX_FDS + 1];
+	int nfds;
+	int own;                /* fds[0 .. own) were made for this reply */
+};
+
+static void reply_bytes(struct reply *r, const void *p, uint32_t len)
+{
+	memcpy(r->payload, p, len);
+	r->h.len = len;
+}
+
+static void dominfo(struct reply *r)
+{
+	struct simp_dominfo di = { .domid = DOMID, .vcpus = 2, .nr_pages = NR,
+				   .memfd_pages = NR + SIMP_NR_SPECIAL,
+				   .hvm = 1, .hap = 1 };
+
+	reply_bytes(r, &di, sizeof(di));
+}
+
+static void results(struct reply *r, const void *req, uint64_t bad_from)
+{
+	const struct simp_gfns *q = req; /* n first, like simp_multicall */
+	struct simp_results *res = (void *)r->payload;
+
+	res->n = q->n;
+	for (uint32_t i = 0; i < q->n; i++)
+		res->rc[i] = bad_from && q->gfns[i] >= bad_from ? -EINVAL : 0;
+	r->h.len = (uint32_t)(sizeof(*res) + q->n * sizeof(res->rc[0]));
+}
+
+/* What xpage-simd would answer. */
+static void answer(const struct simp_hdr *h, const void *req, int memfd,
+		   int bouncefd, struct reply *r)
+{
+	switch (h->op) {
+	case SIMP_HELLO: {
+		struct simp_u32 v = { SIMP_PROTO_VERSION, 0 };
+
+		reply_bytes(r, &v, sizeof(v));
+		break;
+	}
+	case SIMP_ATTACH:
+		dominfo(r);
+		r->fds[0] = memfd;
+		r->fds[1] = bouncefd;
+		r->nfds = 2;
+		break;
+	case SIMP_DOMAIN_INFO:
+		dominfo(r);
+		break;
+	case SIMP_XEN_VERSION: {
+		struct simp_u32x2 v = { 4, 17 };
+
+		reply_bytes(r, &v, sizeof(v));
+		break;
+	}
+	case SIMP_VM_EVENT_VERSION:
+	case SIMP_PAGING_AGE: {
+		struct simp_u32 v = { h->op == SIMP_PAGING_AGE ? 1 : 7, 0 };
+
+		reply_bytes(r, &v, sizeof(v));
+		break;
+	}
+	case SIMP_GET_PARAM: {
+		struct simp_u64 v = { NR };
+
+		reply_bytes(r, &v, sizeof(v));
+		break;
+	}
+	case SIMP_ENABLE: {
+		struct simp_u32 port = { 1, 0 };
+
+		reply_bytes(r, &port, sizeof(port));
+		r->fds[0] = eventfd(0, EFD_CLOEXEC);
+		r->fds[1] = eventfd(0, EFD_CLOEXEC);
+		r->nfds = r->own = 2;
+		break;
+	}
+	case SIMP_MULTICALL:
+	case SIMP_UNMAP:
+		results(r, req, 0);
+		break;
+	case SIMP_MAP:
+		results(r, req, NR + SIMP_NR_SPECIAL);
+		break;
+	case SIMP_POPULATE_PHYSMAP:
+	case SIMP_DECREASE_RESERVATION:
+	case SIMP_DISABLE:
+	case SIMP_PAUSE:
+	case SIMP_UNPAUSE:
+	case SIMP_PAGING_OP:
+		break;
+	default:
+		r->h.status = -ENOSYS;
+	}
+}
+
+static void malform(struct reply *r, int bouncefd)
+{
+	struct simp_results *res = (void *)r->payload;
+
+	switch (fault.kind) {
+	case F_SHORT:
+		r->h.len -= 4;
+		break;
+	case F_LONG:
+		memset(r->payload + r->h.len, 0, 8);
+		r->h.len += 8;
+		break;
+	case F_OP:
+		r->h.op++;
+		break;
+	case F_SEQ:
+		r->h.seq++;
+		break;
+	case F_COUNT_LESS:
+		res->n--;
+		r->h.len -= 4;
+		break;
+	case F_COUNT_MORE:
+		res->rc[res->n++] = 0;
+		r->h.len += 4;
+		break;
+	case F_RC_POS:
+		res->rc[0] = 1;
+		break;
+	case F_RC_LOW:
+		res->rc[res->n - 1] = -5000;
+		break;
+	case F_STATUS_POS:
+		r->h.status = 1;
+		break;
+	case F_STATUS_LOW:
+		r->h.status = -5000;
+		r->h.len = 0;
+		r->nfds = r->h.nfds = 0;
+		break;
+	case F_NO_FD:
+		r->nfds--;
+		r->h.nfds--;
+		break;
+	case F_EXTRA_FD:
+		r->fds[r->nfds++] = bouncefd;
+		r->h.nfds++;
+		break;
+	case F_HDR_NFDS:
+		r->h.nfds++;
+		break;
+	case F_ERR_PAYLOAD:
+		r->h.status = -EBUSY;
+		break;
+	case F_MAGIC:
+		r->h.magic ^= 1;
+		break;
+	case F_VALUE:
+		switch (r->h.op) {
+		case SIMP_HELLO:
+			((struct simp_u32 *)(void *)r->payload)->v = 2;
+			break;
+		case SIMP_ATTACH:
+			((struct simp_dominfo *)(void *)r->payload)->domid++;
+			break;
+		case SIMP_DOMAIN_INFO:
+			((struct simp_dominfo *)(void *)r->payload)->nr_pages++;
+			break;
+		case SIMP_GET_PARAM: /* the first page past the memfd */
+			((struct simp_u64 *)(void *)r->payload)->v = NR + 1;
+			break;
+		case SIMP_MAP: /* every gfn "mapped" */
+			for (uint32_t i = 0; i < res->n; i++)
+				res->rc[i] = 0;
+			break;
+		}
+		break;
+	}
+}
+
+/* One packet, header fields as given (simp_send would fix them). */
+static int send_reply(int c, struct reply *r)
+{
+	struct iovec iov[2] = { { &r->h, sizeof(r->h) },
+				{ r->payload, r->h.len } };
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * (SIMP_MAX_FDS + 1))];
+		struct cmsghdr align;
+	} u;
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
+
+	if (r->nfds) {
+		struct cmsghdr *cm;
+
+		memset(&u, 0, sizeof(u));
+		msg.msg_control = u.buf;
+		msg.msg_controllen = CMSG_SPACE(sizeof(int) * r->nfds);
+		cm = CMSG_FIRSTHDR(&msg);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * r->nfds);
+		memcpy(CMSG_DATA(cm), r->fds, sizeof(int) * r->nfds);
+	}
+	return sendmsg(c, &msg, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+static void serve(int lfd)
+{
+	static uint8_t req[SIMP_MAX_PAYLOAD];
+	static struct reply r;
+	int c = accept(lfd, NULL, NULL), memfd, bouncefd, seen = 0;
+	uint64_t mem = (NR + SIMP_NR_SPECIAL - (fault.kind == F_SMALL_MEMFD)) *
+		       (uint64_t)PAGE;
+	uint64_t bounce = fault.kind == F_SMALL_BOUNCE ? PAGE :
+			  (uint64_t)SIMP_BOUNCE_SLOTS * PAGE;
+
+	memfd = memfd_create("fake-guest", MFD_CLOEXEC);
+	bouncefd = memfd_create("fake-bounce", MFD_CLOEXEC);
+	if (c < 0 || memfd < 0 || bouncefd < 0 ||
+	    ftruncate(memfd, (off_t)mem) < 0 ||
+	    ftruncate(bouncefd, (off_t)bounce) < 0)
+		_exit(2);
+	for (;;) {
+		int nfds = 0;
+
+		memset(&r.h, 0, sizeof(r.h));
+		r.nfds = r.own = 0;
+		if (simp_recv(c, &r.h, req, sizeof(req), NULL, &nfds) < 0)
+			break;
+		sh->requests++;
+		if (sh->faulted)
+			sh->after_fault++;
+		/* (op and seq stay the request's) */
+		r.h.magic = SIMP_MAGIC;
+		r.h.status = 0;
+		r.h.len = 0;
+		answer(&r.h, req, memfd, bouncefd, &r);
+		r.h.nfds = (uint16_t)r.nfds;
+		if (r.h.op == fault.op && ++seen == fault.nth) {
+			malform(&r, bouncefd);
+			sh->faulted = 1;
+		}
+		if (send_reply(c, &r) < 0)
+			break;
+		for (int i = 0; i < r.own; i++)
+			close(r.fds[i]);
+	}
+	_exit(0);
+}
+
+static void start_server(uint16_t op, int nth, int kind)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int lfd;
+
+	fault.op = op;
+	fault.nth = nth;
+	fault.kind = kind;
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(sh, MAP_FAILED);
+	strcpy(dir, "/tmp/xpage-fakesim-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", dir);
+	strcpy(sa.sun_path, sock_path);
+	lfd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(lfd, 0);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(lfd, 1), 0);
+	server = fork();
+	ck_assert_int_ge(server, 0);
+	if (server == 0)
+		serve(lfd);
+	close(lfd);
+}
+
+static void teardown(void)
+{
+	if (server > 0) {
+		kill(server, SIGKILL);
+		waitpid(server, NULL, 0);
+		server = -1;
+	}
+	if (sock_path[0])
+		unlink(sock_path);
+	if (dir[0])
+		rmdir(dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The library side                                                         */
+
+static char logbuf[16384];
+
+static void log_add(const char *msg)
+{
+	size_t l = strlen(logbuf);
+
+	snprintf(logbuf + l, sizeof(logbuf) - l, "%s\n", msg);
+}
+
+static void log_cb(void *ctx, int level, const char *msg)
+{
+	(void)ctx, (void)level;
+	log_add(msg);
+}
+
+/* The backend's own logger, for the tests that call it directly. */
+static void be_log(void *ctx, int level, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	(void)ctx, (void)level;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_add(msg);
+}
+
+static void cb_populate(xpage_t *xp, const struct xpage_populate *ev, void *u)
+{
+	(void)xp, (void)ev, (void)u;
+}
+
+static xpage_t *open_handle(void)
+{
+	struct xpage_callbacks cbs = XPAGE_OPTS(xpage_callbacks,
+						.populate = cb_populate);
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts, .domid = DOMID,
+		.backend = XPAGE_BACKEND_SIM, .sim_socket = sock_path,
+		.features_wanted = XPAGE_FEAT_MULTICALL, .log_fn = log_cb,
+		.log_level = XPAGE_LOG_DEBUG);
+
+	return xpage_open(&o, &cbs);
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* The malformed reply was sent, logged with its op and fault, and nothing
+ * reached the simulator after it. */
+static void assert_rejected(const char *op, const char *why)
+{
+	char want[128];
+
+	ck_assert_msg(sh->faulted, "the fault was never injected");
+	snprintf(want, sizeof(want), "malformed reply to %s: ", op);
+	ck_assert_msg(strstr(logbuf, want), "log lacks \"%s\":\n%s", want,
+		      logbuf);
+	ck_assert_msg(strstr(logbuf, why), "log lacks \"%s\":\n%s", why,
+		      logbuf);
+	ck_assert_uint_eq(sh->after_fault, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Opening: every reply of the handshake, ring enable included              */
+
+static const struct open_case {
+	uint16_t op;
+	int nth, kind;
+	const char *name, *why;
+} open_cases[] = {
+	{ SIMP_HELLO, 1, F_LONG, "SIMP_HELLO", "16 payload bytes, 8 expected" },
+	{ SIMP_HELLO, 1, F_VALUE, "SIMP_HELLO", "protocol version 2" },
+	{ SIMP_ATTACH, 1, F_SHORT, "SIMP_ATTACH", "84 payload bytes, 88 expected" },
+	{ SIMP_ATTACH, 1, F_NO_FD, "SIMP_ATTACH", "1 file descriptors, 2 expected" },
+	{ SIMP_ATTACH, 1, F_HDR_NFDS, "SIMP_ATTACH", "header announces 3 file descriptors, 2 came" },
+	{ SIMP_ATTACH, 1, F_VALUE, "SIMP_ATTACH", "domain 8, not the attached domain 7" },
+	{ SIMP_ATTACH, 1, F_SMALL_MEMFD, "SIMP_ATTACH", "the guest memory holds 262144 bytes, less than its 65 pages" },
+	{ SIMP_ATTACH, 1, F_SMALL_BOUNCE, "SIMP_ATTACH", "the bounce buffer holds 4096 bytes" },
+	{ SIMP_DOMAIN_INFO, 1, F_OP, "SIMP_DOMAIN_INFO", "the reply is for op 11" },
+	{ SIMP_DOMAIN_INFO, 1, F_STATUS_LOW, "SIMP_DOMAIN_INFO", "status -5000 is neither 0 nor a negative errno" },
+	{ SIMP_DOMAIN_INFO, 1, F_VALUE, "SIMP_DOMAIN_INFO", "65 RAM pages do not fit a guest memory of 65 pages" },
+	{ SIMP_XEN_VERSION, 1, F_SHORT, "SIMP_XEN_VERSION", "4 payload bytes, 8 expected" },
+	{ SIMP_XEN_VERSION, 1, F_SEQ, "SIMP_XEN_VERSION", "sequence number 5, the request 4" },
+	{ SIMP_XEN_VERSION, 1, F_MAGIC, "SIMP_XEN_VERSION", "unreadable packet" },
+	{ SIMP_VM_EVENT_VERSION, 1, F_LONG, "SIMP_VM_EVENT_VERSION", "16 payload bytes, 8 expected" },
+	{ SIMP_PAGING_AGE, 1, F_STATUS_POS, "SIMP_PAGING_AGE", "status 1 is neither 0 nor a negative errno" },
+	{ SIMP_PAGING_AGE, 1, F_ERR_PAYLOAD, "SIMP_PAGING_AGE", "failure -16 carries 8 payload bytes and 0 file descriptors" },
+	{ SIMP_PAUSE, 1, F_EXTRA_FD, "SIMP_PAUSE", "1 file descriptors, 0 expected" },
+	{ SIMP_GET_PARAM, 1, F_VALUE, "SIMP_GET_PARAM", "ring gfn 0x41 is not a special page" },
+	{ SIMP_MAP, 1, F_COUNT_MORE, "SIMP_MAP", "2 results for 1 entries" },
+	{ SIMP_ENABLE, 1, F_NO_FD, "SIMP_ENABLE", "1 file descriptors, 2 expected" },
+	{ SIMP_ENABLE, 1, F_ERR_PAYLOAD, "SIMP_ENABLE", "failure -16 carries 8 payload bytes and 2 file descriptors" },
+	{ SIMP_DECREASE_RESERVATION, 1, F_LONG, "SIMP_DECREASE_RESERVATION", "8 payload bytes, none expected" },
+};
+
+START_TEST(open_refuses_malformed_reply)
+{
+	const struct open_case *c = &open_cases[_i];
+	int fds;
+	xpage_t *xp;
+
+	start_server(c->op, c->nth, c->kind);
+	fds = count_fds();
+	errno = 0;
+	xp = open_handle();
+	ck_assert_msg(!xp, "%s: open succeeded", c->why);
+	ck_assert_int_eq(errno, EPROTO);
+	assert_rejected(c->name, c->why);
+	/* fds that came with the bad reply (or before it) are closed */
+	ck_assert_int_eq(count_fds(), fds);
+}
+END_TEST
+
+/* The same simulator without a fault: the test's baseline. */
+START_TEST(well_formed_session)
+{
+	uint64_t g[4] = { 1, 2, 3, 4 };
+	uint8_t page[PAGE] = { 0 };
+	void *bufs[4] = { page, page, page, page };
+	int st[4];
+	xpage_t *xp;
+	void *m;
+
+	start_server(0, 0, F_NONE);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	m = xpage_map(xp, g, 4, 0, st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, 4), 0);
+	ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), 4);
+	ck_assert_int_eq(xpage_load(xp, g, 1, bufs, 0, st), 1);
+	ck_assert_int_eq(xpage_load(xp, g + 1, 3, bufs, 0, st), 3);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 0);
+	ck_assert_int_eq(xpage_close(xp), 0);
+	ck_assert(!strstr(logbuf, "malformed"));
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* Paging ops: a malformed reply reports no gfn done                       */
+
+/* After the fault: the handle is stopped, and says so without asking the
+ * simulator anything. */
+static void assert_stopped(xpage_t *xp)
+{
+	uint64_t g = 10;
+	int st;
+
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), -EPROTO);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), -EPROTO);
+	ck_assert_int_eq(xpage_close(xp), -EPROTO);
+	ck_assert_uint_eq(sh->after_fault, 0);
+}
+
+static void assert_states(xpage_t *xp, const uint64_t *g, size_t n,
+			  int state)
+{
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(xpage_gfn_state(xp, g[i]), state);
+}
+
+static const struct mc_case {
+	int kind;
+	const char *why;
+} mc_cases[] = {
+	{ F_SHORT, "16 payload bytes for 4 results (20 expected)" },
+	{ F_LONG, "28 payload bytes for 4 results (20 expected)" },
+	{ F_COUNT_LESS, "3 results for 4 entries" },
+	{ F_COUNT_MORE, "5 results for 4 entries" },
+	{ F_RC_POS, "result 0 is 1, neither 0 nor a negative errno" },
+	{ F_RC_LOW, "result 3 is -5000, neither 0 nor a negative errno" },
+	{ F_OP, "the reply is for op 23" },
+	{ F_SEQ, "sequence number" },
+	{ F_EXTRA_FD, "1 file descriptors, 0 expected" },
+};
+
+START_TEST(nominate_refuses_malformed_multicall)
+{
+	const struct mc_case *c = &mc_cases[_i];
+	uint64_t g[4] = { 1, 2, 3, 4 };
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	int st[4];
+	xpage_t *xp;
+
+	start_server(SIMP_MULTICALL, 1, c->kind);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	errno = 0;
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), -EPROTO);
+	ck_assert_int_eq(errno, EPROTO);
+	assert_rejected("SIMP_MULTICALL", c->why);
+	assert_states(xp, g, 4, XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
+	ck_assert_uint_eq(s.nominated, 0);
+	assert_stopped(xp);
+}
+END_TEST
+
+/* Evict and load of a batch: the gfns keep their state (the pager keeps
+ * its copies), nothing is counted as evicted or loaded. */
+START_TEST(evict_and_load_refuse_short_results)
+{
+	uint64_t g[4] = { 1, 2, 3, 4 };
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	uint8_t page[PAGE] = { 0 };
+	void *bufs[4] = { page, page, page, page };
+	int st[4];
+	xpage_t *xp;
+
+	/* multicall 1: nominate, 2: evict, 3: load */
+	start_server(SIMP_MULTICALL, 2 + (_i == 1), F_COUNT_LESS);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	if (_i == 0) {
+		ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), -EPROTO);
+		assert_states(xp, g, 4, XPAGE_GFN_NOMINATED);
+	} else {
+		ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), 4);
+		ck_assert_int_eq(xpage_load(xp, g, 4, bufs, 0, st), -EPROTO);
+		assert_states(xp, g, 4, XPAGE_GFN_EVICTED);
+	}
+	assert_rejected("SIMP_MULTICALL", "3 results for 4 entries");
+	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
+	ck_assert_uint_eq(s.evicted, _i == 1 ? 4 : 0);
+	ck_assert_uint_eq(s.loaded, 0);
+	assert_stopped(xp);
+}
+END_TEST
+
+/* One gfn goes as SIMP_PAGING_OP, whose status is the gfn's result. */
+static const struct one_case {
+	int kind;
+	const char *why;
+} one_cases[] = {
+	{ F_STATUS_POS, "status 1 is neither 0 nor a negative errno" },
+	{ F_STATUS_LOW, "status -5000 is neither 0 nor a negative errno" },
+	{ F_LONG, "8 payload bytes, none expected" },
+	{ F_OP, "the reply is for op 22" },
+};
+
+START_TEST(load_of_one_gfn_refuses_malformed_reply)
+{
+	const struct one_case *c = &one_cases[_i];
+	uint64_t g[4] = { 1, 2, 3, 4 };
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	uint8_t page[PAGE] = { 0 };
+	void *bufs[1] = { page };
+	int st[4];
+	xpage_t *xp;
+
+	start_server(SIMP_PAGING_OP, 1, c->kind);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), 4);
+	ck_assert_int_eq(xpage_load(xp, g, 1, bufs, 0, st), -EPROTO);
+	assert_rejected("SIMP_PAGING_OP", c->why);
+	assert_states(xp, g, 4, XPAGE_GFN_EVICTED);
+	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
+	ck_assert_uint_eq(s.loaded, 0);
+	ck_assert_uint_eq(s.evicted_now, 4);
+	assert_stopped(xp);
+}
+END_TEST
+
+/* xpage_map (SIMP_MAP 2: the ring was 1) and xpage_unmap (SIMP_UNMAP 1). */
+START_TEST(map_and_unmap_refuse_malformed_reply)
+{
+	uint64_t g[4] = { 1, 2, 3, 4 };
+	int st[4];
+	xpage_t *xp;
+	void *m;
+
+	if (_i == 0)
+		start_server(SIMP_MAP, 2, F_COUNT_LESS);
+	else
+		start_server(SIMP_UNMAP, 1, F_RC_POS);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	errno = 0;
+	m = xpage_map(xp, g, 4, 0, st);
+	if (_i == 0) {
+		ck_assert_ptr_null(m);
+		ck_assert_int_eq(errno, EPROTO);
+		assert_rejected("SIMP_MAP", "3 results for 4 entries");
+	} else {
+		ck_assert_ptr_nonnull(m);
+		ck_assert_int_eq(xpage_unmap(xp, m, 4), -EPROTO);
+		assert_rejected("SIMP_UNMAP", "result 0 is 1");
+	}
+	assert_states(xp, g, 4, XPAGE_GFN_NOMINATED);
+	assert_stopped(xp);
+}
+END_TEST
+
+/* xpage_close: the disable's reply. */
+START_TEST(close_refuses_malformed_disable)
+{
+	xpage_t *xp;
+
+	start_server(SIMP_DISABLE, 1, _i == 0 ? F_STATUS_POS : F_LONG);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	errno = 0;
+	ck_assert_int_eq(xpage_close(xp), -EPROTO);
+	ck_assert_int_eq(errno, EPROTO);
+	assert_rejected("SIMP_DISABLE", _i == 0 ? "status 1 is neither 0 nor"
+						: "8 payload bytes, none expected");
+	ck_assert_msg(strstr(logbuf, "disabling paging failed"), "%s", logbuf);
+}
+END_TEST
+
+/* ------------------------------------------------------------------------ */
+/* The backend directly: what the core cannot reach                         */
+
+static struct xp_backend *open_backend(void)
+{
+	struct xp_backend *be = NULL;
+	int rc = xp_backend_sim.open(&be, DOMID, sock_path, be_log, NULL);
+
+	ck_assert_msg(rc == 0, "open: %d\n%s", rc, logbuf);
+	return be;
+}
+
+/* A gfn past the guest memory reported mapped: mapping it would give
+ * SIGBUS at the first read, not an error. */
+START_TEST(map_past_guest_memory_refused)
+{
+	struct xp_backend *be;
+	uint64_t g[2] = { 3, NR + 5 };
+	int err[2] = { 0, 0 };
+
+	start_server(SIMP_MAP, 1, F_VALUE);
+	be = open_backend();
+	errno = 0;
+	ck_assert_ptr_null(xp_backend_sim.map(be, g, 2, PROT_READ, err));
+	ck_assert_int_eq(errno, EPROTO);
+	assert_rejected("SIMP_MAP", "gfn 0x45 reported mapped, past the guest "
+			"memory (0x41 pages)");
+	xp_backend_sim.close(be);
+}
+END_TEST
+
+/* paging_ops: no op keeps a stale rc of 0 when the batch fails. */
+START_TEST(paging_ops_leave_no_op_done)
+{
+	struct xp_paging_op ops[4];
+	struct xp_backend *be;
+
+	start_server(SIMP_MULTICALL, 1, F_COUNT_LESS);
+	be = open_backend();
+	for (int i = 0; i < 4; i++)
+		ops[i] = (struct xp_paging_op){ .op = XP_PAGING_NOMINATE,
+						.gfn = (uint64_t)i + 1, .rc = 0 };
+	ck_assert_int_eq(xp_backend_sim.paging_ops(be, ops, 4), -EPROTO);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(ops[i].rc, -EPROTO);
+	assert_rejected("SIMP_MULTICALL", "3 results for 4 entries");
+	ck_assert_int_eq(xp_backend_sim.pause(be), -EPROTO);
+	ck_assert_int_eq(xp_backend_sim.paging_ops(be, ops, 1), -EPROTO);
+	ck_assert_int_eq(ops[0].rc, -EPROTO);
+	ck_assert_uint_eq(sh->after_fault, 0);
+	xp_backend_sim.close(be);
+}
+END_TEST
+
+static Suite *backend_sim_suite(void)
+{
+	Suite *s = suite_create("backend_sim");
+	TCase *t = tcase_create("replies");
+
+	tcase_add_checked_fixture(t, NULL, teardown);
+	tcase_add_test(t, well_formed_session);
+	tcase_add_loop_test(t, open_refuses_malformed_reply, 0,
+			    sizeof(open_cases) / sizeof(open_cases[0]));
+	tcase_add_loop_test(t, nominate_refuses_malformed_multicall, 0,
+			    sizeof(mc_cases) / sizeof(mc_cases[0]));
+	tcase_add_loop_test(t, evict_and_load_refuse_short_results, 0, 2);
+	tcase_add_loop_test(t, load_of_one_gfn_refuses_malformed_reply, 0,
+			    sizeof(one_cases) / sizeof(one_cases[0]));
+	tcase_add_loop_test(t, map_and_unmap_refuse_malformed_reply, 0, 2);
+	tcase_add_loop_test(t, close_refuses_malformed_disable, 0, 2);
+	tcase_add_test(t, map_past_guest_memory_refused);
+	tcase_add_test(t, paging_ops_leave_no_op_done);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(backend_sim_suite());
+	int failed;
+
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
