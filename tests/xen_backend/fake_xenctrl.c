@@ -211,6 +211,23 @@ EXPORT int xc_hvm_param_get(void *xch, uint32_t domid, uint32_t param,
 }
 #endif
 
+/* populate / decrease of the one extent the backend ever moves, the ring
+ * gfn: logged as @what, failed as configured, then the gfn is in the
+ * physmap (@present) or not. */
+static int ring_extent(const char *what, unsigned long nr, unsigned int order,
+		       const unsigned long *extents, long present)
+{
+	fake_log_add("%s", what);
+	if (nr != 1 || order != 0 || extents[0] != (unsigned long)fake_get("ring_gfn")) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (fail(what))
+		return -1;
+	fake_set("ring_present", present);
+	return 0;
+}
+
 EXPORT int xc_domain_populate_physmap_exact(void *xch, uint32_t domid,
 					    unsigned long nr,
 					    unsigned int order,
@@ -218,15 +235,7 @@ EXPORT int xc_domain_populate_physmap_exact(void *xch, uint32_t domid,
 					    unsigned long *extents)
 {
 	(void)xch, (void)domid, (void)flags;
-	fake_log_add("populate");
-	if (nr != 1 || order != 0 || extents[0] != (unsigned long)fake_get("ring_gfn")) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (fail("populate"))
-		return -1;
-	fake_set("ring_present", 1);
-	return 0;
+	return ring_extent("populate", nr, order, extents, 1);
 }
 
 EXPORT int xc_domain_decrease_reservation_exact(void *xch, uint32_t domid,
@@ -235,15 +244,7 @@ EXPORT int xc_domain_decrease_reservation_exact(void *xch, uint32_t domid,
 						unsigned long *extents)
 {
 	(void)xch, (void)domid;
-	fake_log_add("decrease");
-	if (nr != 1 || order != 0 || extents[0] != (unsigned long)fake_get("ring_gfn")) {
-		errno = EINVAL;
-		return -1;
-	}
-	if (fail("decrease"))
-		return -1;
-	fake_set("ring_present", 0);
-	return 0;
+	return ring_extent("decrease", nr, order, extents, 0);
 }
 
 EXPORT int xc_mem_paging_enable(void *xch, uint32_t domid, uint32_t *port)

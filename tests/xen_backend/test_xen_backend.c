@@ -351,6 +351,20 @@ static struct xp_backend *open_fake(const char *var)
 	return be;
 }
 
+/* With the fake's errno @key set to @err, enable fails with -@err after
+ * exactly the libxenctrl and tool library calls @calls; returns what
+ * enable left in its ring argument (set to (void *)1 before). */
+static void *enable_fails(struct xp_backend *be, const char *key, int err,
+			  const char *calls)
+{
+	void *ring = (void *)1;
+
+	F.set(key, err);
+	ck_assert_int_eq(X->enable(be, 0, &ring), -err);
+	ck_calls(calls);
+	return ring;
+}
+
 static void close_and_check(struct xp_backend *be)
 {
 	X->close(be);
@@ -753,13 +767,10 @@ START_TEST(enable_errnos_pass_through)
 	unsigned i;
 
 	for (i = 0; i < sizeof(errs) / sizeof(errs[0]); i++) {
-		void *ring = (void *)1;
-
 		F.reset();
-		F.set("errno_enable", errs[i]);
-		ck_assert_int_eq(X->enable(be, 0, &ring), -errs[i]);
-		ck_calls("get_param map_ring enable unmap_ring");
-		ck_assert_ptr_eq(ring, (void *)1);
+		ck_assert_ptr_eq(enable_fails(be, "errno_enable", errs[i],
+				 "get_param map_ring enable unmap_ring"),
+				 (void *)1);
 		ck_assert_int_eq(X->evtchn_fd(be), -EBADF);
 	}
 	close_and_check(be);
@@ -769,15 +780,12 @@ END_TEST
 START_TEST(enable_fails_after_populate_removes_gfn)
 {
 	struct xp_backend *be;
-	void *ring;
 
 	use_fake("FAKEXC_4_17");
 	F.set("ring_present", 0);
 	be = open_fake("FAKEXC_4_17");
-	F.set("errno_enable", EBUSY);
-	ck_assert_int_eq(X->enable(be, 0, &ring), -EBUSY);
-	ck_calls("get_param map_ring unmap_ring populate map_ring enable "
-		 "unmap_ring decrease");
+	enable_fails(be, "errno_enable", EBUSY, "get_param map_ring unmap_ring "
+		     "populate map_ring enable unmap_ring decrease");
 	ck_assert_int_eq(F.get("ring_present"), 0); /* as it was */
 	close_and_check(be);
 }
@@ -786,12 +794,10 @@ END_TEST
 START_TEST(enable_decrease_fails_undoes_all)
 {
 	struct xp_backend *be = open_fake("FAKEXC_4_17");
-	void *ring;
 
-	F.set("errno_decrease", EPERM);
-	ck_assert_int_eq(X->enable(be, 0, &ring), -EPERM);
-	ck_calls("get_param map_ring enable evtchn_open bind:7 decrease "
-		 "disable unbind:42 evtchn_close unmap_ring");
+	enable_fails(be, "errno_decrease", EPERM, "get_param map_ring enable "
+		     "evtchn_open bind:7 decrease disable unbind:42 "
+		     "evtchn_close unmap_ring");
 	ck_assert_int_eq(F.get("enabled"), 0);
 	ck_assert_int_eq(X->evtchn_fd(be), -EBADF);
 	ck_assert_int_eq(X->notify(be), -EBADF);
@@ -802,17 +808,13 @@ END_TEST
 START_TEST(enable_bind_fails_undoes_all)
 {
 	struct xp_backend *be = open_fake("FAKEXC_4_17");
-	void *ring;
 
-	F.set("errno_bind", EINVAL);
-	ck_assert_int_eq(X->enable(be, 0, &ring), -EINVAL);
-	ck_calls("get_param map_ring enable evtchn_open bind:7 disable "
-		 "evtchn_close unmap_ring");
+	enable_fails(be, "errno_bind", EINVAL, "get_param map_ring enable "
+		     "evtchn_open bind:7 disable evtchn_close unmap_ring");
 	F.reset();
 	F.set("errno_bind", 0);
-	F.set("errno_evtchn_open", EMFILE);
-	ck_assert_int_eq(X->enable(be, 0, &ring), -EMFILE);
-	ck_calls("get_param map_ring enable evtchn_open disable unmap_ring");
+	enable_fails(be, "errno_evtchn_open", EMFILE, "get_param map_ring "
+		     "enable evtchn_open disable unmap_ring");
 	close_and_check(be);
 }
 END_TEST
@@ -843,9 +845,7 @@ START_TEST(enable_without_ring_gfn)
 	ck_assert_int_eq(X->enable(be, 0, &ring), -EOPNOTSUPP);
 	ck_calls("get_param");
 	F.reset();
-	F.set("errno_get_param", ESRCH);
-	ck_assert_int_eq(X->enable(be, 0, &ring), -ESRCH);
-	ck_calls("get_param");
+	enable_fails(be, "errno_get_param", ESRCH, "get_param");
 	close_and_check(be);
 }
 END_TEST
