@@ -275,19 +275,25 @@ static int paging_fail(uint64_t gfn)
 	return fail("paging");
 }
 
+/* nominate, evict, prep of @gfn: logged as "@what:gfn", failed as
+ * configured for fail_gfn. */
+static int paging_gfn_op(const char *what, uint64_t gfn)
+{
+	fake_log_add("%s:%llx", what, (unsigned long long)gfn);
+	return paging_fail(gfn) ? -1 : 0;
+}
+
 EXPORT int xc_mem_paging_nominate(void *xch, uint32_t domid, uint64_t gfn)
 {
 	(void)xch, (void)domid;
-	fake_log_add("nominate:%llx", (unsigned long long)gfn);
-	return paging_fail(gfn) ? -1 : 0;
+	return paging_gfn_op("nominate", gfn);
 }
 
 #ifndef FAKE_OMIT_EVICT
 EXPORT int xc_mem_paging_evict(void *xch, uint32_t domid, uint64_t gfn)
 {
 	(void)xch, (void)domid;
-	fake_log_add("evict:%llx", (unsigned long long)gfn);
-	return paging_fail(gfn) ? -1 : 0;
+	return paging_gfn_op("evict", gfn);
 }
 #endif
 
@@ -295,8 +301,7 @@ EXPORT int xc_mem_paging_evict(void *xch, uint32_t domid, uint64_t gfn)
 EXPORT int xc_mem_paging_prep(void *xch, uint32_t domid, uint64_t gfn)
 {
 	(void)xch, (void)domid;
-	fake_log_add("prep:%llx", (unsigned long long)gfn);
-	return paging_fail(gfn) ? -1 : 0;
+	return paging_gfn_op("prep", gfn);
 }
 #endif
 

@@ -365,6 +365,17 @@ static void *enable_fails(struct xp_backend *be, const char *key, int err,
 	return ring;
 }
 
+/* The 4.17 fake, open, with paging enabled (the ring in @ring); the call
+ * log starts after the enable. */
+static struct xp_backend *open_enabled(void **ring)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+
+	ck_assert_int_eq(X->enable(be, 0, ring), 0);
+	F.reset();
+	return be;
+}
+
 static void close_and_check(struct xp_backend *be)
 {
 	X->close(be);
@@ -852,11 +863,9 @@ END_TEST
 
 START_TEST(disable_order)
 {
-	struct xp_backend *be = open_fake("FAKEXC_4_17");
 	void *ring;
+	struct xp_backend *be = open_enabled(&ring);
 
-	ck_assert_int_eq(X->enable(be, 0, &ring), 0);
-	F.reset();
 	ck_assert_int_eq(X->disable(be), 0);
 	ck_calls("disable unbind:42 evtchn_close unmap_ring");
 	ck_assert_int_eq(X->evtchn_fd(be), -EBADF);
@@ -871,11 +880,9 @@ END_TEST
 
 START_TEST(disable_failure_keeps_ring)
 {
-	struct xp_backend *be = open_fake("FAKEXC_4_17");
 	void *ring;
+	struct xp_backend *be = open_enabled(&ring);
 
-	ck_assert_int_eq(X->enable(be, 0, &ring), 0);
-	F.reset();
 	F.set("errno_disable", EBUSY);
 	ck_assert_int_eq(X->disable(be), -EBUSY);
 	ck_calls("disable");
@@ -887,11 +894,9 @@ END_TEST
 
 START_TEST(forget_does_not_disable)
 {
-	struct xp_backend *be = open_fake("FAKEXC_4_17");
 	void *ring;
+	struct xp_backend *be = open_enabled(&ring);
 
-	ck_assert_int_eq(X->enable(be, 0, &ring), 0);
-	F.reset();
 	X->forget(be);
 	ck_calls("unbind:42 evtchn_close unmap_ring");
 	ck_assert_int_eq(F.get("enabled"), 1);
@@ -904,11 +909,9 @@ END_TEST
 
 START_TEST(close_releases_ring)
 {
-	struct xp_backend *be = open_fake("FAKEXC_4_17");
 	void *ring;
+	struct xp_backend *be = open_enabled(&ring);
 
-	ck_assert_int_eq(X->enable(be, 0, &ring), 0);
-	F.reset();
 	close_and_check(be);
 	ck_calls("unbind:42 evtchn_close unmap_ring");
 }
