@@ -80,6 +80,8 @@ int xp_run_ops(struct xpage *xp, struct xp_paging_op *ops, size_t n)
 
 static int fatal(struct xpage *xp, int rc)
 {
+	if (rc == -EPROTO)
+		xp->broken = true; /* the backend's answers are not trusted */
 	if (rc == -ESRCH || rc == -ENODEV) {
 		xp_log(xp, XPAGE_LOG_ERROR, "domain %u crashed or paging was "
 		       "disabled under the pager", xp->domid);
@@ -88,6 +90,15 @@ static int fatal(struct xpage *xp, int rc)
 	xp_log(xp, XPAGE_LOG_ERROR, "hypervisor call failed: %s",
 	       xpage_strerror(rc));
 	return rc;
+}
+
+/* A call that failed as a whole after queueing work: no gfn it left at
+ * "0 so far" (or load's "nominated, restore later" 1) may read as done. */
+static void fail_queued(int *status, size_t n, int rc)
+{
+	for (size_t i = 0; i < n; i++)
+		if (status[i] >= 0)
+			status[i] = rc;
 }
 
 static int finish(int rc, size_t ok)
@@ -222,8 +233,10 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	} else {
 		rc = xp_run_ops(xp, ops, k);
 	}
-	if (rc < 0)
+	if (rc < 0) {
+		fail_queued(status, n, rc);
 		return xp_err(-fatal(xp, rc));
+	}
 	ok = apply_results(xp, gfns, n, status, ops, k, XPAGE_GFN_NOMINATED);
 	xp->stats.nominated += ok;
 	return finish(0, ok);
@@ -352,8 +365,10 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_EVICT,
 		      XPAGE_GFN_NOMINATED);
 	rc = xp_run_ops(xp, ops, k);
-	if (rc < 0)
+	if (rc < 0) {
+		fail_queued(status, n, rc);
 		return xp_err(-fatal(xp, rc));
+	}
 	ok = apply_results(xp, gfns, n, status, ops, k, XPAGE_GFN_EVICTED);
 	xp->stats.evicted += ok;
 	xp->stats.evicted_now += ok;
@@ -462,8 +477,10 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 	}
 	clear_seen(xp, gfns, n);
 	rc = xp_run_ops(xp, ops, k);
-	if (rc < 0)
+	if (rc < 0) {
+		fail_queued(status, n, rc);
 		return xp_err(-fatal(xp, rc));
+	}
 	for (size_t i = 0, j = 0; i < n && j < k; i++) {
 		if (status[i] || gfns[i] != ops[j].gfn)
 			continue;
@@ -526,8 +543,10 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
 	clear_seen(xp, gfns, n);
 	if (!xp->in_dispatch) {
 		rc = xp_push_responses(xp);
-		if (rc < 0)
+		if (rc < 0) {
+			fail_queued(status, n, rc);
 			return xp_err(-fatal(xp, rc));
+		}
 	}
 	return finish(0, ok);
 }
@@ -785,6 +804,7 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	rc = 0;
 	goto out;
 fail:
+	fail_queued(status, n, rc);
 	rc = fatal(xp, rc);
 out:
 	free(g);

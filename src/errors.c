@@ -24,7 +24,7 @@ XPAGE_API const char *xpage_strerror(int err)
 	case ENOMEM:     return "out of memory (in the hypervisor or the library); try again later";
 	case ERANGE:     return "gfn beyond the guest's memory";
 	case EALREADY:   return "nothing to do: already in the requested state or listed twice";
-	case EPROTO:     return "the paging ring is corrupt or speaks another interface version";
+	case EPROTO:     return "protocol error: the paging ring is corrupt or speaks another interface version, or the hypervisor (or simulator) answered outside its interface";
 	case ESHUTDOWN:  return "the domain crashed or paging was disabled";
 	case EIO:        return "the connection to the hypervisor failed";
 	case EINTR:      return "interrupted by a signal";

@@ -21,7 +21,11 @@
  *   - Batch calls take `status`, an array of n ints the library fills with
  *     0 or a negative errno per gfn; the return value is the number of gfns
  *     that succeeded, or a negative errno if the call as a whole was refused
- *     (in which case no gfn was touched and status is left unspecified).
+ *     (in which case status is unspecified, except that the entry of a gfn
+ *     the call had already passed on holds the call's error, never 0;
+ *     a refused call may have changed some gfns). -EPROTO means the
+ *     hypervisor's (or simulator's) answers broke its interface: the handle
+ *     refuses further work and xpage_close() is what is left to call.
  *   - Extensible structs start with `size_t sz`, set by the caller with
  *     XPAGE_OPTS(). A caller built against an older header passes a smaller
  *     sz and keeps working; bytes past this library's sizeof of the struct

@@ -567,10 +567,17 @@ START_TEST(nominate_refuses_malformed_multicall)
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	errno = 0;
+	for (int i = 0; i < 4; i++)
+		st[i] = 0;
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), -EPROTO);
 	ck_assert_int_eq(errno, EPROTO);
+	/* no status reads "done" */
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(st[i], -EPROTO);
 	assert_rejected("SIMP_MULTICALL", c->why);
 	assert_states(xp, g, 4, XPAGE_GFN_RESIDENT);
+	/* the handle refuses further work */
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), -EPROTO);
 	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
 	ck_assert_uint_eq(s.nominated, 0);
 	assert_stopped(xp);
