@@ -834,12 +834,19 @@ int main(int argc, char **argv)
 		}
 	}
 	xpage_get_stats(p->xp, &xs);
-	if (p->nr_out && !domain_gone) {
+	if ((p->nr_out || p->evict_unknown) && !domain_gone) {
 		/* never leave the guest with pages and no pager */
 		xpage_detach(p->xp, 1);
-		errx_("%llu pages are still paged out: the domain was left "
-		      "paused with its ring for a new pager (--store %s)",
-		      (unsigned long long)p->nr_out, p->o.store_path);
+		if (p->nr_out)
+			errx_("%llu pages are still paged out: the domain was "
+			      "left paused with its ring for a new pager "
+			      "(--store %s)", (unsigned long long)p->nr_out,
+			      p->o.store_path);
+		else
+			errx_("an evict failed as a whole, so pages of its "
+			      "batch may be paged out: the domain was left "
+			      "paused with its ring for a new pager (--store %s)",
+			      p->o.store_path);
 		p->exit_code = 1;
 	} else {
 		rc = xpage_close(p->xp);
@@ -855,7 +862,8 @@ int main(int argc, char **argv)
 		p->exit_code = 1;
 	if (have_xs)
 		xen_target_fini(p);
-	store_close(p->store, !p->o.keep_store && !p->nr_out);
+	store_close(p->store, !p->o.keep_store && !p->nr_out &&
+		    !p->evict_unknown);
 	p->pol->ops->destroy(p->pol);
 	pageout_fini(p);
 	free(p->gfl);

@@ -357,8 +357,11 @@ int pageout_batch(struct pager *p)
 
 	/* 8. evict */
 	rc = xpage_evict(p->xp, p->b_gfn, n, 0, p->b_st);
-	if (rc < 0)
+	if (rc < 0) {
+		/* Some may be out: their WRITTEN records must survive. */
+		p->evict_unknown = true;
 		return rc;
+	}
 	for (size_t i = 0; i < n; i++) {
 		uint64_t g = p->b_gfn[i];
 
@@ -416,8 +419,10 @@ int pageout_retry(struct pager *p, bool final)
 			g[m++] = p->retry[i];
 	if (m) {
 		rc = xpage_evict(p->xp, g, m, 0, st);
-		if (rc < 0)
+		if (rc < 0) {
+			p->evict_unknown = true;
 			goto out;
+		}
 		rc = 0;
 		for (size_t i = 0; i < m; i++)
 			if (st[i] == 0)

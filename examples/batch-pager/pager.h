@@ -147,6 +147,8 @@ struct pager {
 	struct pager_stats st;
 	bool tty;
 	bool draining;
+	bool evict_unknown;      /* an evict failed as a whole: which gfns
+				  * went out is unknown, the store is kept */
 };
 
 /* ------------------------------------------------------------------ */
