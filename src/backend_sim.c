@@ -10,17 +10,15 @@
  * their places in one contiguous region.
  *
  * Nothing the simulator sends is trusted: each reply is judged against
- * what its op returns (reply_specs[], check_reply()) before any byte of it
- * is used. A malformed reply fails the operation with -EPROTO and a log
- * line naming the op and the fault, and breaks the backend for good (see
- * backend_broken()).
+ * what its op returns (simp_exchange() in simproto.c, then value_checks[]
+ * here) before any byte of it is used. A malformed reply fails the
+ * operation with -EPROTO and a log line naming the op and the fault, and
+ * breaks the backend for good (see backend_broken()).
  */
 #include "private.h"
 #include "simproto.h"
 
 #include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -65,50 +63,25 @@ struct xp_backend {
 #define RSP_R(be)  ((struct simp_results *)(void *)(be)->rsp_buf)
 
 /* ------------------------------------------------------------------------ */
-/* Replies: what a valid one is, judged in one place                        */
+/* Replies: what a valid one is                                             */
 
 /*
- * A valid reply to a request of this backend:
- *   - is one readable packet (simp_recv: magic, `len` the payload's size,
- *     at most SIMP_MAX_PAYLOAD bytes) with the request's op and seq, and
- *     as many file descriptors as its header announces;
- *   - has status 0 or a negative errno (-1 .. -XP_MAX_ERRNO): none of the
- *     ops below succeeds with a positive status;
- *   - on failure (status < 0) carries no payload and no fds;
- *   - on success carries exactly the reply_specs[] shape of its op: no
- *     payload (RSP_NONE), exactly `len` bytes (RSP_FIXED), or a struct
- *     simp_results (RSP_RESULTS) whose n is the request's n, with exactly n
- *     results, each 0 or a negative errno; and exactly `nfds` fds;
- *   - passes the op's value check, where the backend relies on a value
- *     (check_*() below: protocol version, domain, guest memory size, ring
- *     gfn, gfns reported mapped).
- * Anything else is -EPROTO with a log line naming the op and the fault.
+ * A valid reply to a request of this backend has the shape simproto.h
+ * gives its op, judged by simp_exchange() against simp_reply_spec(): the
+ * request's op and seq, status 0 or a negative errno (none of this
+ * backend's ops succeeds with a positive status), no payload and no fds
+ * with a failure, and on success the op's exact payload, result count
+ * and results (each 0 or a negative errno), and fds. Where the backend
+ * relies on a value it also passes the op's value check (value_checks[]:
+ * protocol version, domain, guest memory size, ring gfn, gfns reported
+ * mapped). Anything else is -EPROTO with a log line naming the op and the
+ * fault.
  */
-#define XP_MAX_ERRNO 4095
 
-enum rsp_shape { RSP_NONE, RSP_FIXED, RSP_RESULTS };
-
-struct reply_spec {
-	const char *name;
-	uint8_t shape;
-	uint8_t nfds;           /* fds with a successful reply */
-	uint32_t len;           /* RSP_FIXED: payload bytes */
-	/* Values the backend relies on: 0, or -1 with the fault in @why. */
-	int (*check)(struct xp_backend *be, const void *req, const void *rsp,
-		     const int *fds, char *why, size_t sz);
-};
-
-static int say(char *why, size_t sz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int say(char *why, size_t sz, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, sz, fmt, ap);
-	va_end(ap);
-	return -1;
-}
+/* A value the backend relies on: 0, or -1 with the fault in @why. */
+typedef int value_check_fn(struct xp_backend *be, const void *req,
+			   const void *rsp, const int *fds, char *why,
+			   size_t sz);
 
 /* The guest memory an attach or domain info reports must fit the memfd
  * the backend maps gfns from (RAM, then the special pages). */
@@ -116,14 +89,15 @@ static int check_dominfo(const struct simp_dominfo *di, uint32_t domid,
 			 uint64_t memfd_pages, char *why, size_t sz)
 {
 	if (di->domid != domid)
-		return say(why, sz, "domain %u, not the attached domain %u",
-			   di->domid, domid);
+		return simp_why(why, sz, "domain %u, not the attached "
+				"domain %u", di->domid, domid);
 	if (memfd_pages < SIMP_NR_SPECIAL ||
 	    di->nr_pages > memfd_pages - SIMP_NR_SPECIAL)
-		return say(why, sz, "%llu RAM pages do not fit a guest memory "
-			   "of %llu pages with %u special pages",
-			   (unsigned long long)di->nr_pages,
-			   (unsigned long long)memfd_pages, SIMP_NR_SPECIAL);
+		return simp_why(why, sz, "%llu RAM pages do not fit a guest "
+				"memory of %llu pages with %u special pages",
+				(unsigned long long)di->nr_pages,
+				(unsigned long long)memfd_pages,
+				SIMP_NR_SPECIAL);
 	return 0;
 }
 
@@ -134,8 +108,8 @@ static int check_hello(struct xp_backend *be, const void *req,
 
 	(void)be, (void)req, (void)fds;
 	if (v->v != SIMP_PROTO_VERSION)
-		return say(why, sz, "protocol version %u, this library speaks %u",
-			   v->v, SIMP_PROTO_VERSION);
+		return simp_why(why, sz, "protocol version %u, this library "
+				"speaks %u", v->v, SIMP_PROTO_VERSION);
 	return 0;
 }
 
@@ -147,12 +121,12 @@ static int check_file(int fd, uint64_t pages, const char *what, char *why,
 	struct stat st;
 
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		return say(why, sz, "the %s is not a memory file", what);
+		return simp_why(why, sz, "the %s is not a memory file", what);
 	if (pages > (uint64_t)INT64_MAX / PAGE ||
 	    (uint64_t)st.st_size < pages * PAGE)
-		return say(why, sz, "the %s holds %lld bytes, less than its "
-			   "%llu pages", what, (long long)st.st_size,
-			   (unsigned long long)pages);
+		return simp_why(why, sz, "the %s holds %lld bytes, less than "
+				"its %llu pages", what, (long long)st.st_size,
+				(unsigned long long)pages);
 	return 0;
 }
 
@@ -188,11 +162,11 @@ static int check_param(struct xp_backend *be, const void *req,
 	/* The ring is the first special page: after RAM, in the memfd. */
 	if (p->v == SIMP_HVM_PARAM_PAGING_RING_PFN &&
 	    (v->v < be->di.nr_pages || v->v >= be->memfd_pages))
-		return say(why, sz, "ring gfn 0x%llx is not a special page "
-			   "(RAM 0 .. 0x%llx, guest memory 0x%llx pages)",
-			   (unsigned long long)v->v,
-			   (unsigned long long)be->di.nr_pages,
-			   (unsigned long long)be->memfd_pages);
+		return simp_why(why, sz, "ring gfn 0x%llx is not a special "
+				"page (RAM 0 .. 0x%llx, guest memory 0x%llx "
+				"pages)", (unsigned long long)v->v,
+				(unsigned long long)be->di.nr_pages,
+				(unsigned long long)be->memfd_pages);
 	return 0;
 }
 
@@ -205,99 +179,21 @@ static int check_map(struct xp_backend *be, const void *req, const void *rsp,
 	(void)fds;
 	for (uint32_t i = 0; i < r->n; i++)
 		if (r->rc[i] == 0 && q->gfns[i] >= be->memfd_pages)
-			return say(why, sz, "gfn 0x%llx reported mapped, past "
-				   "the guest memory (0x%llx pages)",
-				   (unsigned long long)q->gfns[i],
-				   (unsigned long long)be->memfd_pages);
+			return simp_why(why, sz, "gfn 0x%llx reported mapped, "
+					"past the guest memory (0x%llx pages)",
+					(unsigned long long)q->gfns[i],
+					(unsigned long long)be->memfd_pages);
 	return 0;
 }
 
-#define FIXED(op, type, n, fn) \
-	[op] = { #op, RSP_FIXED, n, sizeof(type), fn }
-#define NONE(op)    [op] = { #op, RSP_NONE, 0, 0, NULL }
-#define RESULTS(op, fn) [op] = { #op, RSP_RESULTS, 0, 0, fn }
-
-/* Every op this backend sends (simproto.h says what each returns). */
-static const struct reply_spec reply_specs[] = {
-	FIXED(SIMP_HELLO, struct simp_u32, 0, check_hello),
-	FIXED(SIMP_ATTACH, struct simp_dominfo, 2, check_attach),
-	FIXED(SIMP_DOMAIN_INFO, struct simp_dominfo, 0, check_domain_info),
-	FIXED(SIMP_XEN_VERSION, struct simp_u32x2, 0, NULL),
-	FIXED(SIMP_VM_EVENT_VERSION, struct simp_u32, 0, NULL),
-	FIXED(SIMP_PAGING_AGE, struct simp_u32, 0, NULL),
-	FIXED(SIMP_GET_PARAM, struct simp_u64, 0, check_param),
-	NONE(SIMP_POPULATE_PHYSMAP),
-	NONE(SIMP_DECREASE_RESERVATION),
-	FIXED(SIMP_ENABLE, struct simp_u32, 2, NULL),
-	NONE(SIMP_DISABLE),
-	NONE(SIMP_PAUSE),
-	NONE(SIMP_UNPAUSE),
-	NONE(SIMP_PAGING_OP),
-	RESULTS(SIMP_MULTICALL, NULL),
-	RESULTS(SIMP_MAP, check_map),
-	RESULTS(SIMP_UNMAP, NULL),
+/* The ops whose reply carries a value the backend relies on. */
+static value_check_fn *const value_checks[] = {
+	[SIMP_HELLO] = check_hello,
+	[SIMP_ATTACH] = check_attach,
+	[SIMP_DOMAIN_INFO] = check_domain_info,
+	[SIMP_GET_PARAM] = check_param,
+	[SIMP_MAP] = check_map,
 };
-
-static int check_reply(struct xp_backend *be, const struct reply_spec *s,
-		       uint16_t op, const void *req, const struct simp_hdr *h,
-		       const int *fds, int nfds, char *why, size_t sz)
-{
-	const struct simp_results *r = (const void *)be->rsp_buf;
-	uint32_t want;
-
-	if (h->op != op)
-		return say(why, sz, "the reply is for op %u", h->op);
-	if (h->seq != be->seq)
-		return say(why, sz, "the reply has sequence number %u, the "
-			   "request %u", h->seq, be->seq);
-	if (h->nfds != nfds)
-		return say(why, sz, "the header announces %u file descriptors, "
-			   "%d came", h->nfds, nfds);
-	if (h->status > 0 || h->status < -XP_MAX_ERRNO)
-		return say(why, sz, "status %d is neither 0 nor a negative "
-			   "errno", h->status);
-	if (h->status < 0) {
-		if (h->len || nfds)
-			return say(why, sz, "failure %d carries %u payload bytes "
-				   "and %d file descriptors", h->status, h->len,
-				   nfds);
-		return 0;
-	}
-	if (nfds != s->nfds)
-		return say(why, sz, "%d file descriptors, %u expected", nfds,
-			   s->nfds);
-	switch (s->shape) {
-	case RSP_NONE:
-		if (h->len)
-			return say(why, sz, "%u payload bytes, none expected",
-				   h->len);
-		break;
-	case RSP_FIXED:
-		if (h->len != s->len)
-			return say(why, sz, "%u payload bytes, %u expected",
-				   h->len, s->len);
-		break;
-	case RSP_RESULTS:
-		/* simp_multicall and simp_gfns both start with their count */
-		memcpy(&want, req, sizeof(want));
-		if (h->len < sizeof(*r))
-			return say(why, sz, "%u payload bytes, no result count",
-				   h->len);
-		if (r->n != want)
-			return say(why, sz, "%u results for %u entries", r->n,
-				   want);
-		if (h->len != sizeof(*r) + (size_t)want * sizeof(r->rc[0]))
-			return say(why, sz, "%u payload bytes for %u results "
-				   "(%zu expected)", h->len, want,
-				   sizeof(*r) + (size_t)want * sizeof(r->rc[0]));
-		for (uint32_t i = 0; i < want; i++)
-			if (r->rc[i] > 0 || r->rc[i] < -XP_MAX_ERRNO)
-				return say(why, sz, "result %u is %d, neither 0 "
-					   "nor a negative errno", i, r->rc[i]);
-		break;
-	}
-	return s->check ? s->check(be, req, be->rsp_buf, fds, why, sz) : 0;
-}
 
 /*
  * After a malformed reply the connection may be out of step, and a
@@ -318,54 +214,45 @@ static int backend_broken(struct xp_backend *be, const char *op,
 }
 
 /*
- * One round trip. @out: the payload of a RSP_FIXED op (@outlen must be its
- * size) or NULL; RSP_RESULTS replies stay in be->rsp_buf (RSP_R). @fds:
- * room for the op's fds, filled on success only. Returns the reply's
- * status (0 or the simulator's negative errno), -EIO or -ECONNRESET when
- * the connection failed, -EPROTO when the reply is malformed or the
- * backend is broken.
+ * One round trip. @out: the payload of a SIMP_RSP_FIXED op (@outlen must
+ * be its size) or NULL; SIMP_RSP_RESULTS replies stay in be->rsp_buf
+ * (RSP_R). @fds: room for the op's fds, filled on success only. Returns
+ * the reply's status (0 or the simulator's negative errno), -EIO or
+ * -ECONNRESET when the connection failed, -EPROTO when the reply is
+ * malformed or the backend is broken.
  */
 static int call(struct xp_backend *be, uint16_t op, const void *req,
 		uint32_t len, void *out, size_t outlen, int *fds)
 {
-	const struct reply_spec *s = op < sizeof(reply_specs) /
-				     sizeof(reply_specs[0]) ?
-				     &reply_specs[op] : NULL;
-	int got[SIMP_MAX_FDS], ngot = SIMP_MAX_FDS, rc;
+	const struct simp_reply_spec *s = simp_reply_spec(op);
+	value_check_fn *check = op < sizeof(value_checks) /
+				sizeof(value_checks[0]) ? value_checks[op] : NULL;
 	struct simp_hdr h;
 	char why[192];
+	int rc;
 
-	if (!s || !s->name || (out && (s->shape != RSP_FIXED ||
-				       outlen != s->len)) ||
-	    (s->nfds && !fds) || (s->shape == RSP_RESULTS && len < 4))
+	if (!s || (out && (s->shape != SIMP_RSP_FIXED || outlen != s->len)))
 		return -EINVAL; /* a caller's bug, not the simulator's */
 	if (be->broken) {
 		be->log(be->log_ctx, XPAGE_LOG_DEBUG, "simulator: %s not sent: "
 			"an earlier reply was malformed", s->name);
 		return -EPROTO;
 	}
-	rc = simp_send(be->sock, op, ++be->seq, 0, req, len, NULL, 0);
-	if (rc < 0)
-		return rc;
-	rc = simp_recv(be->sock, &h, be->rsp_buf, SIMP_MAX_PAYLOAD, got, &ngot);
+	rc = simp_exchange(be->sock, op, ++be->seq, req, len, &h, be->rsp_buf,
+			   fds, why, sizeof(why));
 	if (rc == -EPROTO)
-		return backend_broken(be, s->name, "unreadable packet (wrong "
-				      "magic, length field not the packet's "
-				      "size, or larger than the protocol's "
-				      "maximum)");
+		return backend_broken(be, s->name, why);
 	if (rc < 0)
 		return rc;
-	if (check_reply(be, s, op, req, &h, got, ngot, why, sizeof(why)) < 0) {
-		for (int i = 0; i < ngot; i++)
-			close(got[i]);
-		return backend_broken(be, s->name, why);
-	}
 	if (h.status < 0)
 		return h.status;
+	if (check && check(be, req, be->rsp_buf, fds, why, sizeof(why)) < 0) {
+		for (int i = 0; i < s->nfds; i++)
+			close(fds[i]);
+		return backend_broken(be, s->name, why);
+	}
 	if (out)
 		memcpy(out, be->rsp_buf, s->len);
-	if (s->nfds)
-		memcpy(fds, got, s->nfds * sizeof(int));
 	return 0;
 }
 

@@ -3,6 +3,8 @@
 #include "simproto.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -146,4 +148,178 @@ int simp_connect(const char *path)
 		return e;
 	}
 	return fd;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Replies: what a valid one is, judged in one place (simproto.h)           */
+
+#define FIXED(op, type, n) [op] = { #op, SIMP_RSP_FIXED, n, sizeof(type) }
+#define NONE(op)           [op] = { #op, SIMP_RSP_NONE, 0, 0 }
+#define RESULTS(op)        [op] = { #op, SIMP_RSP_RESULTS, 0, 0 }
+#define TEXT(op)           [op] = { #op, SIMP_RSP_TEXT, 0, 0 }
+
+/* Every op of the protocol (simproto.h says what each returns). */
+static const struct simp_reply_spec reply_specs[] = {
+	FIXED(SIMP_HELLO, struct simp_u32, 0),
+	FIXED(SIMP_ATTACH, struct simp_dominfo, 2),
+	FIXED(SIMP_DOMAIN_INFO, struct simp_dominfo, 0),
+	FIXED(SIMP_XEN_VERSION, struct simp_u32x2, 0),
+	FIXED(SIMP_VM_EVENT_VERSION, struct simp_u32, 0),
+	FIXED(SIMP_PAGING_AGE, struct simp_u32, 0),
+	FIXED(SIMP_GET_PARAM, struct simp_u64, 0),
+	NONE(SIMP_POPULATE_PHYSMAP),
+	NONE(SIMP_DECREASE_RESERVATION),
+	FIXED(SIMP_ENABLE, struct simp_u32, 2),
+	NONE(SIMP_DISABLE),
+	NONE(SIMP_PAUSE),
+	NONE(SIMP_UNPAUSE),
+	NONE(SIMP_PAGING_OP),
+	RESULTS(SIMP_MULTICALL),
+	RESULTS(SIMP_MAP),
+	RESULTS(SIMP_UNMAP),
+	FIXED(SIMP_CREATE_GUEST, struct simp_u32, 0),
+	NONE(SIMP_DESTROY_GUEST),
+	NONE(SIMP_WORKLOAD),
+	NONE(SIMP_WORKLOAD_STOP),
+	NONE(SIMP_FAULTS),
+	NONE(SIMP_TOUCH),
+	NONE(SIMP_RELEASE),
+	FIXED(SIMP_REPORT, struct simp_report, 0),
+	TEXT(SIMP_PERSONALITIES),
+	FIXED(SIMP_GFN_STATE, struct simp_gfn_state, 0),
+	FIXED(SIMP_VCPU_STATE, struct simp_vcpu_state, 0),
+	NONE(SIMP_SHUTDOWN),
+};
+
+const struct simp_reply_spec *simp_reply_spec(uint16_t op)
+{
+	if (op >= sizeof(reply_specs) / sizeof(reply_specs[0]) ||
+	    !reply_specs[op].name)
+		return NULL;
+	return &reply_specs[op];
+}
+
+int simp_why(char *why, size_t sz, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why || !sz)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(why, sz, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* The payload of a successful reply against its op's shape. */
+static int check_shape(const struct simp_reply_spec *s, const void *req,
+		       const struct simp_hdr *h, const void *rsp, char *why,
+		       size_t sz)
+{
+	const struct simp_results *r = rsp;
+	uint32_t want;
+
+	switch (s->shape) {
+	case SIMP_RSP_NONE:
+		if (h->len)
+			return simp_why(why, sz, "%u payload bytes, none "
+					"expected", h->len);
+		break;
+	case SIMP_RSP_FIXED:
+		if (h->len != s->len)
+			return simp_why(why, sz, "%u payload bytes, %u expected",
+					h->len, s->len);
+		break;
+	case SIMP_RSP_RESULTS:
+		/* simp_multicall and simp_gfns both start with their count */
+		memcpy(&want, req, sizeof(want));
+		if (h->len < sizeof(*r))
+			return simp_why(why, sz, "%u payload bytes, no result "
+					"count", h->len);
+		if (r->n != want)
+			return simp_why(why, sz, "%u results for %u entries",
+					r->n, want);
+		if (h->len != sizeof(*r) + (size_t)want * sizeof(r->rc[0]))
+			return simp_why(why, sz, "%u payload bytes for %u "
+					"results (%zu expected)", h->len, want,
+					sizeof(*r) + (size_t)want *
+					sizeof(r->rc[0]));
+		for (uint32_t i = 0; i < want; i++)
+			if (r->rc[i] > 0 || r->rc[i] < -SIMP_MAX_ERRNO)
+				return simp_why(why, sz, "result %u is %d, "
+						"neither 0 nor a negative "
+						"errno", i, r->rc[i]);
+		break;
+	case SIMP_RSP_TEXT: {
+		const char *nul = memchr(rsp, '\0', h->len);
+
+		if (nul)
+			return simp_why(why, sz, "a NUL byte at offset %zu of "
+					"%u bytes of text",
+					(size_t)(nul - (const char *)rsp),
+					h->len);
+		break;
+	}
+	}
+	return 0;
+}
+
+int simp_check_reply(const struct simp_reply_spec *s, uint16_t op,
+		     uint32_t seq, const void *req, const struct simp_hdr *h,
+		     const void *rsp, int nfds, char *why, size_t sz)
+{
+	if (h->op != op)
+		return simp_why(why, sz, "the reply is for op %u", h->op);
+	if (h->seq != seq)
+		return simp_why(why, sz, "the reply has sequence number %u, "
+				"the request %u", h->seq, seq);
+	if (h->nfds != nfds)
+		return simp_why(why, sz, "the header announces %u file "
+				"descriptors, %d came", h->nfds, nfds);
+	if (h->status > 0 || h->status < -SIMP_MAX_ERRNO)
+		return simp_why(why, sz, "status %d is neither 0 nor a "
+				"negative errno", h->status);
+	if (h->status < 0) {
+		if (h->len || nfds)
+			return simp_why(why, sz, "failure %d carries %u payload "
+					"bytes and %d file descriptors",
+					h->status, h->len, nfds);
+		return 0;
+	}
+	if (nfds != s->nfds)
+		return simp_why(why, sz, "%d file descriptors, %u expected",
+				nfds, s->nfds);
+	return check_shape(s, req, h, rsp, why, sz);
+}
+
+int simp_exchange(int sock, uint16_t op, uint32_t seq, const void *req,
+		  uint32_t len, struct simp_hdr *h, void *rsp, int *fds,
+		  char *why, size_t sz)
+{
+	const struct simp_reply_spec *s = simp_reply_spec(op);
+	int got[SIMP_MAX_FDS], ngot = SIMP_MAX_FDS, rc;
+
+	if (!s || (s->nfds && !fds) ||
+	    (s->shape == SIMP_RSP_RESULTS && len < sizeof(uint32_t)))
+		return -EINVAL; /* a caller's bug, not the simulator's */
+	rc = simp_send(sock, op, seq, 0, req, len, NULL, 0);
+	if (rc < 0)
+		return rc;
+	rc = simp_recv(sock, h, rsp, SIMP_MAX_PAYLOAD, got, &ngot);
+	if (rc == -EPROTO) {
+		simp_why(why, sz, "unreadable packet (wrong magic, length "
+			 "field not the packet's size, or larger than the "
+			 "protocol's maximum)");
+		return -EPROTO;
+	}
+	if (rc < 0)
+		return rc;
+	if (simp_check_reply(s, op, seq, req, h, rsp, ngot, why, sz) < 0) {
+		for (int i = 0; i < ngot; i++)
+			close(got[i]);
+		return -EPROTO;
+	}
+	if (h->status == 0 && s->nfds)
+		memcpy(fds, got, s->nfds * sizeof(int));
+	return 0;
 }

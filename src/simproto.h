@@ -6,8 +6,9 @@
  * Transport: a UNIX SOCK_SEQPACKET socket. Every message is one packet: a
  * struct simp_hdr then `len` payload bytes; file descriptors travel with
  * SCM_RIGHTS. Each request gets exactly one reply with the same op and seq;
- * `status` is 0 or positive on success and a negative errno on failure
- * (the errno Xen would give for the hypercall the op mirrors).
+ * `status` is 0 on success (no op defines a positive one) and a negative
+ * errno on failure (the errno Xen would give for the hypercall the op
+ * mirrors).
  *
  * Hypercall-like ops act on the domain the connection attached to (one
  * connection, one domain, like a libxenctrl handle bound to a domid). One
@@ -230,5 +231,70 @@ int simp_call(int sock, uint16_t op, const void *req, uint32_t reqlen,
 	      int *nfds);
 /* Connect to a simulator socket; returns the fd or a negative errno. */
 int simp_connect(const char *path);
+
+/*
+ * Judging replies (the library's clients: backend_sim.c, sim_api.c).
+ * Nothing the simulator sends is trusted. A valid reply to a request:
+ *   - is one readable packet (simp_recv: magic, `len` the payload's size,
+ *     at most SIMP_MAX_PAYLOAD bytes) with the request's op and seq, and
+ *     as many file descriptors as its header announces;
+ *   - has status 0 or a negative errno (-1 .. -SIMP_MAX_ERRNO): no op
+ *     succeeds with a positive status;
+ *   - on failure (status < 0) carries no payload and no fds;
+ *   - on success carries exactly the shape simp_reply_spec() gives for its
+ *     op: no payload (SIMP_RSP_NONE), exactly `len` bytes (SIMP_RSP_FIXED),
+ *     a struct simp_results (SIMP_RSP_RESULTS) whose n is the request's n
+ *     (the first u32 of simp_multicall and simp_gfns), with exactly n
+ *     results, each 0 or a negative errno, or text (SIMP_RSP_TEXT) with no
+ *     NUL byte in it; and exactly `nfds` fds.
+ * What a client relies on beyond the shape (a domain, a protocol version,
+ * a gfn) it checks itself, after simp_exchange().
+ */
+#define SIMP_MAX_ERRNO 4095
+
+enum simp_rsp_shape {
+	SIMP_RSP_NONE,
+	SIMP_RSP_FIXED,
+	SIMP_RSP_RESULTS,
+	SIMP_RSP_TEXT,
+};
+
+struct simp_reply_spec {
+	const char *name;       /* "SIMP_ATTACH", ... */
+	uint8_t shape;          /* enum simp_rsp_shape */
+	uint8_t nfds;           /* fds with a successful reply */
+	uint32_t len;           /* SIMP_RSP_FIXED: payload bytes */
+};
+
+/* The reply @op must have, or NULL for an op the protocol lacks. */
+const struct simp_reply_spec *simp_reply_spec(uint16_t op);
+
+/* Write a fault into @why (NULL: nowhere); returns -1. */
+int simp_why(char *why, size_t sz, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Judge the reply @h (payload @rsp, @nfds fds received) to the request
+ * @req with @op and @seq against @s. Returns 0, or -1 with the fault in
+ * @why.
+ */
+int simp_check_reply(const struct simp_reply_spec *s, uint16_t op,
+		     uint32_t seq, const void *req, const struct simp_hdr *h,
+		     const void *rsp, int nfds, char *why, size_t sz);
+
+/*
+ * One judged round trip of the request @req (@len bytes) with @op and
+ * @seq: the reply's header goes to @h, its payload to @rsp (room for
+ * SIMP_MAX_PAYLOAD bytes, 8-byte aligned). An RSP_RESULTS op's @req must
+ * hold its count (@len >= 4).
+ * Returns 0 when the reply is valid (its status, 0 or a negative errno, is
+ * h->status; with status 0 the op's fds are in @fds, room for its spec's
+ * nfds); -EIO or -ECONNRESET when the connection failed, -EINVAL for an op
+ * the protocol lacks, or -EPROTO when the reply is unreadable or
+ * malformed, with the fault in @why (every fd that came with it closed).
+ */
+int simp_exchange(int sock, uint16_t op, uint32_t seq, const void *req,
+		  uint32_t len, struct simp_hdr *h, void *rsp, int *fds,
+		  char *why, size_t sz);
 
 #endif
