@@ -6,6 +6,12 @@
  * A handle owns one control connection; calls on it are serialised by a
  * mutex, so one handle may be used from several threads. Nothing here
  * prints; errors are negative errno values (and errno) as in <xpage/xpage.h>.
+ *
+ * Nothing the simulator sends is trusted: each reply is judged against
+ * what its op returns (simp_exchange(), simproto.h) before any byte of it
+ * is used, and create_guest's domid against what the caller can take. A
+ * malformed reply fails the call with -EPROTO (errno EPROTO) and leaves
+ * the caller's output untouched; the next call is judged on its own.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +47,8 @@ struct xpage_sim {
 	pid_t pid;          /* 0: connected to a simulator we did not start */
 	char *socket_path;
 	char *dir;          /* mkdtemp directory we created, or NULL */
+	uint32_t seq;       /* of the last request */
+	uint64_t rsp[SIMP_MAX_PAYLOAD / 8]; /* the reply (under lock) */
 };
 
 static int fail(int e)
@@ -49,18 +57,33 @@ static int fail(int e)
 	return e < 0 ? e : -e;
 }
 
+/*
+ * One judged round trip (simp_exchange()). The reply's payload is copied
+ * to @out when it fits in @outmax bytes; *@outlen (if given) is its size.
+ * Returns 0, the simulator's negative errno, or -EIO / -ECONNRESET (the
+ * connection failed) or -EPROTO (a malformed reply), with errno set.
+ */
 static int call(xpage_sim_t *sim, uint16_t op, const void *req, uint32_t len,
-		void *rsp, uint32_t rspmax, uint32_t *rsplen)
+		void *out, uint32_t outmax, uint32_t *outlen)
 {
+	struct simp_hdr h;
 	int rc;
 
 	if (!sim)
 		return fail(-EINVAL);
 	pthread_mutex_lock(&sim->lock);
-	rc = simp_call(sim->sock, op, req, len, rsp, rspmax, rsplen, NULL,
-		       NULL);
+	rc = simp_exchange(sim->sock, op, ++sim->seq, req, len, &h, sim->rsp,
+			   NULL, NULL, 0);
+	if (rc == 0 && h.status == 0) {
+		if (outlen)
+			*outlen = h.len;
+		if (h.len && h.len <= outmax)
+			memcpy(out, sim->rsp, h.len);
+	}
 	pthread_mutex_unlock(&sim->lock);
-	return rc < 0 ? fail(rc) : rc;
+	if (rc == 0)
+		rc = h.status;
+	return rc < 0 ? fail(rc) : 0;
 }
 
 static uint64_t now_ms(void)
@@ -382,15 +405,19 @@ XPAGE_API int xpage_sim_create_guest(xpage_sim_t *sim,
 	rc = call(sim, SIMP_CREATE_GUEST, &g, sizeof(g), &d, sizeof(d), NULL);
 	if (rc < 0)
 		return rc;
+	/* The domid asked for, or one the simulator chose below Xen's
+	 * reserved ids (0x7ff0): anything else would read as another guest
+	 * or, past INT_MAX, as an errno. */
+	if (g.domid ? d.v != g.domid : d.v == 0 || d.v >= 0x7ff0u)
+		return fail(-EPROTO);
 	return (int)d.v;
 }
 
 XPAGE_API int xpage_sim_destroy_guest(xpage_sim_t *sim, uint32_t domid)
 {
 	struct simp_u32 d = { domid, 0 };
-	int rc = call(sim, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0, NULL);
 
-	return rc < 0 ? rc : 0;
+	return call(sim, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
@@ -414,16 +441,14 @@ XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
 				    .think_us = o.think_us,
 				    .release_pm = o.release_pm,
 				    .seed = o.seed };
-	rc = call(sim, SIMP_WORKLOAD, &q, sizeof(q), NULL, 0, NULL);
-	return rc < 0 ? rc : 0;
+	return call(sim, SIMP_WORKLOAD, &q, sizeof(q), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_workload_stop(xpage_sim_t *sim, uint32_t domid)
 {
 	struct simp_u32 d = { domid, 0 };
-	int rc = call(sim, SIMP_WORKLOAD_STOP, &d, sizeof(d), NULL, 0, NULL);
 
-	return rc < 0 ? rc : 0;
+	return call(sim, SIMP_WORKLOAD_STOP, &d, sizeof(d), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
@@ -447,8 +472,7 @@ XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
 				  .race_drop_pm = o.race_drop_pm,
 				  .event_delay_us = o.event_delay_us,
 				  .ring_slots_held = o.ring_slots_held };
-	rc = call(sim, SIMP_FAULTS, &q, sizeof(q), NULL, 0, NULL);
-	return rc < 0 ? rc : 0;
+	return call(sim, SIMP_FAULTS, &q, sizeof(q), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_touch(xpage_sim_t *sim, uint32_t domid,
@@ -456,12 +480,10 @@ XPAGE_API int xpage_sim_touch(xpage_sim_t *sim, uint32_t domid,
 {
 	struct simp_touch t = { .domid = domid, .vcpu = vcpu,
 				.flags = flags, .gfn = gfn };
-	int rc;
 
 	if (flags & ~(XPAGE_SIM_TOUCH_WRITE | XPAGE_SIM_TOUCH_FOREIGN))
 		return fail(-EINVAL);
-	rc = call(sim, SIMP_TOUCH, &t, sizeof(t), NULL, 0, NULL);
-	return rc < 0 ? rc : 0;
+	return call(sim, SIMP_TOUCH, &t, sizeof(t), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
@@ -469,9 +491,8 @@ XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
 {
 	struct simp_touch t = { .domid = domid, .vcpu = SIMP_VCPU_ANY,
 				.gfn = gfn };
-	int rc = call(sim, SIMP_RELEASE, &t, sizeof(t), NULL, 0, NULL);
 
-	return rc < 0 ? rc : 0;
+	return call(sim, SIMP_RELEASE, &t, sizeof(t), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
@@ -482,7 +503,6 @@ XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
 				     .stuck_ms = stuck_ms };
 	struct xpage_sim_report out;
 	struct simp_report rep;
-	uint32_t len = 0;
 	int rc;
 
 	if (!sim)
@@ -492,11 +512,9 @@ XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
 		return fail(rc);
 	if (flags & ~XPAGE_SIM_REPORT_FINAL)
 		return fail(-EINVAL);
-	rc = call(sim, SIMP_REPORT, &q, sizeof(q), &rep, sizeof(rep), &len);
+	rc = call(sim, SIMP_REPORT, &q, sizeof(q), &rep, sizeof(rep), NULL);
 	if (rc < 0)
 		return rc;
-	if (len < sizeof(rep))
-		return fail(-EPROTO);
 	memset(&out, 0, sizeof(out));
 	out.sz = sizeof(out);
 	out.pages = rep.pages;
@@ -521,18 +539,19 @@ XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
 XPAGE_API int xpage_sim_personalities(xpage_sim_t *sim, char *buf,
 				      size_t len)
 {
-	char tmp[4096];
 	uint32_t n = 0;
 	int rc;
 
 	if (!buf && len)
 		return fail(-EINVAL);
-	rc = call(sim, SIMP_PERSONALITIES, NULL, 0, tmp, sizeof(tmp) - 1, &n);
+	/* copied only when it fits with its NUL (text: no NUL in it) */
+	rc = call(sim, SIMP_PERSONALITIES, NULL, 0, buf,
+		  len > SIMP_MAX_PAYLOAD ? SIMP_MAX_PAYLOAD :
+		  len ? (uint32_t)len - 1 : 0, &n);
 	if (rc < 0)
 		return rc;
 	if ((size_t)n >= len)
 		return fail(-ENOSPC);
-	memcpy(buf, tmp, n);
 	buf[n] = '\0';
 	return (int)n;
 }

@@ -120,12 +120,36 @@ static void answer(const struct simp_hdr *h, const void *req, int memfd,
 	case SIMP_MAP:
 		results(r, req, NR + SIMP_NR_SPECIAL);
 		break;
+	case SIMP_CREATE_GUEST: { /* the domid asked for, else DOMID */
+		const struct simp_guest *q = req;
+		struct simp_u32 d = { q->domid ? q->domid : DOMID, 0 };
+
+		reply_bytes(r, &d, sizeof(d));
+		break;
+	}
+	case SIMP_REPORT: {
+		struct simp_report rep = { .pages = NR, .accesses = 3,
+					   .ring_enabled = 1 };
+
+		reply_bytes(r, &rep, sizeof(rep));
+		break;
+	}
+	case SIMP_PERSONALITIES:
+		reply_bytes(r, FAKE_PERSONALITIES,
+			    sizeof(FAKE_PERSONALITIES) - 1);
+		break;
 	case SIMP_POPULATE_PHYSMAP:
 	case SIMP_DECREASE_RESERVATION:
 	case SIMP_DISABLE:
 	case SIMP_PAUSE:
 	case SIMP_UNPAUSE:
 	case SIMP_PAGING_OP:
+	case SIMP_DESTROY_GUEST:
+	case SIMP_WORKLOAD:
+	case SIMP_WORKLOAD_STOP:
+	case SIMP_FAULTS:
+	case SIMP_TOUCH:
+	case SIMP_RELEASE:
 		break;
 	default:
 		r->h.status = -ENOSYS;
@@ -207,7 +231,13 @@ static void malform(struct reply *r, int bouncefd)
 			for (uint32_t i = 0; i < res->n; i++)
 				res->rc[i] = 0;
 			break;
+		case SIMP_CREATE_GUEST: /* as an int: -EIO */
+			((struct simp_u32 *)(void *)r->payload)->v = -5u;
+			break;
 		}
+		break;
+	case F_NUL:
+		r->payload[r->h.len / 2] = '\0';
 		break;
 	}
 }

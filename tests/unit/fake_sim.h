@@ -37,7 +37,7 @@ enum fault_kind {
 	F_HDR_NFDS,     /* the header announces one fd more than comes */
 	F_ERR_PAYLOAD,  /* status -EBUSY with the payload and fds */
 	F_MAGIC,        /* not a protocol packet */
-	F_VALUE,        /* the op's value check (see malform()) */
+	F_VALUE,        /* the op's value check (malform() in fake_sim.c) */
 	F_SMALL_MEMFD,  /* SIMP_ATTACH: guest memfd one page short */
 	F_SMALL_BOUNCE, /* SIMP_ATTACH: bounce memfd of one page */
 	F_NUL,          /* text (SIMP_PERSONALITIES) with a NUL byte in it */
