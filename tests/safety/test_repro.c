@@ -80,6 +80,63 @@ static int raw(struct env *e, uint16_t op, const void *req, uint32_t len)
 	return rc;
 }
 
+/* A toolstack balloons @g out of the guest (a foreign release): a drop
+ * request goes on the ring if a slot is free. */
+static void release_foreign(struct env *e, uint64_t g)
+{
+	struct simp_touch t = { .domid = e->domid, .vcpu = 0,
+				.flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
+
+	ck_assert_int_eq(raw(e, SIMP_RELEASE, &t, sizeof(t)), 0);
+}
+
+/* The same while every ring slot is busy: Xen sends no drop request then
+ * (p2m_mem_paging_drop_page), and the library never hears of it. */
+static void release_with_full_ring(struct env *e, uint64_t g)
+{
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
+		.ring_slots_held = 8);
+
+	ck_assert_int_eq(xpage_sim_faults(e->sim, e->domid, &f), 0);
+	release_foreign(e, g);
+	f.ring_slots_held = 0;
+	ck_assert_int_eq(xpage_sim_faults(e->sim, e->domid, &f), 0);
+}
+
+/* The pager pages @g out: nominate, map, copy to @page, unmap, evict. */
+static void page_out(struct env *e, uint64_t g, uint8_t page[4096])
+{
+	void *m;
+	int st = 0;
+
+	ck_assert_int_eq(xpage_nominate(e->xp, &g, 1, 0, &st), 1);
+	m = xpage_map(e->xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	memcpy(page, m, 4096);
+	ck_assert_int_eq(xpage_unmap(e->xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(e->xp, &g, 1, 0, &st), 1);
+}
+
+/* Up to 10 rounds of a dispatch, then a load (with resume) of @g from
+ * @page, while the library holds @g in one of the states @stuck (a bit
+ * per enum xpage_gfn_state). Returns the state it holds @g in at the
+ * end; *@st is the last load's status. */
+static int load_rounds(struct env *e, uint64_t g, uint8_t page[4096],
+		       unsigned stuck, int *st)
+{
+	void *b[1] = { page };
+	int s = 0;
+
+	for (int i = 0; i < 10; i++) {
+		xpage_dispatch(e->xp, 10);
+		xpage_load(e->xp, &g, 1, b, XPAGE_LOAD_RESUME, st);
+		s = xpage_gfn_state(e->xp, g);
+		if (s < 0 || !(stuck & (1u << s)))
+			break;
+	}
+	return s;
+}
+
 /*
  * BUG (fixed by cbed8a9, kept as a regression test): a foreign access to
  * a nominated gfn left it paging_in forever.
@@ -141,21 +198,13 @@ END_TEST
 START_TEST(release_of_nominated_gfn_with_full_ring)
 {
 	struct env e;
-	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
-		.ring_slots_held = 8);
-	struct simp_touch t;
 	uint64_t g = 5;
 	int st = 0, rc;
 
 	up(&e, "xen-4.15", 1);
 	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
 	/* every slot busy, then a foreign release (a toolstack balloon) */
-	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
-	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
-				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
-	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
-	f.ring_slots_held = 0;
-	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
+	release_with_full_ring(&e, g);
 	/* the guest uses the gfn again: a fresh page */
 	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
 					 XPAGE_SIM_TOUCH_WRITE), 0);
@@ -347,24 +396,15 @@ END_TEST
 START_TEST(load_of_released_gfn)
 {
 	struct env e;
-	struct simp_touch t;
 	uint64_t g = 5;
 	uint8_t page[4096];
 	void *b[1] = { page };
-	void *m;
 	int st = 0, s;
 
 	up(&e, "xen-4.15", 1);
-	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
-	m = xpage_map(e.xp, &g, 1, 0, &st);
-	ck_assert_ptr_nonnull(m);
-	memcpy(page, m, sizeof(page));
-	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
-	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
+	page_out(&e, g, page);
 	/* a toolstack balloons it out: a drop request goes on the ring */
-	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
-				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
-	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
+	release_foreign(&e, g);
 	/* the pager loads it before it dispatches the drop */
 	xpage_load(e.xp, &g, 1, b, 0, &st);
 	s = xpage_gfn_state(e.xp, g);
@@ -486,16 +526,10 @@ START_TEST(stale_request_after_renominate)
 	uint64_t g = 5;
 	uint8_t page[4096];
 	void *b[1] = { page };
-	void *m;
 	int st = 0, rc;
 
 	up(&e, "xen-4.15", 1);
-	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
-	m = xpage_map(e.xp, &g, 1, 0, &st);
-	ck_assert_ptr_nonnull(m);
-	memcpy(page, m, sizeof(page));
-	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
-	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
+	page_out(&e, g, page);
 	/* a foreign mapper asks for it: a request, nobody paused */
 	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
 					 XPAGE_SIM_TOUCH_FOREIGN), -ENOENT);
@@ -538,35 +572,14 @@ END_TEST
 START_TEST(load_of_gfn_released_with_full_ring)
 {
 	struct env e;
-	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
-		.ring_slots_held = 8);
-	struct simp_touch t;
 	uint64_t g = 5;
 	uint8_t page[4096];
-	void *b[1] = { page };
-	void *m;
-	int st = 0, s = 0;
+	int st = 0, s;
 
 	up(&e, "xen-4.15", 1);
-	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
-	m = xpage_map(e.xp, &g, 1, 0, &st);
-	ck_assert_ptr_nonnull(m);
-	memcpy(page, m, sizeof(page));
-	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
-	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
-	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
-	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
-				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
-	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
-	f.ring_slots_held = 0;
-	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
-	for (int i = 0; i < 10; i++) {
-		xpage_dispatch(e.xp, 10);
-		xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st);
-		s = xpage_gfn_state(e.xp, g);
-		if (s != XPAGE_GFN_EVICTED)
-			break;
-	}
+	page_out(&e, g, page);
+	release_with_full_ring(&e, g);
+	s = load_rounds(&e, g, page, 1u << XPAGE_GFN_EVICTED, &st);
 	ck_assert_msg(s != XPAGE_GFN_EVICTED, "gfn %llu, released by the guest "
 		      "while the ring was full, is still EVICTED after 10 "
 		      "dispatch + load rounds (load: %s)", (unsigned long long)g,
@@ -619,22 +632,12 @@ END_TEST
 START_TEST(load_of_requested_gfn_released_with_full_ring)
 {
 	struct env e;
-	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
-		.ring_slots_held = 8);
-	struct simp_touch t;
 	uint64_t g = 5;
 	uint8_t page[4096];
-	void *b[1] = { page };
-	void *m;
-	int st = 0, s = 0;
+	int st = 0, s;
 
 	up(&e, "xen-4.15", 1);
-	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
-	m = xpage_map(e.xp, &g, 1, 0, &st);
-	ck_assert_ptr_nonnull(m);
-	memcpy(page, m, sizeof(page));
-	ck_assert_int_eq(xpage_unmap(e.xp, m, 1), 0);
-	ck_assert_int_eq(xpage_evict(e.xp, &g, 1, 0, &st), 1);
+	page_out(&e, g, page);
 	/* a foreign mapper asks for it; the populate is delivered */
 	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
 					 XPAGE_SIM_TOUCH_FOREIGN), -ENOENT);
@@ -642,19 +645,9 @@ START_TEST(load_of_requested_gfn_released_with_full_ring)
 	ck_assert_int_eq(populates, 1);
 	ck_assert_int_eq(xpage_gfn_state(e.xp, g), XPAGE_GFN_PAGING_IN);
 	/* the guest releases it while no slot is free: no drop request */
-	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
-	t = (struct simp_touch){ .domid = e.domid, .vcpu = 0,
-				 .flags = XPAGE_SIM_TOUCH_FOREIGN, .gfn = g };
-	ck_assert_int_eq(raw(&e, SIMP_RELEASE, &t, sizeof(t)), 0);
-	f.ring_slots_held = 0;
-	ck_assert_int_eq(xpage_sim_faults(e.sim, e.domid, &f), 0);
-	for (int i = 0; i < 10; i++) {
-		xpage_dispatch(e.xp, 10);
-		xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st);
-		s = xpage_gfn_state(e.xp, g);
-		if (s != XPAGE_GFN_PAGING_IN && s != XPAGE_GFN_EVICTED)
-			break;
-	}
+	release_with_full_ring(&e, g);
+	s = load_rounds(&e, g, page, (1u << XPAGE_GFN_PAGING_IN) |
+			(1u << XPAGE_GFN_EVICTED), &st);
 	ck_assert_msg(s != XPAGE_GFN_PAGING_IN && s != XPAGE_GFN_EVICTED,
 		      "gfn %llu, requested, then released by the guest while the "
 		      "ring was full, is still in state %d after 10 dispatch + "
