@@ -32,6 +32,11 @@ static void usage(FILE *f)
 "  --seed N              seed of the guest's page contents (default 0)\n"
 "  --lazy                do not fill pages at creation (all-zero until\n"
 "                        written): for very large guests\n"
+"  --spin-us N           after each reply, poll the connection for the\n"
+"                        next request for up to N microseconds before\n"
+"                        sleeping (default 50, at most 100000; 0: sleep\n"
+"                        at once): CPU spent to save the wake-up of a\n"
+"                        call that follows within N us\n"
 "  --list-personalities  print the personality names, one per line\n"
 "  --help                print this help\n"
 "\n"
@@ -56,7 +61,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 enum {
 	OPT_SOCKET = 1, OPT_LOG, OPT_PAGES, OPT_MIB, OPT_DOMID, OPT_VCPUS,
-	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_LIST, OPT_HELP,
+	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_SPIN, OPT_LIST, OPT_HELP,
 };
 
 int main(int argc, char **argv)
@@ -71,6 +76,7 @@ int main(int argc, char **argv)
 		{ "personality", required_argument, NULL, OPT_PERSONALITY },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "lazy", no_argument, NULL, OPT_LAZY },
+		{ "spin-us", required_argument, NULL, OPT_SPIN },
 		{ "list-personalities", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -121,6 +127,11 @@ int main(int argc, char **argv)
 			break;
 		case OPT_LAZY:
 			lazy = true;
+			break;
+		case OPT_SPIN:
+			if (parse_u64(optarg, SERVER_SPIN_US_MAX, &v))
+				goto bad;
+			server_set_spin_us((uint32_t)v);
 			break;
 		case OPT_LIST: {
 			char buf[1024];

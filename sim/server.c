@@ -48,11 +48,21 @@ struct conn {
 	uint8_t *bounce;
 	struct maptab maps;
 	uint8_t *req, *rsp;     /* SIMP_MAX_PAYLOAD each */
+	uint32_t spin_misses;   /* spins in a row that found no request */
+	uint32_t spin_skip;     /* requests to wait for without spinning */
 };
 
 static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct conn *conns;
 static int stop_efd = -1;
+/* --spin-us: how long a connection thread polls its socket before it
+ * sleeps in recvmsg(). Set once, before server_run(). */
+static uint32_t spin_us = SERVER_SPIN_US_DEFAULT;
+
+void server_set_spin_us(uint32_t us)
+{
+	spin_us = us;
+}
 
 void server_request_stop(void)
 {
@@ -617,6 +627,52 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	}
 }
 
+/* Before sleeping for the next request, poll the socket for up to
+ * spin_us. A hypercall runs on the caller's CPU: Xen has no wake-up in
+ * it, while a thread sleeping in recvmsg() costs one on every call that
+ * follows a pause (3.5 us back to back, 10-70 us once the vCPU it runs on
+ * has halted: bench/RESULTS.md, "Noise"). A request that comes within the
+ * cap is taken without that wake-up; after the cap the thread sleeps as
+ * before.
+ *
+ * On two CPUs a spinning thread takes a CPU from the threads that would
+ * make the next request (a page-in's pager and vCPU threads: three
+ * connections each wait a whole page-in for their next request). So a
+ * connection whose spins keep missing stops spinning: after two misses in
+ * a row it sleeps at once for the next 1, 2, 4 ... 64 requests, then tries
+ * again; one hit starts it afresh. Back-to-back callers (a batch's calls,
+ * a vCPU's retries) keep spinning; an idle connection costs one spin per
+ * 65 requests. Returns when a request (or a hang-up, or an error: recvmsg
+ * reports them) is there, or when the cap has passed. */
+#define SPIN_MISSES_BEFORE_BACKOFF 2u
+#define SPIN_BACKOFF_MAX_SHIFT 6u
+static void spin_for_request(struct conn *c)
+{
+	struct pollfd pf = { .fd = c->fd, .events = POLLIN };
+	uint64_t end;
+	uint32_t shift;
+
+	if (!spin_us)
+		return;
+	if (c->spin_skip) {
+		c->spin_skip--;
+		return;
+	}
+	end = sim_now_ns() + (uint64_t)spin_us * 1000u;
+	do {
+		if (poll(&pf, 1, 0) != 0) {
+			c->spin_misses = 0;
+			return; /* ready, or poll failed: recvmsg decides */
+		}
+	} while (sim_now_ns() < end);
+	if (++c->spin_misses < SPIN_MISSES_BEFORE_BACKOFF)
+		return;
+	shift = c->spin_misses - SPIN_MISSES_BEFORE_BACKOFF;
+	if (shift > SPIN_BACKOFF_MAX_SHIFT)
+		shift = SPIN_BACKOFF_MAX_SHIFT;
+	c->spin_skip = 1u << shift;
+}
+
 static void *conn_thread(void *arg)
 {
 	struct conn *c = arg;
@@ -626,6 +682,7 @@ static void *conn_thread(void *arg)
 		struct reply r = { .len = 0, .nfds = 0 };
 		int nfds = 0, rc;
 
+		spin_for_request(c);
 		rc = simp_recv(c->fd, &h, c->req, SIMP_MAX_PAYLOAD, NULL, &nfds);
 		if (rc == -ECONNRESET || rc == -EIO)
 			break;

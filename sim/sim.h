@@ -364,5 +364,10 @@ void faults_after_nominate(struct sim_guest *g, uint64_t gfn);
 
 int server_run(const char *socket_path);
 void server_request_stop(void);
+/* --spin-us: how long (microseconds) a connection thread polls its socket
+ * for the next request before it sleeps; 0: it sleeps at once. */
+#define SERVER_SPIN_US_DEFAULT 50u
+#define SERVER_SPIN_US_MAX 100000u
+void server_set_spin_us(uint32_t us);
 
 #endif

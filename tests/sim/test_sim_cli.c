@@ -71,7 +71,7 @@ START_TEST(t_help)
 {
 	static const char *const opts[] = {
 		"--socket", "--log", "--guest-pages", "--guest-mib", "--domid",
-		"--vcpus", "--personality", "--seed", "--lazy",
+		"--vcpus", "--personality", "--seed", "--lazy", "--spin-us",
 		"--list-personalities", "--help",
 	};
 	char out[8192];
@@ -93,12 +93,18 @@ START_TEST(t_bad_usage)
 				 "lots", NULL };
 	const char *extra[] = { "--socket", "/tmp/x", "stray", NULL };
 	const char *unknown[] = { "--frobnicate", NULL };
+	const char *badspin[] = { "--socket", "/tmp/x", "--spin-us",
+				  "100001", NULL };
+	const char *negspin[] = { "--socket", "/tmp/x", "--spin-us", "-1",
+				  NULL };
 
 	ck_assert_int_eq(run(nosock, out, sizeof(out)), 2);
 	ck_assert_int_eq(run(badpers, out, sizeof(out)), 2);
 	ck_assert_int_eq(run(badnum, out, sizeof(out)), 2);
 	ck_assert_int_eq(run(extra, out, sizeof(out)), 2);
 	ck_assert_int_eq(run(unknown, out, sizeof(out)), 2);
+	ck_assert_int_eq(run(badspin, out, sizeof(out)), 2);
+	ck_assert_int_eq(run(negspin, out, sizeof(out)), 2);
 }
 END_TEST
 
@@ -183,7 +189,8 @@ START_TEST(t_startup_guest)
 	static const char *const a1[] = { "--guest-pages", "100", "--domid",
 		"7", "--vcpus", "3", "--personality", "xen-4.6", "--seed", "5",
 		NULL };
-	static const char *const a2[] = { "--guest-mib", "2", "--lazy", NULL };
+	static const char *const a2[] = { "--guest-mib", "2", "--lazy",
+		"--spin-us", "0", NULL };
 	struct simd s;
 	struct tc c;
 
@@ -197,6 +204,35 @@ START_TEST(t_startup_guest)
 		ck_assert_uint_eq(c.mem[i], 0);
 	tc_close(&c);
 	ck_assert_int_eq(simd_stop(&s), 0);
+}
+END_TEST
+
+/* --spin-us: a connection thread that polls for its next request serves
+ * calls back to back and after a pause alike, with or without spinning,
+ * and a long cap does not hold up a stop. */
+START_TEST(t_spin_us)
+{
+	static const char *const caps[] = { "0", "50", "100000" };
+	struct simd s;
+	struct tc c;
+
+	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		const char *args[] = { "--spin-us", caps[k], NULL };
+
+		simd_start(&s, args);
+		tc_guest(&c, &s, 64, 1, NULL, 0);
+		ck_assert_int_eq(tc_enable(&c, 0), 0);
+		for (int i = 0; i < 200; i++)
+			ck_assert_uint_eq(tc_info(&c).nr_pages, 64);
+		tc_sleep_ms(5); /* past every cap but the last */
+		tc_page_out(&c, 3, NULL);
+		ck_assert_int_eq(tc_touch(&c, 0, 3, 0), -EAGAIN);
+		/* Stopped while the connection is spinning (the last cap). */
+		kill(s.pid, SIGTERM);
+		exits_cleanly(&s);
+		tc_close(&c);
+		simd_stop(&s);
+	}
 }
 END_TEST
 
@@ -258,6 +294,7 @@ static Suite *suite(void)
 	tcase_add_test(t, t_shutdown_op);
 	tcase_add_test(t, t_startup_guest);
 	tcase_add_test(t, t_socket_in_use);
+	tcase_add_test(t, t_spin_us);
 	return s;
 }
 
