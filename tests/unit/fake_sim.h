@@ -14,6 +14,7 @@
 #ifndef XPAGE_TESTS_UNIT_FAKE_SIM_H
 #define XPAGE_TESTS_UNIT_FAKE_SIM_H
 
+#include <check.h>
 #include <stdint.h>
 
 #define NR 64u          /* guest RAM pages; the ring gfn is NR */
@@ -59,5 +60,9 @@ void start_server(uint16_t op, int nth, int kind);
 void stop_server(void);
 /* The file descriptors this process has open. */
 int count_fds(void);
+/* main() of a test of the fake: runs the tests @add puts in test case
+ * "replies" of suite @suite, each forked, with stop_server() as the
+ * teardown; EXIT_FAILURE if any failed, else EXIT_SUCCESS. */
+int fake_sim_main(const char *suite, void (*add)(TCase *t));
 
 #endif

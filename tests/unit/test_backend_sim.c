@@ -403,12 +403,8 @@ START_TEST(paging_ops_leave_no_op_done)
 }
 END_TEST
 
-static Suite *backend_sim_suite(void)
+static void tests(TCase *t)
 {
-	Suite *s = suite_create("backend_sim");
-	TCase *t = tcase_create("replies");
-
-	tcase_add_checked_fixture(t, NULL, stop_server);
 	tcase_add_test(t, well_formed_session);
 	tcase_add_loop_test(t, open_refuses_malformed_reply, 0,
 			    sizeof(open_cases) / sizeof(open_cases[0]));
@@ -421,18 +417,9 @@ static Suite *backend_sim_suite(void)
 	tcase_add_loop_test(t, close_refuses_malformed_disable, 0, 2);
 	tcase_add_test(t, map_past_guest_memory_refused);
 	tcase_add_test(t, paging_ops_leave_no_op_done);
-	suite_add_tcase(s, t);
-	return s;
 }
 
 int main(void)
 {
-	SRunner *sr = srunner_create(backend_sim_suite());
-	int failed;
-
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fake_sim_main("backend_sim", tests);
 }

@@ -191,22 +191,14 @@ START_TEST(control_call_refuses_malformed_reply)
 }
 END_TEST
 
-int main(void)
+static void tests(TCase *t)
 {
-	Suite *s = suite_create("sim_api");
-	TCase *t = tcase_create("replies");
-	SRunner *sr;
-	int failed;
-
-	tcase_add_checked_fixture(t, NULL, stop_server);
 	tcase_add_test(t, well_formed_replies);
 	tcase_add_loop_test(t, control_call_refuses_malformed_reply, 0,
 			    sizeof(api_cases) / sizeof(api_cases[0]));
-	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int main(void)
+{
+	return fake_sim_main("sim_api", tests);
 }
