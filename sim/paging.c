@@ -81,7 +81,7 @@ static int prep(struct sim_guest *g, uint64_t gfn, uint32_t slot,
 		if (pwrite(g->memfd, data, SIM_PAGE, (off_t)(gfn * SIM_PAGE)) !=
 		    (ssize_t)SIM_PAGE)
 			memcpy(guest_page(g, gfn), data, SIM_PAGE);
-		oracle_verify(g, gfn, data);
+		oracle_verify(g, gfn, data, ORACLE_BY_LOAD);
 	}
 	/* A frame that never left (nominated, then touched) needs no data. */
 	guest_set_p2mt(g, gfn, SIMP_P2M_RAM_RW);

@@ -337,11 +337,19 @@ void workload_stop(struct sim_guest *g);
 
 /* Expected contents of gfn (a pure function of seed, gfn, generation). */
 void oracle_fill(const struct sim_guest *g, uint64_t gfn, void *dst);
-/* 0 matches, 1 lost (all zero), 2 corrupted. */
+/* 0 matches, 1 lost (all zero), 2 corrupted: the whole page. */
 int oracle_check(const struct sim_guest *g, uint64_t gfn, const void *data);
-/* locked: verify and record (counts each bad gfn once until rewritten).
- * Returns the oracle_check result. */
-int oracle_verify(struct sim_guest *g, uint64_t gfn, const void *data);
+/* The same on a sample of words (the first, one per 512 bytes, the last):
+ * what a load checks (oracle.c says why). */
+int oracle_check_sampled(const struct sim_guest *g, uint64_t gfn,
+			 const void *data);
+/* Who checks: a load compares a sample, a guest read or a report the
+ * whole page. */
+enum oracle_by { ORACLE_BY_LOAD, ORACLE_BY_READ, ORACLE_BY_REPORT };
+/* locked: verify and record (counts each bad gfn once until rewritten;
+ * the log line names @by). Returns the check's result. */
+int oracle_verify(struct sim_guest *g, uint64_t gfn, const void *data,
+		  enum oracle_by by);
 /* Is gfn's frame a hole in the memfd (all zero, never materialised)? */
 bool oracle_page_is_hole(const struct sim_guest *g, uint64_t gfn);
 /* locked: a guest write: new generation, new contents in the frame. */

@@ -79,7 +79,7 @@ static void do_access(struct sim_guest *g, uint64_t gfn, bool write)
 		 !oracle_page_is_hole(g, gfn))
 		/* (a never-written page of a lazy guest reads as zeros
 		 * without being materialised) */
-		oracle_verify(g, gfn, guest_page(g, gfn));
+		oracle_verify(g, gfn, guest_page(g, gfn), ORACLE_BY_READ);
 	g->st.accesses++;
 }
 

@@ -241,6 +241,100 @@ START_TEST(t_oracle_detects)
 }
 END_TEST
 
+/* Was gfn @gfn of @c's guest found @what by @by ("a load (sampled)", "a
+ * guest read", "a report"), by the log of simulator @s? */
+static bool found_by(const struct simd *s, const struct tc *c, uint64_t gfn,
+		     const char *what, const char *by)
+{
+	char line[160];
+
+	snprintf(line, sizeof(line), "d%u: gfn %#llx %s, found by %s ",
+		 c->domid, (unsigned long long)gfn, what, by);
+	return simd_log_has(s, line);
+}
+
+static bool found_at_all(const struct simd *s, const struct tc *c,
+			 uint64_t gfn)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "d%u: gfn %#llx ", c->domid,
+		 (unsigned long long)gfn);
+	return simd_log_has(s, line);
+}
+
+/* A load checks a sample of the page (the first word, one per 512 bytes,
+ * the last); guest reads and reports the whole page. So a pager's usual
+ * mistakes are counted at the load itself, and a wrong word the sample
+ * cannot see is counted by the next guest read or report. Own simulator:
+ * the log is read back. */
+START_TEST(t_load_sampled)
+{
+	uint8_t page[9][4096], buf[4096], zero[4096] = { 0 };
+	struct simp_report r;
+	struct simd s;
+	struct tc c;
+	uint64_t w;
+
+	simd_start(&s, NULL);
+	tc_ring_guest(&c, &s, 16, 1, NULL);
+	for (uint64_t g = 1; g <= 8; g++)
+		tc_page_out(&c, g, page[g]);
+
+	/* Another gfn's contents (a wrong slot or index): on the load. */
+	ck_assert_int_eq(tc_load(&c, 1, page[2], 0), 0);
+	ck_assert(found_by(&s, &c, 1, "corrupted", "a load (sampled)"));
+	/* One wrong word at the start, at the end, at a 512-byte mark. */
+	memcpy(buf, page[2], 4096);
+	buf[0] ^= 0x80;
+	ck_assert_int_eq(tc_load(&c, 2, buf, 1), 0);
+	ck_assert(found_by(&s, &c, 2, "corrupted", "a load (sampled)"));
+	memcpy(buf, page[3], 4096);
+	buf[4095] ^= 1;
+	ck_assert_int_eq(tc_load(&c, 3, buf, 2), 0);
+	ck_assert(found_by(&s, &c, 3, "corrupted", "a load (sampled)"));
+	memcpy(buf, page[4], 4096);
+	memset(buf + 2048, 0, 2048);            /* torn in the middle */
+	ck_assert_int_eq(tc_load(&c, 4, buf, 3), 0);
+	ck_assert(found_by(&s, &c, 4, "corrupted", "a load (sampled)"));
+	/* Zeros: lost. */
+	ck_assert_int_eq(tc_load(&c, 5, zero, 4), 0);
+	ck_assert(found_by(&s, &c, 5, "lost", "a load (sampled)"));
+	r = tc_report(&c, 0, 0);
+	ck_assert_uint_eq(r.corrupted, 4);
+	ck_assert_uint_eq(r.lost, 1);
+
+	/* One flipped word in the middle (word 100, between the sampled 64
+	 * and 128): the load does not see it ... */
+	memcpy(buf, page[6], 4096);
+	memcpy(&w, buf + 100 * 8, 8);
+	w ^= 1ull << 33;
+	memcpy(buf + 100 * 8, &w, 8);
+	ck_assert_int_eq(tc_load(&c, 6, buf, 5), 0);
+	memcpy(buf, page[7], 4096);
+	buf[300 * 8 + 3] ^= 4;                  /* word 300 */
+	ck_assert_int_eq(tc_load(&c, 7, buf, 6), 0);
+	ck_assert(!found_at_all(&s, &c, 6));
+	ck_assert(!found_at_all(&s, &c, 7));
+	/* ... the next guest read does (gfn 6), and the report (gfn 7). */
+	ck_assert_int_eq(tc_touch(&c, 0, 6, 0), 0);
+	ck_assert(found_by(&s, &c, 6, "corrupted", "a guest read"));
+	r = tc_report(&c, 0, 0);
+	ck_assert(found_by(&s, &c, 7, "corrupted", "a report"));
+	ck_assert_uint_eq(r.corrupted, 6);
+	ck_assert_uint_eq(r.lost, 1);
+	/* A right page passes both checks; each bad gfn counted once. */
+	ck_assert_int_eq(tc_load(&c, 8, page[8], 7), 0);
+	ck_assert_int_eq(tc_touch(&c, 0, 8, 0), 0);
+	r = tc_report(&c, 1 /* FINAL */, 0);
+	ck_assert(!found_at_all(&s, &c, 8));
+	ck_assert_uint_eq(r.corrupted, 6);
+	ck_assert_uint_eq(r.lost, 1);
+	tc_close(&c);
+	ck_assert_int_eq(simd_stop(&s), 0);
+}
+END_TEST
+
 /* A lazy guest starts all-zero; writes materialise contents. */
 START_TEST(t_lazy_guest)
 {
@@ -537,6 +631,7 @@ static Suite *suite(void)
 	tcase_add_test(o, t_workload_with_pager_releases);
 	tcase_add_test(o, t_final_report);
 	tcase_add_test(o, t_oracle_detects);
+	tcase_add_test(o, t_load_sampled);
 	tcase_add_test(o, t_lazy_guest);
 	tcase_add_test(o, t_big_lazy_guest);
 	tcase_add_test(o, t_workload_patterns);

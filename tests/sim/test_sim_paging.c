@@ -174,7 +174,8 @@ START_TEST(t_prep_buffer)
 }
 END_TEST
 
-/* The oracle checks every load: wrong data is corrupted, zeros lost. */
+/* Wrong data loaded is corrupted, zeros lost (byte 100 is outside the
+ * sample a load checks: the report's full compare counts it). */
 START_TEST(t_prep_bad_data_detected)
 {
 	struct tc c;
