@@ -68,10 +68,10 @@ int simp_recv(int sock, struct simp_hdr *hdr, void *payload, uint32_t max,
 	do
 		n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return -ECONNRESET;
 	if (n < 0)
 		return -EIO;
+	/* The descriptors first: even an empty packet (a peer's hang-up
+	 * reads the same) can carry some, and they must not leak. */
 	for (c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
@@ -90,6 +90,13 @@ int simp_recv(int sock, struct simp_hdr *hdr, void *payload, uint32_t max,
 	}
 	if (nfds)
 		*nfds = got;
+	if (n == 0) {
+		for (int i = 0; i < got; i++)
+			close(fds[i]);
+		if (nfds)
+			*nfds = 0;
+		return -ECONNRESET;
+	}
 	if ((size_t)n < sizeof(*hdr) || hdr->magic != SIMP_MAGIC ||
 	    (msg.msg_flags & MSG_TRUNC) || hdr->len > max ||
 	    (size_t)n != sizeof(*hdr) + hdr->len) {

@@ -208,3 +208,42 @@ put("simproto", "control-only", bytes([8, 0x42]) + b"".join([
 put("simproto", "garbled", bytes([0, 1]) + pkt(10, b"\x01" * 30, kind=1) +
     pkt("HELLO", b"\x00" * 4, kind=2) + bytes([5]) +
     pkt("DOMAIN_INFO", b"", kind=3))
+
+# ---------------------------------------------------------------- reply
+# [u16 op][u32 seq][u32 n][u8 nfds] then the reply packet: header
+# {u32 magic, u16 op, u16 nfds, u32 seq, i32 status, u32 len, u32 pad}
+# and payload.
+OPS = {"HELLO": 1, "ATTACH": 2, "DOMAIN_INFO": 10, "XEN_VERSION": 11,
+       "GET_PARAM": 14, "ENABLE": 17, "DISABLE": 18, "PAGING_OP": 21,
+       "MULTICALL": 22, "MAP": 23, "REPORT": 47, "PERSONALITIES": 48}
+
+
+def reply(op, n=0, nfds=0, status=0, payload=b"", seq=7, hdr_op=None,
+          hdr_seq=None, hdr_nfds=None):
+    o = OPS[op]
+    hdr = struct.pack("<IHHIiII", 0x4d535058, o if hdr_op is None else hdr_op,
+                      nfds if hdr_nfds is None else hdr_nfds,
+                      seq if hdr_seq is None else hdr_seq, status,
+                      len(payload), 0)
+    return struct.pack("<HIIB", o, seq, n, nfds) + hdr + payload
+
+
+def results(*rc):
+    return struct.pack("<I", len(rc)) + struct.pack("<%di" % len(rc), *rc)
+
+
+put("reply", "hello", reply("HELLO", payload=struct.pack("<II", 1, 0)))
+put("reply", "attach", reply("ATTACH", nfds=2, payload=b"\x01" * 88))
+put("reply", "multicall", reply("MULTICALL", n=3,
+                                payload=results(0, -16, 0)))
+put("reply", "map-short", reply("MAP", n=2, payload=results(0)))
+put("reply", "failure", reply("PAGING_OP", status=-16))
+put("reply", "failure-payload", reply("DISABLE", status=-5,
+                                      payload=b"\0" * 8))
+put("reply", "text", reply("PERSONALITIES", payload=b"xen-4.17\nxen-4.2\n"))
+put("reply", "wrong-seq", reply("XEN_VERSION", payload=b"\0" * 8,
+                                hdr_seq=8))
+put("reply", "fd-missing", reply("ENABLE", nfds=1, hdr_nfds=2,
+                                 payload=b"\0" * 8))
+# An empty packet carrying a descriptor (it leaked in simp_recv).
+put("reply", "empty-with-fd", struct.pack("<HIIB", 21, 7, 0, 1))

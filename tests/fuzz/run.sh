@@ -12,7 +12,7 @@
 # SECONDS (default 60) on BUILD_DIR/fuzz-corpus/TARGET, seeded from
 # tests/fuzz/corpus/TARGET; a crash leaves its input in
 # BUILD_DIR/fuzz-artifacts/ and the script exits 1 after the others ran.
-# Targets: ring opts store simproto (default: all).
+# Targets: ring opts store simproto reply (default: all).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -27,7 +27,7 @@ while getopts b:t: o; do
 done
 shift $((OPTIND - 1))
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(ring opts store simproto)
+[ ${#targets[@]} -gt 0 ] || targets=(ring opts store simproto reply)
 
 cd "$top"
 if [ ! -f "$build/build.ninja" ]; then
