@@ -37,6 +37,10 @@ static void usage(FILE *f)
 "                        sleeping (default 50, at most 100000; 0: sleep\n"
 "                        at once): CPU spent to save the wake-up of a\n"
 "                        call that follows within N us\n"
+"  --resume-delay-us N   after a pager's notify, wait up to N microseconds\n"
+"                        for an operation on the domain to consume its\n"
+"                        responses before the ring's own thread does\n"
+"                        (default 100, at most 1000000; 0: at once)\n"
 "  --list-personalities  print the personality names, one per line\n"
 "  --help                print this help\n"
 "\n"
@@ -61,7 +65,8 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 enum {
 	OPT_SOCKET = 1, OPT_LOG, OPT_PAGES, OPT_MIB, OPT_DOMID, OPT_VCPUS,
-	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_SPIN, OPT_LIST, OPT_HELP,
+	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_SPIN, OPT_RESUME_DELAY,
+	OPT_LIST, OPT_HELP,
 };
 
 int main(int argc, char **argv)
@@ -77,6 +82,7 @@ int main(int argc, char **argv)
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "spin-us", required_argument, NULL, OPT_SPIN },
+		{ "resume-delay-us", required_argument, NULL, OPT_RESUME_DELAY },
 		{ "list-personalities", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -132,6 +138,11 @@ int main(int argc, char **argv)
 			if (parse_u64(optarg, SERVER_SPIN_US_MAX, &v))
 				goto bad;
 			server_set_spin_us((uint32_t)v);
+			break;
+		case OPT_RESUME_DELAY:
+			if (parse_u64(optarg, RING_RESUME_DELAY_US_MAX, &v))
+				goto bad;
+			ring_set_resume_delay_us((uint32_t)v);
 			break;
 		case OPT_LIST: {
 			char buf[1024];

@@ -13,13 +13,16 @@
  * free slots than vCPUs remain and the vCPU is not paused for a page-in,
  * it is blocked (mark_and_pause) until space frees. The pager's notify is
  * an eventfd a per-ring thread waits on; it consumes the responses with
- * vm_event_resume()'s rules.
+ * vm_event_resume()'s rules (every operation on the domain delivers a
+ * pending notify first; the thread, --resume-delay-us after it, one that
+ * no operation delivered).
  */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "sim.h"
@@ -51,13 +54,39 @@ void ring_sync(struct sim_guest *g)
 		ring_deliver(g, true);
 }
 
+/* --resume-delay-us: how long the ring thread lets a notify wait for an
+ * operation to deliver it. Set once, before any ring exists. */
+static uint32_t resume_delay_us = RING_RESUME_DELAY_US_DEFAULT;
+
+void ring_set_resume_delay_us(uint32_t us)
+{
+	resume_delay_us = us;
+}
+
+/* The ring thread delivers notifications no operation delivers. It does
+ * not act on a notify at once: the pager that notified usually goes on
+ * with an operation on the domain (its next load, a map, a touch), whose
+ * guest_lock() delivers the notify anyway, and a thread taking the guest
+ * lock and resuming vCPUs at that moment only competes with the pager for
+ * the CPU and the lock (on two CPUs it pushed "load -> notified" of a
+ * page-in from 0.6 us to 5-17 us: bench/RESULTS.md). So it waits
+ * resume_delay_us after the notify; if an operation delivered it
+ * meanwhile, the eventfd has been read and there is nothing to do.
+ * Otherwise it delivers it then: a vCPU that no operation touches is
+ * resumed resume_delay_us (plus timer slack) after the notify. */
 static void *ring_thread(void *arg)
 {
 	struct sim_ring *r = arg;
 	struct sim_guest *g = r->g;
 	struct pollfd pf[2] = { { .fd = r->efd_from_pager, .events = POLLIN },
 				{ .fd = r->efd_stop, .events = POLLIN } };
+	struct timespec delay = {
+		.tv_sec = resume_delay_us / 1000000u,
+		.tv_nsec = (long)(resume_delay_us % 1000000u) * 1000,
+	};
 
+	/* The delay is a bound: no default slack of 50 us on top. */
+	prctl(PR_SET_TIMERSLACK, 1000ul, 0, 0, 0);
 	for (;;) {
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -68,6 +97,18 @@ static void *ring_thread(void *arg)
 			break;
 		if (!(pf[0].revents & POLLIN))
 			continue;
+		if (resume_delay_us) {
+			/* Wait, unless told to stop; then see whether an
+			 * operation delivered the notify meanwhile. */
+			int n = ppoll(&pf[1], 1, &delay, NULL);
+
+			if (n < 0 && errno != EINTR)
+				break;
+			if (n > 0)
+				break;
+			if (poll(pf, 1, 0) == 0)
+				continue;
+		}
 		/* The eventfd is read under the guest lock only, so an
 		 * operation that takes the lock after a notify either finds
 		 * it pending or finds its responses consumed. */

@@ -72,7 +72,7 @@ START_TEST(t_help)
 	static const char *const opts[] = {
 		"--socket", "--log", "--guest-pages", "--guest-mib", "--domid",
 		"--vcpus", "--personality", "--seed", "--lazy", "--spin-us",
-		"--list-personalities", "--help",
+		"--resume-delay-us", "--list-personalities", "--help",
 	};
 	char out[8192];
 	const char *args[] = { "--help", NULL };
@@ -97,6 +97,8 @@ START_TEST(t_bad_usage)
 				  "100001", NULL };
 	const char *negspin[] = { "--socket", "/tmp/x", "--spin-us", "-1",
 				  NULL };
+	const char *baddelay[] = { "--socket", "/tmp/x", "--resume-delay-us",
+				   "1000001", NULL };
 
 	ck_assert_int_eq(run(nosock, out, sizeof(out)), 2);
 	ck_assert_int_eq(run(badpers, out, sizeof(out)), 2);
@@ -105,6 +107,7 @@ START_TEST(t_bad_usage)
 	ck_assert_int_eq(run(unknown, out, sizeof(out)), 2);
 	ck_assert_int_eq(run(badspin, out, sizeof(out)), 2);
 	ck_assert_int_eq(run(negspin, out, sizeof(out)), 2);
+	ck_assert_int_eq(run(baddelay, out, sizeof(out)), 2);
 }
 END_TEST
 

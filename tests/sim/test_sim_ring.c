@@ -380,6 +380,62 @@ START_TEST(t_notify_synchronous)
 }
 END_TEST
 
+/* Has the simulator consumed every response published (read from the
+ * ring: asking the simulator would deliver a pending notify)? */
+static bool consumed(struct tc *c)
+{
+	/* rsp_event at offset 12: the hypervisor sets it to rsp_cons + 1. */
+	return __atomic_load_n((uint32_t *)(c->ring + 12), __ATOMIC_ACQUIRE) ==
+	       c->rsp_prod_pvt + 1;
+}
+
+/* --resume-delay-us: the ring's thread delivers a notify that no
+ * operation delivered, that long after it; an operation on the domain
+ * meanwhile delivers it at once. 0: the thread delivers it at once. */
+START_TEST(t_resume_delay)
+{
+	static const char *const slow[] = { "--resume-delay-us", "300000",
+					    NULL };
+	static const char *const now[] = { "--resume-delay-us", "0", NULL };
+	struct simd s;
+	struct tc c;
+	struct lreq q;
+	uint64_t t0;
+
+	simd_start(&s, slow);
+	tc_ring_guest(&c, &s, 16, 1, NULL);
+	/* An operation after the notify: delivered by it, at once. */
+	paused_on(&c, 0, 3, &q);
+	tc_answer(&c, &q);
+	tc_notify(&c);
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+	ck_assert(consumed(&c));
+	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_RW);
+	/* No operation: the ring's thread, once the delay has passed. */
+	paused_on(&c, 0, 4, &q);
+	tc_answer(&c, &q);
+	t0 = tc_now_ms();
+	tc_notify(&c);
+	tc_sleep_ms(100);
+	ck_assert(!consumed(&c));
+	ck_assert_int_eq(tc_wait_consumed(&c), 0);
+	ck_assert_uint_ge(tc_now_ms() - t0, 299);
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+	ck_assert_uint_eq(tc_gfn(&c, 4).p2mt, P2M_RW);
+	tc_close(&c);
+	ck_assert_int_eq(simd_stop(&s), 0);
+
+	simd_start(&s, now);
+	tc_ring_guest(&c, &s, 16, 1, NULL);
+	paused_on(&c, 0, 3, &q);
+	tc_answer(&c, &q);
+	tc_notify_consumed(&c);
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+	tc_close(&c);
+	ck_assert_int_eq(simd_stop(&s), 0);
+}
+END_TEST
+
 /* Facts §5: a full ring makes a guest vCPU wait in the wait queue;
  * disable is EBUSY meanwhile; a consumed response lets it through. */
 START_TEST(t_ring_full_waitqueue)
@@ -473,6 +529,7 @@ static Suite *suite(void)
 	tcase_add_test(r, t_rsp_mem_event);
 	tcase_add_test(r, t_rsp_overrun);
 	tcase_add_test(r, t_notify_synchronous);
+	tcase_add_test(r, t_resume_delay);
 	tcase_add_test(f, t_ring_full_waitqueue);
 	tcase_add_test(f, t_ring_blocked_wakes);
 	tcase_add_test(f, t_ring_blocked_disable);
