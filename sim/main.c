@@ -40,7 +40,7 @@ static void usage(FILE *f)
 "  --resume-delay-us N   after a pager's notify, wait up to N microseconds\n"
 "                        for an operation on the domain to consume its\n"
 "                        responses before the ring's own thread does\n"
-"                        (default 100, at most 1000000; 0: at once)\n"
+"                        (default 200, at most 1000000; 0: at once)\n"
 "  --list-personalities  print the personality names, one per line\n"
 "  --help                print this help\n"
 "\n"

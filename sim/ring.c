@@ -69,7 +69,7 @@ void ring_set_resume_delay_us(uint32_t us)
  * guest_lock() delivers the notify anyway, and a thread taking the guest
  * lock and resuming vCPUs at that moment only competes with the pager for
  * the CPU and the lock (on two CPUs it pushed "load -> notified" of a
- * page-in from 0.6 us to 5-17 us: bench/RESULTS.md). So it waits
+ * page-in from 0.6 us to 3-17 us: bench/RESULTS.md). So it waits
  * resume_delay_us after the notify; if an operation delivered it
  * meanwhile, the eventfd has been read and there is nothing to do.
  * Otherwise it delivers it then: a vCPU that no operation touches is

@@ -285,7 +285,7 @@ void ring_notify_flush(struct sim_guest *g);
 /* --resume-delay-us: how long (microseconds) a ring's thread waits after
  * a pager's notify before it delivers it itself, when no operation on the
  * domain has; 0: at once. Set before any ring is enabled. */
-#define RING_RESUME_DELAY_US_DEFAULT 100u
+#define RING_RESUME_DELAY_US_DEFAULT 200u
 #define RING_RESUME_DELAY_US_MAX 1000000u
 void ring_set_resume_delay_us(uint32_t us);
 
