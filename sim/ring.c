@@ -72,8 +72,9 @@ void ring_set_resume_delay_us(uint32_t us)
  * page-in from 0.6 us to 3-17 us: bench/RESULTS.md). So it waits
  * resume_delay_us after the notify; if an operation delivered it
  * meanwhile, the eventfd has been read and there is nothing to do.
- * Otherwise it delivers it then: a vCPU that no operation touches is
- * resumed resume_delay_us (plus timer slack) after the notify. */
+ * Otherwise it delivers it then (and with it any notify that came during
+ * the wait): a vCPU that no operation touches is resumed at most
+ * resume_delay_us (plus timer slack and scheduling) after the notify. */
 static void *ring_thread(void *arg)
 {
 	struct sim_ring *r = arg;

@@ -411,7 +411,10 @@ START_TEST(t_resume_delay)
 	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
 	ck_assert(consumed(&c));
 	ck_assert_uint_eq(tc_gfn(&c, 3).p2mt, P2M_RW);
-	/* No operation: the ring's thread, once the delay has passed. */
+	/* No operation: the ring's thread, once the delay has passed. (The
+	 * thread woke at the first notify and waits out its delay before it
+	 * looks again: let that pass, or it would find this notify sooner.) */
+	tc_sleep_ms(600);
 	paused_on(&c, 0, 4, &q);
 	tc_answer(&c, &q);
 	t0 = tc_now_ms();
