@@ -85,33 +85,49 @@ static void on_drop(struct xpage *xp, const struct xp_event *ev)
 		xp->cbs.drop(xp, ev->gfn, xp->cbs.user);
 }
 
-/* The hypervisor makes a paging-in gfn present again only for a response
- * that releases a paused vCPU. A request no vCPU waits on (a foreign
- * access to a nominated gfn) needs a prep instead; without a buffer it
- * succeeds only where the frame is still there, so it can never put other
- * contents in place. */
-static void make_present(struct xpage *xp, uint64_t gfn)
+/*
+ * An evict-fail notice for a NOMINATED gfn is confirmed before it is
+ * believed: a prep without data succeeds only on a paging-in gfn that
+ * still has its frame, which is what a touch of a nominated gfn leaves,
+ * and makes it present (a response alone does that only for a paused
+ * vCPU, so a foreign mapper's touch needs the prep anyway). It cannot put
+ * other contents in place. -ENOENT means the gfn is not paging-in: the
+ * notice is older than this nomination (it was touched, made present some
+ * other way, e.g. by xpage_unnominate after a takeover, and nominated
+ * again before the notice was read), and the gfn is still nominated.
+ * Returns 0 (confirmed), -ENOENT (stale) or another error (not known).
+ */
+static int confirm_touched(struct xpage *xp, uint64_t gfn)
 {
 	struct xp_paging_op op = { .op = XP_PAGING_PREP, .gfn = gfn };
 	int rc = xp_run_ops(xp, &op, 1);
 
-	if (rc == 0)
-		rc = op.rc;
-	if (rc < 0)
-		xp_log(xp, XPAGE_LOG_WARN, "gfn 0x%llx touched by a foreign "
-		       "mapper while nominated stays paging-in in the "
-		       "hypervisor: %s", (unsigned long long)gfn,
-		       xpage_strerror(rc));
+	return rc < 0 ? rc : op.rc;
 }
 
 static void on_evict_fail(struct xpage *xp, const struct xp_event *ev,
 			  bool synthesised)
 {
-	/* The gfn is NOMINATED here: its frame is intact, so the response
-	 * makes it present again and releases the vCPU. */
+	int rc = confirm_touched(xp, ev->gfn);
+
+	if (rc == -ENOENT) {
+		/* Stale: the answer releases a waiting vCPU; if it touches
+		 * the gfn again, that is a fresh evict failure. */
+		xp_log(xp, XPAGE_LOG_DEBUG, "gfn 0x%llx: an evict-fail notice "
+		       "older than its nomination (still nominated)",
+		       (unsigned long long)ev->gfn);
+		answer(xp, ev, 0);
+		xp->stats.coalesced++;
+		return;
+	}
+	if (rc < 0 && !(ev->flags & XP_EV_VCPU_PAUSED))
+		xp_log(xp, XPAGE_LOG_WARN, "gfn 0x%llx touched by a foreign "
+		       "mapper while nominated stays paging-in in the "
+		       "hypervisor: %s", (unsigned long long)ev->gfn,
+		       xpage_strerror(rc));
+	/* Touched while nominated: its frame is intact, present again, and
+	 * the response releases the vCPU. */
 	answer(xp, ev, 0);
-	if (!(ev->flags & XP_EV_VCPU_PAUSED))
-		make_present(xp, ev->gfn);
 	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_RESIDENT);
 	if (synthesised)
 		xp->stats.evict_fails_synth++;

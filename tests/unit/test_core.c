@@ -925,14 +925,55 @@ START_TEST(foreign_evict_fail_made_present)
 	ck_assert_uint_eq(fake.last_op.op, XP_PAGING_PREP);
 	ck_assert_uint_eq(fake.last_op.gfn, g);
 	ck_assert_ptr_null(fake.last_op.buf);
-	/* A guest vCPU's evict failure is settled by the answer alone. */
+	/* A guest vCPU's evict failure is confirmed the same way (the
+	 * answer alone would also make it present). */
 	g = 311;
 	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
 	ops0 = fake.ops;
 	fake_put_request(GEN7, g, 1, XP_EV_VCPU_PAUSED | XP_EV_EVICT_FAIL,
 			 XP_P2M_PAGING_OUT);
 	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
-	ck_assert_uint_eq(fake.ops, ops0);
+	ck_assert_int_eq(seen.evict_fails, 2);
+	ck_assert_uint_eq(fake.ops, ops0 + 1);
+	ck_assert_uint_eq(fake.last_op.op, XP_PAGING_PREP);
+	ck_assert_ptr_null(fake.last_op.buf);
+	xpage_close(xp);
+}
+END_TEST
+
+START_TEST(stale_evict_fail_notice_keeps_nomination)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	struct xp_response r;
+	uint64_t g = 312;
+	int st;
+
+	/* A notice of an evict failure older than the gfn's nomination (the
+	 * gfn was touched, made present another way and nominated again
+	 * before the notice was read): the prep that confirms a touch finds
+	 * the gfn not paging-in. It stays NOMINATED (else close would leave
+	 * it nominated in the hypervisor), no evict_fail is reported, and
+	 * the waiting vCPU is answered. */
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	fake_cfg.fail_gfn = g;
+	fake_cfg.fail_gfn_rc = -ENOENT;
+	fake_cfg.fail_only_op = XP_PAGING_PREP + 1;
+	fake_cfg.fail_times = 1;
+	fake_put_request(GEN7, g, 2, XP_EV_VCPU_PAUSED | XP_EV_EVICT_FAIL,
+			 XP_P2M_PAGING_OUT);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.evict_fails, 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_NOMINATED);
+	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
+	ck_assert_uint_eq(r.gfn, g);
+	ck_assert_uint_eq(r.vcpu, 2);
+	ck_assert(!(r.flags & XP_EV_DROP_PAGE));
+	/* A fresh touch is an evict failure. */
+	fake_put_request(GEN7, g, 2, XP_EV_VCPU_PAUSED | XP_EV_EVICT_FAIL,
+			 XP_P2M_PAGING_OUT);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.evict_fails, 1);
+	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
 	xpage_close(xp);
 }
 END_TEST
@@ -980,6 +1021,7 @@ int main(void)
 	tcase_add_test(tc, unnominate);
 	tcase_add_test(tc, adopt_nominated_then_unnominate);
 	tcase_add_test(tc, foreign_evict_fail_made_present);
+	tcase_add_test(tc, stale_evict_fail_notice_keeps_nomination);
 	tcase_add_test(tc, load_of_adopted_gfn_never_evicted);
 	tcase_add_test(tc, unnominate_after_takeover_presents_touched_gfn);
 	tcase_add_test(tc, load_of_adopted_gfn_nominated_and_touched);
