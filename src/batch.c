@@ -425,10 +425,11 @@ static int load_from_frame(struct xpage *xp, uint64_t gfn)
 /*
  * A load of a gfn that is only nominated needs no data, but the
  * hypervisor must make it present again: it is un-nominated. If the guest
- * touched it meanwhile, its evict-fail notice is on the ring and answering
- * that is what makes it present (-EBUSY until then): making it present any
- * other way would leave that notice to be read later as a failure of a
- * newer nomination.
+ * touched it meanwhile, its evict-fail notice is on the ring; dispatching
+ * it makes the gfn present and tells the pager (evict_fail), so the load
+ * says -EBUSY until then. (After a takeover such a notice may be gone:
+ * xpage_unnominate then makes the gfn present itself, and dispatch
+ * confirms every notice, so a late one cannot undo a newer nomination.)
  */
 static int restore_nominated(struct xpage *xp, uint64_t gfn)
 {
