@@ -243,7 +243,9 @@ struct xpage_populate {
  * evict_fail: a nominated gfn was touched (or released) before it was
  *   evicted. Its contents are still in guest memory: any write-out in
  *   progress for it is useless, and xpage_evict() on it will fail. The
- *   library answers the waiting vCPUs itself.
+ *   library answers the waiting vCPUs itself. A notice older than the
+ *   gfn's current nomination (checked with one prep without data) is
+ *   answered without a callback: the gfn stays nominated.
  * drop: the guest released a gfn that was paged out or nominated; the
  *   pager's copy is no longer needed. No answer is expected.
  */
