@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The simulated guest of the safety tests; see fixture.h. */
 #include "fixture.h"
+#include "checkrun.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -75,8 +76,6 @@ int fx_main(const char *suite, const char *tcase, double secs,
 {
 	Suite *s;
 	TCase *tc;
-	SRunner *sr;
-	int failed;
 
 	if (!getenv("XPAGE_SIMD") || access(getenv("XPAGE_SIMD"), X_OK) < 0) {
 		printf("no xpage-simd (XPAGE_SIMD): skipped\n");
@@ -88,10 +87,5 @@ int fx_main(const char *suite, const char *tcase, double secs,
 	add(tc);
 	tcase_add_checked_fixture(tc, NULL, fx_sim_stop);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run_mode(s, CK_NOFORK) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -15,6 +15,7 @@
  *     itself does not make the pager throw its copy away.
  */
 #include <check.h>
+#include "checkrun.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -392,21 +393,13 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("ring-trust");
-	TCase *tc = tcase_create("ring");
-	SRunner *sr;
-	int failed;
+	TCase *tc = check_tcase(s, "ring", 60);
 
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, indexes_bounded);
 	tcase_add_test(tc, gfns_and_vcpus_checked);
 	tcase_add_test(tc, unknown_flags_reported);
 	tcase_add_test(tc, foreign_version_or_reason_refused);
 	tcase_add_test(tc, false_evict_fail_keeps_the_data);
 	tcase_add_test(tc, late_drop_keeps_counts);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

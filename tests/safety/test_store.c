@@ -13,6 +13,7 @@
  *     never handed back as pages to serve.
  */
 #include <check.h>
+#include "checkrun.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -285,8 +286,6 @@ int main(void)
 {
 	Suite *s = suite_create("store-safety");
 	TCase *tc = tcase_create("store");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, created_0600_whatever_the_umask);
@@ -297,9 +296,5 @@ int main(void)
 	tcase_add_test(tc, refuses_a_store_in_use_missing_or_damaged);
 	tcase_add_test(tc, damaged_records_are_not_served);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

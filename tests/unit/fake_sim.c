@@ -3,6 +3,7 @@
 #include "fake_sim.h"
 
 #include <check.h>
+#include "checkrun.h"
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -367,16 +368,9 @@ int fake_sim_main(const char *suite, void (*add)(TCase *t))
 {
 	Suite *s = suite_create(suite);
 	TCase *t = tcase_create("replies");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(t, NULL, stop_server);
 	add(t);
 	suite_add_tcase(s, t);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run_mode(s, CK_FORK) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -21,6 +21,7 @@
  * path leaks or touches freed memory.
  */
 #include <check.h>
+#include "checkrun.h"
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -295,17 +296,8 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("alloc");
-	TCase *tc = tcase_create("alloc");
-	SRunner *sr;
-	int nf;
+	TCase *tc = check_tcase(s, "alloc", 120);
 
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, every_allocation_may_fail);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_NOFORK);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run_mode(s, CK_NOFORK) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -5,6 +5,7 @@
  * checks, at the offsets it reads them.
  */
 #include <check.h>
+#include "checkrun.h"
 #include "private.h"
 
 static uint8_t slot[512];
@@ -115,16 +116,10 @@ int main(void)
 {
 	Suite *s = suite_create("codec");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_loop_test(tc, vm_event_decode, 0, 7);
 	tcase_add_loop_test(tc, vm_event_encode, 0, 7);
 	tcase_add_loop_test(tc, mem_event_roundtrip, 0, 2);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

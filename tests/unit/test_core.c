@@ -5,6 +5,7 @@
  * drops, corrupt rings), batch calls in wrong states, takeover order.
  */
 #include <check.h>
+#include "checkrun.h"
 #include <stdlib.h>
 #include "fake_backend.h"
 
@@ -994,8 +995,6 @@ int main(void)
 {
 	Suite *s = suite_create("core");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, opts_validation);
@@ -1028,9 +1027,5 @@ int main(void)
 	tcase_add_test(tc, stale_request_is_not_an_evict_failure);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

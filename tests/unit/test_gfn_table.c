@@ -2,6 +2,7 @@
 /* The gfn state table: states, flags, and the in-flight hash against a
  * plain reference model under random adds and deletes. */
 #include <check.h>
+#include "checkrun.h"
 #include <stdlib.h>
 #include "private.h"
 
@@ -95,19 +96,11 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("gfn_table");
-	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
+	TCase *tc = check_tcase(s, "core", 60);
 
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, states_and_flags);
 	tcase_add_test(tc, inflight_random);
 	tcase_add_test(tc, requests_kept_in_order);
 	tcase_add_test(tc, one_byte_per_gfn);
-	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

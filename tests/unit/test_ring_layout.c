@@ -5,6 +5,7 @@
  * slot sizes, offsets, flag bits), not derived from ring_layout.c.
  */
 #include <check.h>
+#include "checkrun.h"
 #include "private.h"
 
 struct expect {
@@ -77,16 +78,10 @@ int main(void)
 {
 	Suite *s = suite_create("ring_layout");
 	TCase *tc = tcase_create("core");
-	SRunner *sr;
-	int nf;
 
 	tcase_add_loop_test(tc, layout_matches_facts, 0,
 			    sizeof(exp_layouts) / sizeof(exp_layouts[0]));
 	tcase_add_test(tc, header_and_unknown);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	nf = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return nf ? 1 : 0;
+	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
 }

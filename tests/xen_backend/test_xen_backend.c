@@ -7,6 +7,7 @@
  * can be checked call by call. check forks each test: state never leaks.
  */
 #include <check.h>
+#include "checkrun.h"
 #include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -1186,13 +1187,6 @@ static Suite *xen_backend_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(xen_backend_suite());
-	int failed;
-
 	/* Each test in its own process: env, fake state and handles. */
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_main_mode(xen_backend_suite, CK_FORK);
 }

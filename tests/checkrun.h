@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The check boilerplate of the simulator tests, shared by those that run
- * one simulator for the whole executable (simtest.h) and those that start
- * their own or none (test_sim_cli.c, test_sim_api.c: the latter is built
- * against the public library alone, so this header needs check only).
+ * The check boilerplate every suite shares: a test case with a timeout,
+ * running a suite, main(). Only check is needed (tests/sim/test_sim_api.c
+ * is built against the public library alone).
  */
 #ifndef XPAGE_TESTS_CHECKRUN_H
 #define XPAGE_TESTS_CHECKRUN_H
@@ -21,22 +20,36 @@ static inline TCase *check_tcase(Suite *s, const char *name, double secs)
 	return t;
 }
 
-/* Run every test of @s; the number that failed. */
-static inline int check_run(Suite *s)
+/* Run every test of @s in @mode (CK_FORK, CK_NOFORK, or CK_FORK_GETENV:
+ * the CK_FORK environment variable decides); the number that failed. */
+static inline int check_run_mode(Suite *s, enum fork_status mode)
 {
 	SRunner *sr = srunner_create(s);
 	int failed;
 
+	if (mode != CK_FORK_GETENV)
+		srunner_set_fork_status(sr, mode);
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed;
 }
 
+static inline int check_run(Suite *s)
+{
+	return check_run_mode(s, CK_FORK_GETENV);
+}
+
 /* main() of an executable whose tests need no shared simulator. */
 static inline int check_main(Suite *(*make)(void))
 {
 	return check_run(make()) ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+/* The same, in @mode. */
+static inline int check_main_mode(Suite *(*make)(void), enum fork_status mode)
+{
+	return check_run_mode(make(), mode) ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
 #endif
