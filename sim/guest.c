@@ -2,8 +2,11 @@
 /*
  * Simulated guests: memory, p2m, frame references, pause state, lifetime.
  *
- * Guest memory is a memfd of (pages + SIMP_NR_SPECIAL) pages: gfn N is at
- * offset N * 4096. Clients get the memfd at SIMP_ATTACH and mmap the gfns
+ * Guest memory is a memfd of nr_gfns pages: gfn N is at offset N * 4096.
+ * RAM is gfns 0 .. pages-1; the special pages (the ring gfn first) follow
+ * it, or, on a personality with a special_base (the PVH layout), sit at
+ * that gfn with a hole between: gfns not in the physmap, without a frame,
+ * never written, so the memfd and the mapping stay sparse. Clients get the memfd at SIMP_ATTACH and mmap the gfns
  * they have mapped with SIMP_MAP. A gfn without a frame is a hole in the
  * memfd (punched when the frame is freed), so evicted data is really gone.
  *
@@ -82,6 +85,9 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	if (!req->pages || req->pages > SIM_MAX_PAGES ||
 	    (req->flags & ~SIM_GUEST_FLAGS_ALL) || req->vcpus > SIM_MAX_VCPUS)
 		return -EINVAL;
+	/* PVH layout: RAM must end below the MMIO hole (sim.h). */
+	if (p->special_base && req->pages > SIM_PVH_LOWMEM_END)
+		return -EINVAL;
 
 	g = calloc(1, sizeof(*g));
 	if (!g)
@@ -92,7 +98,13 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	g->nvcpus = req->vcpus;
 	g->flags = req->flags;
 	g->pages = req->pages;
-	g->nr_gfns = req->pages + SIMP_NR_SPECIAL;
+	if (p->special_base) {
+		g->ring_gfn = p->special_base;
+		g->nr_gfns = p->special_base + p->nr_special;
+	} else {
+		g->ring_gfn = req->pages;
+		g->nr_gfns = req->pages + SIMP_NR_SPECIAL;
+	}
 	g->seed = req->seed;
 	g->pers = p;
 	g->layout = l;
@@ -137,11 +149,18 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	}
 	pthread_condattr_destroy(&ca);
 
-	/* Every gfn starts as RAM with a frame; the special pages and, for
-	 * a lazy guest, every page start all-zero. */
+	/* Every RAM gfn and special page starts as RAM with a frame; the
+	 * special pages and, for a lazy guest, every page start all-zero. A
+	 * hole's gfns are not in the physmap, without a frame: only their
+	 * p2m type is written (8 MiB for the 1M gfns of a PVH guest). */
 	for (uint64_t gfn = 0; gfn < g->nr_gfns; gfn++) {
 		struct sim_gfn *s = &g->gfn[gfn];
 
+		if (gfn == g->pages && g->ring_gfn > gfn) {
+			for (; gfn < g->ring_gfn; gfn++)
+				g->gfn[gfn].p2mt = SIMP_P2M_INVALID;
+			s = &g->gfn[gfn];
+		}
 		s->p2mt = SIMP_P2M_RAM_RW;
 		s->flags = SG_FRAME;
 		if (gfn >= g->pages || (g->flags & SIM_GUEST_LAZY))
@@ -184,9 +203,12 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	table[table_len++] = g;
 	pthread_mutex_unlock(&table_lock);
 	*domid = g->domid;
-	sim_log(SIM_LOG_INFO, "d%u: created: %llu pages, %u vCPUs, %s%s",
-		g->domid, (unsigned long long)g->pages, g->nvcpus, p->name,
-		(g->flags & SIM_GUEST_LAZY) ? ", lazy" : "");
+	sim_log(SIM_LOG_INFO, "d%u: created: %llu pages, %u vCPUs, %s%s, "
+		"ring gfn %#llx, %#llx gfns", g->domid,
+		(unsigned long long)g->pages, g->nvcpus, p->name,
+		(g->flags & SIM_GUEST_LAZY) ? ", lazy" : "",
+		(unsigned long long)g->ring_gfn,
+		(unsigned long long)g->nr_gfns);
 	return 0;
 
 fail:

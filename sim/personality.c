@@ -2,7 +2,8 @@
 /*
  * The hypervisors xpage-simd imitates (xen-paging-facts.md §3, §5, §6).
  * A personality fixes the ring layout (generation), what the version
- * queries answer, whether paging is compiled in, and the paging age.
+ * queries answer, whether paging is compiled in, the paging age, and
+ * where the special pages (the ring gfn) sit.
  */
 #include <stdio.h>
 #include <string.h>
@@ -11,21 +12,29 @@
 #include "xpage/xpage.h"
 
 static const struct sim_personality table[] = {
-	{ "xen-4.2", XPAGE_GEN_MEM_EVENT_42, 4, 2, 0, 0, true },
-	{ "xen-4.5", XPAGE_GEN_MEM_EVENT_45, 4, 5, 0, 0, true },
-	{ "xen-4.6", XPAGE_GEN_VM_EVENT_V1, 4, 6, 0, 0, true },
-	{ "xen-4.8", XPAGE_GEN_VM_EVENT_V2, 4, 8, 0, 0, true },
-	{ "xen-4.11", XPAGE_GEN_VM_EVENT_V3, 4, 11, 0, 0, true },
-	{ "xen-4.12", XPAGE_GEN_VM_EVENT_V4, 4, 12, 0, 0, true },
+	{ "xen-4.2", XPAGE_GEN_MEM_EVENT_42, 4, 2, 0, 0, true, 0, 0 },
+	{ "xen-4.5", XPAGE_GEN_MEM_EVENT_45, 4, 5, 0, 0, true, 0, 0 },
+	{ "xen-4.6", XPAGE_GEN_VM_EVENT_V1, 4, 6, 0, 0, true, 0, 0 },
+	{ "xen-4.8", XPAGE_GEN_VM_EVENT_V2, 4, 8, 0, 0, true, 0, 0 },
+	{ "xen-4.11", XPAGE_GEN_VM_EVENT_V3, 4, 11, 0, 0, true, 0, 0 },
+	{ "xen-4.12", XPAGE_GEN_VM_EVENT_V4, 4, 12, 0, 0, true, 0, 0 },
 	/* xc_vm_event_get_version() exists from 4.13 on. */
-	{ "xen-4.13", XPAGE_GEN_VM_EVENT_V5, 4, 13, 5, 0, true },
-	{ "xen-4.14", XPAGE_GEN_VM_EVENT_V6, 4, 14, 6, 0, true },
-	{ "xen-4.15", XPAGE_GEN_VM_EVENT_V7, 4, 15, 7, 0, true },
+	{ "xen-4.13", XPAGE_GEN_VM_EVENT_V5, 4, 13, 5, 0, true, 0, 0 },
+	{ "xen-4.14", XPAGE_GEN_VM_EVENT_V6, 4, 14, 6, 0, true, 0, 0 },
+	{ "xen-4.15", XPAGE_GEN_VM_EVENT_V7, 4, 15, 7, 0, true, 0, 0 },
 	/* CONFIG_MEM_PAGING off (default since 4.16, Debian's 4.17): the
 	 * version query still answers, enabling paging gives ENOSYS. */
-	{ "xen-4.17-nopaging", XPAGE_GEN_VM_EVENT_V7, 4, 17, 7, 0, false },
+	{ "xen-4.17-nopaging", XPAGE_GEN_VM_EVENT_V7, 4, 17, 7, 0, false, 0, 0 },
 	/* The MEM_EVENT_PAGING_AGE proposal of the seed thread. */
-	{ "xen-4.2-age2", XPAGE_GEN_MEM_EVENT_42, 4, 2, 0, 2, true },
+	{ "xen-4.2-age2", XPAGE_GEN_MEM_EVENT_42, 4, 2, 0, 2, true, 0, 0 },
+	/* A PVH guest as libxc lays it out (xc_dom_x86.c): RAM from gfn 0,
+	 * the 8 special pages at X86_HVM_END_SPECIAL_REGION - 8 = 0xfeff8 ..
+	 * 0xfefff, the paging ring first (special_pfn(SPECIALPAGE_PAGING)),
+	 * nothing in the physmap between: max_gpfn + 1 = 0xff000 whatever
+	 * the RAM (tests/xen/README.md, item 3). Paging built in, as on the
+	 * tests/xen rig. */
+	{ "xen-4.17-pvh", XPAGE_GEN_VM_EVENT_V7, 4, 17, 7, 0, true,
+	  SIM_PVH_SPECIAL_BASE, SIM_PVH_NR_SPECIAL },
 };
 
 #define DEFAULT_PERSONALITY "xen-4.15"

@@ -124,7 +124,7 @@ static void *ring_thread(void *arg)
 int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
 		uint32_t *port)
 {
-	uint64_t gfn = g->pages; /* first special page */
+	uint64_t gfn = g->ring_gfn; /* first special page */
 	struct sim_gfn *s = &g->gfn[gfn];
 	struct sim_ring *r;
 	int rc;

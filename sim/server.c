@@ -329,7 +329,7 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		if ((g->flags & SIM_GUEST_PV) || param >= 64)
 			return -EINVAL;
 		if (param == SIMP_HVM_PARAM_PAGING_RING_PFN)
-			v.v = g->pages;
+			v.v = g->ring_gfn;
 		memcpy(c->rsp, &v, sizeof(v));
 		r->len = sizeof(v);
 		return 0;

@@ -54,7 +54,21 @@ struct sim_personality {
 	uint32_t vm_event_version; /* SIMP_VM_EVENT_VERSION; 0: -ENOSYS */
 	uint32_t paging_age;       /* SIMP_PAGING_AGE; 0: -ENOSYS (age 1) */
 	bool paging;               /* false: built without memory paging */
+	/* gfn layout. 0: the special pages (SIMP_NR_SPECIAL, the ring) come
+	 * right after RAM. Otherwise the first of nr_special special pages
+	 * (the ring) sits at this gfn, with a hole (not in the physmap)
+	 * between the end of RAM and it: libxc's layout for HVM/PVH guests. */
+	uint64_t special_base;
+	uint32_t nr_special;
 };
+
+/* libxc's special pages (X86_HVM_END_SPECIAL_REGION 0xff000, 8 pages) and
+ * the lowest gfn of the MMIO hole of a PVH guest without a device model
+ * (ACPI_INFO_PHYSICAL_ADDRESS, 0xfc000000): RAM above it would go above
+ * 4 GiB, which the simulator does not model (such a guest: -EINVAL). */
+#define SIM_PVH_SPECIAL_BASE 0xfeff8ull
+#define SIM_PVH_NR_SPECIAL 8u
+#define SIM_PVH_LOWMEM_END 0xfc000ull
 
 const struct sim_personality *sim_personality_find(const char *name);
 const struct sim_personality *sim_personality_default(void);
@@ -145,7 +159,8 @@ struct sim_guest {
 	uint32_t nvcpus;
 	uint32_t flags;           /* XPAGE_SIM_GUEST_* (simproto numbering) */
 	uint64_t pages;           /* RAM gfns 0 .. pages-1 */
-	uint64_t nr_gfns;         /* pages + SIMP_NR_SPECIAL */
+	uint64_t ring_gfn;        /* the first special page */
+	uint64_t nr_gfns;         /* ring_gfn + special pages (the memfd) */
 	uint64_t seed;
 	const struct sim_personality *pers;
 	const struct xp_ring_layout *layout;

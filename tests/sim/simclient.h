@@ -29,6 +29,10 @@ struct lit {
 	uint32_t off_flags, off_vcpu, off_gfn, off_p2mt, off_pflags;
 	uint32_t off_reason, reason_w, reason_paging;
 	uint32_t f_paused, f_foreign, f_drop, f_evict;
+	/* gfn layout: 0, the ring gfn right after RAM; else the ring gfn
+	 * (libxc's special_pfn(SPECIALPAGE_PAGING)) and the guest's gfn
+	 * count, whatever its RAM (the PVH layout, sim/README.md). */
+	uint64_t ring_gfn, nr_gfns;
 };
 extern const struct lit lits[];
 extern const size_t nlits;
