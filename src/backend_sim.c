@@ -336,7 +336,8 @@ static int sim_domain_info(struct xp_backend *be, struct xp_dominfo *info)
 		return rc;
 	info->domid = be->di.domid;
 	info->vcpus = be->di.vcpus;
-	info->nr_gfns = be->di.nr_pages;
+	/* max_gpfn + 1, as Xen reports it: RAM, any hole, the special pages */
+	info->nr_gfns = be->memfd_pages;
 	info->hvm = be->di.hvm;
 	info->paused = be->di.paused;
 	info->dying = be->di.crashed;

@@ -326,7 +326,9 @@ struct xpage_info {
 	uint32_t vcpus;
 	uint64_t features;       /* XPAGE_FEAT_* in force */
 	uint64_t hv_features;    /* XPAGE_FEAT_* the hypervisor offers */
-	uint64_t nr_gfns;        /* gfns 0 .. nr_gfns-1 may be paged */
+	uint64_t nr_gfns;        /* the guest's max gfn + 1: gfns 0 .. nr_gfns-1
+				  * may be paged; holes and special pages in
+				  * that range are refused (-EBUSY) */
 	uint32_t ring_slots;     /* slots of the paging ring */
 	uint32_t took_over;      /* 1 if XPAGE_OPEN_TAKEOVER was needed */
 	const char *backend;     /* "xen" or "sim" */
