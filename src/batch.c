@@ -676,6 +676,7 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	uint8_t *copy = NULL, *map = NULL;
 	int *err = NULL;
 	size_t k = 0, ok = 0, m;
+	bool renominated = false;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
 	if (rc < 0)
@@ -723,8 +724,11 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	for (size_t j = 0; j < k; j++)
 		ops[j] = (struct xp_paging_op){ .op = XP_PAGING_NOMINATE,
 						.gfn = g[j] };
-	if (xp->age < 2 && (rc = xp_run_ops(xp, ops, k)) < 0)
-		goto fail;
+	if (xp->age < 2) {
+		if ((rc = xp_run_ops(xp, ops, k)) < 0)
+			goto fail;
+		renominated = true;
+	}
 	map = map_gfns(xp, g, k, PROT_READ, err);
 	if (!map) {
 		int e = -errno;
@@ -732,9 +736,12 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 		for (size_t j = 0; j < k; j++)
 			err[j] = e;
 	} else {
-		if (xp->age >= 2 && (rc = xp_run_ops(xp, ops, k)) < 0) {
-			xp->ops->unmap(xp->be, map, k);
-			goto fail;
+		if (xp->age >= 2) {
+			if ((rc = xp_run_ops(xp, ops, k)) < 0) {
+				xp->ops->unmap(xp->be, map, k);
+				goto fail;
+			}
+			renominated = true;
 		}
 		for (size_t j = 0; j < k; j++)
 			if (!err[j])
@@ -743,6 +750,13 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 		xp->ops->unmap(xp->be, map, k);
 	}
 	for (size_t j = 0; j < k; j++) {
+		/* A nominate that succeeds finds an ordinary page where the
+		 * library held a nominated (or, from xpage_load, evicted)
+		 * one: the guest released it and used it again. Its drop
+		 * notice, if the hypervisor sent one, is still to be read,
+		 * and must not be taken for news of what the gfn is now. */
+		if (renominated && ops[j].rc == 0)
+			xp_gfn_set_flag(&xp->table, g[j], XP_GS_DROP_OWED, true);
 		if (err[j] != -EINVAL)
 			continue;
 		/* Not in the guest's physmap: the guest released it, and its
@@ -751,6 +765,7 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 		 * nominated; there is nothing to give back. */
 		xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx was released by the "
 		       "guest while nominated", (unsigned long long)g[j]);
+		xp_gfn_set_flag(&xp->table, g[j], XP_GS_DROP_OWED, true);
 		err[j] = 1; /* settled below, without evict or load */
 	}
 	m = 0;

@@ -75,6 +75,21 @@ static void on_drop(struct xpage *xp, const struct xp_event *ev)
 	unsigned st = xp_gfn_state(&xp->table, ev->gfn);
 
 	answer(xp, ev, 0);
+	if (xp_gfn_flag(&xp->table, ev->gfn, XP_GS_DROP_OWED)) {
+		/* The notice of a release the library already settled (the
+		 * gfn stopped mapping, or came back as an ordinary page):
+		 * the pager was told then. The gfn may have been paged out
+		 * again since; forgetting it now would lose that page. If
+		 * the owed notice was never sent (a full ring) and this is
+		 * a newer release, the gfn is still found released by the
+		 * next evict, load or un-nomination. */
+		xp_gfn_set_flag(&xp->table, ev->gfn, XP_GS_DROP_OWED, false);
+		xp_log(xp, XPAGE_LOG_DEBUG, "gfn 0x%llx: a drop notice of a "
+		       "release settled earlier (state unchanged)",
+		       (unsigned long long)ev->gfn);
+		xp->stats.coalesced++;
+		return;
+	}
 	xp_answer_held(xp, ev->gfn, XP_EV_DROP_PAGE);
 	/* (a LOADED gfn left the evicted count at its load) */
 	if (st == XPAGE_GFN_EVICTED || st == XPAGE_GFN_PAGING_IN)

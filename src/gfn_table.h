@@ -17,6 +17,10 @@
 #define XP_GS_MAPPED  0x08u /* mapped through this handle (xpage_map) */
 #define XP_GS_PENDING 0x10u /* an in-flight record holds requests */
 #define XP_GS_SEEN    0x20u /* scratch: seen earlier in the same batch call */
+/* The library settled a release of this gfn by the guest before reading
+ * its drop notice: the next drop notice for the gfn is that one (old
+ * news), whatever the gfn has become since. */
+#define XP_GS_DROP_OWED 0x40u
 
 /* One ring request still owed a response. */
 struct xp_req {

@@ -247,7 +247,11 @@ struct xpage_populate {
  *   gfn's current nomination (checked with one prep without data) is
  *   answered without a callback: the gfn stays nominated.
  * drop: the guest released a gfn that was paged out or nominated; the
- *   pager's copy is no longer needed. No answer is expected.
+ *   pager's copy is no longer needed. No answer is expected. A release
+ *   the library found out first (xpage_unnominate() or xpage_load()
+ *   reported the gfn resident because it no longer mapped or had become
+ *   an ordinary page) gets no drop call when its notice is read later:
+ *   by then the gfn may be paged out again, and that copy is needed.
  */
 struct xpage_callbacks {
 	size_t sz;
@@ -505,7 +509,9 @@ struct xpage_stats {
 	uint64_t loaded;
 	uint64_t requests;        /* ring requests consumed */
 	uint64_t populates;       /* populate callbacks (after coalescing) */
-	uint64_t coalesced;       /* requests merged into an earlier one */
+	uint64_t coalesced;       /* requests merged into an earlier one, or
+				   * older than the gfn's state (answered,
+				   * no callback) */
 	uint64_t evict_fails;     /* evict_fail notices, hypervisor's */
 	uint64_t evict_fails_synth;/* evict_fail notices the library derived */
 	uint64_t drops;

@@ -657,6 +657,103 @@ START_TEST(load_of_requested_gfn_released_with_full_ring)
 }
 END_TEST
 
+/*
+ * BUG: a drop notice older than the gfn's current page-out makes the
+ * library forget a page that is out; the pager frees its only copy.
+ * Found by the soak (lib threads runs with race_drop, xen-4.5).
+ *
+ * Xen puts a drop request on the ring when the guest releases a paging
+ * gfn (p2m_mem_paging_drop_page). A pager may settle the release before it
+ * reads that request: xpage_unnominate finds the nominated gfn no longer
+ * maps and reports it resident ("released by the guest while nominated").
+ * The guest then uses the gfn again (a fresh page), the pager pages it
+ * out again, and only then reads the old drop request: the library took
+ * it for a release of the page now out, called drop (the pager frees its
+ * copy) and held the gfn resident, while the hypervisor holds it paged.
+ * The notice that the library already settled is owed, not news.
+ */
+START_TEST(stale_drop_after_unnominate_of_released_gfn)
+{
+	struct env e;
+	struct xpage_sim_report r;
+	uint64_t g = 5;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st = 0, s;
+
+	up(&e, "xen-4.15", 1);
+	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
+	/* released while nominated: a drop request goes on the ring */
+	release_foreign(&e, g);
+	/* the pager gives it back before it reads the ring */
+	ck_assert_int_eq(xpage_unnominate(e.xp, &g, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_gfn_state(e.xp, g), XPAGE_GFN_RESIDENT);
+	/* the guest uses it again (a fresh page); the pager pages it out */
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
+					 XPAGE_SIM_TOUCH_WRITE), 0);
+	page_out(&e, g, page);
+	/* now the old drop request is read */
+	xpage_dispatch(e.xp, 100);
+	s = xpage_gfn_state(e.xp, g);
+	ck_assert_msg(drops == 0 && s == XPAGE_GFN_EVICTED, "a drop request "
+		      "older than the page-out was taken for a release of the "
+		      "page now out: drop called %d time(s), library state %d "
+		      "(EVICTED = 2), while the hypervisor holds the gfn paged",
+		      drops, s);
+	ck_assert_int_eq(xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(xpage_close(e.xp), 0);
+	e.xp = NULL;
+	report(&e, &r);
+	ck_assert_msg(r.paged == 0 && r.lost == 0 && r.corrupted == 0,
+		      "after close: %llu paged, %llu lost, %llu corrupted",
+		      (unsigned long long)r.paged, (unsigned long long)r.lost,
+		      (unsigned long long)r.corrupted);
+	down(&e);
+}
+END_TEST
+
+/*
+ * BUG: the same, for a paged-out gfn the guest released and used again
+ * before the pager loaded it. The load finds the gfn is an ordinary page
+ * (prep: -ENOENT; it nominates again), settles it resident, and the drop
+ * request of the release is still on the ring when the pager pages the
+ * gfn out again.
+ */
+START_TEST(stale_drop_after_load_of_released_gfn)
+{
+	struct env e;
+	struct xpage_sim_report r;
+	uint64_t g = 5;
+	uint8_t page[4096];
+	void *b[1] = { page };
+	int st = 0, s;
+
+	up(&e, "xen-4.15", 1);
+	page_out(&e, g, page);
+	release_foreign(&e, g);
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g,
+					 XPAGE_SIM_TOUCH_WRITE), 0);
+	ck_assert_int_eq(xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(xpage_gfn_state(e.xp, g), XPAGE_GFN_RESIDENT);
+	page_out(&e, g, page);
+	xpage_dispatch(e.xp, 100);
+	s = xpage_gfn_state(e.xp, g);
+	ck_assert_msg(drops == 0 && s == XPAGE_GFN_EVICTED, "a drop request "
+		      "older than the page-out was taken for a release of the "
+		      "page now out: drop called %d time(s), library state %d "
+		      "(EVICTED = 2)", drops, s);
+	ck_assert_int_eq(xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(xpage_close(e.xp), 0);
+	e.xp = NULL;
+	report(&e, &r);
+	ck_assert_msg(r.paged == 0 && r.lost == 0 && r.corrupted == 0,
+		      "after close: %llu paged, %llu lost, %llu corrupted",
+		      (unsigned long long)r.paged, (unsigned long long)r.lost,
+		      (unsigned long long)r.corrupted);
+	down(&e);
+}
+END_TEST
+
 static void tests(TCase *tc)
 {
 	tcase_add_test(tc, foreign_touch_of_nominated_gfn);
@@ -672,6 +769,8 @@ static void tests(TCase *tc)
 	tcase_add_test(tc, load_of_gfn_released_with_full_ring);
 	tcase_add_test(tc, sz_inside_a_field);
 	tcase_add_test(tc, load_of_requested_gfn_released_with_full_ring);
+	tcase_add_test(tc, stale_drop_after_unnominate_of_released_gfn);
+	tcase_add_test(tc, stale_drop_after_load_of_released_gfn);
 }
 
 int main(void)
