@@ -609,16 +609,28 @@ static void lp_write_evict(struct lp *lp, uint64_t *g, size_t n)
 	}
 }
 
+/* The gfns to pick from: on a sparse layout (PVH: a few pages of RAM
+ * low, special pages near 4 GiB, holes between), mostly the RAM, so that
+ * the run pages; now and then the whole range, holes and special pages
+ * included (the hypervisor refuses those). */
+static uint64_t lp_span(struct lp *lp)
+{
+	if (lp->p->pages < lp->nr && chance(&lp->r, 95))
+		return lp->p->pages;
+	return lp->nr;
+}
+
 /* Nominate up to @want resident gfns, write them out and evict them. */
 static void lp_pageout(struct lp *lp, size_t want)
 {
 	size_t n = 0;
-	uint64_t start = rnd(&lp->r) % lp->nr;
+	uint64_t span = lp_span(lp);
+	uint64_t start = rnd(&lp->r) % span;
 	bool run = chance(&lp->r, 50);
 	int rc;
 
-	for (uint64_t i = 0; i < lp->nr && n < want; i++) {
-		uint64_t gfn = run ? (start + i) % lp->nr : rnd(&lp->r) % lp->nr;
+	for (uint64_t i = 0; i < span && n < want; i++) {
+		uint64_t gfn = run ? (start + i) % span : rnd(&lp->r) % span;
 
 		if (lp->st[gfn] != S_RES)
 			continue;
@@ -785,11 +797,12 @@ static void lp_touch(struct lp *lp, unsigned n)
 
 		if (w->pattern == XPAGE_SIM_HOTCOLD &&
 		    chance(&lp->r, w->hot_pct)) {
-			uint64_t hot = lp->nr * w->hot_set_pct / 100;
+			uint64_t ram = lp->p->pages < lp->nr ? lp->p->pages : lp->nr;
+			uint64_t hot = ram * w->hot_set_pct / 100;
 
 			gfn = rnd(&lp->r) % (hot ? hot : 1);
 		} else {
-			gfn = rnd(&lp->r) % lp->nr;
+			gfn = rnd(&lp->r) % lp_span(lp);
 		}
 		if (w->release_pm && rnd(&lp->r) % 1000 < w->release_pm * 4) {
 			struct simp_touch t = { .domid = lp->domid,
