@@ -586,9 +586,15 @@ static void load_back(struct xpage *xp, struct xp_paging_op *ops, size_t n)
 {
 	for (int tries = 0; tries < 1000; tries++) {
 		size_t again = 0;
+		int rc = xp_run_ops(xp, ops, n);
 
-		if (xp_run_ops(xp, ops, n) < 0)
+		if (rc < 0) {
+			/* Failed as a whole: none may read as loaded (their
+			 * rc still says how the evict went). */
+			for (size_t i = 0; i < n; i++)
+				ops[i].rc = rc;
 			return;
+		}
 		for (size_t i = 0; i < n; i++)
 			if (ops[i].rc == -ENOMEM)
 				again++;
@@ -795,7 +801,17 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			   XPAGE_PAGE_SIZE;
 
 		err[x] = ops[j].rc;
-		if (ops[j].rc) {
+		if (ops[j].rc == -ENOENT) {
+			/* Not paged any more, though it was evicted a moment
+			 * ago: the guest released it in between (and may have
+			 * used the gfn again, as a fresh page). Nothing to
+			 * give back; its drop notice is owed. */
+			xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx was released by "
+			       "the guest while being un-nominated",
+			       (unsigned long long)g[x]);
+			xp_gfn_set_flag(&xp->table, g[x], XP_GS_DROP_OWED, true);
+			err[x] = 1;
+		} else if (ops[j].rc) {
 			/* The page is out and its copy is going away. */
 			xp_log(xp, XPAGE_LOG_ERROR, "gfn 0x%llx could not be "
 			       "loaded back after un-nominating: %s",

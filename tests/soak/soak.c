@@ -542,6 +542,18 @@ static void lp_write_evict(struct lp *lp, uint64_t *g, size_t n)
 		return;
 	addr = xpage_map(lp->xp, g, n, 0, lp->status);
 	trace(&lp->h, 0x6000 | (addr ? 1u : 0u), n);
+	if (!addr && errno == EINVAL) {
+		/* refused as a whole: a gfn the pager holds as nominated is
+		 * not nominated for the library */
+		for (size_t i = 0; i < n; i++)
+			if (xpage_gfn_state(lp->xp, g[i]) != XPAGE_GFN_NOMINATED)
+				fail(lp->o, "xpage_map refused the batch: gfn %#"
+				     PRIx64 ", nominated for the pager, is in "
+				     "library state %d", g[i],
+				     xpage_gfn_state(lp->xp, g[i]));
+		fail(lp->o, "xpage_map refused the batch: %s", strerror(EINVAL));
+		return;
+	}
 	if (!addr) {
 		/* every gfn refused (e.g. all being paged in): their notices
 		 * follow; they stay nominated until then */

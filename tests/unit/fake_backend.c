@@ -125,6 +125,9 @@ static int f_unpause(struct xp_backend *be) { (void)be; fake.unpauses++; return 
 static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
 {
 	(void)be;
+	if (n && fake_cfg.call_fail_op &&
+	    ops[0].op == (uint32_t)fake_cfg.call_fail_op - 1)
+		return fake_cfg.call_fail_rc;
 	for (size_t i = 0; i < n; i++) {
 		bool hit = ops[i].gfn == fake_cfg.fail_gfn &&
 			   (!fake_cfg.fail_only_op ||

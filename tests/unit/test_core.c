@@ -979,6 +979,50 @@ START_TEST(stale_evict_fail_notice_keeps_nomination)
 }
 END_TEST
 
+/* The guest releases a gfn between the evict and the load back inside
+ * xpage_unnominate: the load answers -ENOENT (not paged any more). There
+ * is nothing to give back: the gfn is resident (status 0), not a page
+ * out whose copy went away. */
+START_TEST(unnominate_of_gfn_released_during_it)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g[2] = { 300, 301 };
+	int st[2];
+
+	ck_assert_int_eq(xpage_nominate(xp, g, 2, 0, st), 2);
+	fake_cfg.fail_gfn = 301;
+	fake_cfg.fail_gfn_rc = -ENOENT;
+	fake_cfg.fail_only_op = XP_PAGING_PREP + 1;
+	ck_assert_int_eq(xpage_unnominate(xp, g, 2, 0, st), 2);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, 300), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_gfn_state(xp, 301), XPAGE_GFN_RESIDENT);
+	ck_assert_ptr_nonnull(strstr(fake.log, "released by the guest while "
+				     "being un-nominated"));
+	xpage_close(xp);
+}
+END_TEST
+
+/* The load back inside xpage_unnominate fails as a whole (the evicts
+ * went through): no gfn may be reported resident, since none is. */
+START_TEST(unnominate_load_back_fails_as_a_whole)
+{
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	uint64_t g = 310;
+	int st = 0;
+
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	fake_cfg.call_fail_op = XP_PAGING_PREP + 1;
+	fake_cfg.call_fail_rc = -EIO;
+	ck_assert_int_eq(xpage_unnominate(xp, &g, 1, 0, &st), 0);
+	ck_assert_int_eq(st, -EIO);
+	ck_assert_int_ne(xpage_gfn_state(xp, g), XPAGE_GFN_RESIDENT);
+	fake_cfg.call_fail_op = 0;
+	xpage_close(xp);
+}
+END_TEST
+
 START_TEST(strerror_sentences)
 {
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-ENOSYS), "without memory paging"));
@@ -1025,6 +1069,8 @@ int main(void)
 	tcase_add_test(tc, unnominate_after_takeover_presents_touched_gfn);
 	tcase_add_test(tc, load_of_adopted_gfn_nominated_and_touched);
 	tcase_add_test(tc, stale_request_is_not_an_evict_failure);
+	tcase_add_test(tc, unnominate_of_gfn_released_during_it);
+	tcase_add_test(tc, unnominate_load_back_fails_as_a_whole);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
 	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
