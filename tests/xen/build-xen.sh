@@ -136,5 +136,7 @@ xr_log "hypervisor built in $(( $(date +%s) - t0 )) s"
 mkdir -p "$out"
 cp "$tree/xen/xen" "$out/xen.tmp" && mv "$out/xen.tmp" "$out/xen"
 cp "$cfg" "$out/.config"
+# Xen's symbols, to name a hypervisor address in a vCPU dump (parse-log).
+cp "$tree/xen/xen-syms.map" "$out/xen-syms.map" 2>/dev/null || true
 printf '%s\n' "$version" >"$cache/xen/for-tools-$tools_version"
 printf '%s\n' "$out/xen"
