@@ -657,6 +657,33 @@ START_TEST(load_of_requested_gfn_released_with_full_ring)
 }
 END_TEST
 
+/* The end of the stale-drop tests: @g is paged out again and the old drop
+ * request is read now. The page must still be out, and load back, and
+ * nothing may be left paged, lost or corrupted after close. */
+static void old_drop_keeps_page_out(struct env *e, uint64_t g,
+				    uint8_t page[4096])
+{
+	struct xpage_sim_report r;
+	void *b[1] = { page };
+	int st = 0, s;
+
+	xpage_dispatch(e->xp, 100);
+	s = xpage_gfn_state(e->xp, g);
+	ck_assert_msg(drops == 0 && s == XPAGE_GFN_EVICTED, "a drop request "
+		      "older than the page-out was taken for a release of the "
+		      "page now out: drop called %d time(s), library state %d "
+		      "(EVICTED = 2), while the hypervisor holds the gfn paged",
+		      drops, s);
+	ck_assert_int_eq(xpage_load(e->xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
+	ck_assert_int_eq(xpage_close(e->xp), 0);
+	e->xp = NULL;
+	report(e, &r);
+	ck_assert_msg(r.paged == 0 && r.lost == 0 && r.corrupted == 0,
+		      "after close: %llu paged, %llu lost, %llu corrupted",
+		      (unsigned long long)r.paged, (unsigned long long)r.lost,
+		      (unsigned long long)r.corrupted);
+}
+
 /*
  * BUG: a drop notice older than the gfn's current page-out makes the
  * library forget a page that is out; the pager frees its only copy.
@@ -675,11 +702,9 @@ END_TEST
 START_TEST(stale_drop_after_unnominate_of_released_gfn)
 {
 	struct env e;
-	struct xpage_sim_report r;
 	uint64_t g = 5;
 	uint8_t page[4096];
-	void *b[1] = { page };
-	int st = 0, s;
+	int st = 0;
 
 	up(&e, "xen-4.15", 1);
 	ck_assert_int_eq(xpage_nominate(e.xp, &g, 1, 0, &st), 1);
@@ -693,21 +718,7 @@ START_TEST(stale_drop_after_unnominate_of_released_gfn)
 					 XPAGE_SIM_TOUCH_WRITE), 0);
 	page_out(&e, g, page);
 	/* now the old drop request is read */
-	xpage_dispatch(e.xp, 100);
-	s = xpage_gfn_state(e.xp, g);
-	ck_assert_msg(drops == 0 && s == XPAGE_GFN_EVICTED, "a drop request "
-		      "older than the page-out was taken for a release of the "
-		      "page now out: drop called %d time(s), library state %d "
-		      "(EVICTED = 2), while the hypervisor holds the gfn paged",
-		      drops, s);
-	ck_assert_int_eq(xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
-	ck_assert_int_eq(xpage_close(e.xp), 0);
-	e.xp = NULL;
-	report(&e, &r);
-	ck_assert_msg(r.paged == 0 && r.lost == 0 && r.corrupted == 0,
-		      "after close: %llu paged, %llu lost, %llu corrupted",
-		      (unsigned long long)r.paged, (unsigned long long)r.lost,
-		      (unsigned long long)r.corrupted);
+	old_drop_keeps_page_out(&e, g, page);
 	down(&e);
 }
 END_TEST
@@ -722,11 +733,10 @@ END_TEST
 START_TEST(stale_drop_after_load_of_released_gfn)
 {
 	struct env e;
-	struct xpage_sim_report r;
 	uint64_t g = 5;
 	uint8_t page[4096];
 	void *b[1] = { page };
-	int st = 0, s;
+	int st = 0;
 
 	up(&e, "xen-4.15", 1);
 	page_out(&e, g, page);
@@ -736,20 +746,7 @@ START_TEST(stale_drop_after_load_of_released_gfn)
 	ck_assert_int_eq(xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
 	ck_assert_int_eq(xpage_gfn_state(e.xp, g), XPAGE_GFN_RESIDENT);
 	page_out(&e, g, page);
-	xpage_dispatch(e.xp, 100);
-	s = xpage_gfn_state(e.xp, g);
-	ck_assert_msg(drops == 0 && s == XPAGE_GFN_EVICTED, "a drop request "
-		      "older than the page-out was taken for a release of the "
-		      "page now out: drop called %d time(s), library state %d "
-		      "(EVICTED = 2)", drops, s);
-	ck_assert_int_eq(xpage_load(e.xp, &g, 1, b, XPAGE_LOAD_RESUME, &st), 1);
-	ck_assert_int_eq(xpage_close(e.xp), 0);
-	e.xp = NULL;
-	report(&e, &r);
-	ck_assert_msg(r.paged == 0 && r.lost == 0 && r.corrupted == 0,
-		      "after close: %llu paged, %llu lost, %llu corrupted",
-		      (unsigned long long)r.paged, (unsigned long long)r.lost,
-		      (unsigned long long)r.corrupted);
+	old_drop_keeps_page_out(&e, g, page);
 	down(&e);
 }
 END_TEST
