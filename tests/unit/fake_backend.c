@@ -31,6 +31,7 @@ void fake_reset(void)
 	fake_cfg.nr_gfns = 4096;
 	fake_cfg.fail_gfn = UINT64_MAX;
 	fake_cfg.evict_busy_gfn = UINT64_MAX;
+	fake_cfg.nominate_busy_gfn = UINT64_MAX;
 	fake.generation = XPAGE_GEN_VM_EVENT_V7;
 	fake.ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -139,6 +140,9 @@ static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
 		ops[i].rc = hit ? fake_cfg.fail_gfn_rc : 0;
 		if (ops[i].op == XP_PAGING_EVICT &&
 		    ops[i].gfn == fake_cfg.evict_busy_gfn)
+			ops[i].rc = -EBUSY;
+		if (ops[i].op == XP_PAGING_NOMINATE &&
+		    ops[i].gfn == fake_cfg.nominate_busy_gfn)
 			ops[i].rc = -EBUSY;
 		fake.last_op = ops[i];
 	}

@@ -27,6 +27,8 @@ struct fake_cfg {
 	int pv;                 /* the domain is a PV guest */
 	int fail_times;         /* > 0: fail_gfn fails only this often */
 	uint64_t evict_busy_gfn; /* its evicts answer -EBUSY (touched) */
+	uint64_t nominate_busy_gfn; /* its nominates answer -EBUSY (as Xen's
+				     * do for a gfn already nominated) */
 	int call_fail_op;       /* > 0: a call of paging op call_fail_op - 1
 				 * fails as a whole with call_fail_rc */
 	int call_fail_rc;

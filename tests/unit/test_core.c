@@ -993,6 +993,7 @@ START_TEST(unnominate_of_gfn_released_during_it)
 	fake_cfg.fail_gfn = 301;
 	fake_cfg.fail_gfn_rc = -ENOENT;
 	fake_cfg.fail_only_op = XP_PAGING_PREP + 1;
+	fake_cfg.nominate_busy_gfn = 301;   /* nominated, as Xen says */
 	ck_assert_int_eq(xpage_unnominate(xp, g, 2, 0, st), 2);
 	ck_assert_int_eq(st[0], 0);
 	ck_assert_int_eq(st[1], 0);
@@ -1000,6 +1001,15 @@ START_TEST(unnominate_of_gfn_released_during_it)
 	ck_assert_int_eq(xpage_gfn_state(xp, 301), XPAGE_GFN_RESIDENT);
 	ck_assert_ptr_nonnull(strstr(fake.log, "released by the guest while "
 				     "being un-nominated"));
+	/* Paged out again, then the release's drop notice is read: it is
+	 * owed, not news of the page now out. */
+	fake_cfg.fail_gfn = UINT64_MAX;
+	fake_cfg.nominate_busy_gfn = UINT64_MAX;
+	page_out(xp, 301);
+	fake_put_request(GEN7, 301, 0, XP_EV_DROP_PAGE, XP_P2M_PAGING_IN);
+	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
+	ck_assert_int_eq(seen.drops, 0);
+	ck_assert_int_eq(xpage_gfn_state(xp, 301), XPAGE_GFN_EVICTED);
 	xpage_close(xp);
 }
 END_TEST
