@@ -24,7 +24,6 @@ struct xp_dominfo {
 	uint32_t vcpus;        /* max vCPU id + 1 */
 	uint64_t nr_gfns;      /* gfns 0 .. nr_gfns - 1 may be paged */
 	uint32_t hvm;
-	uint32_t paused;       /* toolstack pause count, if known */
 	uint32_t dying;        /* crashed, shutting down or dying */
 };
 

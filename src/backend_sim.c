@@ -339,7 +339,6 @@ static int sim_domain_info(struct xp_backend *be, struct xp_dominfo *info)
 	/* max_gpfn + 1, as Xen reports it: RAM, any hole, the special pages */
 	info->nr_gfns = be->memfd_pages;
 	info->hvm = be->di.hvm;
-	info->paused = be->di.paused;
 	info->dying = be->di.crashed;
 	return 0;
 }

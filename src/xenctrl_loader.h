@@ -153,7 +153,24 @@ struct xp_xen_sys {
 	void (*call_free_buffer)(xencall_handle *xcall, void *p);
 	int (*call2)(xencall_handle *xcall, unsigned int op, uint64_t arg1,
 		     uint64_t arg2);
+
+	/* The privcmd device, for maps that never wait (xen_map.c): open it
+	 * (fd or -1), make a region for @len bytes (MAP_FAILED on failure),
+	 * fill it with @n gfns in one IOCTL_PRIVCMD_MMAPBATCH_V2 (0, or -1
+	 * with errno; ENOENT: some gfns are in a paging state; err[i] is each
+	 * gfn's -errno), and release a region. */
+	int (*privcmd_open)(void);
+	void *(*privcmd_mmap)(int fd, size_t len, int prot);
+	int (*privcmd_mmapbatch)(int fd, uint32_t domid, void *addr, size_t n,
+				 const uint64_t *gfns, int *err);
+	int (*privcmd_munmap)(void *addr, size_t len);
 };
+
+/* The real privcmd calls of struct xp_xen_sys (xen_map.c). */
+int xp_xen_privcmd_open(void);
+void *xp_xen_privcmd_mmap(int fd, size_t len, int prot);
+int xp_xen_privcmd_mmapbatch(int fd, uint32_t domid, void *addr, size_t n,
+			     const uint64_t *gfns, int *err);
 
 /* Replace the table for handles opened afterwards; NULL restores the real
  * libraries. For tests only; not thread-safe. */

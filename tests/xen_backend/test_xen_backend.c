@@ -10,6 +10,7 @@
 #include "checkrun.h"
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +66,9 @@ static int evtchn_pipe[2] = { -1, -1 };
 static int dummy_xce, dummy_fmem, dummy_xcall;
 static void *ring_page;
 static int nr_fmem_open, nr_xcall_open, nr_buffers;
+/* Set before open_fake(): the handle then finds no libxencall (one trap
+ * per paging op) or no privcmd device (maps through fmem). */
+static int no_xcall, no_privcmd;
 
 static int fk_xen_present(void) { return 1; }
 
@@ -214,6 +218,10 @@ static xencall_handle *fk_call_open(struct xentoollog_logger *l,
 				    unsigned int f)
 {
 	(void)l, (void)f;
+	if (no_xcall) {
+		errno = ENOENT;
+		return NULL;
+	}
 	nr_xcall_open++;
 	return (xencall_handle *)&dummy_xcall;
 }
@@ -292,6 +300,62 @@ static int fk_call2(xencall_handle *x, unsigned int op, uint64_t a1,
 	return 0;
 }
 
+/* The privcmd device: a real fd (of /dev/null) so the backend can close
+ * it; regions are anonymous memory; gfn 13 is in a paging state (the
+ * kernel reports -ENOENT for it and ENOENT for the call), 14 refused. */
+static int fk_privcmd_open(void)
+{
+	int fd;
+
+	if (no_privcmd) {
+		errno = ENOENT;
+		return -1;
+	}
+	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	return fd;
+}
+
+static void *fk_privcmd_mmap(int fd, size_t len, int prot)
+{
+	(void)fd;
+	F.add("region:%zu", len / 4096);
+	if (F.get("errno_region")) {
+		errno = (int)F.get("errno_region");
+		return MAP_FAILED;
+	}
+	return mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+}
+
+static int fk_privcmd_mmapbatch(int fd, uint32_t dom, void *addr, size_t n,
+				const uint64_t *gfns, int *err)
+{
+	int enoent = 0;
+
+	(void)fd, (void)addr;
+	ck_assert_uint_eq(dom, (uint32_t)F.get("domid"));
+	F.add("mmapbatch:%zu", n);
+	if (F.get("errno_mmapbatch")) {
+		errno = (int)F.get("errno_mmapbatch");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		err[i] = gfns[i] == 13 ? -ENOENT : gfns[i] == 14 ? -EPERM : 0;
+		enoent |= err[i] == -ENOENT;
+	}
+	if (enoent) {
+		errno = ENOENT;
+		return -1;
+	}
+	return 0;
+}
+
+static int fk_privcmd_munmap(void *addr, size_t len)
+{
+	F.add("unregion:%zu", len / 4096);
+	return munmap(addr, len);
+}
+
 static const struct xp_xen_sys fake_sys = {
 	.xen_present = fk_xen_present,
 	.evtchn_open = fk_evtchn_open,
@@ -311,6 +375,10 @@ static const struct xp_xen_sys fake_sys = {
 	.call_alloc_buffer = fk_call_alloc_buffer,
 	.call_free_buffer = fk_call_free_buffer,
 	.call2 = fk_call2,
+	.privcmd_open = fk_privcmd_open,
+	.privcmd_mmap = fk_privcmd_mmap,
+	.privcmd_mmapbatch = fk_privcmd_mmapbatch,
+	.privcmd_munmap = fk_privcmd_munmap,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -380,6 +448,7 @@ static struct xp_backend *open_enabled(void **ring)
 static void close_and_check(struct xp_backend *be)
 {
 	X->close(be);
+	no_xcall = no_privcmd = 0;
 	ck_assert_int_eq(F.get("xch_open"), 0);
 	ck_assert_int_eq(nr_fmem_open, 0);
 	ck_assert_int_eq(nr_xcall_open, 0);
@@ -612,14 +681,13 @@ START_TEST(open_4_2)
 	ck_assert_uint_eq(min, 2);
 	ck_assert_int_eq(X->vm_event_version(be, &v), -ENOSYS);
 	ck_assert_int_eq(X->paging_age(be, &v), -ENOSYS);
-	ck_assert_int_eq(X->can_multicall(be), 0);
+	ck_assert_int_eq(X->can_multicall(be), 1); /* libxencall opened */
 
 	ck_assert_int_eq(X->domain_info(be, &di), 0);
 	ck_assert_uint_eq(di.domid, 5);
 	ck_assert_uint_eq(di.vcpus, 4);            /* max_vcpu_id @60 */
 	ck_assert_uint_eq(di.nr_gfns, 0xfffff + 1); /* return-value style */
 	ck_assert_uint_eq(di.hvm, 1);
-	ck_assert_uint_eq(di.paused, 1);
 	ck_assert_uint_eq(di.dying, 0);
 	ck_calls("getinfolist maximum_gpfn");
 	close_and_check(be);
@@ -643,7 +711,6 @@ START_TEST(open_4_17)
 	ck_assert_int_eq(X->domain_info(be, &di), 0);
 	ck_assert_uint_eq(di.vcpus, 8);            /* max_vcpu_id @68 */
 	ck_assert_uint_eq(di.nr_gfns, 0xfffff + 1);
-	ck_assert_uint_eq(di.paused, 0);
 	ck_assert_uint_eq(di.dying, 1);
 	ck_calls("getinfolist nr_gpfns");
 
@@ -926,7 +993,7 @@ static unsigned char page_b[4096 + 16] __attribute__((aligned(4096)));
 
 START_TEST(paging_ops_one_trap_each)
 {
-	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	struct xp_backend *be = (no_xcall = 1, open_fake("FAKEXC_4_17"));
 	struct xp_paging_op ops[] = {
 		{ .op = XP_PAGING_NOMINATE, .gfn = 1 },
 		{ .op = XP_PAGING_EVICT, .gfn = 2 },
@@ -959,7 +1026,7 @@ END_TEST
 
 START_TEST(paging_ops_negative_errno_of_xen_4_2)
 {
-	struct xp_backend *be = open_fake("FAKEXC_4_2");
+	struct xp_backend *be = (no_xcall = 1, open_fake("FAKEXC_4_2"));
 	struct xp_paging_op op = { .op = XP_PAGING_PREP, .gfn = 7,
 				   .buf = page_a };
 
@@ -974,7 +1041,7 @@ END_TEST
 
 START_TEST(paging_ops_prep_without_buffer_unsupported)
 {
-	struct xp_backend *be = open_fake("FAKEXC_NOPREP");
+	struct xp_backend *be = (no_xcall = 1, open_fake("FAKEXC_NOPREP"));
 	struct xp_paging_op op = { .op = XP_PAGING_PREP, .gfn = 7 };
 
 	ck_assert_int_eq(X->paging_ops(be, &op, 1), 0);
@@ -984,18 +1051,20 @@ START_TEST(paging_ops_prep_without_buffer_unsupported)
 }
 END_TEST
 
-START_TEST(multicall_off_by_default)
+START_TEST(multicall_on_by_default)
 {
 	struct xp_backend *be;
 
-	unsetenv("XPAGE_XEN_MULTICALL");
 	be = open_fake("FAKEXC_4_17");
-	ck_assert_int_eq(X->can_multicall(be), 0);
-	ck_assert_int_eq(nr_xcall_open, 0);
+	ck_assert_int_eq(X->can_multicall(be), 1);
+	ck_assert_int_eq(nr_xcall_open, 1);
 	close_and_check(be);
-	setenv("XPAGE_XEN_MULTICALL", "yes", 1); /* only "1" opts in */
+	/* Without libxencall: one trap per op, and the log says so. */
+	logbuf[0] = '\0';
+	no_xcall = 1;
 	be = open_fake("FAKEXC_4_17");
 	ck_assert_int_eq(X->can_multicall(be), 0);
+	ck_assert_ptr_nonnull(strstr(logbuf, "one trap per paging operation"));
 	close_and_check(be);
 }
 END_TEST
@@ -1008,7 +1077,6 @@ START_TEST(multicall_batches)
 	struct xp_backend *be;
 	unsigned i;
 
-	setenv("XPAGE_XEN_MULTICALL", "1", 1);
 	be = open_fake("FAKEXC_4_17");
 	ck_assert_int_eq(X->can_multicall(be), 1);
 	for (i = 0; i < N; i++) {
@@ -1051,20 +1119,54 @@ START_TEST(multicall_batches)
 }
 END_TEST
 
+/* A multicall that fails as a whole for another reason than a refusal:
+ * every op of the batch carries the error, nothing is retried. */
 START_TEST(multicall_failure)
 {
 	struct xp_paging_op ops[300];
 	struct xp_backend *be;
 	unsigned i;
 
-	setenv("XPAGE_XEN_MULTICALL", "1", 1);
 	be = open_fake("FAKEXC_4_17");
 	for (i = 0; i < 300; i++)
 		ops[i] = (struct xp_paging_op){ .op = XP_PAGING_NOMINATE,
 						.gfn = i, .rc = 1 };
-	F.set("errno_multicall", EPERM);
-	ck_assert_int_eq(X->paging_ops(be, ops, 300), -EPERM);
+	F.set("errno_multicall", EFAULT);
+	ck_assert_int_eq(X->paging_ops(be, ops, 300), -EFAULT);
 	ck_calls("multicall:256");
+	for (i = 0; i < 300; i++)
+		ck_assert_int_eq(ops[i].rc, -EFAULT);
+	ck_assert_int_eq(X->can_multicall(be), 1);
+	close_and_check(be);
+}
+END_TEST
+
+/* A hypervisor (or privcmd) that refuses multicalls: the batch is done one
+ * trap per op instead, and so is every later one. */
+START_TEST(multicall_refused_falls_back)
+{
+	struct xp_paging_op ops[3] = {
+		{ .op = XP_PAGING_NOMINATE, .gfn = 1, .rc = 9 },
+		{ .op = XP_PAGING_NOMINATE, .gfn = 2, .rc = 9 },
+		{ .op = XP_PAGING_EVICT, .gfn = 3, .rc = 9 },
+	};
+	struct xp_backend *be;
+
+	be = open_fake("FAKEXC_4_17");
+	logbuf[0] = '\0';
+	F.set("errno_multicall", ENOSYS);
+	F.set("fail_gfn", 2);
+	F.set("errno_paging", EBUSY);
+	ck_assert_int_eq(X->paging_ops(be, ops, 3), 3);
+	ck_calls("multicall:3 nominate:1 nominate:2 evict:3");
+	ck_assert_int_eq(ops[0].rc, 0);
+	ck_assert_int_eq(ops[1].rc, -EBUSY);
+	ck_assert_int_eq(ops[2].rc, 0);
+	ck_assert_int_eq(X->can_multicall(be), 0);
+	ck_assert_ptr_nonnull(strstr(logbuf, "multicall refused"));
+	F.reset();
+	ck_assert_int_eq(X->paging_ops(be, ops, 1), 1);
+	ck_calls("nominate:1");
 	close_and_check(be);
 }
 END_TEST
@@ -1072,7 +1174,10 @@ END_TEST
 /* ------------------------------------------------------------------------ */
 /* Mapping, event channel, pause                                            */
 
-START_TEST(map_one_call_per_batch)
+/* One privcmd mmapbatch per batch; a gfn in a paging state is reported
+ * at once (-ENOENT), never waited for; a failure of the call as a whole
+ * releases the region. */
+START_TEST(map_never_waits)
 {
 	struct xp_backend *be = open_fake("FAKEXC_4_17");
 	uint64_t gfns[] = { 1, 13, 14, 2 };
@@ -1081,11 +1186,50 @@ START_TEST(map_one_call_per_batch)
 
 	p = X->map(be, gfns, 4, PROT_READ, err);
 	ck_assert_ptr_nonnull(p);
-	ck_calls("map:4");
+	ck_calls("region:4 mmapbatch:4");
 	ck_assert_int_eq(err[0], 0);
 	ck_assert_int_eq(err[1], -ENOENT);
 	ck_assert_int_eq(err[2], -EPERM);
 	ck_assert_int_eq(err[3], 0);
+	F.reset();
+	ck_assert_int_eq(X->unmap(be, p, 4), 0);
+	ck_calls("unregion:4");
+
+	F.reset();
+	F.set("errno_mmapbatch", EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(X->map(be, gfns, 4, PROT_READ, err));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_calls("region:4 mmapbatch:4 unregion:4");
+
+	F.reset();
+	F.set("errno_region", ENOMEM);
+	errno = 0;
+	ck_assert_ptr_null(X->map(be, gfns, 4, PROT_READ, err));
+	ck_assert_int_eq(errno, ENOMEM);
+	ck_calls("region:4");
+	close_and_check(be);
+}
+END_TEST
+
+/* No privcmd device: maps go through libxenforeignmemory (which waits for
+ * a gfn being paged in on Linux), and the log says so. */
+START_TEST(map_without_privcmd_uses_fmem)
+{
+	struct xp_backend *be;
+	uint64_t gfns[] = { 1, 13, 14, 2 };
+	int err[4] = { 9, 9, 9, 9 };
+	void *p;
+
+	logbuf[0] = '\0';
+	no_privcmd = 1;
+	be = open_fake("FAKEXC_4_17");
+	ck_assert_ptr_nonnull(strstr(logbuf, "no privcmd device"));
+	p = X->map(be, gfns, 4, PROT_READ, err);
+	ck_assert_ptr_nonnull(p);
+	ck_calls("map:4");
+	ck_assert_int_eq(err[1], -ENOENT);
+	ck_assert_int_eq(err[2], -EPERM); /* positive errno made negative */
 	ck_assert_int_eq(X->unmap(be, p, 4), 0);
 
 	F.set("errno_map", ENOMEM);
@@ -1175,10 +1319,12 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, paging_ops_one_trap_each);
 	tcase_add_test(ops, paging_ops_negative_errno_of_xen_4_2);
 	tcase_add_test(ops, paging_ops_prep_without_buffer_unsupported);
-	tcase_add_test(ops, multicall_off_by_default);
+	tcase_add_test(ops, multicall_on_by_default);
 	tcase_add_test(ops, multicall_batches);
 	tcase_add_test(ops, multicall_failure);
-	tcase_add_test(ops, map_one_call_per_batch);
+	tcase_add_test(ops, multicall_refused_falls_back);
+	tcase_add_test(ops, map_never_waits);
+	tcase_add_test(ops, map_without_privcmd_uses_fmem);
 	tcase_add_test(ops, evtchn_notify_and_ack);
 	tcase_add_test(ops, pause_unpause);
 	suite_add_tcase(s, ops);

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Private to the Xen backend, which is split by concern:
+ *
+ *   backend_xen.c      the handle: open/close, enable/disable of the ring,
+ *                      pause, the event channel, the ops table;
+ *   xenctrl_loader.c   finding and loading libxenctrl (xenctrl_loader.h);
+ *   xen_compat.c       what differs between Xen releases in the structures
+ *                      the backend decodes itself (domain info, gfn count);
+ *   xen_paging_ops.c   nominate/evict/prep, one trap each or in multicalls;
+ *   xen_map.c          mapping guest gfns without waiting for page-ins.
+ *
+ * xenctrl.h comes first: it defines __XEN_TOOLS__, which the tool-only
+ * parts of Xen's public headers (pulled in by every libxen* header) need.
+ * Only its constants and public structures are used (and checked against
+ * libxpage's own definitions); calls into libxenctrl go through struct
+ * xp_xenctrl.
+ */
+#ifndef XPAGE_XEN_BACKEND_H
+#define XPAGE_XEN_BACKEND_H
+
+#include <xenctrl.h>
+
+#include "private.h"
+#include "xenctrl_loader.h"
+
+#include <errno.h>
+
+#include <xencall.h>
+#include <xenevtchn.h>
+#include <xenforeignmemory.h>
+#include <xentoollog.h>
+
+#define XP_XEN_PAGE_SIZE 4096u
+
+/* A xentoollog logger handed to libxenctrl and the stable libraries, so
+ * their messages reach the core's log function instead of stderr (with a
+ * NULL logger they would create a stderr logger of their own). */
+struct xp_tl_logger {
+	xentoollog_logger base; /* first: the libraries see only this */
+	xp_backend_log_fn log;
+	void *ctx;
+};
+
+/* Mode of xp_xen_paging_ops, chosen at open (see xen_paging_ops.c). */
+enum xp_xen_batching {
+	XP_XEN_ONE_PER_TRAP = 0,  /* one libxenctrl call per operation */
+	XP_XEN_MULTICALL = 1,     /* up to XP_XEN_MULTICALL_MAX per trap */
+};
+
+struct xp_backend {
+	const struct xp_xen_sys *sys;
+	struct xp_xenctrl xc;
+	xp_xch *xch;
+	uint32_t domid;
+	uint32_t major, minor;
+	size_t vcpu_off; /* offset of max_vcpu_id in xen_domctl_getdomaininfo */
+
+	xp_backend_log_fn log;
+	void *log_ctx;
+	struct xp_tl_logger tl;
+
+	xenforeignmemory_handle *fmem;
+	int privcmd_fd; /* xen_map.c: -1 when mappings go through fmem */
+
+	/* Set by enable, cleared by disable/forget. */
+	void *ring;
+	uint64_t ring_gfn;
+	xenevtchn_handle *xce;
+	evtchn_port_t remote_port;
+	evtchn_port_t local_port;
+
+	/* Page-aligned copy for xc_mem_paging_load, which refuses (EINVAL) an
+	 * unaligned buffer up to at least Xen 4.12. */
+	void *bounce;
+
+	/* Batching of paging ops (xen_paging_ops.c). */
+	enum xp_xen_batching batching;
+	xencall_handle *xcall;
+	struct xp_xen_multicall_entry *mc;
+	struct xp_xen_mem_paging_op *mc_ops;
+	unsigned char *mc_pages; /* XP_XEN_MULTICALL_MAX prep buffers */
+};
+
+#define XLOG(be, lvl, ...)                                            \
+	do {                                                          \
+		if ((be)->log)                                        \
+			(be)->log((be)->log_ctx, (lvl), __VA_ARGS__); \
+	} while (0)
+
+/* -errno after a failed libxen* call. Xen 4.2's xc_mem_paging_load sets
+ * errno = -EINVAL; a call that fails without errno becomes -EIO. */
+static inline int xp_neg_errno(void)
+{
+	int e = errno;
+
+	if (e < 0)
+		e = -e;
+	return e ? -e : -EIO;
+}
+
+static inline int xp_call_rc(int rc)
+{
+	return rc < 0 ? xp_neg_errno() : 0;
+}
+
+/* xen_compat.c */
+size_t xp_xen_vcpu_off(uint32_t major, uint32_t minor);
+int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info);
+
+/* xen_paging_ops.c */
+void xp_xen_batching_open(struct xp_backend *be);
+void xp_xen_batching_close(struct xp_backend *be);
+int xp_xen_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
+		      size_t n);
+
+/* xen_map.c */
+void xp_xen_map_open(struct xp_backend *be);
+void xp_xen_map_close(struct xp_backend *be);
+void *xp_xen_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
+		 int prot, int *err);
+int xp_xen_unmap(struct xp_backend *be, void *addr, size_t n);
+
+#endif
