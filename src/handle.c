@@ -353,6 +353,10 @@ XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
 	i.vcpus = xp->vcpus;
 	i.features = xp->features;
 	i.hv_features = xp->hv_features;
+	/* A backend may give up multicalls after open (the hypervisor
+	 * refused one): say what is in force now. */
+	if (!xp->ops->can_multicall || xp->ops->can_multicall(xp->be) <= 0)
+		i.features &= ~XPAGE_FEAT_MULTICALL;
 	i.nr_gfns = xp->table.nr;
 	i.ring_slots = xp->layout ? xp->layout->nr_slots : 0;
 	i.took_over = xp->took_over;

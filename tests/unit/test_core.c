@@ -250,6 +250,13 @@ START_TEST(features)
 		g[i] = (uint64_t)i;
 	ck_assert_int_eq(xpage_nominate(xp, g, 100, 0, st), 100);
 	ck_assert_uint_eq(fake.traps, 1);
+	/* The backend gave multicalls up (the hypervisor refused one): the
+	 * info says what is in force now. */
+	fake_cfg.multicall = 0;
+	ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+	ck_assert_uint_eq(info.features, XPAGE_FEAT_DROP);
+	ck_assert_uint_eq(info.hv_features & XPAGE_FEAT_MULTICALL,
+			  XPAGE_FEAT_MULTICALL);
 	xpage_close(xp);
 
 	/* Not wanted: one trap per gfn. */
