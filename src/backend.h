@@ -96,6 +96,15 @@ struct xp_backend_ops {
 		     int prot, int *err);
 	int (*unmap)(struct xp_backend *be, void *addr, size_t n);
 
+	/* The gfns the hypervisor reads or writes itself, on a guest vCPU's
+	 * behalf, where a paging request for them is fatal to the domain (on
+	 * Xen: the runstate areas it writes from its scheduler and the guest
+	 * page tables it walks to them; docs/xen-hazards.md). Fills up to
+	 * @cap gfns and returns how many, or a negative errno (-EOPNOTSUPP:
+	 * the backend cannot tell). The set follows the guest (its current
+	 * page tables): ask again before each nomination. NULL: none. */
+	int (*hv_gfns)(struct xp_backend *be, uint64_t *gfns, size_t cap);
+
 	/* Event channel: the fd to poll, notify the hypervisor, and consume a
 	 * pending notification (re-arming it). */
 	int (*evtchn_fd)(struct xp_backend *be);

@@ -601,6 +601,7 @@ static const struct xp_backend_ops xp_backend_xen = {
 	.paging_ops = xp_xen_paging_ops,
 	.map = xp_xen_map,
 	.unmap = xp_xen_unmap,
+	.hv_gfns = xp_xen_hv_gfns,
 	.evtchn_fd = xp_xen_evtchn_fd,
 	.notify = xp_xen_notify,
 	.ack = xp_xen_ack,

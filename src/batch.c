@@ -121,8 +121,9 @@ static void *map_gfns(struct xpage *xp, const uint64_t *gfns, size_t n,
 
 /*
  * The shared first half of nominate and evict: check each gfn (range,
- * duplicates, state @need, not mapped by this handle), set its status,
- * and queue an @op for the ones that pass. Returns how many were queued.
+ * duplicates, state @need, not mapped by this handle, not one the
+ * hypervisor touches itself), set its status, and queue an @op for the
+ * ones that pass. Returns how many were queued.
  */
 static size_t queue_ops(struct xpage *xp, const uint64_t *gfns, size_t n,
 			int *status, struct xp_paging_op *ops, uint32_t op,
@@ -138,7 +139,10 @@ static size_t queue_ops(struct xpage *xp, const uint64_t *gfns, size_t n,
 			status[i] = -EINVAL;
 		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
 			status[i] = -EBUSY;
-		else
+		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_HV)) {
+			status[i] = -EBUSY;
+			xp->stats.hv_refused++;
+		} else
 			ops[k++] = (struct xp_paging_op){ .op = op, .gfn = gfns[i] };
 	}
 	clear_seen(xp, gfns, n);
@@ -181,6 +185,7 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
+	xp_hv_refresh(xp);
 	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_NOMINATE,
 		      XPAGE_GFN_RESIDENT);
 	if (!k)
@@ -362,6 +367,7 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
+	xp_hv_refresh(xp);
 	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_EVICT,
 		      XPAGE_GFN_NOMINATED);
 	rc = xp_run_ops(xp, ops, k);

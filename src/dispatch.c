@@ -152,6 +152,20 @@ static void on_evict_fail(struct xpage *xp, const struct xp_event *ev,
 		xp->cbs.evict_fail(xp, ev->gfn, xp->cbs.user);
 }
 
+/* Is a request of @vcpu for @gfn held already? */
+static bool held_for_vcpu(struct xpage *xp, uint64_t gfn, uint32_t vcpu)
+{
+	struct xp_inflight *f = xp_inflight_find(&xp->table, gfn);
+
+	for (uint32_t i = 0; f && i < f->n; i++) {
+		const struct xp_req *q = xp_inflight_req(f, i);
+
+		if (q->vcpu == vcpu && (q->flags & XP_EV_VCPU_PAUSED))
+			return true;
+	}
+	return false;
+}
+
 static void on_populate(struct xpage *xp, const struct xp_event *ev)
 {
 	unsigned st = xp_gfn_state(&xp->table, ev->gfn);
@@ -193,6 +207,17 @@ static void on_populate(struct xpage *xp, const struct xp_event *ev)
 		       (unsigned long long)ev->gfn, xp->took_over ?
 		       " (after a takeover: adopted as evicted, still nominated)" :
 		       "");
+	}
+	if (paused && held_for_vcpu(xp, ev->gfn, ev->vcpu)) {
+		/* The same vCPU asked again before its first request was
+		 * answered: Xen itself touched the gfn for it (its
+		 * scheduler's copies of the runstate area raise one request
+		 * per copy). One held request keeps the vCPU paused; this
+		 * one is answered now, so the ring's 8 slots are not spent
+		 * on repeats (docs/xen-hazards.md). */
+		answer(xp, ev, 0);
+		xp->stats.coalesced++;
+		return;
 	}
 	if (paused && xp_inflight_add(&xp->table, ev->gfn, ev->vcpu,
 				      ev->flags) < 0) {

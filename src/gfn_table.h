@@ -21,6 +21,9 @@
  * its drop notice: the next drop notice for the gfn is that one (old
  * news), whatever the gfn has become since. */
 #define XP_GS_DROP_OWED 0x40u
+/* The hypervisor touches this gfn itself where a paging request is fatal
+ * (hv_guard.c): never nominated, never evicted. */
+#define XP_GS_HV      0x80u
 
 /* One ring request still owed a response. */
 struct xp_req {

@@ -105,6 +105,19 @@ static void log_enable_error(struct xpage *xp, int rc)
 		       xp->domid, xpage_strerror(rc));
 }
 
+/* Drop the pause XPAGE_OPEN_KEEP_PAUSED took, if still held. */
+static int release_pause(struct xpage *xp)
+{
+	int rc;
+
+	if (!xp->holds_pause)
+		return -EALREADY;
+	rc = xp->ops->unpause(xp->be);
+	if (rc == 0)
+		xp->holds_pause = false;
+	return rc;
+}
+
 static void free_handle(struct xpage *xp)
 {
 	for (size_t i = 0; i < xp->nregions; i++)
@@ -113,6 +126,7 @@ static void free_handle(struct xpage *xp)
 	if (xp->be)
 		xp->ops->close(xp->be);
 	xp_table_fini(&xp->table);
+	xp_hv_fini(xp);
 	free(xp->ops_buf);
 	free(xp);
 }
@@ -199,6 +213,16 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 	if (rc < 0)
 		goto fail;
 
+	if (o.flags & XPAGE_OPEN_KEEP_PAUSED) {
+		/* Taken before the ring: no vCPU runs from here on. */
+		rc = xp->ops->pause(xp->be);
+		if (rc < 0) {
+			xp_log(xp, XPAGE_LOG_ERROR, "cannot pause domain %u: %s",
+			       o.domid, xpage_strerror(rc));
+			goto fail;
+		}
+		xp->holds_pause = true;
+	}
 	rc = xp_ring_enable(xp);
 	if (rc == -EBUSY && (o.flags & XPAGE_OPEN_TAKEOVER))
 		rc = xp_takeover(xp);
@@ -209,6 +233,7 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 	xp->stats.sz = sizeof(xp->stats);
 	return xp;
 fail:
+	release_pause(xp);
 	free_handle(xp);
 	errno = -rc;
 	return NULL;
@@ -296,6 +321,7 @@ XPAGE_API int xpage_close(xpage_t *xp)
 		if (prc == 0)
 			xp->ops->unpause(xp->be);
 	}
+	release_pause(xp);
 	free_handle(xp);
 	if (rc < 0)
 		errno = -rc;
@@ -308,7 +334,9 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 
 	if (!xp)
 		return 0;
-	if (keep_paused)
+	/* A pause the handle holds (XPAGE_OPEN_KEEP_PAUSED) is handed over
+	 * as the one keep_paused asks for. */
+	if (keep_paused && !xp->holds_pause)
 		rc = xp->ops->pause(xp->be);
 	if (xp->enabled) {
 		/* Nothing half-done is handed over: the pager's mappings go and
@@ -327,10 +355,22 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 	}
 	if (xp->enabled && xp->ops->forget)
 		xp->ops->forget(xp->be);
+	if (!keep_paused)
+		release_pause(xp);
 	free_handle(xp);
 	if (rc < 0)
 		errno = -rc;
 	return rc;
+}
+
+XPAGE_API int xpage_unpause(xpage_t *xp)
+{
+	int rc;
+
+	if (!xp)
+		return xp_err(EINVAL);
+	rc = release_pause(xp);
+	return rc < 0 ? xp_err(-rc) : 0;
 }
 
 XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)

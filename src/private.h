@@ -90,6 +90,7 @@ struct xpage {
 	uint64_t features, hv_features;
 	bool version_confirmed;  /* a request's version word was checked */
 	bool took_over;
+	bool holds_pause;        /* XPAGE_OPEN_KEEP_PAUSED: one pause held */
 	bool use_multicall;
 
 	/* ring */
@@ -114,6 +115,14 @@ struct xpage {
 	/* scratch for batch calls (grown on demand) */
 	struct xp_paging_op *ops_buf;
 	size_t ops_cap;
+
+	/* gfns the hypervisor touches itself (hv_guard.c) */
+	struct {
+		uint64_t *gfns;
+		size_t n, cap;
+		uint64_t when_ns;    /* 0: never asked */
+		bool unsupported;    /* the backend cannot tell */
+	} hv;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -163,6 +172,11 @@ int xp_push_responses(struct xpage *xp);
  * is OR-ed into each response's flags (DROP_PAGE: release the vCPUs
  * without asking the hypervisor to make the page present). */
 void xp_answer_held(struct xpage *xp, uint64_t gfn, uint32_t extra);
+
+/* hv_guard.c: ask the backend again for the gfns the hypervisor touches
+ * itself (XP_GS_HV) when the last answer is stale; release the set. */
+void xp_hv_refresh(struct xpage *xp);
+void xp_hv_fini(struct xpage *xp);
 
 /* batch.c: run paging ops through the backend, counting traps. */
 int xp_run_ops(struct xpage *xp, struct xp_paging_op *ops, size_t n);

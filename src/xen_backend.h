@@ -8,7 +8,9 @@
  *   xen_compat.c       what differs between Xen releases in the structures
  *                      the backend decodes itself (domain info, gfn count);
  *   xen_paging_ops.c   nominate/evict/prep, one trap each or in multicalls;
- *   xen_map.c          mapping guest gfns without waiting for page-ins.
+ *   xen_map.c          mapping guest gfns without waiting for page-ins;
+ *   xen_guest_walk.c   the gfns Xen touches from its scheduler for a guest
+ *                      (its runstate areas and the page tables to them).
  *
  * xenctrl.h comes first: it defines __XEN_TOOLS__, which the tool-only
  * parts of Xen's public headers (pulled in by every libxen* header) need.
@@ -120,5 +122,8 @@ void xp_xen_map_close(struct xp_backend *be);
 void *xp_xen_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 		 int prot, int *err);
 int xp_xen_unmap(struct xp_backend *be, void *addr, size_t n);
+
+/* xen_guest_walk.c */
+int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap);
 
 #endif

@@ -87,6 +87,13 @@ struct xp_xenctrl {
 	 * and returns the gpfn, a 4.6+ one stores it there and returns 0. */
 	int (*domain_maximum_gpfn)(xp_xch *xch, uint32_t domid,
 				   uint64_t *gpfns);
+	/* One record of a domain's HVM save state (4.1+): the vCPU
+	 * registers Xen's own walk of the guest's page tables starts from
+	 * (xen_guest_walk.c). */
+	int (*domain_hvm_getcontext_partial)(xp_xch *xch, uint32_t domid,
+					     uint16_t typecode,
+					     uint16_t instance, void *buf,
+					     uint32_t size);
 };
 
 /* Bytes reserved for one xen_domctl_getdomaininfo (88 in 4.2, 96 in

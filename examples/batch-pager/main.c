@@ -728,8 +728,10 @@ int main(int argc, char **argv)
 				   XPAGE_BACKEND_SIM : XPAGE_BACKEND_AUTO,
 			.sim_socket = sim_target_socket(p),
 			.ages = XPAGE_AGES_ALL,
+			/* Re-attaching: the domain stays paused until every
+			 * adopted page is back (pagein_adopted). */
 			.flags = (p->o.takeover || existing) ?
-				 XPAGE_OPEN_TAKEOVER : 0,
+				 XPAGE_OPEN_TAKEOVER | XPAGE_OPEN_KEEP_PAUSED : 0,
 			.features_wanted = XPAGE_FEAT_ALL,
 			.log_fn = lib_log, .log_level = XPAGE_LOG_DEBUG);
 	cbs.user = p;
@@ -798,6 +800,12 @@ int main(int argc, char **argv)
 			      xpage_strerror(rc));
 			goto out_store;
 		}
+	}
+	/* Held since the open when re-attaching (-EALREADY otherwise). */
+	rc = xpage_unpause(p->xp);
+	if (rc < 0 && rc != -EALREADY) {
+		errx_("unpausing domain %u: %s", p->domid, xpage_strerror(rc));
+		goto out_store;
 	}
 	say("domain %u (%s, %s%s): %.0f MiB, target %.0f MiB resident, "
 	    "batch %u, store %s", p->domid, p->info.backend,

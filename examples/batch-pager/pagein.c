@@ -480,7 +480,11 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
  * again on Xen (only paged and paging_out gfns raise a request from the
  * guest's page fault path): it re-executes the access until the gfn is
  * loaded. Which adopted gfns are paging_in cannot be asked, so all of
- * them are loaded; the policy pages out again from there.
+ * them are loaded; the policy pages out again from there. The domain is
+ * paused meanwhile (XPAGE_OPEN_KEEP_PAUSED, dropped by main.c after this):
+ * a running vCPU whose gfns, or the gfns Xen's scheduler touches for it,
+ * are still out raises request after request, and on Xen a full ring then
+ * crashes the domain (docs/xen-hazards.md).
  */
 int pagein_adopted(struct pager *p)
 {
@@ -488,8 +492,9 @@ int pagein_adopted(struct pager *p)
 
 	if (!p->nr_out)
 		return 0;
-	say("loading the %llu adopted pages back first (vCPUs the dead pager "
-	    "left waiting need them)", (unsigned long long)p->nr_out);
+	say("loading the %llu adopted pages back first, the domain paused "
+	    "(vCPUs the dead pager left waiting need them)",
+	    (unsigned long long)p->nr_out);
 	rc = pagein_bulk(p, 0, false);
 	if (rc < 0)
 		return rc;

@@ -55,7 +55,7 @@ extern "C" {
 /* Versions                                                                 */
 
 #define XPAGE_VERSION_MAJOR 1
-#define XPAGE_VERSION_MINOR 0
+#define XPAGE_VERSION_MINOR 1
 #define XPAGE_VERSION_PATCH 0
 
 /* One number per version, comparable: major << 16 | minor << 8 | patch. */
@@ -199,7 +199,15 @@ enum xpage_backend {
  * no new one: it retries until the gfn is loaded. Load the gfns you adopt
  * (xpage_adopt) soon after the takeover. */
 #define XPAGE_OPEN_TAKEOVER (1u << 0)
-#define XPAGE_OPEN_FLAGS_ALL (XPAGE_OPEN_TAKEOVER)
+/* (1.1) xpage_open returns with the domain paused, one pause held by the
+ * handle until xpage_unpause() (or close, or detach without keep_paused).
+ * For a pager that takes over: it adopts what its records say is out and
+ * loads all of it before any vCPU runs. On Xen a vCPU released by the
+ * takeover while the gfns it (or Xen's scheduler, for it) touches are
+ * still out raises request after request, and a full ring then crashes
+ * the domain (docs/xen-hazards.md). */
+#define XPAGE_OPEN_KEEP_PAUSED (1u << 1)
+#define XPAGE_OPEN_FLAGS_ALL (XPAGE_OPEN_TAKEOVER | XPAGE_OPEN_KEEP_PAUSED)
 
 struct xpage_open_opts {
 	size_t sz;
@@ -317,6 +325,15 @@ XPAGE_API int xpage_close(xpage_t *xp);
  */
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused);
 
+/**
+ * xpage_unpause() - (1.1) drop the pause XPAGE_OPEN_KEEP_PAUSED holds: the
+ * domain's vCPUs run again (those waiting for a page-in stay paused until
+ * it is answered). Returns 0, -EALREADY when the handle holds no pause,
+ * -EINVAL for NULL, or the hypervisor's error (the pause is then still
+ * held). Blocks for one hypervisor call.
+ */
+XPAGE_API int xpage_unpause(xpage_t *xp);
+
 /* ------------------------------------------------------------------------ */
 /* Negotiated contract and domain facts                                     */
 
@@ -368,6 +385,17 @@ XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info);
  * out, unmap it and evict it. A guest access in between produces an
  * evict_fail callback. Blocks for one hypervisor trap per batch (multicall)
  * or per gfn.
+ *
+ * Gfns the hypervisor itself reads or writes on the guest's behalf where
+ * a paging request is fatal are refused with -EBUSY (counted in
+ * stats.hv_refused), here and in xpage_evict(). On Xen these are each
+ * vCPU's runstate area, which Xen writes from its scheduler at every
+ * context switch, and the guest page tables it walks to reach it: a
+ * request raised there with the paging ring full makes the vCPU sleep
+ * inside the scheduler, which crashes the domain or corrupts the vCPU
+ * (docs/xen-hazards.md). The library finds them from each vCPU's
+ * registers (page tables and kernel GS base, where Linux keeps them), and
+ * looks again at most every 50 ms, since they follow the guest.
  */
 XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			     unsigned int flags, int *status);
@@ -519,8 +547,13 @@ struct xpage_stats {
 	uint64_t hypercalls;      /* traps into the hypervisor */
 	uint64_t bad_events;      /* ring requests rejected as malformed */
 	uint64_t evicted_now;     /* gfns currently evicted or paging in */
+	/* 1.1: */
+	uint64_t hv_refused;      /* nominations and evictions refused
+				   * (-EBUSY) because the hypervisor touches
+				   * the gfn itself where a paging request
+				   * would be fatal (see xpage_nominate) */
 };
-#define xpage_stats__last_field evicted_now
+#define xpage_stats__last_field hv_refused
 
 /**
  * xpage_get_stats() - counters since open. Returns 0, -EINVAL, -E2BIG.

@@ -121,8 +121,32 @@ static int f_disable(struct xp_backend *be)
 	fake.disables++;
 	return fake_cfg.disable_rc;
 }
-static int f_pause(struct xp_backend *be) { (void)be; fake.pauses++; return 0; }
-static int f_unpause(struct xp_backend *be) { (void)be; fake.unpauses++; return 0; }
+static int f_pause(struct xp_backend *be)
+{
+	(void)be;
+	fake.pauses++;
+	fake.paused_now++;
+	return 0;
+}
+static int f_unpause(struct xp_backend *be)
+{
+	(void)be;
+	fake.unpauses++;
+	fake.paused_now--;
+	return 0;
+}
+static int f_hv(struct xp_backend *be, uint64_t *g, size_t cap)
+{
+	int n = 0;
+
+	(void)be;
+	fake.hv_calls++;
+	if (fake_cfg.hv_rc < 0)
+		return fake_cfg.hv_rc;
+	for (int i = 0; i < fake_cfg.hv_n && (size_t)n < cap; i++)
+		g[n++] = fake_cfg.hv_gfns[i];
+	return n;
+}
 static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
 {
 	(void)be;
@@ -187,6 +211,7 @@ const struct xp_backend_ops fake_ops = {
 	.forget = NULL, .pause = f_pause, .unpause = f_unpause,
 	.paging_ops = f_ops, .map = f_map, .unmap = f_unmap,
 	.evtchn_fd = f_fd, .notify = f_notify, .ack = f_ack,
+	.hv_gfns = f_hv,
 };
 
 void fake_put_request(int generation, uint64_t gfn, uint32_t vcpu,

@@ -32,6 +32,11 @@ struct fake_cfg {
 	int call_fail_op;       /* > 0: a call of paging op call_fail_op - 1
 				 * fails as a whole with call_fail_rc */
 	int call_fail_rc;
+	/* hv_gfns: the gfns the hypervisor touches itself; hv_rc < 0 is
+	 * answered instead (-EOPNOTSUPP: the op cannot tell) */
+	uint64_t hv_gfns[8];
+	int hv_n;
+	int hv_rc;
 };
 
 struct fake_state {
@@ -48,6 +53,8 @@ struct fake_state {
 	 * those answered with VCPU_PAUSED|DROP_PAGE */
 	uint32_t released_at_disable[8];
 	int generation;         /* layout the front end reads responses in */
+	int hv_calls;           /* hv_gfns asked */
+	int paused_now;         /* pauses minus unpauses */
 };
 
 extern struct fake_cfg fake_cfg;

@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The gfns Xen itself touches from its scheduler on a guest vCPU's behalf
+ * (backend op hv_gfns). docs/xen-hazards.md has the evidence; in short:
+ *
+ * At every context switch of a guest vCPU, Xen writes the vCPU's runstate
+ * area (registered by the guest, at a guest virtual address) with a
+ * software walk of the guest's page tables from the vCPU's CR3. If any
+ * page on that walk, or the area itself, is nominated or paged out, each
+ * of the (up to three) copies raises a paging request and pauses the vCPU;
+ * with the 8-slot ring full, the vCPU then sleeps on the ring's wait queue
+ * from inside the scheduler, which crashes the domain or corrupts the
+ * vCPU's state. So those gfns must never be nominated.
+ *
+ * Linux keeps the runstate area among each CPU's per-CPU data, which the
+ * kernel's GS base points at. For each vCPU this returns the page-table
+ * pages of the walk from its current CR3 to the first XP_PERCPU_PAGES
+ * pages at its kernel GS base, and those pages themselves. Long-mode
+ * guests only (4- and 5-level paging); a vCPU in another mode adds
+ * nothing.
+ */
+#include "xen_backend.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+/* struct hvm_hw_cpu (public/arch-x86/hvm/save.h), the same at these
+ * offsets from 4.2 to 4.22 (checked per release tag). */
+#define XP_HVM_SAVE_CODE_CPU    2
+#define XP_HVM_CPU_SIZE         1032
+#define XP_HVM_CPU_OFF_CR0      656
+#define XP_HVM_CPU_OFF_CR3      672
+#define XP_HVM_CPU_OFF_CR4      680
+#define XP_HVM_CPU_OFF_GS_BASE  840
+#define XP_HVM_CPU_OFF_SHADOW_GS 944
+#define XP_HVM_CPU_OFF_EFER     992
+
+_Static_assert(HVM_SAVE_CODE(CPU) == XP_HVM_SAVE_CODE_CPU, "HVM CPU code");
+_Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
+	       offsetof(struct hvm_hw_cpu, cr0) == XP_HVM_CPU_OFF_CR0 &&
+	       offsetof(struct hvm_hw_cpu, cr3) == XP_HVM_CPU_OFF_CR3 &&
+	       offsetof(struct hvm_hw_cpu, cr4) == XP_HVM_CPU_OFF_CR4 &&
+	       offsetof(struct hvm_hw_cpu, gs_base) == XP_HVM_CPU_OFF_GS_BASE &&
+	       offsetof(struct hvm_hw_cpu, shadow_gs) == XP_HVM_CPU_OFF_SHADOW_GS &&
+	       offsetof(struct hvm_hw_cpu, msr_efer) == XP_HVM_CPU_OFF_EFER,
+	       "struct hvm_hw_cpu layout");
+
+/* Per-CPU pages kept resident per vCPU: Linux's static per-CPU section,
+ * where its runstate area lives, is about 50 pages (6.1); a margin. */
+#define XP_PERCPU_PAGES 128u
+
+#define XP_CR0_PG     (1ull << 31)
+#define XP_CR4_LA57   (1ull << 12)
+#define XP_EFER_LMA   (1ull << 10)
+#define XP_PTE_P      0x1ull
+#define XP_PTE_PS     0x80ull
+#define XP_PTE_ADDR   0x000ffffffffff000ull
+
+struct xp_walk_regs {
+	uint64_t cr3;
+	uint64_t gs;      /* the kernel's GS base (upper half) */
+	unsigned levels;  /* 4 or 5 */
+};
+
+/* The registers a walk starts from; -errno, or 1 when the vCPU is not in
+ * long mode (nothing to walk). */
+static int xp_walk_regs(struct xp_backend *be, uint32_t vcpu,
+			struct xp_walk_regs *r)
+{
+	union { unsigned char b[XP_HVM_CPU_SIZE + 64]; uint64_t align; } c;
+	uint64_t cr0, cr4, efer, gs, shadow;
+
+	if (!be->xc.domain_hvm_getcontext_partial)
+		return -EOPNOTSUPP;
+	memset(&c, 0, sizeof(c));
+	if (be->xc.domain_hvm_getcontext_partial(be->xch, be->domid,
+						 XP_HVM_SAVE_CODE_CPU,
+						 (uint16_t)vcpu, c.b,
+						 XP_HVM_CPU_SIZE) < 0)
+		return xp_neg_errno();
+	memcpy(&cr0, c.b + XP_HVM_CPU_OFF_CR0, 8);
+	memcpy(&r->cr3, c.b + XP_HVM_CPU_OFF_CR3, 8);
+	memcpy(&cr4, c.b + XP_HVM_CPU_OFF_CR4, 8);
+	memcpy(&gs, c.b + XP_HVM_CPU_OFF_GS_BASE, 8);
+	memcpy(&shadow, c.b + XP_HVM_CPU_OFF_SHADOW_GS, 8);
+	memcpy(&efer, c.b + XP_HVM_CPU_OFF_EFER, 8);
+	if (!(cr0 & XP_CR0_PG) || !(efer & XP_EFER_LMA))
+		return 1;
+	r->gs = (gs >> 63) ? gs : shadow;
+	r->levels = (cr4 & XP_CR4_LA57) ? 5 : 4;
+	return (r->gs >> 63) ? 0 : 1;
+}
+
+/* Page-table pages read during one hv_gfns call. */
+#define XP_WALK_CACHE 16
+struct xp_walk_cache {
+	uint64_t gfn[XP_WALK_CACHE];
+	uint64_t page[XP_WALK_CACHE][XP_XEN_PAGE_SIZE / 8];
+	unsigned n;
+};
+
+/* Entry @idx of the table at @gfn; -ENOENT when the table page is paged
+ * out (or cannot be read). */
+static int xp_walk_entry(struct xp_backend *be, struct xp_walk_cache *wc,
+			 uint64_t gfn, unsigned idx, uint64_t *e)
+{
+	unsigned i;
+	int err = 0;
+	void *p;
+
+	for (i = 0; i < wc->n; i++)
+		if (wc->gfn[i] == gfn)
+			goto found;
+	if (wc->n == XP_WALK_CACHE)
+		wc->n = 0; /* more tables than expected: start over */
+	p = xp_xen_map(be, &gfn, 1, PROT_READ, &err);
+	if (!p)
+		return -ENOENT;
+	if (err) {
+		xp_xen_unmap(be, p, 1);
+		return -ENOENT;
+	}
+	i = wc->n++;
+	wc->gfn[i] = gfn;
+	memcpy(wc->page[i], p, XP_XEN_PAGE_SIZE);
+	xp_xen_unmap(be, p, 1);
+found:
+	*e = wc->page[i][idx];
+	return 0;
+}
+
+/* Add @gfn to @out unless present. */
+static void xp_walk_add(uint64_t *out, size_t cap, size_t *n, uint64_t gfn)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (out[i] == gfn)
+			return;
+	if (*n < cap)
+		out[(*n)++] = gfn;
+}
+
+/* Walk @va: every table gfn on the way and the final gfn go to @out. */
+static void xp_walk_va(struct xp_backend *be, struct xp_walk_cache *wc,
+		       const struct xp_walk_regs *r, uint64_t va,
+		       uint64_t *out, size_t cap, size_t *n)
+{
+	uint64_t gfn = (r->cr3 & XP_PTE_ADDR) >> 12, e;
+
+	for (unsigned level = r->levels; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+
+		xp_walk_add(out, cap, n, gfn);
+		if (xp_walk_entry(be, wc, gfn, (unsigned)(va >> shift) & 511,
+				  &e) < 0 || !(e & XP_PTE_P))
+			return;
+		if (level == 1 || (level <= 3 && (e & XP_PTE_PS))) {
+			uint64_t base = (e & XP_PTE_ADDR) & ~((1ull << shift) - 1);
+
+			xp_walk_add(out, cap, n,
+				    (base + (va & ((1ull << shift) - 1))) >> 12);
+			return;
+		}
+		gfn = (e & XP_PTE_ADDR) >> 12;
+	}
+}
+
+int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
+{
+	struct xp_walk_cache *wc;
+	struct xp_dominfo di;
+	size_t n = 0;
+	int rc = xp_xen_read_dominfo(be, &di);
+
+	if (rc < 0)
+		return rc;
+	if (!be->xc.domain_hvm_getcontext_partial)
+		return -EOPNOTSUPP;
+	wc = calloc(1, sizeof(*wc));
+	if (!wc)
+		return -ENOMEM;
+	for (uint32_t v = 0; v < di.vcpus; v++) {
+		struct xp_walk_regs r;
+
+		if (xp_walk_regs(be, v, &r) != 0)
+			continue; /* offline, not in long mode, or unreadable */
+		for (unsigned i = 0; i < XP_PERCPU_PAGES; i++)
+			xp_walk_va(be, wc, &r, r.gs + (uint64_t)i * XP_XEN_PAGE_SIZE,
+				   gfns, cap, &n);
+	}
+	free(wc);
+	return (int)n;
+}
