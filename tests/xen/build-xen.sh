@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build a Xen hypervisor with memory paging from Debian's Xen source package.
 #
-# usage: build-xen.sh CACHE_DIR
-# Prints the path of the built, uncompressed multiboot `xen` image.
+# usage: build-xen.sh CACHE_DIR [--debug|--diag]
+# Prints the path of the built, uncompressed multiboot `xen` image. Beside
+# it: its .config, xen-syms.map, and `xenpaging-fixed` (see below).
 #
 # Debian's prebuilt hypervisor has CONFIG_MEM_PAGING off (it is "unsupported"
 # since Xen 4.16), so xc_mem_paging_enable answers ENOSYS there. We build the
@@ -10,11 +11,37 @@
 # source package with Debian's patches, configured from Xen's defconfig plus
 # CONFIG_UNSUPPORTED=y and CONFIG_MEM_PAGING=y. The result is cached under
 # CACHE_DIR/xen/<version>/ and reused while the version does not change.
+# Flavours for finding the cause of a loss (each cached apart):
+#   --debug  <version>-debug: CONFIG_DEBUG=y (Xen's assertions, extra
+#            checks, and its debug-only messages);
+#   --diag   <version>-diag-<hash of xen-diag.sh>: as --debug, plus diagnostic lines on the
+#            serial console, each starting "XPDIAG": every request for a
+#            page-in that does not come from a guest's nested page fault
+#            (Xen's own accesses to guest memory, foreign mappings), with
+#            the calling function and vCPU; and, when a guest vCPU must
+#            sleep for want of a free slot in the paging ring, the ring's
+#            state and a stack trace (the first 8 times).
+#
+# xenpaging-fixed: Xen's own pager (tools/xenpaging of the same source),
+# built against this host's Xen headers and libraries (Debian 12's are the
+# 4.17 series too) with one change: every response it puts on the ring
+# carries the ring's interface version and the paging reason, without
+# which Xen 4.6+ ignores it (xen-paging-facts.md 3; Debian's xenpaging
+# hangs the guest at its first page-in). It is the peer pager that is not
+# ours, for telling a fault of libxpage from one of the hypervisor or the
+# emulator.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
-cache=${1:?usage: build-xen.sh CACHE_DIR}
+cache=${1:?usage: build-xen.sh CACHE_DIR [--debug|--diag]}
+flavour=
+case ${2:-} in
+--debug) flavour=-debug ;;
+--diag) flavour=-diag-$(sha256sum "$here/xen-diag.sh" | cut -c1-8) ;;
+'') ;;
+*) xr_die "build-xen.sh: unknown flavour ${2:-}" ;;
+esac
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
 
@@ -73,10 +100,11 @@ tools_version=$(xr_candidate "xen-utils-$XEN_SERIES")
 [ -n "$tools_version" ] || xr_die "apt knows no xen-utils-$XEN_SERIES"
 
 # A previous run's build for these tools.
-link=$cache/xen/for-tools-$tools_version
+link=$cache/xen/for-tools-$tools_version$flavour
 if [ -f "$link" ]; then
 	out=$cache/xen/$(cat "$link")
-	if [ -f "$out/xen" ] && grep -qx CONFIG_MEM_PAGING=y "$out/.config" 2>/dev/null; then
+	if [ -f "$out/xen" ] && [ -x "$out/xenpaging-fixed" ] &&
+		grep -qx CONFIG_MEM_PAGING=y "$out/.config" 2>/dev/null; then
 		xr_log "Xen $(cat "$link") with paging: cached ($out/xen)"
 		printf '%s\n' "$out/xen"
 		exit 0
@@ -106,7 +134,7 @@ for v in $versions; do
 done
 [ -n "$version" ] || xr_die "no Xen $XEN_SERIES source package could be downloaded"
 dl=$cache/xen-src/$version
-out=$cache/xen/$version
+out=$cache/xen/$version$flavour
 tree=$dl/tree
 if [ ! -f "$tree/.xpage-unpacked" ]; then
 	rm -rf "$tree"
@@ -116,15 +144,32 @@ if [ ! -f "$tree/.xpage-unpacked" ]; then
 	touch "$tree/.xpage-unpacked"
 fi
 
+# The diagnostic lines (--diag) are inserted into the unpacked tree; every
+# other flavour starts from Debian's source as it is.
+mark=$tree/.xpage-diag
+case $flavour in -diag-*) diag=1 ;; *) diag=0 ;; esac
+if [ "$diag" = 1 ] && [ "$(cat "$mark" 2>/dev/null)" != "$flavour" ]; then
+	"$here/xen-diag.sh" "$tree" || xr_die "inserting the diagnostic lines failed"
+	printf '%s\n' "$flavour" >"$mark"
+elif [ "$diag" = 0 ] && [ -f "$mark" ]; then
+	"$here/xen-diag.sh" --remove "$tree" || xr_die "removing the diagnostic lines failed"
+	rm -f "$mark"
+fi
+
 xr_log "configuring xen/: defconfig + CONFIG_UNSUPPORTED=y CONFIG_MEM_PAGING=y"
 make -s -C "$tree/xen" XEN_TARGET_ARCH=x86_64 defconfig >/dev/null
 cfg=$tree/xen/.config
 sed -i -e '/^CONFIG_UNSUPPORTED[= ]/d' -e '/^# CONFIG_UNSUPPORTED is not set/d' \
 	-e '/^CONFIG_MEM_PAGING[= ]/d' -e '/^# CONFIG_MEM_PAGING is not set/d' "$cfg"
 printf 'CONFIG_UNSUPPORTED=y\nCONFIG_MEM_PAGING=y\n' >>"$cfg"
+if [ -n "$flavour" ]; then
+	sed -i -e '/^CONFIG_DEBUG[= ]/d' -e '/^# CONFIG_DEBUG is not set/d' "$cfg"
+	printf 'CONFIG_DEBUG=y\n' >>"$cfg"
+fi
 make -s -C "$tree/xen" XEN_TARGET_ARCH=x86_64 olddefconfig >/dev/null
 grep -qx CONFIG_UNSUPPORTED=y "$cfg" && grep -qx CONFIG_MEM_PAGING=y "$cfg" ||
 	xr_die "olddefconfig dropped CONFIG_MEM_PAGING"
+[ -z "$flavour" ] || grep -qx CONFIG_DEBUG=y "$cfg" || xr_die "olddefconfig dropped CONFIG_DEBUG"
 
 jobs=$(nproc 2>/dev/null || echo 2)
 xr_log "building the hypervisor (make -j$jobs; about a minute on 2 cores)"
@@ -138,5 +183,23 @@ cp "$tree/xen/xen" "$out/xen.tmp" && mv "$out/xen.tmp" "$out/xen"
 cp "$cfg" "$out/.config"
 # Xen's symbols, to name a hypervisor address in a vCPU dump (parse-log).
 cp "$tree/xen/xen-syms.map" "$out/xen-syms.map" 2>/dev/null || true
-printf '%s\n' "$version" >"$cache/xen/for-tools-$tools_version"
+
+# xenpaging-fixed (see the top): the version word and the reason set in
+# put_response(), before the response is copied into the ring.
+xr_need_pkgs gcc:build-essential
+[ -f /usr/include/xenstore.h ] || xr_die "no /usr/include/xenstore.h (libxen-dev)"
+xp=$out/xenpaging-src
+rm -rf "$xp"
+mkdir -p "$xp"
+cp "$tree"/tools/xenpaging/*.[ch] "$xp/"
+grep -q '^static void put_response(' "$xp/xenpaging.c" ||
+	xr_die "tools/xenpaging/xenpaging.c has no put_response()"
+sed -i '/^static void put_response(/,/^}/ s|^\( *\)/\* Copy response \*/|\1rsp->version = VM_EVENT_INTERFACE_VERSION;\n\1rsp->reason = VM_EVENT_REASON_MEM_PAGING;\n&|' \
+	"$xp/xenpaging.c"
+grep -q 'rsp->reason = VM_EVENT_REASON_MEM_PAGING;' "$xp/xenpaging.c" ||
+	xr_die "could not set version and reason in xenpaging's responses"
+gcc -O2 -w -D__XEN_TOOLS__ -o "$out/xenpaging-fixed" "$xp"/*.c \
+	-lxenctrl -lxenevtchn -lxenstore -lxentoollog -lpthread ||
+	xr_die "building xenpaging-fixed failed"
+printf '%s\n' "$version$flavour" >"$cache/xen/for-tools-$tools_version$flavour"
 printf '%s\n' "$out/xen"

@@ -7,25 +7,34 @@
  * and each pass, then keeps verifying and rewriting it. Every pass reads
  * every word of every page (so every paged-out page must come back, with
  * its contents) and writes the next pass's pattern (so pages are dirty
- * again and a pager cannot keep stale copies). Its verdicts go to the
- * kernel log, which the guest's console and Xen's serial log both show:
+ * again and a pager cannot keep stale copies). The memory is split into
+ * one slice per worker thread, a thread per vCPU, so every vCPU of the
+ * guest touches paged memory. Its verdicts go to the kernel log, which the
+ * guest's console and Xen's serial log both show:
  *
- *   GUEST: ready mib=N pages=N
- *   GUEST: OK n pages=N ms=T
+ *   GUEST: ready mib=N pages=N threads=N
+ *   GUEST: OK n pages=N ms=T passes=P
  *   GUEST: FAIL n bad=K first=PAGE word=W want=X got=Y ms=T
+ *
+ * (n: the pass; in churn mode a line covers the P passes since the last
+ * one, at most one line a second.)
  *
  * Commands, one per line on stdin (the guest's console; dom0 writes them
  * to the console's pty): "pass" runs a pass now, "hold" stops the
  * periodic passes (the memory is left alone until the next command),
- * "run" resumes them. Each command is acknowledged with "GUEST: ack CMD".
+ * "run" resumes them, "churn" runs passes back to back (every page written
+ * continuously) until the next command. Each command is acknowledged with
+ * "GUEST: ack CMD".
  *
- * usage: guest-workload [--mib N] [--period SECONDS] [--hold]
+ * usage: guest-workload [--mib N] [--period SECONDS] [--threads N] [--hold]
  *   --mib 0 (default): MemAvailable less 20 MiB.
+ *   --threads 0 (default): one per online CPU.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +46,7 @@
 
 #define PAGE 4096u
 #define WORDS (PAGE / sizeof(uint64_t))
+#define MAX_THREADS 64
 
 static int kmsg = -1;
 
@@ -92,9 +102,258 @@ static long mem_available_mib(void)
 	return kb < 0 ? -1 : kb / 1024;
 }
 
+/* What one worker found in its slice during a pass. */
+struct verdict {
+	uint64_t bad, first, word, want, got;
+};
+
+/* One worker per slice of the memory. */
+struct worker {
+	pthread_t tid;
+	size_t p0, p1;          /* pages [p0, p1) */
+	struct verdict v;
+};
+
+static struct {
+	uint64_t *mem;
+	size_t pages;
+	unsigned nthreads;
+	struct worker w[MAX_THREADS];
+	pthread_mutex_t lock;
+	pthread_cond_t go, done;
+	uint64_t gen;           /* the pattern in memory now */
+	unsigned started;       /* passes started */
+	unsigned finished;      /* workers done with the current pass */
+} W = { .lock = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
+	.done = PTHREAD_COND_INITIALIZER, .gen = 1 };
+
+/* Verify generation @gen in pages [p0, p1) and write generation gen + 1. */
+static void pass_slice(uint64_t gen, size_t p0, size_t p1, struct verdict *v)
+{
+	memset(v, 0, sizeof(*v));
+	for (size_t p = p0; p < p1; p++) {
+		uint64_t *pg = W.mem + p * WORDS;
+		int page_bad = 0;
+
+		for (size_t w = 0; w < WORDS; w++) {
+			uint64_t want = pattern(gen, p, w), got = pg[w];
+
+			if (got != want && !page_bad) {
+				page_bad = 1;
+				if (!v->bad) {
+					v->first = p;
+					v->word = w;
+					v->want = want;
+					v->got = got;
+				}
+				v->bad++;
+			}
+			pg[w] = pattern(gen + 1, p, w);
+		}
+	}
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *me = arg;
+	unsigned seen = 0;
+
+	for (;;) {
+		uint64_t gen;
+
+		pthread_mutex_lock(&W.lock);
+		while (W.started == seen)
+			pthread_cond_wait(&W.go, &W.lock);
+		seen = W.started;
+		gen = W.gen;
+		pthread_mutex_unlock(&W.lock);
+
+		pass_slice(gen, me->p0, me->p1, &me->v);
+
+		pthread_mutex_lock(&W.lock);
+		if (++W.finished == W.nthreads)
+			pthread_cond_signal(&W.done);
+		pthread_mutex_unlock(&W.lock);
+	}
+	return NULL;
+}
+
+/* One pass over all memory by every worker; returns what they found. */
+static struct verdict run_pass(void)
+{
+	struct verdict all = { 0 };
+
+	pthread_mutex_lock(&W.lock);
+	W.finished = 0;
+	W.started++;
+	pthread_cond_broadcast(&W.go);
+	while (W.finished < W.nthreads)
+		pthread_cond_wait(&W.done, &W.lock);
+	W.gen++;
+	pthread_mutex_unlock(&W.lock);
+
+	for (unsigned i = 0; i < W.nthreads; i++) {
+		const struct verdict *v = &W.w[i].v;
+
+		if (v->bad && !all.bad)
+			all = *v;
+		else
+			all.bad += v->bad;
+	}
+	return all;
+}
+
+/* The verdict line of pass @n (@passes passes since the last line, in
+ * churn mode), @ms after the first of them started. */
+static void report(unsigned n, unsigned passes, const struct verdict *v,
+		   uint64_t ms)
+{
+	if (!v->bad)
+		say("OK %u pages=%zu ms=%" PRIu64 " passes=%u", n, W.pages, ms,
+		    passes);
+	else
+		say("FAIL %u bad=%" PRIu64 " first=%" PRIu64 " word=%" PRIu64
+		    " want=%016" PRIx64 " got=%016" PRIx64 " ms=%" PRIu64,
+		    n, v->bad, v->first, v->word, v->want, v->got, ms);
+}
+
+static void start_workers(unsigned nthreads)
+{
+	size_t per;
+
+	W.nthreads = nthreads;
+	per = (W.pages + nthreads - 1) / nthreads;
+	for (unsigned i = 0; i < nthreads; i++) {
+		struct worker *w = &W.w[i];
+
+		w->p0 = (size_t)i * per < W.pages ? (size_t)i * per : W.pages;
+		w->p1 = w->p0 + per < W.pages ? w->p0 + per : W.pages;
+		if (pthread_create(&w->tid, NULL, worker_main, w)) {
+			say("FAIL 0 pthread_create: %s", strerror(errno));
+			exit(1);
+		}
+	}
+}
+
+enum mode { HOLD, PERIODIC, CHURN };
+
+/* A command from the console; returns the new mode and sets *now when a
+ * pass is wanted at once. */
+static enum mode command(const char *cmd, enum mode m, int *now)
+{
+	if (!strcmp(cmd, "pass"))
+		*now = 1;
+	else if (!strcmp(cmd, "hold"))
+		m = HOLD;
+	else if (!strcmp(cmd, "run"))
+		m = PERIODIC;
+	else if (!strcmp(cmd, "churn"))
+		m = CHURN;
+	else {
+		say("ack unknown %s", cmd);
+		return m;
+	}
+	say("ack %s", cmd);
+	return m;
+}
+
+/* Read what the console has; returns 1 when a whole line is in @cmd. */
+static int read_line(char *cmd, size_t cap, size_t *len)
+{
+	char c;
+	ssize_t n = read(0, &c, 1);
+
+	if (n <= 0) {
+		if (n == 0 || errno != EINTR)
+			sleep(1);
+		return -1;
+	}
+	if (c != '\n' && c != '\r') {
+		if (*len < cap - 1)
+			cmd[(*len)++] = c;
+		return 0;
+	}
+	cmd[*len] = '\0';
+	if (!*len)
+		return 0;
+	*len = 0;
+	return 1;
+}
+
+/* Churn mode prints one line per second at most (the console is slow,
+ * and a guest that waits for it is not writing its memory); a failure is
+ * printed at once. */
+struct tally {
+	unsigned passes;
+	uint64_t t0;
+	struct verdict v;
+};
+
+static void run_and_report(unsigned n, enum mode m, struct tally *t)
+{
+	uint64_t start = now_ms();
+	struct verdict v = run_pass();
+
+	if (!t->passes)
+		t->t0 = start;
+	t->passes++;
+	if (v.bad && !t->v.bad)
+		t->v = v;
+	if (m == CHURN && !t->v.bad && now_ms() - t->t0 < 1000)
+		return;
+	report(n, t->passes, &t->v, now_ms() - t->t0);
+	memset(t, 0, sizeof(*t));
+}
+
+static void serve(enum mode m, long period)
+{
+	unsigned pass = 0;
+	uint64_t next = now_ms() + (uint64_t)period * 1000u;
+	char cmd[64];
+	size_t cmdlen = 0;
+	int run_now = m != HOLD;
+	struct tally tally = { 0 };
+
+	for (;;) {
+		if (run_now || m == CHURN) {
+			run_now = 0;
+			run_and_report(++pass, m, &tally);
+			next = now_ms() + (uint64_t)period * 1000u;
+		}
+		uint64_t t = now_ms();
+		int timeout = m == HOLD ? -1 : m == CHURN ? 0 :
+			      (next > t ? (int)(next - t) : 0);
+		struct pollfd pfd = { .fd = 0, .events = POLLIN };
+		int r = poll(&pfd, 1, timeout);
+
+		if (r == 0) {
+			run_now = m == PERIODIC;
+			continue;
+		}
+		if (r < 0) {
+			if (errno != EINTR)
+				sleep(1);
+			continue;
+		}
+		r = read_line(cmd, sizeof(cmd), &cmdlen);
+		if (r < 0 && m == HOLD)
+			m = PERIODIC; /* no console input: stay periodic */
+		if (r == 1) {
+			enum mode was = m;
+
+			m = command(cmd, m, &run_now);
+			if (was == CHURN && tally.passes)
+				report(pass, tally.passes, &tally.v,
+				       now_ms() - tally.t0);
+			if (was == CHURN)
+				memset(&tally, 0, sizeof(tally));
+		}
+	}
+}
+
 int main(int argc, char **argv)
 {
-	long mib = 0, period = 10;
+	long mib = 0, period = 10, threads = 0;
 	int hold = 0;
 
 	for (int i = 1; i < argc; i++) {
@@ -102,11 +361,13 @@ int main(int argc, char **argv)
 			mib = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--period") && i + 1 < argc)
 			period = atol(argv[++i]);
+		else if (!strcmp(argv[i], "--threads") && i + 1 < argc)
+			threads = atol(argv[++i]);
 		else if (!strcmp(argv[i], "--hold"))
 			hold = 1;
 		else {
-			fprintf(stderr, "usage: %s [--mib N] [--period S] [--hold]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [--mib N] [--period S] "
+				"[--threads N] [--hold]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -117,110 +378,25 @@ int main(int argc, char **argv)
 	}
 	if (period < 1)
 		period = 1;
+	if (threads <= 0)
+		threads = sysconf(_SC_NPROCESSORS_ONLN);
+	if (threads < 1 || threads > MAX_THREADS)
+		threads = threads < 1 ? 1 : MAX_THREADS;
 
-	size_t pages = (size_t)mib * (1024 * 1024 / PAGE);
-	uint64_t *mem = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (mem == MAP_FAILED) {
+	W.pages = (size_t)mib * (1024 * 1024 / PAGE);
+	W.mem = mmap(NULL, W.pages * PAGE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (W.mem == MAP_FAILED) {
 		say("FAIL 0 mmap %ld MiB: %s", mib, strerror(errno));
 		return 1;
 	}
-
-	uint64_t gen = 1, t0 = now_ms();
-	for (size_t p = 0; p < pages; p++)
+	uint64_t t0 = now_ms();
+	for (size_t p = 0; p < W.pages; p++)
 		for (size_t w = 0; w < WORDS; w++)
-			mem[p * WORDS + w] = pattern(gen, p, w);
-	say("ready mib=%ld pages=%zu fill_ms=%" PRIu64, mib, pages, now_ms() - t0);
-
-	unsigned pass = 0;
-	uint64_t next = now_ms() + (uint64_t)period * 1000u;
-	char cmd[64];
-	size_t cmdlen = 0;
-	int run_now = !hold;
-
-	for (;;) {
-		if (run_now) {
-			uint64_t bad = 0, first = 0, fw = 0, want = 0, got = 0;
-
-			run_now = 0;
-			pass++;
-			t0 = now_ms();
-			for (size_t p = 0; p < pages; p++) {
-				uint64_t *pg = mem + p * WORDS;
-				int page_bad = 0;
-
-				for (size_t w = 0; w < WORDS; w++) {
-					uint64_t v = pg[w];
-
-					if (v != pattern(gen, p, w) && !page_bad) {
-						page_bad = 1;
-						if (!bad) {
-							first = p;
-							fw = w;
-							want = pattern(gen, p, w);
-							got = v;
-						}
-						bad++;
-					}
-					pg[w] = pattern(gen + 1, p, w);
-				}
-			}
-			gen++;
-			if (!bad)
-				say("OK %u pages=%zu ms=%" PRIu64, pass, pages,
-				    now_ms() - t0);
-			else
-				say("FAIL %u bad=%" PRIu64 " first=%" PRIu64
-				    " word=%" PRIu64 " want=%016" PRIx64
-				    " got=%016" PRIx64 " ms=%" PRIu64,
-				    pass, bad, first, fw, want, got, now_ms() - t0);
-			next = now_ms() + (uint64_t)period * 1000u;
-		}
-
-		uint64_t t = now_ms();
-		int timeout = hold ? -1 : (next > t ? (int)(next - t) : 0);
-		struct pollfd pfd = { .fd = 0, .events = POLLIN };
-		int r = poll(&pfd, 1, timeout);
-
-		if (r == 0) {
-			run_now = 1;
-			continue;
-		}
-		if (r < 0) {
-			if (errno != EINTR)
-				sleep(1);
-			continue;
-		}
-		char c;
-		ssize_t n = read(0, &c, 1);
-		if (n <= 0) {
-			/* No console input: stay periodic. */
-			hold = 0;
-			if (n == 0 || errno != EINTR)
-				sleep(1);
-			continue;
-		}
-		if (c != '\n' && c != '\r') {
-			if (cmdlen < sizeof(cmd) - 1)
-				cmd[cmdlen++] = c;
-			continue;
-		}
-		cmd[cmdlen] = '\0';
-		if (!cmdlen)
-			continue;
-		cmdlen = 0;
-		if (!strcmp(cmd, "pass")) {
-			say("ack pass");
-			run_now = 1;
-		} else if (!strcmp(cmd, "hold")) {
-			hold = 1;
-			say("ack hold");
-		} else if (!strcmp(cmd, "run")) {
-			hold = 0;
-			next = now_ms() + (uint64_t)period * 1000u;
-			say("ack run");
-		} else {
-			say("ack unknown %s", cmd);
-		}
-	}
+			W.mem[p * WORDS + w] = pattern(W.gen, p, w);
+	start_workers((unsigned)threads);
+	say("ready mib=%ld pages=%zu threads=%ld fill_ms=%" PRIu64, mib,
+	    W.pages, threads, now_ms() - t0);
+	serve(hold ? HOLD : PERIODIC, period);
+	return 0;
 }

@@ -31,7 +31,7 @@ ramdisk = "/boot/guest-initrd.gz"
 extra = "console=hvc0 earlyprintk=xen,keep loglevel=7 rdinit=/init xg.period=$(cmdarg guest_period 10)"
 memory = $mib
 maxmem = $mib
-vcpus = 1
+vcpus = $(cmdarg vcpus 1)
 on_crash = "preserve"
 on_poweroff = "preserve"
 EOF

@@ -1,6 +1,8 @@
-# The peer: Xen's own pager (Debian's xenpaging build) against a fresh
-# guest, driven the way Xen's toolstack drives it: the target goes through
-# xenstore's memory/target-tot_pages (KiB). Runs in dom0 (busybox sh).
+# The peer: Xen's own pager against a fresh guest, driven the way Xen's
+# toolstack drives it: the target goes through xenstore's
+# memory/target-tot_pages (KiB). Runs in dom0 (busybox sh). The binary is
+# Debian's xenpaging, or the one xprig.xenpaging=PATH names (the rig's
+# xenpaging-fixed, whose responses Xen accepts: build-xen.sh).
 #
 # Steps (each bounded): guest up and verified once -> hold its workload ->
 # start xenpaging -> target down -> a verification pass (demand page-in)
@@ -9,8 +11,8 @@
 # xenpaging on the domain fails with EBUSY.)
 . /usr/local/share/xpage-rig/scenario-lib.sh
 
-PAGER=xenpaging
-XP=/usr/lib/xen-4.17/bin/xenpaging
+XP=$(cmdarg xenpaging /usr/lib/xen-4.17/bin/xenpaging)
+PAGER=$(basename "$XP")
 GMIB=$(cmdarg guest_mib 128)
 TMIB=$(cmdarg target_mib 48)
 PT=$(cmdarg pass_timeout 300)

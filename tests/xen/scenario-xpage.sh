@@ -6,9 +6,11 @@
 # (every page of the workload touched: demand page-in while the pager
 # holds the target) -> SIGKILL the pager -> a pass while no pager runs
 # (the guest's vCPU waits on the ring) -> restart the pager on the same
-# store (it must take over and serve) -> that pass completes -> SIGTERM
-# (drain: every page back in, exit 0) -> is the guest still running and
-# verifying?
+# store (it must take over and serve) -> that pass completes -> the guest
+# writes all its memory continuously on every vCPU while the pager holds
+# the target (nominated gfns touched before the pager maps them) -> a
+# pass -> SIGTERM (drain: every page back in, exit 0) -> is the guest still
+# running and verifying?
 . /usr/local/share/xpage-rig/scenario-lib.sh
 
 PAGER=xpage
@@ -27,15 +29,31 @@ fi
 
 guest_create g-xpage "$GMIB" || exit 1
 guest_wait_ready 240 || exit 1
+watch_start
+# Multicalls on this hypervisor: each paging op's own result? (mcprobe.c;
+# the guest writes its memory meanwhile, for gfns touched mid-batch.)
+if [ "$(cmdarg mcprobe 1)" = 1 ] && [ "$TMIB" -lt "$GMIB" ]; then
+	gsend churn
+	sleep 2
+	mark mcprobe_start
+	xpage-rig-mcprobe "$D" $((GMIB * 256)) >/tmp/mcprobe.log 2>&1
+	MC_RC=$?
+	grep -v '^XPRIG' /tmp/mcprobe.log | tail -20 | sed 's/^/XPLOG mcprobe: /'
+	grep '^XPRIG' /tmp/mcprobe.log
+	mark mcprobe_end "rc=$MC_RC"
+	lost_check mcprobe
+fi
 gsend hold
 gwait 'GUEST: ack hold' 1 30 || mark guest_no_ack
-watch_start
 MAXP=$(dstat max)
 TARGET_PAGES=$((TMIB * 256))
 
 # start_pager N: instance N, same store every time.
 start_pager() {
 	INST=$1
+	# Where Xen's walk for the guest's per-CPU areas goes (names the gfns
+	# of the hypervisor's diagnostic lines, build-xen.sh --diag).
+	xpage-rig-ptwalk "$D" 2>&1 | sed 's/^XPRIG ptwalk /XPRIG ptwalk instance='"$1"' /' 
 	mark pager_start "instance=$1 cmd=xpage-batch-pager_--domid_${D}_--target-mib_${TMIB}_--store_${STORE}_--keep-store_--recent-s_5"
 	env $(cmdargs pager_env) $BIN --domid "$D" --target-mib "$TMIB" \
 		--store "$STORE" --keep-store --recent-s 5 $(cmdargs pager_arg) \
@@ -111,6 +129,26 @@ lost_check across_restart
 if running_check 3 && [ "$PASS_RESULT" = ok ]; then RR=true; else RR=false; fi
 mark guest_running "phase=after_restart running=$RR vcpu_delta_ms=$RUN_DELTA_MS"
 
+# Continuous writes: every vCPU rewrites the whole workload back to back
+# while the pager keeps the guest at its target, so gfns are touched
+# between their nomination and their mapping (evict failures, counted in
+# the pager's statistics). Each of those passes is verified too.
+CHURN_S=$(cmdarg churn_s 20)
+NV=$(verdicts)
+IN0=$(wstat in)
+OUT0=$(wstat out)
+gsend churn
+mark churn_start "paged=$(wstat paged) secs=$CHURN_S"
+sleep "$CHURN_S"
+gsend hold
+gwait 'GUEST: ack hold' 1 60 || mark guest_no_ack
+mark churn_end "passes=$(( $(verdicts) - NV )) fail=$(gcount 'GUEST: FAIL') paged=$(wstat paged) pages_in=$(( $(wstat in) - IN0 )) pages_out=$(( $(wstat out) - OUT0 ))"
+lost_check churn
+alive $PID || { mark pager_died "instance=2"; pager_log 2; }
+gpass "$PT"
+mark pass "n=3 phase=after_churn result=$PASS_RESULT secs=$PASS_S paged=$(wstat paged)"
+lost_check after_churn
+
 # Drain: SIGTERM pages everything back in, then the pager exits 0.
 mark pagein_start "paged=$(wstat paged)"
 mark pager_sigterm "instance=2"
@@ -128,7 +166,7 @@ lost_check drain
 # Still running and verifying after the pager left?
 gsend run
 gpass 60
-mark pass "n=3 phase=after_exit result=$PASS_RESULT secs=$PASS_S"
+mark pass "n=4 phase=after_exit result=$PASS_RESULT secs=$PASS_S"
 if running_check 5 && [ "$PASS_RESULT" = ok ]; then RUNNING_END=true; else RUNNING_END=false; fi
 mark guest_running "phase=end running=$RUNNING_END vcpu_delta_ms=$RUN_DELTA_MS"
 lost_check end

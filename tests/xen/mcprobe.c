@@ -1,0 +1,482 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xpage-rig-mcprobe: does a multicall of paging operations return each
+ * operation's own result on this hypervisor? Runs in dom0 of the real-Xen
+ * run (tests/xen), against the run's guest, before its pager starts.
+ *
+ *   xpage-rig-mcprobe DOMID RAM_PAGES
+ *
+ * It opens the domain with libxpage (so the ring is served and the guest
+ * stays safe), then drives the Xen backend's paging operations directly
+ * (libxpage's internal xp_run_ops, linked from the library's static
+ * build) on two sets of gfns with the same make-up, position by position:
+ * set A in multicalls, set B one trap per operation. Each batch mixes gfns
+ * Xen accepts with gfns it must refuse:
+ *
+ *   nominate: RAM gfns; the same RAM gfn a second time in the batch;
+ *             gfns nominated before the batch; holes above the RAM; gfns
+ *             beyond the guest; the xenstore page (xenstored maps it)
+ *   evict:    nominated gfns (unmapped); nominated gfns the probe still
+ *             maps; resident gfns; holes; gfns beyond the guest
+ *   prep:     evicted gfns with their contents; resident gfns; holes
+ *
+ * The two sets must give the same status at every position. Then, with
+ * the guest writing its memory (the scenario asks it to churn), K of its
+ * gfns are nominated and evicted in a multicall: the number of evicts that
+ * answer 0 must equal the rise of Xen's own paged-page count, and the
+ * others may only be refused (-EBUSY: touched). Every page goes back
+ * (loaded from the copy taken while it was mapped, or un-nominated), and
+ * Xen's paged count must be back where it started.
+ *
+ * Prints "XPRIG mcprobe ..." lines for the host (parse-log) and exits 0
+ * when every comparison held, 1 when one did not, 2 on a set-up failure.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+#include <xenctrl.h>
+
+#include "private.h"
+
+#define K 16          /* gfns per category */
+#define CHURN_N 512   /* gfns of the touched-under-writes step */
+
+struct probe {
+	xpage_t *xp;
+	xc_interface *xch;
+	uint32_t domid;
+	uint64_t ram;         /* RAM pages: gfns 0 .. ram-1 */
+	uint64_t store_gfn;
+	unsigned mismatches;
+};
+
+static void up(double *t)
+{
+	FILE *f = fopen("/proc/uptime", "r");
+
+	*t = 0;
+	if (f) {
+		if (fscanf(f, "%lf", t) != 1)
+			*t = 0;
+		fclose(f);
+	}
+}
+
+static void mark(const char *fmt, ...)
+{
+	va_list ap;
+	double t;
+
+	up(&t);
+	printf("XPRIG mcprobe t=%.2f ", t);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static uint64_t paged_pages(struct probe *p)
+{
+	xc_dominfo_t info;
+
+	if (xc_domain_getinfo(p->xch, p->domid, 1, &info) != 1 ||
+	    info.domid != p->domid)
+		return UINT64_MAX;
+	return info.nr_paged_pages;
+}
+
+/* Run @n ops the way @multicall says; keep the ring served. */
+static int run(struct probe *p, struct xp_paging_op *ops, size_t n,
+	       bool multicall)
+{
+	bool was = p->xp->use_multicall;
+	int rc;
+
+	p->xp->use_multicall = multicall;
+	rc = xp_run_ops(p->xp, ops, n);
+	p->xp->use_multicall = was;
+	xpage_dispatch(p->xp, 0);
+	return rc;
+}
+
+/* Keep libxpage's table in step with what the probe did behind its back,
+ * so ring requests for these gfns are handled as for the library's own. */
+static void set_state(struct probe *p, uint64_t gfn, unsigned st)
+{
+	unsigned was;
+
+	if (gfn >= p->xp->table.nr)
+		return;
+	was = xp_gfn_state(&p->xp->table, gfn);
+	xp_gfn_set_state(&p->xp->table, gfn, st);
+	/* the count a load takes down again */
+	if (st == XPAGE_GFN_EVICTED && was != XPAGE_GFN_EVICTED)
+		p->xp->stats.evicted_now++;
+	if (was == XPAGE_GFN_EVICTED && st == XPAGE_GFN_RESIDENT)
+		p->xp->stats.evicted_now--;
+}
+
+/* The next RAM gfn from *@cur on that the hypervisor does not touch
+ * itself (libxpage never nominates those: nominating one can crash the
+ * guest, docs/xen-hazards.md). */
+static uint64_t next_ram(struct probe *p, uint64_t *cur)
+{
+	xp_hv_refresh(p->xp);
+	while (*cur < p->ram && xp_gfn_flag(&p->xp->table, *cur, XP_GS_HV))
+		(*cur)++;
+	return (*cur)++;
+}
+
+/* A batch of @n ops of kind @op on @gfns. */
+static void fill(struct xp_paging_op *ops, const uint64_t *gfns, size_t n,
+		 uint32_t op, void *const *bufs)
+{
+	for (size_t i = 0; i < n; i++)
+		ops[i] = (struct xp_paging_op){ .op = op, .gfn = gfns[i],
+						.buf = bufs ? bufs[i] : NULL,
+						.rc = 12345 };
+}
+
+/* Compare two batches position by position. */
+static void compare(struct probe *p, const char *what,
+		    const struct xp_paging_op *a, const struct xp_paging_op *b,
+		    size_t n)
+{
+	unsigned bad = 0, ok = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ok += a[i].rc == 0;
+		if (a[i].rc != b[i].rc) {
+			if (bad++ < 4)
+				mark("step=mismatch op=%s pos=%zu gfn_a=%#llx rc_a=%d "
+				     "gfn_b=%#llx rc_b=%d", what, i,
+				     (unsigned long long)a[i].gfn, a[i].rc,
+				     (unsigned long long)b[i].gfn, b[i].rc);
+		}
+	}
+	p->mismatches += bad;
+	mark("step=compare op=%s ops=%zu accepted=%u mismatches=%u", what, n, ok, bad);
+}
+
+/* Map @n nominated gfns through libxpage and copy them into @copy. */
+static void *map_copy(struct probe *p, const uint64_t *gfns, size_t n,
+		      uint8_t *copy, int *st)
+{
+	uint8_t *m = xpage_map(p->xp, gfns, n, 0, st);
+
+	if (m)
+		for (size_t i = 0; i < n; i++)
+			if (!st[i])
+				memcpy(copy + i * XPAGE_PAGE_SIZE,
+				       m + i * XPAGE_PAGE_SIZE, XPAGE_PAGE_SIZE);
+	return m;
+}
+
+/* Every gfn the probe left nominated or evicted goes back. */
+static void restore(struct probe *p, const uint64_t *gfns, size_t n,
+		    uint8_t *copy)
+{
+	void **bufs = calloc(n, sizeof(*bufs));
+	uint64_t *g = calloc(n, sizeof(*g));
+	int *st = calloc(n, sizeof(*st));
+	size_t k = 0;
+
+	if (!bufs || !g || !st)
+		exit(2);
+	for (size_t i = 0; i < n; i++)
+		if (xpage_gfn_state(p->xp, gfns[i]) == XPAGE_GFN_EVICTED) {
+			g[k] = gfns[i];
+			bufs[k++] = copy + i * XPAGE_PAGE_SIZE;
+		}
+	if (k && xpage_load(p->xp, g, k, bufs, XPAGE_LOAD_RESUME, st) != (int)k)
+		mark("step=restore_load_failed n=%zu", k);
+	k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (xpage_gfn_state(p->xp, gfns[i]) == XPAGE_GFN_NOMINATED)
+			g[k++] = gfns[i];
+	for (int round = 0; k && round < 5; round++) {
+		xpage_unnominate(p->xp, g, k, 0, st);
+		xpage_dispatch(p->xp, 10);
+	}
+	free(bufs);
+	free(g);
+	free(st);
+}
+
+/* Contents of the gfns the probe has out, for populate requests. */
+#define MAX_OUT (8 * K + CHURN_N)
+static struct { uint64_t gfn; uint8_t *data; } outs[MAX_OUT];
+static size_t nouts;
+
+static void note_out(uint64_t gfn, uint8_t *data)
+{
+	if (nouts < MAX_OUT)
+		outs[nouts++] = (typeof(outs[0])){ gfn, data };
+}
+
+/* The deterministic part: two sets of gfns of the same make-up, one
+ * driven in multicalls, the other one trap per operation. */
+enum { NOM = 0, EVI = 1, PRE = 2 };
+struct set_result {
+	struct xp_paging_op op[3][6 * K];
+	size_t n[3];
+};
+
+struct probe_set {
+	uint64_t good[K], pre[K], resid[K], hole[K], beyond[K];
+	uint8_t copy_good[K * XPAGE_PAGE_SIZE], copy_pre[K * XPAGE_PAGE_SIZE];
+};
+
+/* Nominate @gfn alone, a few tries (a passing reference refuses it). */
+static bool nominate_one(struct probe *p, uint64_t gfn)
+{
+	struct xp_paging_op one;
+
+	for (int t = 0; t < 3; t++) {
+		fill(&one, &gfn, 1, XP_PAGING_NOMINATE, NULL);
+		run(p, &one, 1, false);
+		if (one.rc == 0) {
+			set_state(p, gfn, XPAGE_GFN_NOMINATED);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Pick the set's gfns; `pre` ones are nominated (a gfn Xen keeps
+ * refusing is replaced by the next). */
+static void pick(struct probe *p, struct probe_set *ps, uint64_t ram0,
+		 uint64_t hole0)
+{
+	uint64_t cur = ram0;
+
+	for (unsigned i = 0; i < K; i++) {
+		ps->good[i] = next_ram(p, &cur);
+		ps->resid[i] = next_ram(p, &cur);
+		do
+			ps->pre[i] = next_ram(p, &cur);
+		while (!nominate_one(p, ps->pre[i]) && cur < p->ram);
+		ps->hole[i] = hole0 + i;
+		ps->beyond[i] = p->xp->table.nr + 0x1000 + ram0 + i;
+	}
+}
+
+/* Whatever succeeded moves libxpage's table along (the probe's copies
+ * serve the evicted ones if the guest asks for them meanwhile). */
+static void apply(struct probe *p, struct probe_set *ps,
+		  const struct xp_paging_op *ops, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (ops[i].rc != 0 || ops[i].gfn >= p->xp->table.nr)
+			continue;
+		if (ops[i].op == XP_PAGING_NOMINATE)
+			set_state(p, ops[i].gfn, XPAGE_GFN_NOMINATED);
+		else if (ops[i].op == XP_PAGING_PREP)
+			set_state(p, ops[i].gfn, XPAGE_GFN_RESIDENT);
+		else
+			set_state(p, ops[i].gfn, XPAGE_GFN_EVICTED);
+	}
+	for (unsigned i = 0; i < K; i++) {
+		note_out(ps->good[i], ps->copy_good + i * XPAGE_PAGE_SIZE);
+		note_out(ps->pre[i], ps->copy_pre + i * XPAGE_PAGE_SIZE);
+	}
+}
+
+static size_t put(uint64_t *g, size_t n, const uint64_t *src)
+{
+	memcpy(g + n, src, K * sizeof(*src));
+	return n + K;
+}
+
+static void one_set(struct probe *p, struct probe_set *ps, bool multicall,
+		    struct set_result *res)
+{
+	uint64_t g[6 * K];
+	void *bufs[6 * K];
+	int st[K];
+	size_t n = 0;
+
+	n = put(g, n, ps->good);
+	n = put(g, n, ps->good);   /* twice */
+	n = put(g, n, ps->pre);
+	n = put(g, n, ps->hole);
+	n = put(g, n, ps->beyond);
+	g[n++] = p->store_gfn;
+	fill(res->op[NOM], g, res->n[NOM] = n, XP_PAGING_NOMINATE, NULL);
+	run(p, res->op[NOM], n, multicall);
+	apply(p, ps, res->op[NOM], n);
+
+	/* contents of the nominated ones; `pre` stays mapped for the evict */
+	void *mg = map_copy(p, ps->good, K, ps->copy_good, st);
+	void *mp = map_copy(p, ps->pre, K, ps->copy_pre, st);
+	if (mg)
+		xpage_unmap(p->xp, mg, K);
+	n = put(g, 0, ps->good);
+	n = put(g, n, ps->pre);
+	n = put(g, n, ps->resid);
+	n = put(g, n, ps->hole);
+	n = put(g, n, ps->beyond);
+	fill(res->op[EVI], g, res->n[EVI] = n, XP_PAGING_EVICT, NULL);
+	run(p, res->op[EVI], n, multicall);
+	apply(p, ps, res->op[EVI], n);
+	if (mp)
+		xpage_unmap(p->xp, mp, K);
+
+	n = 0;
+	for (unsigned i = 0; i < K; i++, n++) {
+		g[n] = ps->good[i];
+		bufs[n] = ps->copy_good + i * XPAGE_PAGE_SIZE;
+	}
+	for (unsigned i = 0; i < 2 * K; i++, n++) {
+		/* refused: a resident gfn keeps its page, a hole has none */
+		g[n] = i < K ? ps->resid[i] : ps->hole[i - K];
+		bufs[n] = ps->copy_good;
+	}
+	fill(res->op[PRE], g, res->n[PRE] = n, XP_PAGING_PREP, bufs);
+	run(p, res->op[PRE], n, multicall);
+	apply(p, ps, res->op[PRE], n);
+	restore(p, ps->good, K, ps->copy_good);
+	restore(p, ps->pre, K, ps->copy_pre);
+}
+
+static void on_log(void *ctx, int level, const char *msg)
+{
+	(void)ctx;
+	if (level <= XPAGE_LOG_INFO)
+		fprintf(stderr, "libxpage: %s\n", msg);
+}
+
+static void on_populate(xpage_t *xp, const struct xpage_populate *pop,
+			void *user)
+{
+	(void)user;
+	for (size_t i = nouts; i-- > 0;)
+		if (outs[i].gfn == pop->gfn) {
+			void *b = outs[i].data;
+			int st;
+
+			xpage_load(xp, &pop->gfn, 1, &b, XPAGE_LOAD_RESUME, &st);
+			return;
+		}
+	mark("step=populate_unknown gfn=%#llx", (unsigned long long)pop->gfn);
+}
+
+/* Nominate and evict @n gfns in multicalls while the guest writes its
+ * memory: the evicts answering 0 must be exactly Xen's rise of paged. */
+static void churn_step(struct probe *p, uint64_t ram0)
+{
+	static uint64_t g[CHURN_N];
+	static struct xp_paging_op ops[CHURN_N];
+	static uint8_t copy[CHURN_N * XPAGE_PAGE_SIZE];
+	static int st[CHURN_N];
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	uint64_t before, after;
+	unsigned ok = 0, busy = 0, other = 0, nominated = 0;
+
+	for (unsigned i = 0; i < CHURN_N; i++) {
+		uint64_t cur = ram0 + (uint64_t)i * (p->ram - ram0) / CHURN_N;
+
+		g[i] = next_ram(p, &cur);
+	}
+	before = paged_pages(p);
+	fill(ops, g, CHURN_N, XP_PAGING_NOMINATE, NULL);
+	run(p, ops, CHURN_N, true);
+	for (unsigned i = 0; i < CHURN_N; i++)
+		if (ops[i].rc == 0) {
+			set_state(p, g[i], XPAGE_GFN_NOMINATED);
+			nominated++;
+		}
+	nanosleep(&ts, NULL);
+	xpage_dispatch(p->xp, 0); /* touched ones become resident */
+	for (unsigned i = 0; i < CHURN_N; i++) {
+		uint64_t one = g[i];
+
+		if (xpage_gfn_state(p->xp, one) != XPAGE_GFN_NOMINATED)
+			continue;
+		void *m = map_copy(p, &one, 1, copy + i * XPAGE_PAGE_SIZE, st);
+		if (m)
+			xpage_unmap(p->xp, m, 1);
+	}
+	nanosleep(&ts, NULL);
+	fill(ops, g, CHURN_N, XP_PAGING_EVICT, NULL);
+	run(p, ops, CHURN_N, true);
+	after = paged_pages(p);
+	for (unsigned i = 0; i < CHURN_N; i++) {
+		if (ops[i].rc == 0) {
+			ok++;
+			note_out(g[i], copy + i * XPAGE_PAGE_SIZE);
+			set_state(p, g[i], XPAGE_GFN_EVICTED);
+		} else if (ops[i].rc == -EBUSY) {
+			busy++;
+		} else {
+			other++;
+		}
+	}
+	if (after - before != ok || other)
+		p->mismatches++;
+	mark("step=churn nominated=%u evicted=%u refused_busy=%u refused_other=%u "
+	     "xen_paged_rise=%lld", nominated, ok, busy, other,
+	     (long long)(after - before));
+	restore(p, g, CHURN_N, copy);
+}
+
+int main(int argc, char **argv)
+{
+	struct probe p = { 0 };
+	static struct set_result a, b;
+	uint64_t start, end, v = 0;
+	const char *names[3] = { "nominate", "evict", "prep" };
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s DOMID RAM_PAGES\n", argv[0]);
+		return 2;
+	}
+	p.domid = (uint32_t)strtoul(argv[1], NULL, 0);
+	p.ram = strtoull(argv[2], NULL, 0);
+	p.xch = xc_interface_open(NULL, NULL, 0);
+	if (!p.xch || p.ram < 0x4000)
+		return 2;
+	if (xc_hvm_param_get(p.xch, p.domid, HVM_PARAM_STORE_PFN, &v) == 0)
+		p.store_gfn = v;
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+		.domid = p.domid, .ages = XPAGE_AGES_ALL,
+		.features_wanted = XPAGE_FEAT_ALL,
+		.log_fn = on_log, .log_level = XPAGE_LOG_INFO);
+	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+		.populate = on_populate);
+	p.xp = xpage_open(&o, &cb);
+	if (!p.xp) {
+		mark("step=open_failed errno=%d", errno);
+		return 2;
+	}
+	if (!p.xp->ops->can_multicall(p.xp->be)) {
+		mark("step=no_multicall");
+		xpage_close(p.xp);
+		return 1;
+	}
+	start = paged_pages(&p);
+	static struct probe_set sa, sb;
+
+	pick(&p, &sa, 0x3000, 0x40000);
+	pick(&p, &sb, 0x3000 + 8 * K, 0x40000 + K);
+	one_set(&p, &sa, true, &a);
+	one_set(&p, &sb, false, &b);
+	for (int k = 0; k < 3; k++)
+		compare(&p, names[k], a.op[k], b.op[k], a.n[k]);
+	churn_step(&p, 0x2000);
+	end = paged_pages(&p);
+	mark("step=result mismatches=%u paged_start=%llu paged_end=%llu traps=%llu",
+	     p.mismatches, (unsigned long long)start, (unsigned long long)end,
+	     (unsigned long long)p.xp->stats.hypercalls);
+	if (end != start)
+		p.mismatches++;
+	xpage_close(p.xp);
+	xc_interface_close(p.xch);
+	return p.mismatches ? 1 : 0;
+}
