@@ -4,7 +4,7 @@
  * operation's own result on this hypervisor? Runs in dom0 of the real-Xen
  * run (tests/xen), against the run's guest, before its pager starts.
  *
- *   xpage-rig-mcprobe DOMID RAM_PAGES
+ *   xpage-rig-mcprobe DOMID RAM_PAGES compare|churn
  *
  * It opens the domain with libxpage (so the ring is served and the guest
  * stays safe), then drives the Xen backend's paging operations directly
@@ -20,11 +20,13 @@
  *             maps; resident gfns; holes; gfns beyond the guest
  *   prep:     evicted gfns with their contents; resident gfns; holes
  *
- * The two sets must give the same status at every position. Then, with
- * the guest writing its memory (the scenario asks it to churn), K of its
- * gfns are nominated and evicted in a multicall: the number of evicts that
- * answer 0 must equal the rise of Xen's own paged-page count, and the
- * others may only be refused (-EBUSY: touched). Every page goes back
+ * `compare`: the two sets must give the same status at every position
+ * (a gfn the guest touched meanwhile is left out: its result depends on
+ * when). `churn`, with the guest writing its memory (the scenario asks it
+ * to churn): CHURN_N of its gfns are nominated and evicted in multicalls:
+ * the number of evicts that answer 0 must equal the rise of Xen's own
+ * paged-page count, and the others may only be refused (-EBUSY:
+ * touched). In both, every page goes back
  * (loaded from the copy taken while it was mapped, or un-nominated), and
  * Xen's paged count must be back where it started.
  *
@@ -143,14 +145,40 @@ static void fill(struct xp_paging_op *ops, const uint64_t *gfns, size_t n,
 						.rc = 12345 };
 }
 
+/* gfns the guest touched while nominated (their evict_fail notices):
+ * their results depend on when, so they are left out of the comparison. */
+#define MAX_TOUCHED 4096
+static uint64_t touched[MAX_TOUCHED];
+static size_t ntouched;
+
+static void on_evict_fail(xpage_t *xp, uint64_t gfn, void *user)
+{
+	(void)xp, (void)user;
+	if (ntouched < MAX_TOUCHED)
+		touched[ntouched++] = gfn;
+}
+
+static bool was_touched(uint64_t gfn)
+{
+	for (size_t i = 0; i < ntouched; i++)
+		if (touched[i] == gfn)
+			return true;
+	return false;
+}
+
 /* Compare two batches position by position. */
 static void compare(struct probe *p, const char *what,
 		    const struct xp_paging_op *a, const struct xp_paging_op *b,
-		    size_t n)
+		    const bool *skip_a, const bool *skip_b, size_t n)
 {
-	unsigned bad = 0, ok = 0;
+	unsigned bad = 0, ok = 0, skipped = 0;
 
 	for (size_t i = 0; i < n; i++) {
+		if (skip_a[i] || skip_b[i] || was_touched(a[i].gfn) ||
+		    was_touched(b[i].gfn)) {
+			skipped++;
+			continue;
+		}
 		ok += a[i].rc == 0;
 		if (a[i].rc != b[i].rc) {
 			if (bad++ < 4)
@@ -161,21 +189,52 @@ static void compare(struct probe *p, const char *what,
 		}
 	}
 	p->mismatches += bad;
-	mark("step=compare op=%s ops=%zu accepted=%u mismatches=%u", what, n, ok, bad);
+	mark("step=compare op=%s ops=%zu accepted=%u mismatches=%u "
+	     "touched_skipped=%u", what, n, ok, bad, skipped);
 }
 
-/* Map @n nominated gfns through libxpage and copy them into @copy. */
-static void *map_copy(struct probe *p, const uint64_t *gfns, size_t n,
-		      uint8_t *copy, int *st)
-{
-	uint8_t *m = xpage_map(p->xp, gfns, n, 0, st);
+/* A mapping the probe holds: where, and how many pages. */
+struct held_map {
+	void *addr;
+	size_t n;
+};
 
-	if (m)
-		for (size_t i = 0; i < n; i++)
-			if (!st[i])
-				memcpy(copy + i * XPAGE_PAGE_SIZE,
-				       m + i * XPAGE_PAGE_SIZE, XPAGE_PAGE_SIZE);
-	return m;
+/* Map those of @n gfns that are still nominated (a touched one is not) in
+ * one call, copy them into @copy (page i of @copy for gfns[i]), and keep
+ * the mapping in @hm until release(). */
+static void map_copy(struct probe *p, const uint64_t *gfns, size_t n,
+		     uint8_t *copy, bool *have, struct held_map *hm)
+{
+	uint64_t g[6 * K];
+	size_t pos[6 * K], k = 0;
+	int st[6 * K];
+	uint8_t *m;
+
+	for (size_t i = 0; i < n && k < 6 * K; i++)
+		if (xpage_gfn_state(p->xp, gfns[i]) == XPAGE_GFN_NOMINATED) {
+			pos[k] = i;
+			g[k++] = gfns[i];
+		}
+	hm->addr = NULL;
+	hm->n = k;
+	for (size_t i = 0; i < n; i++)
+		have[i] = false;
+	if (!k || !(m = xpage_map(p->xp, g, k, 0, st)))
+		return;
+	for (size_t j = 0; j < k; j++)
+		if (!st[j]) {
+			memcpy(copy + pos[j] * XPAGE_PAGE_SIZE,
+			       m + j * XPAGE_PAGE_SIZE, XPAGE_PAGE_SIZE);
+			have[pos[j]] = true;
+		}
+	hm->addr = m;
+}
+
+static void release(struct probe *p, struct held_map *hm)
+{
+	if (hm->addr)
+		xpage_unmap(p->xp, hm->addr, hm->n);
+	hm->addr = NULL;
 }
 
 /* Every gfn the probe left nominated or evicted goes back. */
@@ -195,7 +254,13 @@ static void restore(struct probe *p, const uint64_t *gfns, size_t n,
 			bufs[k++] = copy + i * XPAGE_PAGE_SIZE;
 		}
 	if (k && xpage_load(p->xp, g, k, bufs, XPAGE_LOAD_RESUME, st) != (int)k)
-		mark("step=restore_load_failed n=%zu", k);
+		for (size_t i = 0, shown = 0; i < k && shown < 4; i++)
+			if (st[i]) {
+				mark("step=restore_load_failed gfn=%#llx rc=%d "
+				     "state=%d", (unsigned long long)g[i], st[i],
+				     xpage_gfn_state(p->xp, g[i]));
+				shown++;
+			}
 	k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (xpage_gfn_state(p->xp, gfns[i]) == XPAGE_GFN_NOMINATED)
@@ -226,11 +291,13 @@ enum { NOM = 0, EVI = 1, PRE = 2 };
 struct set_result {
 	struct xp_paging_op op[3][6 * K];
 	size_t n[3];
+	bool skip[3][6 * K]; /* not compared: see one_set() */
 };
 
 struct probe_set {
 	uint64_t good[K], pre[K], resid[K], hole[K], beyond[K];
 	uint8_t copy_good[K * XPAGE_PAGE_SIZE], copy_pre[K * XPAGE_PAGE_SIZE];
+	bool have_good[K], have_pre[K]; /* the copy was taken */
 };
 
 /* Nominate @gfn alone, a few tries (a passing reference refuses it). */
@@ -299,7 +366,7 @@ static void one_set(struct probe *p, struct probe_set *ps, bool multicall,
 {
 	uint64_t g[6 * K];
 	void *bufs[6 * K];
-	int st[K];
+	struct held_map mg, mp;
 	size_t n = 0;
 
 	n = put(g, n, ps->good);
@@ -313,20 +380,29 @@ static void one_set(struct probe *p, struct probe_set *ps, bool multicall,
 	apply(p, ps, res->op[NOM], n);
 
 	/* contents of the nominated ones; `pre` stays mapped for the evict */
-	void *mg = map_copy(p, ps->good, K, ps->copy_good, st);
-	void *mp = map_copy(p, ps->pre, K, ps->copy_pre, st);
-	if (mg)
-		xpage_unmap(p->xp, mg, K);
+	map_copy(p, ps->good, K, ps->copy_good, ps->have_good, &mg);
+	map_copy(p, ps->pre, K, ps->copy_pre, ps->have_pre, &mp);
+	release(p, &mg);
 	n = put(g, 0, ps->good);
 	n = put(g, n, ps->pre);
 	n = put(g, n, ps->resid);
 	n = put(g, n, ps->hole);
 	n = put(g, n, ps->beyond);
+	/* Never evict a page without its copy (the guest touched it, or it
+	 * did not map): such a position gets a gfn beyond the guest, and is
+	 * not compared. */
+	for (unsigned i = 0; i < 2 * K; i++) {
+		bool have = i < K ? ps->have_good[i] : ps->have_pre[i - K];
+
+		if (!have) {
+			g[i] = ps->beyond[i % K];
+			res->skip[EVI][i] = true;
+		}
+	}
 	fill(res->op[EVI], g, res->n[EVI] = n, XP_PAGING_EVICT, NULL);
 	run(p, res->op[EVI], n, multicall);
 	apply(p, ps, res->op[EVI], n);
-	if (mp)
-		xpage_unmap(p->xp, mp, K);
+	release(p, &mp);
 
 	n = 0;
 	for (unsigned i = 0; i < K; i++, n++) {
@@ -374,10 +450,11 @@ static void churn_step(struct probe *p, uint64_t ram0)
 	static uint64_t g[CHURN_N];
 	static struct xp_paging_op ops[CHURN_N];
 	static uint8_t copy[CHURN_N * XPAGE_PAGE_SIZE];
-	static int st[CHURN_N];
+	static uint64_t ev[CHURN_N];
+	static bool have[CHURN_N];
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 	uint64_t before, after;
-	unsigned ok = 0, busy = 0, other = 0, nominated = 0;
+	unsigned ok = 0, busy = 0, other = 0, nominated = 0, uncopied = 0;
 
 	for (unsigned i = 0; i < CHURN_N; i++) {
 		uint64_t cur = ram0 + (uint64_t)i * (p->ram - ram0) / CHURN_N;
@@ -395,20 +472,22 @@ static void churn_step(struct probe *p, uint64_t ram0)
 	nanosleep(&ts, NULL);
 	xpage_dispatch(p->xp, 0); /* touched ones become resident */
 	for (unsigned i = 0; i < CHURN_N; i++) {
-		uint64_t one = g[i];
+		struct held_map hm;
 
-		if (xpage_gfn_state(p->xp, one) != XPAGE_GFN_NOMINATED)
-			continue;
-		void *m = map_copy(p, &one, 1, copy + i * XPAGE_PAGE_SIZE, st);
-		if (m)
-			xpage_unmap(p->xp, m, 1);
+		map_copy(p, &g[i], 1, copy + i * XPAGE_PAGE_SIZE, &have[i], &hm);
+		release(p, &hm);
 	}
 	nanosleep(&ts, NULL);
-	fill(ops, g, CHURN_N, XP_PAGING_EVICT, NULL);
+	/* a gfn without its copy is not evicted: it goes back below */
+	for (unsigned i = 0; i < CHURN_N; i++)
+		ev[i] = have[i] ? g[i] : p->xp->table.nr + 0x1000 + i;
+	fill(ops, ev, CHURN_N, XP_PAGING_EVICT, NULL);
 	run(p, ops, CHURN_N, true);
 	after = paged_pages(p);
 	for (unsigned i = 0; i < CHURN_N; i++) {
-		if (ops[i].rc == 0) {
+		if (!have[i]) {
+			uncopied++;
+		} else if (ops[i].rc == 0) {
 			ok++;
 			note_out(g[i], copy + i * XPAGE_PAGE_SIZE);
 			set_state(p, g[i], XPAGE_GFN_EVICTED);
@@ -420,9 +499,9 @@ static void churn_step(struct probe *p, uint64_t ram0)
 	}
 	if (after - before != ok || other)
 		p->mismatches++;
-	mark("step=churn nominated=%u evicted=%u refused_busy=%u refused_other=%u "
-	     "xen_paged_rise=%lld", nominated, ok, busy, other,
-	     (long long)(after - before));
+	mark("step=churn nominated=%u touched_before_map=%u evicted=%u "
+	     "refused_busy=%u refused_other=%u xen_paged_rise=%lld", nominated,
+	     uncopied, ok, busy, other, (long long)(after - before));
 	restore(p, g, CHURN_N, copy);
 }
 
@@ -433,8 +512,9 @@ int main(int argc, char **argv)
 	uint64_t start, end, v = 0;
 	const char *names[3] = { "nominate", "evict", "prep" };
 
-	if (argc != 3) {
-		fprintf(stderr, "usage: %s DOMID RAM_PAGES\n", argv[0]);
+	if (argc != 4 || (strcmp(argv[3], "compare") && strcmp(argv[3], "churn"))) {
+		fprintf(stderr, "usage: %s DOMID RAM_PAGES compare|churn\n",
+			argv[0]);
 		return 2;
 	}
 	p.domid = (uint32_t)strtoul(argv[1], NULL, 0);
@@ -449,7 +529,7 @@ int main(int argc, char **argv)
 		.features_wanted = XPAGE_FEAT_ALL,
 		.log_fn = on_log, .log_level = XPAGE_LOG_INFO);
 	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
-		.populate = on_populate);
+		.populate = on_populate, .evict_fail = on_evict_fail);
 	p.xp = xpage_open(&o, &cb);
 	if (!p.xp) {
 		mark("step=open_failed errno=%d", errno);
@@ -463,13 +543,17 @@ int main(int argc, char **argv)
 	start = paged_pages(&p);
 	static struct probe_set sa, sb;
 
-	pick(&p, &sa, 0x3000, 0x40000);
-	pick(&p, &sb, 0x3000 + 8 * K, 0x40000 + K);
-	one_set(&p, &sa, true, &a);
-	one_set(&p, &sb, false, &b);
-	for (int k = 0; k < 3; k++)
-		compare(&p, names[k], a.op[k], b.op[k], a.n[k]);
-	churn_step(&p, 0x2000);
+	if (!strcmp(argv[3], "compare")) {
+		pick(&p, &sa, 0x3000, 0x40000);
+		pick(&p, &sb, 0x3000 + 8 * K, 0x40000 + K);
+		one_set(&p, &sa, true, &a);
+		one_set(&p, &sb, false, &b);
+		for (int k = 0; k < 3; k++)
+			compare(&p, names[k], a.op[k], b.op[k], a.skip[k],
+				b.skip[k], a.n[k]);
+	} else {
+		churn_step(&p, 0x2000);
+	}
 	end = paged_pages(&p);
 	mark("step=result mismatches=%u paged_start=%llu paged_end=%llu traps=%llu",
 	     p.mismatches, (unsigned long long)start, (unsigned long long)end,

@@ -30,18 +30,22 @@ fi
 guest_create g-xpage "$GMIB" || exit 1
 guest_wait_ready 240 || exit 1
 watch_start
-# Multicalls on this hypervisor: each paging op's own result? (mcprobe.c;
-# the guest writes its memory meanwhile, for gfns touched mid-batch.)
+# Multicalls on this hypervisor: each paging op's own result? (mcprobe.c:
+# one comparison with the guest's workload holding, then evicts while it
+# writes all its memory.)
 if [ "$(cmdarg mcprobe 1)" = 1 ] && [ "$TMIB" -lt "$GMIB" ]; then
-	gsend churn
-	sleep 2
-	mark mcprobe_start
-	xpage-rig-mcprobe "$D" $((GMIB * 256)) >/tmp/mcprobe.log 2>&1
-	MC_RC=$?
-	grep -v '^XPRIG' /tmp/mcprobe.log | tail -20 | sed 's/^/XPLOG mcprobe: /'
-	grep '^XPRIG' /tmp/mcprobe.log
+	MC_RC=0
+	for mode in compare churn; do
+		if [ $mode = churn ]; then gsend churn; sleep 2; else gsend hold; sleep 1; fi
+		mark mcprobe_start "mode=$mode"
+		xpage-rig-mcprobe "$D" $((GMIB * 256)) $mode >/tmp/mcprobe.log 2>&1
+		rc=$?
+		[ "$rc" = 0 ] || MC_RC=$rc
+		grep -v '^XPRIG' /tmp/mcprobe.log | tail -20 | sed 's/^/XPLOG mcprobe: /'
+		grep '^XPRIG' /tmp/mcprobe.log
+		lost_check mcprobe
+	done
 	mark mcprobe_end "rc=$MC_RC"
-	lost_check mcprobe
 fi
 gsend hold
 gwait 'GUEST: ack hold' 1 30 || mark guest_no_ack
