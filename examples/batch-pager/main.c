@@ -181,7 +181,7 @@ static void usage(FILE *f)
 "\n"
 "Pages a Xen guest (or a simulated one) down to a target size in batches,\n"
 "serves its page-ins from a store file, and pages everything back in on\n"
-"SIGINT/SIGTERM or after --duration.\n"
+"SIGINT/SIGTERM or after --duration; SIGUSR1 writes --stats-json now.\n"
 "\n"
 "Target (default: --sim when this machine does not run Xen):\n"
 "  --domid N              a real guest (or, with --sim-socket, a simulated one)\n"
@@ -495,6 +495,19 @@ static char *default_store(const struct pager *p)
 /* ------------------------------------------------------------------ */
 /* The event loop                                                       */
 
+/* SIGUSR1: the statistics so far, in --stats-json's file (the pager goes
+ * on). */
+static void stats_snapshot(struct pager *p)
+{
+	struct xpage_stats xs = XPAGE_OPTS(xpage_stats);
+
+	if (!p->o.stats_json)
+		return;
+	xpage_get_stats(p->xp, &xs);
+	if (report_json(p, p->o.stats_json, &xs, NULL) < 0)
+		warnx_("writing %s: %s", p->o.stats_json, strerror(errno));
+}
+
 static int run(struct pager *p, int sigfd)
 {
 	uint64_t deadline = p->o.duration_s > 0 ?
@@ -544,9 +557,14 @@ static int run(struct pager *p, int sigfd)
 		if (rc > 0 && (pf[1].revents & POLLIN)) {
 			struct signalfd_siginfo si;
 
-			if (read(sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				say("%s: paging everything back in",
-				    strsignal((int)si.ssi_signo));
+			if (read(sigfd, &si, sizeof(si)) != (ssize_t)sizeof(si))
+				continue;
+			if (si.ssi_signo == SIGUSR1) {
+				stats_snapshot(p);
+				continue;
+			}
+			say("%s: paging everything back in",
+			    strsignal((int)si.ssi_signo));
 			return 0;
 		}
 		if (rc > 0 && pf[2].fd >= 0 && (pf[2].revents & POLLIN))
@@ -646,6 +664,7 @@ int main(int argc, char **argv)
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sigfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);

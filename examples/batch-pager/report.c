@@ -107,9 +107,11 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 		       (unsigned long long)p->st.adopted);
 	if (xs)
 		printf("  library     %llu hypercalls, %llu ring requests, "
-		       "%llu coalesced\n", (unsigned long long)xs->hypercalls,
+		       "%llu coalesced, %llu refused (the hypervisor's own)\n",
+		       (unsigned long long)xs->hypercalls,
 		       (unsigned long long)xs->requests,
-		       (unsigned long long)xs->coalesced);
+		       (unsigned long long)xs->coalesced,
+		       (unsigned long long)xs->hv_refused);
 	fflush(stdout);
 }
 
@@ -169,6 +171,7 @@ int report_json(struct pager *p, const char *path, const struct xpage_stats *xs,
 		fprintf(f, "  \"hypercalls\": %llu,\n", (unsigned long long)xs->hypercalls);
 		fprintf(f, "  \"ring_requests\": %llu,\n", (unsigned long long)xs->requests);
 		fprintf(f, "  \"coalesced\": %llu,\n", (unsigned long long)xs->coalesced);
+		fprintf(f, "  \"hv_refused\": %llu,\n", (unsigned long long)xs->hv_refused);
 	}
 	if (orc && orc->have) {
 		fprintf(f, "  \"oracle_lost\": %llu,\n", (unsigned long long)orc->lost);

@@ -4,7 +4,8 @@
  * xpage-simd. One scenario per invocation:
  *
  *   e2e             the issue's done-when command (own simulator)
- *   sigterm         SIGTERM drains everything back and exits 0
+ *   sigterm         SIGUSR1 writes the statistics so far; SIGTERM drains
+ *                   everything back and exits 0
  *   sigint          Ctrl-C on a terminal (SIGINT to the process group)
  *                   with --sim: the simulator must not stop with it
  *   kill-write      SIGKILL in the middle of a batch write, restart
@@ -379,6 +380,15 @@ static int t_sigterm(void)
 		msleep(100);
 	}
 	msleep(1500);
+	/* SIGUSR1: the statistics so far, and the pager goes on */
+	CHECK(!exists(json), "%s before SIGUSR1", json);
+	kill(pid, SIGUSR1);
+	for (double end = now_s() + 10; now_s() < end && !exists(json);)
+		msleep(50);
+	msleep(200);
+	CHECK(json_num(json, "pages_out") >= 12000, "SIGUSR1 snapshot: "
+	      "pages_out %.0f", json_num(json, "pages_out"));
+	CHECK(kill(pid, 0) == 0, "the pager stopped at SIGUSR1");
 	kill(pid, SIGTERM);
 	st = wait_for(pid, 60);
 	if (exited(st, 0, log, "SIGTERM drain")) {

@@ -129,9 +129,14 @@ static void set_state(struct probe *p, uint64_t gfn, unsigned st)
  * guest, docs/xen-hazards.md). */
 static uint64_t next_ram(struct probe *p, uint64_t *cur)
 {
+	static uint64_t last;
+
 	xp_hv_refresh(p->xp);
+	if (*cur <= last && last)
+		*cur = last + 1; /* never the same gfn twice */
 	while (*cur < p->ram && xp_gfn_flag(&p->xp->table, *cur, XP_GS_HV))
 		(*cur)++;
+	last = *cur;
 	return (*cur)++;
 }
 

@@ -85,6 +85,11 @@ start_pager 1
 mark pageout_start "target_pages=$TARGET_PAGES max_pages=$MAXP"
 if wait_tot_le $((TARGET_PAGES + 256)) 180; then
 	mark pageout_done "paged=$(wstat paged) tot=$(wstat tot) wt=$(wstat t)"
+	# The pager's own counts of the page-out (traps per page).
+	kill -USR1 $PID 2>/dev/null
+	sleep 1
+	[ -f /tmp/xpage-stats-1.json ] &&
+		echo "XPJSON xpage-stats-1-pageout $(tr -d '\n' </tmp/xpage-stats-1.json)"
 else
 	mark pageout_timeout "paged=$(wstat paged) tot=$(wstat tot)"
 fi
