@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build a Xen hypervisor with memory paging from Debian's Xen source package.
 #
-# usage: build-xen.sh CACHE_DIR [--debug|--diag]
+# usage: build-xen.sh CACHE_DIR [--plain|--diag|--debug]
 # Prints the path of the built, uncompressed multiboot `xen` image. Beside
 # it: its .config, xen-syms.map, and `xenpaging-fixed` (see below).
 #
@@ -11,16 +11,19 @@
 # source package with Debian's patches, configured from Xen's defconfig plus
 # CONFIG_UNSUPPORTED=y and CONFIG_MEM_PAGING=y. The result is cached under
 # CACHE_DIR/xen/<version>/ and reused while the version does not change.
-# Flavours for finding the cause of a loss (each cached apart):
-#   --debug  <version>-debug: CONFIG_DEBUG=y (Xen's assertions, extra
-#            checks, and its debug-only messages);
-#   --diag   <version>-diag-<hash of xen-diag.sh>: as --debug, plus diagnostic lines on the
-#            serial console, each starting "XPDIAG": every request for a
-#            page-in that does not come from a guest's nested page fault
-#            (Xen's own accesses to guest memory, foreign mappings), with
-#            the calling function and vCPU; and, when a guest vCPU must
-#            sleep for want of a free slot in the paging ring, the ring's
-#            state and a stack trace (the first 8 times).
+# Flavours (each cached apart):
+#   --plain  <version>: Debian's source as it is, plus paging;
+#   --diag   <version>-diag-<hash of xen-diag.sh> (the rig's default): plus
+#            diagnostic lines on the serial console, each starting
+#            "XPDIAG": every request for a page-in that does not come from
+#            a guest's nested page fault (Xen's own accesses to guest
+#            memory, foreign mappings), with the calling function and vCPU;
+#            and, when a guest vCPU must sleep for want of a free slot in
+#            the paging ring, the ring's state and a stack trace (the first
+#            8 times). A loss on the rig is then named by the hypervisor
+#            itself (docs/xen-hazards.md);
+#   --debug  <version>-debug-<hash>: as --diag, with CONFIG_DEBUG=y (Xen's
+#            assertions, extra checks and debug-only messages; slower).
 #
 # xenpaging-fixed: Xen's own pager (tools/xenpaging of the same source),
 # built against this host's Xen headers and libraries (Debian 12's are the
@@ -34,12 +37,12 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
-cache=${1:?usage: build-xen.sh CACHE_DIR [--debug|--diag]}
-flavour=
-case ${2:-} in
---debug) flavour=-debug ;;
---diag) flavour=-diag-$(sha256sum "$here/xen-diag.sh" | cut -c1-8) ;;
-'') ;;
+cache=${1:?usage: build-xen.sh CACHE_DIR [--plain|--diag|--debug]}
+diag_hash=$(sha256sum "$here/xen-diag.sh" | cut -c1-8)
+case ${2:---plain} in
+--plain) flavour= ;;
+--diag) flavour=-diag-$diag_hash ;;
+--debug) flavour=-debug-$diag_hash ;;
 *) xr_die "build-xen.sh: unknown flavour ${2:-}" ;;
 esac
 mkdir -p "$cache"
@@ -147,10 +150,10 @@ fi
 # The diagnostic lines (--diag) are inserted into the unpacked tree; every
 # other flavour starts from Debian's source as it is.
 mark=$tree/.xpage-diag
-case $flavour in -diag-*) diag=1 ;; *) diag=0 ;; esac
-if [ "$diag" = 1 ] && [ "$(cat "$mark" 2>/dev/null)" != "$flavour" ]; then
+case $flavour in -diag-*|-debug-*) diag=1 ;; *) diag=0 ;; esac
+if [ "$diag" = 1 ] && [ "$(cat "$mark" 2>/dev/null)" != "$diag_hash" ]; then
 	"$here/xen-diag.sh" "$tree" || xr_die "inserting the diagnostic lines failed"
-	printf '%s\n' "$flavour" >"$mark"
+	printf '%s\n' "$diag_hash" >"$mark"
 elif [ "$diag" = 0 ] && [ -f "$mark" ]; then
 	"$here/xen-diag.sh" --remove "$tree" || xr_die "removing the diagnostic lines failed"
 	rm -f "$mark"
@@ -162,14 +165,16 @@ cfg=$tree/xen/.config
 sed -i -e '/^CONFIG_UNSUPPORTED[= ]/d' -e '/^# CONFIG_UNSUPPORTED is not set/d' \
 	-e '/^CONFIG_MEM_PAGING[= ]/d' -e '/^# CONFIG_MEM_PAGING is not set/d' "$cfg"
 printf 'CONFIG_UNSUPPORTED=y\nCONFIG_MEM_PAGING=y\n' >>"$cfg"
-if [ -n "$flavour" ]; then
+case $flavour in -debug-*)
 	sed -i -e '/^CONFIG_DEBUG[= ]/d' -e '/^# CONFIG_DEBUG is not set/d' "$cfg"
-	printf 'CONFIG_DEBUG=y\n' >>"$cfg"
-fi
+	printf 'CONFIG_DEBUG=y\n' >>"$cfg" ;;
+esac
 make -s -C "$tree/xen" XEN_TARGET_ARCH=x86_64 olddefconfig >/dev/null
 grep -qx CONFIG_UNSUPPORTED=y "$cfg" && grep -qx CONFIG_MEM_PAGING=y "$cfg" ||
 	xr_die "olddefconfig dropped CONFIG_MEM_PAGING"
-[ -z "$flavour" ] || grep -qx CONFIG_DEBUG=y "$cfg" || xr_die "olddefconfig dropped CONFIG_DEBUG"
+case $flavour in -debug-*)
+	grep -qx CONFIG_DEBUG=y "$cfg" || xr_die "olddefconfig dropped CONFIG_DEBUG" ;;
+esac
 
 jobs=$(nproc 2>/dev/null || echo 2)
 xr_log "building the hypervisor (make -j$jobs; about a minute on 2 cores)"

@@ -157,7 +157,10 @@ watch_start() {
 	sleep 0.5
 }
 watch_stop() { kill "$WATCH_PID" 2>/dev/null; wait "$WATCH_PID" 2>/dev/null; }
-wstat() { tr ' ' '\n' <"$WATCH_STATE" 2>/dev/null | sed -n "s/^$1=//p"; }
+wstat() {
+	[ -f "$WATCH_STATE" ] || return 0
+	tr ' ' '\n' <"$WATCH_STATE" | sed -n "s/^$1=//p"
+}
 # guest_lost: the watcher saw the guest crash, reset or vanish.
 guest_lost() { [ "$(wstat gone)" = 1 ]; }
 
