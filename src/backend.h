@@ -98,10 +98,18 @@ struct xp_backend_ops {
 	int (*unmap)(struct xp_backend *be, void *addr, size_t n);
 
 	/* Event channel: the fd to poll, notify the hypervisor, and consume a
-	 * pending notification (re-arming it). */
+	 * pending notification (re-arming it). The fd also polls readable
+	 * when the connection to the hypervisor is lost (then ack() and
+	 * connection() return the error), so that a wait ends at once. */
 	int (*evtchn_fd)(struct xp_backend *be);
 	int (*notify)(struct xp_backend *be);
 	int (*ack)(struct xp_backend *be);
+
+	/* 0 while the connection to the hypervisor works; -EIO once it is
+	 * gone for good (a simulator that died): the core then refuses every
+	 * call that needs the hypervisor. Cheap: no round trip. NULL: the
+	 * connection cannot be lost (Xen: the hypervisor is the machine). */
+	int (*connection)(struct xp_backend *be);
 };
 
 extern const struct xp_backend_ops xp_backend_sim;

@@ -13,15 +13,21 @@
 #include <sys/mman.h>
 #include <time.h>
 
-/* Shared preamble of every batch call. */
+/* Shared preamble of every batch call: 0 or a negative errno. */
 static int batch_begin(struct xpage *xp, const uint64_t *gfns, size_t n,
 		       const int *status, unsigned flags, unsigned known_flags)
 {
-	if (!xp || (n && (!gfns || !status)) || (flags & ~known_flags))
+	if ((n && (!gfns || !status)) || (flags & ~known_flags))
 		return -EINVAL;
 	if (!xp->enabled)
 		return -ESHUTDOWN;
 	return 0;
+}
+
+/* The answer of a call that batch_begin() stopped. */
+static int begun(int rc)
+{
+	return xp_err(-rc);
 }
 
 /* Range and duplicate check of gfn i; marks it seen. 0 or -errno. */
@@ -166,7 +172,7 @@ static size_t apply_results(struct xpage *xp, const uint64_t *gfns, size_t n,
 	return ok;
 }
 
-XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int nominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			     unsigned int flags, int *status)
 {
 	struct xp_paging_op *ops;
@@ -174,8 +180,8 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	void *held = NULL;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	ops = ops_reserve(xp, n);
@@ -268,7 +274,7 @@ static int region_add(struct xpage *xp, void *addr, const uint64_t *gfns,
 	return 0;
 }
 
-XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
+static void *map_gfns_for(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
 	void *addr;
@@ -322,12 +328,12 @@ XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return addr;
 }
 
-XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
+static int unmap_region(xpage_t *xp, void *addr, size_t n)
 {
 	struct xp_region *r = NULL;
 	int rc;
 
-	if (!xp || !addr)
+	if (!addr)
 		return xp_err(EINVAL);
 	for (size_t i = 0; i < xp->nregions; i++)
 		if (xp->regions[i].addr == addr) {
@@ -348,15 +354,15 @@ XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
 	return rc < 0 ? xp_err(-rc) : 0;
 }
 
-XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int evict_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
 	struct xp_paging_op *ops;
 	size_t k = 0, ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	ops = ops_reserve(xp, n);
@@ -440,7 +446,7 @@ static int restore_nominated(struct xpage *xp, uint64_t gfn)
 	return st ? st : -EIO;
 }
 
-XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 void *const *bufs, unsigned int flags, int *status)
 {
 	struct xp_paging_op *ops;
@@ -449,8 +455,8 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 
 	if (rc == 0 && n && !bufs)
 		rc = -EINVAL;
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
@@ -515,14 +521,14 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return finish(0, ok);
 }
 
-XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int resume_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			   unsigned int flags, int *status)
 {
 	size_t ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	for (size_t i = 0; i < n; i++) {
@@ -552,7 +558,7 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return finish(0, ok);
 }
 
-XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int adopt_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
 	unsigned to = (flags & XPAGE_ADOPT_NOMINATED) ? XPAGE_GFN_NOMINATED
@@ -560,8 +566,8 @@ XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
 	size_t ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_ADOPT_NOMINATED);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	for (size_t i = 0; i < n; i++) {
 		status[i] = check_gfn(xp, gfns[i]);
 		if (status[i])
@@ -674,7 +680,7 @@ static void present_touched(struct xpage *xp, const uint64_t *g, int *err,
 	}
 }
 
-XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int unnominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status)
 {
 	struct xp_paging_op *ops;
@@ -685,8 +691,8 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	bool renominated = false;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	ops = ops_reserve(xp, n);
@@ -843,4 +849,70 @@ out:
 	free(err);
 	free(copy);
 	return finish(rc, ok);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Entry points: the guard (guard.c) around each call.                      */
+
+XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			     unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  nominate_gfns(xp, gfns, n, flags, status));
+}
+
+XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+{
+	int rc = xp_enter(xp, XP_NEEDS_HV);
+	void *addr;
+
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	addr = map_gfns_for(xp, gfns, n, flags, status);
+	xp_leave(xp);
+	return addr;
+}
+
+XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  unmap_region(xp, addr, n));
+}
+
+XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  evict_gfns(xp, gfns, n, flags, status));
+}
+
+XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			       unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  unnominate_gfns(xp, gfns, n, flags, status));
+}
+
+XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
+			 void *const *bufs, unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  load_gfns(xp, gfns, n, bufs, flags, status));
+}
+
+XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+			   unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  resume_gfns(xp, gfns, n, flags, status));
+}
+
+XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  adopt_gfns(xp, gfns, n, flags, status));
 }

@@ -113,6 +113,7 @@ static void free_handle(struct xpage *xp)
 	if (xp->be)
 		xp->ops->close(xp->be);
 	xp_table_fini(&xp->table);
+	xp_guard_fini(xp);
 	free(xp->ops_buf);
 	free(xp);
 }
@@ -144,6 +145,7 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 		errno = ENOMEM;
 		return NULL;
 	}
+	xp_guard_init(xp);
 	xp_opts_copy(&o, sizeof(o), opts);
 	xp_opts_copy(&xp->cbs, sizeof(xp->cbs), cbs);
 	xp->log_fn = o.log_fn;
@@ -237,65 +239,98 @@ static size_t unnominate_all(struct xpage *xp)
 	return left;
 }
 
+/* Close leaves paged-out gfns (and vCPUs waiting on them) behind. */
+static void warn_left_out(struct xpage *xp)
+{
+	if (xp->stats.evicted_now)
+		xp_log(xp, XPAGE_LOG_WARN,
+		       "closing with %llu gfns still paged out: a guest "
+		       "access to one without a pager crashes the domain",
+		       (unsigned long long)xp->stats.evicted_now);
+	if (xp->table.used)
+		xp_log(xp, XPAGE_LOG_WARN,
+		       "closing with %zu paged-out gfns requested by the "
+		       "guest: their vCPUs stay paused", xp->table.used);
+}
+
+/* Close's work on an enabled ring, with the domain paused: nothing left
+ * mapped or nominated, every request read, paging disabled. Returns the
+ * disable's answer. */
+static int close_ring(struct xpage *xp)
+{
+	int rc, prc;
+
+	/* With the domain paused no vCPU can fault anew, so the last drain
+	 * sees every request: a request left on the ring at disable would
+	 * leave its vCPU paused for good. */
+	prc = xp->ops->pause(xp->be);
+	xp->closing = true;
+	while (xp->nregions)
+		xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
+	/* Touched ones settle through their evict-fail notices, others in
+	 * use elsewhere may need another try. */
+	for (int round = 0; round < 3; round++) {
+		size_t left = unnominate_all(xp);
+
+		if (!xp->broken)
+			xpage_dispatch(xp, 0);
+		if (!left)
+			break;
+	}
+	xp_push_responses(xp);
+	warn_left_out(xp);
+	rc = xp->ops->disable(xp->be);
+	/* Xen refuses while vCPUs wait in its queue for ring space; paused,
+	 * they cannot take the slots the drain freed. Let them run briefly
+	 * to post (or find their page present), answer, pause, try again.
+	 * Requests held for paged-out gfns are never released here: such a
+	 * vCPU would fault again with no ring. */
+	for (int t = 0; rc == -EBUSY && t < 100 && !xp->broken; t++) {
+		if (prc == 0)
+			xp->ops->unpause(xp->be);
+		xpage_dispatch(xp, 10);
+		prc = xp->ops->pause(xp->be);
+		xpage_dispatch(xp, 0);
+		unnominate_all(xp);
+		rc = xp->ops->disable(xp->be);
+	}
+	if (rc < 0)
+		xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s%s",
+		       xpage_strerror(rc), rc == -EBUSY ?
+		       " (vCPUs wait for ring space behind requests for "
+		       "paged-out gfns: load them before closing)" : "");
+	if (prc == 0)
+		xp->ops->unpause(xp->be);
+	return rc;
+}
+
+/* The handle in a child made by fork(): the domain is the parent's. Only
+ * this process's memory is released; descriptors stay open in the child
+ * until it exits or execs (they are close-on-exec). */
+static int close_in_child(struct xpage *xp)
+{
+	xp->be = NULL;
+	free_handle(xp);
+	return 0;
+}
+
 XPAGE_API int xpage_close(xpage_t *xp)
 {
-	int rc = 0, prc = -1;
+	int rc;
 
 	if (!xp)
 		return 0;
-	if (xp->in_dispatch)
-		return xp_err(EINVAL);
-	if (xp->enabled) {
-		/* With the domain paused no vCPU can fault anew, so the last
-		 * drain sees every request: a request left on the ring at
-		 * disable would leave its vCPU paused for good. */
-		prc = xp->ops->pause(xp->be);
-		xp->closing = true;
-		while (xp->nregions)
-			xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
-		/* Touched ones settle through their evict-fail notices, others
-		 * in use elsewhere may need another try. */
-		for (int round = 0; round < 3; round++) {
-			size_t left = unnominate_all(xp);
-
-			if (!xp->broken)
-				xpage_dispatch(xp, 0);
-			if (!left)
-				break;
-		}
-		xp_push_responses(xp);
-		if (xp->stats.evicted_now)
-			xp_log(xp, XPAGE_LOG_WARN,
-			       "closing with %llu gfns still paged out: a guest "
-			       "access to one without a pager crashes the domain",
-			       (unsigned long long)xp->stats.evicted_now);
-		if (xp->table.used)
-			xp_log(xp, XPAGE_LOG_WARN,
-			       "closing with %zu paged-out gfns requested by the "
-			       "guest: their vCPUs stay paused", xp->table.used);
-		rc = xp->ops->disable(xp->be);
-		/* Xen refuses while vCPUs wait in its queue for ring space;
-		 * paused, they cannot take the slots the drain freed. Let them
-		 * run briefly to post (or find their page present), answer,
-		 * pause, try again. Requests held for paged-out gfns are never
-		 * released here: such a vCPU would fault again with no ring. */
-		for (int t = 0; rc == -EBUSY && t < 100 && !xp->broken; t++) {
-			if (prc == 0)
-				xp->ops->unpause(xp->be);
-			xpage_dispatch(xp, 10);
-			prc = xp->ops->pause(xp->be);
-			xpage_dispatch(xp, 0);
-			unnominate_all(xp);
-			rc = xp->ops->disable(xp->be);
-		}
-		if (rc < 0)
-			xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s%s",
-			       xpage_strerror(rc), rc == -EBUSY ?
-			       " (vCPUs wait for ring space behind requests for "
-			       "paged-out gfns: load them before closing)" : "");
-		if (prc == 0)
-			xp->ops->unpause(xp->be);
-	}
+	rc = xp_enter(xp, XP_NOT_IN_CALLBACK);
+	if (rc == -ECHILD)
+		return close_in_child(xp);
+	if (rc < 0)
+		return xp_err(-rc);
+	rc = xp_conn_error(xp);
+	if (rc < 0)
+		xp_log(xp, XPAGE_LOG_ERROR, "closing without the hypervisor: "
+		       "%s; paging stays enabled", xpage_strerror(rc));
+	else if (xp->enabled)
+		rc = close_ring(xp);
 	free_handle(xp);
 	if (rc < 0)
 		errno = -rc;
@@ -304,13 +339,19 @@ XPAGE_API int xpage_close(xpage_t *xp)
 
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 {
-	int rc = 0;
+	int rc;
 
 	if (!xp)
 		return 0;
-	if (keep_paused)
+	rc = xp_enter(xp, XP_NOT_IN_CALLBACK);
+	if (rc == -ECHILD)
+		return close_in_child(xp);
+	if (rc < 0)
+		return xp_err(-rc);
+	rc = xp_conn_error(xp);
+	if (rc == 0 && keep_paused)
 		rc = xp->ops->pause(xp->be);
-	if (xp->enabled) {
+	if (xp->enabled && !xp_conn_error(xp)) {
 		/* Nothing half-done is handed over: the pager's mappings go and
 		 * nominated gfns become ordinary pages again (a successor
 		 * knows only what was evicted). */
@@ -333,13 +374,11 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 	return rc;
 }
 
-XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
+static int get_info(const xpage_t *xp, struct xpage_info *info)
 {
 	struct xpage_info i;
 	int rc;
 
-	if (!xp)
-		return xp_err(EINVAL);
 	rc = XP_OPTS_VALID(info, xpage_info);
 	if (rc < 0)
 		return xp_err(-rc);
@@ -361,12 +400,10 @@ XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
 	return 0;
 }
 
-XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
+static int get_stats(const xpage_t *xp, struct xpage_stats *st)
 {
 	int rc;
 
-	if (!xp)
-		return xp_err(EINVAL);
 	rc = XP_OPTS_VALID(st, xpage_stats);
 	if (rc < 0)
 		return xp_err(-rc);
@@ -374,20 +411,39 @@ XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
 	return 0;
 }
 
-XPAGE_API int xpage_fd(const xpage_t *xp)
+static int event_fd(const xpage_t *xp)
 {
-	if (!xp)
-		return xp_err(EINVAL);
 	if (!xp->enabled)
 		return xp_err(ESHUTDOWN);
 	return xp->ops->evtchn_fd(xp->be);
 }
 
-XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn)
+static int gfn_state(const xpage_t *xp, uint64_t gfn)
 {
-	if (!xp)
-		return xp_err(EINVAL);
 	if (gfn >= xp->table.nr)
 		return xp_err(ERANGE);
 	return (int)xp_gfn_state(&xp->table, gfn);
+}
+
+/* What the library's own records say is answered without the hypervisor,
+ * also after the connection to it is gone: a pager may need it to save
+ * its state. */
+XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
+{
+	return XP_GUARDED(xp, 0, get_info(xp, info));
+}
+
+XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
+{
+	return XP_GUARDED(xp, 0, get_stats(xp, st));
+}
+
+XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn)
+{
+	return XP_GUARDED(xp, 0, gfn_state(xp, gfn));
+}
+
+XPAGE_API int xpage_fd(const xpage_t *xp)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV, event_fd(xp));
 }

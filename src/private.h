@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "xpage/xpage.h"
 #include "backend.h"
@@ -114,6 +115,12 @@ struct xpage {
 	/* scratch for batch calls (grown on demand) */
 	struct xp_paging_op *ops_buf;
 	size_t ops_cap;
+
+	/* who may call (guard.c) */
+	pid_t pid;                      /* the process that opened it */
+	volatile uint8_t *fork_marker;  /* 1; 0 in a child after fork() */
+	uintptr_t owner;                /* token of the thread inside, or 0 */
+	unsigned depth;                 /* nested entries of that thread */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -125,6 +132,35 @@ void xp_log(const struct xpage *xp, int level, const char *fmt, ...)
 /* Backend logger: ctx is the handle. */
 void xp_log_backend(void *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* guard.c: the checks at the entry of every public call on a handle. */
+#define XP_NOT_IN_CALLBACK (1u << 0) /* refused inside a callback */
+#define XP_NEEDS_HV        (1u << 1) /* refused once the connection died */
+int xp_guard_init(struct xpage *xp);
+void xp_guard_fini(struct xpage *xp);
+/* True in a process other than the one that opened @xp (after fork). */
+bool xp_forked(const struct xpage *xp);
+/* 0, or the backend's negative errno once its connection is gone. */
+int xp_conn_error(const struct xpage *xp);
+/* 0 (pair it with xp_leave), or -ECHILD (another process), -EBUSY
+ * (another thread is inside), -EINVAL (@need has XP_NOT_IN_CALLBACK and
+ * a callback runs), -EIO (@need has XP_NEEDS_HV and the connection to the
+ * hypervisor is gone). errno is left alone. */
+int xp_enter(const struct xpage *xp, unsigned need);
+void xp_leave(const struct xpage *xp);
+/* The value of the int expression @call, evaluated between xp_enter()
+ * and xp_leave() of @xp, or the negative errno xp_enter() refused with
+ * (errno set). */
+#define XP_GUARDED(xp, need, call) __extension__ ({			\
+	int xp_rc_ = xp_enter((xp), (need));				\
+	if (xp_rc_ < 0) {						\
+		errno = -xp_rc_;					\
+	} else {							\
+		xp_rc_ = (call);					\
+		xp_leave(xp);						\
+	}								\
+	xp_rc_;								\
+})
 
 /* Return -err with errno set (err > 0). */
 static inline int xp_err(int err)

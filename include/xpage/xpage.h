@@ -31,9 +31,18 @@
  *     sz and keeps working; bytes past this library's sizeof of the struct
  *     must be zero or the call fails with -E2BIG (tail padding of the
  *     struct is not checked: fields added later start past it).
- *   - A handle is not thread-safe: use it from one thread at a time.
- *     Different handles are independent. Nothing in the library prints or
- *     exits; diagnostics go to the optional log callback.
+ *   - A handle is used by one thread at a time. A call made while another
+ *     thread is inside a call on the same handle (a thread waiting in
+ *     xpage_dispatch() included) fails with -EBUSY and changes nothing.
+ *     Different handles are independent.
+ *   - A handle belongs to the process that opened it. In a child made by
+ *     fork() every call on it fails with -ECHILD, except xpage_close()
+ *     and xpage_detach(): there they release the child's memory of the
+ *     handle, touch nothing of the domain and return 0 (the parent's
+ *     pager goes on; its descriptors stay open in the child until it
+ *     exits or execs).
+ *   - Nothing in the library prints or exits; diagnostics go to the
+ *     optional log callback.
  */
 #ifndef XPAGE_XPAGE_H
 #define XPAGE_XPAGE_H
@@ -233,8 +242,12 @@ struct xpage_populate {
 
 /*
  * Callbacks, run only from inside xpage_dispatch(), on the caller's thread.
- * A callback may call any xpage_* function on the same handle except
- * xpage_dispatch() and xpage_close().
+ * On the same handle a callback may call xpage_nominate(), xpage_map(),
+ * xpage_unmap(), xpage_evict(), xpage_unnominate(), xpage_load(),
+ * xpage_resume(), xpage_adopt(), xpage_gfn_state(), xpage_fd(),
+ * xpage_get_info() and xpage_get_stats() (and anything on other handles).
+ * xpage_dispatch(), xpage_close() and xpage_detach() fail there with
+ * -EINVAL and do nothing: the handle is in use below the callback.
  *
  * populate: the guest (or a foreign mapper) needs @ev->gfn, which the pager
  *   evicted. Called once per gfn however many requests arrive for it; the
@@ -302,8 +315,10 @@ XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
  * stays paused (the log says so); a guest vCPU that touches one while no
  * pager runs crashes the domain on Xen, so page them in first, or use
  * xpage_detach() and let a new pager take over. Returns 0, or the negative
- * errno of the disable (the handle is released anyway; -EINVAL from inside
- * a callback, and then nothing is released). NULL is a no-op.
+ * errno of the disable (the handle is released anyway). Nothing is
+ * released on -EINVAL (called from a callback) or -EBUSY (another thread
+ * is inside a call on the handle). In a child after fork(), see the
+ * conventions at the top. NULL is a no-op.
  */
 XPAGE_API int xpage_close(xpage_t *xp);
 
@@ -313,7 +328,8 @@ XPAGE_API int xpage_close(xpage_t *xp);
  * XPAGE_OPEN_TAKEOVER). The pager's mappings are released and gfns still
  * nominated are un-nominated first (a successor knows only what was
  * evicted); no callbacks run. The domain is left paused when @keep_paused
- * is non-zero. Returns 0 or a negative errno. NULL is a no-op.
+ * is non-zero. Returns 0 or a negative errno (nothing is released on
+ * -EINVAL from a callback or -EBUSY from another thread). NULL is a no-op.
  */
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused);
 
@@ -495,7 +511,7 @@ XPAGE_API int xpage_fd(const xpage_t *xp);
  * timeout), or a negative errno: -EPROTO when the ring is corrupt (indexes
  * out of range, wrong version word): nothing past the corruption is
  * trusted; -EINTR when a signal arrived while waiting; -ESHUTDOWN when
- * the domain died. Not re-entrant (a callback must not call it).
+ * the domain died. Not re-entrant: -EINVAL from a callback.
  */
 XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms);
 

@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A careless caller cannot hurt the guest: each public call misused the
+ * way a third-party pager did (issue 13), one test per case, each on a
+ * fresh simulated guest and each ending with the oracle's verdict (no page
+ * lost or corrupted, no vCPU stuck, the domain alive) where the simulator
+ * is still there to give one. docs/bad-input.md lists them.
+ *
+ * The pager of these tests keeps a copy of every page it evicts (copy[])
+ * and serves populate notices from it, as any pager would from storage.
+ */
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xpage/sim.h>
+
+#include "fixture.h"
+
+#define PAGES 64u
+#define PAGE 4096u
+
+struct env {
+	xpage_sim_t *sim;
+	uint32_t domid;
+	const char *pers;
+	xpage_t *xp;
+	uint8_t copy[PAGES][PAGE];
+	bool out[PAGES];          /* its contents are only in copy[] */
+	uint64_t wanted[PAGES];   /* populate notices not served yet */
+	size_t nwanted;
+	char log[16384];
+	size_t loglen;
+	/* what a callback is to try (t_callback_limits) */
+	int cb_detach, cb_close, cb_dispatch, cb_load;
+};
+
+static struct env E;
+
+static void on_log(void *ctx, int level, const char *msg)
+{
+	struct env *e = ctx;
+	int n;
+
+	(void)level;
+	n = snprintf(e->log + e->loglen, sizeof(e->log) - e->loglen, "%s\n",
+		     msg);
+	if (n > 0 && e->loglen + (size_t)n < sizeof(e->log))
+		e->loglen += (size_t)n;
+}
+
+static void on_populate(xpage_t *xp, const struct xpage_populate *ev,
+			void *user)
+{
+	struct env *e = user;
+	void *b[1];
+	int st = 0;
+
+	if (e->nwanted < PAGES)
+		e->wanted[e->nwanted++] = ev->gfn;
+	if (!e->cb_detach && !e->cb_close && !e->cb_dispatch)
+		return;
+	/* Refused inside a callback: the handle is in use below it. */
+	e->cb_detach = xpage_detach(xp, 0);
+	e->cb_close = xpage_close(xp);
+	e->cb_dispatch = xpage_dispatch(xp, 0);
+	/* What the header lists is allowed: a load with resume. */
+	b[0] = e->copy[ev->gfn];
+	e->cb_load = xpage_load(xp, &ev->gfn, 1, b, XPAGE_LOAD_RESUME, &st);
+	if (e->cb_load == 1) {
+		e->out[ev->gfn] = false;
+		e->nwanted--;
+	}
+}
+
+static const struct xpage_callbacks callbacks = {
+	.sz = sizeof(struct xpage_callbacks), .user = &E,
+	.populate = on_populate,
+};
+
+static xpage_t *open_handle(struct env *e, uint32_t flags)
+{
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+		.flags = flags, .features_wanted = XPAGE_FEAT_ALL,
+		.log_fn = on_log, .log_ctx = e, .log_level = XPAGE_LOG_DEBUG);
+
+	return fx_open(e->sim, e->domid, &o, &callbacks, "xpage_open on %s",
+		       e->pers ? e->pers : "the default personality");
+}
+
+static void up(struct env *e, const char *pers, uint32_t vcpus)
+{
+	memset(e, 0, sizeof(*e));
+	e->pers = pers;
+	e->sim = fx_sim_start(NULL);
+	e->domid = fx_guest(e->sim, pers, vcpus, PAGES, 7);
+	e->xp = open_handle(e, 0);
+}
+
+/* Page @n gfns from @first out through @xp, keeping their copies. */
+static void page_out(struct env *e, xpage_t *xp, uint64_t first, size_t n)
+{
+	uint64_t g[PAGES];
+	int st[PAGES];
+	uint8_t *m;
+
+	for (size_t i = 0; i < n; i++)
+		g[i] = first + i;
+	ck_assert_int_eq(xpage_nominate(xp, g, n, 0, st), (int)n);
+	m = xpage_map(xp, g, n, 0, st);
+	ck_assert_ptr_nonnull(m);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_int_eq(st[i], 0);
+		memcpy(e->copy[g[i]], m + i * PAGE, PAGE);
+	}
+	ck_assert_int_eq(xpage_unmap(xp, m, n), 0);
+	ck_assert_int_eq(xpage_evict(xp, g, n, 0, st), (int)n);
+	for (size_t i = 0; i < n; i++)
+		e->out[g[i]] = true;
+}
+
+/* Load every page out back through @xp (with resume). */
+static void page_in_all(struct env *e, xpage_t *xp)
+{
+	for (uint64_t g = 0; g < PAGES; g++) {
+		void *b[1] = { e->copy[g] };
+		int st = 0;
+
+		if (!e->out[g])
+			continue;
+		ck_assert_int_eq(xpage_load(xp, &g, 1, b, XPAGE_LOAD_RESUME,
+					    &st), 1);
+		e->out[g] = false;
+	}
+	e->nwanted = 0;
+}
+
+/* vCPU @vcpu reads @g, paged out: it waits (-EAGAIN) for the pager. */
+static void touch_paged(struct env *e, uint32_t vcpu, uint64_t g)
+{
+	ck_assert_int_eq(xpage_sim_touch(e->sim, e->domid, vcpu, g, 0),
+			 -EAGAIN);
+}
+
+/* The oracle, after the pager closed: nothing lost, corrupted or stuck,
+ * nothing left paged out, the domain alive. */
+static void verdict(struct env *e)
+{
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+
+	ck_assert_int_eq(xpage_sim_report(e->sim, e->domid,
+					  XPAGE_SIM_REPORT_FINAL, 0, &r), 0);
+	ck_assert_msg(!r.lost && !r.corrupted && !r.stuck && !r.crashed &&
+		      !r.paged && !r.nominated,
+		      "%s: lost %llu, corrupted %llu, stuck %llu, crashed %u, "
+		      "paged %llu, nominated %llu", e->pers ? e->pers : "default",
+		      (unsigned long long)r.lost,
+		      (unsigned long long)r.corrupted,
+		      (unsigned long long)r.stuck, r.crashed,
+		      (unsigned long long)r.paged,
+		      (unsigned long long)r.nominated);
+}
+
+/* Close the handle, ask the oracle, stop the simulator. */
+static void down(struct env *e)
+{
+	if (e->xp)
+		ck_assert_int_eq(xpage_close(e->xp), 0);
+	e->xp = NULL;
+	verdict(e);
+	fx_sim_stop();
+}
+
+/* ------------------------------------------------------------------ 7 */
+
+/* The child's side of the fork test: every call refused, the close
+ * touching nothing. Exits 0 if so, else the number of the call that
+ * went through. */
+static void child_misuses(struct env *e)
+{
+	uint64_t g = 50;
+	void *b[1] = { e->copy[3] };
+	int st = 0;
+
+	if (xpage_nominate(e->xp, &g, 1, 0, &st) != -ECHILD)
+		_exit(1);
+	g = 3;
+	if (xpage_load(e->xp, &g, 1, b, 0, &st) != -ECHILD)
+		_exit(2);
+	if (xpage_dispatch(e->xp, 0) != -ECHILD)
+		_exit(3);
+	if (xpage_gfn_state(e->xp, g) != -ECHILD)
+		_exit(4);
+	if (xpage_fd(e->xp) != -ECHILD)
+		_exit(5);
+	if (xpage_close(e->xp) != 0)
+		_exit(6);
+	_exit(0);
+}
+
+/* Case 7: a child made by fork() used the parent's handle (paged out
+ * behind its back) and its close disabled paging under the parent (the
+ * domain crashed, 32 pages lost). */
+START_TEST(handle_refused_after_fork)
+{
+	struct env *e = &E;
+	pid_t pid;
+	int st;
+
+	up(e, NULL, 2);
+	page_out(e, e->xp, 3, 32);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		child_misuses(e);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "the child's call #%d went through (status %#x)",
+		      WIFEXITED(st) ? WEXITSTATUS(st) : -1, st);
+	/* The parent's pager goes on: a guest access is served. */
+	touch_paged(e, 0, 10);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
+	ck_assert_int_eq(xpage_gfn_state(e->xp, 50), XPAGE_GFN_RESIDENT);
+	page_in_all(e, e->xp);
+	down(e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ 8 */
+
+static void *dispatch_thread(void *arg)
+{
+	struct env *e = arg;
+
+	return (void *)(intptr_t)xpage_dispatch(e->xp, 10000);
+}
+
+/* Case 8: a second thread entering a handle while the first waits in
+ * xpage_dispatch() got a share of the conversation (EPROTO blamed on the
+ * hypervisor, vCPUs stuck). Now it gets -EBUSY and nothing changes. */
+START_TEST(second_thread_gets_ebusy)
+{
+	struct env *e = &E;
+	pthread_t t;
+	uint64_t g = 30;
+	int st = 0;
+	void *rc;
+
+	up(e, NULL, 2);
+	page_out(e, e->xp, 3, 8);
+	ck_assert_int_eq(pthread_create(&t, NULL, dispatch_thread, e), 0);
+	usleep(200 * 1000); /* the thread waits inside xpage_dispatch() */
+	ck_assert_int_eq(xpage_nominate(e->xp, &g, 1, 0, &st), -EBUSY);
+	ck_assert_int_eq(errno, EBUSY);
+	ck_assert_int_eq(xpage_gfn_state(e->xp, g), -EBUSY);
+	ck_assert_int_eq(xpage_close(e->xp), -EBUSY);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 0), -EBUSY);
+	/* A guest access ends the first thread's wait. */
+	touch_paged(e, 1, 5);
+	ck_assert_int_eq(pthread_join(t, &rc), 0);
+	ck_assert_int_eq((int)(intptr_t)rc, 1);
+	ck_assert_int_eq(e->nwanted, 1);
+	ck_assert_int_eq(xpage_gfn_state(e->xp, g), XPAGE_GFN_RESIDENT);
+	page_in_all(e, e->xp);
+	down(e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ 9 */
+
+/* Case 9: xpage_detach() inside a callback freed the handle under
+ * xpage_dispatch() (heap-use-after-free). Inside a callback, dispatch,
+ * close and detach are refused; a load is allowed, as the header says. */
+START_TEST(callback_calls_what_the_header_lists)
+{
+	struct env *e = &E;
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+
+	up(e, NULL, 1);
+	page_out(e, e->xp, 3, 4);
+	e->cb_detach = e->cb_close = e->cb_dispatch = 1;
+	touch_paged(e, 0, 4);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
+	ck_assert_int_eq(e->cb_detach, -EINVAL);
+	ck_assert_int_eq(e->cb_close, -EINVAL);
+	ck_assert_int_eq(e->cb_dispatch, -EINVAL);
+	ck_assert_int_eq(e->cb_load, 1);
+	e->cb_detach = e->cb_close = e->cb_dispatch = 0;
+	/* the handle is whole, and the load released the vCPU */
+	ck_assert_int_eq(xpage_get_stats(e->xp, &s), 0);
+	ck_assert_uint_eq(s.loaded, 1);
+	ck_assert_int_eq(xpage_gfn_state(e->xp, 4), XPAGE_GFN_RESIDENT);
+	page_in_all(e, e->xp);
+	down(e);
+}
+END_TEST
+
+/* Every test, or only the one $MISUSE_TEST names. */
+static void tests(TCase *tc)
+{
+	const char *only = getenv("MISUSE_TEST");
+
+#define ADD(t) do {						\
+		if (!only || !strcmp(only, #t))			\
+			tcase_add_test(tc, t);			\
+	} while (0)
+	ADD(handle_refused_after_fork);
+	ADD(second_thread_gets_ebusy);
+	ADD(callback_calls_what_the_header_lists);
+#undef ADD
+}
+
+int main(void)
+{
+	return fx_main("misuse", "misuse", 120, tests);
+}
