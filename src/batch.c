@@ -13,7 +13,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
-/* Shared preamble of every batch call: 0 or a negative errno. */
+/* Shared preamble of every batch call: 0 to go on, 1 when there is
+ * nothing to do (n = 0), or a negative errno. */
 static int batch_begin(struct xpage *xp, const uint64_t *gfns, size_t n,
 		       const int *status, unsigned flags, unsigned known_flags)
 {
@@ -21,13 +22,13 @@ static int batch_begin(struct xpage *xp, const uint64_t *gfns, size_t n,
 		return -EINVAL;
 	if (!xp->enabled)
 		return -ESHUTDOWN;
-	return 0;
+	return n ? 0 : 1;
 }
 
 /* The answer of a call that batch_begin() stopped. */
 static int begun(int rc)
 {
-	return xp_err(-rc);
+	return rc < 0 ? xp_err(-rc) : 0;
 }
 
 /* Range and duplicate check of gfn i; marks it seen. 0 or -errno. */
@@ -281,10 +282,9 @@ static void *map_gfns_for(xpage_t *xp, const uint64_t *gfns, size_t n,
 	size_t ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0), bad = 0;
 
-	if (rc == 0 && n == 0)
-		rc = -EINVAL;
-	if (rc < 0) {
-		errno = -rc;
+	if (rc) {
+		/* n = 0: nothing to map is no error */
+		errno = rc < 0 ? -rc : 0;
 		return NULL;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -333,6 +333,8 @@ static int unmap_region(xpage_t *xp, void *addr, size_t n)
 	struct xp_region *r = NULL;
 	int rc;
 
+	if (!addr && !n)
+		return 0; /* what xpage_map() returns for n = 0 */
 	if (!addr)
 		return xp_err(EINVAL);
 	for (size_t i = 0; i < xp->nregions; i++)
@@ -453,7 +455,7 @@ static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	size_t k = 0, ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_LOAD_RESUME);
 
-	if (rc == 0 && n && !bufs)
+	if (rc == 0 && !bufs)
 		rc = -EINVAL;
 	if (rc)
 		return begun(rc);
@@ -696,8 +698,8 @@ static int unnominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	if (xp->broken)
 		return xp_err(EPROTO);
 	ops = ops_reserve(xp, n);
-	g = malloc((n ? n : 1) * sizeof(*g));
-	err = malloc((n ? n : 1) * sizeof(*err));
+	g = malloc(n * sizeof(*g));
+	err = malloc(n * sizeof(*err));
 	if (!ops || !g || !err) {
 		rc = -ENOMEM;
 		goto out;

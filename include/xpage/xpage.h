@@ -26,6 +26,9 @@
  *     a refused call may have changed some gfns). -EPROTO means the
  *     hypervisor's (or simulator's) answers broke its interface: the handle
  *     refuses further work and xpage_close() is what is left to call.
+ *     A batch of n = 0 gfns is no error: the call does nothing and returns
+ *     0 (the arrays may be NULL); xpage_map() then returns NULL with errno
+ *     0, and xpage_unmap(xp, NULL, 0) returns 0.
  *   - Extensible structs start with `size_t sz`, set by the caller with
  *     XPAGE_OPTS(). A caller built against an older header passes a smaller
  *     sz and keeps working; bytes past this library's sizeof of the struct

@@ -180,6 +180,32 @@ static void down(struct env *e)
 	fx_sim_stop();
 }
 
+/* ------------------------------------------------------------------ 4 */
+
+/* Case 4: n = 0 is a no-op for every batch call (it was -ENOMEM, "try
+ * again later", on a fresh handle: a pager that obeyed looped for ever). */
+START_TEST(zero_gfns_is_a_no_op)
+{
+	struct env *e = &E;
+
+	up(e, NULL, 1);
+	ck_assert_int_eq(xpage_nominate(e->xp, NULL, 0, 0, NULL), 0);
+	ck_assert_int_eq(xpage_evict(e->xp, NULL, 0, 0, NULL), 0);
+	ck_assert_int_eq(xpage_unnominate(e->xp, NULL, 0, 0, NULL), 0);
+	ck_assert_int_eq(xpage_load(e->xp, NULL, 0, NULL, 0, NULL), 0);
+	ck_assert_int_eq(xpage_resume(e->xp, NULL, 0, 0, NULL), 0);
+	ck_assert_int_eq(xpage_adopt(e->xp, NULL, 0, 0, NULL), 0);
+	errno = EINVAL;
+	ck_assert_ptr_null(xpage_map(e->xp, NULL, 0, 0, NULL));
+	ck_assert_int_eq(errno, 0);
+	ck_assert_int_eq(xpage_unmap(e->xp, NULL, 0), 0);
+	page_out(e, e->xp, 3, 4);
+	page_in_all(e, e->xp);
+	down(e);
+}
+END_TEST
+
+
 /* ------------------------------------------------------------------ 7 */
 
 /* The child's side of the fork test: every call refused, the close
@@ -313,6 +339,7 @@ static void tests(TCase *tc)
 		if (!only || !strcmp(only, #t))			\
 			tcase_add_test(tc, t);			\
 	} while (0)
+	ADD(zero_gfns_is_a_no_op);
 	ADD(handle_refused_after_fork);
 	ADD(second_thread_gets_ebusy);
 	ADD(callback_calls_what_the_header_lists);
