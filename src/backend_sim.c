@@ -19,8 +19,10 @@
 #include "simproto.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +38,7 @@ struct sim_region {
 
 struct xp_backend {
 	int sock;
+	int epfd;         /* what xpage_fd() is: evt_in and the socket */
 	int memfd;
 	int bouncefd;
 	uint8_t *bounce;
@@ -49,6 +52,7 @@ struct xp_backend {
 	uint64_t memfd_pages;     /* pages of memfd (checked at attach) */
 	uint32_t seq;             /* of the last request */
 	bool broken;              /* a reply was malformed: send nothing more */
+	bool dead;                /* the connection is gone: send nothing more */
 	struct sim_region *regions;
 	size_t nregions, cap;
 	xp_backend_log_fn log;
@@ -214,6 +218,31 @@ static int backend_broken(struct xp_backend *be, const char *op,
 }
 
 /*
+ * The simulator closed its end (it stopped or died): nothing will answer
+ * again, and the guest it held is gone with it. Every later operation
+ * fails with -EIO at once, and xpage_fd() polls readable (the socket is in
+ * its epoll set) so that no wait outlasts the news.
+ */
+static int connection_lost(struct xp_backend *be)
+{
+	if (!be->dead)
+		be->log(be->log_ctx, XPAGE_LOG_ERROR, "simulator: the connection "
+			"is closed (the simulator stopped or died); every "
+			"further operation fails with EIO");
+	be->dead = true;
+	return -EIO;
+}
+
+/* Nothing comes on the socket but replies, each read by call(): if it
+ * polls readable between calls, the simulator hung up. */
+static bool hung_up(struct xp_backend *be)
+{
+	struct pollfd p = { .fd = be->sock, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && p.revents;
+}
+
+/*
  * One round trip. @out: the payload of a SIMP_RSP_FIXED op (@outlen must
  * be its size) or NULL; SIMP_RSP_RESULTS replies stay in be->rsp_buf
  * (RSP_R). @fds: room for the op's fds, filled on success only. Returns
@@ -238,10 +267,14 @@ static int call(struct xp_backend *be, uint16_t op, const void *req,
 			"an earlier reply was malformed", s->name);
 		return -EPROTO;
 	}
+	if (be->dead)
+		return -EIO;
 	rc = simp_exchange(be->sock, op, ++be->seq, req, len, &h, be->rsp_buf,
 			   fds, why, sizeof(why));
 	if (rc == -EPROTO)
 		return backend_broken(be, s->name, why);
+	if (rc == -EIO || rc == -ECONNRESET)
+		return connection_lost(be);
 	if (rc < 0)
 		return rc;
 	if (h.status < 0)
@@ -275,9 +308,23 @@ static void sim_close(struct xp_backend *be)
 		close(be->memfd);
 	if (be->bouncefd >= 0)
 		close(be->bouncefd);
+	if (be->epfd >= 0)
+		close(be->epfd);
 	if (be->sock >= 0)
 		close(be->sock);
 	free(be);
+}
+
+/* Add @fd to the set xpage_fd() polls (created on first use). */
+static int watch(struct xp_backend *be, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	if (be->epfd < 0)
+		be->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (be->epfd < 0 || epoll_ctl(be->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
 }
 
 static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
@@ -290,7 +337,7 @@ static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
 
 	if (!be)
 		return -ENOMEM;
-	be->memfd = be->bouncefd = be->evt_in = be->evt_out = -1;
+	be->memfd = be->bouncefd = be->evt_in = be->evt_out = be->epfd = -1;
 	be->log = log;
 	be->log_ctx = log_ctx;
 	be->sock = simp_connect(arg);
@@ -301,6 +348,9 @@ static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
 		free(be);
 		return rc == -ECONNREFUSED || rc == -ENOENT ? -ENOENT : rc;
 	}
+	rc = watch(be, be->sock, EPOLLIN | EPOLLRDHUP);
+	if (rc < 0)
+		goto fail;
 	rc = call(be, SIMP_HELLO, &hello, sizeof(hello), &hrsp, sizeof(hrsp),
 		  NULL);
 	if (rc < 0)
@@ -548,8 +598,10 @@ static void drop_ring(struct xp_backend *be)
 		sim_unmap(be, be->ring, 1);
 		be->ring = NULL;
 	}
-	if (be->evt_in >= 0)
+	if (be->evt_in >= 0) {
+		epoll_ctl(be->epfd, EPOLL_CTL_DEL, be->evt_in, NULL);
 		close(be->evt_in);
+	}
 	if (be->evt_out >= 0)
 		close(be->evt_out);
 	be->evt_in = be->evt_out = -1;
@@ -599,6 +651,12 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 
 		if (fl >= 0 && !(fl & O_NONBLOCK))
 			fcntl(be->evt_in, F_SETFL, fl | O_NONBLOCK);
+	}
+	rc = watch(be, be->evt_in, EPOLLIN);
+	if (rc < 0) {
+		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
+		drop_ring(be);
+		return rc;
 	}
 	be->port = port.v;
 	/* The guest must never be able to write the ring. */
@@ -717,7 +775,7 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 
 static int sim_evtchn_fd(struct xp_backend *be)
 {
-	return be->evt_in >= 0 ? be->evt_in : -ESHUTDOWN;
+	return be->evt_in >= 0 ? be->epfd : -ESHUTDOWN;
 }
 
 static int sim_notify(struct xp_backend *be)
@@ -739,12 +797,19 @@ static int sim_ack(struct xp_backend *be)
 		return -ESHUTDOWN;
 	if (be->broken)
 		return -EPROTO; /* stop xpage_dispatch (backend_broken()) */
+	if (be->dead || hung_up(be))
+		return connection_lost(be);
 	/* Non-blocking eventfd: one read consumes a pending notification
 	 * and answers EAGAIN when there is none (no poll first). */
 	if (read(be->evt_in, &v, sizeof(v)) < 0 && errno != EAGAIN &&
 	    errno != EINTR)
 		return -EIO;
 	return 0;
+}
+
+static int sim_connection(struct xp_backend *be)
+{
+	return be->dead ? -EIO : 0;
 }
 
 const struct xp_backend_ops xp_backend_sim = {
@@ -767,4 +832,5 @@ const struct xp_backend_ops xp_backend_sim = {
 	.evtchn_fd = sim_evtchn_fd,
 	.notify = sim_notify,
 	.ack = sim_ack,
+	.connection = sim_connection,
 };

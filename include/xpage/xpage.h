@@ -44,6 +44,13 @@
  *     handle, touch nothing of the domain and return 0 (the parent's
  *     pager goes on; its descriptors stay open in the child until it
  *     exits or execs).
+ *   - Once the connection to the hypervisor is lost (a simulator that
+ *     died), every call that needs it fails at once with -EIO: xpage_fd()
+ *     polls readable and xpage_dispatch() returns -EIO however long it
+ *     was to wait. xpage_gfn_state(), xpage_get_info() and
+ *     xpage_get_stats() still answer from the library's records (a pager
+ *     may save its state); xpage_close() releases the handle and returns
+ *     -EIO.
  *   - Nothing in the library prints or exits; diagnostics go to the
  *     optional log callback.
  */
@@ -503,7 +510,9 @@ XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn);
 
 /**
  * xpage_fd() - a file descriptor that polls readable when ring events may
- * be pending. Owned by the handle. Returns the fd or a negative errno.
+ * be pending, or when the connection to the hypervisor is lost (the next
+ * xpage_dispatch() says which). Owned by the handle. Returns the fd or a
+ * negative errno.
  */
 XPAGE_API int xpage_fd(const xpage_t *xp);
 
@@ -514,7 +523,8 @@ XPAGE_API int xpage_fd(const xpage_t *xp);
  * timeout), or a negative errno: -EPROTO when the ring is corrupt (indexes
  * out of range, wrong version word): nothing past the corruption is
  * trusted; -EINTR when a signal arrived while waiting; -ESHUTDOWN when
- * the domain died. Not re-entrant: -EINVAL from a callback.
+ * the domain died; -EIO at once when the connection to the hypervisor is
+ * lost. Not re-entrant: -EINVAL from a callback.
  */
 XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms);
 

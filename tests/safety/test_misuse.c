@@ -180,6 +180,14 @@ static void down(struct env *e)
 	fx_sim_stop();
 }
 
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* ------------------------------------------------------------------ 4 */
 
 /* Case 4: n = 0 is a no-op for every batch call (it was -ENOMEM, "try
@@ -205,6 +213,57 @@ START_TEST(zero_gfns_is_a_no_op)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ 5 */
+
+static void on_alarm(int sig)
+{
+	(void)sig; /* interrupts a wait that would hang: the test fails */
+}
+
+/* Case 5: after the simulator died, xpage_dispatch(-1) never returned and
+ * xpage_dispatch(2000) returned 0; no call said -EIO. Now every wait ends
+ * at once and every call needing the hypervisor answers -EIO. (The guest
+ * died with its simulator: there is no oracle to ask.) */
+START_TEST(dead_connection_errors_at_once)
+{
+	struct env *e = &E;
+	struct sigaction sa = { .sa_handler = on_alarm };
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	struct pollfd p;
+	uint64_t g = 40;
+	void *b[1] = { e->copy[3] };
+	int st = 0, fd;
+	double t0;
+
+	up(e, NULL, 1);
+	page_out(e, e->xp, 3, 8);
+	fd = xpage_fd(e->xp);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(kill(xpage_sim_pid(e->sim), SIGKILL), 0);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(5);
+	/* a pager polling the fd itself wakes up */
+	p = (struct pollfd){ .fd = fd, .events = POLLIN };
+	ck_assert_int_eq(poll(&p, 1, -1), 1);
+	t0 = now_s();
+	ck_assert_int_eq(xpage_dispatch(e->xp, -1), -EIO);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), -EIO);
+	ck_assert_int_eq(xpage_nominate(e->xp, &g, 1, 0, &st), -EIO);
+	g = 3;
+	ck_assert_int_eq(xpage_load(e->xp, &g, 1, b, 0, &st), -EIO);
+	ck_assert_int_eq(xpage_fd(e->xp), -EIO);
+	/* the library's records still answer */
+	ck_assert_int_eq(xpage_gfn_state(e->xp, 3), XPAGE_GFN_EVICTED);
+	ck_assert_int_eq(xpage_get_stats(e->xp, &s), 0);
+	ck_assert_int_eq(xpage_close(e->xp), -EIO);
+	e->xp = NULL;
+	alarm(0);
+	ck_assert_msg(now_s() - t0 < 1.0, "the calls took %.1f s",
+		      now_s() - t0);
+	fx_sim_stop();
+}
+END_TEST
 
 /* ------------------------------------------------------------------ 7 */
 
@@ -340,6 +399,7 @@ static void tests(TCase *tc)
 			tcase_add_test(tc, t);			\
 	} while (0)
 	ADD(zero_gfns_is_a_no_op);
+	ADD(dead_connection_errors_at_once);
 	ADD(handle_refused_after_fork);
 	ADD(second_thread_gets_ebusy);
 	ADD(callback_calls_what_the_header_lists);
