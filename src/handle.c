@@ -118,10 +118,113 @@ static void free_handle(struct xpage *xp)
 	free(xp);
 }
 
-XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
-			      const struct xpage_callbacks *cbs)
+/* Why a caller's sized struct was refused, in a log line. */
+static void log_bad_struct(const struct xpage *xp, const char *what,
+			   const void *p, size_t known, int rc)
 {
-	return xp_open_with(NULL, opts, cbs);
+	size_t sz;
+
+	if (!p) {
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_open: no %s (NULL)", what);
+		return;
+	}
+	memcpy(&sz, p, sizeof(sz));
+	if (rc == -E2BIG)
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_open: %s of %zu bytes carry "
+		       "non-zero bytes past the %zu this library knows (built "
+		       "against a newer libxpage?)", what, sz, known);
+	else
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_open: %s with sz %zu, which "
+		       "no release of the struct had (this library's is %zu): "
+		       "initialise them with XPAGE_OPTS()", what, sz, known);
+}
+
+/*
+ * A handle for the caller's options and callbacks, with its logger set
+ * up from the options as soon as they can be read (a refused callbacks
+ * struct is then explained through it). NULL with errno if refused.
+ */
+static struct xpage *new_handle(const struct xpage_open_opts *opts,
+				const struct xpage_callbacks *cbs,
+				struct xpage_open_opts *o)
+{
+	struct xpage *xp = calloc(1, sizeof(*xp));
+	int rc = XP_OPTS_VALID(opts, xpage_open_opts);
+
+	if (!xp || rc == -EINVAL) {
+		free(xp);
+		errno = xp ? EINVAL : ENOMEM;
+		return NULL;
+	}
+	/* E2BIG: the fields this library knows are all there. */
+	xp_opts_copy(o, sizeof(*o), opts);
+	xp->log_fn = o->log_fn;
+	xp->log_ctx = o->log_ctx;
+	xp->log_level = o->log_level;
+	xp->domid = o->domid;
+	if (rc < 0)
+		log_bad_struct(xp, "open options", opts, sizeof(*o), rc);
+	else if ((rc = XP_OPTS_VALID(cbs, xpage_callbacks)) < 0)
+		log_bad_struct(xp, "callbacks", cbs, sizeof(xp->cbs), rc);
+	if (rc < 0) {
+		free(xp);
+		errno = -rc;
+		return NULL;
+	}
+	xp_opts_copy(&xp->cbs, sizeof(xp->cbs), cbs);
+	xp_guard_init(xp);
+	return xp;
+}
+
+/* What the options ask for must be known; ages default to 1. */
+static int check_open_opts(struct xpage *xp, struct xpage_open_opts *o)
+{
+	if (!xp->cbs.populate) {
+		xp_log(xp, XPAGE_LOG_ERROR, "a populate callback is required");
+		return -EINVAL;
+	}
+	if (o->backend > XPAGE_BACKEND_SIM ||
+	    (o->flags & ~XPAGE_OPEN_FLAGS_ALL) || (o->ages & ~XPAGE_AGES_ALL) ||
+	    ((o->features_required | o->features_wanted) & ~XPAGE_FEAT_ALL)) {
+		xp_log(xp, XPAGE_LOG_ERROR,
+		       "unknown backend, flag, age or feature bits in open options");
+		return -EINVAL;
+	}
+	if (!o->ages)
+		o->ages = XPAGE_AGE_1;
+	return 0;
+}
+
+/* Attach the backend to the domain and learn what the core needs. */
+static int attach_domain(struct xpage *xp, const struct xpage_open_opts *o,
+			 const struct xp_backend_ops *forced)
+{
+	struct xp_dominfo di;
+	int rc = open_backend(xp, o, forced);
+
+	if (rc < 0) {
+		if (rc != -ENOENT)
+			xp_log(xp, XPAGE_LOG_ERROR, "cannot attach to domain %u: %s",
+			       o->domid, xpage_strerror(rc));
+		return rc;
+	}
+	rc = xp->ops->domain_info(xp->be, &di);
+	if (rc < 0)
+		return rc;
+	if (di.dying) {
+		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is dying", o->domid);
+		return -ESRCH;
+	}
+	if (!di.hvm) {
+		/* Xen refuses paging for PV guests, but only after the pager
+		 * has asked for the ring's HVM param (EINVAL): say it plainly. */
+		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is a PV guest: memory "
+		       "paging needs an HVM or PVH guest with hardware-assisted "
+		       "paging", o->domid);
+		return -ENODEV;
+	}
+	xp->vcpus = di.vcpus;
+	return xp_table_init(&xp->table, di.nr_gfns);
 }
 
 struct xpage *xp_open_with(const struct xp_backend_ops *forced,
@@ -129,78 +232,19 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 			   const struct xpage_callbacks *cbs)
 {
 	struct xpage_open_opts o;
-	struct xp_dominfo di;
-	struct xpage *xp;
+	struct xpage *xp = new_handle(opts, cbs, &o);
 	int rc;
 
-	rc = XP_OPTS_VALID(opts, xpage_open_opts);
+	if (!xp)
+		return NULL;
+	rc = check_open_opts(xp, &o);
 	if (rc == 0)
-		rc = XP_OPTS_VALID(cbs, xpage_callbacks);
-	if (rc < 0) {
-		errno = -rc;
-		return NULL;
-	}
-	xp = calloc(1, sizeof(*xp));
-	if (!xp) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	xp_guard_init(xp);
-	xp_opts_copy(&o, sizeof(o), opts);
-	xp_opts_copy(&xp->cbs, sizeof(xp->cbs), cbs);
-	xp->log_fn = o.log_fn;
-	xp->log_ctx = o.log_ctx;
-	xp->log_level = o.log_level;
-	xp->domid = o.domid;
-
-	rc = -EINVAL;
-	if (!xp->cbs.populate) {
-		xp_log(xp, XPAGE_LOG_ERROR, "a populate callback is required");
-		goto fail;
-	}
-	if (o.backend > XPAGE_BACKEND_SIM || (o.flags & ~XPAGE_OPEN_FLAGS_ALL) ||
-	    (o.ages & ~XPAGE_AGES_ALL) ||
-	    ((o.features_required | o.features_wanted) & ~XPAGE_FEAT_ALL)) {
-		xp_log(xp, XPAGE_LOG_ERROR,
-		       "unknown backend, flag, age or feature bits in open options");
-		goto fail;
-	}
-	if (!o.ages)
-		o.ages = XPAGE_AGE_1;
-
-	rc = open_backend(xp, &o, forced);
-	if (rc < 0) {
-		if (rc != -ENOENT)
-			xp_log(xp, XPAGE_LOG_ERROR, "cannot attach to domain %u: %s",
-			       o.domid, xpage_strerror(rc));
-		goto fail;
-	}
-	rc = xp->ops->domain_info(xp->be, &di);
+		rc = attach_domain(xp, &o, forced);
+	if (rc == 0)
+		rc = xp_negotiate(xp, o.ages, o.features_required,
+				  o.features_wanted);
 	if (rc < 0)
 		goto fail;
-	if (di.dying) {
-		rc = -ESRCH;
-		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is dying", o.domid);
-		goto fail;
-	}
-	if (!di.hvm) {
-		/* Xen refuses paging for PV guests, but only after the pager
-		 * has asked for the ring's HVM param (EINVAL): say it plainly. */
-		rc = -ENODEV;
-		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is a PV guest: memory "
-		       "paging needs an HVM or PVH guest with hardware-assisted "
-		       "paging", o.domid);
-		goto fail;
-	}
-	xp->vcpus = di.vcpus;
-	rc = xp_table_init(&xp->table, di.nr_gfns);
-	if (rc < 0)
-		goto fail;
-
-	rc = xp_negotiate(xp, o.ages, o.features_required, o.features_wanted);
-	if (rc < 0)
-		goto fail;
-
 	rc = xp_ring_enable(xp);
 	if (rc == -EBUSY && (o.flags & XPAGE_OPEN_TAKEOVER))
 		rc = xp_takeover(xp);
@@ -214,6 +258,12 @@ fail:
 	free_handle(xp);
 	errno = -rc;
 	return NULL;
+}
+
+XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
+			      const struct xpage_callbacks *cbs)
+{
+	return xp_open_with(NULL, opts, cbs);
 }
 
 /* Nominated gfns must not outlive the ring: a guest touching one with no

@@ -295,9 +295,10 @@ struct xpage_callbacks {
  * set, enables the paging ring (removing the ring page from the guest's
  * physmap before it is used) and binds the event channel.
  *
- * Returns a handle, or NULL with errno:
- *   EINVAL     malformed opts/callbacks, unknown flag/age/feature bits,
- *              no populate callback
+ * Returns a handle, or NULL with errno (the log function of @opts, when
+ * @opts can be read, says why):
+ *   EINVAL     malformed opts/callbacks (NULL, an sz no release had),
+ *              unknown flag/age/feature bits, no populate callback
  *   E2BIG      non-zero bytes past the fields this library knows
  *   ESRCH      no such domain
  *   ENOEXEC    no age in common with the hypervisor

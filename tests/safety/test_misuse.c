@@ -389,6 +389,36 @@ START_TEST(callback_calls_what_the_header_lists)
 }
 END_TEST
 
+/* ----------------------------------------------------------------- 10 */
+
+/* Case 10: xpage_open() with bad callbacks (sz 0, NULL) failed without a
+ * word, although a log function was given. */
+START_TEST(bad_callbacks_are_logged)
+{
+	struct env *e = &E;
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+		.backend = XPAGE_BACKEND_SIM, .log_fn = on_log, .log_ctx = e,
+		.log_level = XPAGE_LOG_ERROR);
+	struct xpage_callbacks zero = { .populate = on_populate };
+
+	up(e, NULL, 1);
+	o.domid = e->domid;
+	o.sim_socket = xpage_sim_socket(e->sim);
+	ck_assert_ptr_null(xpage_open(&o, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_msg(strstr(e->log, "no callbacks (NULL)"), "log: %s", e->log);
+	e->loglen = 0;
+	e->log[0] = 0;
+	ck_assert_ptr_null(xpage_open(&o, &zero));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_msg(strstr(e->log, "callbacks with sz 0") &&
+		      strstr(e->log, "XPAGE_OPTS"), "log: %s", e->log);
+	page_out(e, e->xp, 3, 4);
+	page_in_all(e, e->xp);
+	down(e);
+}
+END_TEST
+
 /* Every test, or only the one $MISUSE_TEST names. */
 static void tests(TCase *tc)
 {
@@ -403,6 +433,7 @@ static void tests(TCase *tc)
 	ADD(handle_refused_after_fork);
 	ADD(second_thread_gets_ebusy);
 	ADD(callback_calls_what_the_header_lists);
+	ADD(bad_callbacks_are_logged);
 #undef ADD
 }
 
