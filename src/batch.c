@@ -49,6 +49,54 @@ static void clear_seen(struct xpage *xp, const uint64_t *gfns, size_t n)
 			xp_gfn_set_flag(&xp->table, gfns[i], XP_GS_SEEN, false);
 }
 
+static const char *state_name(unsigned st)
+{
+	static const char *const names[] = {
+		[XPAGE_GFN_RESIDENT] = "resident",
+		[XPAGE_GFN_NOMINATED] = "nominated",
+		[XPAGE_GFN_EVICTED] = "evicted",
+		[XPAGE_GFN_PAGING_IN] = "paging in",
+		[XPAGE_GFN_LOADED] = "loaded",
+	};
+
+	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "unknown";
+}
+
+/* The gfns of one call refused for their state (-EINVAL): the first is
+ * named in one log line with both states, however many there were. */
+struct misfits {
+	const char *call;   /* "xpage_evict" */
+	const char *need;   /* the state the call needs */
+	uint64_t gfn;
+	const char *have;
+	size_t n;
+};
+
+/* Note @gfn as refused; @have: its state in words (NULL: the table's). */
+static int misfit(struct misfits *m, const struct xpage *xp, uint64_t gfn,
+		  const char *have)
+{
+	if (!m->n++) {
+		m->gfn = gfn;
+		m->have = have ? have
+			       : state_name(xp_gfn_state(&xp->table, gfn));
+	}
+	return -EINVAL;
+}
+
+static void misfits_log(const struct xpage *xp, const struct misfits *m)
+{
+	if (m->n == 1)
+		xp_log(xp, XPAGE_LOG_INFO, "%s: gfn 0x%llx is %s, not %s "
+		       "(-EINVAL, unchanged)", m->call,
+		       (unsigned long long)m->gfn, m->have, m->need);
+	else if (m->n > 1)
+		xp_log(xp, XPAGE_LOG_INFO, "%s: %zu gfns in the wrong state "
+		       "(-EINVAL, unchanged), the first 0x%llx %s, not %s",
+		       m->call, m->n, (unsigned long long)m->gfn, m->have,
+		       m->need);
+}
+
 static struct xp_paging_op *ops_reserve(struct xpage *xp, size_t n)
 {
 	if (n > xp->ops_cap) {
@@ -128,27 +176,38 @@ static void *map_gfns(struct xpage *xp, const uint64_t *gfns, size_t n,
 
 /*
  * The shared first half of nominate and evict: check each gfn (range,
- * duplicates, state @need, not mapped by this handle), set its status,
- * and queue an @op for the ones that pass. Returns how many were queued.
+ * duplicates, state @need, not mapped by this handle; for an evict,
+ * mapped since its nomination), set its status, and queue an @op for the
+ * ones that pass. Returns how many were queued.
  */
 static size_t queue_ops(struct xpage *xp, const uint64_t *gfns, size_t n,
 			int *status, struct xp_paging_op *ops, uint32_t op,
-			unsigned need)
+			struct misfits *m)
 {
+	unsigned need = op == XP_PAGING_EVICT ? XPAGE_GFN_NOMINATED
+					      : XPAGE_GFN_RESIDENT;
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		status[i] = check_gfn(xp, gfns[i]);
+		uint64_t g = gfns[i];
+
+		status[i] = check_gfn(xp, g);
 		if (status[i])
 			continue;
-		if (xp_gfn_state(&xp->table, gfns[i]) != need)
-			status[i] = -EINVAL;
-		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+		if (xp_gfn_state(&xp->table, g) != need)
+			status[i] = misfit(m, xp, g, NULL);
+		else if (xp_gfn_flag(&xp->table, g, XP_GS_MAPPED))
 			status[i] = -EBUSY;
+		else if (op == XP_PAGING_EVICT &&
+			 !xp_gfn_flag(&xp->table, g, XP_GS_HELD))
+			status[i] = misfit(m, xp, g, "nominated but not mapped "
+					   "since, so its contents were not "
+					   "written out");
 		else
-			ops[k++] = (struct xp_paging_op){ .op = op, .gfn = gfns[i] };
+			ops[k++] = (struct xp_paging_op){ .op = op, .gfn = g };
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, m);
 	return k;
 }
 
@@ -188,8 +247,9 @@ static int nominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
-	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_NOMINATE,
-		      XPAGE_GFN_RESIDENT);
+	struct misfits m = { .call = "xpage_nominate", .need = "resident" };
+
+	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_NOMINATE, &m);
 	if (!k)
 		return 0;
 
@@ -318,7 +378,8 @@ static void *map_gfns_for(xpage_t *xp, const uint64_t *gfns, size_t n,
 	}
 	for (size_t i = 0; i < n; i++)
 		if (status[i] == 0)
-			xp_gfn_set_flag(&xp->table, gfns[i], XP_GS_MAPPED, true);
+			xp_gfn_set_flag(&xp->table, gfns[i],
+					XP_GS_MAPPED | XP_GS_HELD, true);
 	if (!ok) {
 		/* Keep the contract: NULL when nothing could be mapped. */
 		xpage_unmap(xp, addr, n);
@@ -370,8 +431,10 @@ static int evict_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
-	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_EVICT,
-		      XPAGE_GFN_NOMINATED);
+	struct misfits m = { .call = "xpage_evict",
+			     .need = "nominated and mapped since" };
+
+	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_EVICT, &m);
 	rc = xp_run_ops(xp, ops, k);
 	if (rc < 0) {
 		fail_queued(status, n, rc);
@@ -451,6 +514,8 @@ static int restore_nominated(struct xpage *xp, uint64_t gfn)
 static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 void *const *bufs, unsigned int flags, int *status)
 {
+	struct misfits m = { .call = "xpage_load",
+			     .need = "evicted, paging in or nominated" };
 	struct xp_paging_op *ops;
 	size_t k = 0, ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_LOAD_RESUME);
@@ -475,7 +540,7 @@ static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 		} else if (st == XPAGE_GFN_LOADED) {
 			status[i] = -EALREADY;
 		} else if (st != XPAGE_GFN_EVICTED && st != XPAGE_GFN_PAGING_IN) {
-			status[i] = -EINVAL;
+			status[i] = misfit(&m, xp, gfns[i], NULL);
 		} else if (!bufs[i]) {
 			status[i] = -EINVAL;
 		} else {
@@ -485,6 +550,7 @@ static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 		}
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
 	rc = xp_run_ops(xp, ops, k);
 	if (rc < 0) {
 		fail_queued(status, n, rc);
@@ -526,6 +592,7 @@ static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 static int resume_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			   unsigned int flags, int *status)
 {
+	struct misfits m = { .call = "xpage_resume", .need = "loaded" };
 	size_t ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
@@ -546,10 +613,11 @@ static int resume_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 		} else if (st == XPAGE_GFN_RESIDENT) {
 			status[i] = -EALREADY;
 		} else {
-			status[i] = -EINVAL;
+			status[i] = misfit(&m, xp, gfns[i], NULL);
 		}
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
 	if (!xp->in_dispatch) {
 		rc = xp_push_responses(xp);
 		if (rc < 0) {
@@ -565,6 +633,8 @@ static int adopt_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 {
 	unsigned to = (flags & XPAGE_ADOPT_NOMINATED) ? XPAGE_GFN_NOMINATED
 						      : XPAGE_GFN_EVICTED;
+	struct misfits m = { .call = "xpage_adopt",
+			     .need = "resident and not mapped" };
 	size_t ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_ADOPT_NOMINATED);
 
@@ -576,13 +646,14 @@ static int adopt_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			continue;
 		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_RESIDENT ||
 		    xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED)) {
-			status[i] = -EINVAL;
+			status[i] = misfit(&m, xp, gfns[i], NULL);
 			continue;
 		}
 		xp_gfn_set_state(&xp->table, gfns[i], to);
 		ok++;
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
 	if (to == XPAGE_GFN_EVICTED)
 		xp->stats.evicted_now += ok;
 	return finish(0, ok);
@@ -691,6 +762,7 @@ static int unnominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	int *err = NULL;
 	size_t k = 0, ok = 0, m;
 	bool renominated = false;
+	struct misfits mf = { .call = "xpage_unnominate", .need = "nominated" };
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
 	if (rc)
@@ -709,13 +781,14 @@ static int unnominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 		if (status[i])
 			continue;
 		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
-			status[i] = -EINVAL;
+			status[i] = misfit(&mf, xp, gfns[i], NULL);
 		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
 			status[i] = -EBUSY;
 		else
 			g[k++] = gfns[i];
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &mf);
 	if (!k)
 		goto out;
 	copy = malloc(k * XPAGE_PAGE_SIZE);

@@ -380,8 +380,9 @@ XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info);
  * Per-gfn errors common to every batch call:
  *   -ERANGE   gfn beyond the guest (nothing is asked of the hypervisor)
  *   -EALREADY the same gfn appears twice in one call (second occurrence)
- *   -EINVAL   wrong state for this call (the message names both states);
- *             the gfn's state is unchanged
+ *   -EINVAL   wrong state for this call; the gfn's state is unchanged
+ *             (one log line per call, level INFO, names the first such
+ *             gfn's state and the one the call needs)
  *   -EBUSY    the hypervisor refused (page in use, mapped, or touched)
  *   -ENOMEM   the hypervisor has no memory now; try again later
  * Whole-call errors: -EINVAL (NULL array with n > 0, unknown flag),
@@ -420,9 +421,13 @@ XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n);
 
 /**
  * xpage_evict() - evict nominated, unmapped gfns: their frames are freed.
+ * Only a gfn whose contents the pager can hold is evicted: one this
+ * handle mapped with xpage_map() (status 0) since it became NOMINATED
+ * (by xpage_nominate(), or by xpage_adopt() with XPAGE_ADOPT_NOMINATED).
  * Per gfn: -EINVAL if not NOMINATED (never nominated, already evicted,
- * touched), -EBUSY if still mapped by this handle or the hypervisor
- * refused (the page was touched: its evict_fail notice follows).
+ * touched) or not mapped since its nomination, -EBUSY if still mapped by
+ * this handle or the hypervisor refused (the page was touched: its
+ * evict_fail notice follows).
  */
 XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status);
@@ -480,7 +485,8 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
  * xpage_load() accepts them. With XPAGE_ADOPT_NOMINATED the gfns are ones
  * the previous pager may have nominated without evicting (it died between
  * the two): they become NOMINATED, so that xpage_unnominate() returns them
- * to the guest (or xpage_evict(), after writing them, pages them out).
+ * to the guest (or xpage_evict() pages them out once this handle has
+ * mapped them with xpage_map() and written them).
  * Per gfn: -EINVAL if in flight in this handle or mapped.
  * After a takeover, load every adopted gfn without waiting for a populate:
  * the previous pager may have read the request of a vCPU that now retries

@@ -188,6 +188,44 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ------------------------------------------------------------------ 2 */
+
+/* Case 2: xpage_evict() took a nominated gfn the handle never mapped (so
+ * the pager could not hold its contents): status 0, and the page came back
+ * wrong. A gfn adopted as nominated follows the same rule. */
+START_TEST(evict_refuses_gfn_never_mapped)
+{
+	struct env *e = &E;
+	uint64_t g[2] = { 10, 11 }, a = 12;
+	int st[2];
+	uint8_t *m;
+
+	up(e, NULL, 1);
+	ck_assert_int_eq(xpage_nominate(e->xp, g, 2, 0, st), 2);
+	m = xpage_map(e->xp, g, 1, 0, st);
+	ck_assert_ptr_nonnull(m);
+	memcpy(e->copy[10], m, PAGE);
+	ck_assert_int_eq(xpage_unmap(e->xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(e->xp, g, 2, 0, st), 1);
+	e->out[10] = true;
+	ck_assert_int_eq(st[1], -EINVAL);
+	ck_assert_int_eq(xpage_gfn_state(e->xp, 11), XPAGE_GFN_NOMINATED);
+	ck_assert_msg(strstr(e->log, "xpage_evict: gfn 0xb is nominated but "
+			     "not mapped since"), "log: %s", e->log);
+	ck_assert_int_eq(xpage_unnominate(e->xp, &g[1], 1, 0, st), 1);
+	/* adopted as nominated: not mapped by this handle either */
+	ck_assert_int_eq(xpage_adopt(e->xp, &a, 1, XPAGE_ADOPT_NOMINATED,
+				     st), 1);
+	ck_assert_int_eq(xpage_evict(e->xp, &a, 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EINVAL);
+	ck_assert_int_eq(xpage_unnominate(e->xp, &a, 1, 0, st), 1);
+	touch_paged(e, 0, 10);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
+	page_in_all(e, e->xp);
+	down(e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ 4 */
 
 /* Case 4: n = 0 is a no-op for every batch call (it was -ENOMEM, "try
@@ -428,6 +466,7 @@ static void tests(TCase *tc)
 		if (!only || !strcmp(only, #t))			\
 			tcase_add_test(tc, t);			\
 	} while (0)
+	ADD(evict_refuses_gfn_never_mapped);
 	ADD(zero_gfns_is_a_no_op);
 	ADD(dead_connection_errors_at_once);
 	ADD(handle_refused_after_fork);

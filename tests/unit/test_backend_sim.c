@@ -182,6 +182,16 @@ static void assert_stopped(xpage_t *xp)
 	ck_assert_uint_eq(sh->after_fault, 0);
 }
 
+/* Map and unmap @n nominated gfns, as a pager writing them out does. */
+static void hold(xpage_t *xp, const uint64_t *g, size_t n)
+{
+	int st[8];
+	void *m = xpage_map(xp, g, n, 0, st);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, n), 0);
+}
+
 static void assert_states(xpage_t *xp, const uint64_t *g, size_t n,
 			  int state)
 {
@@ -249,6 +259,7 @@ START_TEST(evict_and_load_refuse_short_results)
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	hold(xp, g, 4);
 	if (_i == 0) {
 		ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), -EPROTO);
 		assert_states(xp, g, 4, XPAGE_GFN_NOMINATED);
@@ -290,6 +301,7 @@ START_TEST(load_of_one_gfn_refuses_malformed_reply)
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	hold(xp, g, 4);
 	ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), 4);
 	ck_assert_int_eq(xpage_load(xp, g, 1, bufs, 0, st), -EPROTO);
 	assert_rejected("SIMP_PAGING_OP", c->why);

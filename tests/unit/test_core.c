@@ -60,12 +60,23 @@ static void setup(void)
 			 .evict_fail = cb_evict_fail, .drop = cb_drop);
 }
 
-/* Nominate and evict @gfn through the library. */
+/* Map and unmap @n nominated gfns, as a pager writing them out does. */
+static void hold(xpage_t *xp, const uint64_t *g, size_t n)
+{
+	int st[8];
+	void *m = xpage_map(xp, g, n, 0, st);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, n), 0);
+}
+
+/* Nominate, map and evict @gfn through the library. */
 static void page_out(xpage_t *xp, uint64_t gfn)
 {
 	int st;
 
 	ck_assert_int_eq(xpage_nominate(xp, &gfn, 1, 0, &st), 1);
+	hold(xp, &gfn, 1);
 	ck_assert_int_eq(xpage_evict(xp, &gfn, 1, 0, &st), 1);
 	ck_assert_int_eq(xpage_gfn_state(xp, gfn), XPAGE_GFN_EVICTED);
 }
@@ -683,11 +694,14 @@ START_TEST(hypervisor_refusals_per_gfn)
 	ck_assert_int_eq(xpage_gfn_state(xp, 13), XPAGE_GFN_NOMINATED);
 	fake_cfg.fail_gfn = 13;
 	uint64_t e[2] = { 11, 13 };
+	fake_cfg.fail_only_op = 1 + XP_PAGING_EVICT;
+	hold(xp, e, 2);
 	ck_assert_int_eq(xpage_evict(xp, e, 2, 0, st), 1);
 	ck_assert_int_eq(st[1], -EBUSY);
 	ck_assert_int_eq(xpage_gfn_state(xp, 13), XPAGE_GFN_NOMINATED);
 	fake_cfg.fail_gfn = 11;
 	fake_cfg.fail_gfn_rc = -ENOMEM;
+	fake_cfg.fail_only_op = 0;
 	uint8_t page[4096];
 	void *b[1] = { page };
 	ck_assert_int_eq(xpage_load(xp, e, 1, b, 0, st), 0);
