@@ -28,6 +28,9 @@ struct xp_dominfo {
 	uint32_t dying;        /* crashed, shutting down or dying */
 };
 
+/* A gfn no guest has: a place map() leaves empty. */
+#define XP_GFN_NONE UINT64_MAX
+
 /* Paging sub-operations (the hypervisor's numbering). */
 #define XP_PAGING_NOMINATE 0u
 #define XP_PAGING_EVICT    1u
@@ -91,8 +94,11 @@ struct xp_backend_ops {
 
 	/* Map @n gfns into one contiguous region (page i at base + i * 4096),
 	 * in one mapping call; err[i] = 0 or -errno (-ENOENT: paging state).
-	 * @prot: PROT_READ or PROT_READ | PROT_WRITE. NULL with errno when
-	 * nothing could be mapped at all. */
+	 * A gfn of XP_GFN_NONE is a hole in the region: nothing is mapped
+	 * there and its err is -EINVAL (the backend may leave it out of the
+	 * call, or pass it on for the hypervisor to refuse: no guest has such
+	 * a gfn). @prot: PROT_READ or PROT_READ | PROT_WRITE. NULL with errno
+	 * when nothing could be mapped at all. */
 	void *(*map)(struct xp_backend *be, const uint64_t *gfns, size_t n,
 		     int prot, int *err);
 	int (*unmap)(struct xp_backend *be, void *addr, size_t n);

@@ -521,26 +521,31 @@ static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 	if (base == MAP_FAILED)
 		return NULL;
 	while (done < n) {
-		size_t k = n - done;
+		size_t from = done, k = 0;
 
-		if (k > SIMP_GFNS_MAX)
-			k = SIMP_GFNS_MAX;
+		/* Holes (XP_GFN_NONE) are not asked for. */
+		for (; done < n && k < SIMP_GFNS_MAX; done++) {
+			err[done] = -EINVAL;
+			if (gfns[done] != XP_GFN_NONE)
+				REQ_G(be)->gfns[k++] = gfns[done];
+		}
+		if (!k)
+			continue;
 		REQ_G(be)->n = (uint32_t)k;
 		REQ_G(be)->prot = (uint32_t)prot;
-		memcpy(REQ_G(be)->gfns, gfns + done, k * sizeof(uint64_t));
 		rc = call(be, SIMP_MAP, REQ_G(be),
 			  (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
 			  NULL, 0, NULL);
 		if (rc < 0) {
-			release_counted(be, gfns, err, done);
+			release_counted(be, gfns, err, from);
 			munmap(base, n * PAGE);
 			errno = -rc;
 			return NULL;
 		}
 		/* (call() checked: k results, each 0 or -errno) */
-		for (size_t i = 0; i < k; i++)
-			err[done + i] = RSP_R(be)->rc[i];
-		done += k;
+		for (size_t i = from, r = 0; i < done; i++)
+			if (gfns[i] != XP_GFN_NONE)
+				err[i] = RSP_R(be)->rc[r++];
 	}
 	/* One mmap per run of consecutive gfns (a pager's batch is mostly
 	 * one run), with the page tables filled now: privcmd's mmapbatch

@@ -335,38 +335,78 @@ static int region_add(struct xpage *xp, void *addr, const uint64_t *gfns,
 	return 0;
 }
 
+static int unmap_region(xpage_t *xp, void *addr, size_t n);
+
+/* Which gfns xpage_map() may map: status 0 for those, else why not.
+ * Returns how many may. */
+static size_t check_mappable(struct xpage *xp, const uint64_t *gfns,
+			     size_t n, int *status)
+{
+	struct misfits m = { .call = "xpage_map", .need = "nominated" };
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
+			status[i] = misfit(&m, xp, gfns[i], NULL);
+		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+			status[i] = -EBUSY;
+		else
+			k++;
+	}
+	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
+	return k;
+}
+
+/*
+ * Map the gfns that passed check_mappable() (status 0) in one mapping
+ * call, leaving a hole at the place of each other one, so that page i is
+ * still at addr + i * XPAGE_PAGE_SIZE. Their statuses get the hypervisor's
+ * answers. NULL with errno when nothing could be mapped.
+ */
+static void *map_passed(struct xpage *xp, const uint64_t *gfns, size_t n,
+			int *status)
+{
+	uint64_t *q = malloc(n * sizeof(*q));
+	int *err = malloc(n * sizeof(*err));
+	void *addr = NULL;
+	int e = ENOMEM;
+
+	if (q && err) {
+		for (size_t i = 0; i < n; i++)
+			q[i] = status[i] ? XP_GFN_NONE : gfns[i];
+		addr = map_gfns(xp, q, n, PROT_READ, err);
+		e = errno;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!status[i])
+			status[i] = addr ? err[i] : -e;
+	free(q);
+	free(err);
+	errno = e;
+	return addr;
+}
+
 static void *map_gfns_for(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
 	void *addr;
 	size_t ok = 0;
-	int rc = batch_begin(xp, gfns, n, status, flags, 0), bad = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
 	if (rc) {
 		/* n = 0: nothing to map is no error */
 		errno = rc < 0 ? -rc : 0;
 		return NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		status[i] = check_gfn(xp, gfns[i]);
-		if (status[i] == 0 &&
-		    xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
-			status[i] = -EINVAL;
-		else if (status[i] == 0 &&
-			 xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
-			status[i] = -EBUSY;
-		bad |= status[i] != 0;
-	}
-	clear_seen(xp, gfns, n);
-	if (bad) {
-		/* One region maps the caller's array position by position, so
-		 * a gfn that may not be mapped fails the whole call. */
-		xp_log(xp, XPAGE_LOG_ERROR, "xpage_map: gfns not nominated, "
-		       "out of range, listed twice or already mapped; nothing mapped");
+	if (!check_mappable(xp, gfns, n, status)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	addr = map_gfns(xp, gfns, n, PROT_READ, status);
+	addr = map_passed(xp, gfns, n, status);
 	if (!addr)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
@@ -382,7 +422,7 @@ static void *map_gfns_for(xpage_t *xp, const uint64_t *gfns, size_t n,
 					XP_GS_MAPPED | XP_GS_HELD, true);
 	if (!ok) {
 		/* Keep the contract: NULL when nothing could be mapped. */
-		xpage_unmap(xp, addr, n);
+		unmap_region(xp, addr, n);
 		errno = ENOENT;
 		return NULL;
 	}

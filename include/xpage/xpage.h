@@ -404,10 +404,14 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
  * xpage_map() - map nominated gfns read-only, in one mapping call.
  * Returns the address of n pages, page i at addr + i * XPAGE_PAGE_SIZE;
  * a page whose status is non-zero is not mapped and must not be touched.
- * -ENOENT in status: the gfn is being paged in (its evict_fail or populate
- * notice follows). Returns NULL with errno when nothing could be mapped
- * (and then status says why per gfn, if the arguments were valid).
- * Release with xpage_unmap() before evicting.
+ * A gfn that may not be mapped (beyond the guest, listed twice, not
+ * nominated, already mapped) gets its error in status and leaves a hole
+ * at its place; the others are mapped all the same. -ENOENT in status:
+ * the gfn is being paged in (its evict_fail or populate notice follows).
+ * Returns NULL with errno when nothing could be mapped: EINVAL when no
+ * gfn could be asked for, else the hypervisor's answer (ENOENT when it
+ * mapped none); status then says why per gfn, if the arguments were
+ * valid. Release with xpage_unmap() before evicting.
  */
 XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status);

@@ -226,6 +226,44 @@ START_TEST(evict_refuses_gfn_never_mapped)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ 3 */
+
+/* Case 3: xpage_map() failed the whole call (NULL) when one gfn was listed
+ * twice or beyond the guest, although it reports a status per gfn; a
+ * pager that then evicted the rest lost them. Now it maps what it can. */
+START_TEST(map_maps_what_it_can)
+{
+	struct env *e = &E;
+	uint64_t g[6] = { 20, 20, 1ull << 40, 30, 21, 22 };
+	uint64_t ev[3] = { 20, 21, 22 }, left = 23;
+	int st[6];
+	uint8_t *m;
+
+	up(e, NULL, 1);
+	ck_assert_int_eq(xpage_nominate(e->xp, ev, 3, 0, st), 3);
+	ck_assert_int_eq(xpage_nominate(e->xp, &left, 1, 0, st), 1);
+	m = xpage_map(e->xp, g, 6, 0, st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], -EALREADY);
+	ck_assert_int_eq(st[2], -ERANGE);
+	ck_assert_int_eq(st[3], -EINVAL);     /* never nominated */
+	ck_assert_int_eq(st[4], 0);
+	ck_assert_int_eq(st[5], 0);
+	memcpy(e->copy[20], m, PAGE);
+	memcpy(e->copy[21], m + 4 * PAGE, PAGE);
+	memcpy(e->copy[22], m + 5 * PAGE, PAGE);
+	ck_assert_int_eq(xpage_unmap(e->xp, m, 6), 0);
+	ck_assert_int_eq(xpage_evict(e->xp, ev, 3, 0, st), 3);
+	e->out[20] = e->out[21] = e->out[22] = true;
+	ck_assert_int_eq(xpage_unnominate(e->xp, &left, 1, 0, st), 1);
+	touch_paged(e, 0, 21);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
+	page_in_all(e, e->xp);
+	down(e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ 4 */
 
 /* Case 4: n = 0 is a no-op for every batch call (it was -ENOMEM, "try
@@ -467,6 +505,7 @@ static void tests(TCase *tc)
 			tcase_add_test(tc, t);			\
 	} while (0)
 	ADD(evict_refuses_gfn_never_mapped);
+	ADD(map_maps_what_it_can);
 	ADD(zero_gfns_is_a_no_op);
 	ADD(dead_connection_errors_at_once);
 	ADD(handle_refused_after_fork);

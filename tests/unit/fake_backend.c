@@ -159,6 +159,9 @@ static void *f_map(struct xp_backend *be, const uint64_t *g, size_t n,
 	for (size_t i = 0; i < n; i++)
 		err[i] = g[i] == fake_cfg.fail_gfn && !fake_cfg.fail_only_op ?
 			 fake_cfg.fail_gfn_rc : 0;
+	for (size_t i = 0; i < n; i++)
+		if (g[i] == XP_GFN_NONE)
+			err[i] = -EINVAL;
 	fake.maps++;
 	return p == MAP_FAILED ? NULL : p;
 }
