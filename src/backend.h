@@ -60,6 +60,11 @@ struct xp_backend_ops {
 	void (*close)(struct xp_backend *be);
 
 	int (*domain_info)(struct xp_backend *be, struct xp_dominfo *info);
+	/* A name for the attached domain, the same for every process of this
+	 * machine that attaches to it and unique among the hypervisors the
+	 * backend may reach (the library's per-domain pager lock). 0 or a
+	 * negative errno. NULL: "<name>:<domid>" (one hypervisor a machine). */
+	int (*domain_key)(struct xp_backend *be, char *buf, size_t len);
 	/* Xen version; 0 on success. */
 	int (*xen_version)(struct xp_backend *be, uint32_t *major,
 			   uint32_t *minor);

@@ -20,9 +20,11 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -391,6 +393,19 @@ static int sim_domain_info(struct xp_backend *be, struct xp_dominfo *info)
 	info->hvm = be->di.hvm;
 	info->paused = be->di.paused;
 	info->dying = be->di.crashed;
+	return 0;
+}
+
+/* The simulator's process and the domain: a simulator holds its own
+ * guests, and another one may have a domain of the same number. */
+static int sim_domain_key(struct xp_backend *be, char *buf, size_t len)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+
+	if (getsockopt(be->sock, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
+		return -errno;
+	snprintf(buf, len, "sim:%ld:%u", (long)cr.pid, be->domid);
 	return 0;
 }
 
@@ -822,6 +837,7 @@ const struct xp_backend_ops xp_backend_sim = {
 	.open = sim_open,
 	.close = sim_close,
 	.domain_info = sim_domain_info,
+	.domain_key = sim_domain_key,
 	.xen_version = sim_xen_version,
 	.vm_event_version = sim_vm_event_version,
 	.paging_age = sim_paging_age,

@@ -114,6 +114,7 @@ static void free_handle(struct xpage *xp)
 		xp->ops->close(xp->be);
 	xp_table_fini(&xp->table);
 	xp_guard_fini(xp);
+	xp_domain_unlock(xp);
 	free(xp->ops_buf);
 	free(xp);
 }
@@ -173,6 +174,7 @@ static struct xpage *new_handle(const struct xpage_open_opts *opts,
 	}
 	xp_opts_copy(&xp->cbs, sizeof(xp->cbs), cbs);
 	xp_guard_init(xp);
+	xp->lock_fd = -1;
 	return xp;
 }
 
@@ -240,6 +242,8 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 	rc = check_open_opts(xp, &o);
 	if (rc == 0)
 		rc = attach_domain(xp, &o, forced);
+	if (rc == 0)
+		rc = xp_domain_lock(xp);
 	if (rc == 0)
 		rc = xp_negotiate(xp, o.ages, o.features_required,
 				  o.features_wanted);

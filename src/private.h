@@ -121,6 +121,7 @@ struct xpage {
 	volatile uint8_t *fork_marker;  /* 1; 0 in a child after fork() */
 	uintptr_t owner;                /* token of the thread inside, or 0 */
 	unsigned depth;                 /* nested entries of that thread */
+	int lock_fd;                    /* the domain's lock (domain_lock.c) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -186,6 +187,11 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 int xp_ring_enable(struct xpage *xp);
 /* Start consuming a freshly enabled ring. */
 void xp_ring_attach(struct xpage *xp, void *ring);
+
+/* domain_lock.c: hold the domain for this handle's life; -EBUSY (logged)
+ * while another libxpage pager of this machine holds it. */
+int xp_domain_lock(struct xpage *xp);
+void xp_domain_unlock(struct xpage *xp);
 
 /* takeover.c: re-attach after a dead pager (domain paused throughout). */
 int xp_takeover(struct xpage *xp);

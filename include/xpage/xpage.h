@@ -213,7 +213,11 @@ enum xpage_backend {
  * previous pager left paused are answered, and the domain is unpaused; no
  * vCPU runs while no ring exists. Without this flag such an open fails with
  * -EBUSY; with it, a domain without a ring is simply attached
- * (xpage_info.took_over says which happened). Requests the previous pager
+ * (xpage_info.took_over says which happened). Either way the open fails
+ * with -EBUSY, before anything is touched, while another libxpage pager
+ * of this machine still holds the domain (an open handle in a running
+ * process: it must exit, close or xpage_detach() first); a running pager
+ * that does not use libxpage cannot be seen. Requests the previous pager
  * had read are gone, and a vCPU faulting on a gfn already paging in raises
  * no new one: it retries until the gfn is loaded. Load the gfns you adopt
  * (xpage_adopt) soon after the takeover. */
@@ -308,7 +312,9 @@ struct xpage_callbacks {
  *   ENODEV     the domain has no hardware-assisted paging (HAP)
  *   EMLINK     the domain uses an IOMMU / device passthrough
  *   EXDEV      the domain is populate-on-demand
- *   EBUSY      another pager is active (see XPAGE_OPEN_TAKEOVER)
+ *   EBUSY      another pager is active: a libxpage pager of this machine
+ *              holds the domain, or (without XPAGE_OPEN_TAKEOVER) a ring
+ *              is enabled
  *   ENOENT     no hypervisor and no simulator could be reached
  *   ENOMEM     out of memory
  * Blocks for a few hypervisor round trips. Thread-safe with respect to

@@ -188,6 +188,37 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* ------------------------------------------------------------------ 1 */
+
+/* Case 1: xpage_open() with XPAGE_OPEN_TAKEOVER while the first pager was
+ * still running answered EBUSY but had already disabled that pager's
+ * ring: its loads failed, a guest touch crashed the domain, 16 pages were
+ * lost. Now the second open refuses before it touches anything. */
+START_TEST(takeover_refused_while_first_pager_runs)
+{
+	struct env *e = &E;
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+		.domid = 0, .backend = XPAGE_BACKEND_SIM,
+		.flags = XPAGE_OPEN_TAKEOVER, .log_fn = on_log, .log_ctx = e,
+		.log_level = XPAGE_LOG_ERROR);
+
+	up(e, NULL, 2);
+	page_out(e, e->xp, 3, 16);
+	o.domid = e->domid;
+	o.sim_socket = xpage_sim_socket(e->sim);
+	ck_assert_ptr_null(xpage_open(&o, &callbacks));
+	ck_assert_int_eq(errno, EBUSY);
+	/* the first pager goes on: a guest access is served */
+	touch_paged(e, 1, 7);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
+	ck_assert_int_eq(e->nwanted, 1);
+	page_in_all(e, e->xp);
+	down(e);
+	ck_assert_msg(strstr(e->log, "another libxpage pager holds domain"),
+		      "log: %s", e->log);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ 2 */
 
 /* Case 2: xpage_evict() took a nominated gfn the handle never mapped (so
@@ -504,6 +535,7 @@ static void tests(TCase *tc)
 		if (!only || !strcmp(only, #t))			\
 			tcase_add_test(tc, t);			\
 	} while (0)
+	ADD(takeover_refused_while_first_pager_runs);
 	ADD(evict_refuses_gfn_never_mapped);
 	ADD(map_maps_what_it_can);
 	ADD(zero_gfns_is_a_no_op);

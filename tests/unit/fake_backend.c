@@ -59,6 +59,13 @@ static int f_open(struct xp_backend **be, uint32_t domid, const char *arg,
 	return 0;
 }
 static void f_close(struct xp_backend *be) { (void)be; }
+/* Test programs run in parallel, each with its own fake domain 1. */
+static int f_key(struct xp_backend *be, char *buf, size_t len)
+{
+	(void)be;
+	snprintf(buf, len, "fake:%ld:1", (long)getpid());
+	return 0;
+}
 static int f_info(struct xp_backend *be, struct xp_dominfo *i)
 {
 	(void)be;
@@ -184,7 +191,8 @@ static int f_ack(struct xp_backend *be)
 
 const struct xp_backend_ops fake_ops = {
 	.name = "fake", .open = f_open, .close = f_close,
-	.domain_info = f_info, .xen_version = f_xen_version,
+	.domain_info = f_info, .domain_key = f_key,
+	.xen_version = f_xen_version,
 	.vm_event_version = f_vmev, .paging_age = f_age,
 	.can_multicall = f_mc, .enable = f_enable, .disable = f_disable,
 	.forget = NULL, .pause = f_pause, .unpause = f_unpause,
