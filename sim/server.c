@@ -453,7 +453,8 @@ static int op_state(struct conn *c, struct sim_guest *g, uint16_t op,
 	} else if (t.vcpu >= g->nvcpus) {
 		rc = -EINVAL;
 	} else {
-		s.vcpu.vm_event_pause_count = g->vcpu[t.vcpu].vm_event_pause;
+		s.vcpu.vm_event_pause_count =
+			(uint32_t)g->vcpu[t.vcpu].vm_event_pause;
 		s.vcpu.blocked = g->vcpu[t.vcpu].blocked;
 		s.vcpu.in_waitqueue = g->vcpu[t.vcpu].in_waitqueue;
 	}
