@@ -249,9 +249,7 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 				  o.features_wanted);
 	if (rc < 0)
 		goto fail;
-	rc = xp_ring_enable(xp);
-	if (rc == -EBUSY && (o.flags & XPAGE_OPEN_TAKEOVER))
-		rc = xp_takeover(xp);
+	rc = xp_ring_open(xp, o.flags & XPAGE_OPEN_TAKEOVER);
 	if (rc < 0) {
 		log_enable_error(xp, rc);
 		goto fail;
@@ -332,6 +330,7 @@ static int close_ring(struct xpage *xp)
 			break;
 	}
 	xp_push_responses(xp);
+	xp_release_held(xp);
 	warn_left_out(xp);
 	rc = xp->ops->disable(xp->be);
 	/* Xen refuses while vCPUs wait in its queue for ring space; paused,
@@ -417,6 +416,10 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 		for (int round = 0; round < 3 && unnominate_all(xp); round++)
 			if (!xp->broken)
 				xpage_dispatch(xp, 0);
+		/* Old Xen: every request read, to release its vCPU. */
+		if (!xp->broken && xp->generation < XPAGE_GEN_MEM_EVENT_45)
+			xpage_dispatch(xp, 0);
+		xp_release_held(xp);
 		xp->closing = was;
 		xp_push_responses(xp);
 	}

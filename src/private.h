@@ -193,8 +193,13 @@ void xp_ring_attach(struct xpage *xp, void *ring);
 int xp_domain_lock(struct xpage *xp);
 void xp_domain_unlock(struct xpage *xp);
 
-/* takeover.c: re-attach after a dead pager (domain paused throughout). */
-int xp_takeover(struct xpage *xp);
+/* takeover.c: enable the ring (taking over one that is enabled when
+ * @may_take_over), then answer the vCPUs a previous ring left paused;
+ * the domain paused throughout. */
+int xp_ring_open(struct xpage *xp, bool may_take_over);
+/* takeover.c: on Xen 4.2 - 4.4, answer every request held (DROP_PAGE):
+ * the vCPUs retry until a pager loads their gfns. Before close/detach. */
+void xp_release_held(struct xpage *xp);
 
 /* dispatch.c: write a response into the ring (not yet published). */
 void xp_put_response(struct xpage *xp, const struct xp_response *rsp);

@@ -209,11 +209,20 @@ enum xpage_backend {
 
 /* xpage_open_opts.flags */
 /* A paging ring is already enabled (a previous pager died): take it over.
- * The domain is paused, paging is disabled and enabled again, the vCPUs the
- * previous pager left paused are answered, and the domain is unpaused; no
- * vCPU runs while no ring exists. Without this flag such an open fails with
- * -EBUSY; with it, a domain without a ring is simply attached
- * (xpage_info.took_over says which happened). Either way the open fails
+ * The domain is paused, paging is disabled and enabled again, and the
+ * domain is unpaused; no vCPU runs while no ring exists. Without this flag
+ * such an open fails with -EBUSY; with it, a domain without a ring is
+ * simply attached (xpage_info.took_over says which happened).
+ * Every open, with this flag or without, answers the vCPUs a previous
+ * ring left paused (a pager that died, or one that closed while the guest
+ * waited for a page it had evicted): each vCPU gets one answer that
+ * releases it and changes no page. On Xen 4.2 - 4.4 that is not possible:
+ * those releases unpause a vCPU for any answer without checking that it
+ * was paused (a running vCPU then stops for good) and nothing tells which
+ * vCPUs are paused, so no vCPU is answered and the ones a dead pager left
+ * paused stay paused (the log says so). A libxpage pager that closes or
+ * detaches on those releases releases the vCPUs it holds requests of
+ * itself. Either way the open fails
  * with -EBUSY, before anything is touched, while another libxpage pager
  * of this machine still holds the domain (an open handle in a running
  * process: it must exit, close or xpage_detach() first); a running pager
@@ -329,9 +338,11 @@ XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
  * gfns still nominated (xpage_unnominate), answers every request that can
  * be answered without the pager (no callbacks run), disables paging, and
  * unpauses. Pages still evicted stay evicted and a vCPU waiting for one
- * stays paused (the log says so); a guest vCPU that touches one while no
- * pager runs crashes the domain on Xen, so page them in first, or use
- * xpage_detach() and let a new pager take over. Returns 0, or the negative
+ * stays paused (the log says so) until the next pager's open answers it
+ * (on Xen 4.2 - 4.4, where it could not, it is released here and retries
+ * its access until a pager loads the gfn); a guest vCPU that touches an
+ * evicted page while no pager runs crashes the domain on Xen, so page them
+ * in first, or use xpage_detach() and let a new pager take over. Returns 0, or the negative
  * errno of the disable (the handle is released anyway). Nothing is
  * released on -EINVAL (called from a callback) or -EBUSY (another thread
  * is inside a call on the handle). In a child after fork(), see the
@@ -345,8 +356,13 @@ XPAGE_API int xpage_close(xpage_t *xp);
  * XPAGE_OPEN_TAKEOVER). The pager's mappings are released and gfns still
  * nominated are un-nominated first (a successor knows only what was
  * evicted); no callbacks run. The domain is left paused when @keep_paused
- * is non-zero. Returns 0 or a negative errno (nothing is released on
- * -EINVAL from a callback or -EBUSY from another thread). NULL is a no-op.
+ * is non-zero. On Xen 4.2 - 4.4 the vCPUs waiting for evicted gfns are
+ * released (they retry their access until the successor loads the gfns),
+ * since the successor cannot answer them; keep the domain paused there, or
+ * a request made after the detach is lost with the ring at the takeover
+ * and its vCPU stays paused. Returns 0 or a negative errno (nothing is
+ * released on -EINVAL from a callback or -EBUSY from another thread).
+ * NULL is a no-op.
  */
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused);
 

@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -372,6 +374,174 @@ START_TEST(dead_connection_errors_at_once)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ 6 */
+
+/* The personalities with paging, one per line, into @buf. */
+static char *personalities(struct env *e, char *buf, size_t len)
+{
+	ck_assert_int_gt(xpage_sim_personalities(e->sim, buf, len), 0);
+	return buf;
+}
+
+/* A fresh guest of @pers on the running simulator, and a handle on it. */
+static void guest_on(struct env *e, const char *pers, uint32_t vcpus)
+{
+	memset(e->copy, 0, sizeof(e->copy));
+	memset(e->out, 0, sizeof(e->out));
+	e->nwanted = 0;
+	e->pers = pers;
+	e->domid = fx_guest(e->sim, pers, vcpus, PAGES, 11);
+	e->xp = open_handle(e, 0);
+}
+
+/* The restart rule of the README: take over, adopt what is out, load it
+ * all with XPAGE_LOAD_RESUME, close. */
+static void restart_and_load(struct env *e)
+{
+	uint64_t g[PAGES];
+	int st[PAGES];
+	size_t n = 0;
+
+	e->xp = open_handle(e, XPAGE_OPEN_TAKEOVER);
+	for (uint64_t i = 0; i < PAGES; i++)
+		if (e->out[i])
+			g[n++] = i;
+	ck_assert_int_eq(xpage_adopt(e->xp, g, n, 0, st), (int)n);
+	page_in_all(e, e->xp);
+	ck_assert_int_eq(xpage_close(e->xp), 0);
+	e->xp = NULL;
+}
+
+/* Case 6, first half: a vCPU whose page-in request was pending when the
+ * pager closed stayed paused for ever; a new pager that re-attached,
+ * adopted the gfn and loaded it with XPAGE_LOAD_RESUME could not free
+ * it. Every personality. */
+START_TEST(vcpu_waiting_at_close_runs_after_restart)
+{
+	struct env *e = &E;
+	char names[1024], *save = NULL;
+
+	up(e, NULL, 1);
+	ck_assert_int_eq(xpage_close(e->xp), 0);
+	for (char *p = strtok_r(personalities(e, names, sizeof(names)), "\n",
+				&save); p; p = strtok_r(NULL, "\n", &save)) {
+		if (strstr(p, "nopaging"))
+			continue;
+		guest_on(e, p, 2);
+		page_out(e, e->xp, 3, 4);
+		touch_paged(e, 0, 4);
+		ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
+		ck_assert_int_eq(e->nwanted, 1);
+		/* the pager closes without serving it */
+		ck_assert_int_eq(xpage_close(e->xp), 0);
+		e->xp = NULL;
+		restart_and_load(e);
+		verdict(e);
+		ck_assert_int_eq(xpage_sim_destroy_guest(e->sim, e->domid), 0);
+	}
+	fx_sim_stop();
+}
+END_TEST
+
+/* The child of pager_dies_with_vcpus_waiting: a pager that pages 3 .. 6
+ * out (copies into @shared), reads the request the parent's touch makes,
+ * and waits to be killed. Talks through @to (write) and @from (read). */
+static void dying_pager(struct env *e, uint8_t (*shared)[PAGE], int to,
+			int from)
+{
+	uint64_t g[4] = { 3, 4, 5, 6 };
+	int st[4];
+	char c = 0;
+	uint8_t *m;
+	xpage_t *xp;
+
+	/* a test that fails leaves no pager behind */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() == 1)
+		_exit(4);
+	xp = open_handle(e, 0);
+	if (xpage_nominate(xp, g, 4, 0, st) != 4 ||
+	    !(m = xpage_map(xp, g, 4, 0, st)))
+		_exit(1);
+	memcpy(shared, m, 4 * PAGE);
+	if (xpage_unmap(xp, m, 4) || xpage_evict(xp, g, 4, 0, st) != 4 ||
+	    write(to, &c, 1) != 1 || read(from, &c, 1) != 1 ||
+	    xpage_dispatch(xp, 2000) != 1 || write(to, &c, 1) != 1)
+		_exit(2);
+	pause();
+	_exit(3);
+}
+
+/* Case 6, second half: after a pager died with vCPUs waiting (one whose
+ * request it had read, one whose request was still on the ring), the
+ * takeover answers every vCPU the dead pager left paused. Every
+ * personality; on Xen 4.2 - 4.4 no answer is safe (one to a running vCPU
+ * stops it: t_rsp_not_paused_per_release): there the library answers
+ * none, the two stay paused, says so, and the running vCPU runs on. */
+START_TEST(pager_dies_with_vcpus_waiting)
+{
+	struct env *e = &E;
+	char names[1024], *save = NULL, c = 0;
+	uint8_t (*shared)[PAGE] = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE,
+				       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+	ck_assert_ptr_ne(shared, MAP_FAILED);
+	up(e, NULL, 1);
+	ck_assert_int_eq(xpage_close(e->xp), 0);
+	e->xp = NULL;
+	for (char *p = strtok_r(personalities(e, names, sizeof(names)), "\n",
+				&save); p; p = strtok_r(NULL, "\n", &save)) {
+		bool old = !strncmp(p, "xen-4.2", 7);
+		struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+		int up_[2], down_[2], status;
+		pid_t pid;
+
+		if (strstr(p, "nopaging"))
+			continue;
+		e->pers = p;
+		e->loglen = 0;
+		e->domid = fx_guest(e->sim, p, 3, PAGES, 13);
+		ck_assert(pipe(up_) == 0 && pipe(down_) == 0);
+		pid = fork();
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			dying_pager(e, shared, up_[1], down_[0]);
+		ck_assert_int_eq(read(up_[0], &c, 1), 1);
+		touch_paged(e, 0, 4);           /* read by the pager */
+		ck_assert_int_eq(write(down_[1], &c, 1), 1);
+		ck_assert_int_eq(read(up_[0], &c, 1), 1);
+		touch_paged(e, 1, 5);           /* left on the ring */
+		kill(pid, SIGKILL);
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFSIGNALED(status));
+		for (int i = 0; i < 4; i++) {
+			memcpy(e->copy[3 + i], shared[i], PAGE);
+			e->out[3 + i] = true;
+		}
+		restart_and_load(e);
+		ck_assert_int_eq(xpage_sim_touch(e->sim, e->domid, 2, 20, 0), 0);
+		if (old) {
+			ck_assert_int_eq(xpage_sim_report(e->sim, e->domid,
+				XPAGE_SIM_REPORT_FINAL, 0, &r), 0);
+			ck_assert_msg(!r.lost && !r.corrupted && !r.crashed &&
+				      r.stuck == 2, "%s: lost %llu corrupted "
+				      "%llu crashed %u stuck %llu", p,
+				      (unsigned long long)r.lost,
+				      (unsigned long long)r.corrupted,
+				      r.crashed, (unsigned long long)r.stuck);
+			ck_assert_msg(strstr(e->log, "cannot tell which vCPUs"),
+				      "%s: log: %s", p, e->log);
+		} else {
+			verdict(e);
+		}
+		close(up_[0]); close(up_[1]); close(down_[0]); close(down_[1]);
+		ck_assert_int_eq(xpage_sim_destroy_guest(e->sim, e->domid), 0);
+	}
+	munmap(shared, 4 * PAGE);
+	fx_sim_stop();
+}
+END_TEST
+
 /* ------------------------------------------------------------------ 7 */
 
 /* The child's side of the fork test: every call refused, the close
@@ -540,6 +710,8 @@ static void tests(TCase *tc)
 	ADD(map_maps_what_it_can);
 	ADD(zero_gfns_is_a_no_op);
 	ADD(dead_connection_errors_at_once);
+	ADD(vcpu_waiting_at_close_runs_after_restart);
+	ADD(pager_dies_with_vcpus_waiting);
 	ADD(handle_refused_after_fork);
 	ADD(second_thread_gets_ebusy);
 	ADD(callback_calls_what_the_header_lists);

@@ -313,7 +313,9 @@ START_TEST(load_of_one_gfn_refuses_malformed_reply)
 }
 END_TEST
 
-/* xpage_map (SIMP_MAP 2: the ring was 1) and xpage_unmap (SIMP_UNMAP 1). */
+/* xpage_map (SIMP_MAP 3) and xpage_unmap (SIMP_UNMAP 2): open maps the
+ * ring twice and unmaps it once (it enables, answers every vCPU, disables
+ * and enables again). */
 START_TEST(map_and_unmap_refuse_malformed_reply)
 {
 	uint64_t g[4] = { 1, 2, 3, 4 };
@@ -322,9 +324,9 @@ START_TEST(map_and_unmap_refuse_malformed_reply)
 	void *m;
 
 	if (_i == 0)
-		start_server(SIMP_MAP, 2, F_COUNT_LESS);
+		start_server(SIMP_MAP, 3, F_COUNT_LESS);
 	else
-		start_server(SIMP_UNMAP, 1, F_RC_POS);
+		start_server(SIMP_UNMAP, 2, F_RC_POS);
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
@@ -344,12 +346,12 @@ START_TEST(map_and_unmap_refuse_malformed_reply)
 }
 END_TEST
 
-/* xpage_close: the disable's reply. */
+/* xpage_close: the disable's reply (SIMP_DISABLE 2: open's is 1). */
 START_TEST(close_refuses_malformed_disable)
 {
 	xpage_t *xp;
 
-	start_server(SIMP_DISABLE, 1, _i == 0 ? F_STATUS_POS : F_LONG);
+	start_server(SIMP_DISABLE, 2, _i == 0 ? F_STATUS_POS : F_LONG);
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	errno = 0;
