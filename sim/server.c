@@ -64,6 +64,15 @@ void server_set_spin_us(uint32_t us)
 	spin_us = us;
 }
 
+/* --parent-fd: the read end of a pipe whose write end only the starter
+ * holds; end of file means the starter is gone. */
+static int parent_fd = -1;
+
+void server_set_parent_fd(int fd)
+{
+	parent_fd = fd;
+}
+
 void server_request_stop(void)
 {
 	uint64_t one = 1;
@@ -813,7 +822,7 @@ int server_run(const char *path)
 {
 	sigset_t set;
 	int lfd, sfd;
-	struct pollfd pf[3];
+	struct pollfd pf[4];
 
 	lfd = listen_on(path);
 	if (lfd < 0)
@@ -832,8 +841,9 @@ int server_run(const char *path)
 	pf[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 	pf[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pf[2] = (struct pollfd){ .fd = stop_efd, .events = POLLIN };
+	pf[3] = (struct pollfd){ .fd = parent_fd, .events = POLLIN };
 	for (;;) {
-		if (poll(pf, 3, -1) < 0) {
+		if (poll(pf, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -848,6 +858,11 @@ int server_run(const char *path)
 		}
 		if (pf[2].revents) {
 			sim_log(SIM_LOG_INFO, "shutdown requested: stopping");
+			break;
+		}
+		if (pf[3].revents) {
+			sim_log(SIM_LOG_INFO, "the process that started the "
+				"simulator exited: stopping");
 			break;
 		}
 		if (pf[0].revents & POLLIN) {

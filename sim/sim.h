@@ -401,5 +401,8 @@ void server_request_stop(void);
 #define SERVER_SPIN_US_DEFAULT 50u
 #define SERVER_SPIN_US_MAX 100000u
 void server_set_spin_us(uint32_t us);
+/* --parent-fd: stop when @fd reads end of file (the process that started
+ * the simulator held the other end, and exited). -1: none. */
+void server_set_parent_fd(int fd);
 
 #endif

@@ -807,10 +807,11 @@ int main(int argc, char **argv)
 	    p->target == UINT64_MAX ? 0.0 : (double)p->target / 256.0,
 	    p->o.batch, p->o.store_path);
 	if (sim_target_own_guest(p))
-		say("simulator at %s, guest domain %u (it outlives this pager: "
-		    "if the pager dies, restart it with --sim-socket %s "
-		    "--domid %u --store %s)", sim_target_socket(p), p->domid,
-		    sim_target_socket(p), p->domid, p->o.store_path);
+		say("simulator at %s, guest domain %u (it stops with this "
+		    "pager; for a simulated guest that outlives pagers, run "
+		    "xpage-simd --socket PATH --guest-mib N and use "
+		    "--sim-socket PATH --domid 1)", sim_target_socket(p),
+		    p->domid);
 
 	/* Run, then bring everything back. */
 	rc = run(p, sigfd);

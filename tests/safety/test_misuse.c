@@ -696,6 +696,70 @@ START_TEST(bad_callbacks_are_logged)
 }
 END_TEST
 
+/* ----------------------------------------------------------------- 11 */
+
+/* Whether process @pid is gone (or a zombie nobody reaped yet). */
+static bool gone(pid_t pid)
+{
+	char path[64], st = 0;
+	FILE *f;
+
+	if (kill(pid, 0) < 0 && errno == ESRCH)
+		return true;
+	snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
+	f = fopen(path, "r");
+	if (!f)
+		return true;
+	if (fscanf(f, "%*d %*s %c", &st) != 1)
+		st = 0;
+	fclose(f);
+	return st == 'Z' || st == 'X';
+}
+
+/* Case 11: a simulator started with xpage_sim_start() outlived a creator
+ * that exited without xpage_sim_stop() (seen running 18 minutes later).
+ * Now it stops when its creator exits, however it exits. */
+START_TEST(simulator_stops_with_its_creator)
+{
+	struct { pid_t pid; char path[200]; } told;
+	int p[2], status;
+	pid_t child;
+	double t0;
+
+	ck_assert_int_eq(pipe(p), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		xpage_sim_t *sim = xpage_sim_start(NULL);
+		struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+			.pages = 16);
+
+		memset(&told, 0, sizeof(told));
+		if (sim && xpage_sim_create_guest(sim, &g) > 0) {
+			told.pid = xpage_sim_pid(sim);
+			snprintf(told.path, sizeof(told.path), "%s",
+				 xpage_sim_socket(sim));
+		}
+		_exit(write(p[1], &told, sizeof(told)) == sizeof(told) ? 0 : 1);
+	}
+	ck_assert_int_eq(read(p[0], &told, sizeof(told)), sizeof(told));
+	ck_assert_int_eq(waitpid(child, &status, 0), child);
+	ck_assert_int_gt(told.pid, 0);
+	t0 = now_s();
+	while (!gone(told.pid) && now_s() - t0 < 10)
+		usleep(10 * 1000);
+	if (!gone(told.pid))
+		kill(told.pid, SIGKILL); /* leave nothing behind */
+	ck_assert_msg(now_s() - t0 < 10, "the simulator (pid %ld) outlived "
+		      "its creator", (long)told.pid);
+	ck_assert_int_ne(access(told.path, F_OK), 0); /* it removed its socket */
+	*strrchr(told.path, '/') = 0;
+	rmdir(told.path); /* its creator's directory */
+	close(p[0]);
+	close(p[1]);
+}
+END_TEST
+
 /* Every test, or only the one $MISUSE_TEST names. */
 static void tests(TCase *tc)
 {
@@ -716,6 +780,7 @@ static void tests(TCase *tc)
 	ADD(second_thread_gets_ebusy);
 	ADD(callback_calls_what_the_header_lists);
 	ADD(bad_callbacks_are_logged);
+	ADD(simulator_stops_with_its_creator);
 #undef ADD
 }
 
