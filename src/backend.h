@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct xp_backend;
+struct xpage_gfn_range;
 
 /* Domain facts a backend reports. */
 struct xp_dominfo {
@@ -60,6 +61,14 @@ struct xp_backend_ops {
 	void (*close)(struct xp_backend *be);
 
 	int (*domain_info)(struct xp_backend *be, struct xp_dominfo *info);
+	/* The guest's RAM: up to @max ranges of gfns into @r, ascending,
+	 * disjoint, inside 0 .. nr_gfns - 1. Returns how many ranges there
+	 * are in all (more than @max: only @max written), or a negative
+	 * errno. Gfns with no page because they are paged out are RAM; the
+	 * core adds the ones it holds paged out, so a backend that learns RAM
+	 * from the p2m may leave those out. NULL: -EOPNOTSUPP. */
+	int (*ram_ranges)(struct xp_backend *be, struct xpage_gfn_range *r,
+			  size_t max);
 	/* A name for the attached domain, the same for every process of this
 	 * machine that attaches to it and unique among the hypervisors the
 	 * backend may reach (the library's per-domain pager lock). 0 or a

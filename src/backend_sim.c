@@ -409,6 +409,19 @@ static int sim_domain_key(struct xp_backend *be, char *buf, size_t len)
 	return 0;
 }
 
+/* RAM is gfns 0 .. nr_pages - 1 in every layout the simulator has (the
+ * special pages follow it, right after or past a hole). */
+static int sim_ram_ranges(struct xp_backend *be, struct xpage_gfn_range *r,
+			  size_t max)
+{
+	if (!be->di.nr_pages)
+		return 0;
+	if (max)
+		r[0] = (struct xpage_gfn_range){ .first = 0,
+						 .count = be->di.nr_pages };
+	return 1;
+}
+
 static int sim_xen_version(struct xp_backend *be, uint32_t *major,
 			   uint32_t *minor)
 {
@@ -838,6 +851,7 @@ const struct xp_backend_ops xp_backend_sim = {
 	.close = sim_close,
 	.domain_info = sim_domain_info,
 	.domain_key = sim_domain_key,
+	.ram_ranges = sim_ram_ranges,
 	.xen_version = sim_xen_version,
 	.vm_event_version = sim_vm_event_version,
 	.paging_age = sim_paging_age,

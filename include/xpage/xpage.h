@@ -74,7 +74,7 @@ extern "C" {
 /* Versions                                                                 */
 
 #define XPAGE_VERSION_MAJOR 1
-#define XPAGE_VERSION_MINOR 0
+#define XPAGE_VERSION_MINOR 1
 #define XPAGE_VERSION_PATCH 0
 
 /* One number per version, comparable: major << 16 | minor << 8 | patch. */
@@ -381,7 +381,8 @@ struct xpage_info {
 	uint64_t hv_features;    /* XPAGE_FEAT_* the hypervisor offers */
 	uint64_t nr_gfns;        /* the guest's max gfn + 1: gfns 0 .. nr_gfns-1
 				  * may be paged; holes and special pages in
-				  * that range are refused (-EBUSY) */
+				  * that range are refused (-EBUSY); which
+				  * are RAM: xpage_ram_ranges() */
 	uint32_t ring_slots;     /* slots of the paging ring */
 	uint32_t took_over;      /* 1 if XPAGE_OPEN_TAKEOVER was needed */
 	const char *backend;     /* "xen" or "sim" */
@@ -394,6 +395,35 @@ struct xpage_info {
  * small), -E2BIG. Does not block.
  */
 XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info);
+
+/* A run of gfns: first, first + 1, ... first + count - 1. */
+struct xpage_gfn_range {
+	uint64_t first;
+	uint64_t count;
+};
+
+/**
+ * xpage_ram_ranges() - the gfns of the guest that are RAM. (Since 1.1.)
+ * nr_gfns (xpage_info) is the guest's highest gfn + 1: a PVH guest of
+ * 8,192 pages has 1,044,480, most of them a hole below the special pages.
+ * A pager that picks its victims among these ranges never asks the
+ * hypervisor about a hole.
+ * @ranges: room for @max ranges (NULL if @max is 0), filled in ascending
+ * order, disjoint and not adjacent; gfns this handle holds paged out (or
+ * nominated, or adopted) are RAM whatever the hypervisor reports.
+ * Returns the number of ranges the guest's RAM takes, which may be more
+ * than @max (only @max are written: call again with room for that many),
+ * or a negative errno: -EOPNOTSUPP when the backend cannot tell (page
+ * gfns 0 .. nr_gfns - 1 then, and expect -EBUSY for holes), -EPROTO when
+ * its answer is not a set of ranges inside the guest, -EAGAIN when the
+ * guest's memory kept changing while it was read, -ENOMEM, and the errors
+ * every call has. The answer is the memory at the time of the
+ * call: ask again after the guest's memory changed. Blocks for one
+ * hypervisor round trip with the simulator, a walk of the guest's p2m on
+ * Xen (one call per 1024 gfns): call it once, not per batch.
+ */
+XPAGE_API int xpage_ram_ranges(xpage_t *xp, struct xpage_gfn_range *ranges,
+			       size_t max);
 
 /* ------------------------------------------------------------------------ */
 /* Batch operations                                                         */

@@ -32,6 +32,8 @@ void fake_reset(void)
 	fake_cfg.fail_gfn = UINT64_MAX;
 	fake_cfg.evict_busy_gfn = UINT64_MAX;
 	fake_cfg.nominate_busy_gfn = UINT64_MAX;
+	fake_cfg.ram[0] = (struct xpage_gfn_range){ 0, 4096 };
+	fake_cfg.nram = 1;
 	fake.generation = XPAGE_GEN_VM_EVENT_V7;
 	fake.ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -74,6 +76,15 @@ static int f_info(struct xp_backend *be, struct xp_dominfo *i)
 	i->nr_gfns = fake_cfg.nr_gfns;
 	i->hvm = !fake_cfg.pv;
 	return 0;
+}
+static int f_ram(struct xp_backend *be, struct xpage_gfn_range *r, size_t max)
+{
+	(void)be;
+	if (fake_cfg.nram < 0)
+		return -EOPNOTSUPP;
+	for (int i = 0; i < fake_cfg.nram && (size_t)i < max; i++)
+		r[i] = fake_cfg.ram[i];
+	return fake_cfg.nram;
 }
 static int f_xen_version(struct xp_backend *be, uint32_t *ma, uint32_t *mi)
 {
@@ -191,7 +202,7 @@ static int f_ack(struct xp_backend *be)
 
 const struct xp_backend_ops fake_ops = {
 	.name = "fake", .open = f_open, .close = f_close,
-	.domain_info = f_info, .domain_key = f_key,
+	.domain_info = f_info, .domain_key = f_key, .ram_ranges = f_ram,
 	.xen_version = f_xen_version,
 	.vm_event_version = f_vmev, .paging_age = f_age,
 	.can_multicall = f_mc, .enable = f_enable, .disable = f_disable,

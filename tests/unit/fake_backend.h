@@ -32,6 +32,9 @@ struct fake_cfg {
 	int call_fail_op;       /* > 0: a call of paging op call_fail_op - 1
 				 * fails as a whole with call_fail_rc */
 	int call_fail_rc;
+	/* RAM ranges the hypervisor reports; nram < 0: it cannot tell */
+	struct xpage_gfn_range ram[4];
+	int nram;
 };
 
 struct fake_state {

@@ -1054,15 +1054,61 @@ START_TEST(unnominate_load_back_fails_as_a_whole)
 }
 END_TEST
 
+/* --------------------------------------------------------------- RAM */
+
+START_TEST(ram_ranges)
+{
+	struct xpage_gfn_range r[4], one[2];
+	uint64_t hole = 1500, edge = 1000;
+	int st;
+
+	fake_cfg.ram[0] = (struct xpage_gfn_range){ 0, 1000 };
+	fake_cfg.ram[1] = (struct xpage_gfn_range){ 2000, 500 };
+	fake_cfg.nram = 2;
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), 2);
+	ck_assert_uint_eq(r[0].first, 0);
+	ck_assert_uint_eq(r[0].count, 1000);
+	ck_assert_uint_eq(r[1].first, 2000);
+	ck_assert_uint_eq(r[1].count, 500);
+	/* room for one: the count of all, one written */
+	one[1].first = 77;
+	ck_assert_int_eq(xpage_ram_ranges(xp, one, 1), 2);
+	ck_assert_uint_eq(one[0].count, 1000);
+	ck_assert_uint_eq(one[1].first, 77);
+	ck_assert_int_eq(xpage_ram_ranges(xp, NULL, 0), 2);
+	ck_assert_int_eq(xpage_ram_ranges(xp, NULL, 1), -EINVAL);
+	/* gfns the handle holds out are RAM whatever the p2m says */
+	ck_assert_int_eq(xpage_adopt(xp, &hole, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_adopt(xp, &edge, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), 3);
+	ck_assert_uint_eq(r[0].count, 1001);
+	ck_assert_uint_eq(r[1].first, 1500);
+	ck_assert_uint_eq(r[1].count, 1);
+	ck_assert_uint_eq(r[2].first, 2000);
+	/* an answer that is not ascending ranges inside the guest */
+	fake_cfg.ram[1] = (struct xpage_gfn_range){ 900, 10 };
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(fake.log, "RAM ranges"));
+	fake_cfg.ram[1] = (struct xpage_gfn_range){ 4000, 97 };
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), -EPROTO);
+	fake_cfg.nram = -1;
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), -EOPNOTSUPP);
+	xpage_close(xp);
+}
+END_TEST
+
 START_TEST(strerror_sentences)
 {
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-ENOSYS), "without memory paging"));
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(EMLINK), "IOMMU"));
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-EXDEV), "populate-on-demand"));
-	ck_assert_str_eq(xpage_version_string(), "1.0.0");
+	ck_assert_str_eq(xpage_version_string(), "1.1.0");
 	ck_assert_uint_eq(xpage_version(), XPAGE_VERSION);
 	ck_assert(XPAGE_CHECK_VERSION(1, 0, 0));
-	ck_assert(!XPAGE_CHECK_VERSION(1, 1, 0));
+	ck_assert(XPAGE_CHECK_VERSION(1, 1, 0));
+	ck_assert(!XPAGE_CHECK_VERSION(1, 2, 0));
 }
 END_TEST
 
@@ -1102,6 +1148,7 @@ int main(void)
 	tcase_add_test(tc, stale_request_is_not_an_evict_failure);
 	tcase_add_test(tc, unnominate_of_gfn_released_during_it);
 	tcase_add_test(tc, unnominate_load_back_fails_as_a_whole);
+	tcase_add_test(tc, ram_ranges);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
 	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;
