@@ -133,7 +133,13 @@ XPAGE_API const char *xpage_version_string(void);
 /*
  * Features of the negotiated contract. Baseline behaviour (populate and
  * EVICT_FAIL notices, coalescing of page-in requests, per-gfn status) is
- * always there and has no bit.
+ * always there and has no bit. A pager asks for features with
+ * xpage_open_opts.features_wanted (or _required); what it names and the
+ * hypervisor offers is in force (xpage_info.features). A pager that names
+ * none gets none: name XPAGE_FEAT_ALL to get whatever the hypervisor
+ * offers. Of the bits, only XPAGE_FEAT_MULTICALL changes how the library
+ * works; the others say where things come from, and drop and evict_fail
+ * notices reach the callbacks whether or not their bits are in force.
  */
 /* The hypervisor reports pages the guest released (drop callback). */
 #define XPAGE_FEAT_DROP          (1ull << 0)
@@ -241,7 +247,8 @@ struct xpage_open_opts {
 	uint32_t ages;             /* XPAGE_AGE_* mask; 0 means XPAGE_AGE_1 */
 	uint32_t flags;            /* XPAGE_OPEN_* */
 	uint64_t features_required;/* open fails with -EOPNOTSUPP without them */
-	uint64_t features_wanted;  /* used when the hypervisor has them */
+	uint64_t features_wanted;  /* used when the hypervisor has them; 0:
+				    * none (XPAGE_FEAT_ALL: all it offers) */
 	xpage_log_fn log_fn;       /* optional */
 	void *log_ctx;
 	int log_level;             /* messages up to this level are passed */
