@@ -172,7 +172,13 @@ struct xpage_sim_report {
 	uint64_t faults;         /* guest accesses that paused a vCPU */
 	uint64_t requests;       /* ring requests sent */
 	uint64_t responses;      /* ring responses accepted */
-	uint64_t ignored;        /* responses ignored (wrong version, ...) */
+	uint64_t ignored;        /* responses the hypervisor dropped without
+				  * acting on them, as its release does: a
+				  * wrong version word, a vCPU the domain
+				  * lacks, DUMMY, or an unpause of a vCPU
+				  * that is not paused (each libxpage open
+				  * answers every vCPU once, so most of
+				  * these are that: no harm done) */
 	uint64_t lost;           /* pages whose contents are gone */
 	uint64_t corrupted;      /* pages with wrong contents */
 	uint64_t stuck;          /* vCPUs paused, or retrying an access to a
