@@ -969,12 +969,13 @@ out:
 /* ------------------------------------------------------------------------ */
 /* Entry points: the guard (guard.c) around each call.                      */
 
+/* The body of a batch entry point with the usual parameters. */
+#define BATCH_ENTRY(call) \
+	{ return XP_GUARDED(xp, XP_NEEDS_HV, call(xp, gfns, n, flags, status)); }
+
 XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			     unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  nominate_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(nominate_gfns)
 
 XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
@@ -999,17 +1000,11 @@ XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
 
 XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  evict_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(evict_gfns)
 
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  unnominate_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(unnominate_gfns)
 
 XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 void *const *bufs, unsigned int flags, int *status)
@@ -1020,14 +1015,8 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 
 XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
 			   unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  resume_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(resume_gfns)
 
 XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  adopt_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(adopt_gfns)

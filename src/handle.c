@@ -360,47 +360,55 @@ static int close_ring(struct xpage *xp)
 /* The handle in a child made by fork(): the domain is the parent's. Only
  * this process's memory is released; descriptors stay open in the child
  * until it exits or execs (they are close-on-exec). */
-static int close_in_child(struct xpage *xp)
+static void close_in_child(struct xpage *xp)
 {
 	xp->be = NULL;
 	free_handle(xp);
-	return 0;
 }
 
-XPAGE_API int xpage_close(xpage_t *xp)
+/* The entry of close and detach: 0 to go on (the handle is released in
+ * the end whatever happens), 1 when it was a child's copy (released
+ * here), or the guard's negative errno (nothing released). */
+static int enter_release(struct xpage *xp)
 {
-	int rc;
+	int rc = xp_enter(xp, XP_NOT_IN_CALLBACK);
 
-	if (!xp)
-		return 0;
-	rc = xp_enter(xp, XP_NOT_IN_CALLBACK);
-	if (rc == -ECHILD)
-		return close_in_child(xp);
-	if (rc < 0)
-		return xp_err(-rc);
-	rc = xp_conn_error(xp);
-	if (rc < 0)
-		xp_log(xp, XPAGE_LOG_ERROR, "closing without the hypervisor: "
-		       "%s; paging stays enabled", xpage_strerror(rc));
-	else if (xp->enabled)
-		rc = close_ring(xp);
+	if (rc != -ECHILD)
+		return rc;
+	close_in_child(xp);
+	return 1;
+}
+
+/* The end of close and detach: the handle goes, @rc is the answer. */
+static int released(struct xpage *xp, int rc)
+{
 	free_handle(xp);
 	if (rc < 0)
 		errno = -rc;
 	return rc;
 }
 
+XPAGE_API int xpage_close(xpage_t *xp)
+{
+	int rc = xp ? enter_release(xp) : 1;
+
+	if (rc)
+		return rc > 0 ? 0 : xp_err(-rc);
+	rc = xp_conn_error(xp);
+	if (rc < 0)
+		xp_log(xp, XPAGE_LOG_ERROR, "closing without the hypervisor: "
+		       "%s; paging stays enabled", xpage_strerror(rc));
+	else if (xp->enabled)
+		rc = close_ring(xp);
+	return released(xp, rc);
+}
+
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 {
-	int rc;
+	int rc = xp ? enter_release(xp) : 1;
 
-	if (!xp)
-		return 0;
-	rc = xp_enter(xp, XP_NOT_IN_CALLBACK);
-	if (rc == -ECHILD)
-		return close_in_child(xp);
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return rc > 0 ? 0 : xp_err(-rc);
 	rc = xp_conn_error(xp);
 	if (rc == 0 && keep_paused)
 		rc = xp->ops->pause(xp->be);
@@ -425,10 +433,7 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 	}
 	if (xp->enabled && xp->ops->forget)
 		xp->ops->forget(xp->be);
-	free_handle(xp);
-	if (rc < 0)
-		errno = -rc;
-	return rc;
+	return released(xp, rc);
 }
 
 static int get_info(const xpage_t *xp, struct xpage_info *info)

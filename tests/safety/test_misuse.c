@@ -153,6 +153,10 @@ static void touch_paged(struct env *e, uint32_t vcpu, uint64_t g)
 			 -EAGAIN);
 }
 
+/* vCPU @vcpu reads @g, paged out; the pager serves it (one populate)
+ * and everything else that is out, closes, and asks the oracle. */
+static void served_then_down(struct env *e, uint32_t vcpu, uint64_t g);
+
 /* The oracle, after the pager closed: nothing lost, corrupted or stuck,
  * nothing left paged out, the domain alive. */
 static void verdict(struct env *e)
@@ -180,6 +184,18 @@ static void down(struct env *e)
 	e->xp = NULL;
 	verdict(e);
 	fx_sim_stop();
+}
+
+static void served_then_down(struct env *e, uint32_t vcpu, uint64_t g)
+{
+	size_t before = e->nwanted;
+
+	touch_paged(e, vcpu, g);
+	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
+	ck_assert_int_eq(e->nwanted, before + 1);
+	ck_assert_uint_eq(e->wanted[before], g);
+	page_in_all(e, e->xp);
+	down(e);
 }
 
 static double now_s(void)
@@ -211,11 +227,7 @@ START_TEST(takeover_refused_while_first_pager_runs)
 	ck_assert_ptr_null(xpage_open(&o, &callbacks));
 	ck_assert_int_eq(errno, EBUSY);
 	/* the first pager goes on: a guest access is served */
-	touch_paged(e, 1, 7);
-	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
-	ck_assert_int_eq(e->nwanted, 1);
-	page_in_all(e, e->xp);
-	down(e);
+	served_then_down(e, 1, 7);
 	ck_assert_msg(strstr(e->log, "another libxpage pager holds domain"),
 		      "log: %s", e->log);
 }
@@ -252,10 +264,7 @@ START_TEST(evict_refuses_gfn_never_mapped)
 	ck_assert_int_eq(xpage_evict(e->xp, &a, 1, 0, st), 0);
 	ck_assert_int_eq(st[0], -EINVAL);
 	ck_assert_int_eq(xpage_unnominate(e->xp, &a, 1, 0, st), 1);
-	touch_paged(e, 0, 10);
-	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
-	page_in_all(e, e->xp);
-	down(e);
+	served_then_down(e, 0, 10);
 }
 END_TEST
 
@@ -290,10 +299,7 @@ START_TEST(map_maps_what_it_can)
 	ck_assert_int_eq(xpage_evict(e->xp, ev, 3, 0, st), 3);
 	e->out[20] = e->out[21] = e->out[22] = true;
 	ck_assert_int_eq(xpage_unnominate(e->xp, &left, 1, 0, st), 1);
-	touch_paged(e, 0, 21);
-	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
-	page_in_all(e, e->xp);
-	down(e);
+	served_then_down(e, 0, 21);
 }
 END_TEST
 
@@ -589,11 +595,8 @@ START_TEST(handle_refused_after_fork)
 		      "the child's call #%d went through (status %#x)",
 		      WIFEXITED(st) ? WEXITSTATUS(st) : -1, st);
 	/* The parent's pager goes on: a guest access is served. */
-	touch_paged(e, 0, 10);
-	ck_assert_int_eq(xpage_dispatch(e->xp, 2000), 1);
 	ck_assert_int_eq(xpage_gfn_state(e->xp, 50), XPAGE_GFN_RESIDENT);
-	page_in_all(e, e->xp);
-	down(e);
+	served_then_down(e, 0, 10);
 }
 END_TEST
 
