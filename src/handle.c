@@ -254,7 +254,9 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 		log_enable_error(xp, rc);
 		goto fail;
 	}
-	xp->stats.sz = sizeof(xp->stats);
+	/* Counters start now: the open's answers to every vCPU were
+	 * housekeeping on a ring it discarded, not the conversation. */
+	xp->stats = (struct xpage_stats){ .sz = sizeof(xp->stats) };
 	return xp;
 fail:
 	free_handle(xp);
