@@ -532,26 +532,17 @@ static void release_counted(struct xp_backend *be, const uint64_t *gfns,
 	free(g);
 }
 
-static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
-		     int prot, int *err)
+/* SIMP_MAP of @n gfns in as few messages as fit: the simulator checks and
+ * counts a reference on each; err[i] gets its answer (holes, XP_GFN_NONE,
+ * are not asked for: -EINVAL). 0, or a negative errno with no reference
+ * left counted. */
+static int count_refs(struct xp_backend *be, const uint64_t *gfns, size_t n,
+		      int prot, int *err)
 {
-	uint8_t *base;
-	size_t done = 0;
-	int rc;
-
-	if (!n || n > (size_t)SIZE_MAX / PAGE) {
-		errno = EINVAL;
-		return NULL;
-	}
-	/* Reserve the region first: one address range for the batch. */
-	base = mmap(NULL, n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
-		    MAP_NORESERVE, -1, 0);
-	if (base == MAP_FAILED)
-		return NULL;
-	while (done < n) {
+	for (size_t done = 0; done < n;) {
 		size_t from = done, k = 0;
+		int rc;
 
-		/* Holes (XP_GFN_NONE) are not asked for. */
 		for (; done < n && k < SIMP_GFNS_MAX; done++) {
 			err[done] = -EINVAL;
 			if (gfns[done] != XP_GFN_NONE)
@@ -566,14 +557,36 @@ static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 			  NULL, 0, NULL);
 		if (rc < 0) {
 			release_counted(be, gfns, err, from);
-			munmap(base, n * PAGE);
-			errno = -rc;
-			return NULL;
+			return rc;
 		}
 		/* (call() checked: k results, each 0 or -errno) */
 		for (size_t i = from, r = 0; i < done; i++)
 			if (gfns[i] != XP_GFN_NONE)
 				err[i] = RSP_R(be)->rc[r++];
+	}
+	return 0;
+}
+
+static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
+		     int prot, int *err)
+{
+	uint8_t *base;
+	int rc;
+
+	if (!n || n > (size_t)SIZE_MAX / PAGE) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Reserve the region first: one address range for the batch. */
+	base = mmap(NULL, n * PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+		    MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED)
+		return NULL;
+	rc = count_refs(be, gfns, n, prot, err);
+	if (rc < 0) {
+		munmap(base, n * PAGE);
+		errno = -rc;
+		return NULL;
 	}
 	/* One mmap per run of consecutive gfns (a pager's batch is mostly
 	 * one run), with the page tables filled now: privcmd's mmapbatch
@@ -640,6 +653,20 @@ static void drop_ring(struct xp_backend *be)
 	be->evt_in = be->evt_out = -1;
 }
 
+/* The event channel SIMP_ENABLE passed: non-blocking (ack() reads it
+ * without polling first) and in the set xpage_fd() polls. */
+static int take_evtchn(struct xp_backend *be, const int fds[2])
+{
+	int fl;
+
+	be->evt_in = fds[0];
+	be->evt_out = fds[1];
+	fl = fcntl(be->evt_in, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(be->evt_in, F_SETFL, fl | O_NONBLOCK);
+	return watch(be, be->evt_in, EPOLLIN);
+}
+
 static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 {
 	struct simp_u32 p = { .v = SIMP_HVM_PARAM_PAGING_RING_PFN }, a = { .v = age };
@@ -676,16 +703,7 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 		drop_ring(be);
 		return rc;
 	}
-	be->evt_in = fds[0];
-	be->evt_out = fds[1];
-	/* ack() reads it without polling first: never block there. */
-	{
-		int fl = fcntl(be->evt_in, F_GETFL);
-
-		if (fl >= 0 && !(fl & O_NONBLOCK))
-			fcntl(be->evt_in, F_SETFL, fl | O_NONBLOCK);
-	}
-	rc = watch(be, be->evt_in, EPOLLIN);
+	rc = take_evtchn(be, fds);
 	if (rc < 0) {
 		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
 		drop_ring(be);
