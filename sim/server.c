@@ -43,7 +43,8 @@ struct conn {
 	pthread_t thread;
 	bool done;
 	struct conn *next;
-	struct sim_guest *g;    /* attached domain */
+	struct sim_guest *g;    /* attached domain (atomic: settle_hangups) */
+	bool maps_dropped;      /* its mappings released (under the guest lock) */
 	int bounce_fd;
 	uint8_t *bounce;
 	struct maptab maps;
@@ -94,12 +95,16 @@ static void drop_mapping(void *ctx, uint64_t gfn, uint32_t count)
 
 static void conn_detach(struct conn *c)
 {
-	if (c->g) {
-		guest_lock(c->g);
-		maptab_drain(&c->maps, drop_mapping, c->g);
-		guest_unlock(c->g);
-		guest_put(c->g);
-		c->g = NULL;
+	struct sim_guest *g = c->g;
+
+	if (g) {
+		guest_lock(g);
+		if (!c->maps_dropped)
+			maptab_drain(&c->maps, drop_mapping, g);
+		c->maps_dropped = true;
+		guest_unlock(g);
+		__atomic_store_n(&c->g, NULL, __ATOMIC_RELAXED);
+		guest_put(g);
 	}
 	if (c->bounce)
 		munmap(c->bounce, (size_t)SIMP_BOUNCE_SLOTS * SIM_PAGE);
@@ -108,6 +113,33 @@ static void conn_detach(struct conn *c)
 		close(c->bounce_fd);
 	c->bounce_fd = -1;
 	maptab_free(&c->maps);
+}
+
+/*
+ * locked (@g): release now the mappings of @g's connections whose client
+ * is gone (its socket hung up) though their threads have not seen it yet.
+ * On Xen a process's foreign mappings go when it exits, before anyone can
+ * see it dead; here the hang-up is noticed by the connection's thread a
+ * little later, and a successor that populates the dead pager's ring gfn
+ * meanwhile would find its frame still referenced (-EBUSY).
+ */
+static void settle_hangups(struct conn *self, struct sim_guest *g)
+{
+	pthread_mutex_lock(&conns_lock);
+	for (struct conn *c = conns; c; c = c->next) {
+		struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+		if (c == self || c->maps_dropped ||
+		    __atomic_load_n(&c->g, __ATOMIC_RELAXED) != g ||
+		    poll(&p, 1, 0) <= 0 ||
+		    !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			continue;
+		maptab_drain(&c->maps, drop_mapping, g);
+		c->maps_dropped = true;
+		sim_log(SIM_LOG_DEBUG, "d%u: the mappings of a client that "
+			"hung up are released", g->domid);
+	}
+	pthread_mutex_unlock(&conns_lock);
 }
 
 /* ------------------------------------------------------------- ops */
@@ -143,7 +175,7 @@ static int op_attach(struct conn *c, const void *p, uint32_t len,
 		c->bounce = NULL;
 		goto fail;
 	}
-	c->g = g;
+	__atomic_store_n(&c->g, g, __ATOMIC_RELAXED);
 	guest_lock(g);
 	guest_dominfo(g, (struct simp_dominfo *)c->rsp);
 	guest_unlock(g);
@@ -351,8 +383,10 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		memcpy(&gfn, p, sizeof(gfn));
 		guest_lock(g);
 		rc = guest_check_live(g);
-		if (!rc && op == SIMP_POPULATE_PHYSMAP)
+		if (!rc && op == SIMP_POPULATE_PHYSMAP) {
+			settle_hangups(c, g);
 			rc = paging_populate_physmap(g, gfn.v);
+		}
 		else if (!rc)
 			rc = gfn.v >= g->nr_gfns ? -EINVAL :
 			     paging_remove(g, gfn.v, NULL);
