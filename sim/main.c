@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* xpage-simd: command line, start-up and shutdown. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -41,12 +42,15 @@ static void usage(FILE *f)
 "                        for an operation on the domain to consume its\n"
 "                        responses before the ring's own thread does\n"
 "                        (default 200, at most 1000000; 0: at once)\n"
+"  --parent-fd N         stop when descriptor N reads end of file: the\n"
+"                        starter holds the pipe's other end, so the\n"
+"                        simulator does not outlive it (xpage_sim_start)\n"
 "  --list-personalities  print the personality names, one per line\n"
 "  --help                print this help\n"
 "\n"
 "More guests are created through the socket (SIMP_CREATE_GUEST). The\n"
-"simulator stops on SIGTERM, SIGINT or SIMP_SHUTDOWN and removes its\n"
-"socket. With XPAGE_SIMD_DEBUG set in the environment the log also gets\n"
+"simulator stops on SIGTERM, SIGINT, SIMP_SHUTDOWN or the end of\n"
+"--parent-fd, and removes its socket. With XPAGE_SIMD_DEBUG set in the environment the log also gets\n"
 "a line per ignored response.\n", f);
 }
 
@@ -66,7 +70,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 enum {
 	OPT_SOCKET = 1, OPT_LOG, OPT_PAGES, OPT_MIB, OPT_DOMID, OPT_VCPUS,
 	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_SPIN, OPT_RESUME_DELAY,
-	OPT_LIST, OPT_HELP,
+	OPT_PARENT_FD, OPT_LIST, OPT_HELP,
 };
 
 int main(int argc, char **argv)
@@ -83,6 +87,7 @@ int main(int argc, char **argv)
 		{ "lazy", no_argument, NULL, OPT_LAZY },
 		{ "spin-us", required_argument, NULL, OPT_SPIN },
 		{ "resume-delay-us", required_argument, NULL, OPT_RESUME_DELAY },
+		{ "parent-fd", required_argument, NULL, OPT_PARENT_FD },
 		{ "list-personalities", no_argument, NULL, OPT_LIST },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ NULL, 0, NULL, 0 },
@@ -143,6 +148,12 @@ int main(int argc, char **argv)
 			if (parse_u64(optarg, RING_RESUME_DELAY_US_MAX, &v))
 				goto bad;
 			ring_set_resume_delay_us((uint32_t)v);
+			break;
+		case OPT_PARENT_FD:
+			if (parse_u64(optarg, INT32_MAX, &v) ||
+			    fcntl((int)v, F_GETFD) < 0)
+				goto bad;
+			server_set_parent_fd((int)v);
 			break;
 		case OPT_LIST: {
 			char buf[1024];

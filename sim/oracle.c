@@ -257,7 +257,7 @@ void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 	rep->corrupted = g->st.corrupted;
 	for (uint32_t i = 0; i < g->nvcpus; i++) {
 		const struct sim_vcpu *v = &g->vcpu[i];
-		bool paused = v->vm_event_pause > 0;
+		bool paused = v->vm_event_pause != 0;
 		/* Spinning on a gfn that is still paging_in (once it is RAM
 		 * the vCPU's next retry succeeds: not stuck). */
 		bool spinning = v->spin_since_ns &&

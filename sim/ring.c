@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "sim.h"
+#include "xpage/xpage.h"
 
 static uint64_t next_ring_id = 1;
 
@@ -359,52 +360,110 @@ void ring_wake(struct sim_guest *g)
 	}
 }
 
+/*
+ * What a response does depends on the release (Xen's sources):
+ *   4.2 - 4.4  p2m_mem_paging_resume(): the vCPU id is not checked (Xen
+ *              indexes its vCPU array with it); the p2m is resumed
+ *              whatever the vCPU's state; VCPU_PAUSED calls vcpu_unpause()
+ *              without checking that the vCPU was paused, so the shared
+ *              pause count of a running vCPU goes below zero and, as
+ *              vcpu_runnable() wants it zero, the vCPU stops for good.
+ *   4.5        the vCPU id is checked; the p2m is resumed whatever; the
+ *              unpause only for a vCPU paused by mem_event ("Too many
+ *              unpause attempts" otherwise).
+ *   4.6 - 4.7  vm_event_resume(): the version word is checked, then as
+ *              4.5 (the paging resume only for reason MEM_PAGING).
+ *   4.8 -      nothing happens for a vCPU that is not paused by vm_event.
+ */
+static bool resume_needs_paused(const struct sim_guest *g)
+{
+	return g->pers->generation >= XPAGE_GEN_VM_EVENT_V2;
+}
+
+static bool unpause_needs_paused(const struct sim_guest *g)
+{
+	return g->pers->generation >= XPAGE_GEN_MEM_EVENT_45;
+}
+
+/* The version word, DUMMY and the vCPU id: false if Xen drops the
+ * response before it looks at the vCPU (counted as ignored). */
+static bool response_readable(struct sim_guest *g, volatile uint8_t *slot,
+			      bool *paging_reason)
+{
+	const struct xp_ring_layout *l = g->layout;
+	uint32_t vcpu = xp_rd32(slot, l->off_vcpu);
+
+	*paging_reason = true;
+	if (l->era == XP_ERA_VM_EVENT) {
+		uint32_t version = xp_rd32(slot, l->off_version);
+
+		if (version != l->version) {
+			sim_log(SIM_LOG_WARN, "d%u: vm_event interface version "
+				"mismatch (response version %u, expected %u)",
+				g->domid, version, l->version);
+			return false;
+		}
+		*paging_reason = xp_rd32(slot, l->off_reason) == l->reason_paging;
+	} else if (xp_rd32(slot, l->off_flags) & l->f_dummy) {
+		return false;
+	}
+	if (vcpu >= g->nvcpus) {
+		sim_log(SIM_LOG_WARN, "d%u: response for invalid vCPU %u%s",
+			g->domid, vcpu, unpause_needs_paused(g) ? "" :
+			" (Xen 4.2-4.4 would index past its vCPU array)");
+		return false;
+	}
+	return true;
+}
+
+/* VCPU_PAUSED: unpause @v, as the release does. False if refused. */
+static bool response_unpause(struct sim_guest *g, struct sim_vcpu *v)
+{
+	if (v->vm_event_pause <= 0 && unpause_needs_paused(g)) {
+		sim_log(SIM_LOG_DEBUG, "d%u: vCPU %u mem_event: too many "
+			"unpause attempts", g->domid, v->id);
+		return false;
+	}
+	vcpu_unpause_paging(v);
+	if (v->vm_event_pause < 0)
+		sim_log(SIM_LOG_WARN, "d%u: vCPU %u unpaused while not paused: "
+			"pause count %d, it stops running (Xen 4.2-4.4)",
+			g->domid, v->id, v->vm_event_pause);
+	return true;
+}
+
 static void resume_one(struct sim_guest *g, volatile uint8_t *slot)
 {
 	const struct xp_ring_layout *l = g->layout;
 	uint32_t flags = xp_rd32(slot, l->off_flags);
 	uint32_t pflags = xp_rd32(slot, l->off_pflags);
-	uint32_t vcpu = xp_rd32(slot, l->off_vcpu);
 	uint64_t gfn = xp_rd64(slot, l->off_gfn);
-	bool paging_reason = true;
+	bool paging_reason, done = false;
 	struct sim_vcpu *v;
 
-	if (l->era == XP_ERA_VM_EVENT) {
-		uint32_t version = xp_rd32(slot, l->off_version);
-
-		if (version != l->version) {
-			g->st.ignored++;
-			sim_log(SIM_LOG_WARN, "d%u: vm_event interface version "
-				"mismatch (response version %u, expected %u)",
-				g->domid, version, l->version);
-			return;
-		}
-		paging_reason = xp_rd32(slot, l->off_reason) == l->reason_paging;
-	} else if (flags & l->f_dummy) {
+	if (!response_readable(g, slot, &paging_reason)) {
 		g->st.ignored++;
 		return;
 	}
-	if (vcpu >= g->nvcpus) {
-		g->st.ignored++;
-		sim_log(SIM_LOG_WARN, "d%u: response for invalid vCPU %u",
-			g->domid, vcpu);
-		return;
-	}
-	v = &g->vcpu[vcpu];
-	/* Everything else applies only to a vCPU paused by vm_event. */
-	if (!v->vm_event_pause) {
+	v = &g->vcpu[xp_rd32(slot, l->off_vcpu)];
+	if (v->vm_event_pause <= 0 && resume_needs_paused(g)) {
 		g->st.ignored++;
 		sim_log(SIM_LOG_DEBUG, "d%u: response for vCPU %u, which is "
-			"not paused: ignored", g->domid, vcpu);
+			"not paused: ignored", g->domid, v->id);
 		return;
 	}
-	g->st.responses++;
 	if (paging_reason && !(pflags & l->f_drop_page) && gfn < g->nr_gfns &&
 	    g->gfn[gfn].p2mt == SIMP_P2M_RAM_PAGING_IN &&
-	    (g->gfn[gfn].flags & SG_FRAME))
+	    (g->gfn[gfn].flags & SG_FRAME)) {
 		guest_set_p2mt(g, gfn, SIMP_P2M_RAM_RW);
-	if (flags & l->f_vcpu_paused)
-		vcpu_unpause_paging(v);
+		done = true;
+	}
+	if ((flags & l->f_vcpu_paused) && response_unpause(g, v))
+		done = true;
+	if (done || !(flags & l->f_vcpu_paused))
+		g->st.responses++;
+	else
+		g->st.ignored++;
 }
 
 void ring_consume(struct sim_guest *g)

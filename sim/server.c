@@ -43,7 +43,8 @@ struct conn {
 	pthread_t thread;
 	bool done;
 	struct conn *next;
-	struct sim_guest *g;    /* attached domain */
+	struct sim_guest *g;    /* attached domain (atomic: settle_hangups) */
+	bool maps_dropped;      /* its mappings released (under the guest lock) */
 	int bounce_fd;
 	uint8_t *bounce;
 	struct maptab maps;
@@ -62,6 +63,15 @@ static uint32_t spin_us = SERVER_SPIN_US_DEFAULT;
 void server_set_spin_us(uint32_t us)
 {
 	spin_us = us;
+}
+
+/* --parent-fd: the read end of a pipe whose write end only the starter
+ * holds; end of file means the starter is gone. */
+static int parent_fd = -1;
+
+void server_set_parent_fd(int fd)
+{
+	parent_fd = fd;
 }
 
 void server_request_stop(void)
@@ -85,12 +95,16 @@ static void drop_mapping(void *ctx, uint64_t gfn, uint32_t count)
 
 static void conn_detach(struct conn *c)
 {
-	if (c->g) {
-		guest_lock(c->g);
-		maptab_drain(&c->maps, drop_mapping, c->g);
-		guest_unlock(c->g);
-		guest_put(c->g);
-		c->g = NULL;
+	struct sim_guest *g = c->g;
+
+	if (g) {
+		guest_lock(g);
+		if (!c->maps_dropped)
+			maptab_drain(&c->maps, drop_mapping, g);
+		c->maps_dropped = true;
+		guest_unlock(g);
+		__atomic_store_n(&c->g, NULL, __ATOMIC_RELAXED);
+		guest_put(g);
 	}
 	if (c->bounce)
 		munmap(c->bounce, (size_t)SIMP_BOUNCE_SLOTS * SIM_PAGE);
@@ -99,6 +113,33 @@ static void conn_detach(struct conn *c)
 		close(c->bounce_fd);
 	c->bounce_fd = -1;
 	maptab_free(&c->maps);
+}
+
+/*
+ * locked (@g): release now the mappings of @g's connections whose client
+ * is gone (its socket hung up) though their threads have not seen it yet.
+ * On Xen a process's foreign mappings go when it exits, before anyone can
+ * see it dead; here the hang-up is noticed by the connection's thread a
+ * little later, and a successor that populates the dead pager's ring gfn
+ * meanwhile would find its frame still referenced (-EBUSY).
+ */
+static void settle_hangups(struct conn *self, struct sim_guest *g)
+{
+	pthread_mutex_lock(&conns_lock);
+	for (struct conn *c = conns; c; c = c->next) {
+		struct pollfd p = { .fd = c->fd, .events = POLLRDHUP };
+
+		if (c == self || c->maps_dropped ||
+		    __atomic_load_n(&c->g, __ATOMIC_RELAXED) != g ||
+		    poll(&p, 1, 0) <= 0 ||
+		    !(p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+			continue;
+		maptab_drain(&c->maps, drop_mapping, g);
+		c->maps_dropped = true;
+		sim_log(SIM_LOG_DEBUG, "d%u: the mappings of a client that "
+			"hung up are released", g->domid);
+	}
+	pthread_mutex_unlock(&conns_lock);
 }
 
 /* ------------------------------------------------------------- ops */
@@ -134,7 +175,7 @@ static int op_attach(struct conn *c, const void *p, uint32_t len,
 		c->bounce = NULL;
 		goto fail;
 	}
-	c->g = g;
+	__atomic_store_n(&c->g, g, __ATOMIC_RELAXED);
 	guest_lock(g);
 	guest_dominfo(g, (struct simp_dominfo *)c->rsp);
 	guest_unlock(g);
@@ -342,8 +383,10 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		memcpy(&gfn, p, sizeof(gfn));
 		guest_lock(g);
 		rc = guest_check_live(g);
-		if (!rc && op == SIMP_POPULATE_PHYSMAP)
+		if (!rc && op == SIMP_POPULATE_PHYSMAP) {
+			settle_hangups(c, g);
 			rc = paging_populate_physmap(g, gfn.v);
+		}
 		else if (!rc)
 			rc = gfn.v >= g->nr_gfns ? -EINVAL :
 			     paging_remove(g, gfn.v, NULL);
@@ -453,7 +496,8 @@ static int op_state(struct conn *c, struct sim_guest *g, uint16_t op,
 	} else if (t.vcpu >= g->nvcpus) {
 		rc = -EINVAL;
 	} else {
-		s.vcpu.vm_event_pause_count = g->vcpu[t.vcpu].vm_event_pause;
+		s.vcpu.vm_event_pause_count =
+			(uint32_t)g->vcpu[t.vcpu].vm_event_pause;
 		s.vcpu.blocked = g->vcpu[t.vcpu].blocked;
 		s.vcpu.in_waitqueue = g->vcpu[t.vcpu].in_waitqueue;
 	}
@@ -812,7 +856,7 @@ int server_run(const char *path)
 {
 	sigset_t set;
 	int lfd, sfd;
-	struct pollfd pf[3];
+	struct pollfd pf[4];
 
 	lfd = listen_on(path);
 	if (lfd < 0)
@@ -831,8 +875,9 @@ int server_run(const char *path)
 	pf[0] = (struct pollfd){ .fd = lfd, .events = POLLIN };
 	pf[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	pf[2] = (struct pollfd){ .fd = stop_efd, .events = POLLIN };
+	pf[3] = (struct pollfd){ .fd = parent_fd, .events = POLLIN };
 	for (;;) {
-		if (poll(pf, 3, -1) < 0) {
+		if (poll(pf, 4, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
@@ -847,6 +892,11 @@ int server_run(const char *path)
 		}
 		if (pf[2].revents) {
 			sim_log(SIM_LOG_INFO, "shutdown requested: stopping");
+			break;
+		}
+		if (pf[3].revents) {
+			sim_log(SIM_LOG_INFO, "the process that started the "
+				"simulator exited: stopping");
 			break;
 		}
 		if (pf[0].revents & POLLIN) {

@@ -107,7 +107,10 @@ struct sim_pending {
 struct sim_vcpu {
 	struct sim_guest *g;
 	uint32_t id;
-	uint32_t vm_event_pause;  /* paused for a page-in */
+	/* Paused for a page-in while not 0. Below 0 only on Xen 4.2 - 4.4,
+	 * whose responses unpause a vCPU without checking that it was paused
+	 * (its shared pause count goes negative): it does not run either. */
+	int32_t vm_event_pause;
 	bool blocked;             /* paused for lack of ring space */
 	bool in_waitqueue;        /* waiting for a ring slot */
 	bool thread_started;
@@ -398,5 +401,8 @@ void server_request_stop(void);
 #define SERVER_SPIN_US_DEFAULT 50u
 #define SERVER_SPIN_US_MAX 100000u
 void server_set_spin_us(uint32_t us);
+/* --parent-fd: stop when @fd reads end of file (the process that started
+ * the simulator held the other end, and exited). -1: none. */
+void server_set_parent_fd(int fd);
 
 #endif

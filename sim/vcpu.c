@@ -50,14 +50,16 @@ void vcpu_pause_for_paging(struct sim_vcpu *v)
 {
 	if (v->vm_event_pause++ == 0)
 		v->paused_since_ns = sim_now_ns();
+	else if (v->vm_event_pause == 0)
+		vcpu_kick(v);
 }
 
 void vcpu_unpause_paging(struct sim_vcpu *v)
 {
-	if (!v->vm_event_pause)
-		return;
 	if (--v->vm_event_pause == 0)
 		vcpu_kick(v);
+	else if (v->vm_event_pause == -1)
+		v->paused_since_ns = sim_now_ns();
 }
 
 struct sim_vcpu *vcpu_pick_idle(struct sim_guest *g, uint32_t hint)

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 struct xp_backend;
+struct xpage_gfn_range;
 
 /* Domain facts a backend reports. */
 struct xp_dominfo {
@@ -26,6 +27,9 @@ struct xp_dominfo {
 	uint32_t hvm;
 	uint32_t dying;        /* crashed, shutting down or dying */
 };
+
+/* A gfn no guest has: a place map() leaves empty. */
+#define XP_GFN_NONE UINT64_MAX
 
 /* Paging sub-operations (the hypervisor's numbering). */
 #define XP_PAGING_NOMINATE 0u
@@ -56,6 +60,19 @@ struct xp_backend_ops {
 	void (*close)(struct xp_backend *be);
 
 	int (*domain_info)(struct xp_backend *be, struct xp_dominfo *info);
+	/* The guest's RAM: up to @max ranges of gfns into @r, ascending,
+	 * disjoint, inside 0 .. nr_gfns - 1. Returns how many ranges there
+	 * are in all (more than @max: only @max written), or a negative
+	 * errno. Gfns with no page because they are paged out are RAM; the
+	 * core adds the ones it holds paged out, so a backend that learns RAM
+	 * from the p2m may leave those out. NULL: -EOPNOTSUPP. */
+	int (*ram_ranges)(struct xp_backend *be, struct xpage_gfn_range *r,
+			  size_t max);
+	/* A name for the attached domain, the same for every process of this
+	 * machine that attaches to it and unique among the hypervisors the
+	 * backend may reach (the library's per-domain pager lock). 0 or a
+	 * negative errno. NULL: "<name>:<domid>" (one hypervisor a machine). */
+	int (*domain_key)(struct xp_backend *be, char *buf, size_t len);
 	/* Xen version; 0 on success. */
 	int (*xen_version)(struct xp_backend *be, uint32_t *major,
 			   uint32_t *minor);
@@ -90,8 +107,11 @@ struct xp_backend_ops {
 
 	/* Map @n gfns into one contiguous region (page i at base + i * 4096),
 	 * in one mapping call; err[i] = 0 or -errno (-ENOENT: paging state).
-	 * @prot: PROT_READ or PROT_READ | PROT_WRITE. NULL with errno when
-	 * nothing could be mapped at all. */
+	 * A gfn of XP_GFN_NONE is a hole in the region: nothing is mapped
+	 * there and its err is -EINVAL (the backend may leave it out of the
+	 * call, or pass it on for the hypervisor to refuse: no guest has such
+	 * a gfn). @prot: PROT_READ or PROT_READ | PROT_WRITE. NULL with errno
+	 * when nothing could be mapped at all. */
 	void *(*map)(struct xp_backend *be, const uint64_t *gfns, size_t n,
 		     int prot, int *err);
 	int (*unmap)(struct xp_backend *be, void *addr, size_t n);
@@ -106,10 +126,18 @@ struct xp_backend_ops {
 	int (*hv_gfns)(struct xp_backend *be, uint64_t *gfns, size_t cap);
 
 	/* Event channel: the fd to poll, notify the hypervisor, and consume a
-	 * pending notification (re-arming it). */
+	 * pending notification (re-arming it). The fd also polls readable
+	 * when the connection to the hypervisor is lost (then ack() and
+	 * connection() return the error), so that a wait ends at once. */
 	int (*evtchn_fd)(struct xp_backend *be);
 	int (*notify)(struct xp_backend *be);
 	int (*ack)(struct xp_backend *be);
+
+	/* 0 while the connection to the hypervisor works; -EIO once it is
+	 * gone for good (a simulator that died): the core then refuses every
+	 * call that needs the hypervisor. Cheap: no round trip. NULL: the
+	 * connection cannot be lost (Xen: the hypervisor is the machine). */
+	int (*connection)(struct xp_backend *be);
 };
 
 extern const struct xp_backend_ops xp_backend_sim;

@@ -19,8 +19,12 @@
 #include "simproto.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -36,6 +40,7 @@ struct sim_region {
 
 struct xp_backend {
 	int sock;
+	int epfd;         /* what xpage_fd() is: evt_in and the socket */
 	int memfd;
 	int bouncefd;
 	uint8_t *bounce;
@@ -49,6 +54,7 @@ struct xp_backend {
 	uint64_t memfd_pages;     /* pages of memfd (checked at attach) */
 	uint32_t seq;             /* of the last request */
 	bool broken;              /* a reply was malformed: send nothing more */
+	bool dead;                /* the connection is gone: send nothing more */
 	struct sim_region *regions;
 	size_t nregions, cap;
 	xp_backend_log_fn log;
@@ -214,6 +220,31 @@ static int backend_broken(struct xp_backend *be, const char *op,
 }
 
 /*
+ * The simulator closed its end (it stopped or died): nothing will answer
+ * again, and the guest it held is gone with it. Every later operation
+ * fails with -EIO at once, and xpage_fd() polls readable (the socket is in
+ * its epoll set) so that no wait outlasts the news.
+ */
+static int connection_lost(struct xp_backend *be)
+{
+	if (!be->dead)
+		be->log(be->log_ctx, XPAGE_LOG_ERROR, "simulator: the connection "
+			"is closed (the simulator stopped or died); every "
+			"further operation fails with EIO");
+	be->dead = true;
+	return -EIO;
+}
+
+/* Nothing comes on the socket but replies, each read by call(): if it
+ * polls readable between calls, the simulator hung up. */
+static bool hung_up(struct xp_backend *be)
+{
+	struct pollfd p = { .fd = be->sock, .events = POLLIN | POLLRDHUP };
+
+	return poll(&p, 1, 0) > 0 && p.revents;
+}
+
+/*
  * One round trip. @out: the payload of a SIMP_RSP_FIXED op (@outlen must
  * be its size) or NULL; SIMP_RSP_RESULTS replies stay in be->rsp_buf
  * (RSP_R). @fds: room for the op's fds, filled on success only. Returns
@@ -238,10 +269,14 @@ static int call(struct xp_backend *be, uint16_t op, const void *req,
 			"an earlier reply was malformed", s->name);
 		return -EPROTO;
 	}
+	if (be->dead)
+		return -EIO;
 	rc = simp_exchange(be->sock, op, ++be->seq, req, len, &h, be->rsp_buf,
 			   fds, why, sizeof(why));
 	if (rc == -EPROTO)
 		return backend_broken(be, s->name, why);
+	if (rc == -EIO || rc == -ECONNRESET)
+		return connection_lost(be);
 	if (rc < 0)
 		return rc;
 	if (h.status < 0)
@@ -275,9 +310,23 @@ static void sim_close(struct xp_backend *be)
 		close(be->memfd);
 	if (be->bouncefd >= 0)
 		close(be->bouncefd);
+	if (be->epfd >= 0)
+		close(be->epfd);
 	if (be->sock >= 0)
 		close(be->sock);
 	free(be);
+}
+
+/* Add @fd to the set xpage_fd() polls (created on first use). */
+static int watch(struct xp_backend *be, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	if (be->epfd < 0)
+		be->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (be->epfd < 0 || epoll_ctl(be->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+		return -errno;
+	return 0;
 }
 
 static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
@@ -290,7 +339,7 @@ static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
 
 	if (!be)
 		return -ENOMEM;
-	be->memfd = be->bouncefd = be->evt_in = be->evt_out = -1;
+	be->memfd = be->bouncefd = be->evt_in = be->evt_out = be->epfd = -1;
 	be->log = log;
 	be->log_ctx = log_ctx;
 	be->sock = simp_connect(arg);
@@ -301,6 +350,9 @@ static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
 		free(be);
 		return rc == -ECONNREFUSED || rc == -ENOENT ? -ENOENT : rc;
 	}
+	rc = watch(be, be->sock, EPOLLIN | EPOLLRDHUP);
+	if (rc < 0)
+		goto fail;
 	rc = call(be, SIMP_HELLO, &hello, sizeof(hello), &hrsp, sizeof(hrsp),
 		  NULL);
 	if (rc < 0)
@@ -341,6 +393,32 @@ static int sim_domain_info(struct xp_backend *be, struct xp_dominfo *info)
 	info->hvm = be->di.hvm;
 	info->dying = be->di.crashed;
 	return 0;
+}
+
+/* The simulator's process and the domain: a simulator holds its own
+ * guests, and another one may have a domain of the same number. */
+static int sim_domain_key(struct xp_backend *be, char *buf, size_t len)
+{
+	struct ucred cr;
+	socklen_t l = sizeof(cr);
+
+	if (getsockopt(be->sock, SOL_SOCKET, SO_PEERCRED, &cr, &l) < 0)
+		return -errno;
+	snprintf(buf, len, "sim:%ld:%u", (long)cr.pid, be->domid);
+	return 0;
+}
+
+/* RAM is gfns 0 .. nr_pages - 1 in every layout the simulator has (the
+ * special pages follow it, right after or past a hole). */
+static int sim_ram_ranges(struct xp_backend *be, struct xpage_gfn_range *r,
+			  size_t max)
+{
+	if (!be->di.nr_pages)
+		return 0;
+	if (max)
+		r[0] = (struct xpage_gfn_range){ .first = 0,
+						 .count = be->di.nr_pages };
+	return 1;
 }
 
 static int sim_xen_version(struct xp_backend *be, uint32_t *major,
@@ -453,11 +531,45 @@ static void release_counted(struct xp_backend *be, const uint64_t *gfns,
 	free(g);
 }
 
+/* SIMP_MAP of @n gfns in as few messages as fit: the simulator checks and
+ * counts a reference on each; err[i] gets its answer (holes, XP_GFN_NONE,
+ * are not asked for: -EINVAL). 0, or a negative errno with no reference
+ * left counted. */
+static int count_refs(struct xp_backend *be, const uint64_t *gfns, size_t n,
+		      int prot, int *err)
+{
+	for (size_t done = 0; done < n;) {
+		size_t from = done, k = 0;
+		int rc;
+
+		for (; done < n && k < SIMP_GFNS_MAX; done++) {
+			err[done] = -EINVAL;
+			if (gfns[done] != XP_GFN_NONE)
+				REQ_G(be)->gfns[k++] = gfns[done];
+		}
+		if (!k)
+			continue;
+		REQ_G(be)->n = (uint32_t)k;
+		REQ_G(be)->prot = (uint32_t)prot;
+		rc = call(be, SIMP_MAP, REQ_G(be),
+			  (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
+			  NULL, 0, NULL);
+		if (rc < 0) {
+			release_counted(be, gfns, err, from);
+			return rc;
+		}
+		/* (call() checked: k results, each 0 or -errno) */
+		for (size_t i = from, r = 0; i < done; i++)
+			if (gfns[i] != XP_GFN_NONE)
+				err[i] = RSP_R(be)->rc[r++];
+	}
+	return 0;
+}
+
 static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 		     int prot, int *err)
 {
 	uint8_t *base;
-	size_t done = 0;
 	int rc;
 
 	if (!n || n > (size_t)SIZE_MAX / PAGE) {
@@ -469,27 +581,11 @@ static void *sim_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 		    MAP_NORESERVE, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
-	while (done < n) {
-		size_t k = n - done;
-
-		if (k > SIMP_GFNS_MAX)
-			k = SIMP_GFNS_MAX;
-		REQ_G(be)->n = (uint32_t)k;
-		REQ_G(be)->prot = (uint32_t)prot;
-		memcpy(REQ_G(be)->gfns, gfns + done, k * sizeof(uint64_t));
-		rc = call(be, SIMP_MAP, REQ_G(be),
-			  (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
-			  NULL, 0, NULL);
-		if (rc < 0) {
-			release_counted(be, gfns, err, done);
-			munmap(base, n * PAGE);
-			errno = -rc;
-			return NULL;
-		}
-		/* (call() checked: k results, each 0 or -errno) */
-		for (size_t i = 0; i < k; i++)
-			err[done + i] = RSP_R(be)->rc[i];
-		done += k;
+	rc = count_refs(be, gfns, n, prot, err);
+	if (rc < 0) {
+		munmap(base, n * PAGE);
+		errno = -rc;
+		return NULL;
 	}
 	/* One mmap per run of consecutive gfns (a pager's batch is mostly
 	 * one run), with the page tables filled now: privcmd's mmapbatch
@@ -547,11 +643,27 @@ static void drop_ring(struct xp_backend *be)
 		sim_unmap(be, be->ring, 1);
 		be->ring = NULL;
 	}
-	if (be->evt_in >= 0)
+	if (be->evt_in >= 0) {
+		epoll_ctl(be->epfd, EPOLL_CTL_DEL, be->evt_in, NULL);
 		close(be->evt_in);
+	}
 	if (be->evt_out >= 0)
 		close(be->evt_out);
 	be->evt_in = be->evt_out = -1;
+}
+
+/* The event channel SIMP_ENABLE passed: non-blocking (ack() reads it
+ * without polling first) and in the set xpage_fd() polls. */
+static int take_evtchn(struct xp_backend *be, const int fds[2])
+{
+	int fl;
+
+	be->evt_in = fds[0];
+	be->evt_out = fds[1];
+	fl = fcntl(be->evt_in, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(be->evt_in, F_SETFL, fl | O_NONBLOCK);
+	return watch(be, be->evt_in, EPOLLIN);
 }
 
 static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
@@ -590,14 +702,11 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 		drop_ring(be);
 		return rc;
 	}
-	be->evt_in = fds[0];
-	be->evt_out = fds[1];
-	/* ack() reads it without polling first: never block there. */
-	{
-		int fl = fcntl(be->evt_in, F_GETFL);
-
-		if (fl >= 0 && !(fl & O_NONBLOCK))
-			fcntl(be->evt_in, F_SETFL, fl | O_NONBLOCK);
+	rc = take_evtchn(be, fds);
+	if (rc < 0) {
+		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
+		drop_ring(be);
+		return rc;
 	}
 	be->port = port.v;
 	/* The guest must never be able to write the ring. */
@@ -716,7 +825,7 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 
 static int sim_evtchn_fd(struct xp_backend *be)
 {
-	return be->evt_in >= 0 ? be->evt_in : -ESHUTDOWN;
+	return be->evt_in >= 0 ? be->epfd : -ESHUTDOWN;
 }
 
 static int sim_notify(struct xp_backend *be)
@@ -738,6 +847,8 @@ static int sim_ack(struct xp_backend *be)
 		return -ESHUTDOWN;
 	if (be->broken)
 		return -EPROTO; /* stop xpage_dispatch (backend_broken()) */
+	if (be->dead || hung_up(be))
+		return connection_lost(be);
 	/* Non-blocking eventfd: one read consumes a pending notification
 	 * and answers EAGAIN when there is none (no poll first). */
 	if (read(be->evt_in, &v, sizeof(v)) < 0 && errno != EAGAIN &&
@@ -746,11 +857,18 @@ static int sim_ack(struct xp_backend *be)
 	return 0;
 }
 
+static int sim_connection(struct xp_backend *be)
+{
+	return be->dead ? -EIO : 0;
+}
+
 const struct xp_backend_ops xp_backend_sim = {
 	.name = "sim",
 	.open = sim_open,
 	.close = sim_close,
 	.domain_info = sim_domain_info,
+	.domain_key = sim_domain_key,
+	.ram_ranges = sim_ram_ranges,
 	.xen_version = sim_xen_version,
 	.vm_event_version = sim_vm_event_version,
 	.paging_age = sim_paging_age,
@@ -766,4 +884,5 @@ const struct xp_backend_ops xp_backend_sim = {
 	.evtchn_fd = sim_evtchn_fd,
 	.notify = sim_notify,
 	.ack = sim_ack,
+	.connection = sim_connection,
 };

@@ -13,15 +13,22 @@
 #include <sys/mman.h>
 #include <time.h>
 
-/* Shared preamble of every batch call. */
+/* Shared preamble of every batch call: 0 to go on, 1 when there is
+ * nothing to do (n = 0), or a negative errno. */
 static int batch_begin(struct xpage *xp, const uint64_t *gfns, size_t n,
 		       const int *status, unsigned flags, unsigned known_flags)
 {
-	if (!xp || (n && (!gfns || !status)) || (flags & ~known_flags))
+	if ((n && (!gfns || !status)) || (flags & ~known_flags))
 		return -EINVAL;
 	if (!xp->enabled)
 		return -ESHUTDOWN;
-	return 0;
+	return n ? 0 : 1;
+}
+
+/* The answer of a call that batch_begin() stopped. */
+static int begun(int rc)
+{
+	return rc < 0 ? xp_err(-rc) : 0;
 }
 
 /* Range and duplicate check of gfn i; marks it seen. 0 or -errno. */
@@ -40,6 +47,54 @@ static void clear_seen(struct xpage *xp, const uint64_t *gfns, size_t n)
 	for (size_t i = 0; i < n; i++)
 		if (gfns[i] < xp->table.nr)
 			xp_gfn_set_flag(&xp->table, gfns[i], XP_GS_SEEN, false);
+}
+
+static const char *state_name(unsigned st)
+{
+	static const char *const names[] = {
+		[XPAGE_GFN_RESIDENT] = "resident",
+		[XPAGE_GFN_NOMINATED] = "nominated",
+		[XPAGE_GFN_EVICTED] = "evicted",
+		[XPAGE_GFN_PAGING_IN] = "paging in",
+		[XPAGE_GFN_LOADED] = "loaded",
+	};
+
+	return st < sizeof(names) / sizeof(names[0]) ? names[st] : "unknown";
+}
+
+/* The gfns of one call refused for their state (-EINVAL): the first is
+ * named in one log line with both states, however many there were. */
+struct misfits {
+	const char *call;   /* "xpage_evict" */
+	const char *need;   /* the state the call needs */
+	uint64_t gfn;
+	const char *have;
+	size_t n;
+};
+
+/* Note @gfn as refused; @have: its state in words (NULL: the table's). */
+static int misfit(struct misfits *m, const struct xpage *xp, uint64_t gfn,
+		  const char *have)
+{
+	if (!m->n++) {
+		m->gfn = gfn;
+		m->have = have ? have
+			       : state_name(xp_gfn_state(&xp->table, gfn));
+	}
+	return -EINVAL;
+}
+
+static void misfits_log(const struct xpage *xp, const struct misfits *m)
+{
+	if (m->n == 1)
+		xp_log(xp, XPAGE_LOG_INFO, "%s: gfn 0x%llx is %s, not %s "
+		       "(-EINVAL, unchanged)", m->call,
+		       (unsigned long long)m->gfn, m->have, m->need);
+	else if (m->n > 1)
+		xp_log(xp, XPAGE_LOG_INFO, "%s: %zu gfns in the wrong state "
+		       "(-EINVAL, unchanged), the first 0x%llx %s, not %s",
+		       m->call, m->n, (unsigned long long)m->gfn, m->have,
+		       m->need);
 }
 
 static struct xp_paging_op *ops_reserve(struct xpage *xp, size_t n)
@@ -121,31 +176,42 @@ static void *map_gfns(struct xpage *xp, const uint64_t *gfns, size_t n,
 
 /*
  * The shared first half of nominate and evict: check each gfn (range,
- * duplicates, state @need, not mapped by this handle, not one the
- * hypervisor touches itself), set its status, and queue an @op for the
+ * duplicates, state @need, not mapped by this handle; for an evict,
+ * mapped since its nomination; not one the hypervisor touches itself),
+ * set its status, and queue an @op for the
  * ones that pass. Returns how many were queued.
  */
 static size_t queue_ops(struct xpage *xp, const uint64_t *gfns, size_t n,
 			int *status, struct xp_paging_op *ops, uint32_t op,
-			unsigned need)
+			struct misfits *m)
 {
+	unsigned need = op == XP_PAGING_EVICT ? XPAGE_GFN_NOMINATED
+					      : XPAGE_GFN_RESIDENT;
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		status[i] = check_gfn(xp, gfns[i]);
+		uint64_t g = gfns[i];
+
+		status[i] = check_gfn(xp, g);
 		if (status[i])
 			continue;
-		if (xp_gfn_state(&xp->table, gfns[i]) != need)
-			status[i] = -EINVAL;
-		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+		if (xp_gfn_state(&xp->table, g) != need)
+			status[i] = misfit(m, xp, g, NULL);
+		else if (xp_gfn_flag(&xp->table, g, XP_GS_MAPPED))
 			status[i] = -EBUSY;
-		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_HV)) {
+		else if (op == XP_PAGING_EVICT &&
+			 !xp_gfn_flag(&xp->table, g, XP_GS_HELD))
+			status[i] = misfit(m, xp, g, "nominated but not mapped "
+					   "since, so its contents were not "
+					   "written out");
+		else if (xp_hv_guarded(xp, g)) {
 			status[i] = -EBUSY;
 			xp->stats.hv_refused++;
 		} else
-			ops[k++] = (struct xp_paging_op){ .op = op, .gfn = gfns[i] };
+			ops[k++] = (struct xp_paging_op){ .op = op, .gfn = g };
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, m);
 	return k;
 }
 
@@ -170,7 +236,7 @@ static size_t apply_results(struct xpage *xp, const uint64_t *gfns, size_t n,
 	return ok;
 }
 
-XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int nominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			     unsigned int flags, int *status)
 {
 	struct xp_paging_op *ops;
@@ -178,16 +244,17 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	void *held = NULL;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
+	struct misfits m = { .call = "xpage_nominate", .need = "resident" };
+
 	xp_hv_refresh(xp);
-	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_NOMINATE,
-		      XPAGE_GFN_RESIDENT);
+	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_NOMINATE, &m);
 	if (!k)
 		return 0;
 
@@ -273,39 +340,78 @@ static int region_add(struct xpage *xp, void *addr, const uint64_t *gfns,
 	return 0;
 }
 
-XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int unmap_region(xpage_t *xp, void *addr, size_t n);
+
+/* Which gfns xpage_map() may map: status 0 for those, else why not.
+ * Returns how many may. */
+static size_t check_mappable(struct xpage *xp, const uint64_t *gfns,
+			     size_t n, int *status)
+{
+	struct misfits m = { .call = "xpage_map", .need = "nominated" };
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		status[i] = check_gfn(xp, gfns[i]);
+		if (status[i])
+			continue;
+		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
+			status[i] = misfit(&m, xp, gfns[i], NULL);
+		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
+			status[i] = -EBUSY;
+		else
+			k++;
+	}
+	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
+	return k;
+}
+
+/*
+ * Map the gfns that passed check_mappable() (status 0) in one mapping
+ * call, leaving a hole at the place of each other one, so that page i is
+ * still at addr + i * XPAGE_PAGE_SIZE. Their statuses get the hypervisor's
+ * answers. NULL with errno when nothing could be mapped.
+ */
+static void *map_passed(struct xpage *xp, const uint64_t *gfns, size_t n,
+			int *status)
+{
+	uint64_t *q = malloc(n * sizeof(*q));
+	int *err = malloc(n * sizeof(*err));
+	void *addr = NULL;
+	int e = ENOMEM;
+
+	if (q && err) {
+		for (size_t i = 0; i < n; i++)
+			q[i] = status[i] ? XP_GFN_NONE : gfns[i];
+		addr = map_gfns(xp, q, n, PROT_READ, err);
+		e = errno;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!status[i])
+			status[i] = addr ? err[i] : -e;
+	free(q);
+	free(err);
+	errno = e;
+	return addr;
+}
+
+static void *map_gfns_for(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
 	void *addr;
 	size_t ok = 0;
-	int rc = batch_begin(xp, gfns, n, status, flags, 0), bad = 0;
+	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc == 0 && n == 0)
-		rc = -EINVAL;
-	if (rc < 0) {
-		errno = -rc;
+	if (rc) {
+		/* n = 0: nothing to map is no error */
+		errno = rc < 0 ? -rc : 0;
 		return NULL;
 	}
-	for (size_t i = 0; i < n; i++) {
-		status[i] = check_gfn(xp, gfns[i]);
-		if (status[i] == 0 &&
-		    xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
-			status[i] = -EINVAL;
-		else if (status[i] == 0 &&
-			 xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
-			status[i] = -EBUSY;
-		bad |= status[i] != 0;
-	}
-	clear_seen(xp, gfns, n);
-	if (bad) {
-		/* One region maps the caller's array position by position, so
-		 * a gfn that may not be mapped fails the whole call. */
-		xp_log(xp, XPAGE_LOG_ERROR, "xpage_map: gfns not nominated, "
-		       "out of range, listed twice or already mapped; nothing mapped");
+	if (!check_mappable(xp, gfns, n, status)) {
 		errno = EINVAL;
 		return NULL;
 	}
-	addr = map_gfns(xp, gfns, n, PROT_READ, status);
+	addr = map_passed(xp, gfns, n, status);
 	if (!addr)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
@@ -317,22 +423,25 @@ XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
 	}
 	for (size_t i = 0; i < n; i++)
 		if (status[i] == 0)
-			xp_gfn_set_flag(&xp->table, gfns[i], XP_GS_MAPPED, true);
+			xp_gfn_set_flag(&xp->table, gfns[i],
+					XP_GS_MAPPED | XP_GS_HELD, true);
 	if (!ok) {
 		/* Keep the contract: NULL when nothing could be mapped. */
-		xpage_unmap(xp, addr, n);
+		unmap_region(xp, addr, n);
 		errno = ENOENT;
 		return NULL;
 	}
 	return addr;
 }
 
-XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
+static int unmap_region(xpage_t *xp, void *addr, size_t n)
 {
 	struct xp_region *r = NULL;
 	int rc;
 
-	if (!xp || !addr)
+	if (!addr && !n)
+		return 0; /* what xpage_map() returns for n = 0 */
+	if (!addr)
 		return xp_err(EINVAL);
 	for (size_t i = 0; i < xp->nregions; i++)
 		if (xp->regions[i].addr == addr) {
@@ -353,23 +462,25 @@ XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
 	return rc < 0 ? xp_err(-rc) : 0;
 }
 
-XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int evict_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
 	struct xp_paging_op *ops;
 	size_t k = 0, ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
+	struct misfits m = { .call = "xpage_evict",
+			     .need = "nominated and mapped since" };
+
 	xp_hv_refresh(xp);
-	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_EVICT,
-		      XPAGE_GFN_NOMINATED);
+	k = queue_ops(xp, gfns, n, status, ops, XP_PAGING_EVICT, &m);
 	rc = xp_run_ops(xp, ops, k);
 	if (rc < 0) {
 		fail_queued(status, n, rc);
@@ -446,17 +557,19 @@ static int restore_nominated(struct xpage *xp, uint64_t gfn)
 	return st ? st : -EIO;
 }
 
-XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 void *const *bufs, unsigned int flags, int *status)
 {
+	struct misfits m = { .call = "xpage_load",
+			     .need = "evicted, paging in or nominated" };
 	struct xp_paging_op *ops;
 	size_t k = 0, ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_LOAD_RESUME);
 
-	if (rc == 0 && n && !bufs)
+	if (rc == 0 && !bufs)
 		rc = -EINVAL;
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	ops = ops_reserve(xp, n);
 	if (!ops)
 		return xp_err(ENOMEM);
@@ -473,7 +586,7 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 		} else if (st == XPAGE_GFN_LOADED) {
 			status[i] = -EALREADY;
 		} else if (st != XPAGE_GFN_EVICTED && st != XPAGE_GFN_PAGING_IN) {
-			status[i] = -EINVAL;
+			status[i] = misfit(&m, xp, gfns[i], NULL);
 		} else if (!bufs[i]) {
 			status[i] = -EINVAL;
 		} else {
@@ -483,6 +596,7 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 		}
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
 	rc = xp_run_ops(xp, ops, k);
 	if (rc < 0) {
 		fail_queued(status, n, rc);
@@ -521,14 +635,15 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return finish(0, ok);
 }
 
-XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int resume_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			   unsigned int flags, int *status)
 {
+	struct misfits m = { .call = "xpage_resume", .need = "loaded" };
 	size_t ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	for (size_t i = 0; i < n; i++) {
@@ -544,10 +659,11 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
 		} else if (st == XPAGE_GFN_RESIDENT) {
 			status[i] = -EALREADY;
 		} else {
-			status[i] = -EINVAL;
+			status[i] = misfit(&m, xp, gfns[i], NULL);
 		}
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
 	if (!xp->in_dispatch) {
 		rc = xp_push_responses(xp);
 		if (rc < 0) {
@@ -558,29 +674,32 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return finish(0, ok);
 }
 
-XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int adopt_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
 {
 	unsigned to = (flags & XPAGE_ADOPT_NOMINATED) ? XPAGE_GFN_NOMINATED
 						      : XPAGE_GFN_EVICTED;
+	struct misfits m = { .call = "xpage_adopt",
+			     .need = "resident and not mapped" };
 	size_t ok = 0;
 	int rc = batch_begin(xp, gfns, n, status, flags, XPAGE_ADOPT_NOMINATED);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	for (size_t i = 0; i < n; i++) {
 		status[i] = check_gfn(xp, gfns[i]);
 		if (status[i])
 			continue;
 		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_RESIDENT ||
 		    xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED)) {
-			status[i] = -EINVAL;
+			status[i] = misfit(&m, xp, gfns[i], NULL);
 			continue;
 		}
 		xp_gfn_set_state(&xp->table, gfns[i], to);
 		ok++;
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &m);
 	if (to == XPAGE_GFN_EVICTED)
 		xp->stats.evicted_now += ok;
 	return finish(0, ok);
@@ -680,7 +799,7 @@ static void present_touched(struct xpage *xp, const uint64_t *g, int *err,
 	}
 }
 
-XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+static int unnominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status)
 {
 	struct xp_paging_op *ops;
@@ -689,15 +808,16 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 	int *err = NULL;
 	size_t k = 0, ok = 0, m;
 	bool renominated = false;
+	struct misfits mf = { .call = "xpage_unnominate", .need = "nominated" };
 	int rc = batch_begin(xp, gfns, n, status, flags, 0);
 
-	if (rc < 0)
-		return xp_err(-rc);
+	if (rc)
+		return begun(rc);
 	if (xp->broken)
 		return xp_err(EPROTO);
 	ops = ops_reserve(xp, n);
-	g = malloc((n ? n : 1) * sizeof(*g));
-	err = malloc((n ? n : 1) * sizeof(*err));
+	g = malloc(n * sizeof(*g));
+	err = malloc(n * sizeof(*err));
 	if (!ops || !g || !err) {
 		rc = -ENOMEM;
 		goto out;
@@ -707,13 +827,14 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 		if (status[i])
 			continue;
 		if (xp_gfn_state(&xp->table, gfns[i]) != XPAGE_GFN_NOMINATED)
-			status[i] = -EINVAL;
+			status[i] = misfit(&mf, xp, gfns[i], NULL);
 		else if (xp_gfn_flag(&xp->table, gfns[i], XP_GS_MAPPED))
 			status[i] = -EBUSY;
 		else
 			g[k++] = gfns[i];
 	}
 	clear_seen(xp, gfns, n);
+	misfits_log(xp, &mf);
 	if (!k)
 		goto out;
 	copy = malloc(k * XPAGE_PAGE_SIZE);
@@ -850,3 +971,58 @@ out:
 	free(copy);
 	return finish(rc, ok);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Entry points: the guard (guard.c) around each call.                      */
+
+/* The body of a batch entry point with the usual parameters. */
+#define BATCH_ENTRY(call) \
+	{ return XP_GUARDED(xp, XP_NEEDS_HV, call(xp, gfns, n, flags, status)); }
+
+XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			     unsigned int flags, int *status)
+BATCH_ENTRY(nominate_gfns)
+
+XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+{
+	int rc = xp_enter(xp, XP_NEEDS_HV);
+	void *addr;
+
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	addr = map_gfns_for(xp, gfns, n, flags, status);
+	xp_leave(xp);
+	return addr;
+}
+
+XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  unmap_region(xp, addr, n));
+}
+
+XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+BATCH_ENTRY(evict_gfns)
+
+XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			       unsigned int flags, int *status)
+BATCH_ENTRY(unnominate_gfns)
+
+XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
+			 void *const *bufs, unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  load_gfns(xp, gfns, n, bufs, flags, status));
+}
+
+XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+			   unsigned int flags, int *status)
+BATCH_ENTRY(resume_gfns)
+
+XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
+			  unsigned int flags, int *status)
+BATCH_ENTRY(adopt_gfns)

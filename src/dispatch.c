@@ -370,28 +370,30 @@ static int drain(struct xpage *xp)
 	return consumed;
 }
 
-XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms)
+/* Wait up to @timeout_ms for an event when none is pending. */
+static int wait_event(struct xpage *xp, int timeout_ms)
+{
+	struct pollfd p = { .fd = xp->ops->evtchn_fd(xp->be), .events = POLLIN };
+
+	if (timeout_ms == 0 ||
+	    xp_ring_load_idx(xp->ring, XP_RING_OFF_REQ_PROD) != xp->req_cons)
+		return 0;
+	if (poll(&p, 1, timeout_ms) < 0)
+		return -errno;
+	return 0;
+}
+
+static int dispatch(struct xpage *xp, int timeout_ms)
 {
 	int rc;
 
-	if (!xp)
-		return xp_err(EINVAL);
-	if (xp->in_dispatch)
-		return xp_err(EINVAL);
 	if (!xp->enabled)
 		return xp_err(ESHUTDOWN);
 	if (xp->broken)
 		return xp_err(EPROTO);
-	if (timeout_ms != 0 &&
-	    xp_ring_load_idx(xp->ring, XP_RING_OFF_REQ_PROD) == xp->req_cons) {
-		struct pollfd p = { .fd = xp->ops->evtchn_fd(xp->be),
-				    .events = POLLIN };
-
-		rc = poll(&p, 1, timeout_ms);
-		if (rc < 0)
-			return xp_err(errno);
-	}
-	rc = xp->ops->ack(xp->be);
+	rc = wait_event(xp, timeout_ms);
+	if (rc == 0)
+		rc = xp->ops->ack(xp->be);
 	if (rc < 0)
 		return xp_err(-rc);
 	xp->in_dispatch = true;
@@ -401,4 +403,10 @@ XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms)
 	if (rc >= 0)
 		xp_push_responses(xp);
 	return rc;
+}
+
+XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms)
+{
+	return XP_GUARDED(xp, XP_NOT_IN_CALLBACK | XP_NEEDS_HV,
+			  dispatch(xp, timeout_ms));
 }

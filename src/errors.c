@@ -19,7 +19,7 @@ XPAGE_API const char *xpage_strerror(int err)
 	case ENODEV:     return "the domain has no hardware-assisted paging (needs an HVM/PVH guest with EPT/NPT), or paging is not enabled";
 	case EMLINK:     return "the domain uses an IOMMU or device passthrough; paging is not possible";
 	case EXDEV:      return "the domain is populate-on-demand; paging is not possible";
-	case EBUSY:      return "busy: another pager is active on the domain, or the page is in use (mapped or touched)";
+	case EBUSY:      return "busy: another pager is active on the domain, the page is in use (mapped or touched), or another thread is inside a call on this handle";
 	case ENOENT:     return "not found: no hypervisor or simulator reachable, or the gfn is being paged in";
 	case ENOMEM:     return "out of memory (in the hypervisor or the library); try again later";
 	case ERANGE:     return "gfn beyond the guest's memory";
@@ -28,6 +28,7 @@ XPAGE_API const char *xpage_strerror(int err)
 	case ESHUTDOWN:  return "the domain crashed or paging was disabled";
 	case EIO:        return "the connection to the hypervisor failed";
 	case EINTR:      return "interrupted by a signal";
+	case ECHILD:     return "the handle belongs to the process that opened it (this is a child made by fork())";
 	case ELIBBAD:    return "the hypervisor's control library lacks a function this release must have";
 	default:         return strerror(err);
 	}

@@ -21,9 +21,10 @@
  * its drop notice: the next drop notice for the gfn is that one (old
  * news), whatever the gfn has become since. */
 #define XP_GS_DROP_OWED 0x40u
-/* The hypervisor touches this gfn itself where a paging request is fatal
- * (hv_guard.c): never nominated, never evicted. */
-#define XP_GS_HV      0x80u
+/* Mapped through xpage_map() since it last became NOMINATED: the pager
+ * can hold its contents, so it may be evicted. Cleared by every change of
+ * state. */
+#define XP_GS_HELD    0x80u
 
 /* One ring request still owed a response. */
 struct xp_req {
@@ -60,7 +61,11 @@ static inline unsigned xp_gfn_state(const struct xp_gfn_table *t, uint64_t gfn)
 static inline void xp_gfn_set_state(struct xp_gfn_table *t, uint64_t gfn,
 				    unsigned state)
 {
-	t->st[gfn] = (uint8_t)((t->st[gfn] & ~XP_GS_STATE) | state);
+	unsigned b = t->st[gfn];
+
+	if ((b & XP_GS_STATE) != state)
+		b &= ~XP_GS_HELD;
+	t->st[gfn] = (uint8_t)((b & ~XP_GS_STATE) | state);
 }
 static inline bool xp_gfn_flag(const struct xp_gfn_table *t, uint64_t gfn,
 			       unsigned flag)

@@ -126,15 +126,135 @@ static void free_handle(struct xpage *xp)
 	if (xp->be)
 		xp->ops->close(xp->be);
 	xp_table_fini(&xp->table);
+	xp_guard_fini(xp);
 	xp_hv_fini(xp);
+	xp_domain_unlock(xp);
 	free(xp->ops_buf);
 	free(xp);
 }
 
-XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
-			      const struct xpage_callbacks *cbs)
+/* Why a caller's sized struct was refused, in a log line. */
+static void log_bad_struct(const struct xpage *xp, const char *what,
+			   const void *p, size_t known, int rc)
 {
-	return xp_open_with(NULL, opts, cbs);
+	size_t sz;
+
+	if (!p) {
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_open: no %s (NULL)", what);
+		return;
+	}
+	memcpy(&sz, p, sizeof(sz));
+	if (rc == -E2BIG)
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_open: %s of %zu bytes carry "
+		       "non-zero bytes past the %zu this library knows (built "
+		       "against a newer libxpage?)", what, sz, known);
+	else
+		xp_log(xp, XPAGE_LOG_ERROR, "xpage_open: %s with sz %zu, which "
+		       "no release of the struct had (this library's is %zu): "
+		       "initialise them with XPAGE_OPTS()", what, sz, known);
+}
+
+/*
+ * A handle for the caller's options and callbacks, with its logger set
+ * up from the options as soon as they can be read (a refused callbacks
+ * struct is then explained through it). NULL with errno if refused.
+ */
+static struct xpage *new_handle(const struct xpage_open_opts *opts,
+				const struct xpage_callbacks *cbs,
+				struct xpage_open_opts *o)
+{
+	struct xpage *xp = calloc(1, sizeof(*xp));
+	int rc = XP_OPTS_VALID(opts, xpage_open_opts);
+
+	if (!xp || rc == -EINVAL) {
+		free(xp);
+		errno = xp ? EINVAL : ENOMEM;
+		return NULL;
+	}
+	/* E2BIG: the fields this library knows are all there. */
+	xp_opts_copy(o, sizeof(*o), opts);
+	xp->log_fn = o->log_fn;
+	xp->log_ctx = o->log_ctx;
+	xp->log_level = o->log_level;
+	xp->domid = o->domid;
+	if (rc < 0)
+		log_bad_struct(xp, "open options", opts, sizeof(*o), rc);
+	else if ((rc = XP_OPTS_VALID(cbs, xpage_callbacks)) < 0)
+		log_bad_struct(xp, "callbacks", cbs, sizeof(xp->cbs), rc);
+	if (rc < 0) {
+		free(xp);
+		errno = -rc;
+		return NULL;
+	}
+	xp_opts_copy(&xp->cbs, sizeof(xp->cbs), cbs);
+	xp_guard_init(xp);
+	xp->lock_fd = -1;
+	return xp;
+}
+
+/* What the options ask for must be known; ages default to 1. */
+static int check_open_opts(struct xpage *xp, struct xpage_open_opts *o)
+{
+	if (!xp->cbs.populate) {
+		xp_log(xp, XPAGE_LOG_ERROR, "a populate callback is required");
+		return -EINVAL;
+	}
+	if (o->backend > XPAGE_BACKEND_SIM ||
+	    (o->flags & ~XPAGE_OPEN_FLAGS_ALL) || (o->ages & ~XPAGE_AGES_ALL) ||
+	    ((o->features_required | o->features_wanted) & ~XPAGE_FEAT_ALL)) {
+		xp_log(xp, XPAGE_LOG_ERROR,
+		       "unknown backend, flag, age or feature bits in open options");
+		return -EINVAL;
+	}
+	if (!o->ages)
+		o->ages = XPAGE_AGE_1;
+	return 0;
+}
+
+/* Attach the backend to the domain and learn what the core needs. */
+static int attach_domain(struct xpage *xp, const struct xpage_open_opts *o,
+			 const struct xp_backend_ops *forced)
+{
+	struct xp_dominfo di;
+	int rc = open_backend(xp, o, forced);
+
+	if (rc < 0) {
+		if (rc != -ENOENT)
+			xp_log(xp, XPAGE_LOG_ERROR, "cannot attach to domain %u: %s",
+			       o->domid, xpage_strerror(rc));
+		return rc;
+	}
+	rc = xp->ops->domain_info(xp->be, &di);
+	if (rc < 0)
+		return rc;
+	if (di.dying) {
+		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is dying", o->domid);
+		return -ESRCH;
+	}
+	if (!di.hvm) {
+		/* Xen refuses paging for PV guests, but only after the pager
+		 * has asked for the ring's HVM param (EINVAL): say it plainly. */
+		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is a PV guest: memory "
+		       "paging needs an HVM or PVH guest with hardware-assisted "
+		       "paging", o->domid);
+		return -ENODEV;
+	}
+	xp->vcpus = di.vcpus;
+	return xp_table_init(&xp->table, di.nr_gfns);
+}
+
+/* XPAGE_OPEN_KEEP_PAUSED: paused before the ring, so no vCPU runs until
+ * xpage_unpause(). */
+static int hold_pause(struct xpage *xp)
+{
+	int rc = xp->ops->pause(xp->be);
+
+	if (rc < 0)
+		xp_log(xp, XPAGE_LOG_ERROR, "cannot pause domain %u: %s",
+		       xp->domid, xpage_strerror(rc));
+	else
+		xp->holds_pause = true;
+	return rc;
 }
 
 struct xpage *xp_open_with(const struct xp_backend_ops *forced,
@@ -142,101 +262,43 @@ struct xpage *xp_open_with(const struct xp_backend_ops *forced,
 			   const struct xpage_callbacks *cbs)
 {
 	struct xpage_open_opts o;
-	struct xp_dominfo di;
-	struct xpage *xp;
+	struct xpage *xp = new_handle(opts, cbs, &o);
 	int rc;
 
-	rc = XP_OPTS_VALID(opts, xpage_open_opts);
+	if (!xp)
+		return NULL;
+	rc = check_open_opts(xp, &o);
 	if (rc == 0)
-		rc = XP_OPTS_VALID(cbs, xpage_callbacks);
-	if (rc < 0) {
-		errno = -rc;
-		return NULL;
-	}
-	xp = calloc(1, sizeof(*xp));
-	if (!xp) {
-		errno = ENOMEM;
-		return NULL;
-	}
-	xp_opts_copy(&o, sizeof(o), opts);
-	xp_opts_copy(&xp->cbs, sizeof(xp->cbs), cbs);
-	xp->log_fn = o.log_fn;
-	xp->log_ctx = o.log_ctx;
-	xp->log_level = o.log_level;
-	xp->domid = o.domid;
-
-	rc = -EINVAL;
-	if (!xp->cbs.populate) {
-		xp_log(xp, XPAGE_LOG_ERROR, "a populate callback is required");
-		goto fail;
-	}
-	if (o.backend > XPAGE_BACKEND_SIM || (o.flags & ~XPAGE_OPEN_FLAGS_ALL) ||
-	    (o.ages & ~XPAGE_AGES_ALL) ||
-	    ((o.features_required | o.features_wanted) & ~XPAGE_FEAT_ALL)) {
-		xp_log(xp, XPAGE_LOG_ERROR,
-		       "unknown backend, flag, age or feature bits in open options");
-		goto fail;
-	}
-	if (!o.ages)
-		o.ages = XPAGE_AGE_1;
-
-	rc = open_backend(xp, &o, forced);
-	if (rc < 0) {
-		if (rc != -ENOENT)
-			xp_log(xp, XPAGE_LOG_ERROR, "cannot attach to domain %u: %s",
-			       o.domid, xpage_strerror(rc));
-		goto fail;
-	}
-	rc = xp->ops->domain_info(xp->be, &di);
+		rc = attach_domain(xp, &o, forced);
+	if (rc == 0)
+		rc = xp_domain_lock(xp);
+	if (rc == 0)
+		rc = xp_negotiate(xp, o.ages, o.features_required,
+				  o.features_wanted);
+	if (rc == 0 && (o.flags & XPAGE_OPEN_KEEP_PAUSED))
+		rc = hold_pause(xp);
 	if (rc < 0)
 		goto fail;
-	if (di.dying) {
-		rc = -ESRCH;
-		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is dying", o.domid);
-		goto fail;
-	}
-	if (!di.hvm) {
-		/* Xen refuses paging for PV guests, but only after the pager
-		 * has asked for the ring's HVM param (EINVAL): say it plainly. */
-		rc = -ENODEV;
-		xp_log(xp, XPAGE_LOG_ERROR, "domain %u is a PV guest: memory "
-		       "paging needs an HVM or PVH guest with hardware-assisted "
-		       "paging", o.domid);
-		goto fail;
-	}
-	xp->vcpus = di.vcpus;
-	rc = xp_table_init(&xp->table, di.nr_gfns);
-	if (rc < 0)
-		goto fail;
-
-	rc = xp_negotiate(xp, o.ages, o.features_required, o.features_wanted);
-	if (rc < 0)
-		goto fail;
-
-	if (o.flags & XPAGE_OPEN_KEEP_PAUSED) {
-		/* Taken before the ring: no vCPU runs from here on. */
-		rc = xp->ops->pause(xp->be);
-		if (rc < 0) {
-			xp_log(xp, XPAGE_LOG_ERROR, "cannot pause domain %u: %s",
-			       o.domid, xpage_strerror(rc));
-			goto fail;
-		}
-		xp->holds_pause = true;
-	}
-	rc = xp_ring_enable(xp);
-	if (rc == -EBUSY && (o.flags & XPAGE_OPEN_TAKEOVER))
-		rc = xp_takeover(xp);
+	rc = xp_ring_open(xp, o.flags & XPAGE_OPEN_TAKEOVER);
 	if (rc < 0) {
 		log_enable_error(xp, rc);
 		goto fail;
 	}
-	xp->stats.sz = sizeof(xp->stats);
+	/* Counters start now: the open's answers to every vCPU were
+	 * housekeeping on a ring it discarded, not the conversation. */
+	xp->stats = (struct xpage_stats){ .sz = sizeof(xp->stats) };
 	return xp;
 fail:
 	release_pause(xp);
 	free_handle(xp);
 	errno = -rc;
 	return NULL;
+}
+
+XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
+			      const struct xpage_callbacks *cbs)
+{
+	return xp_open_with(NULL, opts, cbs);
 }
 
 /* Nominated gfns must not outlive the ring: a guest touching one with no
@@ -262,83 +324,132 @@ static size_t unnominate_all(struct xpage *xp)
 	return left;
 }
 
-XPAGE_API int xpage_close(xpage_t *xp)
+/* Close leaves paged-out gfns (and vCPUs waiting on them) behind. */
+static void warn_left_out(struct xpage *xp)
 {
-	int rc = 0, prc = -1;
+	if (xp->stats.evicted_now)
+		xp_log(xp, XPAGE_LOG_WARN,
+		       "closing with %llu gfns still paged out: a guest "
+		       "access to one without a pager crashes the domain",
+		       (unsigned long long)xp->stats.evicted_now);
+	if (xp->table.used)
+		xp_log(xp, XPAGE_LOG_WARN,
+		       "closing with %zu paged-out gfns requested by the "
+		       "guest: their vCPUs stay paused", xp->table.used);
+}
 
-	if (!xp)
-		return 0;
-	if (xp->in_dispatch)
-		return xp_err(EINVAL);
-	if (xp->enabled) {
-		/* With the domain paused no vCPU can fault anew, so the last
-		 * drain sees every request: a request left on the ring at
-		 * disable would leave its vCPU paused for good. */
-		prc = xp->ops->pause(xp->be);
-		xp->closing = true;
-		while (xp->nregions)
-			xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
-		/* Touched ones settle through their evict-fail notices, others
-		 * in use elsewhere may need another try. */
-		for (int round = 0; round < 3; round++) {
-			size_t left = unnominate_all(xp);
+/* Close's work on an enabled ring, with the domain paused: nothing left
+ * mapped or nominated, every request read, paging disabled. Returns the
+ * disable's answer. */
+static int close_ring(struct xpage *xp)
+{
+	int rc, prc;
 
-			if (!xp->broken)
-				xpage_dispatch(xp, 0);
-			if (!left)
-				break;
-		}
-		xp_push_responses(xp);
-		if (xp->stats.evicted_now)
-			xp_log(xp, XPAGE_LOG_WARN,
-			       "closing with %llu gfns still paged out: a guest "
-			       "access to one without a pager crashes the domain",
-			       (unsigned long long)xp->stats.evicted_now);
-		if (xp->table.used)
-			xp_log(xp, XPAGE_LOG_WARN,
-			       "closing with %zu paged-out gfns requested by the "
-			       "guest: their vCPUs stay paused", xp->table.used);
-		rc = xp->ops->disable(xp->be);
-		/* Xen refuses while vCPUs wait in its queue for ring space;
-		 * paused, they cannot take the slots the drain freed. Let them
-		 * run briefly to post (or find their page present), answer,
-		 * pause, try again. Requests held for paged-out gfns are never
-		 * released here: such a vCPU would fault again with no ring. */
-		for (int t = 0; rc == -EBUSY && t < 100 && !xp->broken; t++) {
-			if (prc == 0)
-				xp->ops->unpause(xp->be);
-			xpage_dispatch(xp, 10);
-			prc = xp->ops->pause(xp->be);
+	/* With the domain paused no vCPU can fault anew, so the last drain
+	 * sees every request: a request left on the ring at disable would
+	 * leave its vCPU paused for good. */
+	prc = xp->ops->pause(xp->be);
+	xp->closing = true;
+	while (xp->nregions)
+		xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
+	/* Touched ones settle through their evict-fail notices, others in
+	 * use elsewhere may need another try. */
+	for (int round = 0; round < 3; round++) {
+		size_t left = unnominate_all(xp);
+
+		if (!xp->broken)
 			xpage_dispatch(xp, 0);
-			unnominate_all(xp);
-			rc = xp->ops->disable(xp->be);
-		}
-		if (rc < 0)
-			xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s%s",
-			       xpage_strerror(rc), rc == -EBUSY ?
-			       " (vCPUs wait for ring space behind requests for "
-			       "paged-out gfns: load them before closing)" : "");
+		if (!left)
+			break;
+	}
+	xp_push_responses(xp);
+	xp_release_held(xp);
+	warn_left_out(xp);
+	rc = xp->ops->disable(xp->be);
+	/* Xen refuses while vCPUs wait in its queue for ring space; paused,
+	 * they cannot take the slots the drain freed. Let them run briefly
+	 * to post (or find their page present), answer, pause, try again.
+	 * Requests held for paged-out gfns are never released here: such a
+	 * vCPU would fault again with no ring. */
+	for (int t = 0; rc == -EBUSY && t < 100 && !xp->broken; t++) {
 		if (prc == 0)
 			xp->ops->unpause(xp->be);
+		xpage_dispatch(xp, 10);
+		prc = xp->ops->pause(xp->be);
+		xpage_dispatch(xp, 0);
+		unnominate_all(xp);
+		rc = xp->ops->disable(xp->be);
 	}
-	release_pause(xp);
+	if (rc < 0)
+		xp_log(xp, XPAGE_LOG_ERROR, "disabling paging failed: %s%s",
+		       xpage_strerror(rc), rc == -EBUSY ?
+		       " (vCPUs wait for ring space behind requests for "
+		       "paged-out gfns: load them before closing)" : "");
+	if (prc == 0)
+		xp->ops->unpause(xp->be);
+	return rc;
+}
+
+/* The handle in a child made by fork(): the domain is the parent's. Only
+ * this process's memory is released; descriptors stay open in the child
+ * until it exits or execs (they are close-on-exec). */
+static void close_in_child(struct xpage *xp)
+{
+	xp->be = NULL;
+	free_handle(xp);
+}
+
+/* The entry of close and detach: 0 to go on (the handle is released in
+ * the end whatever happens), 1 when it was a child's copy (released
+ * here), or the guard's negative errno (nothing released). */
+static int enter_release(struct xpage *xp)
+{
+	int rc = xp_enter(xp, XP_NOT_IN_CALLBACK);
+
+	if (rc != -ECHILD)
+		return rc;
+	close_in_child(xp);
+	return 1;
+}
+
+/* The end of close and detach: the handle goes, @rc is the answer. */
+static int released(struct xpage *xp, int rc)
+{
 	free_handle(xp);
 	if (rc < 0)
 		errno = -rc;
 	return rc;
 }
 
+XPAGE_API int xpage_close(xpage_t *xp)
+{
+	int rc = xp ? enter_release(xp) : 1;
+
+	if (rc)
+		return rc > 0 ? 0 : xp_err(-rc);
+	rc = xp_conn_error(xp);
+	if (rc < 0)
+		xp_log(xp, XPAGE_LOG_ERROR, "closing without the hypervisor: "
+		       "%s; paging stays enabled", xpage_strerror(rc));
+	else if (xp->enabled)
+		rc = close_ring(xp);
+	if (!xp_conn_error(xp))
+		release_pause(xp);
+	return released(xp, rc);
+}
+
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 {
-	int rc = 0;
+	int rc = xp ? enter_release(xp) : 1;
 
-	if (!xp)
-		return 0;
+	if (rc)
+		return rc > 0 ? 0 : xp_err(-rc);
+	rc = xp_conn_error(xp);
 	/* A pause the handle holds (XPAGE_OPEN_KEEP_PAUSED) is handed over
 	 * as the one keep_paused asks for. */
-	if (keep_paused && !xp->holds_pause)
+	if (rc == 0 && keep_paused && !xp->holds_pause)
 		rc = xp->ops->pause(xp->be);
-	if (xp->enabled) {
+	if (xp->enabled && !xp_conn_error(xp)) {
 		/* Nothing half-done is handed over: the pager's mappings go and
 		 * nominated gfns become ordinary pages again (a successor
 		 * knows only what was evicted). */
@@ -350,36 +461,25 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 		for (int round = 0; round < 3 && unnominate_all(xp); round++)
 			if (!xp->broken)
 				xpage_dispatch(xp, 0);
+		/* Old Xen: every request read, to release its vCPU. */
+		if (!xp->broken && xp->generation < XPAGE_GEN_MEM_EVENT_45)
+			xpage_dispatch(xp, 0);
+		xp_release_held(xp);
 		xp->closing = was;
 		xp_push_responses(xp);
 	}
 	if (xp->enabled && xp->ops->forget)
 		xp->ops->forget(xp->be);
-	if (!keep_paused)
+	if (!keep_paused && !xp_conn_error(xp))
 		release_pause(xp);
-	free_handle(xp);
-	if (rc < 0)
-		errno = -rc;
-	return rc;
+	return released(xp, rc);
 }
 
-XPAGE_API int xpage_unpause(xpage_t *xp)
-{
-	int rc;
-
-	if (!xp)
-		return xp_err(EINVAL);
-	rc = release_pause(xp);
-	return rc < 0 ? xp_err(-rc) : 0;
-}
-
-XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
+static int get_info(const xpage_t *xp, struct xpage_info *info)
 {
 	struct xpage_info i;
 	int rc;
 
-	if (!xp)
-		return xp_err(EINVAL);
 	rc = XP_OPTS_VALID(info, xpage_info);
 	if (rc < 0)
 		return xp_err(-rc);
@@ -405,12 +505,10 @@ XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
 	return 0;
 }
 
-XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
+static int get_stats(const xpage_t *xp, struct xpage_stats *st)
 {
 	int rc;
 
-	if (!xp)
-		return xp_err(EINVAL);
 	rc = XP_OPTS_VALID(st, xpage_stats);
 	if (rc < 0)
 		return xp_err(-rc);
@@ -418,20 +516,53 @@ XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
 	return 0;
 }
 
-XPAGE_API int xpage_fd(const xpage_t *xp)
+static int event_fd(const xpage_t *xp)
 {
-	if (!xp)
-		return xp_err(EINVAL);
 	if (!xp->enabled)
 		return xp_err(ESHUTDOWN);
 	return xp->ops->evtchn_fd(xp->be);
 }
 
-XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn)
+static int gfn_state(const xpage_t *xp, uint64_t gfn)
 {
-	if (!xp)
-		return xp_err(EINVAL);
 	if (gfn >= xp->table.nr)
 		return xp_err(ERANGE);
 	return (int)xp_gfn_state(&xp->table, gfn);
+}
+
+static int unpause(xpage_t *xp)
+{
+	int rc = release_pause(xp);
+
+	return rc < 0 ? xp_err(-rc) : 0;
+}
+
+/* Ends the pause XPAGE_OPEN_KEEP_PAUSED holds; -EALREADY when none is
+ * held (never taken, or already ended). */
+XPAGE_API int xpage_unpause(xpage_t *xp)
+{
+	return XP_GUARDED(xp, XP_NOT_IN_CALLBACK | XP_NEEDS_HV, unpause(xp));
+}
+
+/* What the library's own records say is answered without the hypervisor,
+ * also after the connection to it is gone: a pager may need it to save
+ * its state. */
+XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info)
+{
+	return XP_GUARDED(xp, 0, get_info(xp, info));
+}
+
+XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
+{
+	return XP_GUARDED(xp, 0, get_stats(xp, st));
+}
+
+XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn)
+{
+	return XP_GUARDED(xp, 0, gfn_state(xp, gfn));
+}
+
+XPAGE_API int xpage_fd(const xpage_t *xp)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV, event_fd(xp));
 }

@@ -9,7 +9,8 @@
  *
  * The set follows the guest (a vCPU's current page tables change with
  * every process switch), so it is asked for again when older than
- * XP_HV_REFRESH_NS; each gfn in it carries XP_GS_HV in the state table.
+ * XP_HV_REFRESH_NS. It is kept sorted, so xp_hv_guarded() is a binary
+ * search.
  */
 #include "private.h"
 
@@ -28,11 +29,29 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void hv_mark(struct xpage *xp, bool on)
+static int cmp_gfn(const void *a, const void *b)
 {
-	for (size_t i = 0; i < xp->hv.n; i++)
-		if (xp->hv.gfns[i] < xp->table.nr)
-			xp_gfn_set_flag(&xp->table, xp->hv.gfns[i], XP_GS_HV, on);
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort the set and drop duplicates (page tables are shared by vCPUs). */
+static size_t sort_unique(uint64_t *g, size_t n)
+{
+	size_t out = 0;
+
+	qsort(g, n, sizeof(*g), cmp_gfn);
+	for (size_t i = 0; i < n; i++)
+		if (out == 0 || g[out - 1] != g[i])
+			g[out++] = g[i];
+	return out;
+}
+
+bool xp_hv_guarded(const struct xpage *xp, uint64_t gfn)
+{
+	return xp->hv.n &&
+	       bsearch(&gfn, xp->hv.gfns, xp->hv.n, sizeof(gfn), cmp_gfn);
 }
 
 /* A gfn newly in the set that is already out: the hazard is live. */
@@ -56,6 +75,7 @@ static void hv_warn_out(struct xpage *xp)
 void xp_hv_refresh(struct xpage *xp)
 {
 	uint64_t t = now_ns();
+	uint64_t *fresh;
 	size_t cap = (size_t)(xp->vcpus ? xp->vcpus : 1) * XP_HV_PER_VCPU;
 	int rc;
 
@@ -63,15 +83,21 @@ void xp_hv_refresh(struct xpage *xp)
 	    (xp->hv.when_ns && t - xp->hv.when_ns < XP_HV_REFRESH_NS))
 		return;
 	if (cap > xp->hv.cap) {
-		uint64_t *g = realloc(xp->hv.gfns, cap * sizeof(*g));
+		/* Both buffers grow together: they swap at each answer. */
+		uint64_t *g = realloc(xp->hv.spare, cap * sizeof(*g));
 
 		if (!g)
 			return; /* the old set stays in force */
+		xp->hv.spare = g;
+		g = realloc(xp->hv.gfns, cap * sizeof(*g));
+		if (!g)
+			return;
 		xp->hv.gfns = g;
 		xp->hv.cap = cap;
 	}
-	hv_mark(xp, false);
-	rc = xp->ops->hv_gfns(xp->be, xp->hv.gfns, xp->hv.cap);
+	/* Ask into the spare buffer: on failure the last set stays whole. */
+	fresh = xp->hv.spare;
+	rc = xp->ops->hv_gfns(xp->be, fresh, cap);
 	if (rc == -EOPNOTSUPP) {
 		xp->hv.unsupported = true;
 		xp->hv.n = 0;
@@ -79,19 +105,19 @@ void xp_hv_refresh(struct xpage *xp)
 		       "the hypervisor touches itself; none are held back");
 		return;
 	}
-	if (rc < 0) {
-		hv_mark(xp, true); /* keep the last set */
+	if (rc < 0)
 		return;
-	}
-	xp->hv.n = (size_t)rc;
+	xp->hv.spare = xp->hv.gfns;
+	xp->hv.gfns = fresh;
+	xp->hv.n = sort_unique(fresh, (size_t)rc);
 	xp->hv.when_ns = t;
-	hv_mark(xp, true);
 	hv_warn_out(xp);
 }
 
 void xp_hv_fini(struct xpage *xp)
 {
 	free(xp->hv.gfns);
-	xp->hv.gfns = NULL;
+	free(xp->hv.spare);
+	xp->hv.gfns = xp->hv.spare = NULL;
 	xp->hv.n = xp->hv.cap = 0;
 }

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "xpage/xpage.h"
 #include "backend.h"
@@ -118,11 +119,19 @@ struct xpage {
 
 	/* gfns the hypervisor touches itself (hv_guard.c) */
 	struct {
-		uint64_t *gfns;
-		size_t n, cap;
+		uint64_t *gfns;      /* sorted, n of them */
+		uint64_t *spare;     /* the next answer goes here */
+		size_t n, cap;       /* cap: of each buffer */
 		uint64_t when_ns;    /* 0: never asked */
 		bool unsupported;    /* the backend cannot tell */
 	} hv;
+
+	/* who may call (guard.c) */
+	pid_t pid;                      /* the process that opened it */
+	volatile uint8_t *fork_marker;  /* 1; 0 in a child after fork() */
+	uintptr_t owner;                /* token of the thread inside, or 0 */
+	unsigned depth;                 /* nested entries of that thread */
+	int lock_fd;                    /* the domain's lock (domain_lock.c) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -134,6 +143,35 @@ void xp_log(const struct xpage *xp, int level, const char *fmt, ...)
 /* Backend logger: ctx is the handle. */
 void xp_log_backend(void *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* guard.c: the checks at the entry of every public call on a handle. */
+#define XP_NOT_IN_CALLBACK (1u << 0) /* refused inside a callback */
+#define XP_NEEDS_HV        (1u << 1) /* refused once the connection died */
+int xp_guard_init(struct xpage *xp);
+void xp_guard_fini(struct xpage *xp);
+/* True in a process other than the one that opened @xp (after fork). */
+bool xp_forked(const struct xpage *xp);
+/* 0, or the backend's negative errno once its connection is gone. */
+int xp_conn_error(const struct xpage *xp);
+/* 0 (pair it with xp_leave), or -ECHILD (another process), -EBUSY
+ * (another thread is inside), -EINVAL (@need has XP_NOT_IN_CALLBACK and
+ * a callback runs), -EIO (@need has XP_NEEDS_HV and the connection to the
+ * hypervisor is gone). errno is left alone. */
+int xp_enter(const struct xpage *xp, unsigned need);
+void xp_leave(const struct xpage *xp);
+/* The value of the int expression @call, evaluated between xp_enter()
+ * and xp_leave() of @xp, or the negative errno xp_enter() refused with
+ * (errno set). */
+#define XP_GUARDED(xp, need, call) __extension__ ({			\
+	int xp_rc_ = xp_enter((xp), (need));				\
+	if (xp_rc_ < 0) {						\
+		errno = -xp_rc_;					\
+	} else {							\
+		xp_rc_ = (call);					\
+		xp_leave(xp);						\
+	}								\
+	xp_rc_;								\
+})
 
 /* Return -err with errno set (err > 0). */
 static inline int xp_err(int err)
@@ -160,8 +198,18 @@ int xp_ring_enable(struct xpage *xp);
 /* Start consuming a freshly enabled ring. */
 void xp_ring_attach(struct xpage *xp, void *ring);
 
-/* takeover.c: re-attach after a dead pager (domain paused throughout). */
-int xp_takeover(struct xpage *xp);
+/* domain_lock.c: hold the domain for this handle's life; -EBUSY (logged)
+ * while another libxpage pager of this machine holds it. */
+int xp_domain_lock(struct xpage *xp);
+void xp_domain_unlock(struct xpage *xp);
+
+/* takeover.c: enable the ring (taking over one that is enabled when
+ * @may_take_over), then answer the vCPUs a previous ring left paused;
+ * the domain paused throughout. */
+int xp_ring_open(struct xpage *xp, bool may_take_over);
+/* takeover.c: on Xen 4.2 - 4.4, answer every request held (DROP_PAGE):
+ * the vCPUs retry until a pager loads their gfns. Before close/detach. */
+void xp_release_held(struct xpage *xp);
 
 /* dispatch.c: write a response into the ring (not yet published). */
 void xp_put_response(struct xpage *xp, const struct xp_response *rsp);
@@ -174,8 +222,10 @@ int xp_push_responses(struct xpage *xp);
 void xp_answer_held(struct xpage *xp, uint64_t gfn, uint32_t extra);
 
 /* hv_guard.c: ask the backend again for the gfns the hypervisor touches
- * itself (XP_GS_HV) when the last answer is stale; release the set. */
+ * itself when the last answer is stale; whether @gfn is one of them;
+ * release the set. */
 void xp_hv_refresh(struct xpage *xp);
+bool xp_hv_guarded(const struct xpage *xp, uint64_t gfn);
 void xp_hv_fini(struct xpage *xp);
 
 /* batch.c: run paging ops through the backend, counting traps. */

@@ -45,6 +45,7 @@ struct xpage_sim {
 	pthread_mutex_t lock;
 	int sock;
 	pid_t pid;          /* 0: connected to a simulator we did not start */
+	int lifeline;       /* write end of the simulator's --parent-fd, or -1 */
 	char *socket_path;
 	char *dir;          /* mkdtemp directory we created, or NULL */
 	uint32_t seq;       /* of the last request */
@@ -108,6 +109,8 @@ static void sim_free(xpage_sim_t *sim)
 		return;
 	if (sim->sock >= 0)
 		close(sim->sock);
+	if (sim->lifeline >= 0)
+		close(sim->lifeline);
 	if (sim->dir) {
 		if (sim->socket_path)
 			unlink(sim->socket_path);
@@ -127,6 +130,7 @@ static xpage_sim_t *sim_alloc(void)
 		return NULL;
 	pthread_mutex_init(&sim->lock, NULL);
 	sim->sock = -1;
+	sim->lifeline = -1;
 	return sim;
 }
 
@@ -152,17 +156,167 @@ static int reap_child(pid_t pid, unsigned ms, int *status)
 	}
 }
 
+/* The socket path: the caller's, or one in a fresh private directory
+ * (under $XDG_RUNTIME_DIR, else /tmp). 0 or a negative errno. */
+static int choose_socket(xpage_sim_t *sim, const char *given)
+{
+	const char *base;
+
+	if (given) {
+		sim->socket_path = strdup(given);
+		return sim->socket_path ? 0 : -ENOMEM;
+	}
+	base = getenv("XDG_RUNTIME_DIR");
+	if (!base || !*base || access(base, W_OK) < 0)
+		base = "/tmp";
+	if (asprintf(&sim->dir, "%s/xpage-sim.XXXXXX", base) < 0) {
+		sim->dir = NULL;
+		return -ENOMEM;
+	}
+	if (!mkdtemp(sim->dir)) {
+		int e = errno;
+
+		free(sim->dir);
+		sim->dir = NULL;
+		return -e;
+	}
+	if (asprintf(&sim->socket_path, "%s/simd.sock", sim->dir) < 0) {
+		sim->socket_path = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* In the child: its own session (a Ctrl-C meant for the caller, whose
+ * pager then drains, must not take the hypervisor down with it), stdio on
+ * /dev/null (the library never prints; the simulator's messages go to
+ * its log), the lifeline kept across exec. Tells the parent through
+ * @report why exec failed. */
+static void exec_simd(const char *simd, char **argv, int devnull,
+		      int lifeline, int report)
+{
+	sigset_t none;
+	int e;
+
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	setsid();
+	dup2(devnull, 0);
+	dup2(devnull, 1);
+	dup2(devnull, 2);
+	fcntl(lifeline, F_SETFD, 0);
+	execv(simd, argv);
+	e = errno;
+	if (write(report, &e, sizeof(e)) < 0) {
+		/* nothing more to tell */
+	}
+	_exit(127);
+}
+
+/*
+ * Start @simd for @sim. The simulator gets the read end of a pipe whose
+ * write end only this process holds (close-on-exec, so no program it
+ * starts keeps it): when this process exits without xpage_sim_stop(),
+ * however it exits, the simulator reads end of file and stops. 0 or a
+ * negative errno.
+ */
+static int spawn_simd(xpage_sim_t *sim, const char *simd, const char *log)
+{
+	int life[2] = { -1, -1 }, rep[2] = { -1, -1 }, devnull, e = 0, st;
+	char *argv[10], fdarg[16];
+	int argc = 0;
+	ssize_t n;
+
+	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (devnull < 0 || pipe2(rep, O_CLOEXEC) < 0 ||
+	    pipe2(life, O_CLOEXEC) < 0) {
+		e = -errno;
+		goto out;
+	}
+	snprintf(fdarg, sizeof(fdarg), "%d", life[0]);
+	argv[argc++] = (char *)simd;
+	argv[argc++] = (char *)"--socket";
+	argv[argc++] = sim->socket_path;
+	argv[argc++] = (char *)"--parent-fd";
+	argv[argc++] = fdarg;
+	if (log) {
+		argv[argc++] = (char *)"--log";
+		argv[argc++] = (char *)log;
+	}
+	argv[argc] = NULL;
+	sim->pid = fork();
+	if (sim->pid < 0) {
+		e = -errno;
+		sim->pid = 0;
+		goto out;
+	}
+	if (sim->pid == 0)
+		exec_simd(simd, argv, devnull, life[0], rep[1]);
+	close(rep[1]);
+	rep[1] = -1;
+	do
+		n = read(rep[0], &e, sizeof(e));
+	while (n < 0 && errno == EINTR);
+	if (n == (ssize_t)sizeof(e)) {
+		while (waitpid(sim->pid, &st, 0) < 0 && errno == EINTR)
+			;
+		sim->pid = 0;
+		e = -e;
+		goto out;
+	}
+	e = 0;
+	sim->lifeline = life[1];
+	life[1] = -1;
+out:
+	for (int i = 0; i < 2; i++) {
+		if (life[i] >= 0)
+			close(life[i]);
+		if (rep[i] >= 0)
+			close(rep[i]);
+	}
+	if (devnull >= 0)
+		close(devnull);
+	return e;
+}
+
+/* Wait until the simulator accepts connections. 0, -EIO (it exited: bad
+ * options, socket in use...) or -ETIMEDOUT (then it is killed). */
+static int wait_ready(xpage_sim_t *sim)
+{
+	uint64_t deadline = now_ms() + START_TIMEOUT_MS;
+	int status;
+
+	for (unsigned wait = 1;; wait = wait < 20 ? wait * 2 : 20) {
+		int fd = simp_connect(sim->socket_path);
+
+		if (fd >= 0) {
+			sim->sock = fd;
+			return 0;
+		}
+		if (waitpid(sim->pid, &status, WNOHANG) == sim->pid) {
+			sim->pid = 0;
+			return -EIO;
+		}
+		if (now_ms() >= deadline)
+			break;
+		sleep_ms(wait);
+	}
+	kill(sim->pid, SIGKILL);
+	while (waitpid(sim->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sim->pid = 0;
+	return -ETIMEDOUT;
+}
+
 XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 {
 	struct xpage_sim_opts o;
-	const char *simd, *base;
+	const char *simd;
 	xpage_sim_t *sim;
-	char *argv[8];
-	int argc = 0, pfd[2], e, status, devnull;
-	uint64_t deadline;
-	ssize_t n;
-	pid_t pid;
+	int e;
 
+	memset(&o, 0, sizeof(o));
+	o.sz = sizeof(o);
 	if (opts) {
 		e = XP_OPTS_VALID(opts, xpage_sim_opts);
 		if (e < 0) {
@@ -170,9 +324,6 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 			return NULL;
 		}
 		xp_opts_copy(&o, sizeof(o), opts);
-	} else {
-		memset(&o, 0, sizeof(o));
-		o.sz = sizeof(o);
 	}
 	simd = o.simd_path;
 	if (!simd || !*simd)
@@ -183,134 +334,22 @@ XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts)
 		errno = ENOENT;
 		return NULL;
 	}
-
 	sim = sim_alloc();
 	if (!sim) {
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (o.socket_path) {
-		sim->socket_path = strdup(o.socket_path);
-		if (!sim->socket_path)
-			goto nomem;
-	} else {
-		base = getenv("XDG_RUNTIME_DIR");
-		if (!base || !*base || access(base, W_OK) < 0)
-			base = "/tmp";
-		if (asprintf(&sim->dir, "%s/xpage-sim.XXXXXX", base) < 0) {
-			sim->dir = NULL;
-			goto nomem;
-		}
-		if (!mkdtemp(sim->dir)) {
-			e = errno;
-			free(sim->dir);
-			sim->dir = NULL;
-			sim_free(sim);
-			errno = e;
-			return NULL;
-		}
-		if (asprintf(&sim->socket_path, "%s/simd.sock", sim->dir) < 0) {
-			sim->socket_path = NULL;
-			goto nomem;
-		}
-	}
-
-	argv[argc++] = (char *)simd;
-	argv[argc++] = (char *)"--socket";
-	argv[argc++] = sim->socket_path;
-	if (o.log_path) {
-		argv[argc++] = (char *)"--log";
-		argv[argc++] = (char *)o.log_path;
-	}
-	argv[argc] = NULL;
-
-	/* The library never prints: the simulator's stdio goes to
-	 * /dev/null (its messages go to log_path). A close-on-exec pipe
-	 * tells us whether exec worked. */
-	devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
-	if (devnull < 0 || pipe2(pfd, O_CLOEXEC) < 0) {
-		e = errno;
-		if (devnull >= 0)
-			close(devnull);
+	e = choose_socket(sim, o.socket_path);
+	if (e == 0)
+		e = spawn_simd(sim, simd, o.log_path);
+	if (e == 0)
+		e = wait_ready(sim);
+	if (e < 0) {
 		sim_free(sim);
-		errno = e;
+		errno = -e;
 		return NULL;
 	}
-	pid = fork();
-	if (pid < 0) {
-		e = errno;
-		close(pfd[0]);
-		close(pfd[1]);
-		close(devnull);
-		sim_free(sim);
-		errno = e;
-		return NULL;
-	}
-	if (pid == 0) {
-		sigset_t none;
-
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		/* Its own session: a Ctrl-C meant for the caller (whose pager
-		 * then drains) must not take the hypervisor down with it. */
-		setsid();
-		dup2(devnull, 0);
-		dup2(devnull, 1);
-		dup2(devnull, 2);
-		execv(simd, argv);
-		e = errno;
-		if (write(pfd[1], &e, sizeof(e)) < 0) {
-			/* nothing more to tell */
-		}
-		_exit(127);
-	}
-	close(pfd[1]);
-	close(devnull);
-	do
-		n = read(pfd[0], &e, sizeof(e));
-	while (n < 0 && errno == EINTR);
-	close(pfd[0]);
-	if (n == (ssize_t)sizeof(e)) {
-		while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-			;
-		sim_free(sim);
-		errno = e;
-		return NULL;
-	}
-	sim->pid = pid;
-
-	/* Wait until it accepts connections. */
-	deadline = now_ms() + START_TIMEOUT_MS;
-	for (unsigned wait = 1;; wait = wait < 20 ? wait * 2 : 20) {
-		int fd = simp_connect(sim->socket_path);
-
-		if (fd >= 0) {
-			sim->sock = fd;
-			return sim;
-		}
-		if (waitpid(pid, &status, WNOHANG) == pid) {
-			/* It exited: bad options, socket in use, ... */
-			sim->pid = 0;
-			sim_free(sim);
-			errno = EIO;
-			return NULL;
-		}
-		if (now_ms() >= deadline)
-			break;
-		sleep_ms(wait);
-	}
-	kill(pid, SIGKILL);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	sim->pid = 0;
-	sim_free(sim);
-	errno = ETIMEDOUT;
-	return NULL;
-
-nomem:
-	sim_free(sim);
-	errno = ENOMEM;
-	return NULL;
+	return sim;
 }
 
 XPAGE_API xpage_sim_t *xpage_sim_connect(const char *socket_path)

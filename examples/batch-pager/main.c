@@ -635,6 +635,37 @@ static int drain(struct pager *p)
 
 /* ------------------------------------------------------------------ */
 
+/* The guest's RAM from the library, so that the policy never offers a
+ * hole (a PVH guest's gfns are mostly one). Without it (a backend that
+ * cannot tell) every gfn is a candidate and holes are refused -EBUSY. */
+static void learn_ram(struct pager *p)
+{
+	int n = xpage_ram_ranges(p->xp, NULL, 0);
+	uint64_t sum = 0;
+
+	if (n >= 0) {
+		p->ram = calloc((size_t)n + 1, sizeof(*p->ram));
+		if (p->ram)
+			n = xpage_ram_ranges(p->xp, p->ram, (size_t)n);
+		else
+			n = -ENOMEM;
+	}
+	if (n < 0) {
+		warnx_("which gfns are RAM is not known (%s): every gfn of the "
+		       "guest is a candidate", xpage_strerror(n));
+		free(p->ram);
+		p->ram = NULL;
+		return;
+	}
+	p->nram = (size_t)n;
+	for (size_t i = 0; i < p->nram; i++)
+		sum += p->ram[i].count;
+	dbg(p, "guest RAM: %llu pages in %zu ranges of %llu gfns",
+	    (unsigned long long)sum, p->nram, (unsigned long long)p->nr_gfns);
+	if (sum)
+		p->guest_pages = sum;
+}
+
 int main(int argc, char **argv)
 {
 	static struct pager P;
@@ -770,6 +801,7 @@ int main(int argc, char **argv)
 		p->guest_pages = xen_guest_pages(p->domid);
 	if (!p->guest_pages || p->guest_pages > p->nr_gfns)
 		p->guest_pages = p->nr_gfns;
+	learn_ram(p);
 
 	/* The store. */
 	id = (struct store_identity){ .domid = p->domid, .nr_gfns = p->nr_gfns };
@@ -787,8 +819,9 @@ int main(int argc, char **argv)
 	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, 1);
 	p->slot = malloc((p->nr_gfns ? p->nr_gfns : 1) * sizeof(*p->slot));
 	pp = (struct policy_params){ .nr_gfns = p->nr_gfns,
-				     .recent_s = p->o.recent_s };
-	p->pol = policy_find(NULL)->create(&pp);
+				     .recent_s = p->o.recent_s,
+				     .ram = p->ram, .nram = p->nram };
+	p->pol = policy_create(NULL, &pp);
 	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0) {
 		errx_("out of memory for %llu gfns",
 		      (unsigned long long)p->nr_gfns);
@@ -834,10 +867,11 @@ int main(int argc, char **argv)
 	    p->target == UINT64_MAX ? 0.0 : (double)p->target / 256.0,
 	    p->o.batch, p->o.store_path);
 	if (sim_target_own_guest(p))
-		say("simulator at %s, guest domain %u (it outlives this pager: "
-		    "if the pager dies, restart it with --sim-socket %s "
-		    "--domid %u --store %s)", sim_target_socket(p), p->domid,
-		    sim_target_socket(p), p->domid, p->o.store_path);
+		say("simulator at %s, guest domain %u (it stops with this "
+		    "pager; for a simulated guest that outlives pagers, run "
+		    "xpage-simd --socket PATH --guest-mib N and use "
+		    "--sim-socket PATH --domid 1)", sim_target_socket(p),
+		    p->domid);
 
 	/* Run, then bring everything back. */
 	rc = run(p, sigfd);
@@ -895,6 +929,7 @@ int main(int argc, char **argv)
 	pageout_fini(p);
 	free(p->gfl);
 	free(p->slot);
+	free(p->ram);
 	free(p->q);
 	free(p->io_buf);
 	free(p->stuck);
@@ -912,6 +947,7 @@ out_store:
 	free(p->gfl);
 	free(p->slot);
 out_xp:
+	free(p->ram);
 	xpage_close(p->xp);
 out_sim:
 	sim_target_finish(p, NULL);

@@ -104,6 +104,8 @@ struct pager {
 	uint32_t domid;
 	uint64_t nr_gfns;
 	uint64_t guest_pages;    /* RAM pages, for the resident count */
+	struct xpage_gfn_range *ram; /* the guest's RAM; NULL: not known */
+	size_t nram;
 
 	struct store *store;
 	struct policy *pol;

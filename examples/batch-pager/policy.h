@@ -16,10 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <xpage/xpage.h>
+
 struct policy_params {
 	uint64_t nr_gfns;
 	/* gfns paged in within this many seconds are left alone */
 	uint32_t recent_s;
+	/* The guest's RAM (xpage_ram_ranges()), ascending: candidates come
+	 * from there only. NULL: every gfn below nr_gfns. */
+	const struct xpage_gfn_range *ram;
+	size_t nram;
 };
 
 /* May @gfn be paged out now (pager's view)? */
@@ -49,6 +55,13 @@ struct policy {
 
 /* The policy named @name (NULL: the default), or NULL. */
 const struct policy_ops *policy_find(const char *name);
+/* Create the policy @name (NULL: the default) behind a guard that counts
+ * the candidates it gives outside pp->ram, whatever the policy does with
+ * the ranges (policy_non_ram()). NULL: unknown name, or no memory. */
+struct policy *policy_create(const char *name, const struct policy_params *pp);
+/* Candidates given so far that are not RAM (each is nominated); UINT64_MAX
+ * when pp->ram was NULL, i.e. nobody knows. */
+uint64_t policy_non_ram(const struct policy *pol);
 /* Names, comma-separated, for --help. */
 const char *policy_names(void);
 

@@ -91,6 +91,14 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 	       (unsigned long long)p->st.drops,
 	       (unsigned long long)p->st.nominate_fail,
 	       (unsigned long long)p->st.evict_refused);
+	if (policy_non_ram(p->pol) != UINT64_MAX)
+		printf("  RAM         %llu pages in %zu ranges of %llu gfns; "
+		       "%llu gfns outside RAM nominated\n",
+		       (unsigned long long)p->guest_pages, p->nram,
+		       (unsigned long long)p->nr_gfns,
+		       (unsigned long long)policy_non_ram(p->pol));
+	else
+		printf("  RAM         not known: every gfn was a candidate\n");
 	printf("  store I/O   %.1f MiB written, %.1f MiB read\n",
 	       (double)p->st.io_bytes_written / 1048576.0,
 	       (double)p->st.io_bytes_read / 1048576.0);
@@ -152,6 +160,11 @@ int report_json(struct pager *p, const char *path, const struct xpage_stats *xs,
 	fprintf(f, "  \"evict_refused\": %llu,\n",
 		(unsigned long long)p->st.evict_refused);
 	fprintf(f, "  \"batches\": %llu,\n", (unsigned long long)p->st.batches);
+	if (policy_non_ram(p->pol) != UINT64_MAX)
+		fprintf(f, "  \"nominated_non_ram\": %llu,\n",
+			(unsigned long long)policy_non_ram(p->pol));
+	else
+		fprintf(f, "  \"nominated_non_ram\": null,\n");
 	fprintf(f, "  \"io_bytes_written\": %llu,\n",
 		(unsigned long long)p->st.io_bytes_written);
 	fprintf(f, "  \"io_bytes_read\": %llu,\n",

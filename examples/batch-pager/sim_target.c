@@ -110,7 +110,8 @@ int sim_target_start(struct pager *p)
 	}
 	p->sim = t;
 	/* The library runs the simulator in a session of its own, so a
-	 * Ctrl-C on our terminal reaches us (and we drain) but not it. */
+	 * Ctrl-C on our terminal reaches us (and we drain) but not it; it
+	 * stops when this process exits, even killed. */
 	t->sim = xpage_sim_start(&so);
 	rc = -errno;
 	if (!t->sim) {

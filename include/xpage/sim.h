@@ -33,8 +33,15 @@ struct xpage_sim_opts {
 
 /**
  * xpage_sim_start() - start an xpage-simd process and wait until it
- * accepts connections. Returns a handle, or NULL with errno (ENOENT: no
- * simulator binary; ETIMEDOUT: it did not come up). Blocks up to 10 s.
+ * accepts connections. The simulator runs in a session of its own (a
+ * Ctrl-C at the caller's terminal does not reach it) and stops, with its
+ * guests, when the process that started it exits without
+ * xpage_sim_stop(), however it exits (a descriptor only this process
+ * holds tells it; children made by fork() hold it too, programs they exec
+ * do not). For a simulator that outlives its users, run xpage-simd
+ * yourself and use xpage_sim_connect(). Returns a handle, or NULL with
+ * errno (ENOENT: no simulator binary; ETIMEDOUT: it did not come up).
+ * Blocks up to 10 s.
  */
 XPAGE_API xpage_sim_t *xpage_sim_start(const struct xpage_sim_opts *opts);
 
@@ -165,7 +172,13 @@ struct xpage_sim_report {
 	uint64_t faults;         /* guest accesses that paused a vCPU */
 	uint64_t requests;       /* ring requests sent */
 	uint64_t responses;      /* ring responses accepted */
-	uint64_t ignored;        /* responses ignored (wrong version, ...) */
+	uint64_t ignored;        /* responses the hypervisor dropped without
+				  * acting on them, as its release does: a
+				  * wrong version word, a vCPU the domain
+				  * lacks, DUMMY, or an unpause of a vCPU
+				  * that is not paused (each libxpage open
+				  * answers every vCPU once, so most of
+				  * these are that: no harm done) */
 	uint64_t lost;           /* pages whose contents are gone */
 	uint64_t corrupted;      /* pages with wrong contents */
 	uint64_t stuck;          /* vCPUs paused, or retrying an access to a

@@ -26,14 +26,33 @@
  *     a refused call may have changed some gfns). -EPROTO means the
  *     hypervisor's (or simulator's) answers broke its interface: the handle
  *     refuses further work and xpage_close() is what is left to call.
+ *     A batch of n = 0 gfns is no error: the call does nothing and returns
+ *     0 (the arrays may be NULL); xpage_map() then returns NULL with errno
+ *     0, and xpage_unmap(xp, NULL, 0) returns 0.
  *   - Extensible structs start with `size_t sz`, set by the caller with
  *     XPAGE_OPTS(). A caller built against an older header passes a smaller
  *     sz and keeps working; bytes past this library's sizeof of the struct
  *     must be zero or the call fails with -E2BIG (tail padding of the
  *     struct is not checked: fields added later start past it).
- *   - A handle is not thread-safe: use it from one thread at a time.
- *     Different handles are independent. Nothing in the library prints or
- *     exits; diagnostics go to the optional log callback.
+ *   - A handle is used by one thread at a time. A call made while another
+ *     thread is inside a call on the same handle (a thread waiting in
+ *     xpage_dispatch() included) fails with -EBUSY and changes nothing.
+ *     Different handles are independent.
+ *   - A handle belongs to the process that opened it. In a child made by
+ *     fork() every call on it fails with -ECHILD, except xpage_close()
+ *     and xpage_detach(): there they release the child's memory of the
+ *     handle, touch nothing of the domain and return 0 (the parent's
+ *     pager goes on; its descriptors stay open in the child until it
+ *     exits or execs).
+ *   - Once the connection to the hypervisor is lost (a simulator that
+ *     died), every call that needs it fails at once with -EIO: xpage_fd()
+ *     polls readable and xpage_dispatch() returns -EIO however long it
+ *     was to wait. xpage_gfn_state(), xpage_get_info() and
+ *     xpage_get_stats() still answer from the library's records (a pager
+ *     may save its state); xpage_close() releases the handle and returns
+ *     -EIO.
+ *   - Nothing in the library prints or exits; diagnostics go to the
+ *     optional log callback.
  */
 #ifndef XPAGE_XPAGE_H
 #define XPAGE_XPAGE_H
@@ -114,7 +133,13 @@ XPAGE_API const char *xpage_version_string(void);
 /*
  * Features of the negotiated contract. Baseline behaviour (populate and
  * EVICT_FAIL notices, coalescing of page-in requests, per-gfn status) is
- * always there and has no bit.
+ * always there and has no bit. A pager asks for features with
+ * xpage_open_opts.features_wanted (or _required); what it names and the
+ * hypervisor offers is in force (xpage_info.features). A pager that names
+ * none gets none: name XPAGE_FEAT_ALL to get whatever the hypervisor
+ * offers. Of the bits, only XPAGE_FEAT_MULTICALL changes how the library
+ * works; the others say where things come from, and drop and evict_fail
+ * notices reach the callbacks whether or not their bits are in force.
  */
 /* The hypervisor reports pages the guest released (drop callback). */
 #define XPAGE_FEAT_DROP          (1ull << 0)
@@ -190,11 +215,24 @@ enum xpage_backend {
 
 /* xpage_open_opts.flags */
 /* A paging ring is already enabled (a previous pager died): take it over.
- * The domain is paused, paging is disabled and enabled again, the vCPUs the
- * previous pager left paused are answered, and the domain is unpaused; no
- * vCPU runs while no ring exists. Without this flag such an open fails with
- * -EBUSY; with it, a domain without a ring is simply attached
- * (xpage_info.took_over says which happened). Requests the previous pager
+ * The domain is paused, paging is disabled and enabled again, and the
+ * domain is unpaused; no vCPU runs while no ring exists. Without this flag
+ * such an open fails with -EBUSY; with it, a domain without a ring is
+ * simply attached (xpage_info.took_over says which happened).
+ * Every open, with this flag or without, answers the vCPUs a previous
+ * ring left paused (a pager that died, or one that closed while the guest
+ * waited for a page it had evicted): each vCPU gets one answer that
+ * releases it and changes no page. On Xen 4.2 - 4.4 that is not possible:
+ * those releases unpause a vCPU for any answer without checking that it
+ * was paused (a running vCPU then stops for good) and nothing tells which
+ * vCPUs are paused, so no vCPU is answered and the ones a dead pager left
+ * paused stay paused (the log says so). A libxpage pager that closes or
+ * detaches on those releases releases the vCPUs it holds requests of
+ * itself. Either way the open fails
+ * with -EBUSY, before anything is touched, while another libxpage pager
+ * of this machine still holds the domain (an open handle in a running
+ * process: it must exit, close or xpage_detach() first); a running pager
+ * that does not use libxpage cannot be seen. Requests the previous pager
  * had read are gone, and a vCPU faulting on a gfn already paging in raises
  * no new one: it retries until the gfn is loaded. Load the gfns you adopt
  * (xpage_adopt) soon after the takeover. */
@@ -217,7 +255,8 @@ struct xpage_open_opts {
 	uint32_t ages;             /* XPAGE_AGE_* mask; 0 means XPAGE_AGE_1 */
 	uint32_t flags;            /* XPAGE_OPEN_* */
 	uint64_t features_required;/* open fails with -EOPNOTSUPP without them */
-	uint64_t features_wanted;  /* used when the hypervisor has them */
+	uint64_t features_wanted;  /* used when the hypervisor has them; 0:
+				    * none (XPAGE_FEAT_ALL: all it offers) */
 	xpage_log_fn log_fn;       /* optional */
 	void *log_ctx;
 	int log_level;             /* messages up to this level are passed */
@@ -241,8 +280,12 @@ struct xpage_populate {
 
 /*
  * Callbacks, run only from inside xpage_dispatch(), on the caller's thread.
- * A callback may call any xpage_* function on the same handle except
- * xpage_dispatch() and xpage_close().
+ * On the same handle a callback may call xpage_nominate(), xpage_map(),
+ * xpage_unmap(), xpage_evict(), xpage_unnominate(), xpage_load(),
+ * xpage_resume(), xpage_adopt(), xpage_gfn_state(), xpage_fd(),
+ * xpage_get_info() and xpage_get_stats() (and anything on other handles).
+ * xpage_dispatch(), xpage_close() and xpage_detach() fail there with
+ * -EINVAL and do nothing: the handle is in use below the callback.
  *
  * populate: the guest (or a foreign mapper) needs @ev->gfn, which the pager
  *   evicted. Called once per gfn however many requests arrive for it; the
@@ -280,9 +323,10 @@ struct xpage_callbacks {
  * set, enables the paging ring (removing the ring page from the guest's
  * physmap before it is used) and binds the event channel.
  *
- * Returns a handle, or NULL with errno:
- *   EINVAL     malformed opts/callbacks, unknown flag/age/feature bits,
- *              no populate callback
+ * Returns a handle, or NULL with errno (the log function of @opts, when
+ * @opts can be read, says why):
+ *   EINVAL     malformed opts/callbacks (NULL, an sz no release had),
+ *              unknown flag/age/feature bits, no populate callback
  *   E2BIG      non-zero bytes past the fields this library knows
  *   ESRCH      no such domain
  *   ENOEXEC    no age in common with the hypervisor
@@ -292,7 +336,9 @@ struct xpage_callbacks {
  *   ENODEV     the domain has no hardware-assisted paging (HAP)
  *   EMLINK     the domain uses an IOMMU / device passthrough
  *   EXDEV      the domain is populate-on-demand
- *   EBUSY      another pager is active (see XPAGE_OPEN_TAKEOVER)
+ *   EBUSY      another pager is active: a libxpage pager of this machine
+ *              holds the domain, or (without XPAGE_OPEN_TAKEOVER) a ring
+ *              is enabled
  *   ENOENT     no hypervisor and no simulator could be reached
  *   ENOMEM     out of memory
  * Blocks for a few hypervisor round trips. Thread-safe with respect to
@@ -307,11 +353,15 @@ XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
  * gfns still nominated (xpage_unnominate), answers every request that can
  * be answered without the pager (no callbacks run), disables paging, and
  * unpauses. Pages still evicted stay evicted and a vCPU waiting for one
- * stays paused (the log says so); a guest vCPU that touches one while no
- * pager runs crashes the domain on Xen, so page them in first, or use
- * xpage_detach() and let a new pager take over. Returns 0, or the negative
- * errno of the disable (the handle is released anyway; -EINVAL from inside
- * a callback, and then nothing is released). NULL is a no-op.
+ * stays paused (the log says so) until the next pager's open answers it
+ * (on Xen 4.2 - 4.4, where it could not, it is released here and retries
+ * its access until a pager loads the gfn); a guest vCPU that touches an
+ * evicted page while no pager runs crashes the domain on Xen, so page them
+ * in first, or use xpage_detach() and let a new pager take over. Returns 0, or the negative
+ * errno of the disable (the handle is released anyway). Nothing is
+ * released on -EINVAL (called from a callback) or -EBUSY (another thread
+ * is inside a call on the handle). In a child after fork(), see the
+ * conventions at the top. NULL is a no-op.
  */
 XPAGE_API int xpage_close(xpage_t *xp);
 
@@ -321,7 +371,13 @@ XPAGE_API int xpage_close(xpage_t *xp);
  * XPAGE_OPEN_TAKEOVER). The pager's mappings are released and gfns still
  * nominated are un-nominated first (a successor knows only what was
  * evicted); no callbacks run. The domain is left paused when @keep_paused
- * is non-zero. Returns 0 or a negative errno. NULL is a no-op.
+ * is non-zero. On Xen 4.2 - 4.4 the vCPUs waiting for evicted gfns are
+ * released (they retry their access until the successor loads the gfns),
+ * since the successor cannot answer them; keep the domain paused there, or
+ * a request made after the detach is lost with the ring at the takeover
+ * and its vCPU stays paused. Returns 0 or a negative errno (nothing is
+ * released on -EINVAL from a callback or -EBUSY from another thread).
+ * NULL is a no-op.
  */
 XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused);
 
@@ -349,7 +405,8 @@ struct xpage_info {
 	uint64_t hv_features;    /* XPAGE_FEAT_* the hypervisor offers */
 	uint64_t nr_gfns;        /* the guest's max gfn + 1: gfns 0 .. nr_gfns-1
 				  * may be paged; holes and special pages in
-				  * that range are refused (-EBUSY) */
+				  * that range are refused (-EBUSY); which
+				  * are RAM: xpage_ram_ranges() */
 	uint32_t ring_slots;     /* slots of the paging ring */
 	uint32_t took_over;      /* 1 if XPAGE_OPEN_TAKEOVER was needed */
 	const char *backend;     /* "xen" or "sim" */
@@ -363,6 +420,35 @@ struct xpage_info {
  */
 XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info);
 
+/* A run of gfns: first, first + 1, ... first + count - 1. */
+struct xpage_gfn_range {
+	uint64_t first;
+	uint64_t count;
+};
+
+/**
+ * xpage_ram_ranges() - the gfns of the guest that are RAM. (Since 1.1.)
+ * nr_gfns (xpage_info) is the guest's highest gfn + 1: a PVH guest of
+ * 8,192 pages has 1,044,480, most of them a hole below the special pages.
+ * A pager that picks its victims among these ranges never asks the
+ * hypervisor about a hole.
+ * @ranges: room for @max ranges (NULL if @max is 0), filled in ascending
+ * order, disjoint and not adjacent; gfns this handle holds paged out (or
+ * nominated, or adopted) are RAM whatever the hypervisor reports.
+ * Returns the number of ranges the guest's RAM takes, which may be more
+ * than @max (only @max are written: call again with room for that many),
+ * or a negative errno: -EOPNOTSUPP when the backend cannot tell (page
+ * gfns 0 .. nr_gfns - 1 then, and expect -EBUSY for holes), -EPROTO when
+ * its answer is not a set of ranges inside the guest, -EAGAIN when the
+ * guest's memory kept changing while it was read, -ENOMEM, and the errors
+ * every call has. The answer is the memory at the time of the
+ * call: ask again after the guest's memory changed. Blocks for one
+ * hypervisor round trip with the simulator, a walk of the guest's p2m on
+ * Xen (one call per 1024 gfns): call it once, not per batch.
+ */
+XPAGE_API int xpage_ram_ranges(xpage_t *xp, struct xpage_gfn_range *ranges,
+			       size_t max);
+
 /* ------------------------------------------------------------------------ */
 /* Batch operations                                                         */
 
@@ -370,8 +456,9 @@ XPAGE_API int xpage_get_info(const xpage_t *xp, struct xpage_info *info);
  * Per-gfn errors common to every batch call:
  *   -ERANGE   gfn beyond the guest (nothing is asked of the hypervisor)
  *   -EALREADY the same gfn appears twice in one call (second occurrence)
- *   -EINVAL   wrong state for this call (the message names both states);
- *             the gfn's state is unchanged
+ *   -EINVAL   wrong state for this call; the gfn's state is unchanged
+ *             (one log line per call, level INFO, names the first such
+ *             gfn's state and the one the call needs)
  *   -EBUSY    the hypervisor refused (page in use, mapped, or touched)
  *   -ENOMEM   the hypervisor has no memory now; try again later
  * Whole-call errors: -EINVAL (NULL array with n > 0, unknown flag),
@@ -404,10 +491,14 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
  * xpage_map() - map nominated gfns read-only, in one mapping call.
  * Returns the address of n pages, page i at addr + i * XPAGE_PAGE_SIZE;
  * a page whose status is non-zero is not mapped and must not be touched.
- * -ENOENT in status: the gfn is being paged in (its evict_fail or populate
- * notice follows). Returns NULL with errno when nothing could be mapped
- * (and then status says why per gfn, if the arguments were valid).
- * Release with xpage_unmap() before evicting.
+ * A gfn that may not be mapped (beyond the guest, listed twice, not
+ * nominated, already mapped) gets its error in status and leaves a hole
+ * at its place; the others are mapped all the same. -ENOENT in status:
+ * the gfn is being paged in (its evict_fail or populate notice follows).
+ * Returns NULL with errno when nothing could be mapped: EINVAL when no
+ * gfn could be asked for, else the hypervisor's answer (ENOENT when it
+ * mapped none); status then says why per gfn, if the arguments were
+ * valid. Release with xpage_unmap() before evicting.
  */
 XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status);
@@ -421,9 +512,13 @@ XPAGE_API int xpage_unmap(xpage_t *xp, void *addr, size_t n);
 
 /**
  * xpage_evict() - evict nominated, unmapped gfns: their frames are freed.
+ * Only a gfn whose contents the pager can hold is evicted: one this
+ * handle mapped with xpage_map() (status 0) since it became NOMINATED
+ * (by xpage_nominate(), or by xpage_adopt() with XPAGE_ADOPT_NOMINATED).
  * Per gfn: -EINVAL if not NOMINATED (never nominated, already evicted,
- * touched), -EBUSY if still mapped by this handle or the hypervisor
- * refused (the page was touched: its evict_fail notice follows).
+ * touched) or not mapped since its nomination, -EBUSY if still mapped by
+ * this handle or the hypervisor refused (the page was touched: its
+ * evict_fail notice follows).
  */
 XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status);
@@ -481,7 +576,8 @@ XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
  * xpage_load() accepts them. With XPAGE_ADOPT_NOMINATED the gfns are ones
  * the previous pager may have nominated without evicting (it died between
  * the two): they become NOMINATED, so that xpage_unnominate() returns them
- * to the guest (or xpage_evict(), after writing them, pages them out).
+ * to the guest (or xpage_evict() pages them out once this handle has
+ * mapped them with xpage_map() and written them).
  * Per gfn: -EINVAL if in flight in this handle or mapped.
  * After a takeover, load every adopted gfn without waiting for a populate:
  * the previous pager may have read the request of a vCPU that now retries
@@ -512,7 +608,9 @@ XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn);
 
 /**
  * xpage_fd() - a file descriptor that polls readable when ring events may
- * be pending. Owned by the handle. Returns the fd or a negative errno.
+ * be pending, or when the connection to the hypervisor is lost (the next
+ * xpage_dispatch() says which). Owned by the handle. Returns the fd or a
+ * negative errno.
  */
 XPAGE_API int xpage_fd(const xpage_t *xp);
 
@@ -523,7 +621,8 @@ XPAGE_API int xpage_fd(const xpage_t *xp);
  * timeout), or a negative errno: -EPROTO when the ring is corrupt (indexes
  * out of range, wrong version word): nothing past the corruption is
  * trusted; -EINTR when a signal arrived while waiting; -ESHUTDOWN when
- * the domain died. Not re-entrant (a callback must not call it).
+ * the domain died; -EIO at once when the connection to the hypervisor is
+ * lost. Not re-entrant: -EINVAL from a callback.
  */
 XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms);
 

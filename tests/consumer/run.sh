@@ -2,10 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 #
 # run.sh - install libxpage into a scratch directory, build a consumer
-# against the installed copy with nothing but pkg-config, and run it on
-# the installed simulator.
+# (consumer.c, misuse.c) against the installed copy with nothing but
+# pkg-config, and run it on the installed simulator.
 #
-#   run.sh BUILDDIR CONSUMER_C PREFIX LIBDIR BINDIR INCLUDEDIR CC...
+#   run.sh BUILDDIR PROGRAM_C PREFIX LIBDIR BINDIR INCLUDEDIR CC...
 #
 # PREFIX, LIBDIR, BINDIR, INCLUDEDIR are meson's options (the last three
 # relative to PREFIX or absolute). Everything happens under a temporary
@@ -60,23 +60,24 @@ case " $flags " in
 *" -I$dest$includedir "*) ;;
 *) [ "$includedir" = /usr/include ] || die "pkg-config's include path is not the installed one" ;;
 esac
-cp "$consumer_c" "$tmp/consumer.c"	# away from the source tree
+prog=$(basename "$consumer_c" .c)
+cp "$consumer_c" "$tmp/$prog.c"	# away from the source tree
 cd "$tmp"
 # shellcheck disable=SC2086 # $flags is a list of words, by design
-step "${cc[*]} -Wall -Wextra -Werror consumer.c -o consumer $flags"
+step "${cc[*]} -Wall -Wextra -Werror $prog.c -o $prog $flags"
 # shellcheck disable=SC2086
-"${cc[@]}" -Wall -Wextra -Werror consumer.c -o consumer $flags ||
-	die "the consumer does not build against the installed libxpage"
+"${cc[@]}" -Wall -Wextra -Werror "$prog.c" -o "$prog" $flags ||
+	die "$prog does not build against the installed libxpage"
 
 # 4. It runs against the installed library, on the installed simulator.
 export LD_LIBRARY_PATH=$dest$libdir	# and nothing from the build tree
 export XPAGE_SIMD=$dest$bindir/xpage-simd
 unset XPAGE_SIM_SOCKET
-resolved=$(ldd ./consumer | awk '$1 == "libxpage.so.1" { print $3 }')
+resolved=$(ldd "./$prog" | awk '$1 == "libxpage.so.1" { print $3 }')
 [ "$resolved" = "$dest$libdir/libxpage.so.1" ] ||
-	die "the consumer loads libxpage.so.1 from '$resolved', not from the install"
-step "XPAGE_SIMD=$XPAGE_SIMD LD_LIBRARY_PATH=$dest$libdir ./consumer"
+	die "$prog loads libxpage.so.1 from '$resolved', not from the install"
+step "XPAGE_SIMD=$XPAGE_SIMD LD_LIBRARY_PATH=$dest$libdir ./$prog"
 rc=0
-timeout 60 ./consumer || rc=$?
-[ "$rc" -eq 0 ] || die "the consumer exited with $rc"
-echo "consumer: installed libxpage works for a pkg-config consumer"
+timeout 150 "./$prog" || rc=$?
+[ "$rc" -eq 0 ] || die "$prog exited with $rc"
+echo "$prog: installed libxpage works for a pkg-config consumer"

@@ -13,6 +13,7 @@
  *   kill-pagein     SIGKILL during a page-in (read, before the load)
  *   kill-loaded     SIGKILL after a load, before its slot is freed
  *   kill-random     SIGKILL at random moments, three times, restarts
+ *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
  *   err-nosim       no Xen and no simulator
  *   err-hvm         a domain that is not HVM, or has no HAP
  *   err-nopaging    a hypervisor built without paging
@@ -348,6 +349,35 @@ static int t_e2e(void)
 	      json_num(json, "pages_out"));
 	CHECK(!exists(path("e2e.store")) && !exists(path("e2e.store.index")),
 	      "the store was not removed");
+	return 0;
+}
+
+/* On the PVH layout (1,044,480 gfns for 8,192 pages of RAM, the rest a
+ * hole below the special pages) the pager nominates RAM gfns only: it
+ * asks the library for the RAM, and its statistics count every gfn it
+ * nominated outside it. */
+static int t_pvh_ram(void)
+{
+	const char *json = path("pvh.json"), *log = path("pvh.log");
+	const char *args[] = { "--sim", "--personality", "xen-4.17-pvh",
+			       "--guest-mib", "32", "--target-mib", "8",
+			       "--duration", "4", "--stats-json", json,
+			       "--store", path("pvh.store"), NULL };
+	int st = wait_for(spawn(args, log, NULL, NULL), 120);
+
+	if (!exited(st, 0, log, "pvh-ram"))
+		return 1;
+	CHECK(json_num(json, "nominated_non_ram") == 0,
+	      "%.0f gfns outside RAM nominated",
+	      json_num(json, "nominated_non_ram"));
+	CHECK(json_num(json, "guest_pages") == 8192, "guest_pages %.0f",
+	      json_num(json, "guest_pages"));
+	CHECK(json_num(json, "pages_out") >= 6144, "pages_out %.0f < 6144",
+	      json_num(json, "pages_out"));
+	CHECK(json_num(json, "oracle_lost") == 0 &&
+	      json_num(json, "oracle_corrupted") == 0 &&
+	      json_num(json, "oracle_stuck") == 0 &&
+	      json_num(json, "oracle_crashed") == 0, "oracle not clean");
 	return 0;
 }
 
@@ -769,6 +799,8 @@ int main(int argc, char **argv)
 		rc = t_kill("loaded:25", true);
 	else if (!strcmp(t, "kill-random"))
 		rc = t_kill_random();
+	else if (!strcmp(t, "pvh-ram"))
+		rc = t_pvh_ram();
 	else if (!strcmp(t, "err-nosim"))
 		rc = t_err_nosim();
 	else if (!strcmp(t, "err-hvm"))

@@ -73,8 +73,12 @@ static xpage_t *open_gen(const struct gen *g)
 static void page_out(xpage_t *xp, uint64_t gfn)
 {
 	int st;
+	void *m;
 
 	ck_assert_int_eq(xpage_nominate(xp, &gfn, 1, 0, &st), 1);
+	m = xpage_map(xp, &gfn, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
 	ck_assert_int_eq(xpage_evict(xp, &gfn, 1, 0, &st), 1);
 }
 

@@ -172,6 +172,46 @@ START_TEST(t_connect)
 }
 END_TEST
 
+static void no_populate(xpage_t *xp, const struct xpage_populate *ev,
+			void *user)
+{
+	(void)xp; (void)ev; (void)user;
+}
+
+/* xpage_ram_ranges() on the sim backend: RAM is gfns 0 .. pages - 1, in
+ * the dense layout and in the PVH one, whose nr_gfns is 0xff000. */
+START_TEST(t_ram_ranges)
+{
+	static const char *const pers[] = { "xen-4.15", "xen-4.17-pvh" };
+	xpage_sim_t *sim = xpage_sim_start(NULL);
+
+	ck_assert(sim);
+	for (size_t i = 0; i < 2; i++) {
+		struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+			.pages = 300, .personality = pers[i]);
+		struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+			.populate = no_populate);
+		struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+			.backend = XPAGE_BACKEND_SIM,
+			.sim_socket = xpage_sim_socket(sim));
+		struct xpage_info info = XPAGE_OPTS(xpage_info);
+		struct xpage_gfn_range r[2];
+		xpage_t *xp;
+
+		o.domid = (uint32_t)xpage_sim_create_guest(sim, &g);
+		xp = xpage_open(&o, &cb);
+		ck_assert_ptr_nonnull(xp);
+		ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+		ck_assert_uint_eq(info.nr_gfns, i ? 0xff000u : 301u);
+		ck_assert_int_eq(xpage_ram_ranges(xp, r, 2), 1);
+		ck_assert_uint_eq(r[0].first, 0);
+		ck_assert_uint_eq(r[0].count, 300);
+		ck_assert_int_eq(xpage_close(xp), 0);
+	}
+	ck_assert_int_eq(xpage_sim_stop(sim), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-api");
@@ -182,6 +222,7 @@ static Suite *suite(void)
 	tcase_add_test(t, t_drive);
 	tcase_add_test(t, t_personalities);
 	tcase_add_test(t, t_connect);
+	tcase_add_test(t, t_ram_ranges);
 	return s;
 }
 

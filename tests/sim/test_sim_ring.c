@@ -263,6 +263,49 @@ START_TEST(t_rsp_unsolicited)
 }
 END_TEST
 
+/* Xen's sources, release by release: a VCPU_PAUSED response for a vCPU
+ * that is not paused. 4.2 - 4.4 resume the p2m and unpause it anyway
+ * (its pause count goes below zero: it stops running, for good); 4.5 -
+ * 4.7 resume the p2m but refuse the unpause; 4.8 and later ignore it. */
+START_TEST(t_rsp_not_paused_per_release)
+{
+	static const struct {
+		const char *pers;
+		bool p2m_resumed, stops;
+	} rel[] = {
+		{ "xen-4.2", true, true },
+		{ "xen-4.5", true, false },
+		{ "xen-4.6", true, false },
+		{ "xen-4.8", false, false },
+	};
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		struct tc c;
+		struct lreq q, r;
+
+		paused_guest(&c, rel[i].pers, 2, &q);
+		r = q;
+		r.vcpu = 1;
+		tc_answer(&c, &r);
+		tc_notify_consumed(&c);
+		ck_assert_uint_eq(tc_gfn(&c, 3).p2mt,
+				  rel[i].p2m_resumed ? P2M_RW : P2M_IN);
+		ck_assert_int_eq((int32_t)tc_vcpu(&c, 1).vm_event_pause_count,
+				 rel[i].stops ? -1 : 0);
+		ck_assert_int_eq(tc_touch(&c, 1, 1, 0),
+				 rel[i].stops ? -EBUSY : 0);
+		ck_assert_uint_eq(tc_report(&c, 1 /* FINAL */, 0).stuck,
+				  rel[i].stops ? 2 : 1);
+		if (rel[i].stops)
+			ck_assert(simd_log_has(&S, "it stops running"));
+		/* the paused vCPU is released by its own answer */
+		tc_answer(&c, &q);
+		tc_notify_consumed(&c);
+		ck_assert_int_eq((int32_t)tc_vcpu(&c, 0).vm_event_pause_count, 0);
+		tc_close(&c);
+	}
+}
+END_TEST
+
 /* A response naming a vCPU the domain does not have is skipped. */
 START_TEST(t_rsp_invalid_vcpu)
 {
@@ -527,6 +570,7 @@ static Suite *suite(void)
 	tcase_add_test(r, t_rsp_wrong_reason);
 	tcase_add_test(r, t_rsp_no_paused_flag);
 	tcase_add_test(r, t_rsp_unsolicited);
+	tcase_add_test(r, t_rsp_not_paused_per_release);
 	tcase_add_test(r, t_rsp_invalid_vcpu);
 	tcase_add_test(r, t_rsp_drop_flag);
 	tcase_add_test(r, t_rsp_mem_event);

@@ -32,6 +32,8 @@ void fake_reset(void)
 	fake_cfg.fail_gfn = UINT64_MAX;
 	fake_cfg.evict_busy_gfn = UINT64_MAX;
 	fake_cfg.nominate_busy_gfn = UINT64_MAX;
+	fake_cfg.ram[0] = (struct xpage_gfn_range){ 0, 4096 };
+	fake_cfg.nram = 1;
 	fake.generation = XPAGE_GEN_VM_EVENT_V7;
 	fake.ring = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -59,6 +61,13 @@ static int f_open(struct xp_backend **be, uint32_t domid, const char *arg,
 	return 0;
 }
 static void f_close(struct xp_backend *be) { (void)be; }
+/* Test programs run in parallel, each with its own fake domain 1. */
+static int f_key(struct xp_backend *be, char *buf, size_t len)
+{
+	(void)be;
+	snprintf(buf, len, "fake:%ld:1", (long)getpid());
+	return 0;
+}
 static int f_info(struct xp_backend *be, struct xp_dominfo *i)
 {
 	(void)be;
@@ -67,6 +76,15 @@ static int f_info(struct xp_backend *be, struct xp_dominfo *i)
 	i->nr_gfns = fake_cfg.nr_gfns;
 	i->hvm = !fake_cfg.pv;
 	return 0;
+}
+static int f_ram(struct xp_backend *be, struct xpage_gfn_range *r, size_t max)
+{
+	(void)be;
+	if (fake_cfg.nram < 0)
+		return -EOPNOTSUPP;
+	for (int i = 0; i < fake_cfg.nram && (size_t)i < max; i++)
+		r[i] = fake_cfg.ram[i];
+	return fake_cfg.nram;
 }
 static int f_xen_version(struct xp_backend *be, uint32_t *ma, uint32_t *mi)
 {
@@ -183,6 +201,9 @@ static void *f_map(struct xp_backend *be, const uint64_t *g, size_t n,
 	for (size_t i = 0; i < n; i++)
 		err[i] = g[i] == fake_cfg.fail_gfn && !fake_cfg.fail_only_op ?
 			 fake_cfg.fail_gfn_rc : 0;
+	for (size_t i = 0; i < n; i++)
+		if (g[i] == XP_GFN_NONE)
+			err[i] = -EINVAL;
 	fake.maps++;
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -205,7 +226,8 @@ static int f_ack(struct xp_backend *be)
 
 const struct xp_backend_ops fake_ops = {
 	.name = "fake", .open = f_open, .close = f_close,
-	.domain_info = f_info, .xen_version = f_xen_version,
+	.domain_info = f_info, .domain_key = f_key, .ram_ranges = f_ram,
+	.xen_version = f_xen_version,
 	.vm_event_version = f_vmev, .paging_age = f_age,
 	.can_multicall = f_mc, .enable = f_enable, .disable = f_disable,
 	.forget = NULL, .pause = f_pause, .unpause = f_unpause,

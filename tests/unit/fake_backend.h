@@ -37,6 +37,9 @@ struct fake_cfg {
 	uint64_t hv_gfns[8];
 	int hv_n;
 	int hv_rc;
+	/* RAM ranges the hypervisor reports; nram < 0: it cannot tell */
+	struct xpage_gfn_range ram[4];
+	int nram;
 };
 
 struct fake_state {

@@ -148,7 +148,7 @@ static bool run_once(long n)
 		bufs[i] = page[i];
 	}
 
-	/* Page out: nominate, evict (no copy needed for the fake). */
+	/* Page out: nominate, map (no copy needed for the fake), evict. */
 	rc = LIB(xpage_nominate(xp, g, NG, 0, st));
 	OK_OR_ENOMEM(rc);
 	if (rc >= 0) {
@@ -160,6 +160,14 @@ static bool run_once(long n)
 			if (!st[i])
 				ok[k++] = g[i];
 		}
+		void *m = k ? LIB(xpage_map(xp, ok, k, 0, st)) : NULL;
+
+		ck_assert_msg(m || !k || errno == ENOMEM, "allocation %ld "
+			      "failed: map answered errno %d", n, errno);
+		if (m)
+			ck_assert_int_eq(LIB(xpage_unmap(xp, m, k)), 0);
+		else
+			k = 0; /* nothing held: nothing may be evicted */
 		rc = LIB(xpage_evict(xp, ok, k, 0, st));
 		OK_OR_ENOMEM(rc);
 		for (size_t j = 0; rc >= 0 && j < k; j++) {

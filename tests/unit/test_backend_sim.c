@@ -182,6 +182,16 @@ static void assert_stopped(xpage_t *xp)
 	ck_assert_uint_eq(sh->after_fault, 0);
 }
 
+/* Map and unmap @n nominated gfns, as a pager writing them out does. */
+static void hold(xpage_t *xp, const uint64_t *g, size_t n)
+{
+	int st[8];
+	void *m = xpage_map(xp, g, n, 0, st);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, n), 0);
+}
+
 static void assert_states(xpage_t *xp, const uint64_t *g, size_t n,
 			  int state)
 {
@@ -249,6 +259,7 @@ START_TEST(evict_and_load_refuse_short_results)
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	hold(xp, g, 4);
 	if (_i == 0) {
 		ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), -EPROTO);
 		assert_states(xp, g, 4, XPAGE_GFN_NOMINATED);
@@ -290,6 +301,7 @@ START_TEST(load_of_one_gfn_refuses_malformed_reply)
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
+	hold(xp, g, 4);
 	ck_assert_int_eq(xpage_evict(xp, g, 4, 0, st), 4);
 	ck_assert_int_eq(xpage_load(xp, g, 1, bufs, 0, st), -EPROTO);
 	assert_rejected("SIMP_PAGING_OP", c->why);
@@ -301,7 +313,9 @@ START_TEST(load_of_one_gfn_refuses_malformed_reply)
 }
 END_TEST
 
-/* xpage_map (SIMP_MAP 2: the ring was 1) and xpage_unmap (SIMP_UNMAP 1). */
+/* xpage_map (SIMP_MAP 3) and xpage_unmap (SIMP_UNMAP 2): open maps the
+ * ring twice and unmaps it once (it enables, answers every vCPU, disables
+ * and enables again). */
 START_TEST(map_and_unmap_refuse_malformed_reply)
 {
 	uint64_t g[4] = { 1, 2, 3, 4 };
@@ -310,9 +324,9 @@ START_TEST(map_and_unmap_refuse_malformed_reply)
 	void *m;
 
 	if (_i == 0)
-		start_server(SIMP_MAP, 2, F_COUNT_LESS);
+		start_server(SIMP_MAP, 3, F_COUNT_LESS);
 	else
-		start_server(SIMP_UNMAP, 1, F_RC_POS);
+		start_server(SIMP_UNMAP, 2, F_RC_POS);
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 4);
@@ -332,12 +346,12 @@ START_TEST(map_and_unmap_refuse_malformed_reply)
 }
 END_TEST
 
-/* xpage_close: the disable's reply. */
+/* xpage_close: the disable's reply (SIMP_DISABLE 2: open's is 1). */
 START_TEST(close_refuses_malformed_disable)
 {
 	xpage_t *xp;
 
-	start_server(SIMP_DISABLE, 1, _i == 0 ? F_STATUS_POS : F_LONG);
+	start_server(SIMP_DISABLE, 2, _i == 0 ? F_STATUS_POS : F_LONG);
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	errno = 0;

@@ -60,12 +60,23 @@ static void setup(void)
 			 .evict_fail = cb_evict_fail, .drop = cb_drop);
 }
 
-/* Nominate and evict @gfn through the library. */
+/* Map and unmap @n nominated gfns, as a pager writing them out does. */
+static void hold(xpage_t *xp, const uint64_t *g, size_t n)
+{
+	int st[8];
+	void *m = xpage_map(xp, g, n, 0, st);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, n), 0);
+}
+
+/* Nominate, map and evict @gfn through the library. */
 static void page_out(xpage_t *xp, uint64_t gfn)
 {
 	int st;
 
 	ck_assert_int_eq(xpage_nominate(xp, &gfn, 1, 0, &st), 1);
+	hold(xp, &gfn, 1);
 	ck_assert_int_eq(xpage_evict(xp, &gfn, 1, 0, &st), 1);
 	ck_assert_int_eq(xpage_gfn_state(xp, gfn), XPAGE_GFN_EVICTED);
 }
@@ -653,14 +664,21 @@ START_TEST(wrong_states_change_nothing)
 	ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
 	ck_assert_int_eq(xpage_evict(xp, g, 1, 0, st), 1);
 
-	/* map of a gfn not nominated: nothing mapped at all */
+	/* map of a gfn not nominated: the others are mapped, a hole at its
+	 * place; none that may be mapped: nothing asked of the hypervisor */
 	int maps = fake.maps;
 	uint64_t mg[2] = { 2, 5 };
-	ck_assert_ptr_null(xpage_map(xp, mg, 2, 0, st));
-	ck_assert_int_eq(errno, EINVAL);
+	m = xpage_map(xp, mg, 2, 0, st);
+	ck_assert_ptr_nonnull(m);
 	ck_assert_int_eq(st[0], 0);
 	ck_assert_int_eq(st[1], -EINVAL);
-	ck_assert_int_eq(fake.maps, maps);
+	ck_assert_int_eq(fake.maps, maps + 1);
+	ck_assert_ptr_nonnull(strstr(fake.log, "xpage_map: gfn 0x5 is "
+				     "resident, not nominated"));
+	ck_assert_int_eq(xpage_unmap(xp, m, 2), 0);
+	ck_assert_ptr_null(xpage_map(xp, mg + 1, 1, 0, st));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(fake.maps, maps + 1);
 
 	/* load of a gfn that was only nominated: nothing to load */
 	ck_assert_int_eq(xpage_load(xp, mg, 1, b, 0, st), 1);
@@ -690,11 +708,14 @@ START_TEST(hypervisor_refusals_per_gfn)
 	ck_assert_int_eq(xpage_gfn_state(xp, 13), XPAGE_GFN_NOMINATED);
 	fake_cfg.fail_gfn = 13;
 	uint64_t e[2] = { 11, 13 };
+	fake_cfg.fail_only_op = 1 + XP_PAGING_EVICT;
+	hold(xp, e, 2);
 	ck_assert_int_eq(xpage_evict(xp, e, 2, 0, st), 1);
 	ck_assert_int_eq(st[1], -EBUSY);
 	ck_assert_int_eq(xpage_gfn_state(xp, 13), XPAGE_GFN_NOMINATED);
 	fake_cfg.fail_gfn = 11;
 	fake_cfg.fail_gfn_rc = -ENOMEM;
+	fake_cfg.fail_only_op = 0;
 	uint8_t page[4096];
 	void *b[1] = { page };
 	ck_assert_int_eq(xpage_load(xp, e, 1, b, 0, st), 0);
@@ -1040,15 +1061,61 @@ START_TEST(unnominate_load_back_fails_as_a_whole)
 }
 END_TEST
 
+/* --------------------------------------------------------------- RAM */
+
+START_TEST(ram_ranges)
+{
+	struct xpage_gfn_range r[4], one[2];
+	uint64_t hole = 1500, edge = 1000;
+	int st;
+
+	fake_cfg.ram[0] = (struct xpage_gfn_range){ 0, 1000 };
+	fake_cfg.ram[1] = (struct xpage_gfn_range){ 2000, 500 };
+	fake_cfg.nram = 2;
+	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), 2);
+	ck_assert_uint_eq(r[0].first, 0);
+	ck_assert_uint_eq(r[0].count, 1000);
+	ck_assert_uint_eq(r[1].first, 2000);
+	ck_assert_uint_eq(r[1].count, 500);
+	/* room for one: the count of all, one written */
+	one[1].first = 77;
+	ck_assert_int_eq(xpage_ram_ranges(xp, one, 1), 2);
+	ck_assert_uint_eq(one[0].count, 1000);
+	ck_assert_uint_eq(one[1].first, 77);
+	ck_assert_int_eq(xpage_ram_ranges(xp, NULL, 0), 2);
+	ck_assert_int_eq(xpage_ram_ranges(xp, NULL, 1), -EINVAL);
+	/* gfns the handle holds out are RAM whatever the p2m says */
+	ck_assert_int_eq(xpage_adopt(xp, &hole, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_adopt(xp, &edge, 1, 0, &st), 1);
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), 3);
+	ck_assert_uint_eq(r[0].count, 1001);
+	ck_assert_uint_eq(r[1].first, 1500);
+	ck_assert_uint_eq(r[1].count, 1);
+	ck_assert_uint_eq(r[2].first, 2000);
+	/* an answer that is not ascending ranges inside the guest */
+	fake_cfg.ram[1] = (struct xpage_gfn_range){ 900, 10 };
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), -EPROTO);
+	ck_assert_ptr_nonnull(strstr(fake.log, "RAM ranges"));
+	fake_cfg.ram[1] = (struct xpage_gfn_range){ 4000, 97 };
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), -EPROTO);
+	fake_cfg.nram = -1;
+	ck_assert_int_eq(xpage_ram_ranges(xp, r, 4), -EOPNOTSUPP);
+	xpage_close(xp);
+}
+END_TEST
+
 START_TEST(strerror_sentences)
 {
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-ENOSYS), "without memory paging"));
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(EMLINK), "IOMMU"));
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-EXDEV), "populate-on-demand"));
-	ck_assert_str_eq(xpage_version_string(), "1.0.0");
+	ck_assert_str_eq(xpage_version_string(), "1.1.0");
 	ck_assert_uint_eq(xpage_version(), XPAGE_VERSION);
 	ck_assert(XPAGE_CHECK_VERSION(1, 0, 0));
-	ck_assert(!XPAGE_CHECK_VERSION(1, 1, 0));
+	ck_assert(XPAGE_CHECK_VERSION(1, 1, 0));
+	ck_assert(!XPAGE_CHECK_VERSION(1, 2, 0));
 }
 END_TEST
 
@@ -1088,6 +1155,7 @@ int main(void)
 	tcase_add_test(tc, stale_request_is_not_an_evict_failure);
 	tcase_add_test(tc, unnominate_of_gfn_released_during_it);
 	tcase_add_test(tc, unnominate_load_back_fails_as_a_whole);
+	tcase_add_test(tc, ram_ranges);
 	tcase_add_test(tc, strerror_sentences);
 	suite_add_tcase(s, tc);
 	return check_run_mode(s, CK_FORK_GETENV) ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -69,11 +69,15 @@ START_TEST(hv_gfns_never_evicted)
 	struct timespec ts = { 0, 60 * 1000 * 1000 };
 	uint64_t g[2] = { 20, 21 };
 	int st[2];
+	void *m;
 	xpage_t *xp;
 
 	setup();
 	xp = fake_open(&cbs, 0, 0, 0, 0);
 	ck_assert_int_eq(xpage_nominate(xp, g, 2, 0, st), 2);
+	m = xpage_map(xp, g, 2, 0, st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, 2), 0);
 	fake_cfg.hv_gfns[0] = 21;
 	fake_cfg.hv_n = 1;
 	nanosleep(&ts, NULL); /* the set is asked for again after 50 ms */
@@ -129,11 +133,15 @@ START_TEST(repeated_requests_hold_one_slot)
 	uint8_t page[4096] = { 0 };
 	void *b[1] = { page };
 	int st, n = 0;
+	void *m;
 	xpage_t *xp;
 
 	setup();
 	xp = fake_open(&cbs, 0, 0, 0, 0);
 	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	m = xpage_map(xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
 	ck_assert_int_eq(xpage_evict(xp, &g, 1, 0, &st), 1);
 	for (int i = 0; i < 4; i++)
 		fake_put_request(GEN7, g, 1, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);

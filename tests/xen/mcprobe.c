@@ -134,7 +134,7 @@ static uint64_t next_ram(struct probe *p, uint64_t *cur)
 	xp_hv_refresh(p->xp);
 	if (*cur <= last && last)
 		*cur = last + 1; /* never the same gfn twice */
-	while (*cur < p->ram && xp_gfn_flag(&p->xp->table, *cur, XP_GS_HV))
+	while (*cur < p->ram && xp_hv_guarded(p->xp, *cur))
 		(*cur)++;
 	last = *cur;
 	return (*cur)++;
