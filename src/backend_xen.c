@@ -162,6 +162,7 @@ static void xp_xen_close(struct xp_backend *be)
 	xp_xen_release_ring(be);
 	xp_xen_batching_close(be);
 	xp_xen_map_close(be);
+	xp_xen_walk_close(be);
 	if (be->fmem)
 		be->sys->fmem_close(be->fmem);
 	if (be->xch)
@@ -602,6 +603,7 @@ static const struct xp_backend_ops xp_backend_xen = {
 	.map = xp_xen_map,
 	.unmap = xp_xen_unmap,
 	.hv_gfns = xp_xen_hv_gfns,
+	.ram_ranges = xp_xen_ram_ranges,
 	.evtchn_fd = xp_xen_evtchn_fd,
 	.notify = xp_xen_notify,
 	.ack = xp_xen_ack,

@@ -9,8 +9,10 @@
  *                      the backend decodes itself (domain info, gfn count);
  *   xen_paging_ops.c   nominate/evict/prep, one trap each or in multicalls;
  *   xen_map.c          mapping guest gfns without waiting for page-ins;
- *   xen_guest_walk.c   the gfns Xen touches from its scheduler for a guest
- *                      (its runstate areas and the page tables to them).
+ *   xen_guest_walk.c   the gfns Xen touches for a guest on its own (its
+ *                      runstate areas, the kernel stacks its hypercall
+ *                      arguments live on, the page tables to them);
+ *   xen_ram.c          which gfns of the guest are RAM.
  *
  * xenctrl.h comes first: it defines __XEN_TOOLS__, which the tool-only
  * parts of Xen's public headers (pulled in by every libxen* header) need.
@@ -82,6 +84,10 @@ struct xp_backend {
 	struct xp_xen_multicall_entry *mc;
 	struct xp_xen_mem_paging_op *mc_ops;
 	unsigned char *mc_pages; /* XP_XEN_MULTICALL_MAX prep buffers */
+
+	/* Kernel stacks seen under each vCPU (xen_guest_walk.c). */
+	struct xp_xen_stacks *stacks;
+	uint32_t stacks_nr;
 };
 
 #define XLOG(be, lvl, ...)                                            \
@@ -123,7 +129,13 @@ void *xp_xen_map(struct xp_backend *be, const uint64_t *gfns, size_t n,
 		 int prot, int *err);
 int xp_xen_unmap(struct xp_backend *be, void *addr, size_t n);
 
+/* xen_ram.c */
+struct xpage_gfn_range;
+int xp_xen_ram_ranges(struct xp_backend *be, struct xpage_gfn_range *r,
+		      size_t max);
+
 /* xen_guest_walk.c */
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap);
+void xp_xen_walk_close(struct xp_backend *be);
 
 #endif

@@ -1,23 +1,31 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The gfns Xen itself touches from its scheduler on a guest vCPU's behalf
- * (backend op hv_gfns). docs/xen-hazards.md has the evidence; in short:
+ * The gfns Xen itself touches for a guest, where a paging request is
+ * fatal (backend op hv_gfns). docs/xen-hazards.md has the evidence; in
+ * short:
  *
- * At every context switch of a guest vCPU, Xen writes the vCPU's runstate
- * area (registered by the guest, at a guest virtual address) with a
- * software walk of the guest's page tables from the vCPU's CR3. If any
- * page on that walk, or the area itself, is nominated or paged out, each
- * of the (up to three) copies raises a paging request and pauses the vCPU;
- * with the 8-slot ring full, the vCPU then sleeps on the ring's wait queue
- * from inside the scheduler, which crashes the domain or corrupts the
- * vCPU's state. So those gfns must never be nominated.
+ * - At every context switch of a guest vCPU, Xen writes the vCPU's
+ *   runstate area (registered by the guest, at a guest virtual address)
+ *   with a software walk of the guest's page tables from the vCPU's CR3.
+ *   If any page on that walk, or the area itself, is nominated or paged
+ *   out, each of the (up to three) copies raises a paging request and
+ *   pauses the vCPU; with the 8-slot ring full, the vCPU then sleeps on
+ *   the ring's wait queue from inside the scheduler, which crashes the
+ *   domain or corrupts the vCPU's state (hazard H1).
+ * - A hypercall's arguments are copied from the guest the same way, and a
+ *   page in a paging state fails the copy: the hypercall returns -EFAULT,
+ *   which Linux treats as a bug for its timer and event hypercalls (H3).
+ *   The arguments live on the calling kernel stack, written just before
+ *   the call, so a page of it nominated in between fails the call.
  *
  * Linux keeps the runstate area among each CPU's per-CPU data, which the
  * kernel's GS base points at. For each vCPU this returns the page-table
  * pages of the walk from its current CR3 to the first XP_PERCPU_PAGES
- * pages at its kernel GS base, and those pages themselves. Long-mode
- * guests only (4- and 5-level paging); a vCPU in another mode adds
- * nothing.
+ * pages at its kernel GS base and those pages; and the kernel stacks the
+ * vCPU was seen on (the XP_STACK_PAGES around its stack pointer whenever
+ * that is a kernel address; the last XP_STACKS_SEEN of them) with the
+ * page tables to them. Long-mode guests only (4- and 5-level paging); a
+ * vCPU in another mode adds nothing.
  */
 #include "xen_backend.h"
 
@@ -29,6 +37,7 @@
  * offsets from 4.2 to 4.22 (checked per release tag). */
 #define XP_HVM_SAVE_CODE_CPU    2
 #define XP_HVM_CPU_SIZE         1032
+#define XP_HVM_CPU_OFF_RSP      568
 #define XP_HVM_CPU_OFF_CR0      656
 #define XP_HVM_CPU_OFF_CR3      672
 #define XP_HVM_CPU_OFF_CR4      680
@@ -38,6 +47,7 @@
 
 _Static_assert(HVM_SAVE_CODE(CPU) == XP_HVM_SAVE_CODE_CPU, "HVM CPU code");
 _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
+	       offsetof(struct hvm_hw_cpu, rsp) == XP_HVM_CPU_OFF_RSP &&
 	       offsetof(struct hvm_hw_cpu, cr0) == XP_HVM_CPU_OFF_CR0 &&
 	       offsetof(struct hvm_hw_cpu, cr3) == XP_HVM_CPU_OFF_CR3 &&
 	       offsetof(struct hvm_hw_cpu, cr4) == XP_HVM_CPU_OFF_CR4 &&
@@ -50,6 +60,19 @@ _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
  * where its runstate area lives, is about 50 pages (6.1); a margin. */
 #define XP_PERCPU_PAGES 128u
 
+/* A kernel stack: Linux x86-64's is 16 KiB, aligned to its size. */
+#define XP_STACK_PAGES 4u
+#define XP_STACK_BYTES ((uint64_t)XP_STACK_PAGES * XP_XEN_PAGE_SIZE)
+/* Stacks remembered per vCPU: a vCPU runs many tasks, each on its own
+ * stack, and issues hypercalls from most of them; the idle task's and
+ * the busiest ones' come round again and stay. */
+#define XP_STACKS_SEEN 8u
+
+struct xp_xen_stacks {
+	uint64_t base[XP_STACKS_SEEN]; /* 0: free */
+	unsigned next;                 /* the slot replaced next */
+};
+
 #define XP_CR0_PG     (1ull << 31)
 #define XP_CR4_LA57   (1ull << 12)
 #define XP_EFER_LMA   (1ull << 10)
@@ -60,6 +83,7 @@ _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
 struct xp_walk_regs {
 	uint64_t cr3;
 	uint64_t gs;      /* the kernel's GS base (upper half) */
+	uint64_t rsp;
 	unsigned levels;  /* 4 or 5 */
 };
 
@@ -81,6 +105,7 @@ static int xp_walk_regs(struct xp_backend *be, uint32_t vcpu,
 		return xp_neg_errno();
 	memcpy(&cr0, c.b + XP_HVM_CPU_OFF_CR0, 8);
 	memcpy(&r->cr3, c.b + XP_HVM_CPU_OFF_CR3, 8);
+	memcpy(&r->rsp, c.b + XP_HVM_CPU_OFF_RSP, 8);
 	memcpy(&cr4, c.b + XP_HVM_CPU_OFF_CR4, 8);
 	memcpy(&gs, c.b + XP_HVM_CPU_OFF_GS_BASE, 8);
 	memcpy(&shadow, c.b + XP_HVM_CPU_OFF_SHADOW_GS, 8);
@@ -93,7 +118,7 @@ static int xp_walk_regs(struct xp_backend *be, uint32_t vcpu,
 }
 
 /* Page-table pages read during one hv_gfns call. */
-#define XP_WALK_CACHE 16
+#define XP_WALK_CACHE 32
 struct xp_walk_cache {
 	uint64_t gfn[XP_WALK_CACHE];
 	uint64_t page[XP_WALK_CACHE][XP_XEN_PAGE_SIZE / 8];
@@ -165,9 +190,57 @@ static void xp_walk_va(struct xp_backend *be, struct xp_walk_cache *wc,
 	}
 }
 
+/* Remember the kernel stack @rsp is on, if it is a kernel address. */
+static void xp_stack_seen(struct xp_xen_stacks *st, uint64_t rsp)
+{
+	uint64_t base = rsp & ~(XP_STACK_BYTES - 1);
+
+	if (!(rsp >> 63))
+		return; /* in user mode: its kernel stack is not known */
+	for (unsigned i = 0; i < XP_STACKS_SEEN; i++)
+		if (st->base[i] == base)
+			return;
+	st->base[st->next] = base;
+	st->next = (st->next + 1) % XP_STACKS_SEEN;
+}
+
+/* The history of kernel stacks, one per vCPU; NULL when out of memory. */
+static struct xp_xen_stacks *xp_stacks(struct xp_backend *be, uint32_t vcpus)
+{
+	if (vcpus > be->stacks_nr) {
+		struct xp_xen_stacks *st = calloc(vcpus, sizeof(*st));
+
+		if (!st)
+			return be->stacks_nr ? be->stacks : NULL;
+		if (be->stacks_nr)
+			memcpy(st, be->stacks, be->stacks_nr * sizeof(*st));
+		free(be->stacks);
+		be->stacks = st;
+		be->stacks_nr = vcpus;
+	}
+	return be->stacks;
+}
+
+/* The gfns one vCPU's hazards take (see the top of this file). */
+static void xp_walk_vcpu(struct xp_backend *be, struct xp_walk_cache *wc,
+			 const struct xp_walk_regs *r,
+			 const struct xp_xen_stacks *st,
+			 uint64_t *gfns, size_t cap, size_t *n)
+{
+	for (unsigned i = 0; i < XP_PERCPU_PAGES; i++)
+		xp_walk_va(be, wc, r, r->gs + (uint64_t)i * XP_XEN_PAGE_SIZE,
+			   gfns, cap, n);
+	for (unsigned s = 0; st && s < XP_STACKS_SEEN; s++)
+		for (unsigned i = 0; st->base[s] && i < XP_STACK_PAGES; i++)
+			xp_walk_va(be, wc, r,
+				   st->base[s] + (uint64_t)i * XP_XEN_PAGE_SIZE,
+				   gfns, cap, n);
+}
+
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 {
 	struct xp_walk_cache *wc;
+	struct xp_xen_stacks *st;
 	struct xp_dominfo di;
 	size_t n = 0;
 	int rc = xp_xen_read_dominfo(be, &di);
@@ -179,15 +252,24 @@ int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 	wc = calloc(1, sizeof(*wc));
 	if (!wc)
 		return -ENOMEM;
+	st = xp_stacks(be, di.vcpus);
 	for (uint32_t v = 0; v < di.vcpus; v++) {
 		struct xp_walk_regs r;
 
 		if (xp_walk_regs(be, v, &r) != 0)
 			continue; /* offline, not in long mode, or unreadable */
-		for (unsigned i = 0; i < XP_PERCPU_PAGES; i++)
-			xp_walk_va(be, wc, &r, r.gs + (uint64_t)i * XP_XEN_PAGE_SIZE,
-				   gfns, cap, &n);
+		if (st && v < be->stacks_nr)
+			xp_stack_seen(&st[v], r.rsp);
+		xp_walk_vcpu(be, wc, &r, st && v < be->stacks_nr ? &st[v] : NULL,
+			     gfns, cap, &n);
 	}
 	free(wc);
 	return (int)n;
+}
+
+void xp_xen_walk_close(struct xp_backend *be)
+{
+	free(be->stacks);
+	be->stacks = NULL;
+	be->stacks_nr = 0;
 }

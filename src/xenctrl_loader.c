@@ -39,7 +39,8 @@ struct xp_xenctrl_sym {
  *     xc_domain_pause/unpause, xc_domain_populate_physmap_exact,
  *     xc_domain_decrease_reservation_exact, xc_get_hvm_param,
  *     xc_domain_getinfolist, xc_domain_maximum_gpfn,
- *     xc_domain_hvm_getcontext_partial;
+ *     xc_domain_hvm_getcontext_partial, xc_get_pfn_type_batch (its
+ *     prototype is in libxenctrl's private header, but it is exported);
  *   4.5+:  xc_hvm_param_get;
  *   4.6+:  xc_domain_nr_gpfns (and xc_domain_maximum_gpfn's out-parameter);
  *   4.13+: xc_vm_event_get_version;
@@ -71,6 +72,7 @@ static const struct xp_xenctrl_sym xp_xenctrl_syms[] = {
 	XP_SYM("xc_domain_maximum_gpfn", domain_maximum_gpfn, XP_SYM_OPTIONAL),
 	XP_SYM("xc_domain_hvm_getcontext_partial",
 	       domain_hvm_getcontext_partial, XP_SYM_OPTIONAL),
+	XP_SYM("xc_get_pfn_type_batch", get_pfn_type_batch, XP_SYM_OPTIONAL),
 };
 
 /* Newest first; "libxenctrl.so" (the development symlink) is tried before

@@ -94,6 +94,11 @@ struct xp_xenctrl {
 					     uint16_t typecode,
 					     uint16_t instance, void *buf,
 					     uint32_t size);
+	/* XEN_DOMCTL_getpageframeinfo3 for @num gfns (at most 1024), each
+	 * replaced by its XEN_DOMCTL_PFINFO_* type (4.2+, exported though
+	 * declared in libxenctrl's private header): xen_ram.c. */
+	int (*get_pfn_type_batch)(xp_xch *xch, uint32_t domid, unsigned num,
+				  uint64_t *arr);
 };
 
 /* Bytes reserved for one xen_domctl_getdomaininfo (88 in 4.2, 96 in

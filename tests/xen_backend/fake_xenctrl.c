@@ -13,6 +13,9 @@
  *   FAKE_HAS_GETINFO_SINGLE   xc_domain_getinfo_single (4.18+)
  *   FAKE_OMIT_EVICT           no xc_mem_paging_evict (a broken library)
  *   FAKE_OMIT_PREP            no xc_mem_paging_prep
+ *   FAKE_OMIT_PFN_TYPE        no xc_get_pfn_type_batch
+ * xc_domain_hvm_getcontext_partial answers vCPUs 0 .. hvm_vcpus - 1 with
+ * long mode, hvm_cr3, hvm_gs (kernel GS base) and hvm_rsp.
  * Written from the behaviour the backend relies on, not from Xen's code.
  *
  * Every call is appended to a log the test reads (fake_log); fake_set
@@ -27,6 +30,9 @@
 #include <string.h>
 
 #include <xentoollog.h>
+#define __XEN_TOOLS__ 1
+#include <xen/xen.h>
+#include <xen/hvm/save.h>
 
 #ifndef FAKE_MINOR
 #define FAKE_MINOR 17
@@ -100,6 +106,12 @@ __attribute__((constructor)) static void fake_defaults(void)
 	fake_set("flags", (1 << 1) | (1 << 3)); /* hvm_guest, paused */
 	fake_set("vm_event_version", 5);
 	fake_set("fail_gfn", -1);
+	/* xc_get_pfn_type_batch: RAM is 0 .. ram_low - 1 and ram_hi ..
+	 * max_gpfn, but xtab_gfn (paged out) and broken_gfn. */
+	fake_set("ram_low", 0x800);
+	fake_set("ram_hi", 0xffff8);
+	fake_set("xtab_gfn", -1);
+	fake_set("broken_gfn", -1);
 }
 
 /* Fail with the errno configured for @name, if any. */
@@ -426,3 +438,68 @@ EXPORT int xc_domain_maximum_gpfn(void *xch, uint16_t domid)
 	return (int)fake_get("max_gpfn");
 }
 #endif
+
+#ifndef FAKE_OMIT_PFN_TYPE
+/* XEN_DOMCTL_PFINFO_*: the type in bits 28 - 31; a hole, a special page
+ * of Xen's or a paged-out gfn is XTAB. */
+#define FAKE_PFINFO_NOTAB  0x0ul
+#define FAKE_PFINFO_XTAB   (0xful << 28)
+#define FAKE_PFINFO_BROKEN (0xdul << 28)
+
+EXPORT int xc_get_pfn_type_batch(void *xch, uint32_t domid, unsigned int num,
+				 unsigned long *arr)
+{
+	unsigned long low = (unsigned long)fake_get("ram_low");
+	unsigned long hi = (unsigned long)fake_get("ram_hi");
+
+	(void)xch, (void)domid;
+	fake_set("pfn_type_calls", fake_get("pfn_type_calls") + 1);
+	if (num > 1024) {
+		errno = E2BIG;
+		return -1;
+	}
+	if (fail("pfn_type"))
+		return -1;
+	for (unsigned int i = 0; i < num; i++) {
+		unsigned long g = arr[i];
+
+		if ((long)g == fake_get("broken_gfn"))
+			arr[i] = FAKE_PFINFO_BROKEN;
+		else if ((long)g == fake_get("xtab_gfn") ||
+			 (g >= low && g < hi) ||
+			 g > (unsigned long)fake_get("max_gpfn"))
+			arr[i] = FAKE_PFINFO_XTAB;
+		else
+			arr[i] = FAKE_PFINFO_NOTAB;
+	}
+	return 0;
+}
+#endif
+
+/* A vCPU's registers: the ones a walk of the guest's page tables needs. */
+EXPORT int xc_domain_hvm_getcontext_partial(void *xch, uint32_t domid,
+					    uint16_t typecode,
+					    uint16_t instance, void *buf,
+					    uint32_t size)
+{
+	struct hvm_hw_cpu c;
+
+	(void)xch, (void)domid;
+	if (typecode != HVM_SAVE_CODE(CPU) || size < sizeof(c)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (instance >= fake_get("hvm_vcpus")) {
+		errno = ENOENT;
+		return -1;
+	}
+	memset(&c, 0, sizeof(c));
+	c.cr0 = 0x80000011;          /* PG, ET, PE */
+	c.cr4 = 0x20;                /* PAE */
+	c.msr_efer = 0x500;          /* LME, LMA */
+	c.cr3 = (uint64_t)fake_get("hvm_cr3");
+	c.gs_base = (uint64_t)fake_get("hvm_gs");
+	c.rsp = (uint64_t)fake_get("hvm_rsp");
+	memcpy(buf, &c, sizeof(c));
+	return 0;
+}

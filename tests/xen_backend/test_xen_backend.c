@@ -300,9 +300,28 @@ static int fk_call2(xencall_handle *x, unsigned int op, uint64_t a1,
 	return 0;
 }
 
+/* Guest pages with contents (page tables for a walk); others read 0. */
+#define GUEST_PAGES 8
+static struct { uint64_t gfn; uint64_t e[512]; } guest[GUEST_PAGES];
+
+static uint64_t *guest_page(uint64_t gfn)
+{
+	for (unsigned i = 0; i < GUEST_PAGES; i++)
+		if (guest[i].gfn == gfn)
+			return guest[i].e;
+	for (unsigned i = 0; i < GUEST_PAGES; i++)
+		if (!guest[i].gfn) {
+			guest[i].gfn = gfn;
+			return guest[i].e;
+		}
+	ck_abort_msg("more than %d guest pages", GUEST_PAGES);
+	return NULL;
+}
+
 /* The privcmd device: a real fd (of /dev/null) so the backend can close
- * it; regions are anonymous memory; gfn 13 is in a paging state (the
- * kernel reports -ENOENT for it and ENOENT for the call), 14 refused. */
+ * it; regions are anonymous memory, filled from guest[]; gfn 13 is in a
+ * paging state (the kernel reports -ENOENT for it and ENOENT for the
+ * call), 14 refused. */
 static int fk_privcmd_open(void)
 {
 	int fd;
@@ -324,7 +343,9 @@ static void *fk_privcmd_mmap(int fd, size_t len, int prot)
 		errno = (int)F.get("errno_region");
 		return MAP_FAILED;
 	}
-	return mmap(NULL, len, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	(void)prot; /* writable: mmapbatch fills it */
+	return mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
 static int fk_privcmd_mmapbatch(int fd, uint32_t dom, void *addr, size_t n,
@@ -332,7 +353,7 @@ static int fk_privcmd_mmapbatch(int fd, uint32_t dom, void *addr, size_t n,
 {
 	int enoent = 0;
 
-	(void)fd, (void)addr;
+	(void)fd;
 	ck_assert_uint_eq(dom, (uint32_t)F.get("domid"));
 	F.add("mmapbatch:%zu", n);
 	if (F.get("errno_mmapbatch")) {
@@ -342,6 +363,10 @@ static int fk_privcmd_mmapbatch(int fd, uint32_t dom, void *addr, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		err[i] = gfns[i] == 13 ? -ENOENT : gfns[i] == 14 ? -EPERM : 0;
 		enoent |= err[i] == -ENOENT;
+		for (unsigned j = 0; j < GUEST_PAGES; j++)
+			if (guest[j].gfn && guest[j].gfn == gfns[i])
+				memcpy((char *)addr + i * 4096, guest[j].e,
+				       4096);
 	}
 	if (enoent) {
 		errno = ENOENT;
@@ -1272,6 +1297,116 @@ START_TEST(pause_unpause)
 }
 END_TEST
 
+/* RAM from the p2m: the gfns with a page, in ascending ranges; paged-out
+ * and broken gfns have none; ranges past @max are counted, not written. */
+START_TEST(ram_ranges_from_p2m)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	struct xpage_gfn_range r[4];
+
+	ck_assert_ptr_nonnull(X->ram_ranges);
+	F.set("xtab_gfn", 0x400);
+	F.set("broken_gfn", 0x7ff);
+	ck_assert_int_eq(X->ram_ranges(be, r, 4), 3);
+	ck_assert_uint_eq(r[0].first, 0);
+	ck_assert_uint_eq(r[0].count, 0x400);
+	ck_assert_uint_eq(r[1].first, 0x401);
+	ck_assert_uint_eq(r[1].count, 0x3fe);
+	ck_assert_uint_eq(r[2].first, 0xffff8);
+	ck_assert_uint_eq(r[2].count, 8);
+	ck_assert_int_eq(F.get("pfn_type_calls"), 1024); /* 1024 a call */
+
+	memset(r, 0xa5, sizeof(r));
+	ck_assert_int_eq(X->ram_ranges(be, r, 1), 3);
+	ck_assert_uint_eq(r[0].count, 0x400);
+	ck_assert_uint_eq(r[1].first, 0xa5a5a5a5a5a5a5a5ull); /* untouched */
+	ck_assert_int_eq(X->ram_ranges(be, NULL, 0), 3);
+
+	F.set("errno_pfn_type", EPERM);
+	ck_assert_int_eq(X->ram_ranges(be, r, 4), -EPERM);
+	close_and_check(be);
+}
+END_TEST
+
+/* A libxenctrl without the call: the core is told it cannot tell. */
+START_TEST(ram_ranges_without_pfn_type)
+{
+	struct xp_backend *be = open_fake("FAKEXC_NO_PFN_TYPE");
+	struct xpage_gfn_range r[1];
+
+	ck_assert_int_eq(X->ram_ranges(be, r, 1), -EOPNOTSUPP);
+	close_and_check(be);
+}
+END_TEST
+
+/* A 4-level guest: per-CPU data at GS base in a 2 MiB page of the direct
+ * map, kernel stacks in 4 KiB pages of the vmalloc area. */
+#define PTE(gfn) (((uint64_t)(gfn) << 12) | 0x3) /* present, writable */
+#define PTE_2M(gfn) (PTE(gfn) | 0x80)
+#define GS_VA    0xffff888000400000ull /* L4 273, L3 0, L2 2 */
+#define STACK_VA 0xffffc900000a0000ull /* L4 402, L3 0, L2 0, L1 160 */
+
+static void build_guest(void)
+{
+	memset(guest, 0, sizeof(guest));
+	guest_page(0x100)[273] = PTE(0x101);
+	guest_page(0x101)[0] = PTE(0x102);
+	guest_page(0x102)[2] = PTE_2M(0x1000);
+	guest_page(0x100)[402] = PTE(0x103);
+	guest_page(0x103)[0] = PTE(0x104);
+	guest_page(0x104)[0] = PTE(0x105);
+	for (unsigned i = 0; i < 12 * 4; i++) /* 12 stacks of 4 pages */
+		guest_page(0x105)[160 + i] = PTE(0x2000 + 16 * i);
+	F.set("hvm_vcpus", 1);
+	F.set("hvm_cr3", 0x100000);
+	F.set("hvm_gs", (long)GS_VA);
+}
+
+static int has(const uint64_t *g, int n, uint64_t gfn)
+{
+	for (int i = 0; i < n; i++)
+		if (g[i] == gfn)
+			return 1;
+	return 0;
+}
+
+/* Xen writes the runstate area at GS base and copies hypercall arguments
+ * from the kernel stack: the walk returns the pages and the page tables
+ * to them, and keeps a stack it saw after the vCPU moved on. */
+START_TEST(hv_gfns_percpu_and_stacks)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	uint64_t g[512];
+	int n;
+
+	build_guest();
+	F.set("hvm_rsp", (long)(STACK_VA + 0x3e08));
+	n = X->hv_gfns(be, g, 512);
+	ck_assert_int_eq(n, 3 + 128 + 3 + 4);
+	for (uint64_t t = 0x100; t <= 0x105; t++)
+		ck_assert_msg(has(g, n, t), "table 0x%llx", (unsigned long long)t);
+	for (unsigned i = 0; i < 128; i++)
+		ck_assert(has(g, n, 0x1000 + i));
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert(has(g, n, 0x2000 + 16 * i));
+
+	F.set("hvm_rsp", 0x7ffc0000); /* in user mode: nothing new */
+	ck_assert_int_eq(X->hv_gfns(be, g, 512), n);
+	ck_assert(has(g, n, 0x2000));
+
+	/* Eight stacks are remembered: the ninth replaces the first. */
+	for (unsigned s = 1; s <= 8; s++) {
+		F.set("hvm_rsp", (long)(STACK_VA + s * 0x4000 + 0x100));
+		n = X->hv_gfns(be, g, 512);
+	}
+	ck_assert_int_eq(n, 3 + 128 + 3 + 8 * 4);
+	ck_assert(!has(g, n, 0x2000));
+	ck_assert(has(g, n, 0x2000 + 16 * 4));
+	ck_assert(has(g, n, 0x2000 + 16 * 35));
+	close_and_check(be);
+}
+END_TEST
+
 static Suite *xen_backend_suite(void)
 {
 	Suite *s = suite_create("xen_backend");
@@ -1327,6 +1462,9 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, map_without_privcmd_uses_fmem);
 	tcase_add_test(ops, evtchn_notify_and_ack);
 	tcase_add_test(ops, pause_unpause);
+	tcase_add_test(ops, ram_ranges_from_p2m);
+	tcase_add_test(ops, ram_ranges_without_pfn_type);
+	tcase_add_test(ops, hv_gfns_percpu_and_stacks);
 	suite_add_tcase(s, ops);
 	return s;
 }
