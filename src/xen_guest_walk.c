@@ -24,7 +24,8 @@
  * pages at its kernel GS base and those pages; and the kernel stacks the
  * vCPU was seen on (the XP_STACK_PAGES around its stack pointer whenever
  * that is a kernel address; the last XP_STACKS_SEEN of them) with the
- * page tables to them. Long-mode guests only (4- and 5-level paging); a
+ * page tables to them, and the top-level tables of the last XP_STACKS_SEEN
+ * processes it was seen running (it may switch back to any of them). Long-mode guests only (4- and 5-level paging); a
  * vCPU in another mode adds nothing.
  */
 #include "xen_backend.h"
@@ -71,6 +72,8 @@ _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
 struct xp_xen_stacks {
 	uint64_t base[XP_STACKS_SEEN]; /* 0: free */
 	unsigned next;                 /* the slot replaced next */
+	uint64_t top[XP_STACKS_SEEN];  /* top-level tables seen (gfns) */
+	unsigned next_top;
 };
 
 #define XP_CR0_PG     (1ull << 31)
@@ -190,18 +193,26 @@ static void xp_walk_va(struct xp_backend *be, struct xp_walk_cache *wc,
 	}
 }
 
-/* Remember the kernel stack @rsp is on, if it is a kernel address. */
-static void xp_stack_seen(struct xp_xen_stacks *st, uint64_t rsp)
+/* Remember @v in @hist (XP_STACKS_SEEN slots, @next replaced next). */
+static void xp_remember(uint64_t *hist, unsigned *next, uint64_t v)
 {
-	uint64_t base = rsp & ~(XP_STACK_BYTES - 1);
-
-	if (!(rsp >> 63))
-		return; /* in user mode: its kernel stack is not known */
 	for (unsigned i = 0; i < XP_STACKS_SEEN; i++)
-		if (st->base[i] == base)
+		if (hist[i] == v)
 			return;
-	st->base[st->next] = base;
-	st->next = (st->next + 1) % XP_STACKS_SEEN;
+	hist[*next] = v;
+	*next = (*next + 1) % XP_STACKS_SEEN;
+}
+
+/* Remember the kernel stack @r's vCPU is on, if it runs in the kernel,
+ * and the top-level table of the process it runs: a walk from the CR3 of
+ * any process the vCPU switches back to starts there. */
+static void xp_stack_seen(struct xp_xen_stacks *st,
+			  const struct xp_walk_regs *r)
+{
+	xp_remember(st->top, &st->next_top, (r->cr3 & XP_PTE_ADDR) >> 12);
+	if (!(r->rsp >> 63))
+		return; /* in user mode: its kernel stack is not known */
+	xp_remember(st->base, &st->next, r->rsp & ~(XP_STACK_BYTES - 1));
 }
 
 /* The history of kernel stacks, one per vCPU; NULL when out of memory. */
@@ -231,6 +242,9 @@ static void xp_walk_vcpu(struct xp_backend *be, struct xp_walk_cache *wc,
 		xp_walk_va(be, wc, r, r->gs + (uint64_t)i * XP_XEN_PAGE_SIZE,
 			   gfns, cap, n);
 	for (unsigned s = 0; st && s < XP_STACKS_SEEN; s++)
+		if (st->top[s])
+			xp_walk_add(gfns, cap, n, st->top[s]);
+	for (unsigned s = 0; st && s < XP_STACKS_SEEN; s++)
 		for (unsigned i = 0; st->base[s] && i < XP_STACK_PAGES; i++)
 			xp_walk_va(be, wc, r,
 				   st->base[s] + (uint64_t)i * XP_XEN_PAGE_SIZE,
@@ -259,7 +273,7 @@ int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 		if (xp_walk_regs(be, v, &r) != 0)
 			continue; /* offline, not in long mode, or unreadable */
 		if (st && v < be->stacks_nr)
-			xp_stack_seen(&st[v], r.rsp);
+			xp_stack_seen(&st[v], &r);
 		xp_walk_vcpu(be, wc, &r, st && v < be->stacks_nr ? &st[v] : NULL,
 			     gfns, cap, &n);
 	}

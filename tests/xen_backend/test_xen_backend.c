@@ -301,7 +301,7 @@ static int fk_call2(xencall_handle *x, unsigned int op, uint64_t a1,
 }
 
 /* Guest pages with contents (page tables for a walk); others read 0. */
-#define GUEST_PAGES 8
+#define GUEST_PAGES 12
 static struct { uint64_t gfn; uint64_t e[512]; } guest[GUEST_PAGES];
 
 static uint64_t *guest_page(uint64_t gfn)
@@ -1394,12 +1394,21 @@ START_TEST(hv_gfns_percpu_and_stacks)
 	ck_assert_int_eq(X->hv_gfns(be, g, 512), n);
 	ck_assert(has(g, n, 0x2000));
 
+	/* Another process (its own top-level table, the kernel's below it):
+	 * the first one's table stays, the vCPU may switch back to it. */
+	guest_page(0x150)[273] = PTE(0x101);
+	guest_page(0x150)[402] = PTE(0x103);
+	F.set("hvm_cr3", 0x150000);
+	ck_assert_int_eq(X->hv_gfns(be, g, 512), n + 1);
+	ck_assert(has(g, n + 1, 0x100) && has(g, n + 1, 0x150));
+	n++;
+
 	/* Eight stacks are remembered: the ninth replaces the first. */
 	for (unsigned s = 1; s <= 8; s++) {
 		F.set("hvm_rsp", (long)(STACK_VA + s * 0x4000 + 0x100));
 		n = X->hv_gfns(be, g, 512);
 	}
-	ck_assert_int_eq(n, 3 + 128 + 3 + 8 * 4);
+	ck_assert_int_eq(n, 4 + 128 + 3 + 8 * 4);
 	ck_assert(!has(g, n, 0x2000));
 	ck_assert(has(g, n, 0x2000 + 16 * 4));
 	ck_assert(has(g, n, 0x2000 + 16 * 35));
