@@ -54,29 +54,38 @@ bool xp_hv_guarded(const struct xpage *xp, uint64_t gfn)
 	       bsearch(&gfn, xp->hv.gfns, xp->hv.n, sizeof(gfn), cmp_gfn);
 }
 
-/* A gfn newly in the set that is already out: the hazard is live. */
-static void hv_warn_out(struct xpage *xp)
+/* Gfns newly in the set (not in @prev, sorted, @prev_n of them) that are
+ * already out: the hazard is live for them. One line per refresh. */
+static void hv_warn_out(struct xpage *xp, const uint64_t *prev, size_t prev_n)
 {
+	uint64_t first = 0;
+	size_t out = 0;
+
 	for (size_t i = 0; i < xp->hv.n; i++) {
 		uint64_t g = xp->hv.gfns[i];
 		unsigned st;
 
-		if (g >= xp->table.nr)
+		if (g >= xp->table.nr ||
+		    (prev_n && bsearch(&g, prev, prev_n, sizeof(g), cmp_gfn)))
 			continue;
 		st = xp_gfn_state(&xp->table, g);
-		if (st == XPAGE_GFN_EVICTED || st == XPAGE_GFN_PAGING_IN)
-			xp_log(xp, XPAGE_LOG_WARN, "gfn 0x%llx, which the "
-			       "hypervisor writes itself from its scheduler, "
-			       "is paged out: load it before anything else",
-			       (unsigned long long)g);
+		if (st != XPAGE_GFN_EVICTED && st != XPAGE_GFN_PAGING_IN)
+			continue;
+		if (!out++)
+			first = g;
 	}
+	if (out)
+		xp_log(xp, XPAGE_LOG_WARN, "%zu gfns the hypervisor now reads or "
+		       "writes itself for the guest are paged out (the first "
+		       "0x%llx): load them before anything else", out,
+		       (unsigned long long)first);
 }
 
 void xp_hv_refresh(struct xpage *xp)
 {
 	uint64_t t = now_ns();
 	uint64_t *fresh;
-	size_t cap = (size_t)(xp->vcpus ? xp->vcpus : 1) * XP_HV_PER_VCPU;
+	size_t prev_n, cap = (size_t)(xp->vcpus ? xp->vcpus : 1) * XP_HV_PER_VCPU;
 	int rc;
 
 	if (!xp->ops->hv_gfns || xp->hv.unsupported ||
@@ -107,11 +116,12 @@ void xp_hv_refresh(struct xpage *xp)
 	}
 	if (rc < 0)
 		return;
+	prev_n = xp->hv.n;
 	xp->hv.spare = xp->hv.gfns;
 	xp->hv.gfns = fresh;
 	xp->hv.n = sort_unique(fresh, (size_t)rc);
 	xp->hv.when_ns = t;
-	hv_warn_out(xp);
+	hv_warn_out(xp, xp->hv.spare, prev_n);
 }
 
 void xp_hv_fini(struct xpage *xp)

@@ -90,6 +90,45 @@ START_TEST(hv_gfns_never_evicted)
 }
 END_TEST
 
+static int count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/* A gfn already out that joins the set (a stack the guest moved to) is
+ * named once, when it joins, not at every look. */
+START_TEST(hv_gfn_out_warned_once)
+{
+	struct timespec ts = { 0, 60 * 1000 * 1000 };
+	uint64_t g = 50, other = 51;
+	int st;
+	void *m;
+	xpage_t *xp;
+
+	setup();
+	xp = fake_open(&cbs, 0, 0, 0, 0);
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	m = xpage_map(xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(xp, &g, 1, 0, &st), 1);
+	fake_cfg.hv_gfns[0] = 50;
+	fake_cfg.hv_n = 1;
+	for (int i = 0; i < 3; i++) {
+		nanosleep(&ts, NULL);
+		ck_assert_int_eq(xpage_nominate(xp, &other, 1, 0, &st), 1);
+		ck_assert_int_eq(xpage_unnominate(xp, &other, 1, 0, &st), 1);
+	}
+	ck_assert_int_eq(count_of(fake.log, "are paged out (the first 0x32)"),
+			 1);
+	xpage_close(xp);
+}
+END_TEST
+
 /* The set is asked for again only when 50 ms old; a backend that cannot
  * tell is asked once, and the log says nothing is held back. */
 START_TEST(hv_gfns_asked_sparingly)
@@ -213,6 +252,7 @@ int main(void)
 	tcase_add_test(t, hv_gfns_never_nominated);
 	tcase_add_test(t, hv_gfns_never_evicted);
 	tcase_add_test(t, hv_gfns_asked_sparingly);
+	tcase_add_test(t, hv_gfn_out_warned_once);
 	tcase_add_test(t, repeated_requests_hold_one_slot);
 	tcase_add_test(t, keep_paused);
 	suite_add_tcase(s, t);
