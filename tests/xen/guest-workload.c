@@ -127,11 +127,35 @@ static struct {
 } W = { .lock = PTHREAD_MUTEX_INITIALIZER, .go = PTHREAD_COND_INITIALIZER,
 	.done = PTHREAD_COND_INITIALIZER, .gen = 1 };
 
-/* Verify generation @gen in pages [p0, p1) and write generation gen + 1. */
+/* The order a pass visits a slice of @n pages in: page (i * stride) % n
+ * at step i, a stride coprime with @n that changes with every pass, so
+ * the pages a pager nominates together (neighbours in the guest's memory)
+ * are written at scattered moments of the pass, not all at one. */
+static size_t stride_for(uint64_t gen, size_t n)
+{
+	size_t a, b, s = n > 1 ? (size_t)((gen * 0x9e3779b97f4a7c15ull) >> 40) % n : 1;
+
+	for (;; s = s + 1 < n ? s + 1 : 1) {
+		for (a = s, b = n; b;) {
+			size_t r = a % b;
+
+			a = b;
+			b = r;
+		}
+		if (a == 1 || n <= 1)
+			return n > 1 ? s : 1;
+	}
+}
+
+/* Verify generation @gen in pages [p0, p1) and write generation gen + 1,
+ * every page once, in a scattered order. */
 static void pass_slice(uint64_t gen, size_t p0, size_t p1, struct verdict *v)
 {
+	size_t n = p1 - p0, stride = stride_for(gen, n), at = 0;
+
 	memset(v, 0, sizeof(*v));
-	for (size_t p = p0; p < p1; p++) {
+	for (size_t i = 0; i < n; i++, at = (at + stride) % n) {
+		size_t p = p0 + at;
 		uint64_t *pg = W.mem + p * WORDS;
 		int page_bad = 0;
 
@@ -140,7 +164,7 @@ static void pass_slice(uint64_t gen, size_t p0, size_t p1, struct verdict *v)
 
 			if (got != want && !page_bad) {
 				page_bad = 1;
-				if (!v->bad) {
+				if (!v->bad || p < v->first) {
 					v->first = p;
 					v->word = w;
 					v->want = want;

@@ -46,7 +46,7 @@
 #include "private.h"
 
 #define K 16          /* gfns per category */
-#define CHURN_N 512   /* gfns of the touched-under-writes step */
+#define CHURN_N 256   /* gfns of the touched-under-writes step */
 
 struct probe {
 	xpage_t *xp;
@@ -457,7 +457,7 @@ static void churn_step(struct probe *p, uint64_t ram0)
 	static uint8_t copy[CHURN_N * XPAGE_PAGE_SIZE];
 	static uint64_t ev[CHURN_N];
 	static bool have[CHURN_N];
-	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
 	uint64_t before, after;
 	unsigned ok = 0, busy = 0, other = 0, nominated = 0, uncopied = 0;
 

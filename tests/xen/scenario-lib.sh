@@ -105,6 +105,13 @@ gsend() {
 	printf '%s\n' "$1" >"$TTY"
 }
 
+# gack CMD: send CMD and wait (60 s at most) for its acknowledgement.
+gack() {
+	_a=$(gcount "GUEST: ack $1")
+	gsend "$1"
+	gwait "GUEST: ack $1" $((_a + 1)) 60 || mark guest_no_ack "cmd=$1"
+}
+
 # The guest's verdict lines seen so far.
 verdicts() { gcount 'GUEST: (OK|FAIL) [0-9]'; }
 

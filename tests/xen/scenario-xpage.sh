@@ -6,11 +6,11 @@
 # (every page of the workload touched: demand page-in while the pager
 # holds the target) -> SIGKILL the pager -> a pass while no pager runs
 # (the guest's vCPU waits on the ring) -> restart the pager on the same
-# store (it must take over and serve) -> that pass completes -> the guest
-# writes all its memory continuously on every vCPU while the pager holds
-# the target (nominated gfns touched before the pager maps them) -> a
-# pass -> SIGTERM (drain: every page back in, exit 0) -> is the guest still
-# running and verifying?
+# store (it must take over and serve) -> that pass completes -> SIGTERM
+# (drain: every page back in, exit 0) -> the guest writes all its memory
+# continuously on every vCPU while a third pager, with small batches, pages
+# it out (nominated gfns touched before the pager maps them) -> SIGTERM ->
+# a pass -> is the guest still running and verifying?
 . /usr/local/share/xpage-rig/scenario-lib.sh
 
 PAGER=xpage
@@ -36,7 +36,7 @@ watch_start
 if [ "$(cmdarg mcprobe 1)" = 1 ] && [ "$TMIB" -lt "$GMIB" ]; then
 	MC_RC=0
 	for mode in compare churn; do
-		if [ $mode = churn ]; then gsend churn; sleep 2; else gsend hold; sleep 1; fi
+		if [ $mode = churn ]; then gack churn; sleep 1; else gack hold; fi
 		mark mcprobe_start "mode=$mode"
 		xpage-rig-mcprobe "$D" $((GMIB * 256)) $mode >/tmp/mcprobe.log 2>&1
 		rc=$?
@@ -47,21 +47,21 @@ if [ "$(cmdarg mcprobe 1)" = 1 ] && [ "$TMIB" -lt "$GMIB" ]; then
 	done
 	mark mcprobe_end "rc=$MC_RC"
 fi
-gsend hold
-gwait 'GUEST: ack hold' 1 30 || mark guest_no_ack
+gack hold
 MAXP=$(dstat max)
 TARGET_PAGES=$((TMIB * 256))
 
-# start_pager N: instance N, same store every time.
+# start_pager N [ARGS...]: instance N, same store every time.
 start_pager() {
 	INST=$1
+	shift
 	# Where Xen's walk for the guest's per-CPU areas goes (names the gfns
 	# of the hypervisor's diagnostic lines, build-xen.sh --diag).
 	xpage-rig-ptwalk "$D" 2>&1 | sed 's/^XPRIG ptwalk /XPRIG ptwalk instance='"$1"' /' 
-	mark pager_start "instance=$1 cmd=xpage-batch-pager_--domid_${D}_--target-mib_${TMIB}_--store_${STORE}_--keep-store_--recent-s_5"
+	mark pager_start "instance=$INST cmd=xpage-batch-pager_--domid_${D}_--target-mib_${TMIB}_--store_${STORE}_--keep-store_--recent-s_5$(echo " $*" | tr ' ' _)"
 	env $(cmdargs pager_env) $BIN --domid "$D" --target-mib "$TMIB" \
-		--store "$STORE" --keep-store --recent-s 5 $(cmdargs pager_arg) \
-		--stats-json /tmp/xpage-stats-$1.json >/tmp/xpage-$1.log 2>&1 &
+		--store "$STORE" --keep-store --recent-s 5 $(cmdargs pager_arg) "$@" \
+		--stats-json /tmp/xpage-stats-$INST.json >/tmp/xpage-$INST.log 2>&1 &
 	PID=$!
 }
 # pager_log [N]: what instance N (default: the current one) printed, for
@@ -138,39 +138,50 @@ lost_check across_restart
 if running_check 3 && [ "$PASS_RESULT" = ok ]; then RR=true; else RR=false; fi
 mark guest_running "phase=after_restart running=$RR vcpu_delta_ms=$RUN_DELTA_MS"
 
+# stop_pager N PHASE: SIGTERM pages everything back in, then the pager
+# exits 0.
+stop_pager() {
+	mark pagein_start "instance=$1 paged=$(wstat paged)"
+	mark pager_sigterm "instance=$1"
+	kill -TERM $PID 2>/dev/null
+	wait_pid $PID 180 || kill -KILL $PID 2>/dev/null
+	mark pager_exit "instance=$1 rc=$PID_RC paged=$(wstat paged)"
+	if wait_paged_le 0 5; then
+		mark pagein_done "instance=$1 paged=$(wstat paged) tot=$(wstat tot)"
+	else
+		mark pagein_timeout "instance=$1 paged=$(wstat paged) tot=$(wstat tot)"
+	fi
+	pager_log $1
+	lost_check $2
+}
+stop_pager 2 drain
+
 # Continuous writes: every vCPU rewrites the whole workload back to back
-# while the pager keeps the guest at its target, so gfns are touched
-# between their nomination and their mapping (evict failures, counted in
-# the pager's statistics). Each of those passes is verified too.
-CHURN_S=$(cmdarg churn_s 20)
+# while a pager with small batches pages it out below its size, so gfns are
+# touched between their nomination and their mapping (each such touch
+# pauses its vCPU until the pager's next look at the ring: small batches
+# look often), counted in its statistics (evict_fail_before_io). Each of
+# the guest's passes is verified too.
+CHURN_S=$(cmdarg churn_s 30)
 NV=$(verdicts)
 IN0=$(wstat in)
 OUT0=$(wstat out)
-gsend churn
+gack churn
+# The workload fits in the pager's usual target: this one keeps the guest
+# below it and pages a gfn out again as soon as it came back, so the
+# workload's own pages are nominated while it writes them.
+start_pager 3 --batch "$(cmdarg churn_batch 64)" \
+	--target-mib "$(cmdarg churn_target_mib 44)" --recent-s 0
 mark churn_start "paged=$(wstat paged) secs=$CHURN_S"
 sleep "$CHURN_S"
-gsend hold
-gwait 'GUEST: ack hold' 1 60 || mark guest_no_ack
+alive $PID || { mark pager_died "instance=3"; pager_log 3; }
 mark churn_end "passes=$(( $(verdicts) - NV )) fail=$(gcount 'GUEST: FAIL') paged=$(wstat paged) pages_in=$(( $(wstat in) - IN0 )) pages_out=$(( $(wstat out) - OUT0 ))"
 lost_check churn
-alive $PID || { mark pager_died "instance=2"; pager_log 2; }
+stop_pager 3 churn_drain
+gack hold
 gpass "$PT"
 mark pass "n=3 phase=after_churn result=$PASS_RESULT secs=$PASS_S paged=$(wstat paged)"
 lost_check after_churn
-
-# Drain: SIGTERM pages everything back in, then the pager exits 0.
-mark pagein_start "paged=$(wstat paged)"
-mark pager_sigterm "instance=2"
-kill -TERM $PID 2>/dev/null
-wait_pid $PID 180 || kill -KILL $PID 2>/dev/null
-mark pager_exit "instance=2 rc=$PID_RC paged=$(wstat paged)"
-if wait_paged_le 0 5; then
-	mark pagein_done "paged=$(wstat paged) tot=$(wstat tot)"
-else
-	mark pagein_timeout "paged=$(wstat paged) tot=$(wstat tot)"
-fi
-pager_log 2
-lost_check drain
 
 # Still running and verifying after the pager left?
 gsend run
