@@ -1045,10 +1045,10 @@ START_TEST(strerror_sentences)
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-ENOSYS), "without memory paging"));
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(EMLINK), "IOMMU"));
 	ck_assert_ptr_nonnull(strstr(xpage_strerror(-EXDEV), "populate-on-demand"));
-	ck_assert_str_eq(xpage_version_string(), "1.0.0");
+	ck_assert_str_eq(xpage_version_string(), "1.1.0");
 	ck_assert_uint_eq(xpage_version(), XPAGE_VERSION);
-	ck_assert(XPAGE_CHECK_VERSION(1, 0, 0));
-	ck_assert(!XPAGE_CHECK_VERSION(1, 1, 0));
+	ck_assert(XPAGE_CHECK_VERSION(1, 1, 0));
+	ck_assert(!XPAGE_CHECK_VERSION(1, 2, 0));
 }
 END_TEST
 
