@@ -169,6 +169,8 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 			oracle_fill(g, gfn, guest_page(g, gfn));
 	}
 
+	runstate_place(g);
+
 	pthread_mutex_lock(&table_lock);
 	if (req->domid) {
 		if (table_find(req->domid)) {

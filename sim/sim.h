@@ -16,6 +16,7 @@
  *   paging.c      nominate / evict / prep, foreign map, populate, release
  *   ring.c        the front end of the ring: claim, put, responses, notify
  *   vcpu.c        vCPU threads, guest accesses, workloads
+ *   runstate.c    the runstate walks of Xen's scheduler
  *   oracle.c      expected page contents, verification, reports
  *   faults.c      the seeded fault injector
  *   personality.c the table of hypervisors imitated
@@ -119,6 +120,8 @@ struct sim_vcpu {
 	uint64_t wl_epoch;        /* workload the stream was seeded for */
 	pthread_cond_t cv;
 	pthread_t thread;
+	/* runstate.c: the gfns of this vCPU's runstate walk, in walk order */
+	uint64_t rs_walk[SIMP_RUNSTATE_WALK];
 };
 
 /* The paging ring, from enable to disable. */
@@ -180,6 +183,7 @@ struct sim_guest {
 	uint32_t spinning;        /* vCPUs with spin_since_ns set */
 	uint32_t pause_count;     /* toolstack pauses */
 	bool crashed;
+	bool runstate;            /* runstate.c: the scheduler walks to areas */
 	bool destroyed;
 	bool stopping;            /* vCPU threads exit */
 
@@ -353,6 +357,14 @@ void vcpu_unpause_paging(struct sim_vcpu *v);
 /* locked: workload control */
 int workload_set(struct sim_guest *g, const struct simp_workload *w);
 void workload_stop(struct sim_guest *g);
+
+/* ---------------------------------------------------------- runstate */
+
+/* At creation, before the vCPU threads start: choose each vCPU's
+ * runstate walk (seeded) where the personality has one. */
+void runstate_place(struct sim_guest *g);
+/* locked: SIMP_RUNSTATE_GFNS */
+void runstate_gfns(const struct sim_guest *g, struct simp_runstate *out);
 
 /* ------------------------------------------------------------ oracle */
 
