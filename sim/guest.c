@@ -432,13 +432,14 @@ bool vcpu_can_run(const struct sim_vcpu *v)
 
 void vcpu_kick(struct sim_vcpu *v)
 {
+	v->rs_due = true; /* woken: switched in when it runs (runstate.c) */
 	pthread_cond_signal(&v->cv);
 }
 
 void guest_kick_all(struct sim_guest *g)
 {
 	for (uint32_t i = 0; i < g->nvcpus; i++)
-		pthread_cond_signal(&g->vcpu[i].cv);
+		vcpu_kick(&g->vcpu[i]);
 }
 
 void guest_crash(struct sim_guest *g, const char *why)
@@ -446,6 +447,7 @@ void guest_crash(struct sim_guest *g, const char *why)
 	if (g->crashed)
 		return;
 	g->crashed = true;
+	g->crash_why = why;
 	g->wl_active = false;
 	/* Domain death empties the ring's wait queue. */
 	for (uint32_t i = 0; i < g->nvcpus; i++) {

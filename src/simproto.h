@@ -200,6 +200,7 @@ struct simp_report {
 	uint64_t pages, paged, nominated, accesses, faults, requests, responses,
 		ignored, lost, corrupted, stuck;
 	uint32_t crashed, paused_vcpus, ring_enabled, pause_count;
+	char crash_reason[64];  /* why it crashed (NUL-terminated), or "" */
 };
 
 /*

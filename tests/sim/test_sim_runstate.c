@@ -1,19 +1,70 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The gfns Xen's scheduler walks to each vCPU's runstate area
- * (docs/xen-hazards.md, section 1; sim/runstate.c), as SIMP_RUNSTATE_GFNS
- * gives them: per vCPU, its top-level table, the two shared tables of the
- * direct map, the area's page. Xen 4.5 and later.
+ * What Xen itself does to paging gfns on a guest's behalf
+ * (docs/xen-hazards.md; sim/README.md):
+ *  - at every context switch of a vCPU its scheduler writes the vCPU's
+ *    runstate area in three copies, each through a walk of the guest's
+ *    page tables: a paging gfn on the walk raises one request per copy,
+ *    each pausing the vCPU once more, and a full ring loses the domain
+ *    (Xen 4.5 and later);
+ *  - a vCPU with several requests outstanding is unpaused once per
+ *    response and runs only when none is left.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "simtest.h"
+
+#define CRASH_WHY "hypervisor slept in its scheduler waiting for a ring slot"
 
 /* Xen 4.5 and later write runstate areas through a walk (with paging
  * built in or not: without it nothing on a walk can be paged). */
 static bool walks(const struct lit *L)
 {
 	return L->xen_major > 4 || L->xen_minor >= 5;
+}
+
+static bool has_walk(const struct lit *L)
+{
+	return L->paging && walks(L);
+}
+
+/* A toolstack pause: no vCPU runs (or is switched in) until the unpause,
+ * when each is switched in again. A walk gfn is paged out in a pause,
+ * so that no switch meets it half done (a vCPU thread's first one comes
+ * whenever the thread first runs). */
+static void pause_domain(struct tc *c)
+{
+	ck_assert_int_eq(tc_call(c, SIMP_PAUSE, NULL, 0, NULL, 0, NULL), 0);
+}
+
+static void unpause_domain(struct tc *c)
+{
+	ck_assert_int_eq(tc_call(c, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL), 0);
+}
+
+static void reschedule(struct tc *c)
+{
+	pause_domain(c);
+	unpause_domain(c);
+}
+
+static void run_workload(struct tc *c)
+{
+	struct simp_workload w = { .domid = c->domid, .think_us = 100,
+				   .write_pct = 20, .seed = 3 };
+
+	ck_assert_int_eq(tc_call(c, SIMP_WORKLOAD, &w, sizeof(w), NULL, 0,
+				 NULL), 0);
+}
+
+/* A gfn of RAM on no vCPU's walk. */
+static uint64_t off_walk(struct tc *c, uint64_t from)
+{
+	while (tc_on_walk(c, from))
+		from++;
+	ck_assert_uint_lt(from, c->pages);
+	return from;
 }
 
 /* Per vCPU: its top-level table, the two shared tables, the area's page;
@@ -74,6 +125,139 @@ START_TEST(t_walk_seeded)
 }
 END_TEST
 
+/* A shared table of the walk paged out (or only nominated) while two
+ * vCPUs run: each switch raises three requests and three more as the
+ * paused vCPU is switched out; the ring's 8 slots are gone before the
+ * second vCPU's update is done, and the domain with them. */
+static void crash_on(const char *pers, bool evict)
+{
+	struct simp_report r;
+	struct tc c;
+	uint64_t shared;
+
+	tc_ring_guest(&c, &S, 64, 2, pers);
+	shared = tc_runstate(&c).gfn[1][1];
+	pause_domain(&c);
+	if (evict)
+		tc_page_out(&c, shared, NULL);
+	else
+		ck_assert_int_eq(tc_nominate(&c, shared), 0);
+	run_workload(&c);
+	unpause_domain(&c);
+	for (int i = 0; i < 200 && !tc_info(&c).crashed; i++)
+		tc_sleep_ms(5);
+	r = tc_report(&c, 0, 0);
+	ck_assert_msg(r.crashed, "%s: not crashed", pers);
+	ck_assert_str_eq(r.crash_reason, CRASH_WHY);
+	ck_assert_uint_eq(r.requests, 8);
+	ck_assert_uint_eq(r.accesses, 0);
+	ck_assert_int_eq(tc_destroy(&c), 0);
+	tc_close(&c);
+}
+
+START_TEST(t_walk_full_ring_crashes)
+{
+	for (size_t i = 0; i < nlits; i++) {
+		if (!has_walk(&lits[i]))
+			continue;
+		crash_on(lits[i].pers, true);
+		crash_on(lits[i].pers, false);
+	}
+	ck_assert(simd_log_has(&S, "domain crashed: " CRASH_WHY));
+}
+END_TEST
+
+/* The same with only a gfn off the walk paged out: the vCPU touching it
+ * waits for the pager, the domain lives. */
+START_TEST(t_walk_untouched_no_crash)
+{
+	for (size_t i = 0; i < nlits; i++) {
+		struct simp_report r;
+		struct tc c;
+
+		if (!has_walk(&lits[i]))
+			continue;
+		tc_ring_guest(&c, &S, 64, 2, lits[i].pers);
+		tc_page_out(&c, off_walk(&c, 1), NULL);
+		run_workload(&c);
+		ck_assert_uint_gt(tc_wait_accesses(&c, 50), 49);
+		tc_sleep_ms(30);
+		r = tc_report(&c, 0, 0);
+		ck_assert_uint_eq(r.crashed, 0);
+		ck_assert_str_eq(r.crash_reason, "");
+		ck_assert_uint_le(r.requests, 1);
+		ck_assert_int_eq(tc_destroy(&c), 0);
+		tc_close(&c);
+	}
+}
+END_TEST
+
+/* vCPU 0's area paged out in a pause, then the unpause: six requests for
+ * it from vCPU 0 (the first finds it paged, the rest paging in), six
+ * pauses. */
+static void walk_requests(struct tc *c, uint64_t gfn, struct lreq q[6])
+{
+	const struct lit *L = c->L;
+
+	unpause_domain(c);
+	ck_assert_uint_eq(tc_wait_reqs(c, 6), 6);
+	for (uint32_t i = 0; i < 6; i++) {
+		tc_get_req(c, i, &q[i]);
+		ck_assert_uint_eq(q[i].gfn, gfn);
+		ck_assert_uint_eq(q[i].vcpu, 0);
+		ck_assert_uint_eq(q[i].flags, L->f_paused);
+		ck_assert_uint_eq(q[i].p2mt, i ? P2M_IN : P2M_PAGED);
+	}
+	ck_assert_uint_eq(tc_vcpu(c, 0).vm_event_pause_count, 6);
+	ck_assert_uint_eq(tc_vcpu(c, 1).vm_event_pause_count, 0);
+}
+
+/* Each response unpauses once; vCPU 0 runs only after the last one, and
+ * its next switch finds the area loaded and asks nothing more. */
+START_TEST(t_repeated_requests_pause_count)
+{
+	for (size_t i = 0; i < nlits; i++) {
+		uint8_t save[4096];
+		struct simp_report r;
+		struct lreq q[6];
+		struct tc c;
+		uint64_t area, other;
+
+		if (!has_walk(&lits[i]))
+			continue;
+		tc_ring_guest(&c, &S, 64, 2, lits[i].pers);
+		area = tc_runstate(&c).gfn[0][3];
+		other = off_walk(&c, 1);
+		pause_domain(&c);
+		tc_page_out(&c, area, save);
+		walk_requests(&c, area, q);
+		for (int k = 0; k < 5; k++)
+			tc_answer(&c, &q[k]);
+		tc_notify_consumed(&c);
+		ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 1);
+		tc_sleep_ms(20);
+		ck_assert_int_eq(tc_touch(&c, 0, other, 0), -EBUSY);
+		ck_assert_int_eq(tc_touch(&c, 1, other, 0), 0);
+		ck_assert_uint_eq(tc_req_prod(&c), 6);
+
+		ck_assert_int_eq(tc_load(&c, area, save, 0), 0);
+		tc_answer(&c, &q[5]);
+		tc_notify_consumed(&c);
+		ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+		ck_assert_int_eq(tc_touch(&c, 0, other, 0), 0);
+		reschedule(&c);
+		tc_sleep_ms(20);
+		ck_assert_uint_eq(tc_req_prod(&c), 6);
+		r = tc_report(&c, 1 /* FINAL */, 0);
+		ck_assert_uint_eq(r.stuck, 0);
+		ck_assert_uint_eq(r.crashed, 0);
+		ck_assert_uint_eq(r.lost + r.corrupted, 0);
+		ck_assert_uint_eq(r.accesses, 2);
+		tc_close(&c);
+	}
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-runstate");
@@ -81,6 +265,9 @@ static Suite *suite(void)
 
 	tcase_add_test(t, t_walk_layout);
 	tcase_add_test(t, t_walk_seeded);
+	tcase_add_test(t, t_walk_full_ring_crashes);
+	tcase_add_test(t, t_walk_untouched_no_crash);
+	tcase_add_test(t, t_repeated_requests_pause_count);
 	return s;
 }
 
