@@ -8,7 +8,9 @@
  *    each pausing the vCPU once more, and a full ring loses the domain
  *    (Xen 4.5 and later);
  *  - a vCPU with several requests outstanding is unpaused once per
- *    response and runs only when none is left.
+ *    response and runs only when none is left;
+ *  - a foreign mapping of a paged gfn fails with ENOENT and raises a
+ *    request that holds its ring slot until answered (every release).
  */
 #include <errno.h>
 #include <string.h>
@@ -258,6 +260,62 @@ START_TEST(t_repeated_requests_pause_count)
 }
 END_TEST
 
+/* SIMP_MAP of a paged gfn: -ENOENT at once, a FOREIGN request that pauses
+ * nobody, its slot held until the answer. Paging in without a frame:
+ * -ENOENT and nothing asked (mod_l1_entry() populates only p2m_ram_paged;
+ * p2m_mem_paging_populate() cancels the slot of a foreign caller for a
+ * gfn already paging in). Nominated: maps. Every release. */
+static void foreign_maps(const struct lit *L)
+{
+	uint32_t n = L->nslots;
+	uint64_t g[65], nom;
+	struct lreq q;
+	struct tc c;
+
+	tc_guest(&c, &S, n + 24, 1, L->pers, 0);
+	ck_assert_int_eq(tc_enable(&c, L->age > 0 ? (uint32_t)L->age : 0), 0);
+	for (uint32_t i = 0; i <= n; i++) {
+		g[i] = off_walk(&c, i ? g[i - 1] + 1 : 1);
+		tc_page_out(&c, g[i], NULL);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		ck_assert_int_eq(tc_map1(&c, g[i]), -ENOENT);
+		tc_expect_req(&c, i, &q, g[i], TC_ANY, L->f_foreign, P2M_PAGED,
+			      TC_ANY);
+		ck_assert_uint_eq(tc_gfn(&c, g[i]).p2mt, P2M_IN);
+	}
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+	/* The ring is full: no request, the gfn stays paged. */
+	ck_assert_int_eq(tc_map1(&c, g[n]), -ENOENT);
+	ck_assert_uint_eq(tc_gfn(&c, g[n]).p2mt, P2M_PAGED);
+	/* One answer frees one slot; paging_in asks nothing with it. */
+	tc_get_req(&c, 0, &q);
+	tc_answer(&c, &q);
+	tc_notify_consumed(&c);
+	ck_assert_int_eq(tc_map1(&c, g[1]), -ENOENT);
+	tc_sleep_ms(10);
+	ck_assert_uint_eq(tc_req_prod(&c), n);
+	ck_assert_int_eq(tc_map1(&c, g[n]), -ENOENT);
+	tc_expect_req(&c, n, NULL, g[n], TC_ANY, L->f_foreign, P2M_PAGED,
+		      TC_ANY);
+	nom = off_walk(&c, g[n] + 1);
+	if (L->age == 2)
+		ck_assert_int_eq(tc_map1(&c, nom), 0); /* mapped first */
+	ck_assert_int_eq(tc_nominate(&c, nom), 0);
+	ck_assert_int_eq(tc_map1(&c, nom), 0);
+	ck_assert_uint_eq(tc_gfn(&c, nom).p2mt, P2M_OUT);
+	ck_assert_uint_eq(tc_vcpu(&c, 0).vm_event_pause_count, 0);
+	tc_close(&c);
+}
+
+START_TEST(t_foreign_map_holds_slot)
+{
+	for (size_t i = 0; i < nlits; i++)
+		if (lits[i].paging)
+			foreign_maps(&lits[i]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-runstate");
@@ -268,6 +326,7 @@ static Suite *suite(void)
 	tcase_add_test(t, t_walk_full_ring_crashes);
 	tcase_add_test(t, t_walk_untouched_no_crash);
 	tcase_add_test(t, t_repeated_requests_pause_count);
+	tcase_add_test(t, t_foreign_map_holds_slot);
 	return s;
 }
 
