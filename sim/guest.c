@@ -169,6 +169,8 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 			oracle_fill(g, gfn, guest_page(g, gfn));
 	}
 
+	runstate_place(g);
+
 	pthread_mutex_lock(&table_lock);
 	if (req->domid) {
 		if (table_find(req->domid)) {
@@ -430,13 +432,14 @@ bool vcpu_can_run(const struct sim_vcpu *v)
 
 void vcpu_kick(struct sim_vcpu *v)
 {
+	v->rs_due = true; /* woken: switched in when it runs (runstate.c) */
 	pthread_cond_signal(&v->cv);
 }
 
 void guest_kick_all(struct sim_guest *g)
 {
 	for (uint32_t i = 0; i < g->nvcpus; i++)
-		pthread_cond_signal(&g->vcpu[i].cv);
+		vcpu_kick(&g->vcpu[i]);
 }
 
 void guest_crash(struct sim_guest *g, const char *why)
@@ -444,6 +447,7 @@ void guest_crash(struct sim_guest *g, const char *why)
 	if (g->crashed)
 		return;
 	g->crashed = true;
+	g->crash_why = why;
 	g->wl_active = false;
 	/* Domain death empties the ring's wait queue. */
 	for (uint32_t i = 0; i < g->nvcpus; i++) {

@@ -277,6 +277,9 @@ void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 		}
 	}
 	rep->crashed = g->crashed;
+	if (g->crash_why)
+		strncpy(rep->crash_reason, g->crash_why,
+			sizeof(rep->crash_reason) - 1);
 	rep->ring_enabled = g->ring != NULL;
 	rep->pause_count = g->pause_count;
 	guest_unlock(g);

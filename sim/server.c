@@ -421,6 +421,12 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		guest_unlock(g);
 		return rc;
 	}
+	case SIMP_RUNSTATE_GFNS:
+		guest_lock(g);
+		runstate_gfns(g, (struct simp_runstate *)(void *)c->rsp);
+		guest_unlock(g);
+		r->len = sizeof(struct simp_runstate);
+		return 0;
 	default:
 		return -ENOSYS;
 	}
@@ -652,6 +658,7 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	case SIMP_MULTICALL:
 	case SIMP_MAP:
 	case SIMP_UNMAP:
+	case SIMP_RUNSTATE_GFNS:
 		return hypercall(c, h->op, p, h->len, r);
 	case SIMP_CREATE_GUEST:
 	case SIMP_DESTROY_GUEST:

@@ -16,6 +16,7 @@
  *   paging.c      nominate / evict / prep, foreign map, populate, release
  *   ring.c        the front end of the ring: claim, put, responses, notify
  *   vcpu.c        vCPU threads, guest accesses, workloads
+ *   runstate.c    the runstate areas Xen's scheduler writes at each switch
  *   oracle.c      expected page contents, verification, reports
  *   faults.c      the seeded fault injector
  *   personality.c the table of hypervisors imitated
@@ -122,6 +123,11 @@ struct sim_vcpu {
 	uint64_t wl_epoch;        /* workload the stream was seeded for */
 	pthread_cond_t cv;
 	pthread_t thread;
+	/* runstate.c: the gfns of this vCPU's runstate walk, in walk order,
+	 * and when it was last switched (0: never). */
+	uint64_t rs_walk[SIMP_RUNSTATE_WALK];
+	uint64_t rs_switch_ns;
+	bool rs_due;              /* woken: switched in when it runs */
 };
 
 /* The paging ring, from enable to disable. */
@@ -183,6 +189,8 @@ struct sim_guest {
 	uint32_t spinning;        /* vCPUs with spin_since_ns set */
 	uint32_t pause_count;     /* toolstack pauses */
 	bool crashed;
+	const char *crash_why;    /* the reason guest_crash() was given */
+	bool runstate;            /* runstate.c: the scheduler walks to areas */
 	bool destroyed;
 	bool stopping;            /* vCPU threads exit */
 
@@ -247,7 +255,8 @@ void guest_flush_frees(struct sim_guest *g);
 void guest_crash(struct sim_guest *g, const char *why);
 /* locked */
 bool vcpu_can_run(const struct sim_vcpu *v);
-/* locked: a vCPU may have become runnable. */
+/* locked: a vCPU may have become runnable (woken, it is switched in when
+ * it runs: runstate.c). */
 void vcpu_kick(struct sim_vcpu *v);
 void guest_kick_all(struct sim_guest *g);
 void guest_dominfo(struct sim_guest *g, struct simp_dominfo *di);
@@ -356,6 +365,19 @@ void vcpu_unpause_paging(struct sim_vcpu *v);
 /* locked: workload control */
 int workload_set(struct sim_guest *g, const struct simp_workload *w);
 void workload_stop(struct sim_guest *g);
+
+/* ---------------------------------------------------------- runstate */
+
+/* At creation, before the vCPU threads start: choose each vCPU's
+ * runstate walk (seeded) where the personality has one. */
+void runstate_place(struct sim_guest *g);
+/* locked: by @v's thread when it can run, @busy when it has guest code
+ * to run. A context switch of @v when one is due (it waited since the
+ * last one, or has been busy for a while): Xen writes its runstate area.
+ * True when that paused @v or crashed the domain (@v cannot run now). */
+bool runstate_tick(struct sim_vcpu *v, bool busy);
+/* locked: SIMP_RUNSTATE_GFNS */
+void runstate_gfns(const struct sim_guest *g, struct simp_runstate *out);
 
 /* ------------------------------------------------------------ oracle */
 

@@ -343,6 +343,9 @@ static void *vcpu_thread(void *arg)
 			vcpu_wait(v);
 			continue;
 		}
+		if (runstate_tick(v, v->pending.kind || (g->wl_active &&
+						       v->id < active_vcpus(g))))
+			continue; /* its context switch paused it */
 		if (v->pending.kind) {
 			if (vcpu_run_pending(v) || !vcpu_can_run(v))
 				continue;

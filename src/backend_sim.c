@@ -192,6 +192,32 @@ static int check_map(struct xp_backend *be, const void *req, const void *rsp,
 	return 0;
 }
 
+/* The gfns of the runstate walks: as many rows and columns as the reply
+ * has room for, each gfn in the guest. */
+static int check_runstate(struct xp_backend *be, const void *req,
+			  const void *rsp, const int *fds, char *why,
+			  size_t sz)
+{
+	const struct simp_runstate *rs = rsp;
+
+	(void)req, (void)fds;
+	if (rs->vcpus > SIMP_RUNSTATE_MAX_VCPUS ||
+	    rs->per_vcpu > SIMP_RUNSTATE_WALK)
+		return simp_why(why, sz, "%u vCPUs of %u gfns each, at most "
+				"%u of %u", rs->vcpus, rs->per_vcpu,
+				SIMP_RUNSTATE_MAX_VCPUS, SIMP_RUNSTATE_WALK);
+	for (uint32_t v = 0; v < rs->vcpus; v++)
+		for (uint32_t i = 0; i < rs->per_vcpu; i++)
+			if (rs->gfn[v][i] >= be->memfd_pages)
+				return simp_why(why, sz, "runstate gfn 0x%llx "
+						"of vCPU %u is past the guest "
+						"memory (0x%llx pages)",
+						(unsigned long long)rs->gfn[v][i],
+						v, (unsigned long long)
+						be->memfd_pages);
+	return 0;
+}
+
 /* The ops whose reply carries a value the backend relies on. */
 static value_check_fn *const value_checks[] = {
 	[SIMP_HELLO] = check_hello,
@@ -199,6 +225,7 @@ static value_check_fn *const value_checks[] = {
 	[SIMP_DOMAIN_INFO] = check_domain_info,
 	[SIMP_GET_PARAM] = check_param,
 	[SIMP_MAP] = check_map,
+	[SIMP_RUNSTATE_GFNS] = check_runstate,
 };
 
 /*
@@ -823,6 +850,32 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 	return traps;
 }
 
+/* The gfns the simulated hypervisor walks from its scheduler to each
+ * vCPU's runstate area (SIMP_RUNSTATE_GFNS), each once. A simulator
+ * without the op cannot tell: -EOPNOTSUPP. */
+static int sim_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
+{
+	struct simp_runstate rs;
+	size_t n = 0;
+	int rc = call(be, SIMP_RUNSTATE_GFNS, NULL, 0, &rs, sizeof(rs), NULL);
+
+	if (rc == -ENOSYS)
+		return -EOPNOTSUPP;
+	if (rc < 0)
+		return rc;
+	for (uint32_t v = 0; v < rs.vcpus; v++) {
+		for (uint32_t i = 0; i < rs.per_vcpu; i++) {
+			size_t k = 0;
+
+			while (k < n && gfns[k] != rs.gfn[v][i])
+				k++;
+			if (k == n && n < cap)
+				gfns[n++] = rs.gfn[v][i];
+		}
+	}
+	return (int)n;
+}
+
 static int sim_evtchn_fd(struct xp_backend *be)
 {
 	return be->evt_in >= 0 ? be->epfd : -ESHUTDOWN;
@@ -881,6 +934,7 @@ const struct xp_backend_ops xp_backend_sim = {
 	.paging_ops = sim_paging_ops,
 	.map = sim_map,
 	.unmap = sim_unmap,
+	.hv_gfns = sim_hv_gfns,
 	.evtchn_fd = sim_evtchn_fd,
 	.notify = sim_notify,
 	.ack = sim_ack,

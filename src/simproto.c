@@ -196,6 +196,7 @@ static const struct simp_reply_spec reply_specs[] = {
 	FIXED(SIMP_GFN_STATE, struct simp_gfn_state, 0),
 	FIXED(SIMP_VCPU_STATE, struct simp_vcpu_state, 0),
 	NONE(SIMP_SHUTDOWN),
+	FIXED(SIMP_RUNSTATE_GFNS, struct simp_runstate, 0),
 };
 
 const struct simp_reply_spec *simp_reply_spec(uint16_t op)

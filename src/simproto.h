@@ -87,6 +87,8 @@ enum simp_op {
 	SIMP_GFN_STATE = 49,        /* simp_touch (domid, gfn) -> simp_gfn_state */
 	SIMP_VCPU_STATE = 50,       /* simp_touch (domid, vcpu) -> simp_vcpu_state */
 	SIMP_SHUTDOWN = 51,         /* stop the simulator */
+	/* hypercall, on the attached domain */
+	SIMP_RUNSTATE_GFNS = 52,    /* -> simp_runstate */
 };
 
 struct simp_hdr {
@@ -198,6 +200,24 @@ struct simp_report {
 	uint64_t pages, paged, nominated, accesses, faults, requests, responses,
 		ignored, lost, corrupted, stuck;
 	uint32_t crashed, paused_vcpus, ring_enabled, pause_count;
+	char crash_reason[64];  /* why it crashed (NUL-terminated), or "" */
+};
+
+/*
+ * SIMP_RUNSTATE_GFNS: for each vCPU, the gfns the hypervisor's scheduler
+ * walks to write the vCPU's runstate area at every context switch, in
+ * walk order: its top-level page table, the two tables of the guest's
+ * direct map (the same for every vCPU), the page holding the area. What
+ * the Xen backend finds by walking the guest's page tables
+ * (docs/xen-hazards.md, section 1). per_vcpu is 0 where the hypervisor
+ * does not write runstate areas through the guest's page tables.
+ */
+#define SIMP_RUNSTATE_WALK 4u
+#define SIMP_RUNSTATE_MAX_VCPUS 128u
+struct simp_runstate {
+	uint32_t vcpus;         /* rows of gfn[] that are filled */
+	uint32_t per_vcpu;      /* gfns in each row: 0 or SIMP_RUNSTATE_WALK */
+	uint64_t gfn[SIMP_RUNSTATE_MAX_VCPUS][SIMP_RUNSTATE_WALK];
 };
 
 struct simp_gfn_state {

@@ -448,7 +448,9 @@ static int c_ram_only(struct g *g)
 	      (unsigned long long)info.nr_gfns);
 	CHECK(info.nr_gfns > 1000 * NPAGES, "nr_gfns %llu",
 	      (unsigned long long)info.nr_gfns);
-	CHECK(pg_out(g, r[0].first + r[0].count - 8, 8) == 0, "page-out");
+	/* (the middle of RAM: the simulated hypervisor's own walk gfns, which
+	 * the library refuses, lie in its top eighth) */
+	CHECK(pg_out(g, r[0].first + r[0].count / 2, 8) == 0, "page-out");
 	return pg_back(g, g->xp);
 }
 

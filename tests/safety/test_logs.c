@@ -218,20 +218,26 @@ static void sample_words(struct env *e)
 {
 	xpage_t *xp = open_lib(e, 0);
 	uint64_t g[SAMPLE];
-	int st[SAMPLE];
+	int st[SAMPLE], n, ok = 0;
 	uint8_t *map;
 
 	for (unsigned i = 0; i < SAMPLE; i++)
 		g[i] = i * (PAGES / SAMPLE);
-	ck_assert_int_eq(xpage_nominate(xp, g, SAMPLE, 0, st), SAMPLE);
-	map = xpage_map(xp, g, SAMPLE, 0, st);
+	n = xpage_nominate(xp, g, SAMPLE, 0, st);
+	/* The few gfns Xen's scheduler walks are refused: not sampled. */
+	for (unsigned i = 0; i < SAMPLE; i++)
+		if (st[i] == 0)
+			g[ok++] = g[i];
+	ck_assert_int_eq(n, ok);
+	ck_assert_int_gt(ok, SAMPLE * 9 / 10);
+	map = xpage_map(xp, g, (size_t)ok, 0, st);
 	ck_assert_ptr_nonnull(map);
-	words = malloc(SAMPLE * 512 * sizeof(*words));
+	words = malloc((size_t)ok * 512 * sizeof(*words));
 	ck_assert_ptr_nonnull(words);
-	memcpy(words, map, (size_t)SAMPLE * 4096);
-	nwords = SAMPLE * 512;
-	ck_assert_int_eq(xpage_unmap(xp, map, SAMPLE), 0);
-	ck_assert_int_eq(xpage_unnominate(xp, g, SAMPLE, 0, st), SAMPLE);
+	memcpy(words, map, (size_t)ok * 4096);
+	nwords = (size_t)ok * 512;
+	ck_assert_int_eq(xpage_unmap(xp, map, (size_t)ok), 0);
+	ck_assert_int_eq(xpage_unnominate(xp, g, (size_t)ok, 0, st), ok);
 	ck_assert_int_eq(xpage_close(xp), 0);
 	qsort(words, nwords, sizeof(*words), cmp64);
 	/* zero words (and tiny ones) are not evidence of anything */
@@ -241,7 +247,7 @@ static void sample_words(struct env *e)
 		if (words[i] >> 36)
 			words[k++] = words[i];
 	nwords = k;
-	ck_assert_uint_gt(nwords, SAMPLE * 500);
+	ck_assert_uint_gt(nwords, (size_t)ok * 500);
 	/* the detector detects */
 	{
 		char m[128];

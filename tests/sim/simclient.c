@@ -433,6 +433,26 @@ struct simp_vcpu_state tc_vcpu(struct tc *c, uint32_t vcpu)
 	return s;
 }
 
+struct simp_runstate tc_runstate(struct tc *c)
+{
+	struct simp_runstate rs;
+
+	ck_assert_int_eq(tc_call(c, SIMP_RUNSTATE_GFNS, NULL, 0, &rs,
+				 sizeof(rs), NULL), 0);
+	return rs;
+}
+
+bool tc_on_walk(struct tc *c, uint64_t gfn)
+{
+	struct simp_runstate rs = tc_runstate(c);
+
+	for (uint32_t v = 0; v < rs.vcpus; v++)
+		for (uint32_t i = 0; i < rs.per_vcpu; i++)
+			if (rs.gfn[v][i] == gfn)
+				return true;
+	return false;
+}
+
 struct simp_dominfo tc_info(struct tc *c)
 {
 	struct simp_dominfo di;

@@ -114,6 +114,10 @@ int tc_release(struct tc *c, uint32_t vcpu, uint64_t gfn, uint32_t flags);
 struct simp_gfn_state tc_gfn(struct tc *c, uint64_t gfn);
 struct simp_vcpu_state tc_vcpu(struct tc *c, uint32_t vcpu);
 struct simp_dominfo tc_info(struct tc *c);
+/* SIMP_RUNSTATE_GFNS of the attached domain (must succeed). */
+struct simp_runstate tc_runstate(struct tc *c);
+/* Is @gfn on a vCPU's runstate walk (a gfn no pager may page out)? */
+bool tc_on_walk(struct tc *c, uint64_t gfn);
 struct simp_report tc_report(struct tc *c, uint32_t flags, uint32_t stuck_ms);
 /* Wait until the oracle counted @n guest accesses (up to 2 s); returns
  * the count. */

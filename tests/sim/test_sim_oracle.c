@@ -18,6 +18,7 @@ struct pager {
 	struct tc *c;
 	uint8_t (*store)[4096];
 	bool *stored;
+	bool *walk;      /* gfns Xen's scheduler walks: never paged out */
 	uint32_t req_cons;
 	uint64_t rng;
 	unsigned evicted, loaded, answered;
@@ -68,7 +69,7 @@ static void pager_out(struct pager *p, unsigned batch)
 	for (unsigned i = 0; i < batch; i++) {
 		uint64_t g = prand(p) % c->pages;
 
-		if (p->stored[g] || tc_nominate(c, g) < 0)
+		if (p->stored[g] || p->walk[g] || tc_nominate(c, g) < 0)
 			continue;
 		/* write-out through a foreign mapping */
 		if (tc_map1(c, g) < 0)
@@ -104,18 +105,25 @@ static void pager_drain(struct pager *p)
 
 static void pager_init(struct pager *p, struct tc *c)
 {
+	struct simp_runstate rs = tc_runstate(c);
+
 	memset(p, 0, sizeof(*p));
 	p->c = c;
 	p->rng = 0x1234567;
 	p->store = calloc(c->pages, 4096);
 	p->stored = calloc(c->pages, sizeof(bool));
-	ck_assert(p->store && p->stored);
+	p->walk = calloc(c->pages, sizeof(bool));
+	ck_assert(p->store && p->stored && p->walk);
+	for (uint32_t v = 0; v < rs.vcpus; v++)
+		for (uint32_t i = 0; i < rs.per_vcpu; i++)
+			p->walk[rs.gfn[v][i]] = true;
 }
 
 static void pager_fini(struct pager *p)
 {
 	free(p->store);
 	free(p->stored);
+	free(p->walk);
 }
 
 static int workload(struct tc *c, uint32_t pattern, uint32_t write_pct,
@@ -463,7 +471,8 @@ START_TEST(t_workload_stop_keeps_paused)
 
 	tc_ring_guest(&c, &S, 32, 2, NULL);
 	for (uint64_t g = 0; g < 32; g++)
-		tc_page_out(&c, g, NULL);
+		if (!tc_on_walk(&c, g))  /* (those would crash the domain) */
+			tc_page_out(&c, g, NULL);
 	ck_assert_int_eq(workload(&c, 0, 0, 0, 0), 0);
 	for (int i = 0; i < 200 && tc_report(&c, 0, 0).paused_vcpus < 2; i++)
 		tc_sleep_ms(5);

@@ -139,6 +139,13 @@ static void answer(const struct simp_hdr *h, const void *req, int memfd,
 		reply_bytes(r, FAKE_PERSONALITIES,
 			    sizeof(FAKE_PERSONALITIES) - 1);
 		break;
+	case SIMP_RUNSTATE_GFNS: { /* one vCPU, its walk at FAKE_WALK */
+		static const struct simp_runstate rs = { .vcpus = 1,
+			.per_vcpu = SIMP_RUNSTATE_WALK, .gfn = { FAKE_WALK } };
+
+		reply_bytes(r, &rs, sizeof(rs));
+		break;
+	}
 	case SIMP_POPULATE_PHYSMAP:
 	case SIMP_DECREASE_RESERVATION:
 	case SIMP_DISABLE:
@@ -232,6 +239,10 @@ static void malform(struct reply *r, int bouncefd)
 			for (uint32_t i = 0; i < res->n; i++)
 				res->rc[i] = 0;
 			break;
+		case SIMP_RUNSTATE_GFNS: /* vCPU 0's last gfn: the ring's */
+			((struct simp_runstate *)(void *)r->payload)->gfn[0][3] =
+				NR + SIMP_NR_SPECIAL;
+			break;
 		case SIMP_CREATE_GUEST: /* as an int: -EIO */
 			((struct simp_u32 *)(void *)r->payload)->v = -5u;
 			break;
@@ -239,6 +250,11 @@ static void malform(struct reply *r, int bouncefd)
 		break;
 	case F_NUL:
 		r->payload[r->h.len / 2] = '\0';
+		break;
+	case F_ENOSYS:
+		r->h.status = -ENOSYS;
+		r->h.len = 0;
+		r->h.nfds = 0;
 		break;
 	}
 }

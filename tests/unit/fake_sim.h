@@ -20,6 +20,8 @@
 #define NR 64u          /* guest RAM pages; the ring gfn is NR */
 #define DOMID 7u
 #define FAKE_PERSONALITIES "xen-4.17\nxen-4.2\n" /* SIMP_PERSONALITIES */
+/* SIMP_RUNSTATE_GFNS: the one vCPU's walk (two gfns twice) */
+#define FAKE_WALK { 60, 62, 62, 60 }
 
 enum fault_kind {
 	F_NONE,
@@ -42,6 +44,7 @@ enum fault_kind {
 	F_SMALL_MEMFD,  /* SIMP_ATTACH: guest memfd one page short */
 	F_SMALL_BOUNCE, /* SIMP_ATTACH: bounce memfd of one page */
 	F_NUL,          /* text (SIMP_PERSONALITIES) with a NUL byte in it */
+	F_ENOSYS,       /* a well-formed -ENOSYS: an op older simulators lack */
 };
 
 struct shared {

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "fake_sim.h"
 #include "private.h"
@@ -363,6 +364,66 @@ START_TEST(close_refuses_malformed_disable)
 }
 END_TEST
 
+/* The walk the simulator reports (FAKE_WALK: gfns 60 and 62) is never
+ * nominated; a simulator without SIMP_RUNSTATE_GFNS holds nothing back,
+ * and is asked once. */
+START_TEST(runstate_gfns_refused)
+{
+	uint64_t g[4] = { 59, 60, 61, 62 };
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	int st[4];
+	xpage_t *xp;
+
+	start_server(SIMP_RUNSTATE_GFNS, 1, _i ? F_ENOSYS : F_NONE);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), _i ? 4 : 2);
+	ck_assert_int_eq(st[1], _i ? 0 : -EBUSY);
+	ck_assert_int_eq(st[3], _i ? 0 : -EBUSY);
+	ck_assert_int_eq(st[0] | st[2], 0);
+	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
+	ck_assert_uint_eq(s.hv_refused, _i ? 0 : 2);
+	if (_i) {
+		/* Not asked again when the set is old (the fake's next
+		 * answer would refuse gfn 60). */
+		ck_assert_int_eq(xpage_unnominate(xp, g + 1, 1, 0, st), 1);
+		usleep(60000);
+		ck_assert_int_eq(xpage_nominate(xp, g + 1, 1, 0, st), 1);
+		ck_assert_msg(strstr(logbuf, "none are held back"), "%s",
+			      logbuf);
+	}
+	ck_assert_int_eq(xpage_close(xp), 0);
+	ck_assert(!strstr(logbuf, "malformed"));
+}
+END_TEST
+
+/* A walk the backend cannot use: the nomination is not sent at all. */
+static const struct one_case rs_cases[] = {
+	{ F_VALUE, "runstate gfn 0x41 of vCPU 0 is past the guest memory "
+		   "(0x41 pages)" },
+	{ F_SHORT, "4100 payload bytes, 4104 expected" },
+	{ F_ERR_PAYLOAD, "failure -16 carries 4104 payload bytes" },
+};
+
+START_TEST(runstate_refuses_malformed_reply)
+{
+	const struct one_case *c = &rs_cases[_i];
+	uint64_t g[4] = { 1, 2, 3, 4 };
+	int st[4];
+	xpage_t *xp;
+
+	start_server(SIMP_RUNSTATE_GFNS, 1, c->kind);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), -EPROTO);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(st[i], -EPROTO);
+	assert_rejected("SIMP_RUNSTATE_GFNS", c->why);
+	assert_states(xp, g, 4, XPAGE_GFN_RESIDENT);
+	assert_stopped(xp);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------ */
 /* The backend directly: what the core cannot reach                         */
 
@@ -429,6 +490,9 @@ static void tests(TCase *t)
 			    sizeof(one_cases) / sizeof(one_cases[0]));
 	tcase_add_loop_test(t, map_and_unmap_refuse_malformed_reply, 0, 2);
 	tcase_add_loop_test(t, close_refuses_malformed_disable, 0, 2);
+	tcase_add_loop_test(t, runstate_gfns_refused, 0, 2);
+	tcase_add_loop_test(t, runstate_refuses_malformed_reply, 0,
+			    sizeof(rs_cases) / sizeof(rs_cases[0]));
 	tcase_add_test(t, map_past_guest_memory_refused);
 	tcase_add_test(t, paging_ops_leave_no_op_done);
 }
