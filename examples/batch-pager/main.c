@@ -213,6 +213,9 @@ static void usage(FILE *f)
 "  --duration SECONDS     page everything back in and exit after this long\n"
 "  --stats-json PATH      write statistics as JSON\n"
 "  --recent-s N           leave pages the guest paged in alone this long (30)\n"
+"  --settle-ms N          after nominating a batch, serve the guest this long\n"
+"                         before writing it out: pages it still uses come\n"
+"                         back at no I/O cost (0)\n"
 "  --progress, --no-progress   force the progress line on or off\n"
 "  -q, --quiet   -v, --verbose   -h, --help   --version\n"
 "\n"
@@ -225,7 +228,7 @@ enum {
 	O_DOMID = 256, O_SIM, O_SIM_SOCKET, O_GUEST_MIB, O_VCPUS, O_PERS,
 	O_PATTERN, O_WRITE, O_HOTSET, O_HOT, O_THINK, O_RELEASE, O_SEED,
 	O_NOWL, O_SIMLOG, O_TMIB, O_TPAGES, O_XS, O_BATCH, O_STORE, O_KEEP,
-	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_PROGRESS, O_NOPROGRESS,
+	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_SETTLE, O_PROGRESS, O_NOPROGRESS,
 	O_VERSION,
 };
 
@@ -255,6 +258,7 @@ static const struct option longopts[] = {
 	{ "duration", required_argument, NULL, O_DURATION },
 	{ "stats-json", required_argument, NULL, O_JSON },
 	{ "recent-s", required_argument, NULL, O_RECENT },
+	{ "settle-ms", required_argument, NULL, O_SETTLE },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "no-progress", no_argument, NULL, O_NOPROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -379,6 +383,11 @@ static int parse(struct pager_opts *o, int argc, char **argv)
 			if (!num("--recent-s", optarg, 0, 86400, &v))
 				return -1;
 			o->recent_s = (uint32_t)v;
+			break;
+		case O_SETTLE:
+			if (!num("--settle-ms", optarg, 0, 10000, &v))
+				return -1;
+			o->settle_ms = (uint32_t)v;
 			break;
 		case O_PROGRESS: o->progress = 1; break;
 		case O_NOPROGRESS: o->progress = 0; break;

@@ -8,7 +8,10 @@
  *      (contiguous where possible) and write INTENT records (not synced)
  *   2. nominate the batch                    (one hypervisor trap)
  *   3. dispatch: evict_fail notices that came in already spoil their gfns
- *      before any I/O is spent on them; populates are served
+ *      before any I/O is spent on them; populates are served. With
+ *      --settle-ms, the ring is served that long first: every page the
+ *      guest is still using shows itself (its vCPU is held for one round
+ *      trip) and costs no I/O
  *   4. map the survivors in one call
  *   5. one vectored write of their pages into their slots
  *   6. fdatasync the store; write WRITTEN records; fdatasync the index
@@ -20,6 +23,7 @@
 #include "pager.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -132,6 +136,26 @@ static int dispatch_now(struct pager *p)
 		return rc;
 	rc = pagein_serve(p);
 	return rc < 0 ? rc : 0;
+}
+
+/* Serve the ring for --settle-ms (at least once): the nominated pages the
+ * guest touches meanwhile come back as evict failures. */
+static int settle(struct pager *p)
+{
+	uint64_t end = now_ns() + (uint64_t)p->o.settle_ms * 1000000u;
+	struct pollfd pf = { .fd = xpage_fd(p->xp), .events = POLLIN };
+	int rc;
+
+	for (;;) {
+		uint64_t t;
+
+		rc = dispatch_now(p);
+		if (rc < 0 || pf.fd < 0 || (t = now_ns()) >= end)
+			return rc;
+		if (poll(&pf, 1, (int)((end - t + 999999) / 1000000)) < 0 &&
+		    errno != EINTR)
+			return -errno;
+	}
 }
 
 static void stop_pageout(struct pager *p, int err, const char *what)
@@ -248,7 +272,7 @@ int pageout_batch(struct pager *p)
 	n = drop_spoiled(p, n, false);
 
 	/* 3. learn evict failures before spending I/O */
-	rc = dispatch_now(p);
+	rc = settle(p);
 	if (rc < 0)
 		return rc;
 	n = drop_spoiled(p, n, true);

@@ -92,6 +92,7 @@ struct pager_opts {
 	double duration_s;       /* <= 0: until a signal */
 	const char *stats_json;
 	uint32_t recent_s;
+	uint32_t settle_ms;      /* wait between nominate and map */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;
 	const char *sim_log;
