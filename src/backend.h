@@ -26,6 +26,7 @@ struct xp_dominfo {
 	uint64_t nr_gfns;      /* gfns 0 .. nr_gfns - 1 may be paged */
 	uint32_t hvm;
 	uint32_t dying;        /* crashed, shutting down or dying */
+	uint64_t tot_pages;    /* pages the domain holds (0: not known) */
 };
 
 /* A gfn no guest has: a place map() leaves empty. */

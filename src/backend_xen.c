@@ -163,6 +163,7 @@ static void xp_xen_close(struct xp_backend *be)
 	xp_xen_batching_close(be);
 	xp_xen_map_close(be);
 	xp_xen_walk_close(be);
+	xp_xen_ram_close(be);
 	if (be->fmem)
 		be->sys->fmem_close(be->fmem);
 	if (be->xch)

@@ -85,6 +85,11 @@ struct xp_backend {
 	struct xp_xen_mem_paging_op *mc_ops;
 	unsigned char *mc_pages; /* XP_XEN_MULTICALL_MAX prep buffers */
 
+	/* The last answer of ram_ranges and when (xen_ram.c). */
+	struct xpage_gfn_range *ram;
+	size_t ram_n;
+	uint64_t ram_ns;
+
 	/* Kernel stacks seen under each vCPU (xen_guest_walk.c). */
 	struct xp_xen_stacks *stacks;
 	uint32_t stacks_nr;
@@ -133,6 +138,7 @@ int xp_xen_unmap(struct xp_backend *be, void *addr, size_t n);
 struct xpage_gfn_range;
 int xp_xen_ram_ranges(struct xp_backend *be, struct xpage_gfn_range *r,
 		      size_t max);
+void xp_xen_ram_close(struct xp_backend *be);
 
 /* xen_guest_walk.c */
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap);

@@ -22,6 +22,7 @@
  * shutdown 2, paused 3. */
 #define XP_DOMINFO_OFF_DOMAIN          0
 #define XP_DOMINFO_OFF_FLAGS           4
+#define XP_DOMINFO_OFF_TOT_PAGES       8
 #define XP_DOMINFO_OFF_MAX_PAGES       16
 #define XP_DOMINFO_OFF_MAX_VCPU_ID_4_2 60
 #define XP_DOMINFO_OFF_MAX_VCPU_ID     68
@@ -62,6 +63,8 @@ _Static_assert(offsetof(struct xen_domctl_getdomaininfo, domain) ==
 		       XP_DOMINFO_OFF_DOMAIN &&
 	       offsetof(struct xen_domctl_getdomaininfo, flags) ==
 		       XP_DOMINFO_OFF_FLAGS &&
+	       offsetof(struct xen_domctl_getdomaininfo, tot_pages) ==
+		       XP_DOMINFO_OFF_TOT_PAGES &&
 	       offsetof(struct xen_domctl_getdomaininfo, max_pages) ==
 		       XP_DOMINFO_OFF_MAX_PAGES &&
 	       offsetof(struct xen_domctl_getdomaininfo, max_vcpu_id) ==
@@ -110,7 +113,7 @@ int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info)
 	} buf;
 	uint16_t dom;
 	uint32_t flags, max_vcpu_id;
-	uint64_t max_pages;
+	uint64_t max_pages, tot_pages;
 
 	memset(&buf, 0, sizeof(buf));
 	if (be->xc.domain_getinfo_single) {
@@ -130,6 +133,7 @@ int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info)
 		return -ESRCH;
 	memcpy(&flags, buf.b + XP_DOMINFO_OFF_FLAGS, sizeof(flags));
 	memcpy(&max_pages, buf.b + XP_DOMINFO_OFF_MAX_PAGES, sizeof(max_pages));
+	memcpy(&tot_pages, buf.b + XP_DOMINFO_OFF_TOT_PAGES, sizeof(tot_pages));
 	memcpy(&max_vcpu_id, buf.b + be->vcpu_off, sizeof(max_vcpu_id));
 
 	if (info) {
@@ -139,6 +143,7 @@ int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info)
 		info->hvm = !!(flags & XP_DOMINF_hvm_guest);
 		info->dying = !!(flags & (XP_DOMINF_dying | XP_DOMINF_shutdown));
 		info->nr_gfns = xp_xen_nr_gfns(be, max_pages);
+		info->tot_pages = tot_pages;
 	}
 	return 0;
 }

@@ -102,6 +102,7 @@ __attribute__((constructor)) static void fake_defaults(void)
 	fake_set("port", 7);
 	fake_set("max_gpfn", 0xfffff);
 	fake_set("max_pages", 0x40000);
+	fake_set("tot_pages", 0x1000);
 	fake_set("max_vcpu_id", 3);
 	fake_set("flags", (1 << 1) | (1 << 3)); /* hvm_guest, paused */
 	fake_set("vm_event_version", 5);
@@ -360,7 +361,8 @@ EXPORT int xc_domain_unpause(void *xch, uint32_t domid)
 static void fill_dominfo(unsigned char *info, uint16_t dom)
 {
 	uint32_t flags = (uint32_t)fake_get("flags");
-	uint64_t tot = 0x1000, max = (uint64_t)fake_get("max_pages");
+	uint64_t tot = (uint64_t)fake_get("tot_pages");
+	uint64_t max = (uint64_t)fake_get("max_pages");
 	uint32_t vid = (uint32_t)fake_get("max_vcpu_id"), online = vid + 1;
 
 	memset(info, 0, DI_SIZE);

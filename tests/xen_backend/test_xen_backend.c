@@ -6,6 +6,8 @@
  * xp_xen_set_sys(), so the ORDER of the enable sequence and its undo path
  * can be checked call by call. check forks each test: state never leaks.
  */
+/* xen_backend.h first: its xenctrl.h sets up Xen's tool-only headers */
+#include "xen_backend.h"
 #include <check.h>
 #include "checkrun.h"
 #include <dlfcn.h>
@@ -1298,7 +1300,9 @@ START_TEST(pause_unpause)
 END_TEST
 
 /* RAM from the p2m: the gfns with a page, in ascending ranges; paged-out
- * and broken gfns have none; ranges past @max are counted, not written. */
+ * and broken gfns have none; ranges past @max are counted, not written.
+ * Here the domain holds more pages than its p2m shows (tot_pages 0x1000):
+ * every chunk of 1024 gfns is read. */
 START_TEST(ram_ranges_from_p2m)
 {
 	struct xp_backend *be = open_fake("FAKEXC_4_17");
@@ -1316,14 +1320,46 @@ START_TEST(ram_ranges_from_p2m)
 	ck_assert_uint_eq(r[2].count, 8);
 	ck_assert_int_eq(F.get("pfn_type_calls"), 1024); /* 1024 a call */
 
+	/* The core asks twice (count, then fill): the answer is kept. */
 	memset(r, 0xa5, sizeof(r));
 	ck_assert_int_eq(X->ram_ranges(be, r, 1), 3);
 	ck_assert_uint_eq(r[0].count, 0x400);
 	ck_assert_uint_eq(r[1].first, 0xa5a5a5a5a5a5a5a5ull); /* untouched */
 	ck_assert_int_eq(X->ram_ranges(be, NULL, 0), 3);
+	ck_assert_int_eq(F.get("pfn_type_calls"), 1024);
 
+	be->ram_ns = 0; /* as if a second had passed */
 	F.set("errno_pfn_type", EPERM);
 	ck_assert_int_eq(X->ram_ranges(be, r, 4), -EPERM);
+	close_and_check(be);
+}
+END_TEST
+
+/* A domain holding exactly what its p2m shows: the scan stops once it
+ * found that many, from both ends, and skips the hole between. */
+START_TEST(ram_ranges_skip_the_hole)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	struct xpage_gfn_range r[4];
+
+	F.set("xtab_gfn", 0x400);
+	F.set("tot_pages", 0x7ff + 8);
+	ck_assert_int_eq(X->ram_ranges(be, r, 4), 3);
+	ck_assert_uint_eq(r[0].first, 0);
+	ck_assert_uint_eq(r[0].count, 0x400);
+	ck_assert_uint_eq(r[1].first, 0x401);
+	ck_assert_uint_eq(r[1].count, 0x3ff);
+	ck_assert_uint_eq(r[2].first, 0xffff8);
+	ck_assert_uint_eq(r[2].count, 8);
+	ck_assert_int_eq(F.get("pfn_type_calls"), 3); /* 0, 1023, 1 */
+
+	/* Fewer than it holds (a page paged in meanwhile): all of it. */
+	be->ram_ns = 0;
+	F.set("pfn_type_calls", 0);
+	F.set("tot_pages", 0x7ff + 9);
+	ck_assert_int_eq(X->ram_ranges(be, r, 4), 3);
+	ck_assert_uint_eq(r[2].first, 0xffff8);
+	ck_assert_int_eq(F.get("pfn_type_calls"), 1024);
 	close_and_check(be);
 }
 END_TEST
@@ -1472,6 +1508,7 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, evtchn_notify_and_ack);
 	tcase_add_test(ops, pause_unpause);
 	tcase_add_test(ops, ram_ranges_from_p2m);
+	tcase_add_test(ops, ram_ranges_skip_the_hole);
 	tcase_add_test(ops, ram_ranges_without_pfn_type);
 	tcase_add_test(ops, hv_gfns_percpu_and_stacks);
 	suite_add_tcase(s, ops);
