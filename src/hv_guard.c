@@ -18,8 +18,10 @@
 #include <time.h>
 
 #define XP_HV_REFRESH_NS 50000000ull
-/* Room for the set: a few hundred gfns per vCPU at most. */
+/* Room for the set: a few hundred gfns per vCPU, and the kernel's page
+ * tables, shared by all (xen_guest_walk.c keeps at most 4096). */
 #define XP_HV_PER_VCPU 256u
+#define XP_HV_SHARED 4096u
 
 static uint64_t now_ns(void)
 {
@@ -85,7 +87,8 @@ void xp_hv_refresh(struct xpage *xp)
 {
 	uint64_t t = now_ns();
 	uint64_t *fresh;
-	size_t prev_n, cap = (size_t)(xp->vcpus ? xp->vcpus : 1) * XP_HV_PER_VCPU;
+	size_t prev_n, cap = (size_t)(xp->vcpus ? xp->vcpus : 1) * XP_HV_PER_VCPU +
+			     XP_HV_SHARED;
 	int rc;
 
 	if (!xp->ops->hv_gfns || xp->hv.unsupported ||

@@ -29,6 +29,7 @@
 #include "xenctrl_loader.h"
 
 #include <errno.h>
+#include <time.h>
 
 #include <xencall.h>
 #include <xenevtchn.h>
@@ -90,10 +91,26 @@ struct xp_backend {
 	size_t ram_n;
 	uint64_t ram_ns;
 
-	/* Kernel stacks seen under each vCPU (xen_guest_walk.c). */
+	/* Kernel stacks seen under each vCPU, the kernel's page tables and
+	 * when they were read, from a CR3 seen in the kernel
+	 * (xen_guest_walk.c). */
 	struct xp_xen_stacks *stacks;
 	uint32_t stacks_nr;
+	uint64_t *ktables;
+	size_t ktables_n;
+	uint64_t ktables_ns;
+	uint64_t kcr3;
+	unsigned klevels;
 };
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+static inline uint64_t xp_xen_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 #define XLOG(be, lvl, ...)                                            \
 	do {                                                          \

@@ -16,7 +16,11 @@
  *   page in a paging state fails the copy: the hypercall returns -EFAULT,
  *   which Linux treats as a bug for its timer and event hypercalls (H3).
  *   The arguments live on the calling kernel stack, written just before
- *   the call, so a page of it nominated in between fails the call.
+ *   the call, so a page of it nominated in between fails the call; and
+ *   the guest's own accesses go through its TLB, never touching the page
+ *   tables Xen's walk reads: a pager sees them as cold, and paging one out
+ *   fails every hypercall made from under it (seen twice on the rig, both
+ *   times a table of the kernel's vmalloc area, where stacks live).
  *
  * Linux keeps the runstate area among each CPU's per-CPU data, which the
  * kernel's GS base points at. For each vCPU this returns the page-table
@@ -25,8 +29,13 @@
  * vCPU was seen on (the XP_STACK_PAGES around its stack pointer whenever
  * that is a kernel address; the last XP_STACKS_SEEN of them) with the
  * page tables to them, and the top-level tables of the last XP_STACKS_SEEN
- * processes it was seen running (it may switch back to any of them). Long-mode guests only (4- and 5-level paging); a
- * vCPU in another mode adds nothing.
+ * processes it was seen running (it may switch back to any of them).
+ * And every page table of the kernel's half of the address space (the
+ * top-level entries 256 .. 511, shared by every process), read from a
+ * CR3 seen while its vCPU ran in the kernel, again every
+ * XP_KTABLES_REFRESH_NS: the tables to any kernel address a hypercall
+ * may pass. Long-mode guests only (4- and 5-level paging); a vCPU in
+ * another mode adds nothing.
  */
 #include "xen_backend.h"
 
@@ -68,6 +77,12 @@ _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
  * stack, and issues hypercalls from most of them; the idle task's and
  * the busiest ones' come round again and stay. */
 #define XP_STACKS_SEEN 8u
+
+/* The kernel's page tables are read again this often (they change when
+ * the kernel maps new memory, e.g. a new task's stack), and at most this
+ * many are kept. */
+#define XP_KTABLES_REFRESH_NS 1000000000ull
+#define XP_KTABLES_MAX 4096u
 
 struct xp_xen_stacks {
 	uint64_t base[XP_STACKS_SEEN]; /* 0: free */
@@ -251,6 +266,59 @@ static void xp_walk_vcpu(struct xp_backend *be, struct xp_walk_cache *wc,
 				   gfns, cap, n);
 }
 
+/* Append table @gfn to the kernel's tables; false when full. */
+static bool xp_ktables_add(struct xp_backend *be, uint64_t gfn)
+{
+	if (be->ktables_n == XP_KTABLES_MAX)
+		return false;
+	be->ktables[be->ktables_n++] = gfn;
+	return true;
+}
+
+/* Table @gfn at @level and every table under its entries @lo .. @hi - 1
+ * into be->ktables (not the pages the lowest ones map). A table that
+ * cannot be read (paged out) is kept, what is under it skipped. */
+static void xp_ktables_walk(struct xp_backend *be, uint64_t gfn,
+			    unsigned level, unsigned lo, unsigned hi)
+{
+	uint64_t *t;
+	int err = 0;
+
+	if (!xp_ktables_add(be, gfn) || level == 1)
+		return;
+	t = xp_xen_map(be, &gfn, 1, PROT_READ, &err);
+	if (!t)
+		return;
+	for (unsigned i = lo; !err && i < hi; i++) {
+		uint64_t e = t[i];
+
+		if (!(e & XP_PTE_P) || (level <= 3 && (e & XP_PTE_PS)))
+			continue; /* nothing there, or a large page */
+		xp_ktables_walk(be, (e & XP_PTE_ADDR) >> 12, level - 1, 0, 512);
+	}
+	xp_xen_unmap(be, t, 1);
+}
+
+/* Read the kernel's tables again when stale, from the last CR3 a vCPU
+ * was seen with in the kernel. */
+static void xp_ktables_refresh(struct xp_backend *be)
+{
+	uint64_t t = xp_xen_now_ns();
+
+	if (!be->kcr3 || (be->ktables_ns && t - be->ktables_ns <
+			  XP_KTABLES_REFRESH_NS))
+		return;
+	if (!be->ktables) {
+		be->ktables = malloc(XP_KTABLES_MAX * sizeof(*be->ktables));
+		if (!be->ktables)
+			return;
+	}
+	be->ktables_n = 0;
+	xp_ktables_walk(be, (be->kcr3 & XP_PTE_ADDR) >> 12, be->klevels,
+			256, 512);
+	be->ktables_ns = t;
+}
+
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 {
 	struct xp_walk_cache *wc;
@@ -272,12 +340,20 @@ int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 
 		if (xp_walk_regs(be, v, &r) != 0)
 			continue; /* offline, not in long mode, or unreadable */
+		if (r.rsp >> 63) {
+			be->kcr3 = r.cr3; /* in the kernel: its tables are here */
+			be->klevels = r.levels;
+		}
 		if (st && v < be->stacks_nr)
 			xp_stack_seen(&st[v], &r);
 		xp_walk_vcpu(be, wc, &r, st && v < be->stacks_nr ? &st[v] : NULL,
 			     gfns, cap, &n);
 	}
 	free(wc);
+	xp_ktables_refresh(be);
+	/* (duplicates of the walks above are removed by the core) */
+	for (size_t i = 0; i < be->ktables_n && n < cap; i++)
+		gfns[n++] = be->ktables[i];
 	return (int)n;
 }
 
@@ -286,4 +362,9 @@ void xp_xen_walk_close(struct xp_backend *be)
 	free(be->stacks);
 	be->stacks = NULL;
 	be->stacks_nr = 0;
+	free(be->ktables);
+	be->ktables = NULL;
+	be->ktables_n = 0;
+	be->ktables_ns = 0;
+	be->kcr3 = 0;
 }

@@ -22,7 +22,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define XP_PFINFO_BATCH 1024u
 #define XP_PFINFO_MASK  (0xfull << 28)   /* XEN_DOMCTL_PFINFO_LTAB_MASK */
@@ -145,18 +144,10 @@ static int xp_ram_read(struct xp_backend *be, struct xp_ram_list *out)
 	return rc;
 }
 
-static uint64_t xp_ram_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 int xp_xen_ram_ranges(struct xp_backend *be, struct xpage_gfn_range *r,
 		      size_t max)
 {
-	uint64_t t = xp_ram_now_ns();
+	uint64_t t = xp_xen_now_ns();
 
 	if (!be->xc.get_pfn_type_batch)
 		return -EOPNOTSUPP;

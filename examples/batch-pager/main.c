@@ -106,13 +106,16 @@ void errx_(const char *fmt, ...)
 
 void dbg(const struct pager *p, const char *fmt, ...)
 {
+	char pre[48];
 	va_list ap;
 
-	(void)p;
 	if (verbosity < 2)
 		return;
+	/* the time since the pager started: where a slow start goes */
+	snprintf(pre, sizeof(pre), "debug: +%.3f s: ",
+		 p->t0_ns ? (double)(now_ns() - p->t0_ns) / 1e9 : 0.0);
 	va_start(ap, fmt);
-	vmsg("debug: ", fmt, ap);
+	vmsg(pre, fmt, ap);
 	va_end(ap);
 }
 
@@ -799,6 +802,7 @@ int main(int argc, char **argv)
 		explain_open_error(p, errno);
 		goto out_sim;
 	}
+	dbg(p, "domain %u opened", p->domid);
 	p->info = (struct xpage_info){ .sz = sizeof(p->info) };
 	xpage_get_info(p->xp, &p->info);
 	if (p->info.took_over && existing && !p->o.takeover)
@@ -823,6 +827,7 @@ int main(int argc, char **argv)
 			       "pager evicted cannot be served without its store");
 		goto out_xp;
 	}
+	dbg(p, "store %s open", p->o.store_path);
 
 	/* Per-gfn state and the policy. */
 	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, 1);

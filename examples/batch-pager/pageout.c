@@ -251,7 +251,8 @@ int pageout_batch(struct pager *p)
 		p->slot[p->b_gfn[i]] = p->b_slot[i];
 		p->gfl[p->b_gfn[i]] |= GF_BATCH;
 	}
-	p->st.batches++;
+	if (!p->st.batches++)
+		dbg(p, "first batch: %zu gfns", n);
 
 	/* 2. nominate */
 	rc = xpage_nominate(p->xp, p->b_gfn, n, 0, p->b_st);

@@ -1398,6 +1398,26 @@ static void build_guest(void)
 	F.set("hvm_gs", (long)GS_VA);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* hv_gfns as the core takes it: sorted, each gfn once. */
+static int hv(struct xp_backend *be, uint64_t *g, size_t cap)
+{
+	int n = X->hv_gfns(be, g, cap), k = 0;
+
+	ck_assert_int_ge(n, 0);
+	qsort(g, (size_t)n, sizeof(*g), cmp_u64);
+	for (int i = 0; i < n; i++)
+		if (!k || g[k - 1] != g[i])
+			g[k++] = g[i];
+	return k;
+}
+
 static int has(const uint64_t *g, int n, uint64_t gfn)
 {
 	for (int i = 0; i < n; i++)
@@ -1417,7 +1437,7 @@ START_TEST(hv_gfns_percpu_and_stacks)
 
 	build_guest();
 	F.set("hvm_rsp", (long)(STACK_VA + 0x3e08));
-	n = X->hv_gfns(be, g, 512);
+	n = hv(be, g, 512);
 	ck_assert_int_eq(n, 3 + 128 + 3 + 4);
 	for (uint64_t t = 0x100; t <= 0x105; t++)
 		ck_assert_msg(has(g, n, t), "table 0x%llx", (unsigned long long)t);
@@ -1427,7 +1447,7 @@ START_TEST(hv_gfns_percpu_and_stacks)
 		ck_assert(has(g, n, 0x2000 + 16 * i));
 
 	F.set("hvm_rsp", 0x7ffc0000); /* in user mode: nothing new */
-	ck_assert_int_eq(X->hv_gfns(be, g, 512), n);
+	ck_assert_int_eq(hv(be, g, 512), n);
 	ck_assert(has(g, n, 0x2000));
 
 	/* Another process (its own top-level table, the kernel's below it):
@@ -1435,19 +1455,47 @@ START_TEST(hv_gfns_percpu_and_stacks)
 	guest_page(0x150)[273] = PTE(0x101);
 	guest_page(0x150)[402] = PTE(0x103);
 	F.set("hvm_cr3", 0x150000);
-	ck_assert_int_eq(X->hv_gfns(be, g, 512), n + 1);
+	ck_assert_int_eq(hv(be, g, 512), n + 1);
 	ck_assert(has(g, n + 1, 0x100) && has(g, n + 1, 0x150));
 	n++;
 
 	/* Eight stacks are remembered: the ninth replaces the first. */
 	for (unsigned s = 1; s <= 8; s++) {
 		F.set("hvm_rsp", (long)(STACK_VA + s * 0x4000 + 0x100));
-		n = X->hv_gfns(be, g, 512);
+		n = hv(be, g, 512);
 	}
 	ck_assert_int_eq(n, 4 + 128 + 3 + 8 * 4);
 	ck_assert(!has(g, n, 0x2000));
 	ck_assert(has(g, n, 0x2000 + 16 * 4));
 	ck_assert(has(g, n, 0x2000 + 16 * 35));
+	close_and_check(be);
+}
+END_TEST
+
+/* Every page table of the kernel's half, also under no walk above (the
+ * tables to other tasks' stacks), none of the user half's, no page they
+ * map; read again once a second. */
+START_TEST(hv_gfns_kernel_tables)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	uint64_t g[512];
+	int n;
+
+	build_guest();
+	guest_page(0x104)[5] = PTE(0x106);      /* another 2 MiB of vmalloc */
+	guest_page(0x106)[0] = PTE(0x3000);
+	guest_page(0x100)[100] = PTE(0x107);    /* the user half */
+	guest_page(0x107)[0] = PTE(0x108);
+	F.set("hvm_rsp", (long)(STACK_VA + 0x100));
+	n = hv(be, g, 512);
+	ck_assert(has(g, n, 0x106));
+	ck_assert(!has(g, n, 0x3000) && !has(g, n, 0x107) && !has(g, n, 0x108));
+	ck_assert(!has(g, n, 0x1000 + 200)); /* in the 2 MiB page, past 128 */
+
+	guest_page(0x104)[6] = PTE(0x109);
+	ck_assert(!has(g, hv(be, g, 512), 0x109)); /* not yet */
+	be->ktables_ns = 0; /* as if a second had passed */
+	ck_assert(has(g, hv(be, g, 512), 0x109));
 	close_and_check(be);
 }
 END_TEST
@@ -1511,6 +1559,7 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, ram_ranges_skip_the_hole);
 	tcase_add_test(ops, ram_ranges_without_pfn_type);
 	tcase_add_test(ops, hv_gfns_percpu_and_stacks);
+	tcase_add_test(ops, hv_gfns_kernel_tables);
 	suite_add_tcase(s, ops);
 	return s;
 }
