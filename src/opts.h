@@ -22,18 +22,33 @@
 /*
  * 0, -EINVAL (NULL, or an sz no release of the struct ever had) or -E2BIG.
  * A caller's sz is the sizeof of the struct in the header it was built
- * with: the size of a published release's struct (from 1.0's, @min, up to
- * this library's), or larger with zeroes past this library's sizeof. Any
- * other sz (shorter than 1.0's, or ending inside a field) is refused:
- * reading half a pointer is worse than refusing. Bytes up to sizeof count
- * as known: the tail padding of a caller's struct may hold anything, and a
- * field added later starts past it (abi/README.md).
+ * with. Accepted: @min, the size 1.0 published, and any size from
+ * @known (this library's sizeof) up, with zeroes past @known. Anything
+ * else (shorter than 1.0's, or between 1.0's and this library's, so
+ * ending inside a field) is refused: reading half a pointer is worse than
+ * refusing. Bytes up to sizeof count as known: the tail padding of a
+ * caller's struct may hold anything, and a field added later starts past
+ * it (abi/README.md). The sizes between @min and @known are refused as a
+ * whole, which is right while one release at most grew a struct: the
+ * second release that grows one must pass the list of published sizes.
  */
 int xp_opts_valid(const void *opts, size_t min, size_t known);
-/* Every struct is as 1.0 published it: when a release grows one, list the
- * sizes between (xp_opts_valid takes a range today). */
+
+/* The sizeof of each public struct as 1.0 published it. A struct grown
+ * since ends its 1.0 part before its first new member. */
+#define XP_V1_0_SIZE_xpage_open_opts      sizeof(struct xpage_open_opts)
+#define XP_V1_0_SIZE_xpage_callbacks      sizeof(struct xpage_callbacks)
+#define XP_V1_0_SIZE_xpage_info           sizeof(struct xpage_info)
+#define XP_V1_0_SIZE_xpage_stats          offsetof(struct xpage_stats, hv_refused)
+#define XP_V1_0_SIZE_xpage_sim_opts       sizeof(struct xpage_sim_opts)
+#define XP_V1_0_SIZE_xpage_sim_guest_opts sizeof(struct xpage_sim_guest_opts)
+#define XP_V1_0_SIZE_xpage_sim_workload   sizeof(struct xpage_sim_workload)
+#define XP_V1_0_SIZE_xpage_sim_faults     sizeof(struct xpage_sim_faults)
+#define XP_V1_0_SIZE_xpage_sim_report     sizeof(struct xpage_sim_report)
+
+/* xp_opts_valid() for a caller's struct @type (see above). */
 #define XP_OPTS_VALID(p, type) \
-	xp_opts_valid((p), sizeof(struct type), sizeof(struct type))
+	xp_opts_valid((p), XP_V1_0_SIZE_##type, sizeof(struct type))
 
 /* Copy a caller's struct into a zeroed full-size one (fields the caller
  * does not know stay zero). Call after xp_opts_valid() succeeded. */

@@ -50,10 +50,9 @@ static void fail(const char *what, long a, long b)
 	abort();
 }
 
-/* The rules (src/opts.h): an sz some release's struct had (from @min,
- * 1.0's, up to @known, this library's sizeof) or larger with zeroes past
- * @known; anything else, including an sz that ends inside a field, is a
- * malformed struct. */
+/* The rules (src/opts.h): an sz of @min (1.0's sizeof), or of @known
+ * (this library's sizeof) or larger with zeroes past @known; anything
+ * else, including an sz that ends inside a field, is a malformed struct. */
 static int model(const uint8_t *buf, size_t sz, size_t min, size_t known)
 {
 	if (sz < sizeof(size_t) || sz < min || (sz > min && sz < known))
@@ -240,8 +239,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(orig, buf, alloc);
 		size_t vs = which == 10 ? sizeof(struct xpage_info)
 					: sizeof(struct xpage_stats);
+		size_t v10 = which == 10 ? XP_V1_0_SIZE_xpage_info
+					 : XP_V1_0_SIZE_xpage_stats;
 
-		want = model(buf, sz, vs, vs);
+		want = model(buf, sz, v10, vs);
 		rc = which == 10 ? xpage_get_info(xp, (void *)buf)
 				: xpage_get_stats(xp, (void *)buf);
 		if (rc != want)

@@ -174,6 +174,21 @@ START_TEST(info_and_stats_sizes)
 	ck_assert_uint_eq(st.nominated, 1);
 	ck_assert_uint_eq(*(size_t *)big, sizeof(big)); /* sz kept */
 	ck_assert_int_eq(xpage_get_stats(NULL, &st), -EINVAL);
+
+	/* A pager built against 1.0's header (its struct ends before
+	 * hv_refused) still gets its counters, and nothing past them. */
+	struct xpage_stats old;
+	size_t old_sz = offsetof(struct xpage_stats, hv_refused);
+
+	memset(&old, 0xa5, sizeof(old));
+	old.sz = old_sz;
+	ck_assert_int_eq(xpage_get_stats(xp, &old), 0);
+	ck_assert_uint_eq(old.sz, old_sz);
+	ck_assert_uint_eq(old.nominated, 1);
+	ck_assert_uint_eq(old.hv_refused, 0xa5a5a5a5a5a5a5a5ull);
+	/* A size between 1.0's and this one's ends inside a field. */
+	old.sz = old_sz + 4;
+	ck_assert_int_eq(xpage_get_stats(xp, &old), -EINVAL);
 	xpage_close(xp);
 }
 END_TEST
