@@ -38,12 +38,15 @@ struct xp_dominfo {
 #define XP_PAGING_PREP     2u
 
 /* One paging operation of a batch. buf: PREP data (XPAGE_PAGE_SIZE bytes)
- * or NULL for prep without a buffer. rc: filled with 0 or -errno. */
+ * or NULL for prep without a buffer. rc: filled with 0 or -errno. idx:
+ * the core's own record of where the gfn stands in its caller's array
+ * (backends leave it alone). */
 struct xp_paging_op {
 	uint32_t op;
 	int rc;
 	uint64_t gfn;
 	const void *buf;
+	size_t idx;
 };
 
 /* Log sink the backend uses (the core's logger). */

@@ -383,7 +383,7 @@ static int wait_event(struct xpage *xp, int timeout_ms)
 	return 0;
 }
 
-static int dispatch(struct xpage *xp, int timeout_ms)
+int xp_dispatch(struct xpage *xp, int timeout_ms)
 {
 	int rc;
 
@@ -408,5 +408,5 @@ static int dispatch(struct xpage *xp, int timeout_ms)
 XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms)
 {
 	return XP_GUARDED(xp, XP_NOT_IN_CALLBACK | XP_NEEDS_HV,
-			  dispatch(xp, timeout_ms));
+			  xp_dispatch(xp, timeout_ms));
 }

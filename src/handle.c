@@ -315,7 +315,7 @@ static size_t unnominate_all(struct xpage *xp)
 		    !xp_gfn_flag(&xp->table, gfn, XP_GS_MAPPED))
 			g[k++] = gfn;
 		if (k && (k == CHUNK || gfn + 1 == xp->table.nr)) {
-			xpage_unnominate(xp, g, k, 0, st);
+			xp_unnominate_gfns(xp, g, k, 0, st);
 			for (size_t i = 0; i < k; i++)
 				left += st[i] != 0;
 			k = 0;
@@ -350,15 +350,14 @@ static int close_ring(struct xpage *xp)
 	 * leave its vCPU paused for good. */
 	prc = xp->ops->pause(xp->be);
 	xp->closing = true;
-	while (xp->nregions)
-		xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
+	xp_unmap_all(xp);
 	/* Touched ones settle through their evict-fail notices, others in
 	 * use elsewhere may need another try. */
 	for (int round = 0; round < 3; round++) {
 		size_t left = unnominate_all(xp);
 
 		if (!xp->broken)
-			xpage_dispatch(xp, 0);
+			xp_dispatch(xp, 0);
 		if (!left)
 			break;
 	}
@@ -374,9 +373,9 @@ static int close_ring(struct xpage *xp)
 	for (int t = 0; rc == -EBUSY && t < 100 && !xp->broken; t++) {
 		if (prc == 0)
 			xp->ops->unpause(xp->be);
-		xpage_dispatch(xp, 10);
+		xp_dispatch(xp, 10);
 		prc = xp->ops->pause(xp->be);
-		xpage_dispatch(xp, 0);
+		xp_dispatch(xp, 0);
 		unnominate_all(xp);
 		rc = xp->ops->disable(xp->be);
 	}
@@ -456,14 +455,13 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 		bool was = xp->closing;
 
 		xp->closing = true;
-		while (xp->nregions)
-			xpage_unmap(xp, xp->regions[0].addr, xp->regions[0].n);
+		xp_unmap_all(xp);
 		for (int round = 0; round < 3 && unnominate_all(xp); round++)
 			if (!xp->broken)
-				xpage_dispatch(xp, 0);
+				xp_dispatch(xp, 0);
 		/* Old Xen: every request read, to release its vCPU. */
 		if (!xp->broken && xp->generation < XPAGE_GEN_MEM_EVENT_45)
-			xpage_dispatch(xp, 0);
+			xp_dispatch(xp, 0);
 		xp_release_held(xp);
 		xp->closing = was;
 		xp_push_responses(xp);

@@ -228,7 +228,15 @@ void xp_hv_refresh(struct xpage *xp);
 bool xp_hv_guarded(const struct xpage *xp, uint64_t gfn);
 void xp_hv_fini(struct xpage *xp);
 
+/* dispatch.c: xpage_dispatch() inside the guard. */
+int xp_dispatch(struct xpage *xp, int timeout_ms);
+
 /* batch.c: run paging ops through the backend, counting traps. */
 int xp_run_ops(struct xpage *xp, struct xp_paging_op *ops, size_t n);
+/* unnominate.c: xpage_unnominate() inside the guard. */
+int xp_unnominate_gfns(struct xpage *xp, const uint64_t *gfns, size_t n,
+		       unsigned int flags, int *status);
+/* batch_map.c: release every mapping xpage_map() made; the first error. */
+int xp_unmap_all(struct xpage *xp);
 
 #endif
