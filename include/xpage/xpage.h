@@ -638,7 +638,8 @@ struct xpage_stats {
 	uint64_t populates;       /* populate callbacks (after coalescing) */
 	uint64_t coalesced;       /* requests merged into an earlier one, or
 				   * older than the gfn's state (answered,
-				   * no callback) */
+				   * no callback; the latter also in
+				   * stale) */
 	uint64_t evict_fails;     /* evict_fail notices, hypervisor's */
 	uint64_t evict_fails_synth;/* evict_fail notices the library derived */
 	uint64_t drops;
@@ -651,8 +652,14 @@ struct xpage_stats {
 				   * (-EBUSY) because the hypervisor touches
 				   * the gfn itself where a paging request
 				   * would be fatal (see xpage_nominate) */
+	uint64_t stale;           /* the part of coalesced that were notices
+				   * older than what the library knows of
+				   * the gfn: a page-in for a gfn resident
+				   * or nominated again since, an evict-fail
+				   * notice older than the nomination, a drop
+				   * notice of a release already settled */
 };
-#define xpage_stats__last_field hv_refused
+#define xpage_stats__last_field stale
 
 /**
  * xpage_get_stats() - counters since open. Returns 0, -EINVAL, -E2BIG.

@@ -427,6 +427,7 @@ START_TEST(coalesced_populate)
 	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
 	xpage_get_stats(xp, &s);
 	ck_assert_uint_eq(s.coalesced, 3);
+	ck_assert_uint_eq(s.stale, 1); /* the late duplicate */
 	ck_assert_uint_eq(s.populates, 1);
 	ck_assert_uint_eq(s.evicted_now, 0);
 	xpage_close(xp);
@@ -1007,6 +1008,10 @@ START_TEST(stale_evict_fail_notice_keeps_nomination)
 			 XP_P2M_PAGING_OUT);
 	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
 	ck_assert_int_eq(seen.evict_fails, 0);
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
+	ck_assert_uint_eq(s.stale, 1);
+	ck_assert_uint_eq(s.coalesced, 1);
 	ck_assert_int_eq(xpage_gfn_state(xp, g), XPAGE_GFN_NOMINATED);
 	ck_assert_int_eq(fake_take_response(GEN7, &r, NULL, NULL), 1);
 	ck_assert_uint_eq(r.gfn, g);
@@ -1053,6 +1058,9 @@ START_TEST(unnominate_of_gfn_released_during_it)
 	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
 	ck_assert_int_eq(seen.drops, 0);
 	ck_assert_int_eq(xpage_gfn_state(xp, 301), XPAGE_GFN_EVICTED);
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
+	ck_assert_uint_eq(s.stale, 1);
 	xpage_close(xp);
 }
 END_TEST
