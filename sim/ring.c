@@ -278,17 +278,10 @@ int ring_claim(struct sim_guest *g)
 static void encode(const struct xp_ring_layout *l, volatile uint8_t *slot,
 		   const struct sim_req *q)
 {
-	uint32_t flags = 0, pflags = 0;
+	uint32_t flags, pflags;
 
 	memset((void *)slot, 0, l->slot_size);
-	if (q->flags & XP_EV_VCPU_PAUSED)
-		flags |= l->f_vcpu_paused;
-	if (q->flags & XP_EV_FOREIGN)
-		flags |= l->f_foreign;
-	if (q->flags & XP_EV_DROP_PAGE)
-		pflags |= l->f_drop_page;
-	if (q->flags & XP_EV_EVICT_FAIL)
-		pflags |= l->f_evict_fail;
+	xp_flags_to_raw(l, q->flags, &flags, &pflags);
 	if (l->era == XP_ERA_VM_EVENT) {
 		xp_wr32(slot, l->off_version, l->version);
 		xp_wr32(slot, l->off_flags, flags);

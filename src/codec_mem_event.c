@@ -8,23 +8,6 @@
  */
 #include "private.h"
 
-static uint32_t to_norm(const struct xp_ring_layout *l, uint32_t raw)
-{
-	uint32_t f = 0;
-
-	if (raw & l->f_vcpu_paused)
-		f |= XP_EV_VCPU_PAUSED;
-	if (raw & l->f_foreign)
-		f |= XP_EV_FOREIGN;
-	if (raw & l->f_drop_page)
-		f |= XP_EV_DROP_PAGE;
-	if (raw & l->f_evict_fail)
-		f |= XP_EV_EVICT_FAIL;
-	if (raw & l->f_dummy)
-		f |= XP_EV_DUMMY;
-	return f;
-}
-
 static int me_decode(const struct xp_ring_layout *l,
 		     const volatile uint8_t *slot, struct xp_event *ev)
 {
@@ -34,7 +17,7 @@ static int me_decode(const struct xp_ring_layout *l,
 	ev->vcpu = xp_rd32(slot, l->off_vcpu);
 	ev->p2mt = xp_rd32(slot, l->off_p2mt);
 	ev->version = 0;
-	ev->flags = to_norm(l, raw);
+	ev->flags = xp_flags_from_raw(l, raw, raw);
 	ev->unknown = raw & ~l->known_flags;
 	return 0;
 }
@@ -42,21 +25,12 @@ static int me_decode(const struct xp_ring_layout *l,
 static void me_encode(const struct xp_ring_layout *l, volatile uint8_t *slot,
 		      const struct xp_response *rsp)
 {
-	uint32_t raw = 0;
+	uint32_t raw, praw;
 
-	if (rsp->flags & XP_EV_VCPU_PAUSED)
-		raw |= l->f_vcpu_paused;
-	if (rsp->flags & XP_EV_FOREIGN)
-		raw |= l->f_foreign;
-	if (rsp->flags & XP_EV_DROP_PAGE)
-		raw |= l->f_drop_page;
-	if (rsp->flags & XP_EV_EVICT_FAIL)
-		raw |= l->f_evict_fail;
-	if (rsp->flags & XP_EV_DUMMY)
-		raw |= l->f_dummy;
+	xp_flags_to_raw(l, rsp->flags, &raw, &praw);
 	/* Clear the whole slot: no stale request bytes go back. */
 	memset((void *)slot, 0, l->slot_size);
-	xp_wr32(slot, l->off_flags, raw);
+	xp_wr32(slot, l->off_flags, raw | praw);
 	xp_wr32(slot, l->off_vcpu, rsp->vcpu);
 	xp_wr64(slot, l->off_gfn, rsp->gfn);
 }

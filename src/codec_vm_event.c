@@ -14,21 +14,12 @@ static int vme_decode(const struct xp_ring_layout *l,
 {
 	uint32_t raw = xp_rd32(slot, l->off_flags);
 	uint32_t praw = xp_rd32(slot, l->off_pflags);
-	uint32_t f = 0;
 
 	ev->version = xp_rd32(slot, l->off_version);
 	ev->gfn = xp_rd64(slot, l->off_gfn);
 	ev->vcpu = xp_rd32(slot, l->off_vcpu);
 	ev->p2mt = xp_rd32(slot, l->off_p2mt);
-	if (raw & l->f_vcpu_paused)
-		f |= XP_EV_VCPU_PAUSED;
-	if (raw & l->f_foreign)
-		f |= XP_EV_FOREIGN;
-	if (praw & l->f_drop_page)
-		f |= XP_EV_DROP_PAGE;
-	if (praw & l->f_evict_fail)
-		f |= XP_EV_EVICT_FAIL;
-	ev->flags = f;
+	ev->flags = xp_flags_from_raw(l, raw, praw);
 	ev->unknown = (raw & ~l->known_flags) | (praw & ~l->known_pflags);
 	if (xp_rd32(slot, l->off_reason) != l->reason_paging)
 		return -EPROTO;
@@ -40,14 +31,11 @@ static int vme_decode(const struct xp_ring_layout *l,
 static void vme_encode(const struct xp_ring_layout *l, volatile uint8_t *slot,
 		       const struct xp_response *rsp)
 {
-	uint32_t raw = 0, praw = 0;
+	uint32_t raw, praw;
 
-	if (rsp->flags & XP_EV_VCPU_PAUSED)
-		raw |= l->f_vcpu_paused;
-	if (rsp->flags & XP_EV_DROP_PAGE)
-		praw |= l->f_drop_page;
-	if (rsp->flags & XP_EV_EVICT_FAIL)
-		praw |= l->f_evict_fail;
+	/* The response echoes the pause and the paging flags; a vm_event
+	 * response carries no foreign flag. */
+	xp_flags_to_raw(l, rsp->flags & ~XP_EV_FOREIGN, &raw, &praw);
 	memset((void *)slot, 0, l->slot_size);
 	xp_wr32(slot, l->off_version, l->version);
 	xp_wr32(slot, l->off_flags, raw);

@@ -3,6 +3,9 @@
 #include "ring_layout.h"
 #include "xpage/xpage.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #define MEM_EVENT(gen, nm, slot, nslots)                                          \
 	{ .generation = gen, .era = XP_ERA_MEM_EVENT, .name = nm,             \
 	  .slot_size = slot, .nr_slots = nslots, .version = 0, .off_version = 0,   \
@@ -53,4 +56,49 @@ const struct xp_ring_layout *xp_ring_layout(int generation)
 			return &layouts[i];
 	}
 	return NULL;
+}
+
+/* Where each normalised flag lives: the layout's member holding its raw
+ * bit, and whether that bit is in the paging flags word. A layout that
+ * lacks a flag has 0 there. */
+static const struct {
+	uint32_t norm;
+	size_t bit;
+	bool paging;
+} flag_map[] = {
+	{ XP_EV_VCPU_PAUSED, offsetof(struct xp_ring_layout, f_vcpu_paused), false },
+	{ XP_EV_FOREIGN,     offsetof(struct xp_ring_layout, f_foreign),     false },
+	{ XP_EV_DROP_PAGE,   offsetof(struct xp_ring_layout, f_drop_page),   true },
+	{ XP_EV_EVICT_FAIL,  offsetof(struct xp_ring_layout, f_evict_fail),  true },
+	{ XP_EV_DUMMY,       offsetof(struct xp_ring_layout, f_dummy),       false },
+};
+
+static uint32_t raw_bit(const struct xp_ring_layout *l, size_t member)
+{
+	uint32_t v;
+
+	memcpy(&v, (const char *)l + member, sizeof(v));
+	return v;
+}
+
+void xp_flags_to_raw(const struct xp_ring_layout *l, uint32_t norm,
+		     uint32_t *flags, uint32_t *pflags)
+{
+	*flags = *pflags = 0;
+	for (size_t i = 0; i < sizeof(flag_map) / sizeof(flag_map[0]); i++)
+		if (norm & flag_map[i].norm)
+			*(flag_map[i].paging ? pflags : flags) |=
+				raw_bit(l, flag_map[i].bit);
+}
+
+uint32_t xp_flags_from_raw(const struct xp_ring_layout *l, uint32_t flags,
+			   uint32_t pflags)
+{
+	uint32_t norm = 0;
+
+	for (size_t i = 0; i < sizeof(flag_map) / sizeof(flag_map[0]); i++)
+		if ((flag_map[i].paging ? pflags : flags) &
+		    raw_bit(l, flag_map[i].bit))
+			norm |= flag_map[i].norm;
+	return norm;
 }

@@ -65,6 +65,15 @@ struct xp_ring_layout {
 	uint32_t known_pflags; /* vm_event: every paging-flags bit */
 };
 
+/* Normalised flags to a slot's raw words and back, for layout @l: the
+ * flags word and the paging flags word (one word in the mem_event era:
+ * OR them on the way out, pass it twice on the way in). One table in
+ * ring_layout.c says where each flag lives. */
+void xp_flags_to_raw(const struct xp_ring_layout *l, uint32_t norm,
+		     uint32_t *flags, uint32_t *pflags);
+uint32_t xp_flags_from_raw(const struct xp_ring_layout *l, uint32_t flags,
+			   uint32_t pflags);
+
 /* Layout of a generation (enum xpage_generation), or NULL. */
 const struct xp_ring_layout *xp_ring_layout(int generation);
 

@@ -241,21 +241,16 @@ void fake_put_request(int generation, uint64_t gfn, uint32_t vcpu,
 {
 	const struct xp_ring_layout *l = xp_ring_layout(generation);
 	uint8_t *s = fake.ring + 64 + (fake.req_prod_pvt & (l->nr_slots - 1)) * l->slot_size;
-	uint32_t raw = 0, praw = 0;
+	uint32_t raw, praw;
 
 	memset(s, 0, l->slot_size);
-	if (flags & XP_EV_VCPU_PAUSED) raw |= l->f_vcpu_paused;
-	if (flags & XP_EV_FOREIGN) raw |= l->f_foreign;
+	xp_flags_to_raw(l, flags, &raw, &praw);
 	if (l->era == XP_ERA_VM_EVENT) {
-		if (flags & XP_EV_DROP_PAGE) praw |= l->f_drop_page;
-		if (flags & XP_EV_EVICT_FAIL) praw |= l->f_evict_fail;
 		xp_wr32(s, 0, l->version);
 		xp_wr32(s, 8, 3);
 		xp_wr32(s, l->off_pflags, praw);
 	} else {
-		if (flags & XP_EV_DROP_PAGE) raw |= l->f_drop_page;
-		if (flags & XP_EV_EVICT_FAIL) raw |= l->f_evict_fail;
-		if (flags & XP_EV_DUMMY) raw |= l->f_dummy;
+		raw |= praw;
 	}
 	xp_wr32(s, l->off_flags, raw);
 	xp_wr32(s, l->off_vcpu, vcpu);
@@ -281,14 +276,12 @@ int fake_take_response(int generation, struct xp_response *out,
 	raw = xp_rd32(s, l->off_flags);
 	out->gfn = xp_rd64(s, l->off_gfn);
 	out->vcpu = xp_rd32(s, l->off_vcpu);
-	out->flags = 0;
 	if (l->era == XP_ERA_VM_EVENT)
 		praw = xp_rd32(s, l->off_pflags);
 	else
 		praw = raw;
-	if (raw & l->f_vcpu_paused) out->flags |= XP_EV_VCPU_PAUSED;
-	if (praw & l->f_drop_page) out->flags |= XP_EV_DROP_PAGE;
-	if (praw & l->f_evict_fail) out->flags |= XP_EV_EVICT_FAIL;
+	out->flags = xp_flags_from_raw(l, raw, praw) &
+		     (XP_EV_VCPU_PAUSED | XP_EV_DROP_PAGE | XP_EV_EVICT_FAIL);
 	if (version)
 		*version = l->era == XP_ERA_VM_EVENT ? xp_rd32(s, 0) : 0;
 	if (reason)
