@@ -327,6 +327,17 @@ int guest_check_live(const struct sim_guest *g)
 	return (g->destroyed || g->crashed) ? -ESRCH : 0;
 }
 
+int guest_check_paging(const struct sim_guest *g, bool need_ring)
+{
+	if (!g->pers->paging)
+		return -ENOSYS;
+	if (g->destroyed || g->crashed)
+		return -ESRCH;
+	if (need_ring && !g->ring)
+		return -ENODEV;
+	return 0;
+}
+
 void guest_set_p2mt(struct sim_guest *g, uint64_t gfn, uint8_t t)
 {
 	struct sim_gfn *s = &g->gfn[gfn];

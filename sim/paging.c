@@ -91,15 +91,10 @@ static int prep(struct sim_guest *g, uint64_t gfn, uint32_t slot,
 int paging_op(struct sim_guest *g, const struct simp_paging_op *op,
 	      const uint8_t *bounce)
 {
-	int rc;
+	int rc = guest_check_paging(g, true);
 
-	if (!g->pers->paging)
-		return -ENOSYS;
-	rc = guest_check_live(g);
 	if (rc)
 		return rc;
-	if (!g->ring)
-		return -ENODEV;
 	switch (op->op) {
 	case SIMP_PAGING_NOMINATE:
 		return nominate(g, op->gfn);

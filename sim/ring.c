@@ -130,9 +130,7 @@ int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
 	struct sim_ring *r;
 	int rc;
 
-	if (!g->pers->paging)
-		return -ENOSYS;
-	rc = guest_check_live(g);
+	rc = guest_check_paging(g, false);
 	if (rc)
 		return rc;
 	if (!g->nvcpus)
@@ -201,11 +199,8 @@ int ring_disable(struct sim_guest *g, bool force, struct sim_ring **out)
 
 	*out = NULL;
 	if (!force) {
-		int rc;
+		int rc = guest_check_paging(g, false);
 
-		if (!g->pers->paging)
-			return -ENOSYS;
-		rc = guest_check_live(g);
 		if (rc)
 			return rc;
 	}

@@ -241,6 +241,10 @@ void guest_flush(struct sim_guest *g);
 
 /* locked: the state every hypercall checks (-ESRCH dead domain). */
 int guest_check_live(const struct sim_guest *g);
+/* locked: what every paging domctl checks first, in Xen's order: paging
+ * built in (-ENOSYS), the domain alive (-ESRCH) and, with @need_ring, a
+ * ring enabled (-ENODEV). */
+int guest_check_paging(const struct sim_guest *g, bool need_ring);
 /* locked */
 void guest_set_p2mt(struct sim_guest *g, uint64_t gfn, uint8_t t);
 /* locked: give gfn a zeroed frame (reuses a still-referenced old one). */
