@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Paging rules: nominate, evict, prep, populate requests, foreign maps,
- * physmap population and removal (xen-paging-facts.md §1, §5, and the
+ * physmap population and removal (docs/xen-interface.md §1, §5, and the
  * behaviour of Xen's mem_paging.c / memory.c, re-described here).
  *
  *   nominate  ram_rw/logdirty with a frame and no extra reference (age 2:

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The hypervisors xpage-simd imitates (xen-paging-facts.md §3, §5, §6).
+ * The hypervisors xpage-simd imitates (docs/xen-interface.md §3, §5, §6).
  * A personality fixes the ring layout (generation), what the version
  * queries answer, whether paging is compiled in, the paging age, and
  * where the special pages (the ring gfn) sit.
@@ -25,7 +25,8 @@ static const struct sim_personality table[] = {
 	/* CONFIG_MEM_PAGING off (default since 4.16, Debian's 4.17): the
 	 * version query still answers, enabling paging gives ENOSYS. */
 	{ "xen-4.17-nopaging", XPAGE_GEN_VM_EVENT_V7, 4, 17, 7, 0, false, 0, 0 },
-	/* The MEM_EVENT_PAGING_AGE proposal of the seed thread. */
+	/* The paging-age proposal no released Xen took up (age 2:
+	 * docs/xen-interface.md §6). */
 	{ "xen-4.2-age2", XPAGE_GEN_MEM_EVENT_42, 4, 2, 0, 2, true, 0, 0 },
 	/* A PVH guest as libxc lays it out (xc_dom_x86.c): RAM from gfn 0,
 	 * the 8 special pages at X86_HVM_END_SPECIAL_REGION - 8 = 0xfeff8 ..

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The front end of the paging ring (the hypervisor's side), after Xen's
- * vm_event code as described in xen-paging-facts.md §2, §3, §5, §8.
+ * vm_event code as described in docs/xen-interface.md §2, §3, §5, §8.
  *
  * The ring lives in the ring gfn's frame (the guest memfd), in the byte
  * layout of the personality's generation (ring_layout.h). Accounting is
@@ -466,7 +466,7 @@ void ring_consume(struct sim_guest *g)
 	n = prod - r->rsp_cons;
 	/* Like Xen, consume every response the back end published, even
 	 * more than there were requests: a pager taking over answers each
-	 * vCPU its predecessor left paused (facts §8). A ring holds at most
+	 * vCPU its predecessor left paused (docs/xen-interface.md §8). A ring holds at most
 	 * nr_slots responses, so an index further ahead is garbage: read
 	 * one ring's worth and say so. */
 	if (n > r->nr_slots) {

@@ -3,7 +3,7 @@
  * Smallest reproducers of bugs the soak and the fuzzers found, one test
  * each, against the simulator (public API, plus the raw protocol where the
  * public one cannot make the situation). Each says what Xen does (the
- * simulator imitates it, xen-paging-facts.md) and what must hold.
+ * simulator imitates it, docs/xen-interface.md) and what must hold.
  * A test here fails until its bug is fixed, then stays as a regression
  * test; docs/bad-input.md lists them.
  */
@@ -145,7 +145,7 @@ static int load_rounds(struct env *e, uint64_t g, uint8_t page[4096],
  * a paging_out gfn makes it paging_in, frame still there, and sends a
  * request with EVICT_FAIL | FOREIGN and no paused vCPU. vm_event_resume()
  * runs the paging resume only for a vCPU whose vm_event pause count is
- * non-zero (facts §8), so the library's answer (vcpu 0, not paused) is
+ * non-zero (docs/xen-interface.md §8), so the library's answer (vcpu 0, not paused) is
  * ignored: the gfn stays paging_in. The library calls evict_fail, marks
  * the gfn resident, and nothing ever makes it ram_rw again (a prep without
  * a buffer would: the frame never left). After xpage_close the next guest

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 /*
- * xen-paging-facts.md §3, row by row. Offsets within a slot; header 64
+ * docs/xen-interface.md §3, row by row. Offsets within a slot; header 64
  * bytes; slots = largest power of two <= (4096 - 64) / slot size.
  *   mem_event 4.2 (Xen 4.2-4.4): slot 40, 64 slots; flags u32 @0,
  *     vcpu u32 @4, gfn u64 @8, p2mt u32 @32, reason u16 @38; paging flags

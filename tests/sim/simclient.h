@@ -3,7 +3,7 @@
  * Test-side client of xpage-simd: starts a simulator, attaches to a guest,
  * enables paging and acts as a minimal raw pager on the ring, reading and
  * writing ring bytes at LITERAL offsets taken from the tables of
- * xen-paging-facts.md §2-§3 (not from src/ring_layout.c), so that a
+ * docs/xen-interface.md §2-§3 (not from src/ring_layout.c), so that a
  * simulator (or a shared table) that drifted from Xen's layouts fails here.
  */
 #ifndef XPAGE_TESTS_SIMCLIENT_H

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Enabling and disabling paging (facts §5), the ring gfn (facts §2),
+ * Enabling and disabling paging (docs/xen-interface.md §5), the ring gfn (§2),
  * domain crash without a ring, toolstack pause, the age-2 personality
- * (facts §6) and the version queries of each personality (facts §3, §4).
+ * (§6) and the version queries of each personality (§3, §4).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The paging state machine, xen-paging-facts.md §1, one test (at least)
+ * The paging state machine, docs/xen-interface.md §1, one test (at least)
  * per row: nominate, evict, guest/foreign access to paging_out / paged /
  * paging_in, foreign mapping, prep/load, response, guest release.
  */

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The paging ring: byte layout per personality (facts §2, §3, literal
+ * The paging ring: byte layout per personality (docs/xen-interface.md §2, §3, literal
  * numbers), response processing (version, reason, VCPU_PAUSED, unpaused
- * vCPUs: facts §3, §8), ring accounting (full ring, wait queue, blocked
- * vCPUs: facts §5).
+ * vCPUs: §3, §8), ring accounting (full ring, wait queue, blocked
+ * vCPUs: §5).
  */
 #include <errno.h>
 #include <string.h>
