@@ -67,7 +67,7 @@ static void put_request(uint64_t gfn)
 	}
 	xp_wr32(s, l->off_vcpu, (uint32_t)(gfn & 3));
 	xp_wr64(s, l->off_gfn, gfn);
-	xp_wr32(s, l->off_p2mt, XP_P2M_PAGED);
+	xp_wr32(s, l->off_p2mt, 10u); /* paged (docs/xen-interface.md §1) */
 	F.req_prod++;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * xpage-bench: the figures of issue 5, on one simulated guest and store.
+ * xpage-bench: the figures of bench/RESULTS.md, on one simulated guest
+ * and store.
  *
  *   xpage-bench [--quick] [--json PATH] [--store-dir DIR] [--simd PATH]
  *               [--only LIST] [--quiet]

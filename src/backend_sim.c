@@ -262,7 +262,7 @@ static int connection_lost(struct xp_backend *be)
 	return -EIO;
 }
 
-/* Nothing comes on the socket but replies, each read by call(): if it
+/* Nothing comes on the socket but replies, each read by ask(): if it
  * polls readable between calls, the simulator hung up. */
 static bool hung_up(struct xp_backend *be)
 {
@@ -279,8 +279,8 @@ static bool hung_up(struct xp_backend *be)
  * -ECONNRESET when the connection failed, -EPROTO when the reply is
  * malformed or the backend is broken.
  */
-static int call(struct xp_backend *be, uint16_t op, const void *req,
-		uint32_t len, void *out, size_t outlen, int *fds)
+static int ask(struct xp_backend *be, uint16_t op, const void *req,
+	       uint32_t len, void *out, size_t outlen, int *fds)
 {
 	const struct simp_reply_spec *s = simp_reply_spec(op);
 	value_check_fn *check = op < sizeof(value_checks) /
@@ -380,12 +380,12 @@ static int sim_open(struct xp_backend **out, uint32_t domid, const char *arg,
 	rc = watch(be, be->sock, EPOLLIN | EPOLLRDHUP);
 	if (rc < 0)
 		goto fail;
-	rc = call(be, SIMP_HELLO, &hello, sizeof(hello), &hrsp, sizeof(hrsp),
-		  NULL);
+	rc = ask(be, SIMP_HELLO, &hello, sizeof(hello), &hrsp, sizeof(hrsp),
+		 NULL);
 	if (rc < 0)
 		goto fail;
-	rc = call(be, SIMP_ATTACH, &att, sizeof(att), &be->di, sizeof(be->di),
-		  fds);
+	rc = ask(be, SIMP_ATTACH, &att, sizeof(att), &be->di, sizeof(be->di),
+		 fds);
 	if (rc < 0)
 		goto fail;
 	be->domid = domid;
@@ -408,8 +408,8 @@ fail:
 
 static int sim_domain_info(struct xp_backend *be, struct xp_dominfo *info)
 {
-	int rc = call(be, SIMP_DOMAIN_INFO, NULL, 0, &be->di, sizeof(be->di),
-		      NULL);
+	int rc = ask(be, SIMP_DOMAIN_INFO, NULL, 0, &be->di, sizeof(be->di),
+		     NULL);
 
 	if (rc < 0)
 		return rc;
@@ -452,7 +452,7 @@ static int sim_xen_version(struct xp_backend *be, uint32_t *major,
 			   uint32_t *minor)
 {
 	struct simp_u32x2 v;
-	int rc = call(be, SIMP_XEN_VERSION, NULL, 0, &v, sizeof(v), NULL);
+	int rc = ask(be, SIMP_XEN_VERSION, NULL, 0, &v, sizeof(v), NULL);
 
 	if (rc < 0)
 		return rc;
@@ -464,7 +464,7 @@ static int sim_xen_version(struct xp_backend *be, uint32_t *major,
 static int sim_u32_query(struct xp_backend *be, uint16_t op, uint32_t *out)
 {
 	struct simp_u32 v;
-	int rc = call(be, op, NULL, 0, &v, sizeof(v), NULL);
+	int rc = ask(be, op, NULL, 0, &v, sizeof(v), NULL);
 
 	if (rc < 0)
 		return rc;
@@ -535,9 +535,9 @@ static int unmap_refs(struct xp_backend *be, const uint64_t *gfns, size_t n)
 			break;
 		REQ_G(be)->n = (uint32_t)k;
 		REQ_G(be)->prot = 0;
-		int r = call(be, SIMP_UNMAP, REQ_G(be),
-			     (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
-			     NULL, 0, NULL);
+		int r = ask(be, SIMP_UNMAP, REQ_G(be),
+			    (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
+			    NULL, 0, NULL);
 		if (r < 0 && !rc)
 			rc = r;
 	}
@@ -578,14 +578,14 @@ static int count_refs(struct xp_backend *be, const uint64_t *gfns, size_t n,
 			continue;
 		REQ_G(be)->n = (uint32_t)k;
 		REQ_G(be)->prot = (uint32_t)prot;
-		rc = call(be, SIMP_MAP, REQ_G(be),
-			  (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
-			  NULL, 0, NULL);
+		rc = ask(be, SIMP_MAP, REQ_G(be),
+			 (uint32_t)(sizeof(struct simp_gfns) + k * sizeof(uint64_t)),
+			 NULL, 0, NULL);
 		if (rc < 0) {
 			release_counted(be, gfns, err, from);
 			return rc;
 		}
-		/* (call() checked: k results, each 0 or -errno) */
+		/* (ask() checked: k results, each 0 or -errno) */
 		for (size_t i = from, r = 0; i < done; i++)
 			if (gfns[i] != XP_GFN_NONE)
 				err[i] = RSP_R(be)->rc[r++];
@@ -700,7 +700,7 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 	struct simp_u32 port;
 	int fds[2], err, rc;
 
-	rc = call(be, SIMP_GET_PARAM, &p, sizeof(p), &v, sizeof(v), NULL);
+	rc = ask(be, SIMP_GET_PARAM, &p, sizeof(p), &v, sizeof(v), NULL);
 	if (rc < 0)
 		return rc;
 	be->ring_gfn = v.v;
@@ -710,8 +710,8 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 		 * frame there and map again. */
 		sim_unmap(be, be->ring, 1);
 		be->ring = NULL;
-		rc = call(be, SIMP_POPULATE_PHYSMAP, &v, sizeof(v), NULL, 0,
-			  NULL);
+		rc = ask(be, SIMP_POPULATE_PHYSMAP, &v, sizeof(v), NULL, 0,
+			 NULL);
 		if (rc < 0)
 			return rc;
 		be->ring = sim_map(be, &be->ring_gfn, 1, PROT_READ | PROT_WRITE,
@@ -724,25 +724,25 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 	}
 	if (!be->ring)
 		return -errno;
-	rc = call(be, SIMP_ENABLE, &a, sizeof(a), &port, sizeof(port), fds);
+	rc = ask(be, SIMP_ENABLE, &a, sizeof(a), &port, sizeof(port), fds);
 	if (rc < 0) {
 		drop_ring(be);
 		return rc;
 	}
 	rc = take_evtchn(be, fds);
 	if (rc < 0) {
-		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
+		ask(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
 		drop_ring(be);
 		return rc;
 	}
 	be->port = port.v;
 	/* The guest must never be able to write the ring. */
-	rc = call(be, SIMP_DECREASE_RESERVATION, &v, sizeof(v), NULL, 0, NULL);
+	rc = ask(be, SIMP_DECREASE_RESERVATION, &v, sizeof(v), NULL, 0, NULL);
 	if (rc < 0) {
 		be->log(be->log_ctx, XPAGE_LOG_ERROR,
 			"cannot remove the ring gfn 0x%llx from the guest "
 			"physmap: %s", (unsigned long long)v.v, xpage_strerror(rc));
-		call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
+		ask(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
 		drop_ring(be);
 		return rc;
 	}
@@ -752,7 +752,7 @@ static int sim_enable(struct xp_backend *be, uint32_t age, void **ring)
 
 static int sim_disable(struct xp_backend *be)
 {
-	int rc = call(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
+	int rc = ask(be, SIMP_DISABLE, NULL, 0, NULL, 0, NULL);
 
 	/* A refused disable keeps the ring in service: the caller may drain
 	 * and try again. */
@@ -768,12 +768,12 @@ static void sim_forget(struct xp_backend *be)
 
 static int sim_pause(struct xp_backend *be)
 {
-	return call(be, SIMP_PAUSE, NULL, 0, NULL, 0, NULL);
+	return ask(be, SIMP_PAUSE, NULL, 0, NULL, 0, NULL);
 }
 
 static int sim_unpause(struct xp_backend *be)
 {
-	return call(be, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL);
+	return ask(be, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL);
 }
 
 /* A batch that could not be issued: no op keeps a stale rc (0 would read
@@ -805,7 +805,7 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 			memcpy(be->bounce, ops[0].buf, PAGE);
 			o.bounce_slot = 0;
 		}
-		rc = call(be, SIMP_PAGING_OP, &o, sizeof(o), NULL, 0, NULL);
+		rc = ask(be, SIMP_PAGING_OP, &o, sizeof(o), NULL, 0, NULL);
 		if (be->broken || rc == -EIO || rc == -ECONNRESET)
 			return ops_failed(be, ops, 0, 1, -EIO);
 		ops[0].rc = rc;
@@ -835,13 +835,13 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 			m->gfn = op->gfn;
 		}
 		REQ_MC(be)->n = (uint32_t)k;
-		rc = call(be, SIMP_MULTICALL, REQ_MC(be),
-			  (uint32_t)(sizeof(struct simp_multicall) +
-				     k * sizeof(struct simp_paging_op)),
-			  NULL, 0, NULL);
+		rc = ask(be, SIMP_MULTICALL, REQ_MC(be),
+			 (uint32_t)(sizeof(struct simp_multicall) +
+			 k * sizeof(struct simp_paging_op)),
+			 NULL, 0, NULL);
 		if (rc < 0)
 			return ops_failed(be, ops, done, n, rc);
-		/* (call() checked: k results, each 0 or -errno) */
+		/* (ask() checked: k results, each 0 or -errno) */
 		for (size_t i = 0; i < k; i++)
 			ops[done + i].rc = RSP_R(be)->rc[i];
 		done += k;
@@ -857,7 +857,7 @@ static int sim_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 {
 	struct simp_runstate rs;
 	size_t n = 0;
-	int rc = call(be, SIMP_RUNSTATE_GFNS, NULL, 0, &rs, sizeof(rs), NULL);
+	int rc = ask(be, SIMP_RUNSTATE_GFNS, NULL, 0, &rs, sizeof(rs), NULL);
 
 	if (rc == -ENOSYS)
 		return -EOPNOTSUPP;

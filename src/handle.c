@@ -521,7 +521,7 @@ static int event_fd(const xpage_t *xp)
 	return xp->ops->evtchn_fd(xp->be);
 }
 
-static int gfn_state(const xpage_t *xp, uint64_t gfn)
+static int state_of(const xpage_t *xp, uint64_t gfn)
 {
 	if (gfn >= xp->table.nr)
 		return xp_err(ERANGE);
@@ -557,7 +557,7 @@ XPAGE_API int xpage_get_stats(const xpage_t *xp, struct xpage_stats *st)
 
 XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn)
 {
-	return XP_GUARDED(xp, 0, gfn_state(xp, gfn));
+	return XP_GUARDED(xp, 0, state_of(xp, gfn));
 }
 
 XPAGE_API int xpage_fd(const xpage_t *xp)

@@ -18,11 +18,9 @@
 #include "ring_layout.h"
 #include "gfn_table.h"
 
-/* p2m types in requests (the hypervisor's numbering). */
-#define XP_P2M_RAM_RW     0u
+/* The p2m type of a request whose gfn still has its frame (the
+ * hypervisor's numbering, docs/xen-interface.md §1). */
 #define XP_P2M_PAGING_OUT 9u
-#define XP_P2M_PAGED      10u
-#define XP_P2M_PAGING_IN  11u
 
 /* ------------------------------------------------------------------------ */
 /* Ring codecs                                                              */

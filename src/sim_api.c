@@ -64,8 +64,8 @@ static int fail(int e)
  * Returns 0, the simulator's negative errno, or -EIO / -ECONNRESET (the
  * connection failed) or -EPROTO (a malformed reply), with errno set.
  */
-static int call(xpage_sim_t *sim, uint16_t op, const void *req, uint32_t len,
-		void *out, uint32_t outmax, uint32_t *outlen)
+static int ctl(xpage_sim_t *sim, uint16_t op, const void *req, uint32_t len,
+	       void *out, uint32_t outmax, uint32_t *outlen)
 {
 	struct simp_hdr h;
 	int rc;
@@ -441,7 +441,7 @@ XPAGE_API int xpage_sim_create_guest(xpage_sim_t *sim,
 	g.pages = o.pages;
 	g.flags = o.flags;
 	g.seed = o.seed;
-	rc = call(sim, SIMP_CREATE_GUEST, &g, sizeof(g), &d, sizeof(d), NULL);
+	rc = ctl(sim, SIMP_CREATE_GUEST, &g, sizeof(g), &d, sizeof(d), NULL);
 	if (rc < 0)
 		return rc;
 	/* The domid asked for, or one the simulator chose below Xen's
@@ -456,7 +456,7 @@ XPAGE_API int xpage_sim_destroy_guest(xpage_sim_t *sim, uint32_t domid)
 {
 	struct simp_u32 d = { domid, 0 };
 
-	return call(sim, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0, NULL);
+	return ctl(sim, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
@@ -480,14 +480,14 @@ XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
 				    .think_us = o.think_us,
 				    .release_pm = o.release_pm,
 				    .seed = o.seed };
-	return call(sim, SIMP_WORKLOAD, &q, sizeof(q), NULL, 0, NULL);
+	return ctl(sim, SIMP_WORKLOAD, &q, sizeof(q), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_workload_stop(xpage_sim_t *sim, uint32_t domid)
 {
 	struct simp_u32 d = { domid, 0 };
 
-	return call(sim, SIMP_WORKLOAD_STOP, &d, sizeof(d), NULL, 0, NULL);
+	return ctl(sim, SIMP_WORKLOAD_STOP, &d, sizeof(d), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
@@ -511,7 +511,7 @@ XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
 				  .race_drop_pm = o.race_drop_pm,
 				  .event_delay_us = o.event_delay_us,
 				  .ring_slots_held = o.ring_slots_held };
-	return call(sim, SIMP_FAULTS, &q, sizeof(q), NULL, 0, NULL);
+	return ctl(sim, SIMP_FAULTS, &q, sizeof(q), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_touch(xpage_sim_t *sim, uint32_t domid,
@@ -522,7 +522,7 @@ XPAGE_API int xpage_sim_touch(xpage_sim_t *sim, uint32_t domid,
 
 	if (flags & ~(XPAGE_SIM_TOUCH_WRITE | XPAGE_SIM_TOUCH_FOREIGN))
 		return fail(-EINVAL);
-	return call(sim, SIMP_TOUCH, &t, sizeof(t), NULL, 0, NULL);
+	return ctl(sim, SIMP_TOUCH, &t, sizeof(t), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
@@ -531,7 +531,7 @@ XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
 	struct simp_touch t = { .domid = domid, .vcpu = SIMP_VCPU_ANY,
 				.gfn = gfn };
 
-	return call(sim, SIMP_RELEASE, &t, sizeof(t), NULL, 0, NULL);
+	return ctl(sim, SIMP_RELEASE, &t, sizeof(t), NULL, 0, NULL);
 }
 
 XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
@@ -551,7 +551,7 @@ XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
 		return fail(rc);
 	if (flags & ~XPAGE_SIM_REPORT_FINAL)
 		return fail(-EINVAL);
-	rc = call(sim, SIMP_REPORT, &q, sizeof(q), &rep, sizeof(rep), NULL);
+	rc = ctl(sim, SIMP_REPORT, &q, sizeof(q), &rep, sizeof(rep), NULL);
 	if (rc < 0)
 		return rc;
 	memset(&out, 0, sizeof(out));
@@ -584,9 +584,9 @@ XPAGE_API int xpage_sim_personalities(xpage_sim_t *sim, char *buf,
 	if (!buf && len)
 		return fail(-EINVAL);
 	/* copied only when it fits with its NUL (text: no NUL in it) */
-	rc = call(sim, SIMP_PERSONALITIES, NULL, 0, buf,
-		  len > SIMP_MAX_PAYLOAD ? SIMP_MAX_PAYLOAD :
-		  len ? (uint32_t)len - 1 : 0, &n);
+	rc = ctl(sim, SIMP_PERSONALITIES, NULL, 0, buf,
+		 len > SIMP_MAX_PAYLOAD ? SIMP_MAX_PAYLOAD :
+		 len ? (uint32_t)len - 1 : 0, &n);
 	if (rc < 0)
 		return rc;
 	if ((size_t)n >= len)

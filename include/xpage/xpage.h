@@ -24,8 +24,13 @@
  *     (in which case status is unspecified, except that the entry of a gfn
  *     the call had already passed on holds the call's error, never 0;
  *     a refused call may have changed some gfns). -EPROTO means the
- *     hypervisor's (or simulator's) answers broke its interface: the handle
- *     refuses further work and xpage_close() is what is left to call.
+ *     hypervisor's (or simulator's) answers broke its interface (a
+ *     corrupt ring, or a reply that makes no sense). From then on
+ *     xpage_dispatch(), xpage_nominate(), xpage_evict(),
+ *     xpage_unnominate() and xpage_resume() refuse with -EPROTO, while
+ *     xpage_load() still gives pages back, xpage_map(), xpage_unmap() and
+ *     xpage_adopt() still work and the queries still answer, so that a
+ *     pager can save what it holds before xpage_close().
  *     A batch of n = 0 gfns is no error: the call does nothing and returns
  *     0 (the arrays may be NULL); xpage_map() then returns NULL with errno
  *     0, and xpage_unmap(xp, NULL, 0) returns 0.
@@ -115,14 +120,17 @@ XPAGE_API const char *xpage_version_string(void);
 /* Interface ages and features                                              */
 
 /*
- * Ages of the paging contract (after MEM_EVENT_PAGING_AGE). A pager names
- * the ages it can work with as a bit mask; the library picks the highest
- * one the hypervisor also speaks.
- *   age 1: gfns are nominated before the pager maps them (every upstream
- *          Xen release).
+ * Ages of the paging contract. A pager names the ages it can work with as
+ * a bit mask; the library picks the highest one the hypervisor also
+ * speaks.
+ *   age 1: gfns are nominated before the pager maps them. Every released
+ *          Xen speaks age 1 and nothing else.
  *   age 2: the pager must hold a mapping of a gfn when nominating it, and
  *          the hypervisor need not send EVICT_FAIL (the library synthesises
- *          it).
+ *          it). This is a proposal for Xen (MEM_EVENT_PAGING_AGE) that no
+ *          released Xen implements; only the simulator's xen-4.2-age2
+ *          personality speaks it. It is in the ABI so that a pager that
+ *          names it keeps working should a hypervisor adopt it.
  * The library hides the ordering difference: with either age, a pager calls
  * xpage_nominate(), then xpage_map() to write pages out.
  */
@@ -146,8 +154,10 @@ XPAGE_API const char *xpage_version_string(void);
 /* EVICT_FAIL comes from the hypervisor itself (else the library derives it
  * from its own state table; the pager sees the same callbacks either way). */
 #define XPAGE_FEAT_EVICT_FAIL_HV (1ull << 1)
-/* A load is one hypercall with the data (prep with buffer); without it the
- * library allocates, maps and copies. */
+/* A load is one hypercall with the data (prep with a buffer). Every
+ * hypervisor the library supports (Xen 4.2 and later) offers it, and a
+ * load works that way whether or not the bit is in force: the bit only
+ * reports it. */
 #define XPAGE_FEAT_LOAD_BUFFER   (1ull << 2)
 /* The hypervisor answers a query for its ring interface version. */
 #define XPAGE_FEAT_VERSION_QUERY (1ull << 3)
@@ -275,7 +285,9 @@ struct xpage_populate {
 	uint64_t gfn;
 	uint32_t vcpu;     /* first vCPU that asked */
 	uint32_t flags;    /* XPAGE_POPULATE_* */
-	uint32_t requests; /* requests coalesced so far for this gfn */
+	uint32_t requests; /* always 1: the callback comes with the gfn's
+			    * first request; later ones are held with it
+			    * (stats.coalesced) */
 };
 
 /*
@@ -499,6 +511,12 @@ XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
  * gfn could be asked for, else the hypervisor's answer (ENOENT when it
  * mapped none); status then says why per gfn, if the arguments were
  * valid. Release with xpage_unmap() before evicting.
+ * Blocks for one mapping call, and does not wait for a page-in: on Xen
+ * the batch goes through the privcmd device (IOCTL_PRIVCMD_MMAPBATCH_V2),
+ * which reports a gfn in a paging state with -ENOENT at once. Only on a
+ * dom0 where that device cannot be opened does the library map through
+ * libxenforeignmemory, which waits for such a gfn until it is paged in
+ * (the log says so at open).
  */
 XPAGE_API void *xpage_map(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status);
@@ -564,7 +582,8 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
  * Each paused vCPU gets its own answer, in the layout and with the version
  * word the hypervisor expects. Per gfn: -EINVAL if not loaded yet,
  * -EALREADY if no request is pending (nothing to answer; not an error for
- * the pager's data). Does not block except to wait for ring space.
+ * the pager's data). Does not block: each answer goes into the ring slot
+ * its request freed, and one notification tells the hypervisor.
  */
 XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
 			   unsigned int flags, int *status);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A careless caller cannot hurt the guest: each public call misused the
- * way a third-party pager did (issue 13), one test per case, each on a
+ * way a third-party pager did, one test per case, each on a
  * fresh simulated guest and each ending with the oracle's verdict (no page
  * lost or corrupted, no vCPU stuck, the domain alive) where the simulator
  * is still there to give one. docs/bad-input.md lists them.

@@ -10,6 +10,11 @@
 
 #include "private.h"
 
+/* p2m types a request carries (docs/xen-interface.md §1). */
+#define XP_P2M_RAM_RW     0u
+#define XP_P2M_PAGED      10u
+#define XP_P2M_PAGING_IN  11u
+
 struct fake_cfg {
 	uint32_t major, minor;
 	int vm_event_version;   /* < 0: the query is absent (-ENOSYS) */
