@@ -2,23 +2,23 @@
 /*
  * Page-out in batches, in the order that keeps every page safe if the
  * pager is killed at any point (the reasons are in pagein.c, which does
- * the re-attach):
+ * the re-attach). pageout_batch() runs five steps, one function each:
  *
- *   1. choose victims (policy), reserve store space, allocate their slots
- *      (contiguous where possible) and write INTENT records (not synced)
- *   2. nominate the batch                    (one hypervisor trap)
- *   3. dispatch: evict_fail notices that came in already spoil their gfns
- *      before any I/O is spent on them; populates are served. With
- *      --settle-ms, the ring is served that long first: every page the
- *      guest is still using shows itself (its vCPU is held for one round
- *      trip) and costs no I/O
- *   4. map the survivors in one call
- *   5. one vectored write of their pages into their slots
- *   6. fdatasync the store; write WRITTEN records; fdatasync the index
- *   7. unmap; dispatch again (more evict_fail notices)
- *   8. evict the rest                        (one trap)
- *   9. touched gfns free their slots; refused evicts are retried later and
- *      finally un-nominated
+ *   1. choose_victims: room in the store first (a full disk costs no
+ *      nomination), victims from the policy, their slots (contiguous
+ *      where possible), INTENT records (not synced)
+ *   2. nominate_victims: nominate the batch (one hypervisor trap), then
+ *      dispatch, so that evict_fail notices already in spoil their gfns
+ *      before any I/O; with --settle-ms the ring is served that long
+ *      first, and every page the guest still uses shows itself (its vCPU
+ *      is held for one round trip) at no I/O cost
+ *   3. write_victims: map the survivors in one call, one vectored write
+ *      per run of slots,
+ *   4. then fdatasync the store, WRITTEN records, fdatasync the index;
+ *      unmap
+ *   5. evict_victims: dispatch again (more evict_fail notices), evict the
+ *      rest (one trap); touched gfns free their slots, refused evicts are
+ *      retried later (pageout_retry) and finally un-nominated
  */
 #include "pager.h"
 
@@ -35,8 +35,11 @@ int pageout_init(struct pager *p)
 	p->b_slot = calloc(n, sizeof(*p->b_slot));
 	p->b_st = calloc(n, sizeof(*p->b_st));
 	p->b_buf = calloc(n, sizeof(*p->b_buf));
+	p->b_wgfn = calloc(n, sizeof(*p->b_wgfn));
+	p->b_wslot = calloc(n, sizeof(*p->b_wslot));
 	p->b_cap = n;
-	if (!p->b_gfn || !p->b_slot || !p->b_st || !p->b_buf)
+	if (!p->b_gfn || !p->b_slot || !p->b_st || !p->b_buf || !p->b_wgfn ||
+	    !p->b_wslot)
 		return -ENOMEM;
 	return 0;
 }
@@ -47,6 +50,8 @@ void pageout_fini(struct pager *p)
 	free(p->b_slot);
 	free(p->b_st);
 	free(p->b_buf);
+	free(p->b_wgfn);
+	free(p->b_wslot);
 	free(p->retry);
 	free(p->retry_tries);
 }
@@ -90,19 +95,21 @@ void pageout_spoil(struct pager *p, uint64_t gfn)
  * resident again (their slots are freed by drop_spoiled()). */
 static void abandon(struct pager *p, size_t n)
 {
-	uint64_t *g = malloc((n ? n : 1) * sizeof(*g));
-	int *st = malloc((n ? n : 1) * sizeof(*st));
 	size_t k = 0;
 
-	if (g && st) {
-		for (size_t i = 0; i < n; i++)
-			if (xpage_gfn_state(p->xp, p->b_gfn[i]) == XPAGE_GFN_NOMINATED)
-				g[k++] = p->b_gfn[i];
-		if (k)
-			xpage_unnominate(p->xp, g, k, 0, st);
-	}
-	free(g);
-	free(st);
+	for (size_t i = 0; i < n; i++)
+		if (xpage_gfn_state(p->xp, p->b_gfn[i]) == XPAGE_GFN_NOMINATED)
+			p->b_wgfn[k++] = p->b_gfn[i];
+	if (k)
+		xpage_unnominate(p->xp, p->b_wgfn, k, 0, p->b_st);
+}
+
+/* Spoil the whole batch and give its nominated gfns back. */
+static void give_back(struct pager *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+	abandon(p, n);
 }
 
 /* Keep the batch entries whose gfn is not spoiled; free the others'
@@ -203,20 +210,17 @@ static void evicted(struct pager *p, uint64_t gfn)
 	p->st.pages_out++;
 }
 
-int pageout_batch(struct pager *p)
+/* 1. Returns the batch's size, 0 when there is nothing to do now. */
+static size_t choose_victims(struct pager *p, uint64_t t0)
 {
-	uint64_t resident = pager_resident(p), t0 = now_ns();
+	uint64_t resident = pager_resident(p);
 	size_t want, n, k;
-	int64_t wr;
-	void *map;
 	int rc;
 
 	if (p->pageout_stopped || p->target == UINT64_MAX || resident <= p->target)
 		return 0;
 	want = resident - p->target < p->o.batch ? (size_t)(resident - p->target)
 						 : p->o.batch;
-
-	/* 1. room in the store first: a full disk costs no nomination */
 	rc = store_reserve(p->store, want);
 	if (rc == -ENOSPC) {
 		uint64_t room = store_capacity(p->store) - store_used(p->store);
@@ -253,9 +257,15 @@ int pageout_batch(struct pager *p)
 	}
 	if (!p->st.batches++)
 		dbg(p, "first batch: %zu gfns", n);
+	return n;
+}
 
-	/* 2. nominate */
-	rc = xpage_nominate(p->xp, p->b_gfn, n, 0, p->b_st);
+/* 2. Returns how many are left to write (0: none), or a negative errno
+ * when the domain or the connection is gone. */
+static int nominate_victims(struct pager *p, size_t n, uint64_t t0)
+{
+	int rc = xpage_nominate(p->xp, p->b_gfn, n, 0, p->b_st);
+
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++) {
 			p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
@@ -271,17 +281,80 @@ int pageout_batch(struct pager *p)
 		p->gfl[p->b_gfn[i]] |= GF_SPOILED;
 	}
 	n = drop_spoiled(p, n, false);
-
-	/* 3. learn evict failures before spending I/O */
 	rc = settle(p);
 	if (rc < 0)
 		return rc;
-	n = drop_spoiled(p, n, true);
-	if (!n)
-		goto out;
+	return (int)drop_spoiled(p, n, true);
+}
 
-	/* 4. map the survivors in one call */
-	map = xpage_map(p->xp, p->b_gfn, n, 0, p->b_st);
+/* 3. The mapped pages of the batch into b_buf (the mapping) and
+ * b_wgfn/b_wslot (their gfns and slots). A gfn that did not map is
+ * spoiled: -ENOENT, it is being paged in and its notice follows; any
+ * other failure, the pager gives the page back. Returns how many
+ * mapped. */
+static size_t mapped_pages(struct pager *p, size_t n, uint8_t *map)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (p->b_st[i]) {
+			if (p->b_st[i] != -ENOENT) {
+				uint64_t g1 = p->b_gfn[i];
+				int s1;
+
+				xpage_unnominate(p->xp, &g1, 1, 0, &s1);
+			}
+			p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+			continue;
+		}
+		p->b_buf[k] = map + i * XPAGE_PAGE_SIZE;
+		p->b_wgfn[k] = p->b_gfn[i];
+		p->b_wslot[k] = p->b_slot[i];
+		k++;
+	}
+	return k;
+}
+
+/* 3. One vectored write per run of slots. The test hook
+ * XPAGE_BATCH_PAGER_CRASH=write kills the pager with half the batch
+ * written. Returns bytes written or a negative errno. */
+static int64_t write_pages(struct pager *p, size_t k)
+{
+	int64_t wr, w2;
+
+	if (k < 2 || !getenv("XPAGE_BATCH_PAGER_CRASH"))
+		return store_write(p->store, p->b_wslot, p->b_buf, k);
+	wr = store_write(p->store, p->b_wslot, p->b_buf, k / 2);
+	crash_point("write");
+	if (wr < 0)
+		return wr;
+	w2 = store_write(p->store, p->b_wslot + k / 2, p->b_buf + k / 2,
+			 k - k / 2);
+	return w2 < 0 ? w2 : wr + w2;
+}
+
+/* 4. The data durable first, then the records that say so. */
+static int make_durable(struct pager *p, size_t k, int64_t written)
+{
+	int rc;
+
+	if (written < 0)
+		return (int)written;
+	p->st.io_bytes_written += (uint64_t)written;
+	rc = store_sync_data(p->store);
+	if (rc == 0)
+		rc = store_record(p->store, p->b_wgfn, p->b_wslot, k,
+				  REC_WRITTEN, true);
+	return rc;
+}
+
+/* 3 and 4. Returns how many are left to evict (0: none). */
+static int write_victims(struct pager *p, size_t n)
+{
+	uint8_t *map = xpage_map(p->xp, p->b_gfn, n, 0, p->b_st);
+	size_t k;
+	int rc;
+
 	if (!map) {
 		int e = errno;
 
@@ -294,93 +367,33 @@ int pageout_batch(struct pager *p)
 			abandon(p, n);
 		}
 		drop_spoiled(p, n, true);
-		goto out;
+		return 0;
 	}
-	k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (p->b_st[i]) {
-			/* -ENOENT: being paged in, its notice follows; any
-			 * other failure: the pager gives the page back */
-			if (p->b_st[i] != -ENOENT) {
-				uint64_t g1 = p->b_gfn[i];
-				int s1;
-
-				xpage_unnominate(p->xp, &g1, 1, 0, &s1);
-			}
-			p->gfl[p->b_gfn[i]] |= GF_SPOILED;
-			continue;
-		}
-		p->b_buf[k++] = (uint8_t *)map + i * XPAGE_PAGE_SIZE;
-	}
-	{
-		/* b_buf[j] belongs to the j-th unspoiled entry */
-		size_t j = 0;
-		uint64_t *g = malloc(n * sizeof(*g));
-		uint32_t *s = malloc(n * sizeof(*s));
-
-		if (!g || !s) {
-			free(g);
-			free(s);
-			xpage_unmap(p->xp, map, n);
-			for (size_t i = 0; i < n; i++)
-				p->gfl[p->b_gfn[i]] |= GF_SPOILED;
-			abandon(p, n);
-			drop_spoiled(p, n, false);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++)
-			if (!(p->gfl[p->b_gfn[i]] & GF_SPOILED)) {
-				g[j] = p->b_gfn[i];
-				s[j] = p->b_slot[i];
-				j++;
-			}
-
-		/* 5. one vectored write (per run of consecutive slots) */
-		if (k > 1 && getenv("XPAGE_BATCH_PAGER_CRASH")) {
-			/* test hook: die with half the batch written */
-			wr = store_write(p->store, s, p->b_buf, k / 2);
-			crash_point("write");
-			if (wr >= 0) {
-				int64_t w2 = store_write(p->store, s + k / 2,
-							 p->b_buf + k / 2, k - k / 2);
-				wr = w2 < 0 ? w2 : wr + w2;
-			}
-		} else {
-			wr = store_write(p->store, s, p->b_buf, k);
-		}
-		/* 6. data durable, then the records that depend on it */
-		if (wr >= 0) {
-			p->st.io_bytes_written += (uint64_t)wr;
-			rc = store_sync_data(p->store);
-			if (rc == 0)
-				rc = store_record(p->store, g, s, k, REC_WRITTEN, true);
-		} else {
-			rc = (int)wr;
-		}
-		free(g);
-		free(s);
-	}
+	k = mapped_pages(p, n, map);
+	rc = make_durable(p, k, write_pages(p, k));
 	if (rc < 0) {
 		xpage_unmap(p->xp, map, n);
 		stop_pageout(p, rc, "writing a batch");
-		for (size_t i = 0; i < n; i++)
-			p->gfl[p->b_gfn[i]] |= GF_SPOILED;
-		abandon(p, n);
+		give_back(p, n);
 		drop_spoiled(p, n, false);
-		goto out;
+		return 0;
 	}
 	crash_point("indexed");
-
-	/* 7. unmap, then the last notices before evicting */
 	xpage_unmap(p->xp, map, n);
-	rc = dispatch_now(p);
+	return (int)n;
+}
+
+/* 5. Returns 0, or a negative errno when the domain or the connection is
+ * gone. */
+static int evict_victims(struct pager *p, size_t n)
+{
+	int rc = dispatch_now(p);
+
 	if (rc < 0)
 		return rc;
 	n = drop_spoiled(p, n, false);
 	if (!n)
-		goto out;
-
-	/* 8. evict */
+		return 0;
 	rc = xpage_evict(p->xp, p->b_gfn, n, 0, p->b_st);
 	if (rc < 0) {
 		/* Some may be out: their WRITTEN records must survive. */
@@ -396,34 +409,49 @@ int pageout_batch(struct pager *p)
 			continue;
 		}
 		p->st.evict_refused++;
-		if (xpage_gfn_state(p->xp, g) == XPAGE_GFN_NOMINATED) {
-			/* 9. touched (its notice follows) or refused: keep the
+		if (xpage_gfn_state(p->xp, g) == XPAGE_GFN_NOMINATED)
+			/* touched (its notice follows) or refused: keep the
 			 * slot and the record, try again later */
 			retry_add(p, g);
-		} else {
+		else
 			pager_release_slot(p, g);
-		}
 	}
-out:
-	p->st.pageout_ns += now_ns() - t0;
-	return (int)p->st.pages_out;
+	return 0;
 }
 
-int pageout_retry(struct pager *p, bool final)
+int pageout_batch(struct pager *p)
 {
-	size_t k = 0, m = 0, q = 0;
-	uint64_t *g;
-	int *st, rc = 0;
+	uint64_t t0 = now_ns(), before = p->st.pages_out;
+	size_t n = choose_victims(p, t0);
+	int rc;
 
-	if (!p->nretry)
+	if (!n)
 		return 0;
-	/* Notices first: a touched gfn's evict_fail has freed it. */
+	rc = nominate_victims(p, n, t0);
+	if (rc > 0)
+		rc = write_victims(p, (size_t)rc);
+	if (rc > 0)
+		rc = evict_victims(p, (size_t)rc);
+	if (rc < 0)
+		return rc;
+	p->st.pageout_ns += now_ns() - t0;
+	return (int)(p->st.pages_out - before);
+}
+
+/* Keep the retry entries still marked GF_RETRY; with @nominated, only
+ * those still NOMINATED (a touched gfn's evict_fail notice has made it
+ * resident: its slot is freed). Returns how many are kept. */
+static size_t retry_keep(struct pager *p, bool nominated)
+{
+	size_t k = 0;
+
 	for (size_t i = 0; i < p->nretry; i++) {
 		uint64_t x = p->retry[i];
 
 		if (!(p->gfl[x] & GF_RETRY))
 			continue;
-		if (xpage_gfn_state(p->xp, x) != XPAGE_GFN_NOMINATED) {
+		if (nominated &&
+		    xpage_gfn_state(p->xp, x) != XPAGE_GFN_NOMINATED) {
 			pager_release_slot(p, x);
 			continue;
 		}
@@ -432,51 +460,72 @@ int pageout_retry(struct pager *p, bool final)
 		k++;
 	}
 	p->nretry = k;
-	if (!k)
-		return 0;
-	g = malloc(k * sizeof(*g));
-	st = malloc(k * sizeof(*st));
-	if (!g || !st)
-		goto out;
-	/* Evict again the ones with tries left. */
-	for (size_t i = 0; i < k; i++)
+	return k;
+}
+
+/* Evict again the ones with tries left (none when @final). 0, or the
+ * negative errno of an evict that failed as a whole. */
+static int retry_evict(struct pager *p, bool final, uint64_t *g, int *st)
+{
+	size_t m = 0;
+	int rc;
+
+	for (size_t i = 0; i < p->nretry; i++)
 		if (!final && p->retry_tries[i] < 8)
 			g[m++] = p->retry[i];
-	if (m) {
-		rc = xpage_evict(p->xp, g, m, 0, st);
-		if (rc < 0) {
-			p->evict_unknown = true;
-			goto out;
-		}
-		rc = 0;
-		for (size_t i = 0; i < m; i++)
-			if (st[i] == 0)
-				evicted(p, g[i]);
+	if (!m)
+		return 0;
+	rc = xpage_evict(p->xp, g, m, 0, st);
+	if (rc < 0) {
+		p->evict_unknown = true;
+		return rc;
 	}
-	/* Give up on the rest: the page stays with the guest. */
-	for (size_t i = 0; i < k; i++) {
+	for (size_t i = 0; i < m; i++)
+		if (st[i] == 0)
+			evicted(p, g[i]);
+	return 0;
+}
+
+/* Give up on the ones out of tries (all when @final): the page stays
+ * with the guest. */
+static void retry_give_up(struct pager *p, bool final, uint64_t *g, int *st)
+{
+	size_t q = 0;
+
+	for (size_t i = 0; i < p->nretry; i++) {
 		uint64_t x = p->retry[i];
 
 		if ((p->gfl[x] & GF_RETRY) && (final || ++p->retry_tries[i] >= 8))
 			g[q++] = x;
 	}
-	if (q) {
-		xpage_unnominate(p->xp, g, q, 0, st);
-		for (size_t i = 0; i < q; i++)
-			pager_release_slot(p, g[i]);
-	}
-	k = 0;
-	for (size_t i = 0; i < p->nretry; i++) {
-		uint64_t x = p->retry[i];
+	if (!q)
+		return;
+	xpage_unnominate(p->xp, g, q, 0, st);
+	for (size_t i = 0; i < q; i++)
+		pager_release_slot(p, g[i]);
+}
 
-		if (p->gfl[x] & GF_RETRY) {
-			p->retry[k] = x;
-			p->retry_tries[k] = p->retry_tries[i];
-			k++;
+int pageout_retry(struct pager *p, bool final)
+{
+	size_t k;
+	uint64_t *g;
+	int *st, rc = 0;
+
+	if (!p->nretry)
+		return 0;
+	/* Notices first: a touched gfn's evict_fail has freed it. */
+	k = retry_keep(p, true);
+	if (!k)
+		return 0;
+	g = malloc(k * sizeof(*g));
+	st = malloc(k * sizeof(*st));
+	if (g && st) {
+		rc = retry_evict(p, final, g, st);
+		if (rc == 0) {
+			retry_give_up(p, final, g, st);
+			retry_keep(p, false);
 		}
 	}
-	p->nretry = k;
-out:
 	free(g);
 	free(st);
 	return rc;

@@ -125,7 +125,9 @@ struct pager {
 	uint64_t *b_gfn;
 	uint32_t *b_slot;
 	int *b_st;
-	void **b_buf;
+	void **b_buf;            /* the mapped pages to write */
+	uint64_t *b_wgfn;        /* their gfns ... */
+	uint32_t *b_wslot;       /* ... and slots */
 	size_t b_cap;
 
 	/* evicts refused: retried in later rounds (pageout.c) */
@@ -180,7 +182,7 @@ static inline uint64_t pager_resident(const struct pager *p)
 /* pageout.c */
 int pageout_init(struct pager *p);
 void pageout_fini(struct pager *p);
-/* One batch toward the target. Returns gfns evicted (>= 0), or a
+/* One batch toward the target. Returns the gfns it evicted (>= 0), or a
  * negative errno when the domain or the connection is gone. */
 int pageout_batch(struct pager *p);
 /* Retry evicts the hypervisor refused; 0 or a fatal negative errno. */
