@@ -2,8 +2,10 @@
 /*
  * xpage-batch-pager: state shared by its files.
  *
- *   main.c        options, the lifecycle (attach, run, drain, exit), the
- *                 event loop
+ *   main.c        the lifecycle (attach, store, run, drain, leave, report)
+ *                 and the event loop
+ *   options.c     the command line
+ *   util.c        clock, messages, the crash-test hook, growing arrays
  *   store.c       the store file, its slot allocator and the crash-safe
  *                 index (store.h)
  *   policy.c      victim choice, pluggable (policy.h)
@@ -158,7 +160,16 @@ struct pager {
 
 /* ------------------------------------------------------------------ */
 
+/* options.c: fill @o from the command line; 0, or -1 (said why). */
+int parse_options(struct pager_opts *o, int argc, char **argv);
+
+/* util.c */
 uint64_t now_ns(void);
+/* Messages from now on at @level (pager_opts.verbose); @p's progress
+ * line is cleared before each. */
+void messages_init(struct pager *p, int level);
+/* The library's log function: warnings and errors, all with -v. */
+void lib_log(void *ctx, int level, const char *msg);
 /* Printing: errors always, info unless quiet, debug with -v. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
