@@ -25,7 +25,7 @@
  * next one).
  */
 #include "bench.h"
-#include "simproto.h"
+#include "simp_call.h"
 
 #include <errno.h>
 #include <fcntl.h>

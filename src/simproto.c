@@ -109,34 +109,6 @@ int simp_recv(int sock, struct simp_hdr *hdr, void *payload, uint32_t max,
 	return 0;
 }
 
-int simp_call(int sock, uint16_t op, const void *req, uint32_t reqlen,
-	      void *rsp, uint32_t rspmax, uint32_t *rsplen, int *fds,
-	      int *nfds)
-{
-	static __thread uint32_t seq;
-	struct simp_hdr h;
-	int rc, want = nfds ? *nfds : 0;
-	uint32_t s = ++seq;
-
-	rc = simp_send(sock, op, s, 0, req, reqlen, NULL, 0);
-	if (rc < 0)
-		return rc;
-	if (nfds)
-		*nfds = want;
-	rc = simp_recv(sock, &h, rsp, rspmax, fds, nfds);
-	if (rc < 0)
-		return rc == -EPROTO ? -EPROTO : -EIO;
-	if (h.op != op || h.seq != s) {
-		if (nfds)
-			for (int i = 0; i < *nfds; i++)
-				close(fds[i]);
-		return -EPROTO;
-	}
-	if (rsplen)
-		*rsplen = h.len;
-	return h.status;
-}
-
 int simp_connect(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };

@@ -235,20 +235,16 @@ struct simp_vcpu_state {
 };
 
 /*
- * Transport. simp_send/simp_recv move one packet; simp_call sends a
- * request and waits for its reply. Return values: simp_call gives the
- * reply's status (>= 0 or a negative errno from the simulator), or -EIO /
- * -EPROTO for a broken or malformed transport (the connection is then
- * unusable). Received fds are stored in @fds (up to *nfds, updated); extra
- * fds are closed.
+ * Transport. simp_send/simp_recv move one packet: 0, or -EIO / -EPROTO
+ * for a broken or malformed transport (the connection is then unusable).
+ * Received fds are stored in @fds (up to *nfds, updated); extra fds are
+ * closed. (The library's clients judge every reply with simp_exchange(),
+ * below; tests and the bench that speak raw protocol use sim/simp_call.h.)
  */
 int simp_send(int sock, uint16_t op, uint32_t seq, int32_t status,
 	      const void *payload, uint32_t len, const int *fds, int nfds);
 int simp_recv(int sock, struct simp_hdr *hdr, void *payload, uint32_t max,
 	      int *fds, int *nfds);
-int simp_call(int sock, uint16_t op, const void *req, uint32_t reqlen,
-	      void *rsp, uint32_t rspmax, uint32_t *rsplen, int *fds,
-	      int *nfds);
 /* Connect to a simulator socket; returns the fd or a negative errno. */
 int simp_connect(const char *path);
 

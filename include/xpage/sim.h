@@ -8,6 +8,10 @@
  * A pager under test opens the simulated domain with
  * XPAGE_BACKEND_SIM and sim_socket = xpage_sim_socket(sim) and otherwise
  * runs unchanged. Conventions are those of <xpage/xpage.h>.
+ *
+ * These functions are in libxpage itself for every 1.x release (1.0
+ * published them there); a later major version moves them to a
+ * libxpage-sim library of their own (abi/README.md says why).
  */
 #ifndef XPAGE_SIM_H
 #define XPAGE_SIM_H

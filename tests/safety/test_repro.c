@@ -16,7 +16,7 @@
 #include <xpage/sim.h>
 
 #include "fixture.h"
-#include "simproto.h"
+#include "simp_call.h"
 
 static int evict_fails, drops, populates;
 

@@ -20,7 +20,7 @@
 #include <xpage/sim.h>
 
 #include "fixture.h"
-#include "simproto.h"
+#include "simp_call.h"
 
 static void cb_populate(xpage_t *xp, const struct xpage_populate *ev, void *u)
 {

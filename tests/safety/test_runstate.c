@@ -26,7 +26,7 @@
 
 #include "fixture.h"
 #include "private.h"
-#include "simproto.h"
+#include "simp_call.h"
 
 #define PAGES 256u
 #define BATCH 64u

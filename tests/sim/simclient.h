@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "simproto.h"
+#include "simp_call.h"
 
 /* One row of the facts tables, written out by hand. */
 struct lit {

@@ -53,7 +53,7 @@
 #include <xpage/sim.h>
 #include <xpage/xpage.h>
 
-#include "simproto.h" /* only to name the gfns left paged when a run fails */
+#include "simp_call.h" /* only to name the gfns left paged when a run fails */
 
 #define PAGE XPAGE_PAGE_SIZE
 #define MAX_PERS 32
