@@ -51,22 +51,13 @@ static int highest_age(uint32_t mask)
 	return 0;
 }
 
-int xp_negotiate(struct xpage *xp, uint32_t pager_ages, uint64_t required,
-		 uint64_t wanted)
+/* The ring generation: asked where the hypervisor answers the query,
+ * else implied by the Xen version. Sets generation, layout, codec. */
+static int learn_generation(struct xpage *xp)
 {
-	uint32_t major = 0, minor = 0, ver = 0, hv_age = 1, common;
-	int rc, gen = 0;
+	uint32_t ver = 0;
+	int rc, gen;
 
-	rc = xp->ops->xen_version(xp->be, &major, &minor);
-	if (rc < 0) {
-		xp_log(xp, XPAGE_LOG_ERROR, "cannot read the Xen version: %s",
-		       xpage_strerror(rc));
-		return rc;
-	}
-	xp->xen_major = major;
-	xp->xen_minor = minor;
-
-	xp->hv_features = 0;
 	rc = xp->ops->vm_event_version ? xp->ops->vm_event_version(xp->be, &ver)
 				       : -ENOSYS;
 	if (rc == 0) {
@@ -81,21 +72,29 @@ int xp_negotiate(struct xpage *xp, uint32_t pager_ages, uint64_t required,
 	} else if (rc != -ENOSYS && rc != -EOPNOTSUPP) {
 		return rc;
 	} else {
-		gen = xp_generation_for_xen(major, minor);
+		gen = xp_generation_for_xen(xp->xen_major, xp->xen_minor);
 		if (!gen) {
 			xp_log(xp, XPAGE_LOG_ERROR,
 			       "Xen %u.%u is older than 4.2; its paging interface "
 			       "(pager-allocated ring, no load) is not supported",
-			       major, minor);
+			       xp->xen_major, xp->xen_minor);
 			return -EOPNOTSUPP;
 		}
 	}
 	xp->generation = (uint32_t)gen;
 	xp->layout = xp_ring_layout(gen);
 	xp->codec = xp_codec_for(xp->layout);
+	return 0;
+}
 
-	rc = xp->ops->paging_age ? xp->ops->paging_age(xp->be, &hv_age)
-				 : -ENOSYS;
+/* The highest age both speak; a hypervisor without the notion speaks
+ * age 1 (docs/xen-interface.md §6). */
+static int agree_age(struct xpage *xp, uint32_t pager_ages)
+{
+	uint32_t hv_age = 1, common;
+	int rc = xp->ops->paging_age ? xp->ops->paging_age(xp->be, &hv_age)
+				     : -ENOSYS;
+
 	if (rc == -ENOSYS || rc == -EOPNOTSUPP)
 		hv_age = 1;
 	else if (rc < 0)
@@ -114,6 +113,15 @@ int xp_negotiate(struct xpage *xp, uint32_t pager_ages, uint64_t required,
 		return -ENOEXEC;
 	}
 	xp->age = (uint32_t)highest_age(common);
+	return 0;
+}
+
+/* What the hypervisor offers, and what is in force: the features the
+ * pager requires (all of them, or -EOPNOTSUPP) or wants. */
+static int agree_features(struct xpage *xp, uint64_t required,
+			  uint64_t wanted)
+{
+	uint64_t missing;
 
 	/* Every supported generation (4.2+) reports drops and loads with a
 	 * buffer; EVICT_FAIL comes from the hypervisor except at age 2. */
@@ -122,21 +130,38 @@ int xp_negotiate(struct xpage *xp, uint32_t pager_ages, uint64_t required,
 		xp->hv_features |= XPAGE_FEAT_EVICT_FAIL_HV;
 	if (xp->ops->can_multicall && xp->ops->can_multicall(xp->be) > 0)
 		xp->hv_features |= XPAGE_FEAT_MULTICALL;
-
-	if (required & ~xp->hv_features) {
-		uint64_t missing = required & ~xp->hv_features;
-
-		for (int b = 0; b < 64; b++)
-			if (missing & (1ull << b))
-				xp_log(xp, XPAGE_LOG_ERROR,
-				       "required feature '%s' is not offered by "
-				       "Xen %u.%u (%s, age %u)",
-				       xpage_feature_name(1ull << b), major, minor,
-				       xp->layout->name, xp->age);
+	missing = required & ~xp->hv_features;
+	for (int b = 0; b < 64; b++)
+		if (missing & (1ull << b))
+			xp_log(xp, XPAGE_LOG_ERROR, "required feature '%s' is not "
+			       "offered by Xen %u.%u (%s, age %u)",
+			       xpage_feature_name(1ull << b), xp->xen_major,
+			       xp->xen_minor, xp->layout->name, xp->age);
+	if (missing)
 		return -EOPNOTSUPP;
-	}
 	xp->features = xp->hv_features & (required | wanted);
 	xp->use_multicall = (xp->features & XPAGE_FEAT_MULTICALL) != 0;
+	return 0;
+}
+
+int xp_negotiate(struct xpage *xp, uint32_t pager_ages, uint64_t required,
+		 uint64_t wanted)
+{
+	uint32_t major = 0, minor = 0;
+	int rc = xp->ops->xen_version(xp->be, &major, &minor);
+
+	if (rc < 0) {
+		xp_log(xp, XPAGE_LOG_ERROR, "cannot read the Xen version: %s",
+		       xpage_strerror(rc));
+		return rc;
+	}
+	xp->xen_major = major;
+	xp->xen_minor = minor;
+	xp->hv_features = 0;
+	if ((rc = learn_generation(xp)) < 0 ||
+	    (rc = agree_age(xp, pager_ages)) < 0 ||
+	    (rc = agree_features(xp, required, wanted)) < 0)
+		return rc;
 	xp_log(xp, XPAGE_LOG_INFO,
 	       "negotiated: Xen %u.%u, %s, age %u, features 0x%llx",
 	       major, minor, xp->layout->name, xp->age,
