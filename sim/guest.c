@@ -65,22 +65,18 @@ static void guest_free(struct sim_guest *g)
 	free(g);
 }
 
-int guest_create(const struct simp_guest *req, uint32_t *domid)
+/* The personality a request names, and the checks of its size and
+ * flags. 0, -ENOENT (unknown personality) or -EINVAL. */
+static int check_request(const struct simp_guest *req,
+			 const struct sim_personality **pers)
 {
 	char pname[sizeof(req->personality) + 1];
 	const struct sim_personality *p;
-	const struct xp_ring_layout *l;
-	struct sim_guest *g;
-	pthread_condattr_t ca;
-	int rc;
 
 	memcpy(pname, req->personality, sizeof(req->personality));
 	pname[sizeof(req->personality)] = '\0';
 	p = sim_personality_find(pname);
-	if (!p)
-		return -ENOENT;
-	l = xp_ring_layout(p->generation);
-	if (!l)
+	if (!p || !xp_ring_layout(p->generation))
 		return -ENOENT;
 	if (!req->pages || req->pages > SIM_MAX_PAGES ||
 	    (req->flags & ~SIM_GUEST_FLAGS_ALL) || req->vcpus > SIM_MAX_VCPUS)
@@ -88,10 +84,18 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	/* PVH layout: RAM must end below the MMIO hole (sim.h). */
 	if (p->special_base && req->pages > SIM_PVH_LOWMEM_END)
 		return -EINVAL;
+	*pers = p;
+	return 0;
+}
 
-	g = calloc(1, sizeof(*g));
+/* A guest's description from the request: size, layout of its gfns. */
+static struct sim_guest *guest_new(const struct simp_guest *req,
+				   const struct sim_personality *p)
+{
+	struct sim_guest *g = calloc(1, sizeof(*g));
+
 	if (!g)
-		return -ENOMEM;
+		return NULL;
 	g->memfd = g->seekfd = -1;
 	pthread_mutex_init(&g->lock, NULL);
 	g->refcnt = 1;
@@ -107,39 +111,43 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	}
 	g->seed = req->seed;
 	g->pers = p;
-	g->layout = l;
+	g->layout = xp_ring_layout(p->generation);
 	g->next_port = 1;
 	g->memsz = (size_t)g->nr_gfns * SIM_PAGE;
+	return g;
+}
 
-	rc = -ENOMEM;
+/* The guest's memory: a memfd (clients map it), mapped here, and a
+ * private description of it to seek on (the memfd's is shared with every
+ * client that attaches). 0 or a negative errno. */
+static int guest_memory(struct sim_guest *g)
+{
+	char path[64];
+
 	g->gfn = calloc(g->nr_gfns, sizeof(*g->gfn));
 	g->vcpu = calloc(g->nvcpus ? g->nvcpus : 1, sizeof(*g->vcpu));
 	if (!g->gfn || !g->vcpu)
-		goto fail;
+		return -ENOMEM;
 	g->memfd = memfd_create("xpage-sim-guest", MFD_CLOEXEC);
-	if (g->memfd < 0 || ftruncate(g->memfd, (off_t)g->memsz) < 0) {
-		rc = -errno;
-		goto fail;
-	}
-	/* The memfd's file description is shared with every client that
-	 * attaches: seek on a private one. */
-	{
-		char path[64];
-
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", g->memfd);
-		g->seekfd = open(path, O_RDONLY | O_CLOEXEC);
-		if (g->seekfd < 0) {
-			rc = -errno;
-			goto fail;
-		}
-	}
+	if (g->memfd < 0 || ftruncate(g->memfd, (off_t)g->memsz) < 0)
+		return -errno;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", g->memfd);
+	g->seekfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (g->seekfd < 0)
+		return -errno;
 	g->mem = mmap(NULL, g->memsz, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      g->memfd, 0);
 	if (g->mem == MAP_FAILED) {
-		rc = -errno;
 		g->mem = NULL;
-		goto fail;
+		return -errno;
 	}
+	return 0;
+}
+
+static void init_vcpus(struct sim_guest *g)
+{
+	pthread_condattr_t ca;
+
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	for (uint32_t i = 0; i < g->nvcpus; i++) {
@@ -148,11 +156,14 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 		pthread_cond_init(&g->vcpu[i].cv, &ca);
 	}
 	pthread_condattr_destroy(&ca);
+}
 
-	/* Every RAM gfn and special page starts as RAM with a frame; the
-	 * special pages and, for a lazy guest, every page start all-zero. A
-	 * hole's gfns are not in the physmap, without a frame: only their
-	 * p2m type is written (8 MiB for the 1M gfns of a PVH guest). */
+/* Every RAM gfn and special page starts as RAM with a frame; the special
+ * pages and, for a lazy guest, every page start all-zero. A hole's gfns
+ * are not in the physmap, without a frame: only their p2m type is
+ * written (8 MiB for the 1M gfns of a PVH guest). */
+static void init_physmap(struct sim_guest *g)
+{
 	for (uint64_t gfn = 0; gfn < g->nr_gfns; gfn++) {
 		struct sim_gfn *s = &g->gfn[gfn];
 
@@ -168,17 +179,16 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 		else
 			oracle_fill(g, gfn, guest_page(g, gfn));
 	}
+}
 
-	runstate_place(g);
-
-	pthread_mutex_lock(&table_lock);
-	if (req->domid) {
-		if (table_find(req->domid)) {
-			pthread_mutex_unlock(&table_lock);
-			rc = -EEXIST;
-			goto fail;
-		}
-		g->domid = req->domid;
+/* Under table_lock: give @g the domid it asked for (0: the next free
+ * one) and room in the table. 0, -EEXIST or -ENOMEM. */
+static int table_reserve(struct sim_guest *g, uint32_t want)
+{
+	if (want) {
+		if (table_find(want))
+			return -EEXIST;
+		g->domid = want;
 	} else {
 		while (next_domid == 0 || next_domid >= 0x7ff0u ||
 		       table_find(next_domid))
@@ -189,15 +199,35 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 		size_t cap = table_cap ? table_cap * 2 : 8;
 		struct sim_guest **t = realloc(table, cap * sizeof(*t));
 
-		if (!t) {
-			pthread_mutex_unlock(&table_lock);
-			rc = -ENOMEM;
-			goto fail;
-		}
+		if (!t)
+			return -ENOMEM;
 		table = t;
 		table_cap = cap;
 	}
-	rc = vcpu_start_threads(g);
+	return 0;
+}
+
+int guest_create(const struct simp_guest *req, uint32_t *domid)
+{
+	const struct sim_personality *p = NULL;
+	struct sim_guest *g;
+	int rc = check_request(req, &p);
+
+	if (rc)
+		return rc;
+	g = guest_new(req, p);
+	if (!g)
+		return -ENOMEM;
+	rc = guest_memory(g);
+	if (rc < 0)
+		goto fail;
+	init_vcpus(g);
+	init_physmap(g);
+	runstate_place(g);
+	pthread_mutex_lock(&table_lock);
+	rc = table_reserve(g, req->domid);
+	if (rc == 0)
+		rc = vcpu_start_threads(g);
 	if (rc < 0) {
 		pthread_mutex_unlock(&table_lock);
 		goto fail;

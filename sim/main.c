@@ -73,99 +73,104 @@ enum {
 	OPT_PARENT_FD, OPT_LIST, OPT_HELP,
 };
 
-int main(int argc, char **argv)
+/* The command line. */
+struct simd_opts {
+	const char *sock, *logf, *pers;
+	uint64_t pages, domid, vcpus, seed;
+	bool lazy;
+};
+
+static const struct option long_opts[] = {
+	{ "socket", required_argument, NULL, OPT_SOCKET },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "guest-pages", required_argument, NULL, OPT_PAGES },
+	{ "guest-mib", required_argument, NULL, OPT_MIB },
+	{ "domid", required_argument, NULL, OPT_DOMID },
+	{ "vcpus", required_argument, NULL, OPT_VCPUS },
+	{ "personality", required_argument, NULL, OPT_PERSONALITY },
+	{ "seed", required_argument, NULL, OPT_SEED },
+	{ "lazy", no_argument, NULL, OPT_LAZY },
+	{ "spin-us", required_argument, NULL, OPT_SPIN },
+	{ "resume-delay-us", required_argument, NULL, OPT_RESUME_DELAY },
+	{ "parent-fd", required_argument, NULL, OPT_PARENT_FD },
+	{ "list-personalities", no_argument, NULL, OPT_LIST },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* An option with a number: 0, or -1 for a bad value. */
+static int set_number(struct simd_opts *o, int c, const char *arg)
 {
-	static const struct option opts[] = {
-		{ "socket", required_argument, NULL, OPT_SOCKET },
-		{ "log", required_argument, NULL, OPT_LOG },
-		{ "guest-pages", required_argument, NULL, OPT_PAGES },
-		{ "guest-mib", required_argument, NULL, OPT_MIB },
-		{ "domid", required_argument, NULL, OPT_DOMID },
-		{ "vcpus", required_argument, NULL, OPT_VCPUS },
-		{ "personality", required_argument, NULL, OPT_PERSONALITY },
-		{ "seed", required_argument, NULL, OPT_SEED },
-		{ "lazy", no_argument, NULL, OPT_LAZY },
-		{ "spin-us", required_argument, NULL, OPT_SPIN },
-		{ "resume-delay-us", required_argument, NULL, OPT_RESUME_DELAY },
-		{ "parent-fd", required_argument, NULL, OPT_PARENT_FD },
-		{ "list-personalities", no_argument, NULL, OPT_LIST },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *sock = NULL, *logf = NULL, *pers = NULL;
-	uint64_t pages = 0, domid = 0, vcpus = 1, seed = 0, v;
-	bool lazy = false;
-	sigset_t set;
-	int c, rc;
+	uint64_t v;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	switch (c) {
+	case OPT_PAGES:
+		return parse_u64(arg, SIM_MAX_PAGES, &o->pages) || !o->pages ?
+		       -1 : 0;
+	case OPT_MIB:
+		if (parse_u64(arg, SIM_MAX_PAGES / 256, &v) || !v)
+			return -1;
+		o->pages = v * 256;
+		return 0;
+	case OPT_DOMID:
+		return parse_u64(arg, 0x7fefu, &o->domid);
+	case OPT_VCPUS:
+		return parse_u64(arg, SIM_MAX_VCPUS, &o->vcpus);
+	case OPT_SEED:
+		return parse_u64(arg, UINT64_MAX, &o->seed);
+	case OPT_SPIN:
+		if (parse_u64(arg, SERVER_SPIN_US_MAX, &v))
+			return -1;
+		server_set_spin_us((uint32_t)v);
+		return 0;
+	case OPT_RESUME_DELAY:
+		if (parse_u64(arg, RING_RESUME_DELAY_US_MAX, &v))
+			return -1;
+		ring_set_resume_delay_us((uint32_t)v);
+		return 0;
+	case OPT_PARENT_FD:
+		if (parse_u64(arg, INT32_MAX, &v) || fcntl((int)v, F_GETFD) < 0)
+			return -1;
+		server_set_parent_fd((int)v);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* Fill @o from the command line. -1 to run, else the exit status: 0
+ * after --help or --list-personalities, 2 for a bad command line. */
+static int parse_args(int argc, char **argv, struct simd_opts *o)
+{
+	char buf[1024];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
 		switch (c) {
-		case OPT_SOCKET:
-			sock = optarg;
-			break;
-		case OPT_LOG:
-			logf = optarg;
-			break;
-		case OPT_PAGES:
-			if (parse_u64(optarg, SIM_MAX_PAGES, &pages) || !pages)
-				goto bad;
-			break;
-		case OPT_MIB:
-			if (parse_u64(optarg, SIM_MAX_PAGES / 256, &v) || !v)
-				goto bad;
-			pages = v * 256;
-			break;
-		case OPT_DOMID:
-			if (parse_u64(optarg, 0x7fefu, &domid))
-				goto bad;
-			break;
-		case OPT_VCPUS:
-			if (parse_u64(optarg, SIM_MAX_VCPUS, &vcpus))
-				goto bad;
-			break;
+		case OPT_SOCKET: o->sock = optarg; break;
+		case OPT_LOG: o->logf = optarg; break;
+		case OPT_LAZY: o->lazy = true; break;
 		case OPT_PERSONALITY:
-			pers = optarg;
-			if (!sim_personality_find(pers)) {
-				fprintf(stderr, "xpage-simd: unknown personality "
-					"'%s' (see --list-personalities)\n",
-					pers);
-				return 2;
-			}
-			break;
-		case OPT_SEED:
-			if (parse_u64(optarg, UINT64_MAX, &seed))
-				goto bad;
-			break;
-		case OPT_LAZY:
-			lazy = true;
-			break;
-		case OPT_SPIN:
-			if (parse_u64(optarg, SERVER_SPIN_US_MAX, &v))
-				goto bad;
-			server_set_spin_us((uint32_t)v);
-			break;
-		case OPT_RESUME_DELAY:
-			if (parse_u64(optarg, RING_RESUME_DELAY_US_MAX, &v))
-				goto bad;
-			ring_set_resume_delay_us((uint32_t)v);
-			break;
-		case OPT_PARENT_FD:
-			if (parse_u64(optarg, INT32_MAX, &v) ||
-			    fcntl((int)v, F_GETFD) < 0)
-				goto bad;
-			server_set_parent_fd((int)v);
-			break;
-		case OPT_LIST: {
-			char buf[1024];
-
+			o->pers = optarg;
+			if (sim_personality_find(o->pers))
+				break;
+			fprintf(stderr, "xpage-simd: unknown personality '%s' "
+				"(see --list-personalities)\n", o->pers);
+			return 2;
+		case OPT_LIST:
 			sim_personality_list(buf, sizeof(buf));
 			fputs(buf, stdout);
 			return 0;
-		}
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
+		case '?':
+			usage(stderr);
+			return 2;
 		default:
+			if (set_number(o, c, optarg) == 0)
+				break;
+			fprintf(stderr, "xpage-simd: bad value '%s'\n", optarg);
 			usage(stderr);
 			return 2;
 		}
@@ -176,12 +181,42 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (!sock) {
+	if (!o->sock) {
 		fprintf(stderr, "xpage-simd: --socket PATH is required\n");
 		usage(stderr);
 		return 2;
 	}
+	return -1;
+}
 
+/* The guest --guest-pages/--guest-mib asks for. 0 or -1 (said). */
+static int create_guest(const struct simd_opts *o)
+{
+	struct simp_guest g = { .domid = (uint32_t)o->domid,
+				.vcpus = (uint32_t)o->vcpus,
+				.pages = o->pages,
+				.flags = o->lazy ? SIM_GUEST_LAZY : 0,
+				.seed = o->seed };
+	uint32_t id;
+	int rc;
+
+	if (o->pers)
+		strncpy(g.personality, o->pers, sizeof(g.personality) - 1);
+	rc = guest_create(&g, &id);
+	if (rc < 0)
+		fprintf(stderr, "xpage-simd: cannot create the guest: %s\n",
+			strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct simd_opts o = { .vcpus = 1 };
+	sigset_t set;
+	int rc = parse_args(argc, argv, &o);
+
+	if (rc >= 0)
+		return rc;
 	/* Signals are taken through a signalfd: block them before any
 	 * thread exists so every thread inherits the mask. */
 	sigemptyset(&set);
@@ -190,31 +225,17 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (logf && (rc = sim_log_open(logf)) < 0) {
-		fprintf(stderr, "xpage-simd: %s: %s\n", logf, strerror(-rc));
+	if (o.logf && (rc = sim_log_open(o.logf)) < 0) {
+		fprintf(stderr, "xpage-simd: %s: %s\n", o.logf, strerror(-rc));
 		return 1;
 	}
-	if (pages) {
-		struct simp_guest g = { .domid = (uint32_t)domid,
-					.vcpus = (uint32_t)vcpus,
-					.pages = pages,
-					.flags = lazy ? SIM_GUEST_LAZY : 0,
-					.seed = seed };
-		uint32_t id;
-
-		if (pers)
-			strncpy(g.personality, pers, sizeof(g.personality) - 1);
-		rc = guest_create(&g, &id);
-		if (rc < 0) {
-			fprintf(stderr, "xpage-simd: cannot create the guest: "
-				"%s\n", strerror(-rc));
-			sim_log_close();
-			return 1;
-		}
+	if (o.pages && create_guest(&o) < 0) {
+		sim_log_close();
+		return 1;
 	}
-	rc = server_run(sock);
+	rc = server_run(o.sock);
 	if (rc < 0) {
-		fprintf(stderr, "xpage-simd: %s: %s\n", sock, strerror(-rc));
+		fprintf(stderr, "xpage-simd: %s: %s\n", o.sock, strerror(-rc));
 		guest_destroy_all();
 		sim_log_close();
 		return 1;
@@ -222,9 +243,4 @@ int main(int argc, char **argv)
 	sim_log(SIM_LOG_INFO, "stopped");
 	sim_log_close();
 	return 0;
-
-bad:
-	fprintf(stderr, "xpage-simd: bad value '%s'\n", optarg);
-	usage(stderr);
-	return 2;
 }

@@ -308,42 +308,135 @@ static int op_unmap(struct conn *c, const void *p, uint32_t len,
 	return 0;
 }
 
-/* Hypercall ops: the attached domain. */
+static int op_dominfo(struct conn *c, struct reply *r)
+{
+	guest_lock(c->g);
+	guest_dominfo(c->g, (struct simp_dominfo *)c->rsp);
+	guest_unlock(c->g);
+	r->len = sizeof(struct simp_dominfo);
+	return 0;
+}
+
+/* The version queries: Xen's version, the vm_event interface version
+ * and the paging age (-ENOSYS where the personality has no answer). */
+static int op_version(struct conn *c, uint16_t op, struct reply *r)
+{
+	const struct sim_personality *pers = c->g->pers;
+
+	if (op == SIMP_XEN_VERSION) {
+		struct simp_u32x2 v = { pers->xen_major, pers->xen_minor };
+
+		memcpy(c->rsp, &v, sizeof(v));
+		r->len = sizeof(v);
+		return 0;
+	}
+	struct simp_u32 v = { op == SIMP_PAGING_AGE ? pers->paging_age
+						    : pers->vm_event_version, 0 };
+
+	if (!v.v)
+		return -ENOSYS;
+	memcpy(c->rsp, &v, sizeof(v));
+	r->len = sizeof(v);
+	return 0;
+}
+
+static int op_get_param(struct conn *c, const void *p, uint32_t len,
+			struct reply *r)
+{
+	struct simp_u64 v = { 0 };
+	uint32_t param;
+
+	NEED(len, uint32_t);
+	memcpy(&param, p, sizeof(param));
+	if ((c->g->flags & SIM_GUEST_PV) || param >= 64)
+		return -EINVAL;
+	if (param == SIMP_HVM_PARAM_PAGING_RING_PFN)
+		v.v = c->g->ring_gfn;
+	memcpy(c->rsp, &v, sizeof(v));
+	r->len = sizeof(v);
+	return 0;
+}
+
+/* SIMP_POPULATE_PHYSMAP / SIMP_DECREASE_RESERVATION of one gfn. */
+static int op_physmap(struct conn *c, uint16_t op, const void *p,
+		      uint32_t len)
+{
+	struct sim_guest *g = c->g;
+	struct simp_u64 gfn;
+	int rc;
+
+	NEED(len, struct simp_u64);
+	memcpy(&gfn, p, sizeof(gfn));
+	guest_lock(g);
+	rc = guest_check_live(g);
+	if (!rc && op == SIMP_POPULATE_PHYSMAP) {
+		settle_hangups(c, g);
+		rc = paging_populate_physmap(g, gfn.v);
+	} else if (!rc) {
+		rc = gfn.v >= g->nr_gfns ? -EINVAL : paging_remove(g, gfn.v, NULL);
+	}
+	guest_unlock(g);
+	return rc;
+}
+
+/* The toolstack's pause count (SIMP_PAUSE / SIMP_UNPAUSE). */
+static int op_pause(struct conn *c, uint16_t op)
+{
+	struct sim_guest *g = c->g;
+	int rc;
+
+	guest_lock(g);
+	rc = guest_check_live(g);
+	if (!rc && op == SIMP_PAUSE) {
+		g->pause_count++;
+	} else if (!rc) {
+		if (!g->pause_count)
+			rc = -EINVAL; /* not paused */
+		else if (--g->pause_count == 0)
+			guest_kick_all(g);
+	}
+	guest_unlock(g);
+	return rc;
+}
+
+static int op_paging(struct conn *c, const void *p, uint32_t len)
+{
+	struct simp_paging_op o;
+	int rc;
+
+	NEED(len, struct simp_paging_op);
+	memcpy(&o, p, sizeof(o));
+	guest_lock(c->g);
+	rc = paging_op(c->g, &o, c->bounce);
+	guest_unlock(c->g);
+	return rc;
+}
+
+static int op_runstate(struct conn *c, struct reply *r)
+{
+	guest_lock(c->g);
+	runstate_gfns(c->g, (struct simp_runstate *)(void *)c->rsp);
+	guest_unlock(c->g);
+	r->len = sizeof(struct simp_runstate);
+	return 0;
+}
+
+/* Hypercall ops: the attached domain. The queries and mappings answer
+ * whatever the domain's state; the rest first check that it lives. */
 static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		     struct reply *r)
 {
-	struct sim_guest *g = c->g;
-	int rc = 0;
+	int rc;
 
-	if (!g)
+	if (!c->g)
 		return -ENOTCONN;
-
 	switch (op) {
 	case SIMP_DOMAIN_INFO:
-		guest_lock(g);
-		guest_dominfo(g, (struct simp_dominfo *)c->rsp);
-		guest_unlock(g);
-		r->len = sizeof(struct simp_dominfo);
-		return 0;
-	case SIMP_XEN_VERSION: {
-		struct simp_u32x2 v = { g->pers->xen_major, g->pers->xen_minor };
-
-		memcpy(c->rsp, &v, sizeof(v));
-		r->len = sizeof(v);
-		return 0;
-	}
+		return op_dominfo(c, r);
+	case SIMP_XEN_VERSION:
 	case SIMP_VM_EVENT_VERSION:
-	case SIMP_PAGING_AGE: {
-		struct simp_u32 v = { op == SIMP_PAGING_AGE ?
-				      g->pers->paging_age :
-				      g->pers->vm_event_version, 0 };
-
-		if (!v.v)
-			return -ENOSYS;
-		memcpy(c->rsp, &v, sizeof(v));
-		r->len = sizeof(v);
-		return 0;
-	}
+	case SIMP_PAGING_AGE:
+		return op_version(c, op, r);
 	case SIMP_UNMAP:
 		return op_unmap(c, p, len, r);
 	case SIMP_MULTICALL:
@@ -353,80 +446,28 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 	default:
 		break;
 	}
-
-	guest_lock(g);
-	rc = guest_check_live(g);
-	guest_unlock(g);
+	guest_lock(c->g);
+	rc = guest_check_live(c->g);
+	guest_unlock(c->g);
 	if (rc)
 		return rc;
-
 	switch (op) {
-	case SIMP_GET_PARAM: {
-		struct simp_u64 v = { 0 };
-		uint32_t param;
-
-		NEED(len, uint32_t);
-		memcpy(&param, p, sizeof(param));
-		if ((g->flags & SIM_GUEST_PV) || param >= 64)
-			return -EINVAL;
-		if (param == SIMP_HVM_PARAM_PAGING_RING_PFN)
-			v.v = g->ring_gfn;
-		memcpy(c->rsp, &v, sizeof(v));
-		r->len = sizeof(v);
-		return 0;
-	}
+	case SIMP_GET_PARAM:
+		return op_get_param(c, p, len, r);
 	case SIMP_POPULATE_PHYSMAP:
-	case SIMP_DECREASE_RESERVATION: {
-		struct simp_u64 gfn;
-
-		NEED(len, struct simp_u64);
-		memcpy(&gfn, p, sizeof(gfn));
-		guest_lock(g);
-		rc = guest_check_live(g);
-		if (!rc && op == SIMP_POPULATE_PHYSMAP) {
-			settle_hangups(c, g);
-			rc = paging_populate_physmap(g, gfn.v);
-		}
-		else if (!rc)
-			rc = gfn.v >= g->nr_gfns ? -EINVAL :
-			     paging_remove(g, gfn.v, NULL);
-		guest_unlock(g);
-		return rc;
-	}
+	case SIMP_DECREASE_RESERVATION:
+		return op_physmap(c, op, p, len);
 	case SIMP_ENABLE:
 		return op_enable(c, p, len, r);
 	case SIMP_DISABLE:
 		return op_disable(c);
 	case SIMP_PAUSE:
 	case SIMP_UNPAUSE:
-		guest_lock(g);
-		rc = guest_check_live(g);
-		if (!rc && op == SIMP_PAUSE) {
-			g->pause_count++;
-		} else if (!rc) {
-			if (!g->pause_count)
-				rc = -EINVAL; /* not paused */
-			else if (--g->pause_count == 0)
-				guest_kick_all(g);
-		}
-		guest_unlock(g);
-		return rc;
-	case SIMP_PAGING_OP: {
-		struct simp_paging_op o;
-
-		NEED(len, struct simp_paging_op);
-		memcpy(&o, p, sizeof(o));
-		guest_lock(g);
-		rc = paging_op(g, &o, c->bounce);
-		guest_unlock(g);
-		return rc;
-	}
+		return op_pause(c, op);
+	case SIMP_PAGING_OP:
+		return op_paging(c, p, len);
 	case SIMP_RUNSTATE_GFNS:
-		guest_lock(g);
-		runstate_gfns(g, (struct simp_runstate *)(void *)c->rsp);
-		guest_unlock(g);
-		r->len = sizeof(struct simp_runstate);
-		return 0;
+		return op_runstate(c, r);
 	default:
 		return -ENOSYS;
 	}
@@ -513,43 +554,79 @@ static int op_state(struct conn *c, struct sim_guest *g, uint16_t op,
 	return rc;
 }
 
-/* Control ops: any connection, the domain named in the payload. */
-static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
-		   struct reply *r)
+static int op_create_guest(struct conn *c, const void *p, uint32_t len,
+			   struct reply *r)
+{
+	struct simp_guest q;
+	struct simp_u32 d = { 0, 0 };
+	int rc;
+
+	NEED(len, struct simp_guest);
+	memcpy(&q, p, sizeof(q));
+	rc = guest_create(&q, &d.v);
+	if (rc)
+		return rc;
+	memcpy(c->rsp, &d, sizeof(d));
+	r->len = sizeof(d);
+	return 0;
+}
+
+static int op_personalities(struct conn *c, struct reply *r)
+{
+	size_t n = sim_personality_list((char *)c->rsp, SIMP_MAX_PAYLOAD);
+
+	if (n >= SIMP_MAX_PAYLOAD)
+		return -ENOSPC;
+	r->len = (uint32_t)n;
+	return 0;
+}
+
+static int op_report(struct conn *c, struct sim_guest *g, const void *p,
+		     uint32_t len, struct reply *r)
+{
+	struct simp_report_req q;
+
+	NEED(len, struct simp_report_req);
+	memcpy(&q, p, sizeof(q));
+	if (q.flags & ~1u)
+		return -EINVAL;
+	oracle_report(g, &q, (struct simp_report *)c->rsp);
+	r->len = sizeof(struct simp_report);
+	return 0;
+}
+
+/* The control ops on guest @g that run under its lock, each after
+ * checking that the payload holds what it reads. */
+static int op_locked(struct sim_guest *g, uint16_t op, const void *p,
+		     uint32_t len)
+{
+	uint32_t size = op == SIMP_WORKLOAD ? sizeof(struct simp_workload) :
+			op == SIMP_FAULTS ? sizeof(struct simp_faults) :
+			op == SIMP_WORKLOAD_STOP ? 0 : sizeof(struct simp_touch);
+	int rc = 0;
+
+	if (len < size)
+		return -EINVAL;
+	guest_lock(g);
+	if (op == SIMP_WORKLOAD)
+		rc = workload_set(g, p);
+	else if (op == SIMP_WORKLOAD_STOP)
+		workload_stop(g);
+	else if (op == SIMP_FAULTS)
+		rc = faults_set(g, p);
+	else
+		rc = op_touch(g, p, op == SIMP_RELEASE);
+	guest_unlock(g);
+	return rc;
+}
+
+/* Control ops on the guest a payload names. */
+static int control_guest(struct conn *c, uint16_t op, const void *p,
+			 uint32_t len, struct reply *r)
 {
 	struct sim_guest *g;
 	uint32_t domid;
-	int rc = 0;
-
-	switch (op) {
-	case SIMP_CREATE_GUEST: {
-		struct simp_guest q;
-		struct simp_u32 d = { 0, 0 };
-
-		NEED(len, struct simp_guest);
-		memcpy(&q, p, sizeof(q));
-		rc = guest_create(&q, &d.v);
-		if (rc)
-			return rc;
-		memcpy(c->rsp, &d, sizeof(d));
-		r->len = sizeof(d);
-		return 0;
-	}
-	case SIMP_PERSONALITIES: {
-		size_t n = sim_personality_list((char *)c->rsp, SIMP_MAX_PAYLOAD);
-
-		if (n >= SIMP_MAX_PAYLOAD)
-			return -ENOSPC;
-		r->len = (uint32_t)n;
-		return 0;
-	}
-	case SIMP_SHUTDOWN:
-		/* The stop is requested once the reply is out (conn_thread):
-		 * stopping shuts every connection down. */
-		return 0;
-	default:
-		break;
-	}
+	int rc;
 
 	if (len < sizeof(uint32_t))
 		return -EINVAL;
@@ -559,57 +636,17 @@ static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
 	g = guest_get(domid);
 	if (!g)
 		return -ESRCH;
-
 	switch (op) {
 	case SIMP_WORKLOAD:
-		if (len < sizeof(struct simp_workload)) {
-			rc = -EINVAL;
-			break;
-		}
-		guest_lock(g);
-		rc = workload_set(g, p);
-		guest_unlock(g);
-		break;
 	case SIMP_WORKLOAD_STOP:
-		guest_lock(g);
-		workload_stop(g);
-		guest_unlock(g);
-		break;
 	case SIMP_FAULTS:
-		if (len < sizeof(struct simp_faults)) {
-			rc = -EINVAL;
-			break;
-		}
-		guest_lock(g);
-		rc = faults_set(g, p);
-		guest_unlock(g);
-		break;
 	case SIMP_TOUCH:
 	case SIMP_RELEASE:
-		if (len < sizeof(struct simp_touch)) {
-			rc = -EINVAL;
-			break;
-		}
-		guest_lock(g);
-		rc = op_touch(g, p, op == SIMP_RELEASE);
-		guest_unlock(g);
+		rc = op_locked(g, op, p, len);
 		break;
-	case SIMP_REPORT: {
-		struct simp_report_req q;
-
-		if (len < sizeof(q)) {
-			rc = -EINVAL;
-			break;
-		}
-		memcpy(&q, p, sizeof(q));
-		if (q.flags & ~1u) {
-			rc = -EINVAL;
-			break;
-		}
-		oracle_report(g, &q, (struct simp_report *)c->rsp);
-		r->len = sizeof(struct simp_report);
+	case SIMP_REPORT:
+		rc = op_report(c, g, p, len, r);
 		break;
-	}
 	case SIMP_GFN_STATE:
 	case SIMP_VCPU_STATE:
 		rc = op_state(c, g, op, p, len, r);
@@ -620,6 +657,24 @@ static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
 	}
 	guest_put(g);
 	return rc;
+}
+
+/* Control ops: any connection, the domain named in the payload. */
+static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
+		   struct reply *r)
+{
+	switch (op) {
+	case SIMP_CREATE_GUEST:
+		return op_create_guest(c, p, len, r);
+	case SIMP_PERSONALITIES:
+		return op_personalities(c, r);
+	case SIMP_SHUTDOWN:
+		/* The stop is requested once the reply is out (conn_thread):
+		 * stopping shuts every connection down. */
+		return 0;
+	default:
+		return control_guest(c, op, p, len, r);
+	}
 }
 
 static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
