@@ -355,15 +355,10 @@ static int cmp_live(const void *a, const void *b)
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
-static int load_index(struct store *st, struct store_recovery *rec,
-		      char *err, size_t errlen)
+/* The index header: this pager's format, and this domain's store. */
+static int check_header(struct store *st, char *err, size_t errlen)
 {
 	struct idx_hdr h;
-	struct stat sb, db;
-	struct idx_rec *all = NULL;
-	size_t nall = 0, cap_all = 0;
-	uint64_t nrec;
-	int rc;
 
 	if (pread(st->ifd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) ||
 	    memcmp(h.magic, IDX_MAGIC, 8) ||
@@ -389,6 +384,116 @@ static int load_index(struct store *st, struct store_recovery *rec,
 			st->id.domid, (unsigned long long)st->id.nr_gfns);
 		return -EXDEV;
 	}
+	return 0;
+}
+
+/* Is record @r, read from slot @slot, one this pager wrote intact? */
+static bool rec_valid(const struct store *st, const struct idx_rec *r,
+		      uint64_t slot)
+{
+	return r->magic == REC_MAGIC &&
+	       r->crc == crc32_buf(0, r, offsetof(struct idx_rec, crc)) &&
+	       r->slot == slot && r->gfn < st->id.nr_gfns &&
+	       r->state >= REC_INTENT && r->state <= REC_FREE &&
+	       !(r->state == REC_WRITTEN && r->slot >= st->cap);
+}
+
+static int append_rec(struct idx_rec **all, size_t *n, size_t *cap,
+		      const struct idx_rec *r)
+{
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		struct idx_rec *a = realloc(*all, nc * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		*all = a;
+		*cap = nc;
+	}
+	(*all)[(*n)++] = *r;
+	return 0;
+}
+
+/* Every valid non-empty record of the index's @nrec into *@all (*@nall
+ * of them); the sequence number goes past the newest. */
+static int read_records(struct store *st, uint64_t nrec,
+			struct store_recovery *rec, struct idx_rec **all,
+			size_t *nall)
+{
+	enum { CH = 4096 };
+	struct idx_rec *buf = malloc(CH * sizeof(*buf));
+	size_t cap = 0;
+	int rc = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < nrec && rc == 0; i += CH) {
+		size_t k = nrec - i < CH ? (size_t)(nrec - i) : CH;
+		ssize_t n = pread(st->ifd, buf, k * sizeof(*buf),
+				  (off_t)(IDX_HDR_SIZE + i * sizeof(*buf)));
+
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		k = (size_t)n / sizeof(*buf);
+		for (size_t j = 0; j < k && rc == 0; j++) {
+			struct idx_rec *r = &buf[j];
+
+			if (rec_is_zero(r))
+				continue;
+			if (!rec_valid(st, r, i + j)) {
+				rec->bad_records++;
+				continue;
+			}
+			if (r->seq >= st->seq)
+				st->seq = r->seq + 1;
+			rc = append_rec(all, nall, &cap, r);
+		}
+	}
+	free(buf);
+	return rc;
+}
+
+/* The newest record of each gfn that says it is out (INTENT or WRITTEN)
+ * into @rec. Records past the data file's end (an interrupted grow) hold
+ * nothing: an INTENT there is kept, a WRITTEN one is bad. */
+static int keep_live(struct store *st, struct idx_rec *all, size_t nall,
+		     struct store_recovery *rec)
+{
+	if (nall)
+		qsort(all, nall, sizeof(*all), cmp_live);
+	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
+	if (!rec->live)
+		return -ENOMEM;
+	for (size_t i = 0; i < nall; i++) {
+		if ((i && all[i].gfn == all[i - 1].gfn) ||
+		    all[i].state == REC_FREE) {
+			rec->stale_records++; /* older, or freed */
+			continue;
+		}
+		if (all[i].slot >= st->cap && all[i].state == REC_WRITTEN) {
+			rec->bad_records++;
+			continue;
+		}
+		rec->live[rec->n++] = (struct store_live){
+			.gfn = all[i].gfn, .slot = all[i].slot,
+			.state = all[i].state };
+	}
+	return 0;
+}
+
+static int load_index(struct store *st, struct store_recovery *rec,
+		      char *err, size_t errlen)
+{
+	struct stat sb, db;
+	struct idx_rec *all = NULL;
+	size_t nall = 0;
+	uint64_t nrec;
+	int rc = check_header(st, err, errlen);
+
+	if (rc < 0)
+		return rc;
 	if (fstat(st->ifd, &sb) < 0 || fstat(st->fd, &db) < 0)
 		return -errno;
 	rc = bm_resize(st, (uint64_t)db.st_size / PAGE);
@@ -397,147 +502,33 @@ static int load_index(struct store *st, struct store_recovery *rec,
 	st->cap = (uint64_t)db.st_size / PAGE;
 	nrec = sb.st_size > (off_t)IDX_HDR_SIZE ?
 	       ((uint64_t)sb.st_size - IDX_HDR_SIZE) / sizeof(struct idx_rec) : 0;
-
-	/* Read every record, keep the valid non-empty ones. */
-	enum { CH = 4096 };
-	struct idx_rec *buf = malloc(CH * sizeof(*buf));
-
-	if (!buf)
-		return -ENOMEM;
-	for (uint64_t i = 0; i < nrec; i += CH) {
-		size_t k = nrec - i < CH ? (size_t)(nrec - i) : CH;
-		ssize_t n = pread(st->ifd, buf, k * sizeof(*buf),
-				  (off_t)(IDX_HDR_SIZE + i * sizeof(*buf)));
-
-		if (n < 0) {
-			rc = -errno;
-			goto out;
-		}
-		k = (size_t)n / sizeof(*buf);
-		for (size_t j = 0; j < k; j++) {
-			struct idx_rec *r = &buf[j];
-
-			if (rec_is_zero(r))
-				continue;
-			if (r->magic != REC_MAGIC ||
-			    r->crc != crc32_buf(0, r, offsetof(struct idx_rec, crc)) ||
-			    r->slot != i + j || r->gfn >= st->id.nr_gfns ||
-			    r->state < REC_INTENT || r->state > REC_FREE ||
-			    (r->state == REC_WRITTEN && r->slot >= st->cap)) {
-				rec->bad_records++;
-				continue;
-			}
-			if (r->seq >= st->seq)
-				st->seq = r->seq + 1;
-			if (nall == cap_all) {
-				size_t nc = cap_all ? cap_all * 2 : 1024;
-				struct idx_rec *a = realloc(all, nc * sizeof(*a));
-
-				if (!a) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				all = a;
-				cap_all = nc;
-			}
-			all[nall++] = *r;
-		}
-	}
-	if (nrec > st->cap) {
-		/* Records past the data file's end (an interrupted grow):
-		 * their slots hold nothing; the capacity follows the data. */
-	}
-	if (nall)
-		qsort(all, nall, sizeof(*all), cmp_live);
-	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
-	if (!rec->live) {
-		rc = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < nall; i++) {
-		if (i && all[i].gfn == all[i - 1].gfn) {
-			rec->stale_records++; /* an older record of the gfn */
-			continue;
-		}
-		if (all[i].state == REC_FREE) {
-			rec->stale_records++;
-			continue;
-		}
-		if (all[i].slot >= st->cap) {
-			/* INTENT past the end: nothing was ever written */
-			if (all[i].state == REC_WRITTEN) {
-				rec->bad_records++;
-				continue;
-			}
-		}
-		rec->live[rec->n++] = (struct store_live){
-			.gfn = all[i].gfn, .slot = all[i].slot,
-			.state = all[i].state };
-	}
-	rc = 0;
-out:
-	free(buf);
+	rc = read_records(st, nrec, rec, &all, &nall);
+	if (rc == 0)
+		rc = keep_live(st, all, nall, rec);
 	free(all);
 	return rc;
 }
 
-int store_open(const char *path, const struct store_identity *id,
-	       bool allow_existing, struct store **out,
-	       struct store_recovery *rec, char *err, size_t errlen)
+/* Open an existing store's two files, check them, lock the index and
+ * read it into @rec. 0 or a negative errno (with a sentence in @err). */
+static int open_existing(struct store *st, struct store_recovery *rec,
+			 char *err, size_t errlen)
 {
-	struct store *st;
-	struct store_recovery dummy;
-	struct stat a, b;
-	bool have_data, have_idx;
 	int rc;
 
-	if (err && errlen)
-		err[0] = '\0';
-	if (!rec)
-		rec = &dummy;
-	memset(rec, 0, sizeof(*rec));
-	st = store_new(path, id);
-	if (!st) {
-		set_err(err, errlen, "out of memory");
-		return -ENOMEM;
-	}
-	have_data = lstat(st->path, &a) == 0;
-	have_idx = lstat(st->ipath, &b) == 0;
-	if (!have_data && !have_idx) {
-		rc = create_store(st, err, errlen);
-		if (rc < 0)
-			goto fail;
-		*out = st;
-		return 0;
-	}
-	if (have_data != have_idx) {
-		set_err(err, errlen, "store %s is incomplete: %s is missing "
-			"(remove the other file if no guest page is in it)",
-			st->path, have_data ? st->ipath : st->path);
-		rc = -EBADMSG;
-		goto fail;
-	}
-	if (!allow_existing) {
-		set_err(err, errlen, "store %s already exists, and the guest "
-			"this pager just created cannot have pages in it: it "
-			"belongs to another guest (remove it, or use another "
-			"--store)", st->path);
-		rc = -EEXIST;
-		goto fail;
-	}
 	st->ifd = open(st->ipath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (st->ifd < 0) {
 		rc = -errno;
 		set_err(err, errlen, "cannot open %s: %s", st->ipath,
 			strerror(errno));
-		goto fail;
+		return rc;
 	}
 	st->fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (st->fd < 0) {
 		rc = -errno;
 		set_err(err, errlen, "cannot open %s: %s", st->path,
 			strerror(errno));
-		goto fail;
+		return rc;
 	}
 	rc = check_file(st->ifd, st->ipath, err, errlen);
 	if (rc == 0)
@@ -551,24 +542,75 @@ int store_open(const char *path, const struct store_identity *id,
 		if (!err[0])
 			set_err(err, errlen, "cannot read store %s: %s", st->path,
 				strerror(-rc));
-		goto fail;
 	}
-	/* Say who holds it now (informational). */
-	{
-		struct idx_hdr h;
+	return rc;
+}
 
-		if (pread(st->ifd, &h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
-			h.owner_pid = (uint32_t)getpid();
-			hdr_seal(&h);
-			write_all(st->ifd, &h, sizeof(h), 0);
-		}
+/* Say who holds the store now (informational). */
+static void mark_owner(struct store *st)
+{
+	struct idx_hdr h;
+
+	if (pread(st->ifd, &h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
+		h.owner_pid = (uint32_t)getpid();
+		hdr_seal(&h);
+		write_all(st->ifd, &h, sizeof(h), 0);
 	}
-	if (rec == &dummy)
-		store_recovery_free(rec);
+}
+
+/* Both files or neither: 0 (neither), 1 (both), or -EBADMSG. */
+static int store_exists(const struct store *st, char *err, size_t errlen)
+{
+	struct stat a, b;
+	bool have_data = lstat(st->path, &a) == 0;
+	bool have_idx = lstat(st->ipath, &b) == 0;
+
+	if (have_data == have_idx)
+		return have_data;
+	set_err(err, errlen, "store %s is incomplete: %s is missing (remove "
+		"the other file if no guest page is in it)", st->path,
+		have_data ? st->ipath : st->path);
+	return -EBADMSG;
+}
+
+int store_open(const char *path, const struct store_identity *id,
+	       bool allow_existing, struct store **out,
+	       struct store_recovery *rec, char *err, size_t errlen)
+{
+	struct store *st;
+	struct store_recovery dummy;
+	int rc;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (!rec)
+		rec = &dummy;
+	memset(rec, 0, sizeof(*rec));
+	st = store_new(path, id);
+	if (!st) {
+		set_err(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = store_exists(st, err, errlen);
+	if (rc == 0)
+		rc = create_store(st, err, errlen);
+	else if (rc == 1 && !allow_existing) {
+		set_err(err, errlen, "store %s already exists, and the guest "
+			"this pager just created cannot have pages in it: it "
+			"belongs to another guest (remove it, or use another "
+			"--store)", st->path);
+		rc = -EEXIST;
+	} else if (rc == 1 && (rc = open_existing(st, rec, err, errlen)) == 0) {
+		mark_owner(st);
+		if (rec == &dummy)
+			store_recovery_free(rec);
+		rc = 1;
+	}
+	if (rc < 0) {
+		store_free_mem(st);
+		return rc;
+	}
 	*out = st;
-	return 1;
-fail:
-	store_free_mem(st);
 	return rc;
 }
 
