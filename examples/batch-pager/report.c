@@ -123,79 +123,90 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 	fflush(stdout);
 }
 
+/* One JSON member, "name": value, and the comma the object needs. */
+static void ju64(FILE *f, const char *name, uint64_t v)
+{
+	fprintf(f, "  \"%s\": %llu,\n", name, (unsigned long long)v);
+}
+
+/* The same, null where @v is @none (not known). */
+static void ju64_or_null(FILE *f, const char *name, uint64_t v, uint64_t none)
+{
+	if (v == none)
+		fprintf(f, "  \"%s\": null,\n", name);
+	else
+		ju64(f, name, v);
+}
+
+/* The pager's own figures. */
+static void json_pager(FILE *f, struct pager *p)
+{
+	fprintf(f, "  \"domid\": %u,\n", p->domid);
+	fprintf(f, "  \"backend\": \"%s\",\n", p->info.backend ? p->info.backend : "");
+	fprintf(f, "  \"generation\": \"%s\",\n",
+		xpage_generation_name((int)p->info.generation));
+	fprintf(f, "  \"batch\": %u,\n", p->o.batch);
+	ju64(f, "guest_pages", p->guest_pages);
+	ju64_or_null(f, "target_pages", p->target, UINT64_MAX);
+	ju64(f, "pages_out", p->st.pages_out);
+	ju64(f, "pages_in", p->st.pages_in);
+	ju64(f, "pages_in_demand", p->st.pages_in_demand);
+	ju64(f, "pages_in_drain", p->st.pages_in_drain);
+	ju64(f, "pages_still_out", p->nr_out);
+	ju64(f, "evict_fail", p->st.evict_fail);
+	ju64(f, "evict_fail_before_io", p->st.evict_fail_before_io);
+	ju64(f, "drops", p->st.drops);
+	ju64(f, "nominate_refused", p->st.nominate_fail);
+	ju64(f, "evict_refused", p->st.evict_refused);
+	ju64(f, "batches", p->st.batches);
+	ju64_or_null(f, "nominated_non_ram", policy_non_ram(p->pol), UINT64_MAX);
+	ju64(f, "io_bytes_written", p->st.io_bytes_written);
+	ju64(f, "io_bytes_read", p->st.io_bytes_read);
+	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));
+	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", lat_pct(&p->st.lat, 50));
+	fprintf(f, "  \"pagein_latency_us_p99\": %u,\n", lat_pct(&p->st.lat, 99));
+	if (p->st.target_reached_s >= 0)
+		fprintf(f, "  \"target_reached_s\": %.3f,\n", p->st.target_reached_s);
+	else
+		fprintf(f, "  \"target_reached_s\": null,\n");
+	fprintf(f, "  \"drain_s\": %.3f,\n", p->st.drain_s);
+	ju64(f, "adopted", p->st.adopted);
+	ju64(f, "unstuck", p->st.unstuck);
+	fprintf(f, "  \"store_full\": %s,\n", p->store_full ? "true" : "false");
+}
+
+/* The library's counters, and the simulator's oracle. */
+static void json_checks(FILE *f, const struct xpage_stats *xs,
+			const struct oracle_result *orc)
+{
+	if (xs) {
+		ju64(f, "hypercalls", xs->hypercalls);
+		ju64(f, "ring_requests", xs->requests);
+		ju64(f, "coalesced", xs->coalesced);
+		ju64(f, "hv_refused", xs->hv_refused);
+	}
+	if (orc && orc->have) {
+		ju64(f, "oracle_lost", orc->lost);
+		ju64(f, "oracle_corrupted", orc->corrupted);
+		ju64(f, "oracle_stuck", orc->stuck);
+		ju64(f, "oracle_paged", orc->paged);
+		ju64(f, "oracle_nominated", orc->nominated);
+		fprintf(f, "  \"oracle_crashed\": %u,\n", orc->crashed);
+	}
+}
+
 int report_json(struct pager *p, const char *path, const struct xpage_stats *xs,
 		const struct oracle_result *orc)
 {
 	FILE *f = fopen(path, "w");
-	uint32_t p50 = lat_pct(&p->st.lat, 50), p99 = lat_pct(&p->st.lat, 99);
 
 	if (!f) {
 		errx_("--stats-json %s: %s", path, strerror(errno));
 		return -errno;
 	}
 	fprintf(f, "{\n");
-	fprintf(f, "  \"domid\": %u,\n", p->domid);
-	fprintf(f, "  \"backend\": \"%s\",\n", p->info.backend ? p->info.backend : "");
-	fprintf(f, "  \"generation\": \"%s\",\n",
-		xpage_generation_name((int)p->info.generation));
-	fprintf(f, "  \"batch\": %u,\n", p->o.batch);
-	fprintf(f, "  \"guest_pages\": %llu,\n", (unsigned long long)p->guest_pages);
-	if (p->target != UINT64_MAX)
-		fprintf(f, "  \"target_pages\": %llu,\n", (unsigned long long)p->target);
-	else
-		fprintf(f, "  \"target_pages\": null,\n");
-	fprintf(f, "  \"pages_out\": %llu,\n", (unsigned long long)p->st.pages_out);
-	fprintf(f, "  \"pages_in\": %llu,\n", (unsigned long long)p->st.pages_in);
-	fprintf(f, "  \"pages_in_demand\": %llu,\n",
-		(unsigned long long)p->st.pages_in_demand);
-	fprintf(f, "  \"pages_in_drain\": %llu,\n",
-		(unsigned long long)p->st.pages_in_drain);
-	fprintf(f, "  \"pages_still_out\": %llu,\n", (unsigned long long)p->nr_out);
-	fprintf(f, "  \"evict_fail\": %llu,\n", (unsigned long long)p->st.evict_fail);
-	fprintf(f, "  \"evict_fail_before_io\": %llu,\n",
-		(unsigned long long)p->st.evict_fail_before_io);
-	fprintf(f, "  \"drops\": %llu,\n", (unsigned long long)p->st.drops);
-	fprintf(f, "  \"nominate_refused\": %llu,\n",
-		(unsigned long long)p->st.nominate_fail);
-	fprintf(f, "  \"evict_refused\": %llu,\n",
-		(unsigned long long)p->st.evict_refused);
-	fprintf(f, "  \"batches\": %llu,\n", (unsigned long long)p->st.batches);
-	if (policy_non_ram(p->pol) != UINT64_MAX)
-		fprintf(f, "  \"nominated_non_ram\": %llu,\n",
-			(unsigned long long)policy_non_ram(p->pol));
-	else
-		fprintf(f, "  \"nominated_non_ram\": null,\n");
-	fprintf(f, "  \"io_bytes_written\": %llu,\n",
-		(unsigned long long)p->st.io_bytes_written);
-	fprintf(f, "  \"io_bytes_read\": %llu,\n",
-		(unsigned long long)p->st.io_bytes_read);
-	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));
-	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", p50);
-	fprintf(f, "  \"pagein_latency_us_p99\": %u,\n", p99);
-	if (p->st.target_reached_s >= 0)
-		fprintf(f, "  \"target_reached_s\": %.3f,\n", p->st.target_reached_s);
-	else
-		fprintf(f, "  \"target_reached_s\": null,\n");
-	fprintf(f, "  \"drain_s\": %.3f,\n", p->st.drain_s);
-	fprintf(f, "  \"adopted\": %llu,\n", (unsigned long long)p->st.adopted);
-	fprintf(f, "  \"unstuck\": %llu,\n", (unsigned long long)p->st.unstuck);
-	fprintf(f, "  \"store_full\": %s,\n", p->store_full ? "true" : "false");
-	if (xs) {
-		fprintf(f, "  \"hypercalls\": %llu,\n", (unsigned long long)xs->hypercalls);
-		fprintf(f, "  \"ring_requests\": %llu,\n", (unsigned long long)xs->requests);
-		fprintf(f, "  \"coalesced\": %llu,\n", (unsigned long long)xs->coalesced);
-		fprintf(f, "  \"hv_refused\": %llu,\n", (unsigned long long)xs->hv_refused);
-	}
-	if (orc && orc->have) {
-		fprintf(f, "  \"oracle_lost\": %llu,\n", (unsigned long long)orc->lost);
-		fprintf(f, "  \"oracle_corrupted\": %llu,\n",
-			(unsigned long long)orc->corrupted);
-		fprintf(f, "  \"oracle_stuck\": %llu,\n", (unsigned long long)orc->stuck);
-		fprintf(f, "  \"oracle_paged\": %llu,\n", (unsigned long long)orc->paged);
-		fprintf(f, "  \"oracle_nominated\": %llu,\n",
-			(unsigned long long)orc->nominated);
-		fprintf(f, "  \"oracle_crashed\": %u,\n", orc->crashed);
-	}
+	json_pager(f, p);
+	json_checks(f, xs, orc);
 	fprintf(f, "  \"exit_code\": %d\n", p->exit_code);
 	fprintf(f, "}\n");
 	if (fclose(f) != 0) {
