@@ -201,15 +201,15 @@ static void find_extent(const struct sim_guest *g, uint64_t gfn,
 	e->hole = h < 0 ? UINT64_MAX : ((uint64_t)h + SIM_PAGE - 1) / SIM_PAGE;
 }
 
-void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
-		   struct simp_report *rep)
+/* Verify every RAM page the guest holds, REPORT_CHUNK gfns per hold of
+ * the guest lock. Returns, for a @final report, the gfns that are out
+ * with no frame (paged out and never loaded back: lost). */
+static uint64_t verify_all(struct sim_guest *g, bool final)
 {
 	static const uint8_t zero[SIM_PAGE];
-	bool final = rq->flags & 1u; /* XPAGE_SIM_REPORT_FINAL */
-	uint64_t extra_lost = 0, now;
 	struct extent e = { 0, 0 };
+	uint64_t out = 0;
 
-	memset(rep, 0, sizeof(*rep));
 	for (uint64_t base = 0; base < g->pages; base += REPORT_CHUNK) {
 		uint64_t end = base + REPORT_CHUNK;
 
@@ -238,11 +238,41 @@ void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 			if (final && !(s->flags & SG_FRAME) &&
 			    (s->p2mt == SIMP_P2M_RAM_PAGED ||
 			     s->p2mt == SIMP_P2M_RAM_PAGING_IN))
-				extra_lost++;
+				out++;
 		}
 		guest_unlock(g);
 	}
+	return out;
+}
 
+/* Locked: is vCPU @v stuck? In a @final report any vCPU paused, blocked,
+ * waiting or spinning is; otherwise one paused or spinning for longer
+ * than @limit_ns. */
+static bool vcpu_stuck(const struct sim_guest *g, const struct sim_vcpu *v,
+		       bool final, uint64_t now, uint64_t limit_ns)
+{
+	bool paused = v->vm_event_pause != 0;
+	/* Spinning on a gfn that is still paging_in (once it is RAM the
+	 * vCPU's next retry succeeds: not stuck). */
+	bool spinning = v->spin_since_ns &&
+			v->pending.kind == SIM_PEND_ACCESS &&
+			g->gfn[v->pending.gfn].p2mt == SIMP_P2M_RAM_PAGING_IN;
+
+	if (final)
+		return paused || v->blocked || v->in_waitqueue || spinning;
+	return (paused && now - v->paused_since_ns > limit_ns) ||
+	       (spinning && now - v->spin_since_ns > limit_ns);
+}
+
+void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
+		   struct simp_report *rep)
+{
+	bool final = rq->flags & 1u; /* XPAGE_SIM_REPORT_FINAL */
+	uint64_t limit = (uint64_t)rq->stuck_ms * 1000000ull;
+	uint64_t extra_lost, now;
+
+	memset(rep, 0, sizeof(*rep));
+	extra_lost = verify_all(g, final);
 	guest_lock(g);
 	now = sim_now_ns();
 	rep->pages = g->pages;
@@ -256,25 +286,8 @@ void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 	rep->lost = g->st.lost + extra_lost;
 	rep->corrupted = g->st.corrupted;
 	for (uint32_t i = 0; i < g->nvcpus; i++) {
-		const struct sim_vcpu *v = &g->vcpu[i];
-		bool paused = v->vm_event_pause != 0;
-		/* Spinning on a gfn that is still paging_in (once it is RAM
-		 * the vCPU's next retry succeeds: not stuck). */
-		bool spinning = v->spin_since_ns &&
-				v->pending.kind == SIM_PEND_ACCESS &&
-				g->gfn[v->pending.gfn].p2mt ==
-					SIMP_P2M_RAM_PAGING_IN;
-		uint64_t limit = (uint64_t)rq->stuck_ms * 1000000ull;
-
-		if (paused)
-			rep->paused_vcpus++;
-		if (final) {
-			if (paused || v->blocked || v->in_waitqueue || spinning)
-				rep->stuck++;
-		} else if ((paused && now - v->paused_since_ns > limit) ||
-			   (spinning && now - v->spin_since_ns > limit)) {
-			rep->stuck++;
-		}
+		rep->paused_vcpus += g->vcpu[i].vm_event_pause != 0;
+		rep->stuck += vcpu_stuck(g, &g->vcpu[i], final, now, limit);
 	}
 	rep->crashed = g->crashed;
 	if (g->crash_why)
