@@ -122,6 +122,16 @@ static void *ring_thread(void *arg)
 	return NULL;
 }
 
+/* Close the ring's event descriptors that are open. */
+static void close_eventfds(const struct sim_ring *r)
+{
+	const int fds[] = { r->efd_to_pager, r->efd_from_pager, r->efd_stop };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
 		uint32_t *port)
 {
@@ -183,12 +193,7 @@ int ring_enable(struct sim_guest *g, uint32_t declared_age, int fds[2],
 	return 0;
 
 fail:
-	if (r->efd_to_pager >= 0)
-		close(r->efd_to_pager);
-	if (r->efd_from_pager >= 0)
-		close(r->efd_from_pager);
-	if (r->efd_stop >= 0)
-		close(r->efd_stop);
+	close_eventfds(r);
 	free(r);
 	return rc;
 }
@@ -240,9 +245,7 @@ void ring_free(struct sim_ring *r)
 		/* cannot fail on a fresh eventfd */
 	}
 	pthread_join(r->thread, NULL);
-	close(r->efd_to_pager);
-	close(r->efd_from_pager);
-	close(r->efd_stop);
+	close_eventfds(r);
 	free(r);
 }
 

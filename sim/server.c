@@ -151,6 +151,20 @@ struct reply {
 };
 
 #define NEED(len, type) do { if ((len) < sizeof(type)) return -EINVAL; } while (0)
+/* A request *@q of @len bytes holding q->n elements of q->@arr, at most
+ * @max: else -EINVAL. */
+#define NEED_ARRAY(len, q, arr, max) do {				\
+	NEED(len, *(q));						\
+	if ((q)->n > (max) ||						\
+	    (len) < sizeof(*(q)) + (size_t)(q)->n * sizeof((q)->arr[0]))	\
+		return -EINVAL;						\
+} while (0)
+
+/* Bytes of a SIMP_RSP_RESULTS reply with @n results. */
+static uint32_t results_len(uint32_t n)
+{
+	return (uint32_t)(sizeof(struct simp_results) + n * sizeof(int32_t));
+}
 
 static int op_attach(struct conn *c, const void *p, uint32_t len,
 		     struct reply *r)
@@ -235,76 +249,61 @@ static int op_multicall(struct conn *c, const void *p, uint32_t len,
 	struct simp_results *res = (struct simp_results *)c->rsp;
 	struct sim_guest *g = c->g;
 
-	NEED(len, struct simp_multicall);
-	if (m->n > SIMP_MULTICALL_MAX ||
-	    len < sizeof(*m) + (size_t)m->n * sizeof(m->ops[0]))
-		return -EINVAL;
+	NEED_ARRAY(len, m, ops, SIMP_MULTICALL_MAX);
 	res->n = m->n;
 	guest_lock(g);
 	for (uint32_t i = 0; i < m->n; i++)
 		res->rc[i] = paging_op(g, &m->ops[i], c->bounce);
 	guest_unlock(g);
-	r->len = (uint32_t)(sizeof(*res) + m->n * sizeof(res->rc[0]));
+	r->len = results_len(m->n);
 	return 0;
 }
 
-static int op_map(struct conn *c, const void *p, uint32_t len, struct reply *r)
+/* Locked: map @gfn for the connection (a foreign mapping). */
+static int map_one(struct conn *c, uint64_t gfn)
 {
-	const struct simp_gfns *q = p;
-	struct simp_results *res = (struct simp_results *)c->rsp;
-	struct sim_guest *g = c->g;
+	int rc = guest_check_live(c->g);
 
-	NEED(len, struct simp_gfns);
-	if (q->n > SIMP_GFNS_MAX ||
-	    len < sizeof(*q) + (size_t)q->n * sizeof(q->gfns[0]))
-		return -EINVAL;
-	if (q->prot != PROT_READ && q->prot != (PROT_READ | PROT_WRITE))
-		return -EINVAL;
-	res->n = q->n;
-	guest_lock(g);
-	for (uint32_t i = 0; i < q->n; i++) {
-		int rc = guest_check_live(g);
-
-		if (!rc)
-			rc = paging_foreign_map(g, q->gfns[i]);
-		if (!rc && maptab_add(&c->maps, q->gfns[i]) < 0) {
-			guest_frame_put(g, q->gfns[i]);
-			rc = -ENOMEM;
-		}
-		res->rc[i] = rc;
+	if (!rc)
+		rc = paging_foreign_map(c->g, gfn);
+	if (!rc && maptab_add(&c->maps, gfn) < 0) {
+		guest_frame_put(c->g, gfn);
+		rc = -ENOMEM;
 	}
-	guest_unlock(g);
-	r->len = (uint32_t)(sizeof(*res) + q->n * sizeof(res->rc[0]));
+	return rc;
+}
+
+/* Locked: drop the connection's mapping of @gfn. */
+static int unmap_one(struct conn *c, uint64_t gfn)
+{
+	/* (a gfn past the guest was never mapped: also keeps the table's
+	 * empty-slot key out of the lookup) */
+	int rc = gfn < c->g->nr_gfns ? maptab_del(&c->maps, gfn) : -ENOENT;
+
+	if (rc)
+		return -EINVAL; /* this connection did not map it */
+	guest_frame_put(c->g, gfn);
 	return 0;
 }
 
-static int op_unmap(struct conn *c, const void *p, uint32_t len,
-		    struct reply *r)
+/* SIMP_MAP / SIMP_UNMAP: @one for each gfn of the request, under the
+ * guest lock, a result each. */
+static int each_gfn(struct conn *c, const void *p, uint32_t len,
+		    struct reply *r, int (*one)(struct conn *, uint64_t))
 {
 	const struct simp_gfns *q = p;
 	struct simp_results *res = (struct simp_results *)c->rsp;
-	struct sim_guest *g = c->g;
 
-	NEED(len, struct simp_gfns);
-	if (q->n > SIMP_GFNS_MAX ||
-	    len < sizeof(*q) + (size_t)q->n * sizeof(q->gfns[0]))
+	NEED_ARRAY(len, q, gfns, SIMP_GFNS_MAX);
+	if (one == map_one &&
+	    q->prot != PROT_READ && q->prot != (PROT_READ | PROT_WRITE))
 		return -EINVAL;
 	res->n = q->n;
-	guest_lock(g);
-	for (uint32_t i = 0; i < q->n; i++) {
-		/* (a gfn past the guest was never mapped: also keeps the
-		 * table's empty-slot key out of the lookup) */
-		int rc = q->gfns[i] < g->nr_gfns ?
-			 maptab_del(&c->maps, q->gfns[i]) : -ENOENT;
-
-		if (rc)
-			rc = -EINVAL; /* this connection did not map it */
-		else
-			guest_frame_put(g, q->gfns[i]);
-		res->rc[i] = rc;
-	}
-	guest_unlock(g);
-	r->len = (uint32_t)(sizeof(*res) + q->n * sizeof(res->rc[0]));
+	guest_lock(c->g);
+	for (uint32_t i = 0; i < q->n; i++)
+		res->rc[i] = one(c, q->gfns[i]);
+	guest_unlock(c->g);
+	r->len = results_len(q->n);
 	return 0;
 }
 
@@ -438,11 +437,11 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 	case SIMP_PAGING_AGE:
 		return op_version(c, op, r);
 	case SIMP_UNMAP:
-		return op_unmap(c, p, len, r);
+		return each_gfn(c, p, len, r, unmap_one);
 	case SIMP_MULTICALL:
 		return op_multicall(c, p, len, r);
 	case SIMP_MAP:
-		return op_map(c, p, len, r);
+		return each_gfn(c, p, len, r, map_one);
 	default:
 		break;
 	}
@@ -881,15 +880,11 @@ fail:
 
 static int listen_on(const char *path)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd, rc;
+	struct sockaddr_un sa;
+	int fd = simp_socket(path, &sa), rc;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		if (errno != EADDRINUSE)
 			goto fail;

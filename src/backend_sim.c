@@ -318,6 +318,14 @@ static int ask(struct xp_backend *be, uint16_t op, const void *req,
 	return 0;
 }
 
+/* Close those of @n descriptors that are open (>= 0). */
+static void close_open(const int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
 static void sim_close(struct xp_backend *be)
 {
 	if (!be)
@@ -329,18 +337,8 @@ static void sim_close(struct xp_backend *be)
 	free(be->regions);
 	if (be->bounce)
 		munmap(be->bounce, (size_t)SIMP_BOUNCE_SLOTS * PAGE);
-	if (be->evt_in >= 0)
-		close(be->evt_in);
-	if (be->evt_out >= 0)
-		close(be->evt_out);
-	if (be->memfd >= 0)
-		close(be->memfd);
-	if (be->bouncefd >= 0)
-		close(be->bouncefd);
-	if (be->epfd >= 0)
-		close(be->epfd);
-	if (be->sock >= 0)
-		close(be->sock);
+	close_open((const int[]){ be->evt_in, be->evt_out, be->memfd,
+				  be->bouncefd, be->epfd, be->sock }, 6);
 	free(be);
 }
 
@@ -916,27 +914,13 @@ static int sim_connection(struct xp_backend *be)
 }
 
 const struct xp_backend_ops xp_backend_sim = {
-	.name = "sim",
-	.open = sim_open,
-	.close = sim_close,
-	.domain_info = sim_domain_info,
-	.domain_key = sim_domain_key,
-	.ram_ranges = sim_ram_ranges,
-	.xen_version = sim_xen_version,
-	.vm_event_version = sim_vm_event_version,
-	.paging_age = sim_paging_age,
-	.can_multicall = sim_can_multicall,
-	.enable = sim_enable,
-	.disable = sim_disable,
-	.forget = sim_forget,
-	.pause = sim_pause,
-	.unpause = sim_unpause,
-	.paging_ops = sim_paging_ops,
-	.map = sim_map,
-	.unmap = sim_unmap,
-	.hv_gfns = sim_hv_gfns,
-	.evtchn_fd = sim_evtchn_fd,
-	.notify = sim_notify,
-	.ack = sim_ack,
-	.connection = sim_connection,
+	.name = "sim", .open = sim_open, .close = sim_close,
+	.domain_info = sim_domain_info, .domain_key = sim_domain_key,
+	.ram_ranges = sim_ram_ranges, .xen_version = sim_xen_version,
+	.vm_event_version = sim_vm_event_version, .paging_age = sim_paging_age,
+	.can_multicall = sim_can_multicall, .enable = sim_enable,
+	.disable = sim_disable, .forget = sim_forget, .pause = sim_pause,
+	.unpause = sim_unpause, .paging_ops = sim_paging_ops, .map = sim_map,
+	.unmap = sim_unmap, .hv_gfns = sim_hv_gfns, .evtchn_fd = sim_evtchn_fd,
+	.notify = sim_notify, .ack = sim_ack, .connection = sim_connection,
 };

@@ -103,6 +103,11 @@ int xp_call_failed(struct xpage *xp, int rc);
 void *xp_map_counted(struct xpage *xp, const uint64_t *gfns, size_t n,
 		     int prot, int *err);
 
+/* The body of a public batch call with the usual parameters (xp, gfns,
+ * n, flags, status): @call inside the guard (guard.c). */
+#define BATCH_ENTRY(call) \
+	{ return XP_GUARDED(xp, XP_NEEDS_HV, call(xp, gfns, n, flags, status)); }
+
 /*
  * unnominate.c: make @n NOMINATED gfns ordinary resident pages again.
  * The gfns are in range, listed once and not mapped by the handle (the

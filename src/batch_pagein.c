@@ -288,6 +288,10 @@ static int adopt_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return (int)ok;
 }
 
+XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+			   unsigned int flags, int *status)
+BATCH_ENTRY(resume_gfns)
+
 XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 void *const *bufs, unsigned int flags, int *status)
 {
@@ -295,16 +299,6 @@ XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  load_gfns(xp, gfns, n, bufs, flags, status));
 }
 
-XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
-			   unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  resume_gfns(xp, gfns, n, flags, status));
-}
-
 XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  adopt_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(adopt_gfns)

@@ -82,23 +82,36 @@ static int nominate_mapped(struct xpage *xp, struct xp_paging_op *ops,
 	return rc;
 }
 
+/* The opening both calls share: check the batch and queue what passes
+ * (q->k operations). 0 to go on, 1 when there is nothing to do (n = 0),
+ * or a negative errno. */
+static int queue_pageout(struct batch *b, struct pageout *q, xpage_t *xp,
+			 const uint64_t *gfns, size_t n, unsigned int flags,
+			 int *status)
+{
+	int rc = batch_open(b, xp, gfns, n, status, flags, 0,
+			    BATCH_TRUSTS_RING);
+
+	if (rc)
+		return rc < 0 ? rc : 1;
+	q->ops = batch_ops(xp, n);
+	if (!q->ops)
+		return -ENOMEM;
+	xp_hv_refresh(xp);
+	batch_check(b, check_pageout, q);
+	return 0;
+}
+
 static int nominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 unsigned int flags, int *status)
 {
 	struct batch b = { .call = "xpage_nominate", .need = "resident" };
 	struct pageout q = { .op = XP_PAGING_NOMINATE };
-	int rc = batch_open(&b, xp, gfns, n, status, flags, 0,
-			    BATCH_TRUSTS_RING);
+	int rc = queue_pageout(&b, &q, xp, gfns, n, flags, status);
 	size_t ok;
 
-	if (rc)
+	if (rc || !q.k)
 		return batch_opened(rc);
-	q.ops = batch_ops(xp, n);
-	if (!q.ops)
-		return xp_err(ENOMEM);
-	xp_hv_refresh(xp);
-	if (!batch_check(&b, check_pageout, &q))
-		return 0;
 	if (xp->age >= 2)
 		rc = nominate_mapped(xp, q.ops, q.k);
 	else
@@ -116,17 +129,11 @@ static int evict_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	struct batch b = { .call = "xpage_evict",
 			   .need = "nominated and mapped since" };
 	struct pageout q = { .op = XP_PAGING_EVICT };
-	int rc = batch_open(&b, xp, gfns, n, status, flags, 0,
-			    BATCH_TRUSTS_RING);
+	int rc = queue_pageout(&b, &q, xp, gfns, n, flags, status);
 	size_t ok;
 
 	if (rc)
 		return batch_opened(rc);
-	q.ops = batch_ops(xp, n);
-	if (!q.ops)
-		return xp_err(ENOMEM);
-	xp_hv_refresh(xp);
-	batch_check(&b, check_pageout, &q);
 	rc = xp_run_ops(xp, q.ops, q.k);
 	if (rc < 0)
 		return batch_failed(&b, rc);
@@ -138,14 +145,8 @@ static int evict_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 
 XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			     unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  nominate_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(nominate_gfns)
 
 XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  evict_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(evict_gfns)

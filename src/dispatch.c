@@ -102,6 +102,7 @@ enum verdict {
 	DROP,        /* the guest released the gfn: forgotten, pager told */
 	STALE,       /* older than the gfn's state: answered, no callback */
 	EVICT_FAIL,  /* touched while nominated: resident again, pager told */
+	/* From here on, page-ins for a gfn held as paged out: */
 	REPEAT,      /* the same vCPU asked again: answered, the first held */
 	JOIN,        /* held with the requests already waiting for the gfn */
 	POPULATE,    /* the first request for an evicted gfn: pager told */
@@ -312,6 +313,8 @@ static void populate(struct xpage *xp, const struct xp_event *ev)
 /* One action per verdict. */
 static void act(struct xpage *xp, const struct xp_event *ev, enum verdict v)
 {
+	if (v >= REPEAT)
+		warn_intact(xp, ev);
 	switch (v) {
 	case OUTSIDE:
 		outside(xp, ev);
@@ -341,17 +344,14 @@ static void act(struct xpage *xp, const struct xp_event *ev, enum verdict v)
 		 * One held request keeps the vCPU paused; the repeats are
 		 * answered now, so the ring's slots are not spent on them
 		 * (docs/xen-hazards.md). */
-		warn_intact(xp, ev);
 		answer(xp, ev, 0);
 		xp->stats.coalesced++;
 		break;
 	case JOIN:
-		warn_intact(xp, ev);
 		hold(xp, ev);
 		xp->stats.coalesced++;
 		break;
 	case POPULATE:
-		warn_intact(xp, ev);
 		populate(xp, ev);
 		break;
 	}

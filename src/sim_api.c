@@ -414,20 +414,39 @@ XPAGE_API int xpage_sim_stop(xpage_sim_t *sim)
 	return rc < 0 ? fail(rc) : 0;
 }
 
+/* A control request that names only a domain. */
+static int ctl_domain(xpage_sim_t *sim, uint16_t op, uint32_t domid)
+{
+	struct simp_u32 d = { domid, 0 };
+
+	return ctl(sim, op, &d, sizeof(d), NULL, 0, NULL);
+}
+
+/* A caller's sized struct in: @valid is XP_OPTS_VALID()'s answer for
+ * @src; @dst gets it, zeroed past what the caller knows. 0, or the
+ * failure (errno set). */
+static int opts_in(const xpage_sim_t *sim, int valid, void *dst, size_t size,
+		   const void *src)
+{
+	if (!sim)
+		return fail(-EINVAL);
+	if (valid < 0)
+		return fail(valid);
+	xp_opts_copy(dst, size, src);
+	return 0;
+}
+
 XPAGE_API int xpage_sim_create_guest(xpage_sim_t *sim,
 				     const struct xpage_sim_guest_opts *opts)
 {
 	struct xpage_sim_guest_opts o;
 	struct simp_guest g;
 	struct simp_u32 d;
-	int rc;
+	int rc = opts_in(sim, XP_OPTS_VALID(opts, xpage_sim_guest_opts), &o,
+			 sizeof(o), opts);
 
-	if (!sim)
-		return fail(-EINVAL);
-	rc = XP_OPTS_VALID(opts, xpage_sim_guest_opts);
 	if (rc < 0)
-		return fail(rc);
-	xp_opts_copy(&o, sizeof(o), opts);
+		return rc;
 	if (!o.pages || (o.flags & ~XPAGE_SIM_GUEST_FLAGS_ALL))
 		return fail(-EINVAL);
 	memset(&g, 0, sizeof(g));
@@ -454,9 +473,7 @@ XPAGE_API int xpage_sim_create_guest(xpage_sim_t *sim,
 
 XPAGE_API int xpage_sim_destroy_guest(xpage_sim_t *sim, uint32_t domid)
 {
-	struct simp_u32 d = { domid, 0 };
-
-	return ctl(sim, SIMP_DESTROY_GUEST, &d, sizeof(d), NULL, 0, NULL);
+	return ctl_domain(sim, SIMP_DESTROY_GUEST, domid);
 }
 
 XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
@@ -464,14 +481,11 @@ XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
 {
 	struct xpage_sim_workload o;
 	struct simp_workload q;
-	int rc;
+	int rc = opts_in(sim, XP_OPTS_VALID(w, xpage_sim_workload), &o,
+			 sizeof(o), w);
 
-	if (!sim)
-		return fail(-EINVAL);
-	rc = XP_OPTS_VALID(w, xpage_sim_workload);
 	if (rc < 0)
-		return fail(rc);
-	xp_opts_copy(&o, sizeof(o), w);
+		return rc;
 	q = (struct simp_workload){ .domid = domid, .vcpus = o.vcpus,
 				    .pattern = o.pattern,
 				    .write_pct = o.write_pct,
@@ -485,9 +499,7 @@ XPAGE_API int xpage_sim_workload(xpage_sim_t *sim, uint32_t domid,
 
 XPAGE_API int xpage_sim_workload_stop(xpage_sim_t *sim, uint32_t domid)
 {
-	struct simp_u32 d = { domid, 0 };
-
-	return ctl(sim, SIMP_WORKLOAD_STOP, &d, sizeof(d), NULL, 0, NULL);
+	return ctl_domain(sim, SIMP_WORKLOAD_STOP, domid);
 }
 
 XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
@@ -495,14 +507,11 @@ XPAGE_API int xpage_sim_faults(xpage_sim_t *sim, uint32_t domid,
 {
 	struct xpage_sim_faults o;
 	struct simp_faults q;
-	int rc;
+	int rc = opts_in(sim, XP_OPTS_VALID(f, xpage_sim_faults), &o,
+			 sizeof(o), f);
 
-	if (!sim)
-		return fail(-EINVAL);
-	rc = XP_OPTS_VALID(f, xpage_sim_faults);
 	if (rc < 0)
-		return fail(rc);
-	xp_opts_copy(&o, sizeof(o), f);
+		return rc;
 	q = (struct simp_faults){ .domid = domid, .seed = o.seed,
 				  .nominate_ebusy_pm = o.nominate_ebusy_pm,
 				  .evict_ebusy_pm = o.evict_ebusy_pm,

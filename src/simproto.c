@@ -109,17 +109,28 @@ int simp_recv(int sock, struct simp_hdr *hdr, void *payload, uint32_t max,
 	return 0;
 }
 
-int simp_connect(const char *path)
+int simp_socket(const char *path, struct sockaddr_un *sa)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int fd;
 
-	if (!path || strlen(path) >= sizeof(sa.sun_path))
-		return -EINVAL;
-	strcpy(sa.sun_path, path);
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa->sun_path))
+		return -ENAMETOOLONG;
+	strcpy(sa->sun_path, path);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	return fd < 0 ? -errno : fd;
+}
+
+int simp_connect(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd = path ? simp_socket(path, &sa) : -EINVAL;
+
+	if (fd == -ENAMETOOLONG)
+		return -EINVAL;
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		int e = -errno;
 

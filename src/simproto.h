@@ -247,6 +247,10 @@ int simp_recv(int sock, struct simp_hdr *hdr, void *payload, uint32_t max,
 	      int *fds, int *nfds);
 /* Connect to a simulator socket; returns the fd or a negative errno. */
 int simp_connect(const char *path);
+/* A socket of the protocol's kind and the address of @path in @sa: the
+ * fd, or a negative errno (-ENAMETOOLONG: the path does not fit). */
+struct sockaddr_un;
+int simp_socket(const char *path, struct sockaddr_un *sa);
 
 /*
  * Judging replies (the library's clients: backend_sim.c, sim_api.c).

@@ -362,7 +362,4 @@ int xp_unnominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  xp_unnominate_gfns(xp, gfns, n, flags, status));
-}
+BATCH_ENTRY(xp_unnominate_gfns)

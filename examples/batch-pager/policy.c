@@ -170,11 +170,8 @@ static void clock_refused(struct policy *pol, uint64_t gfn, int err,
 }
 
 static const struct policy_ops clock_ops = {
-	.name = "clock",
-	.create = clock_create,
-	.destroy = clock_destroy,
-	.choose = clock_choose,
-	.paged_in = clock_paged_in,
+	.name = "clock", .create = clock_create, .destroy = clock_destroy,
+	.choose = clock_choose, .paged_in = clock_paged_in,
 	.refused = clock_refused,
 };
 

@@ -77,11 +77,8 @@ static void guard_destroy(struct policy *pol)
 }
 
 static const struct policy_ops guard_ops = {
-	.name = "guard",
-	.destroy = guard_destroy,
-	.choose = guard_choose,
-	.paged_in = guard_paged_in,
-	.refused = guard_refused,
+	.name = "guard", .destroy = guard_destroy, .choose = guard_choose,
+	.paged_in = guard_paged_in, .refused = guard_refused,
 };
 
 struct policy *policy_create(const char *name, const struct policy_params *pp)

@@ -509,6 +509,19 @@ static int load_index(struct store *st, struct store_recovery *rec,
 	return rc;
 }
 
+/* One of an existing store's files: the fd, or a negative errno (with a
+ * sentence in @err). */
+static int open_file(const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+
+	if (fd < 0) {
+		fd = -errno;
+		set_err(err, errlen, "cannot open %s: %s", path, strerror(-fd));
+	}
+	return fd;
+}
+
 /* Open an existing store's two files, check them, lock the index and
  * read it into @rec. 0 or a negative errno (with a sentence in @err). */
 static int open_existing(struct store *st, struct store_recovery *rec,
@@ -516,20 +529,12 @@ static int open_existing(struct store *st, struct store_recovery *rec,
 {
 	int rc;
 
-	st->ifd = open(st->ipath, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (st->ifd < 0) {
-		rc = -errno;
-		set_err(err, errlen, "cannot open %s: %s", st->ipath,
-			strerror(errno));
-		return rc;
-	}
-	st->fd = open(st->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-	if (st->fd < 0) {
-		rc = -errno;
-		set_err(err, errlen, "cannot open %s: %s", st->path,
-			strerror(errno));
-		return rc;
-	}
+	st->ifd = open_file(st->ipath, err, errlen);
+	if (st->ifd < 0)
+		return st->ifd;
+	st->fd = open_file(st->path, err, errlen);
+	if (st->fd < 0)
+		return st->fd;
 	rc = check_file(st->ifd, st->ipath, err, errlen);
 	if (rc == 0)
 		rc = check_file(st->fd, st->path, err, errlen);
