@@ -16,6 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A backend's own state. Each backend completes the type for itself, in
+ * its own files (backend_sim.c; xen_backend.h for the Xen backend; the
+ * tests' fakes), and hands the core a pointer that only its own
+ * operations read: the core never looks inside, so the definitions need
+ * not agree and no object is ever seen through two of them. */
 struct xp_backend;
 struct xpage_gfn_range;
 

@@ -223,6 +223,13 @@ static int load_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return (int)ok;
 }
 
+XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
+			 void *const *bufs, unsigned int flags, int *status)
+{
+	return XP_GUARDED(xp, XP_NEEDS_HV,
+			  load_gfns(xp, gfns, n, bufs, flags, status));
+}
+
 /* A loaded gfn is resumed at once: its waiting vCPUs are answered. */
 static int check_resumable(struct batch *b, size_t i, void *ctx)
 {
@@ -256,6 +263,10 @@ static int resume_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return (int)ok;
 }
 
+XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
+			   unsigned int flags, int *status)
+BATCH_ENTRY(resume_gfns)
+
 /* A gfn is adopted when resident and not mapped: it takes state *@to at
  * once. */
 static int check_adoptable(struct batch *b, size_t i, void *ctx)
@@ -286,17 +297,6 @@ static int adopt_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	if (to == XPAGE_GFN_EVICTED)
 		xp->stats.evicted_now += ok;
 	return (int)ok;
-}
-
-XPAGE_API int xpage_resume(xpage_t *xp, const uint64_t *gfns, size_t n,
-			   unsigned int flags, int *status)
-BATCH_ENTRY(resume_gfns)
-
-XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,
-			 void *const *bufs, unsigned int flags, int *status)
-{
-	return XP_GUARDED(xp, XP_NEEDS_HV,
-			  load_gfns(xp, gfns, n, bufs, flags, status));
 }
 
 XPAGE_API int xpage_adopt(xpage_t *xp, const uint64_t *gfns, size_t n,

@@ -123,6 +123,10 @@ static int nominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	return (int)ok;
 }
 
+XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			     unsigned int flags, int *status)
+BATCH_ENTRY(nominate_gfns)
+
 static int evict_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 		      unsigned int flags, int *status)
 {
@@ -142,10 +146,6 @@ static int evict_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 	xp->stats.evicted_now += ok;
 	return (int)ok;
 }
-
-XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
-			     unsigned int flags, int *status)
-BATCH_ENTRY(nominate_gfns)
 
 XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
 			  unsigned int flags, int *status)
