@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Library cost per ring event, per ring generation, with no hypervisor in
- * the way: an in-process back end whose ring page is plain memory and
- * whose paging operations cost nothing.
+ * the way: the tests' in-process fake hypervisor (tests/fake), whose ring
+ * page is plain memory and whose paging operations cost nothing.
  *
  * The fake hypervisor fills the ring with page-in requests (vCPU paused,
  * p2m type paged) for gfns the library holds as evicted, spread over a
@@ -17,29 +17,23 @@
  * fake hypervisor's few stores per event (measured alone and reported).
  */
 #include "bench.h"
-#include "private.h"
+#include "fake_backend.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #define NGFNS (1u << 22)        /* a 16 GiB guest */
 #define QMAX 256
 
-struct xp_backend { int unused; };
-static struct xp_backend the_be;
-
+/* The fake hypervisor's producer (the back end is tests/fake). */
 static struct {
 	const struct xp_ring_layout *l;
-	uint32_t major, minor;
-	int vm_event_version;   /* < 0: no query */
-	uint8_t *ring;
+	uint8_t *ring;          /* the ring it fills: fake.ring, or scratch */
 	uint32_t req_prod, rsp_cons;
 	uint64_t next, end;     /* event numbers to produce */
-	int efd;
 	/* the pager's queue */
 	uint64_t q[QMAX];
 	size_t nq;
@@ -79,90 +73,6 @@ static void refill(void)
 		put_request(gfn_of(F.next++));
 	xp_ring_store_idx(F.ring, XP_RING_OFF_REQ_PROD, F.req_prod);
 }
-
-static int f_open(struct xp_backend **be, uint32_t domid, const char *arg,
-		  xp_backend_log_fn log, void *ctx)
-{
-	(void)domid; (void)arg; (void)log; (void)ctx;
-	*be = &the_be;
-	return 0;
-}
-static void f_close(struct xp_backend *be) { (void)be; }
-static int f_info(struct xp_backend *be, struct xp_dominfo *i)
-{
-	(void)be;
-	memset(i, 0, sizeof(*i));
-	i->vcpus = 4;
-	i->nr_gfns = NGFNS;
-	i->hvm = 1;
-	return 0;
-}
-static int f_xen_version(struct xp_backend *be, uint32_t *ma, uint32_t *mi)
-{
-	(void)be;
-	*ma = F.major;
-	*mi = F.minor;
-	return 0;
-}
-static int f_vm_event_version(struct xp_backend *be, uint32_t *v)
-{
-	(void)be;
-	if (F.vm_event_version < 0)
-		return -ENOSYS;
-	*v = (uint32_t)F.vm_event_version;
-	return 0;
-}
-static int f_age(struct xp_backend *be, uint32_t *a)
-{
-	(void)be; (void)a;
-	return -ENOSYS;
-}
-static int f_multicall(struct xp_backend *be) { (void)be; return 1; }
-static int f_enable(struct xp_backend *be, uint32_t age, void **ring)
-{
-	(void)be; (void)age;
-	memset(F.ring, 0, XP_RING_PAGE);
-	F.req_prod = F.rsp_cons = 0;
-	*ring = F.ring;
-	return 0;
-}
-static int f_ok(struct xp_backend *be) { (void)be; return 0; }
-static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
-{
-	(void)be;
-	for (size_t i = 0; i < n; i++)
-		ops[i].rc = 0;
-	return 1;
-}
-static void *f_map(struct xp_backend *be, const uint64_t *g, size_t n,
-		   int prot, int *err)
-{
-	(void)be; (void)g; (void)n; (void)prot; (void)err;
-	errno = ENOSYS;
-	return NULL;
-}
-static int f_unmap(struct xp_backend *be, void *a, size_t n)
-{
-	(void)be; (void)a; (void)n;
-	return -EINVAL;
-}
-static int f_fd(struct xp_backend *be) { (void)be; return F.efd; }
-static int f_notify(struct xp_backend *be)
-{
-	(void)be;
-	refill();
-	return 0;
-}
-
-static const struct xp_backend_ops fake_ops = {
-	.name = "bench-fake", .open = f_open, .close = f_close,
-	.domain_info = f_info, .xen_version = f_xen_version,
-	.vm_event_version = f_vm_event_version, .paging_age = f_age,
-	.can_multicall = f_multicall, .enable = f_enable, .disable = f_ok,
-	.forget = NULL, .pause = f_ok, .unpause = f_ok, .paging_ops = f_ops,
-	.map = f_map, .unmap = f_unmap, .evtchn_fd = f_fd,
-	.notify = f_notify, .ack = f_ok,
-};
 
 static void on_populate(xpage_t *xp, const struct xpage_populate *ev,
 			void *user)
@@ -271,7 +181,7 @@ static double decode_only(struct xpage *xp, unsigned rounds)
 	return (double)(now_ns() - t0) / ((double)rounds * l->nr_slots);
 }
 
-static const struct {
+static const struct bench_gen {
 	int gen;
 	uint32_t major, minor;
 	int vm_event_version;
@@ -287,6 +197,24 @@ static const struct {
 	{ XPAGE_GEN_VM_EVENT_V7, 4, 17, 7 },
 };
 
+/* A fresh fake hypervisor of @gen: a 16 GiB guest with 4 vCPUs, paging
+ * operations that cost nothing and cannot fail, and a notify that
+ * consumes the responses and refills the ring. */
+static void use_fake(const struct bench_gen *gen)
+{
+	fake_reset();
+	fake_cfg.major = gen->major;
+	fake_cfg.minor = gen->minor;
+	fake_cfg.vm_event_version = gen->vm_event_version;
+	fake_cfg.vcpus = 4;
+	fake_cfg.nr_gfns = NGFNS;
+	fake_cfg.multicall = 1;
+	fake_cfg.on_notify = refill;
+	fake.generation = gen->gen;
+	F.ring = fake.ring;
+	F.req_prod = F.rsp_cons = 0;
+}
+
 size_t dispatch_bench(bool quick, struct dispatch_gen *out, size_t max)
 {
 	/* Short runs, many of them: the minimum is a run no other process
@@ -295,10 +223,6 @@ size_t dispatch_bench(bool quick, struct dispatch_gen *out, size_t max)
 	const uint64_t n = quick ? (1u << 13) : (1u << 14);
 	size_t k = 0;
 
-	F.ring = aligned_alloc(XP_RING_PAGE, XP_RING_PAGE);
-	F.efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!F.ring || F.efd < 0)
-		die("dispatch bench: set-up failed");
 	for (size_t gi = 0; gi < sizeof(gens) / sizeof(gens[0]) && k < max;
 	     gi++) {
 		struct xpage_callbacks cbs = XPAGE_OPTS(xpage_callbacks,
@@ -312,10 +236,8 @@ size_t dispatch_bench(bool quick, struct dispatch_gen *out, size_t max)
 		uint8_t *lib_ring;
 		uint32_t lib_prod, lib_cons;
 
-		F.major = gens[gi].major;
-		F.minor = gens[gi].minor;
-		F.vm_event_version = gens[gi].vm_event_version;
 		F.l = xp_ring_layout(gens[gi].gen);
+		use_fake(&gens[gi]);
 		xp = xp_open_with(&fake_ops, &o, &cbs);
 		if (!xp)
 			die("dispatch bench: open: %s", xpage_strerror(errno));
@@ -374,7 +296,5 @@ size_t dispatch_bench(bool quick, struct dispatch_gen *out, size_t max)
 		xpage_close(xp);
 		k++;
 	}
-	free(F.ring);
-	close(F.efd);
 	return k;
 }

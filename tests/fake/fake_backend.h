@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * An in-process fake hypervisor for unit tests of the library core: a
+ * An in-process fake hypervisor for tests of the library core (and the
+ * bench's cost per ring event, bench/dispatch.c): a
  * ring page the test fills as the hypervisor would (front end), scripted
  * answers to version queries, enable and paging ops, and a record of what
  * the library asked for.
@@ -45,6 +46,8 @@ struct fake_cfg {
 	/* RAM ranges the hypervisor reports; nram < 0: it cannot tell */
 	struct xpage_gfn_range ram[4];
 	int nram;
+	/* called at each notify (the hypervisor's side of it), if set */
+	void (*on_notify)(void);
 };
 
 struct fake_state {

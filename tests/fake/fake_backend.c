@@ -214,7 +214,14 @@ static int f_unmap(struct xp_backend *be, void *a, size_t n)
 	return munmap(a, n * 4096);
 }
 static int f_fd(struct xp_backend *be) { (void)be; return fake.evt[0]; }
-static int f_notify(struct xp_backend *be) { (void)be; fake.notifies++; return 0; }
+static int f_notify(struct xp_backend *be)
+{
+	(void)be;
+	fake.notifies++;
+	if (fake_cfg.on_notify)
+		fake_cfg.on_notify();
+	return 0;
+}
 static int f_ack(struct xp_backend *be)
 {
 	char buf[64];
