@@ -17,6 +17,7 @@
  *   ring.c        the front end of the ring: claim, put, responses, notify
  *   vcpu.c        vCPU threads, guest accesses, workloads
  *   runstate.c    the runstate areas Xen's scheduler writes at each switch
+ *   walk.c        the page-table walks Xen makes: placement, what they meet
  *   oracle.c      expected page contents, verification, reports
  *   faults.c      the seeded fault injector
  *   personality.c the table of hypervisors imitated
@@ -378,6 +379,23 @@ void runstate_place(struct sim_guest *g);
 bool runstate_tick(struct sim_vcpu *v, bool busy);
 /* locked: SIMP_RUNSTATE_GFNS */
 void runstate_gfns(const struct sim_guest *g, struct simp_runstate *out);
+
+/* -------------------------------------------------------------- walk */
+
+/* Draw @n gfns for walks into @out, at the top of RAM (seeded by the
+ * guest's seed and @salt), distinct from each other and from @taken
+ * (@ntaken gfns) where RAM has room. */
+void walk_draw(const struct sim_guest *g, uint64_t salt, uint64_t *out,
+	       uint32_t n, const uint64_t *taken, uint32_t ntaken);
+/* locked: a copy through @walk (@n gfns, in order) stops at the first
+ * gfn that is not RAM (*gfn): true when that one is in a paging state. */
+bool walk_meets_paging(const struct sim_guest *g, const uint64_t *walk,
+		       unsigned n, uint64_t *gfn);
+/* locked: the copy @what by @v met paging @gfn: a request for it, @v
+ * paused once more (1); with the ring full the domain crashes for @why
+ * (-ESHUTDOWN), as it does without a ring. */
+int walk_populate(struct sim_vcpu *v, uint64_t gfn, const char *what,
+		  const char *why);
 
 /* ------------------------------------------------------------ oracle */
 
