@@ -170,6 +170,7 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	}
 
 	runstate_place(g);
+	hypercall_place(g);
 
 	pthread_mutex_lock(&table_lock);
 	if (req->domid) {

@@ -21,7 +21,9 @@
  * The walk's gfns stand in for a Linux guest's: its direct map's level-3
  * and level-2 tables, the same for every vCPU; a top-level table per
  * vCPU; the per-CPU page that holds the area. They are drawn from the top
- * of RAM (walk.c), distinct where RAM has room for them.
+ * of RAM (walk.c), distinct where RAM has room for them. Every HVM/PVH
+ * guest has them, whatever its hypervisor writes: the top-level tables
+ * are on its hypercalls' walks too (hypercall.c).
  *
  * A switch is due when the vCPU is woken (vcpu_kick: it was descheduled,
  * idle, paused or blocked, and goes on) and every SWITCH_PERIOD_NS while
@@ -59,7 +61,7 @@ void runstate_place(struct sim_guest *g)
 	uint64_t gfns[NR_SHARED + 2 * SIM_MAX_VCPUS];
 
 	g->runstate = has_walk(g);
-	if (!g->runstate)
+	if (g->flags & SIM_GUEST_PV)
 		return;
 	walk_draw(g, WALK_SALT, gfns, NR_SHARED + 2 * g->nvcpus, NULL, 0);
 	for (uint32_t v = 0; v < g->nvcpus; v++) {

@@ -17,6 +17,7 @@
  *   ring.c        the front end of the ring: claim, put, responses, notify
  *   vcpu.c        vCPU threads, guest accesses, workloads
  *   runstate.c    the runstate areas Xen's scheduler writes at each switch
+ *   hypercall.c   the kernel stacks Xen copies hypercall arguments from
  *   walk.c        the page-table walks Xen makes: placement, what they meet
  *   oracle.c      expected page contents, verification, reports
  *   faults.c      the seeded fault injector
@@ -129,6 +130,9 @@ struct sim_vcpu {
 	uint64_t rs_walk[SIMP_RUNSTATE_WALK];
 	uint64_t rs_switch_ns;
 	bool rs_due;              /* woken: switched in when it runs */
+	/* hypercall.c: the gfns of the walk to this vCPU's kernel stack (the
+	 * tables, then the stack's pages). */
+	uint64_t hc_walk[SIMP_STACK_WALK];
 };
 
 /* The paging ring, from enable to disable. */
@@ -192,6 +196,7 @@ struct sim_guest {
 	bool crashed;
 	const char *crash_why;    /* the reason guest_crash() was given */
 	bool runstate;            /* runstate.c: the scheduler walks to areas */
+	bool hcall;               /* hypercall.c: arguments copied by a walk */
 	bool destroyed;
 	bool stopping;            /* vCPU threads exit */
 
@@ -370,7 +375,8 @@ void workload_stop(struct sim_guest *g);
 /* ---------------------------------------------------------- runstate */
 
 /* At creation, before the vCPU threads start: choose each vCPU's
- * runstate walk (seeded) where the personality has one. */
+ * runstate walk (seeded) for an HVM/PVH guest; it is used and reported
+ * where the personality writes runstate areas that way. */
 void runstate_place(struct sim_guest *g);
 /* locked: by @v's thread when it can run, @busy when it has guest code
  * to run. A context switch of @v when one is due (it waited since the
@@ -379,6 +385,14 @@ void runstate_place(struct sim_guest *g);
 bool runstate_tick(struct sim_vcpu *v, bool busy);
 /* locked: SIMP_RUNSTATE_GFNS */
 void runstate_gfns(const struct sim_guest *g, struct simp_runstate *out);
+
+/* --------------------------------------------------------- hypercall */
+
+/* At creation, after runstate_place(): each vCPU's kernel stack and the
+ * walk to it (seeded), for an HVM/PVH guest. */
+void hypercall_place(struct sim_guest *g);
+/* locked: SIMP_STACK_GFNS */
+void hypercall_gfns(const struct sim_guest *g, struct simp_stacks *out);
 
 /* -------------------------------------------------------------- walk */
 

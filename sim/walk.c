@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Walks of the guest's page tables that Xen makes itself, on a vCPU's
- * behalf: to write its runstate area (runstate.c). Such a copy goes
- * through a software walk (__hvm_copy -> paging_gva_to_gfn -> the HAP
- * guest walk), which meets the gfns of the walk in order: the tables,
- * then the page.
+ * behalf: to write its runstate area (runstate.c) and to copy a
+ * hypercall's arguments (hypercall.c). Both go through the same software
+ * walk (__hvm_copy -> paging_gva_to_gfn -> the HAP guest walk), which
+ * meets the gfns of the walk in order: the tables, then the page.
  *
- * Where the walks' gfns lie: Linux allocates its early page tables and
- * per-CPU areas from the top of RAM down (memblock), so
+ * Where the walks' gfns lie: Linux allocates its early page tables,
+ * per-CPU areas and idle stacks from the top of RAM down (memblock), so
  * they are drawn from the top eighth of RAM, or the top gfns the walks
  * need in a small guest, by a stream seeded with the guest's seed.
  */

@@ -18,7 +18,7 @@ struct pager {
 	struct tc *c;
 	uint8_t (*store)[4096];
 	bool *stored;
-	bool *walk;      /* gfns Xen's scheduler walks: never paged out */
+	bool *walk;      /* gfns Xen walks to itself: never paged out */
 	uint32_t req_cons;
 	uint64_t rng;
 	unsigned evicted, loaded, answered;
@@ -105,8 +105,6 @@ static void pager_drain(struct pager *p)
 
 static void pager_init(struct pager *p, struct tc *c)
 {
-	struct simp_runstate rs = tc_runstate(c);
-
 	memset(p, 0, sizeof(*p));
 	p->c = c;
 	p->rng = 0x1234567;
@@ -114,9 +112,7 @@ static void pager_init(struct pager *p, struct tc *c)
 	p->stored = calloc(c->pages, sizeof(bool));
 	p->walk = calloc(c->pages, sizeof(bool));
 	ck_assert(p->store && p->stored && p->walk);
-	for (uint32_t v = 0; v < rs.vcpus; v++)
-		for (uint32_t i = 0; i < rs.per_vcpu; i++)
-			p->walk[rs.gfn[v][i]] = true;
+	tc_walk_marks(c, p->walk);
 }
 
 static void pager_fini(struct pager *p)
