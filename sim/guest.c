@@ -434,6 +434,7 @@ bool vcpu_can_run(const struct sim_vcpu *v)
 void vcpu_kick(struct sim_vcpu *v)
 {
 	v->rs_due = true; /* woken: switched in when it runs (runstate.c) */
+	v->hc_idle_due = true; /* and makes its timer call going idle */
 	pthread_cond_signal(&v->cv);
 }
 

@@ -9,7 +9,8 @@
  *  - A pager paging the whole guest out and in, vCPUs busy, never loses
  *    the domain that way: xpage_nominate refuses the walk's gfns
  *    (stats.hv_refused). The same pager on a library that cannot see the
- *    walk (the sim backend without its hv_gfns operation) crashes it.
+ *    walk (a sim backend whose hv_gfns knows only the walks to the
+ *    kernel stacks, section 3's hazard) crashes it.
  *  - The repeats a walk raises for one vCPU are answered at once, one
  *    request is held: the vCPU stays paused until the load, and runs
  *    after it.
@@ -31,10 +32,11 @@ static const char *const walk_pers[] = {
 };
 #define NPERS (sizeof(walk_pers) / sizeof(walk_pers[0]))
 
-/* Four busy vCPUs; the library blind to the walk knows none. */
+/* Four busy vCPUs; the library blind to the runstate walks knows the
+ * walks to the stacks. */
 static void one_run(const char *pers, bool guarded)
 {
-	wp_one_run(pers, 4, 0, guarded, 0, CRASH_WHY);
+	wp_one_run(pers, 4, 0, guarded, SIMP_STACK_GFNS, CRASH_WHY);
 }
 
 START_TEST(guarded_pager_keeps_domain)
