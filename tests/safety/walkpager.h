@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The pager of the safety tests that pit the library against the gfns Xen
- * walks to itself (test_runstate; docs/xen-hazards.md): it pages the
- * whole guest out, round and round, and serves its page-ins, on a
- * simulated guest whose vCPUs run a workload. The library is opened
- * either as it is or through a sim backend whose hv_gfns operation the
- * test replaces (NULL: the library cannot tell which gfns Xen walks).
+ * walks to itself (test_runstate, test_hypercall; docs/xen-hazards.md):
+ * it pages the whole guest out, round and round, and serves its
+ * page-ins, on a simulated guest whose vCPUs run a workload. The library
+ * is opened either as it is or through a sim backend whose hv_gfns
+ * operation the test replaces (NULL: the library cannot tell which gfns
+ * Xen walks).
  */
 #ifndef XPAGE_TESTS_SAFETY_WALKPAGER_H
 #define XPAGE_TESTS_SAFETY_WALKPAGER_H
