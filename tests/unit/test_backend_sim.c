@@ -405,22 +405,29 @@ static const struct one_case rs_cases[] = {
 	{ F_ERR_PAYLOAD, "failure -16 carries 4104 payload bytes" },
 };
 
-START_TEST(runstate_refuses_malformed_reply)
+/* A reply of walks (@op) malformed as @c says: the nomination that asked
+ * for it is not sent at all, and the backend stops. */
+static void walks_refused(uint16_t op, const char *name,
+			  const struct one_case *c)
 {
-	const struct one_case *c = &rs_cases[_i];
 	uint64_t g[4] = { 1, 2, 3, 4 };
 	int st[4];
 	xpage_t *xp;
 
-	start_server(SIMP_RUNSTATE_GFNS, 1, c->kind);
+	start_server(op, 1, c->kind);
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), -EPROTO);
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(st[i], -EPROTO);
-	assert_rejected("SIMP_RUNSTATE_GFNS", c->why);
+	assert_rejected(name, c->why);
 	assert_states(xp, g, 4, XPAGE_GFN_RESIDENT);
 	assert_stopped(xp);
+}
+
+START_TEST(runstate_refuses_malformed_reply)
+{
+	walks_refused(SIMP_RUNSTATE_GFNS, "SIMP_RUNSTATE_GFNS", &rs_cases[_i]);
 }
 END_TEST
 
@@ -459,20 +466,7 @@ static const struct one_case st_cases[] = {
 
 START_TEST(stack_refuses_malformed_reply)
 {
-	const struct one_case *c = &st_cases[_i];
-	uint64_t g[4] = { 1, 2, 3, 4 };
-	int st[4];
-	xpage_t *xp;
-
-	start_server(SIMP_STACK_GFNS, 1, c->kind);
-	xp = open_handle();
-	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
-	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), -EPROTO);
-	for (int i = 0; i < 4; i++)
-		ck_assert_int_eq(st[i], -EPROTO);
-	assert_rejected("SIMP_STACK_GFNS", c->why);
-	assert_states(xp, g, 4, XPAGE_GFN_RESIDENT);
-	assert_stopped(xp);
+	walks_refused(SIMP_STACK_GFNS, "SIMP_STACK_GFNS", &st_cases[_i]);
 }
 END_TEST
 
