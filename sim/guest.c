@@ -170,6 +170,7 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	}
 
 	runstate_place(g);
+	hypercall_place(g);
 
 	pthread_mutex_lock(&table_lock);
 	if (req->domid) {
@@ -433,6 +434,7 @@ bool vcpu_can_run(const struct sim_vcpu *v)
 void vcpu_kick(struct sim_vcpu *v)
 {
 	v->rs_due = true; /* woken: switched in when it runs (runstate.c) */
+	v->hc_idle_due = true; /* and makes its timer call going idle */
 	pthread_cond_signal(&v->cv);
 }
 

@@ -427,6 +427,12 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		guest_unlock(g);
 		r->len = sizeof(struct simp_runstate);
 		return 0;
+	case SIMP_STACK_GFNS:
+		guest_lock(g);
+		hypercall_gfns(g, (struct simp_stacks *)(void *)c->rsp);
+		guest_unlock(g);
+		r->len = sizeof(struct simp_stacks);
+		return 0;
 	default:
 		return -ENOSYS;
 	}
@@ -659,6 +665,7 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	case SIMP_MAP:
 	case SIMP_UNMAP:
 	case SIMP_RUNSTATE_GFNS:
+	case SIMP_STACK_GFNS:
 		return hypercall(c, h->op, p, h->len, r);
 	case SIMP_CREATE_GUEST:
 	case SIMP_DESTROY_GUEST:

@@ -2,10 +2,11 @@
 /*
  * Gfns the hypervisor touches itself on the guest's behalf, where a
  * paging request for them is fatal (backend op hv_gfns; on Xen the
- * runstate areas it writes from its scheduler and the guest page tables
- * it walks to them, docs/xen-hazards.md). They are never nominated or
- * evicted: xpage_nominate and xpage_evict answer -EBUSY for them, as Xen
- * answers for a page in use, and count them (stats.hv_refused).
+ * runstate areas it writes from its scheduler, the kernel stacks it
+ * copies hypercall arguments from, and the guest page tables it walks to
+ * them, docs/xen-hazards.md). They are never nominated or evicted:
+ * xpage_nominate and xpage_evict answer -EBUSY for them, as Xen answers
+ * for a page in use, and count them (stats.hv_refused).
  *
  * The set follows the guest (a vCPU's current page tables change with
  * every process switch), so it is asked for again when older than
