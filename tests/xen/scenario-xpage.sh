@@ -81,6 +81,7 @@ pager_log() {
 }
 LOGGER=pager_log
 
+first_out_mark
 start_pager 1
 mark pageout_start "target_pages=$TARGET_PAGES max_pages=$MAXP"
 if wait_tot_le $((TARGET_PAGES + 256)) 180; then
