@@ -196,6 +196,19 @@ static void retry_add(struct pager *p, uint64_t gfn)
 	p->gfl[gfn] |= GF_RETRY;
 }
 
+const char *const pageout_step_names[PO_STEPS] = {
+	"choose", "nominate", "settle", "map", "write", "unmap", "evict",
+};
+
+/* The time since *@t goes to step @s; *@t moves on. */
+static void lap(struct pager *p, enum pageout_step s, uint64_t *t)
+{
+	uint64_t now = now_ns();
+
+	p->st.step_ns[s] += now - *t;
+	*t = now;
+}
+
 static void evicted(struct pager *p, uint64_t gfn)
 {
 	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
@@ -205,7 +218,7 @@ static void evicted(struct pager *p, uint64_t gfn)
 
 int pageout_batch(struct pager *p)
 {
-	uint64_t resident = pager_resident(p), t0 = now_ns();
+	uint64_t resident = pager_resident(p), t0 = now_ns(), tl = t0;
 	size_t want, n, k;
 	int64_t wr;
 	void *map;
@@ -253,9 +266,11 @@ int pageout_batch(struct pager *p)
 	}
 	if (!p->st.batches++)
 		dbg(p, "first batch: %zu gfns", n);
+	lap(p, PO_CHOOSE, &tl);
 
 	/* 2. nominate */
 	rc = xpage_nominate(p->xp, p->b_gfn, n, 0, p->b_st);
+	lap(p, PO_NOMINATE, &tl);
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++) {
 			p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
@@ -274,6 +289,7 @@ int pageout_batch(struct pager *p)
 
 	/* 3. learn evict failures before spending I/O */
 	rc = settle(p);
+	lap(p, PO_SETTLE, &tl);
 	if (rc < 0)
 		return rc;
 	n = drop_spoiled(p, n, true);
@@ -282,6 +298,7 @@ int pageout_batch(struct pager *p)
 
 	/* 4. map the survivors in one call */
 	map = xpage_map(p->xp, p->b_gfn, n, 0, p->b_st);
+	lap(p, PO_MAP, &tl);
 	if (!map) {
 		int e = errno;
 
@@ -370,10 +387,12 @@ int pageout_batch(struct pager *p)
 		goto out;
 	}
 	crash_point("indexed");
+	lap(p, PO_WRITE, &tl);
 
 	/* 7. unmap, then the last notices before evicting */
 	xpage_unmap(p->xp, map, n);
 	rc = dispatch_now(p);
+	lap(p, PO_UNMAP, &tl);
 	if (rc < 0)
 		return rc;
 	n = drop_spoiled(p, n, false);
@@ -382,6 +401,7 @@ int pageout_batch(struct pager *p)
 
 	/* 8. evict */
 	rc = xpage_evict(p->xp, p->b_gfn, n, 0, p->b_st);
+	lap(p, PO_EVICT, &tl);
 	if (rc < 0) {
 		/* Some may be out: their WRITTEN records must survive. */
 		p->evict_unknown = true;

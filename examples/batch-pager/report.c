@@ -170,6 +170,11 @@ int report_json(struct pager *p, const char *path, const struct xpage_stats *xs,
 	fprintf(f, "  \"io_bytes_read\": %llu,\n",
 		(unsigned long long)p->st.io_bytes_read);
 	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));
+	fprintf(f, "  \"pageout_step_ms\": {");
+	for (int i = 0; i < PO_STEPS; i++)
+		fprintf(f, "%s\"%s\": %.1f", i ? ", " : "",
+			pageout_step_names[i], (double)p->st.step_ns[i] / 1e6);
+	fprintf(f, "},\n");
 	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", p50);
 	fprintf(f, "  \"pagein_latency_us_p99\": %u,\n", p99);
 	if (p->st.target_reached_s >= 0)
