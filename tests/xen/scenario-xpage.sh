@@ -82,6 +82,11 @@ pager_log() {
 LOGGER=pager_log
 
 first_out_mark
+# xprig.pageout_paused=1 (an experiment, not the scenario): the guest's
+# vCPUs paused for the first page-out, so the hypervisor has no vCPU of
+# the guest to flush on another CPU when a p2m entry changes.
+PO_PAUSED=$(cmdarg pageout_paused 0)
+[ "$PO_PAUSED" = 1 ] && xl pause "$D"
 start_pager 1
 mark pageout_start "target_pages=$TARGET_PAGES max_pages=$MAXP"
 if wait_tot_le $((TARGET_PAGES + 256)) 180; then
@@ -94,6 +99,7 @@ if wait_tot_le $((TARGET_PAGES + 256)) 180; then
 else
 	mark pageout_timeout "paged=$(wstat paged) tot=$(wstat tot)"
 fi
+[ "$PO_PAUSED" = 1 ] && xl unpause "$D"
 alive $PID || { mark pager_died "instance=1"; pager_log 1; }
 lost_check pageout
 sleep 2
@@ -166,7 +172,7 @@ stop_pager 2 drain
 # the pager answers, and the next touch can follow. Those touches are
 # counted in its statistics (evict_fail_before_io); every pass of the
 # guest is verified too.
-CHURN_S=$(cmdarg churn_s 40)
+CHURN_S=$(cmdarg churn_s 80)
 NV=$(verdicts)
 IN0=$(wstat in)
 OUT0=$(wstat out)
