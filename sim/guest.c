@@ -224,6 +224,7 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	init_vcpus(g);
 	init_physmap(g);
 	runstate_place(g);
+	hypercall_place(g);
 	pthread_mutex_lock(&table_lock);
 	rc = table_reserve(g, req->domid);
 	if (rc == 0)
@@ -474,6 +475,7 @@ bool vcpu_can_run(const struct sim_vcpu *v)
 void vcpu_kick(struct sim_vcpu *v)
 {
 	v->rs_due = true; /* woken: switched in when it runs (runstate.c) */
+	v->hc_idle_due = true; /* and makes its timer call going idle */
 	pthread_cond_signal(&v->cv);
 }
 

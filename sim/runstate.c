@@ -21,9 +21,9 @@
  * The walk's gfns stand in for a Linux guest's: its direct map's level-3
  * and level-2 tables, the same for every vCPU; a top-level table per
  * vCPU; the per-CPU page that holds the area. They are drawn from the top
- * eighth of RAM, or the top gfns the walks need in a small guest (Linux's
- * memblock allocates from the top down), by a stream seeded with the
- * guest's seed, distinct where RAM has room for them.
+ * of RAM (walk.c), distinct where RAM has room for them. Every HVM/PVH
+ * guest has them, whatever its hypervisor writes: the top-level tables
+ * are on its hypercalls' walks too (hypercall.c).
  *
  * A switch is due when the vCPU is woken (vcpu_kick: it was descheduled,
  * idle, paused or blocked, and goes on) and every SWITCH_PERIOD_NS while
@@ -36,7 +36,6 @@
 
 #include "sim.h"
 
-#define GOLDEN 0x9e3779b97f4a7c15ull
 #define SWITCH_PERIOD_NS 1000000ull
 /* Copies of the area per update (VMASST_TYPE_runstate_update_flag). */
 #define COPIES 3
@@ -57,33 +56,14 @@ static bool has_walk(const struct sim_guest *g)
 	       (p->xen_major > 4 || (p->xen_major == 4 && p->xen_minor >= 5));
 }
 
-static bool picked(const uint64_t *gfns, uint32_t n, uint64_t gfn)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (gfns[i] == gfn)
-			return true;
-	return false;
-}
-
 void runstate_place(struct sim_guest *g)
 {
 	uint64_t gfns[NR_SHARED + 2 * SIM_MAX_VCPUS];
-	uint32_t n = NR_SHARED + 2 * g->nvcpus;
-	uint64_t region = g->pages / 8, st = sim_mix64(g->seed ^ WALK_SALT);
 
 	g->runstate = has_walk(g);
-	if (!g->runstate)
+	if (g->flags & SIM_GUEST_PV)
 		return;
-	if (region < n)
-		region = n;
-	if (region > g->pages)
-		region = g->pages;
-	for (uint32_t i = 0; i < n; i++) {
-		do {
-			st += GOLDEN;
-			gfns[i] = g->pages - region + sim_mix64(st) % region;
-		} while (region >= n && picked(gfns, i, gfns[i]));
-	}
+	walk_draw(g, WALK_SALT, gfns, NR_SHARED + 2 * g->nvcpus, NULL, 0);
 	for (uint32_t v = 0; v < g->nvcpus; v++) {
 		uint64_t *w = g->vcpu[v].rs_walk;
 
@@ -102,28 +82,11 @@ void runstate_place(struct sim_guest *g)
  */
 static int copy_once(struct sim_vcpu *v)
 {
-	struct sim_guest *g = v->g;
+	uint64_t gfn;
 
-	for (unsigned i = 0; i < SIMP_RUNSTATE_WALK; i++) {
-		uint64_t gfn = v->rs_walk[i];
-		uint8_t t = g->gfn[gfn].p2mt;
-
-		if (p2m_is_ram(t))
-			continue;
-		if (!p2m_is_paging(t))
-			return 0;
-		if (g->ring && !ring_available(g)) {
-			sim_log(SIM_LOG_ERR, "d%u: vCPU %u's runstate update "
-				"needs gfn %#llx and the ring is full",
-				g->domid, v->id, (unsigned long long)gfn);
-			guest_crash(g, CRASH_WHY);
-			return -ESHUTDOWN;
-		}
-		if (paging_populate(g, gfn, v) == -ESHUTDOWN)
-			return -ESHUTDOWN;
-		return 1;
-	}
-	return 0;
+	if (!walk_meets_paging(v->g, v->rs_walk, SIMP_RUNSTATE_WALK, &gfn))
+		return 0;
+	return walk_populate(v, gfn, "runstate update", CRASH_WHY);
 }
 
 /* One update of @v's area: the requests it put, or -ESHUTDOWN. */

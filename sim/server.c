@@ -411,12 +411,20 @@ static int op_paging(struct conn *c, const void *p, uint32_t len)
 	return rc;
 }
 
-static int op_runstate(struct conn *c, struct reply *r)
+/* The gfns of the walks Xen makes itself: to each vCPU's runstate area
+ * (SIMP_RUNSTATE_GFNS, runstate.c) or kernel stack (SIMP_STACK_GFNS,
+ * hypercall.c). */
+static int op_walks(struct conn *c, uint16_t op, struct reply *r)
 {
 	guest_lock(c->g);
-	runstate_gfns(c->g, (struct simp_runstate *)(void *)c->rsp);
+	if (op == SIMP_STACK_GFNS) {
+		hypercall_gfns(c->g, (struct simp_stacks *)(void *)c->rsp);
+		r->len = sizeof(struct simp_stacks);
+	} else {
+		runstate_gfns(c->g, (struct simp_runstate *)(void *)c->rsp);
+		r->len = sizeof(struct simp_runstate);
+	}
 	guest_unlock(c->g);
-	r->len = sizeof(struct simp_runstate);
 	return 0;
 }
 
@@ -466,7 +474,8 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 	case SIMP_PAGING_OP:
 		return op_paging(c, p, len);
 	case SIMP_RUNSTATE_GFNS:
-		return op_runstate(c, r);
+	case SIMP_STACK_GFNS:
+		return op_walks(c, op, r);
 	default:
 		return -ENOSYS;
 	}
@@ -713,6 +722,7 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	case SIMP_MAP:
 	case SIMP_UNMAP:
 	case SIMP_RUNSTATE_GFNS:
+	case SIMP_STACK_GFNS:
 		return hypercall(c, h->op, p, h->len, r);
 	case SIMP_CREATE_GUEST:
 	case SIMP_DESTROY_GUEST:

@@ -17,6 +17,8 @@
  *   ring.c        the front end of the ring: claim, put, responses, notify
  *   vcpu.c        vCPU threads, guest accesses, workloads
  *   runstate.c    the runstate areas Xen's scheduler writes at each switch
+ *   hypercall.c   timer hypercalls, whose arguments Xen copies from stacks
+ *   walk.c        the page-table walks Xen makes: placement, what they meet
  *   oracle.c      expected page contents, verification, reports
  *   faults.c      the seeded fault injector
  *   personality.c the table of hypervisors imitated
@@ -95,11 +97,13 @@ enum sim_pending_kind {
 	SIM_PEND_NONE = 0,
 	SIM_PEND_ACCESS,   /* a read or write access to gfn */
 	SIM_PEND_DROP,     /* a drop request to send for gfn (flags) */
+	SIM_PEND_EFAULT,   /* a hypercall failed: the guest BUGs on it */
 };
 
 struct sim_pending {
 	uint8_t kind;
 	uint8_t write;
+	uint8_t hcall;    /* the access writes a hypercall's arguments */
 	uint32_t flags;   /* SIM_PEND_DROP: XP_EV_* flags of the request */
 	uint32_t p2mt;
 	uint64_t gfn;
@@ -128,6 +132,12 @@ struct sim_vcpu {
 	uint64_t rs_walk[SIMP_RUNSTATE_WALK];
 	uint64_t rs_switch_ns;
 	bool rs_due;              /* woken: switched in when it runs */
+	/* hypercall.c: the gfns of the walk to this vCPU's kernel stack (the
+	 * tables, then the stack's pages), when it last made its timer call
+	 * while running, and whether it makes one when it goes idle. */
+	uint64_t hc_walk[SIMP_STACK_WALK];
+	uint64_t hc_call_ns;
+	bool hc_idle_due;
 };
 
 /* The paging ring, from enable to disable. */
@@ -191,6 +201,7 @@ struct sim_guest {
 	bool crashed;
 	const char *crash_why;    /* the reason guest_crash() was given */
 	bool runstate;            /* runstate.c: the scheduler walks to areas */
+	bool hcall;               /* hypercall.c: arguments copied by a walk */
 	bool destroyed;
 	bool stopping;            /* vCPU threads exit */
 
@@ -351,6 +362,13 @@ void vcpu_stop_threads(struct sim_guest *g); /* not locked */
  * spinning on a paging_in gfn (it becomes @v's pending work),
  * -ESHUTDOWN, -EFAULT, -ERANGE. */
 int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write);
+/* locked: the same for @v's write of a hypercall's arguments on @gfn,
+ * not counted as an access; once a faulted write is re-executed, Xen's
+ * copy follows (hypercall_copy). */
+int vcpu_write_args(struct sim_vcpu *v, uint64_t gfn);
+/* locked: @v's thread waits @us without the guest lock (flushed first);
+ * a kick ends the wait early. */
+void vcpu_sleep_us(struct sim_vcpu *v, uint32_t us);
 /* locked: gfn left paging_in: vCPUs spinning on it retry now. */
 void vcpu_spin_wake(struct sim_guest *g, uint64_t gfn);
 /* locked: foreign access (no vCPU): 0, -ENOENT (paged: a request was
@@ -373,7 +391,8 @@ void workload_stop(struct sim_guest *g);
 /* ---------------------------------------------------------- runstate */
 
 /* At creation, before the vCPU threads start: choose each vCPU's
- * runstate walk (seeded) where the personality has one. */
+ * runstate walk (seeded) for an HVM/PVH guest; it is used and reported
+ * where the personality writes runstate areas that way. */
 void runstate_place(struct sim_guest *g);
 /* locked: by @v's thread when it can run, @busy when it has guest code
  * to run. A context switch of @v when one is due (it waited since the
@@ -382,6 +401,41 @@ void runstate_place(struct sim_guest *g);
 bool runstate_tick(struct sim_vcpu *v, bool busy);
 /* locked: SIMP_RUNSTATE_GFNS */
 void runstate_gfns(const struct sim_guest *g, struct simp_runstate *out);
+
+/* --------------------------------------------------------- hypercall */
+
+/* At creation, after runstate_place(): each vCPU's kernel stack and the
+ * walk to it (seeded), for an HVM/PVH guest. */
+void hypercall_place(struct sim_guest *g);
+/* locked: by @v's thread when it can run and has nothing pending, @busy
+ * when it has guest code to run: its timer hypercall when one is due
+ * (periodically while busy; going idle after it was woken). May leave
+ * the lock for the trap. True when it made one (or began to: its write
+ * faulted). */
+bool hypercall_tick(struct sim_vcpu *v, bool busy);
+/* locked: Xen's copy of @v's arguments (its write of them is done). */
+void hypercall_copy(struct sim_vcpu *v);
+/* locked: @v runs again after its hypercall failed: the domain crashes. */
+void hypercall_failed(struct sim_vcpu *v);
+/* locked: SIMP_STACK_GFNS */
+void hypercall_gfns(const struct sim_guest *g, struct simp_stacks *out);
+
+/* -------------------------------------------------------------- walk */
+
+/* Draw @n gfns for walks into @out, at the top of RAM (seeded by the
+ * guest's seed and @salt), distinct from each other and from @taken
+ * (@ntaken gfns) where RAM has room. */
+void walk_draw(const struct sim_guest *g, uint64_t salt, uint64_t *out,
+	       uint32_t n, const uint64_t *taken, uint32_t ntaken);
+/* locked: a copy through @walk (@n gfns, in order) stops at the first
+ * gfn that is not RAM (*gfn): true when that one is in a paging state. */
+bool walk_meets_paging(const struct sim_guest *g, const uint64_t *walk,
+		       unsigned n, uint64_t *gfn);
+/* locked: the copy @what by @v met paging @gfn: a request for it, @v
+ * paused once more (1); with the ring full the domain crashes for @why
+ * (-ESHUTDOWN), as it does without a ring. */
+int walk_populate(struct sim_vcpu *v, uint64_t gfn, const char *what,
+		  const char *why);
 
 /* ------------------------------------------------------------ oracle */
 

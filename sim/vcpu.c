@@ -73,7 +73,8 @@ struct sim_vcpu *vcpu_pick_idle(struct sim_guest *g, uint32_t hint)
 	return NULL;
 }
 
-static void do_access(struct sim_guest *g, uint64_t gfn, bool write)
+static void do_access(struct sim_guest *g, uint64_t gfn, bool write,
+		      bool counted)
 {
 	if (write)
 		oracle_write(g, gfn);
@@ -82,7 +83,8 @@ static void do_access(struct sim_guest *g, uint64_t gfn, bool write)
 		/* (a never-written page of a lazy guest reads as zeros
 		 * without being materialised) */
 		oracle_verify(g, gfn, guest_page(g, gfn), ORACLE_BY_READ);
-	g->st.accesses++;
+	if (counted)
+		g->st.accesses++;
 }
 
 static void spin_start(struct sim_vcpu *v, uint64_t gfn)
@@ -119,11 +121,21 @@ void vcpu_spin_wake(struct sim_guest *g, uint64_t gfn)
 	}
 }
 
+static void set_pending(struct sim_vcpu *v, uint64_t gfn, bool write,
+			bool hcall)
+{
+	v->pending.kind = SIM_PEND_ACCESS;
+	v->pending.gfn = gfn;
+	v->pending.write = write;
+	v->pending.hcall = hcall;
+}
+
 /* @populating: @v resumes a page-in request it began before it had to
  * wait for a ring slot (Xen's vCPU sleeps inside the populate call and
- * carries on there, whatever the gfn's type has become meanwhile). */
+ * carries on there, whatever the gfn's type has become meanwhile).
+ * @hcall: the write of a hypercall's arguments (not counted). */
 static int guest_access(struct sim_vcpu *v, uint64_t gfn, bool write,
-			bool populating)
+			bool populating, bool hcall)
 {
 	struct sim_guest *g = v->g;
 	struct sim_gfn *s;
@@ -152,16 +164,14 @@ static int guest_access(struct sim_vcpu *v, uint64_t gfn, bool write,
 	}
 	if (p2m_is_ram(s->p2mt)) {
 		spin_end(v);
-		do_access(g, gfn, write);
+		do_access(g, gfn, write, !hcall);
 		return 0;
 	}
 	if (s->p2mt == SIMP_P2M_RAM_PAGING_IN && !populating) {
 		/* Already on its way back: no pause, no request; the
 		 * instruction re-executes until the gfn is RAM. */
 		spin_start(v, gfn);
-		v->pending.kind = SIM_PEND_ACCESS;
-		v->pending.gfn = gfn;
-		v->pending.write = write;
+		set_pending(v, gfn, write, hcall);
 		return -EAGAIN;
 	}
 	spin_end(v);
@@ -172,15 +182,18 @@ static int guest_access(struct sim_vcpu *v, uint64_t gfn, bool write,
 	}
 	/* Paused for the page-in (0) or waiting for a ring slot (-EAGAIN):
 	 * the access is re-executed when the vCPU runs again. */
-	v->pending.kind = SIM_PEND_ACCESS;
-	v->pending.gfn = gfn;
-	v->pending.write = write;
+	set_pending(v, gfn, write, hcall);
 	return -EAGAIN;
 }
 
 int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write)
 {
-	return guest_access(v, gfn, write, false);
+	return guest_access(v, gfn, write, false, false);
+}
+
+int vcpu_write_args(struct sim_vcpu *v, uint64_t gfn)
+{
+	return guest_access(v, gfn, true, false, true);
 }
 
 int foreign_access(struct sim_guest *g, uint64_t gfn, bool write)
@@ -211,7 +224,7 @@ int foreign_access(struct sim_guest *g, uint64_t gfn, bool write)
 			return rc;
 		return -ENOENT;
 	}
-	do_access(g, gfn, write);
+	do_access(g, gfn, write, true);
 	return 0;
 }
 
@@ -297,6 +310,12 @@ static void cond_wait_us(struct sim_vcpu *v, uint32_t us)
 	pthread_cond_timedwait(&v->cv, &v->g->lock, &ts);
 }
 
+void vcpu_sleep_us(struct sim_vcpu *v, uint32_t us)
+{
+	guest_flush(v->g);
+	cond_wait_us(v, us);
+}
+
 /* Flush what guest_unlock() would before the thread sleeps. */
 static void vcpu_wait(struct sim_vcpu *v)
 {
@@ -325,10 +344,15 @@ bool vcpu_run_pending(struct sim_vcpu *v)
 		vcpu_leave_waitqueue(v);
 	}
 	v->pending.kind = SIM_PEND_NONE;
-	if (p.kind == SIM_PEND_ACCESS)
-		guest_access(v, p.gfn, p.write, populating);
-	else
+	if (p.kind == SIM_PEND_ACCESS) {
+		if (guest_access(v, p.gfn, p.write, populating, p.hcall) == 0 &&
+		    p.hcall)
+			hypercall_copy(v);
+	} else if (p.kind == SIM_PEND_EFAULT) {
+		hypercall_failed(v);
+	} else {
 		paging_send_drop(g, p.gfn, p.flags, v);
+	}
 	return !v->pending.kind && vcpu_can_run(v);
 }
 
@@ -354,15 +378,17 @@ static void *vcpu_thread(void *arg)
 			} else if (v->spin_since_ns) {
 				/* Still paging_in: spin without holding the
 				 * lock. */
-				guest_flush(g);
-				cond_wait_us(v, SPIN_RETRY_US);
+				vcpu_sleep_us(v, SPIN_RETRY_US);
 			}
 			continue;
 		}
 		if (!g->wl_active || v->id >= active_vcpus(g)) {
-			vcpu_wait(v);
+			if (!hypercall_tick(v, false))
+				vcpu_wait(v); /* idle */
 			continue;
 		}
+		if (hypercall_tick(v, true))
+			continue;
 		workload_step(v);
 		guest_flush(g);
 		if (g->wl.think_us) {

@@ -127,8 +127,9 @@ struct xp_backend_ops {
 
 	/* The gfns the hypervisor reads or writes itself, on a guest vCPU's
 	 * behalf, where a paging request for them is fatal to the domain (on
-	 * Xen: the runstate areas it writes from its scheduler and the guest
-	 * page tables it walks to them; docs/xen-hazards.md). Fills up to
+	 * Xen: the runstate areas it writes from its scheduler, the kernel
+	 * stacks it copies hypercall arguments from, and the guest page
+	 * tables it walks to both; docs/xen-hazards.md). Fills up to
 	 * @cap gfns and returns how many, or a negative errno (-EOPNOTSUPP:
 	 * the backend cannot tell). The set follows the guest (its current
 	 * page tables): ask again before each nomination. NULL: none. */

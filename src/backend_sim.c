@@ -192,30 +192,72 @@ static int check_map(struct xp_backend *be, const void *req, const void *rsp,
 	return 0;
 }
 
-/* The gfns of the runstate walks: as many rows and columns as the reply
- * has room for, each gfn in the guest. */
+/* A reply of walks (SIMP_RUNSTATE_GFNS, SIMP_STACK_GFNS): @vcpus rows of
+ * @per gfns, rows @width gfns apart in @gfn. */
+struct walks {
+	const char *what;
+	uint32_t vcpus, per, width;
+	const uint64_t *gfn;
+};
+
+static struct walks runstate_walks(const void *rsp)
+{
+	const struct simp_runstate *rs = rsp;
+
+	return (struct walks){ "runstate", rs->vcpus, rs->per_vcpu,
+			       SIMP_RUNSTATE_WALK, &rs->gfn[0][0] };
+}
+
+static struct walks stack_walks(const void *rsp)
+{
+	const struct simp_stacks *st = rsp;
+
+	return (struct walks){ "stack", st->vcpus, st->per_vcpu,
+			       SIMP_STACK_WALK, &st->gfn[0][0] };
+}
+
+/* As many rows and columns as the reply has room for, each gfn in the
+ * guest. */
+static int check_walks(struct xp_backend *be, const struct walks *w,
+		       char *why, size_t sz)
+{
+	if (w->vcpus > SIMP_RUNSTATE_MAX_VCPUS || w->per > w->width)
+		return simp_why(why, sz, "%u vCPUs of %u gfns each, at most "
+				"%u of %u", w->vcpus, w->per,
+				SIMP_RUNSTATE_MAX_VCPUS, w->width);
+	for (uint32_t v = 0; v < w->vcpus; v++) {
+		for (uint32_t i = 0; i < w->per; i++) {
+			uint64_t g = w->gfn[(size_t)v * w->width + i];
+
+			if (g >= be->memfd_pages)
+				return simp_why(why, sz, "%s gfn 0x%llx of "
+						"vCPU %u is past the guest "
+						"memory (0x%llx pages)",
+						w->what, (unsigned long long)g,
+						v, (unsigned long long)
+						be->memfd_pages);
+		}
+	}
+	return 0;
+}
+
 static int check_runstate(struct xp_backend *be, const void *req,
 			  const void *rsp, const int *fds, char *why,
 			  size_t sz)
 {
-	const struct simp_runstate *rs = rsp;
+	struct walks w = runstate_walks(rsp);
 
 	(void)req, (void)fds;
-	if (rs->vcpus > SIMP_RUNSTATE_MAX_VCPUS ||
-	    rs->per_vcpu > SIMP_RUNSTATE_WALK)
-		return simp_why(why, sz, "%u vCPUs of %u gfns each, at most "
-				"%u of %u", rs->vcpus, rs->per_vcpu,
-				SIMP_RUNSTATE_MAX_VCPUS, SIMP_RUNSTATE_WALK);
-	for (uint32_t v = 0; v < rs->vcpus; v++)
-		for (uint32_t i = 0; i < rs->per_vcpu; i++)
-			if (rs->gfn[v][i] >= be->memfd_pages)
-				return simp_why(why, sz, "runstate gfn 0x%llx "
-						"of vCPU %u is past the guest "
-						"memory (0x%llx pages)",
-						(unsigned long long)rs->gfn[v][i],
-						v, (unsigned long long)
-						be->memfd_pages);
-	return 0;
+	return check_walks(be, &w, why, sz);
+}
+
+static int check_stacks(struct xp_backend *be, const void *req,
+			const void *rsp, const int *fds, char *why, size_t sz)
+{
+	struct walks w = stack_walks(rsp);
+
+	(void)req, (void)fds;
+	return check_walks(be, &w, why, sz);
 }
 
 /* The ops whose reply carries a value the backend relies on. */
@@ -226,6 +268,7 @@ static value_check_fn *const value_checks[] = {
 	[SIMP_GET_PARAM] = check_param,
 	[SIMP_MAP] = check_map,
 	[SIMP_RUNSTATE_GFNS] = check_runstate,
+	[SIMP_STACK_GFNS] = check_stacks,
 };
 
 /*
@@ -848,30 +891,41 @@ static int sim_paging_ops(struct xp_backend *be, struct xp_paging_op *ops,
 	return traps;
 }
 
-/* The gfns the simulated hypervisor walks from its scheduler to each
- * vCPU's runstate area (SIMP_RUNSTATE_GFNS), each once. A simulator
- * without the op cannot tell: -EOPNOTSUPP. */
+/* Add the gfns of @w to @gfns (@n of @cap used; the core drops the
+ * repeats, tables shared by vCPUs). */
+static void add_walks(const struct walks *w, uint64_t *gfns, size_t cap,
+		      size_t *n)
+{
+	for (uint32_t v = 0; v < w->vcpus; v++)
+		for (uint32_t i = 0; i < w->per && *n < cap; i++)
+			gfns[(*n)++] = w->gfn[(size_t)v * w->width + i];
+}
+
+/* The gfns the simulated hypervisor walks to itself: from its
+ * scheduler to each vCPU's runstate area (SIMP_RUNSTATE_GFNS) and, to
+ * copy hypercall arguments, to each vCPU's kernel stack
+ * (SIMP_STACK_GFNS). A simulator without either op cannot tell:
+ * -EOPNOTSUPP; one without the second gives the first. */
 static int sim_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 {
-	struct simp_runstate rs;
-	size_t n = 0;
-	int rc = ask(be, SIMP_RUNSTATE_GFNS, NULL, 0, &rs, sizeof(rs), NULL);
+	static const uint16_t ops[] = { SIMP_RUNSTATE_GFNS, SIMP_STACK_GFNS };
+	size_t n = 0, lacking = 0;
 
-	if (rc == -ENOSYS)
-		return -EOPNOTSUPP;
-	if (rc < 0)
-		return rc;
-	for (uint32_t v = 0; v < rs.vcpus; v++) {
-		for (uint32_t i = 0; i < rs.per_vcpu; i++) {
-			size_t k = 0;
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		int rc = ask(be, ops[i], NULL, 0, NULL, 0, NULL);
+		struct walks w;
 
-			while (k < n && gfns[k] != rs.gfn[v][i])
-				k++;
-			if (k == n && n < cap)
-				gfns[n++] = rs.gfn[v][i];
+		if (rc == -ENOSYS) {
+			lacking++;
+			continue;
 		}
+		if (rc < 0)
+			return rc;
+		w = ops[i] == SIMP_STACK_GFNS ? stack_walks(be->rsp_buf)
+					      : runstate_walks(be->rsp_buf);
+		add_walks(&w, gfns, cap, &n);
 	}
-	return (int)n;
+	return lacking == sizeof(ops) / sizeof(ops[0]) ? -EOPNOTSUPP : (int)n;
 }
 
 static int sim_evtchn_fd(struct xp_backend *be)

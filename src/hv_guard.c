@@ -2,14 +2,18 @@
 /*
  * Gfns the hypervisor touches itself on the guest's behalf, where a
  * paging request for them is fatal (backend op hv_gfns; on Xen the
- * runstate areas it writes from its scheduler and the guest page tables
- * it walks to them, docs/xen-hazards.md). They are never nominated or
- * evicted: xpage_nominate and xpage_evict answer -EBUSY for them, as Xen
- * answers for a page in use, and count them (stats.hv_refused).
+ * runstate areas it writes from its scheduler, the kernel stacks it
+ * copies hypercall arguments from, and the guest page tables it walks to
+ * them, docs/xen-hazards.md). They are never nominated or evicted:
+ * xpage_nominate and xpage_evict answer -EBUSY for them, as Xen answers
+ * for a page in use, and count them (stats.hv_refused).
  *
  * The set follows the guest (a vCPU's current page tables change with
  * every process switch), so it is asked for again when older than
- * XP_HV_REFRESH_NS. It is kept sorted, so xp_hv_guarded() is a binary
+ * XP_HV_REFRESH_NS, or ten times what the last answer took when that is
+ * longer: the look never takes more than a tenth of the pager's time
+ * (under emulation an answer takes milliseconds: each vCPU is paused to
+ * read its registers). It is kept sorted, so xp_hv_guarded() is a binary
  * search.
  */
 #include "private.h"
@@ -92,7 +96,8 @@ void xp_hv_refresh(struct xpage *xp)
 	int rc;
 
 	if (!xp->ops->hv_gfns || xp->hv.unsupported ||
-	    (xp->hv.when_ns && t - xp->hv.when_ns < XP_HV_REFRESH_NS))
+	    (xp->hv.when_ns && t - xp->hv.when_ns < XP_HV_REFRESH_NS) ||
+	    (xp->hv.when_ns && t - xp->hv.when_ns < 10 * xp->hv.last_ns))
 		return;
 	if (cap > xp->hv.cap) {
 		/* Both buffers grow together: they swap at each answer. */
@@ -119,6 +124,9 @@ void xp_hv_refresh(struct xpage *xp)
 	}
 	if (rc < 0)
 		return;
+	xp->hv.last_ns = now_ns() - t;
+	xp->hv.looks++;
+	xp->hv.look_ns += xp->hv.last_ns;
 	prev_n = xp->hv.n;
 	xp->hv.spare = xp->hv.gfns;
 	xp->hv.gfns = fresh;
@@ -129,6 +137,10 @@ void xp_hv_refresh(struct xpage *xp)
 
 void xp_hv_fini(struct xpage *xp)
 {
+	if (xp->hv.looks)
+		xp_log(xp, XPAGE_LOG_DEBUG, "the hypervisor's own gfns: %u "
+		       "looks, %.1f ms in all, %zu gfns at the last",
+		       xp->hv.looks, (double)xp->hv.look_ns / 1e6, xp->hv.n);
 	free(xp->hv.gfns);
 	free(xp->hv.spare);
 	xp->hv.gfns = xp->hv.spare = NULL;

@@ -121,6 +121,9 @@ struct xpage {
 		uint64_t *spare;     /* the next answer goes here */
 		size_t n, cap;       /* cap: of each buffer */
 		uint64_t when_ns;    /* 0: never asked */
+		unsigned looks;      /* answers, and the time they took */
+		uint64_t look_ns;
+		uint64_t last_ns;    /* the last answer's */
 		bool unsupported;    /* the backend cannot tell */
 	} hv;
 

@@ -180,6 +180,7 @@ static const struct simp_reply_spec reply_specs[] = {
 	FIXED(SIMP_VCPU_STATE, struct simp_vcpu_state, 0),
 	NONE(SIMP_SHUTDOWN),
 	FIXED(SIMP_RUNSTATE_GFNS, struct simp_runstate, 0),
+	FIXED(SIMP_STACK_GFNS, struct simp_stacks, 0),
 };
 
 const struct simp_reply_spec *simp_reply_spec(uint16_t op)

@@ -89,6 +89,7 @@ enum simp_op {
 	SIMP_SHUTDOWN = 51,         /* stop the simulator */
 	/* hypercall, on the attached domain */
 	SIMP_RUNSTATE_GFNS = 52,    /* -> simp_runstate */
+	SIMP_STACK_GFNS = 53,       /* -> simp_stacks */
 };
 
 struct simp_hdr {
@@ -218,6 +219,25 @@ struct simp_runstate {
 	uint32_t vcpus;         /* rows of gfn[] that are filled */
 	uint32_t per_vcpu;      /* gfns in each row: 0 or SIMP_RUNSTATE_WALK */
 	uint64_t gfn[SIMP_RUNSTATE_MAX_VCPUS][SIMP_RUNSTATE_WALK];
+};
+
+/*
+ * SIMP_STACK_GFNS: for each vCPU, the gfns the hypervisor walks to copy a
+ * hypercall's arguments from the vCPU's kernel stack, where the guest
+ * writes them: its top-level page table (the runstate walk's), the three
+ * tables of the kernel's stack area (the same for every vCPU), then the
+ * SIMP_STACK_PAGES pages of the stack, lowest address first. What the Xen
+ * backend finds from each vCPU's stack pointer (docs/xen-hazards.md,
+ * section 3). per_vcpu is 0 where hypercalls do not copy through the
+ * guest's page tables (a PV guest). A simulator older than the op answers
+ * -ENOSYS: a client then knows the runstate walks only.
+ */
+#define SIMP_STACK_PAGES 4u
+#define SIMP_STACK_WALK (4u + SIMP_STACK_PAGES)
+struct simp_stacks {
+	uint32_t vcpus;         /* rows of gfn[] that are filled */
+	uint32_t per_vcpu;      /* gfns in each row: 0 or SIMP_STACK_WALK */
+	uint64_t gfn[SIMP_RUNSTATE_MAX_VCPUS][SIMP_STACK_WALK];
 };
 
 struct simp_gfn_state {

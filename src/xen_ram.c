@@ -28,6 +28,7 @@
 #define XP_PFINFO_XTAB  (0xfull << 28)   /* no page */
 #define XP_PFINFO_BROKEN (0xdull << 28)  /* a broken page */
 #define XP_RAM_KEEP_NS 1000000000ull
+#define XP_RAM_SLACK 64u
 
 _Static_assert(XEN_DOMCTL_PFINFO_LTAB_MASK == XP_PFINFO_MASK &&
 	       XEN_DOMCTL_PFINFO_XTAB == XP_PFINFO_XTAB &&
@@ -119,8 +120,16 @@ static int xp_ram_scan(struct xp_backend *be, uint64_t nr, uint64_t enough,
 	return rc;
 }
 
-/* The guest's RAM now into @out: a scan that stops at tot_pages, checked
- * against the domain's count afterwards, or a whole one. */
+/* How many RAM gfns a scan may stop at, for a domain holding @tot. */
+static uint64_t xp_ram_enough(uint64_t tot)
+{
+	if (!tot)
+		return UINT64_MAX; /* not known: everything */
+	return tot - (tot / 2 < XP_RAM_SLACK ? tot / 2 : XP_RAM_SLACK);
+}
+
+/* The guest's RAM now into @out: a scan that stops near tot_pages,
+ * checked against the domain's count afterwards, or a whole one. */
 static int xp_ram_read(struct xp_backend *be, struct xp_ram_list *out)
 {
 	struct xp_dominfo before, after;
@@ -129,14 +138,14 @@ static int xp_ram_read(struct xp_backend *be, struct xp_ram_list *out)
 	int rc = xp_xen_read_dominfo(be, &before);
 
 	if (rc == 0)
-		rc = xp_ram_scan(be, before.nr_gfns, before.tot_pages ?
-				 before.tot_pages : UINT64_MAX, out, &found,
+		rc = xp_ram_scan(be, before.nr_gfns,
+				 xp_ram_enough(before.tot_pages), out, &found,
 				 &all);
 	if (rc == 0 && !all)
 		rc = xp_xen_read_dominfo(be, &after);
-	if (rc == 0 && !all && (found != before.tot_pages ||
-				after.tot_pages != before.tot_pages ||
-				after.nr_gfns != before.nr_gfns)) {
+	if (rc == 0 && !all && (found > before.tot_pages ||
+				after.nr_gfns != before.nr_gfns ||
+				found < xp_ram_enough(after.tot_pages))) {
 		out->n = 0; /* the count moved: no hole can be assumed */
 		rc = xp_ram_scan(be, after.nr_gfns, UINT64_MAX, out, &found,
 				 &all);

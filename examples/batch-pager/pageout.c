@@ -203,6 +203,19 @@ static void retry_add(struct pager *p, uint64_t gfn)
 	p->gfl[gfn] |= GF_RETRY;
 }
 
+const char *const pageout_step_names[PO_STEPS] = {
+	"choose", "nominate", "settle", "map", "write", "unmap", "evict",
+};
+
+/* The time since *@t goes to step @s; *@t moves on. */
+static void lap(struct pager *p, enum pageout_step s, uint64_t *t)
+{
+	uint64_t now = now_ns();
+
+	p->st.step_ns[s] += now - *t;
+	*t = now;
+}
+
 static void evicted(struct pager *p, uint64_t gfn)
 {
 	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
@@ -261,11 +274,14 @@ static size_t choose_victims(struct pager *p, uint64_t t0)
 }
 
 /* 2. Returns how many are left to write (0: none), or a negative errno
- * when the domain or the connection is gone. */
-static int nominate_victims(struct pager *p, size_t n, uint64_t t0)
+ * when the domain or the connection is gone. The nomination and the
+ * settling are timed from *@tl (lap). */
+static int nominate_victims(struct pager *p, size_t n, uint64_t t0,
+			    uint64_t *tl)
 {
 	int rc = xpage_nominate(p->xp, p->b_gfn, n, 0, p->b_st);
 
+	lap(p, PO_NOMINATE, tl);
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++) {
 			p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
@@ -282,6 +298,7 @@ static int nominate_victims(struct pager *p, size_t n, uint64_t t0)
 	}
 	n = drop_spoiled(p, n, false);
 	rc = settle(p);
+	lap(p, PO_SETTLE, tl);
 	if (rc < 0)
 		return rc;
 	return (int)drop_spoiled(p, n, true);
@@ -348,13 +365,16 @@ static int make_durable(struct pager *p, size_t k, int64_t written)
 	return rc;
 }
 
-/* 3 and 4. Returns how many are left to evict (0: none). */
-static int write_victims(struct pager *p, size_t n)
+/* 3 and 4. Returns how many are left to evict (0: none). The mapping
+ * and the writing are timed from *@tl (lap); the unmap goes with the
+ * notices that follow it (evict_victims). */
+static int write_victims(struct pager *p, size_t n, uint64_t *tl)
 {
 	uint8_t *map = xpage_map(p->xp, p->b_gfn, n, 0, p->b_st);
 	size_t k;
 	int rc;
 
+	lap(p, PO_MAP, tl);
 	if (!map) {
 		int e = errno;
 
@@ -379,22 +399,26 @@ static int write_victims(struct pager *p, size_t n)
 		return 0;
 	}
 	crash_point("indexed");
+	lap(p, PO_WRITE, tl);
 	xpage_unmap(p->xp, map, n);
 	return (int)n;
 }
 
 /* 5. Returns 0, or a negative errno when the domain or the connection is
- * gone. */
-static int evict_victims(struct pager *p, size_t n)
+ * gone. The last notices (with write_victims' unmap) and the eviction
+ * are timed from *@tl (lap). */
+static int evict_victims(struct pager *p, size_t n, uint64_t *tl)
 {
 	int rc = dispatch_now(p);
 
+	lap(p, PO_UNMAP, tl);
 	if (rc < 0)
 		return rc;
 	n = drop_spoiled(p, n, false);
 	if (!n)
 		return 0;
 	rc = xpage_evict(p->xp, p->b_gfn, n, 0, p->b_st);
+	lap(p, PO_EVICT, tl);
 	if (rc < 0) {
 		/* Some may be out: their WRITTEN records must survive. */
 		p->evict_unknown = true;
@@ -421,17 +445,18 @@ static int evict_victims(struct pager *p, size_t n)
 
 int pageout_batch(struct pager *p)
 {
-	uint64_t t0 = now_ns(), before = p->st.pages_out;
+	uint64_t t0 = now_ns(), tl = t0, before = p->st.pages_out;
 	size_t n = choose_victims(p, t0);
 	int rc;
 
 	if (!n)
 		return 0;
-	rc = nominate_victims(p, n, t0);
+	lap(p, PO_CHOOSE, &tl);
+	rc = nominate_victims(p, n, t0, &tl);
 	if (rc > 0)
-		rc = write_victims(p, (size_t)rc);
+		rc = write_victims(p, (size_t)rc, &tl);
 	if (rc > 0)
-		rc = evict_victims(p, (size_t)rc);
+		rc = evict_victims(p, (size_t)rc, &tl);
 	if (rc < 0)
 		return rc;
 	p->st.pageout_ns += now_ns() - t0;

@@ -49,6 +49,13 @@ struct lat_samples {
 	uint64_t rng;
 };
 
+/* The steps of a page-out batch, timed (pageout.c, --stats-json). */
+enum pageout_step {
+	PO_CHOOSE, PO_NOMINATE, PO_SETTLE, PO_MAP, PO_WRITE, PO_UNMAP,
+	PO_EVICT, PO_STEPS
+};
+extern const char *const pageout_step_names[PO_STEPS];
+
 struct pager_stats {
 	uint64_t pages_out;      /* evictions that succeeded */
 	uint64_t pages_in;       /* pages loaded back (demand + drain) */
@@ -63,6 +70,7 @@ struct pager_stats {
 	uint64_t io_bytes_read;
 	uint64_t batches;
 	uint64_t pageout_ns;     /* time spent in page-out batches */
+	uint64_t step_ns[PO_STEPS]; /* of it, per step (pageout.c) */
 	uint64_t adopted;        /* gfns taken over from a previous run */
 	uint64_t recovered_free; /* records found stale at re-attach */
 	uint64_t unstuck;        /* gfns a dead pager left nominated */

@@ -138,6 +138,16 @@ static void ju64_or_null(FILE *f, const char *name, uint64_t v, uint64_t none)
 		ju64(f, name, v);
 }
 
+/* The time each page-out step took, in ms (pageout.c, lap). */
+static void json_steps(FILE *f, const struct pager *p)
+{
+	fprintf(f, "  \"pageout_step_ms\": {");
+	for (int i = 0; i < PO_STEPS; i++)
+		fprintf(f, "%s\"%s\": %.1f", i ? ", " : "",
+			pageout_step_names[i], (double)p->st.step_ns[i] / 1e6);
+	fprintf(f, "},\n");
+}
+
 /* The pager's own figures. */
 static void json_pager(FILE *f, struct pager *p)
 {
@@ -163,6 +173,7 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "io_bytes_written", p->st.io_bytes_written);
 	ju64(f, "io_bytes_read", p->st.io_bytes_read);
 	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));
+	json_steps(f, p);
 	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", lat_pct(&p->st.lat, 50));
 	fprintf(f, "  \"pagein_latency_us_p99\": %u,\n", lat_pct(&p->st.lat, 99));
 	if (p->st.target_reached_s >= 0)

@@ -489,12 +489,16 @@ XPAGE_API int xpage_ram_ranges(xpage_t *xp, struct xpage_gfn_range *ranges,
  * a paging request is fatal are refused with -EBUSY (counted in
  * stats.hv_refused), here and in xpage_evict(). On Xen these are each
  * vCPU's runstate area, which Xen writes from its scheduler at every
- * context switch, and the guest page tables it walks to reach it: a
- * request raised there with the paging ring full makes the vCPU sleep
- * inside the scheduler, which crashes the domain or corrupts the vCPU
- * (docs/xen-hazards.md). The library finds them from each vCPU's
- * registers (page tables and kernel GS base, where Linux keeps them), and
- * looks again at most every 50 ms, since they follow the guest.
+ * context switch, the kernel stacks hypercall arguments are copied from,
+ * and every page table of the kernel's half of the address space, which
+ * Xen's own walks read but the guest's accesses (through its TLB) do not:
+ * a request raised from the scheduler with the paging ring full makes the
+ * vCPU sleep there, which crashes the domain or corrupts the vCPU, and a
+ * hypercall whose arguments meet a paging gfn fails, which Linux treats
+ * as a bug (docs/xen-hazards.md). The library finds them from each vCPU's
+ * registers (page tables, stack pointer, kernel GS base), and looks again
+ * every 50 ms at most (less often where a look is slow: never more than a
+ * tenth of the time), since they follow the guest.
  */
 XPAGE_API int xpage_nominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			     unsigned int flags, int *status);

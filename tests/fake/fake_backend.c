@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -159,6 +160,11 @@ static int f_hv(struct xp_backend *be, uint64_t *g, size_t cap)
 
 	(void)be;
 	fake.hv_calls++;
+	if (fake_cfg.hv_delay_ms) {
+		struct timespec ts = { 0, fake_cfg.hv_delay_ms * 1000000L };
+
+		nanosleep(&ts, NULL);
+	}
 	if (fake_cfg.hv_rc < 0)
 		return fake_cfg.hv_rc;
 	for (int i = 0; i < fake_cfg.hv_n && (size_t)n < cap; i++)

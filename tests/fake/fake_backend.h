@@ -43,6 +43,7 @@ struct fake_cfg {
 	uint64_t hv_gfns[8];
 	int hv_n;
 	int hv_rc;
+	int hv_delay_ms;        /* each answer takes this long */
 	/* RAM ranges the hypervisor reports; nram < 0: it cannot tell */
 	struct xpage_gfn_range ram[4];
 	int nram;

@@ -34,7 +34,12 @@ if [ ! -f "$build/build.ninja" ]; then
 	CC=clang meson setup "$build" -Dfuzz=true \
 		-Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
-ninja -C "$build" "${targets[@]/#/tests/fuzz/fuzz_}" >/dev/null
+# ninja prints compiler errors on stdout: keep them when the build fails.
+if ! ninja -C "$build" "${targets[@]/#/tests/fuzz/fuzz_}" >"$build/ninja.log" 2>&1; then
+	grep -v '^\[' "$build/ninja.log" | head -40
+	echo "fuzz: the targets did not build (log $build/ninja.log)" >&2
+	exit 1
+fi
 
 # Sanitizer reports are failures.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}

@@ -442,15 +442,51 @@ struct simp_runstate tc_runstate(struct tc *c)
 	return rs;
 }
 
-bool tc_on_walk(struct tc *c, uint64_t gfn)
+struct simp_stacks tc_stacks(struct tc *c)
+{
+	struct simp_stacks st;
+
+	ck_assert_int_eq(tc_call(c, SIMP_STACK_GFNS, NULL, 0, &st, sizeof(st),
+				 NULL), 0);
+	return st;
+}
+
+uint64_t tc_args_page(struct tc *c, uint32_t v)
+{
+	struct simp_stacks st = tc_stacks(c);
+
+	ck_assert_uint_eq(st.per_vcpu, SIMP_STACK_WALK);
+	ck_assert_uint_lt(v, st.vcpus);
+	return st.gfn[v][SIMP_STACK_WALK - 1];
+}
+
+static void mark(struct tc *c, bool *walk, const uint64_t *gfn, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (gfn[i] < c->pages)
+			walk[gfn[i]] = true;
+}
+
+void tc_walk_marks(struct tc *c, bool *walk)
 {
 	struct simp_runstate rs = tc_runstate(c);
+	struct simp_stacks st = tc_stacks(c);
 
 	for (uint32_t v = 0; v < rs.vcpus; v++)
-		for (uint32_t i = 0; i < rs.per_vcpu; i++)
-			if (rs.gfn[v][i] == gfn)
-				return true;
-	return false;
+		mark(c, walk, rs.gfn[v], rs.per_vcpu);
+	for (uint32_t v = 0; v < st.vcpus; v++)
+		mark(c, walk, st.gfn[v], st.per_vcpu);
+}
+
+bool tc_on_walk(struct tc *c, uint64_t gfn)
+{
+	bool *walk = calloc(c->pages, sizeof(bool)), on;
+
+	ck_assert_ptr_nonnull(walk);
+	tc_walk_marks(c, walk);
+	on = gfn < c->pages && walk[gfn];
+	free(walk);
+	return on;
 }
 
 struct simp_dominfo tc_info(struct tc *c)

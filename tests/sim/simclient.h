@@ -116,7 +116,15 @@ struct simp_vcpu_state tc_vcpu(struct tc *c, uint32_t vcpu);
 struct simp_dominfo tc_info(struct tc *c);
 /* SIMP_RUNSTATE_GFNS of the attached domain (must succeed). */
 struct simp_runstate tc_runstate(struct tc *c);
-/* Is @gfn on a vCPU's runstate walk (a gfn no pager may page out)? */
+/* SIMP_STACK_GFNS of the attached domain (must succeed). */
+struct simp_stacks tc_stacks(struct tc *c);
+/* The page of vCPU @v's stack its timer hypercalls write their arguments
+ * on (the stack's top page). */
+uint64_t tc_args_page(struct tc *c, uint32_t v);
+/* Set walk[gfn] for every RAM gfn on a vCPU's runstate walk or the walk
+ * to its kernel stack (@walk: c->pages entries). */
+void tc_walk_marks(struct tc *c, bool *walk);
+/* Is @gfn on one of those walks (a gfn no pager may page out)? */
 bool tc_on_walk(struct tc *c, uint64_t gfn);
 struct simp_report tc_report(struct tc *c, uint32_t flags, uint32_t stuck_ms);
 /* Wait until the oracle counted @n guest accesses (up to 2 s); returns

@@ -247,9 +247,10 @@ START_TEST(t_paging_in_no_duplicate)
 	struct tc c;
 	uint64_t g = 7;
 
-	tc_ring_guest(&c, &S, 16, 3, NULL);
-	/* (not on the vCPUs' runstate walks: a spinning vCPU is switched
-	 * every millisecond, and its walk would ask for it) */
+	tc_ring_guest(&c, &S, 64, 3, NULL);
+	/* (not on the vCPUs' walks: a spinning vCPU is switched every
+	 * millisecond, and its walk would ask for it; a guest big enough to
+	 * keep the walks at its top) */
 	ck_assert(!tc_on_walk(&c, g));
 	tc_page_out(&c, g, NULL);
 	for (uint32_t v = 0; v < 3; v++)

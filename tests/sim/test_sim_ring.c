@@ -65,7 +65,11 @@ START_TEST(t_layout)
 	struct tc c;
 	bool age2 = L->age == 2;
 
-	tc_guest(&c, &S, n + 8, 2, L->pers, 0);
+	/* (gfns 1 .. n + 1 are paged out: room for the walks above them,
+	 * which the vCPUs woken by the answers go through) */
+	tc_guest(&c, &S, 2 * n + 24, 2, L->pers, 0);
+	for (uint32_t k = 1; k <= n + 1; k++)
+		ck_assert(!tc_on_walk(&c, k));
 	ck_assert_uint_eq(tc_info(&c).generation, (uint32_t)L->generation);
 	if (!L->paging) {
 		ck_assert_int_eq(tc_enable(&c, 0), -ENOSYS);

@@ -142,7 +142,8 @@ START_TEST(t_spin_across_ring_change)
 	struct simp_report r;
 	uint8_t save[4096];
 
-	tc_ring_guest(&c, &S, 16, 2, NULL);
+	tc_ring_guest(&c, &S, 64, 2, NULL);
+	ck_assert(!tc_on_walk(&c, 6)); /* (the unpause wakes the vCPUs) */
 	tc_page_out(&c, 6, save);
 	ck_assert_int_eq(tc_map1(&c, 6), -ENOENT);    /* -> paging_in */
 	ck_assert_uint_eq(tc_wait_reqs(&c, 1), 1);

@@ -146,6 +146,16 @@ static void answer(const struct simp_hdr *h, const void *req, int memfd,
 		reply_bytes(r, &rs, sizeof(rs));
 		break;
 	}
+	case SIMP_STACK_GFNS: { /* one vCPU, its walk at FAKE_STACK */
+		static const struct simp_stacks st = { .vcpus = 1,
+			.per_vcpu = SIMP_STACK_WALK, .gfn = { FAKE_STACK } };
+
+		if (fault.kind == F_ENOSYS && fault.op == SIMP_RUNSTATE_GFNS)
+			r->h.status = -ENOSYS;
+		else
+			reply_bytes(r, &st, sizeof(st));
+		break;
+	}
 	case SIMP_POPULATE_PHYSMAP:
 	case SIMP_DECREASE_RESERVATION:
 	case SIMP_DISABLE:
@@ -241,6 +251,10 @@ static void malform(struct reply *r, int bouncefd)
 			break;
 		case SIMP_RUNSTATE_GFNS: /* vCPU 0's last gfn: the ring's */
 			((struct simp_runstate *)(void *)r->payload)->gfn[0][3] =
+				NR + SIMP_NR_SPECIAL;
+			break;
+		case SIMP_STACK_GFNS: /* vCPU 0's last gfn: past the memfd */
+			((struct simp_stacks *)(void *)r->payload)->gfn[0][7] =
 				NR + SIMP_NR_SPECIAL;
 			break;
 		case SIMP_CREATE_GUEST: /* as an int: -EIO */

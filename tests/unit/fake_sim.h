@@ -22,6 +22,10 @@
 #define FAKE_PERSONALITIES "xen-4.17\nxen-4.2\n" /* SIMP_PERSONALITIES */
 /* SIMP_RUNSTATE_GFNS: the one vCPU's walk (two gfns twice) */
 #define FAKE_WALK { 60, 62, 62, 60 }
+/* SIMP_STACK_GFNS: the one vCPU's walk to its stack, the top-level table
+ * the runstate walk's. A fake told to answer SIMP_RUNSTATE_GFNS with
+ * -ENOSYS answers this one so too (an older simulator lacks both). */
+#define FAKE_STACK { 60, 40, 41, 42, 43, 44, 45, 46 }
 
 enum fault_kind {
 	F_NONE,

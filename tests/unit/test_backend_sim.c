@@ -405,22 +405,68 @@ static const struct one_case rs_cases[] = {
 	{ F_ERR_PAYLOAD, "failure -16 carries 4104 payload bytes" },
 };
 
-START_TEST(runstate_refuses_malformed_reply)
+/* A reply of walks (@op) malformed as @c says: the nomination that asked
+ * for it is not sent at all, and the backend stops. */
+static void walks_refused(uint16_t op, const char *name,
+			  const struct one_case *c)
 {
-	const struct one_case *c = &rs_cases[_i];
 	uint64_t g[4] = { 1, 2, 3, 4 };
 	int st[4];
 	xpage_t *xp;
 
-	start_server(SIMP_RUNSTATE_GFNS, 1, c->kind);
+	start_server(op, 1, c->kind);
 	xp = open_handle();
 	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), -EPROTO);
 	for (int i = 0; i < 4; i++)
 		ck_assert_int_eq(st[i], -EPROTO);
-	assert_rejected("SIMP_RUNSTATE_GFNS", c->why);
+	assert_rejected(name, c->why);
 	assert_states(xp, g, 4, XPAGE_GFN_RESIDENT);
 	assert_stopped(xp);
+}
+
+START_TEST(runstate_refuses_malformed_reply)
+{
+	walks_refused(SIMP_RUNSTATE_GFNS, "SIMP_RUNSTATE_GFNS", &rs_cases[_i]);
+}
+END_TEST
+
+/* The walk to the stack (FAKE_STACK: gfn 60, the runstate walk's too,
+ * and 40 - 46) is never nominated either; a simulator without
+ * SIMP_STACK_GFNS leaves the runstate walk alone guarded. */
+START_TEST(stack_gfns_refused)
+{
+	uint64_t g[4] = { 40, 46, 59, 60 };
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+	int st[4];
+	xpage_t *xp;
+
+	start_server(SIMP_STACK_GFNS, 1, _i ? F_ENOSYS : F_NONE);
+	xp = open_handle();
+	ck_assert_msg(xp, "open: %s\n%s", strerror(errno), logbuf);
+	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), _i ? 3 : 1);
+	ck_assert_int_eq(st[0], _i ? 0 : -EBUSY);
+	ck_assert_int_eq(st[1], _i ? 0 : -EBUSY);
+	ck_assert_int_eq(st[2], 0);
+	ck_assert_int_eq(st[3], -EBUSY);
+	ck_assert_int_eq(xpage_get_stats(xp, &s), 0);
+	ck_assert_uint_eq(s.hv_refused, _i ? 1 : 3);
+	ck_assert_int_eq(xpage_close(xp), 0);
+	ck_assert(!strstr(logbuf, "none are held back"));
+	ck_assert(!strstr(logbuf, "malformed"));
+}
+END_TEST
+
+static const struct one_case st_cases[] = {
+	{ F_VALUE, "stack gfn 0x41 of vCPU 0 is past the guest memory "
+		   "(0x41 pages)" },
+	{ F_SHORT, "8196 payload bytes, 8200 expected" },
+	{ F_ERR_PAYLOAD, "failure -16 carries 8200 payload bytes" },
+};
+
+START_TEST(stack_refuses_malformed_reply)
+{
+	walks_refused(SIMP_STACK_GFNS, "SIMP_STACK_GFNS", &st_cases[_i]);
 }
 END_TEST
 
@@ -493,6 +539,9 @@ static void tests(TCase *t)
 	tcase_add_loop_test(t, runstate_gfns_refused, 0, 2);
 	tcase_add_loop_test(t, runstate_refuses_malformed_reply, 0,
 			    sizeof(rs_cases) / sizeof(rs_cases[0]));
+	tcase_add_loop_test(t, stack_gfns_refused, 0, 2);
+	tcase_add_loop_test(t, stack_refuses_malformed_reply, 0,
+			    sizeof(st_cases) / sizeof(st_cases[0]));
 	tcase_add_test(t, map_past_guest_memory_refused);
 	tcase_add_test(t, paging_ops_leave_no_op_done);
 }

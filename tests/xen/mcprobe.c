@@ -34,6 +34,7 @@
  * when every comparison held, 1 when one did not, 2 on a set-up failure.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,6 +511,77 @@ static void churn_step(struct probe *p, uint64_t ram0)
 	restore(p, g, CHURN_N, copy);
 }
 
+static double mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+/* What each step of a page-out costs on this hypervisor, per page, for a
+ * batch of COST_N gfns through the public calls (the guest holding its
+ * memory): the floor under any pager's rate here. Every page goes back. */
+#define COST_N 1024
+static void cost_step(struct probe *p, uint64_t from)
+{
+	static uint64_t g[COST_N], ev[COST_N];
+	static int st[COST_N];
+	static uint8_t copy[COST_N * XPAGE_PAGE_SIZE];
+	static void *bufs[COST_N];
+	double t[8];
+	int nom, out = 0;
+	uint8_t *m;
+
+	for (unsigned i = 0; i < COST_N; i++)
+		g[i] = next_ram(p, &from);
+	memset(copy, 1, sizeof(copy)); /* its own first touches, not timed */
+	t[0] = mono_us();
+	nom = xpage_nominate(p->xp, g, COST_N, 0, st);
+	t[1] = mono_us();
+	m = xpage_map(p->xp, g, COST_N, 0, st);
+	t[2] = mono_us();
+	/* the first read of each mapped page, as a pager's write does it */
+	if (m) {
+		int fd = open("/tmp/mcprobe.cost", O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+		if (fd < 0 || pwrite(fd, m, (size_t)COST_N * XPAGE_PAGE_SIZE, 0) < 0)
+			mark("step=cost_write_failed errno=%d", errno);
+		if (fd >= 0)
+			close(fd);
+		unlink("/tmp/mcprobe.cost");
+	}
+	t[6] = mono_us();
+	for (unsigned i = 0; m && i < COST_N; i++) /* warm: the copy kept */
+		if (st[i] == 0)
+			memcpy(copy + (size_t)i * XPAGE_PAGE_SIZE,
+			       m + (size_t)i * XPAGE_PAGE_SIZE, XPAGE_PAGE_SIZE);
+	t[7] = mono_us();
+	if (m)
+		xpage_unmap(p->xp, m, COST_N);
+	t[3] = mono_us();
+	xpage_evict(p->xp, g, COST_N, 0, st);
+	t[4] = mono_us();
+	for (unsigned i = 0; i < COST_N; i++)
+		if (st[i] == 0) {
+			bufs[out] = copy + (size_t)i * XPAGE_PAGE_SIZE;
+			ev[out++] = g[i];
+		}
+	xpage_load(p->xp, ev, (size_t)out, bufs, XPAGE_LOAD_RESUME, st);
+	t[5] = mono_us();
+	xpage_dispatch(p->xp, 0);
+	for (unsigned i = 0; i < COST_N; i++)
+		if (xpage_gfn_state(p->xp, g[i]) == XPAGE_GFN_NOMINATED)
+			xpage_unnominate(p->xp, &g[i], 1, 0, st);
+	mark("step=cost n=%d nominated=%d evicted=%d nominate_us=%.1f "
+	     "map_us=%.1f write_us=%.1f copy_warm_us=%.1f unmap_us=%.1f "
+	     "evict_us=%.1f load_us=%.1f", COST_N, nom, out,
+	     (t[1] - t[0]) / COST_N, (t[2] - t[1]) / COST_N,
+	     (t[6] - t[2]) / COST_N, (t[7] - t[6]) / COST_N,
+	     (t[3] - t[7]) / COST_N, (t[4] - t[3]) / COST_N,
+	     out ? (t[5] - t[4]) / out : 0.0);
+}
+
 int main(int argc, char **argv)
 {
 	struct probe p = { 0 };
@@ -556,6 +628,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 3; k++)
 			compare(&p, names[k], a.op[k], b.op[k], a.skip[k],
 				b.skip[k], a.n[k]);
+		cost_step(&p, p.ram / 2);
 	} else {
 		churn_step(&p, 0x2000);
 	}

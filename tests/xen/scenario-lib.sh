@@ -189,6 +189,20 @@ wait_paged_le() {
 	done
 }
 
+# first_out_mark: in the background, mark pageout_first with the time of
+# the watcher's first sample that counts a page-out from now on (st=), so
+# a page-out rate can leave out the pager's start-up.
+first_out_mark() {
+	(
+		_o=$(wstat out)
+		while [ "$(wstat out)" -le "$_o" ]; do
+			guest_lost && exit 0
+			sleep 0.05
+		done
+		mark pageout_first "st=$(wstat t) out=$(wstat out)"
+	) &
+}
+
 # alive PID: the process runs (a zombie child does not count).
 alive() {
 	kill -0 "$1" 2>/dev/null && ! grep -q '^State:.*Z' /proc/$1/status 2>/dev/null

@@ -44,6 +44,7 @@ if ! alive $PID; then
 	mark pager_died_at_start
 fi
 
+first_out_mark
 mark pageout_start "target_pages=$TARGET_PAGES max_pages=$MAXP"
 xenstore-write /local/domain/$D/memory/target-tot_pages $((TMIB * 1024))
 # tot_pages also counts pages outside the guest's RAM: allow 1 MiB.

@@ -81,6 +81,12 @@ pager_log() {
 }
 LOGGER=pager_log
 
+first_out_mark
+# xprig.pageout_paused=1 (an experiment, not the scenario): the guest's
+# vCPUs paused for the first page-out, so the hypervisor has no vCPU of
+# the guest to flush on another CPU when a p2m entry changes.
+PO_PAUSED=$(cmdarg pageout_paused 0)
+[ "$PO_PAUSED" = 1 ] && xl pause "$D"
 start_pager 1
 mark pageout_start "target_pages=$TARGET_PAGES max_pages=$MAXP"
 if wait_tot_le $((TARGET_PAGES + 256)) 180; then
@@ -93,6 +99,7 @@ if wait_tot_le $((TARGET_PAGES + 256)) 180; then
 else
 	mark pageout_timeout "paged=$(wstat paged) tot=$(wstat tot)"
 fi
+[ "$PO_PAUSED" = 1 ] && xl unpause "$D"
 alive $PID || { mark pager_died "instance=1"; pager_log 1; }
 lost_check pageout
 sleep 2
@@ -157,21 +164,22 @@ stop_pager() {
 stop_pager 2 drain
 
 # Continuous writes: every vCPU rewrites the whole workload back to back
-# while a pager with small batches pages it out below its size, so gfns are
-# touched between their nomination and their mapping (each such touch
-# pauses its vCPU until the pager's next look at the ring: small batches
-# look often), counted in its statistics (evict_fail_before_io). Each of
-# the guest's passes is verified too.
-CHURN_S=$(cmdarg churn_s 30)
+# (in an order that changes every pass) while a third pager pages the
+# guest below the workload's size and pages a gfn out again as soon as it
+# came back, so the workload's own pages are nominated while it writes
+# them. It serves the ring for 40 ms between nominate and map
+# (--settle-ms): each touch of a nominated gfn holds its vCPU only until
+# the pager answers, and the next touch can follow. Those touches are
+# counted in its statistics (evict_fail_before_io); every pass of the
+# guest is verified too.
+CHURN_S=$(cmdarg churn_s 80)
 NV=$(verdicts)
 IN0=$(wstat in)
 OUT0=$(wstat out)
 gack churn
-# The workload fits in the pager's usual target: this one keeps the guest
-# below it and pages a gfn out again as soon as it came back, so the
-# workload's own pages are nominated while it writes them.
-start_pager 3 --batch "$(cmdarg churn_batch 64)" \
-	--target-mib "$(cmdarg churn_target_mib 44)" --recent-s 0
+start_pager 3 --batch "$(cmdarg churn_batch 256)" \
+	--settle-ms "$(cmdarg churn_settle_ms 40)" \
+	--target-mib "$(cmdarg churn_target_mib 16)" --recent-s 0
 mark churn_start "paged=$(wstat paged) secs=$CHURN_S"
 sleep "$CHURN_S"
 alive $PID || { mark pager_died "instance=3"; pager_log 3; }

@@ -1335,15 +1335,16 @@ START_TEST(ram_ranges_from_p2m)
 }
 END_TEST
 
-/* A domain holding exactly what its p2m shows: the scan stops once it
- * found that many, from both ends, and skips the hole between. */
+/* A domain holding what its p2m shows and one page more (the paging
+ * ring's, outside the p2m): the scan stops once it found about that
+ * many, from both ends, and skips the hole between. */
 START_TEST(ram_ranges_skip_the_hole)
 {
 	struct xp_backend *be = open_fake("FAKEXC_4_17");
 	struct xpage_gfn_range r[4];
 
 	F.set("xtab_gfn", 0x400);
-	F.set("tot_pages", 0x7ff + 8);
+	F.set("tot_pages", 0x7ff + 8 + 1);
 	ck_assert_int_eq(X->ram_ranges(be, r, 4), 3);
 	ck_assert_uint_eq(r[0].first, 0);
 	ck_assert_uint_eq(r[0].count, 0x400);
@@ -1353,10 +1354,10 @@ START_TEST(ram_ranges_skip_the_hole)
 	ck_assert_uint_eq(r[2].count, 8);
 	ck_assert_int_eq(F.get("pfn_type_calls"), 3); /* 0, 1023, 1 */
 
-	/* Fewer than it holds (a page paged in meanwhile): all of it. */
+	/* Far fewer than it holds (100 pages outside the p2m): all of it. */
 	be->ram_ns = 0;
 	F.set("pfn_type_calls", 0);
-	F.set("tot_pages", 0x7ff + 9);
+	F.set("tot_pages", 0x7ff + 8 + 100);
 	ck_assert_int_eq(X->ram_ranges(be, r, 4), 3);
 	ck_assert_uint_eq(r[2].first, 0xffff8);
 	ck_assert_int_eq(F.get("pfn_type_calls"), 1024);
