@@ -371,18 +371,108 @@ static const char *xp_xen_enable_reason(int err)
 	}
 }
 
+/* Map the ring's gfn, populating it first when it has no frame (a dead
+ * pager's ring gfn was taken out of the physmap). NULL with *@rc set on
+ * failure; *@populated says whether this call populated the gfn, which
+ * the caller must then remove again. */
+static void *xp_xen_ring_page(struct xp_backend *be, uint64_t gfn,
+			      int *populated, int *rc)
+{
+	xen_pfn_t pfn = gfn;
+	void *page = xp_xen_map_ring(be, gfn, rc);
+
+	*populated = 0;
+	if (page)
+		return page;
+	XLOG(be, XPAGE_LOG_DEBUG, "xen: ring gfn %#llx not mapped (%s); "
+	     "populating it", (unsigned long long)gfn, strerror(-*rc));
+	if (be->xc.domain_populate_physmap_exact(be->xch, be->domid, 1, 0, 0,
+						 &pfn) < 0) {
+		*rc = xp_neg_errno();
+		XLOG(be, XPAGE_LOG_ERROR,
+		     "xen: populating ring gfn %#llx of domain %u: %s",
+		     (unsigned long long)gfn, be->domid, strerror(-*rc));
+		return NULL;
+	}
+	*populated = 1;
+	page = xp_xen_map_ring(be, gfn, rc);
+	if (!page)
+		XLOG(be, XPAGE_LOG_ERROR,
+		     "xen: mapping ring gfn %#llx of domain %u: %s",
+		     (unsigned long long)gfn, be->domid, strerror(-*rc));
+	return page;
+}
+
+/* Open an event channel handle and bind it to the ring's @port. On
+ * failure whatever was opened stays in *@xce / *@lport for the caller's
+ * undo. 0 or -errno. */
+static int xp_xen_bind_port(struct xp_backend *be, uint32_t port,
+			    xenevtchn_handle **xce,
+			    xenevtchn_port_or_error_t *lport)
+{
+	const struct xp_xen_sys *sys = be->sys;
+	int rc;
+
+	*xce = sys->evtchn_open(&be->tl.base, 0);
+	if (!*xce) {
+		rc = xp_neg_errno();
+		XLOG(be, XPAGE_LOG_ERROR, "xen: xenevtchn_open: %s",
+		     strerror(-rc));
+		return rc;
+	}
+	*lport = sys->evtchn_bind_interdomain(*xce, be->domid, port);
+	if (*lport < 0) {
+		rc = xp_neg_errno();
+		XLOG(be, XPAGE_LOG_ERROR,
+		     "xen: binding event channel %u of domain %u: %s", port,
+		     be->domid, strerror(-rc));
+		return rc;
+	}
+	return 0;
+}
+
+/* Take back what a failed enable did: disable paging if it was enabled,
+ * release the event channel and the ring mapping, and remove the ring gfn
+ * if the enable populated it (@populated_gfn, 0 if it did not). */
+static void xp_xen_enable_undo(struct xp_backend *be, int enabled,
+			       xenevtchn_handle *xce,
+			       xenevtchn_port_or_error_t lport, void *page,
+			       uint64_t populated_gfn)
+{
+	const struct xp_xen_sys *sys = be->sys;
+	xen_pfn_t pfn = populated_gfn;
+
+	if (enabled && be->xc.mem_paging_disable(be->xch, be->domid) < 0)
+		XLOG(be, XPAGE_LOG_WARN,
+		     "xen: disabling paging on domain %u after a failed enable: %s",
+		     be->domid, strerror(errno));
+	if (xce) {
+		if (lport >= 0)
+			sys->evtchn_unbind(xce, (evtchn_port_t)lport);
+		sys->evtchn_close(xce);
+	}
+	if (page)
+		sys->fmem_unmap(be->fmem, page, 1);
+	if (populated_gfn &&
+	    be->xc.domain_decrease_reservation_exact(be->xch, be->domid, 1, 0,
+						     &pfn) < 0)
+		XLOG(be, XPAGE_LOG_WARN,
+		     "xen: removing the ring gfn populated for a failed enable: %s",
+		     strerror(errno));
+}
+
 /*
  * The Xen 4.2+ sequence (the order of xenpaging_init): ring gfn from
  * HVM_PARAM_PAGING_RING_PFN; map it (populating it first if the map
  * fails); xc_mem_paging_enable; bind the event channel; remove the gfn from
  * the guest physmap so the guest can never write the ring. Any failure
  * undoes what was done (disable, unbind, unmap, and remove a gfn this call
- * populated). The ring header is NOT initialised: the hypervisor's enable
- * did that, and requests may already be posted.
+ * populated). The ring's shared header is left as it is: Xen's enable
+ * resets only its own private indexes, and the library initialises the
+ * header while the domain is still paused (xp_ring_attach in handle.c).
  */
 static int xp_xen_enable(struct xp_backend *be, uint32_t age, void **ring)
 {
-	const struct xp_xen_sys *sys = be->sys;
 	xenevtchn_handle *xce = NULL;
 	xenevtchn_port_or_error_t lport = -1;
 	uint32_t port = 0;
@@ -412,28 +502,11 @@ static int xp_xen_enable(struct xp_backend *be, uint32_t age, void **ring)
 		return -EOPNOTSUPP;
 	}
 
-	page = xp_xen_map_ring(be, gfn, &rc);
+	page = xp_xen_ring_page(be, gfn, &populated, &rc);
 	if (!page) {
-		XLOG(be, XPAGE_LOG_DEBUG,
-		     "xen: ring gfn %#llx not mapped (%s); populating it",
-		     (unsigned long long)gfn, strerror(-rc));
-		pfn = gfn;
-		if (be->xc.domain_populate_physmap_exact(be->xch, be->domid, 1,
-							 0, 0, &pfn) < 0) {
-			rc = xp_neg_errno();
-			XLOG(be, XPAGE_LOG_ERROR,
-			     "xen: populating ring gfn %#llx of domain %u: %s",
-			     (unsigned long long)gfn, be->domid, strerror(-rc));
-			return rc;
-		}
-		populated = 1;
-		page = xp_xen_map_ring(be, gfn, &rc);
-		if (!page) {
-			XLOG(be, XPAGE_LOG_ERROR,
-			     "xen: mapping ring gfn %#llx of domain %u: %s",
-			     (unsigned long long)gfn, be->domid, strerror(-rc));
+		if (populated)
 			goto undo;
-		}
+		return rc;
 	}
 
 	if (be->xc.mem_paging_enable(be->xch, be->domid, &port) < 0) {
@@ -446,21 +519,9 @@ static int xp_xen_enable(struct xp_backend *be, uint32_t age, void **ring)
 	}
 	enabled = 1;
 
-	xce = sys->evtchn_open(&be->tl.base, 0);
-	if (!xce) {
-		rc = xp_neg_errno();
-		XLOG(be, XPAGE_LOG_ERROR, "xen: xenevtchn_open: %s",
-		     strerror(-rc));
+	rc = xp_xen_bind_port(be, port, &xce, &lport);
+	if (rc < 0)
 		goto undo;
-	}
-	lport = sys->evtchn_bind_interdomain(xce, be->domid, port);
-	if (lport < 0) {
-		rc = xp_neg_errno();
-		XLOG(be, XPAGE_LOG_ERROR,
-		     "xen: binding event channel %u of domain %u: %s", port,
-		     be->domid, strerror(-rc));
-		goto undo;
-	}
 
 	pfn = gfn;
 	if (be->xc.domain_decrease_reservation_exact(be->xch, be->domid, 1, 0,
@@ -486,25 +547,7 @@ static int xp_xen_enable(struct xp_backend *be, uint32_t age, void **ring)
 	return 0;
 
 undo:
-	if (enabled && be->xc.mem_paging_disable(be->xch, be->domid) < 0)
-		XLOG(be, XPAGE_LOG_WARN,
-		     "xen: disabling paging on domain %u after a failed enable: %s",
-		     be->domid, strerror(errno));
-	if (xce) {
-		if (lport >= 0)
-			sys->evtchn_unbind(xce, (evtchn_port_t)lport);
-		sys->evtchn_close(xce);
-	}
-	if (page)
-		sys->fmem_unmap(be->fmem, page, 1);
-	if (populated) {
-		pfn = gfn;
-		if (be->xc.domain_decrease_reservation_exact(be->xch, be->domid,
-							     1, 0, &pfn) < 0)
-			XLOG(be, XPAGE_LOG_WARN,
-			     "xen: removing the ring gfn populated for a failed enable: %s",
-			     strerror(errno));
-	}
+	xp_xen_enable_undo(be, enabled, xce, lport, page, populated ? gfn : 0);
 	return rc;
 }
 

@@ -29,7 +29,7 @@
 # built against this host's Xen headers and libraries (Debian 12's are the
 # 4.17 series too) with one change: every response it puts on the ring
 # carries the ring's interface version and the paging reason, without
-# which Xen 4.6+ ignores it (xen-paging-facts.md 3; Debian's xenpaging
+# which Xen 4.6+ ignores it (docs/xen-interface.md 3; Debian's xenpaging
 # hangs the guest at its first page-in). It is the peer pager that is not
 # ours, for telling a fault of libxpage from one of the hypervisor or the
 # emulator.
