@@ -43,21 +43,18 @@ _Static_assert(XENMEM_paging_op_nominate == XP_PAGING_NOMINATE &&
 	       XENMEM_paging_op_evict == XP_PAGING_EVICT &&
 	       XENMEM_paging_op_prep == XP_PAGING_PREP,
 	       "paging sub-operations");
-_Static_assert(sizeof(struct xp_xen_mem_paging_op) ==
-		       sizeof(struct xen_mem_paging_op) &&
-	       offsetof(struct xp_xen_mem_paging_op, domain) ==
-		       offsetof(struct xen_mem_paging_op, domain) &&
-	       offsetof(struct xp_xen_mem_paging_op, buffer) ==
-		       offsetof(struct xen_mem_paging_op, buffer) &&
-	       offsetof(struct xp_xen_mem_paging_op, gfn) ==
-		       offsetof(struct xen_mem_paging_op, gfn),
+/* Our copy of a Xen structure has its size and the offset of field @f. */
+#define XP_SAME_SIZE(ours, xens) (sizeof(struct ours) == sizeof(struct xens))
+#define XP_SAME_FIELD(ours, xens, f) \
+	(offsetof(struct ours, f) == offsetof(struct xens, f))
+_Static_assert(XP_SAME_SIZE(xp_xen_mem_paging_op, xen_mem_paging_op) &&
+	       XP_SAME_FIELD(xp_xen_mem_paging_op, xen_mem_paging_op, domain) &&
+	       XP_SAME_FIELD(xp_xen_mem_paging_op, xen_mem_paging_op, buffer) &&
+	       XP_SAME_FIELD(xp_xen_mem_paging_op, xen_mem_paging_op, gfn),
 	       "struct xen_mem_paging_op layout");
-_Static_assert(sizeof(struct xp_xen_multicall_entry) ==
-		       sizeof(struct multicall_entry) &&
-	       offsetof(struct xp_xen_multicall_entry, result) ==
-		       offsetof(struct multicall_entry, result) &&
-	       offsetof(struct xp_xen_multicall_entry, args) ==
-		       offsetof(struct multicall_entry, args),
+_Static_assert(XP_SAME_SIZE(xp_xen_multicall_entry, multicall_entry) &&
+	       XP_SAME_FIELD(xp_xen_multicall_entry, multicall_entry, result) &&
+	       XP_SAME_FIELD(xp_xen_multicall_entry, multicall_entry, args),
 	       "struct multicall_entry layout");
 _Static_assert(offsetof(struct xen_domctl_getdomaininfo, domain) ==
 		       XP_DOMINFO_OFF_DOMAIN &&
