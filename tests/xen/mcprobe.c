@@ -582,6 +582,66 @@ static void cost_step(struct probe *p, uint64_t from)
 	     out ? (t[5] - t[4]) / out : 0.0);
 }
 
+/* The same steps at a pager's batch size, LOOP_B batches back to back,
+ * the pages staying out until all are done (as in a pager's page-out),
+ * then loaded back. Per page, each step's mean. */
+#define LOOP_N 256
+#define LOOP_B 16
+static void cost_loop(struct probe *p, uint64_t from)
+{
+	static uint64_t g[LOOP_B][LOOP_N], ev[LOOP_B * LOOP_N];
+	static int st[LOOP_B * LOOP_N];
+	static uint8_t copy[LOOP_B][LOOP_N * XPAGE_PAGE_SIZE];
+	static void *bufs[LOOP_B * LOOP_N];
+	double sum[5] = { 0 }, t0, t1;
+	int fd = open("/tmp/mcprobe.loop", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	size_t out = 0;
+
+	for (unsigned b = 0; b < LOOP_B; b++) {
+		int *s = st + (size_t)b * LOOP_N;
+		uint8_t *m;
+
+		for (unsigned i = 0; i < LOOP_N; i++)
+			g[b][i] = next_ram(p, &from);
+		t0 = mono_us();
+		xpage_nominate(p->xp, g[b], LOOP_N, 0, s);
+		t1 = mono_us(); sum[0] += t1 - t0; t0 = t1;
+		m = xpage_map(p->xp, g[b], LOOP_N, 0, s);
+		t1 = mono_us(); sum[1] += t1 - t0; t0 = t1;
+		if (m && fd >= 0 &&
+		    pwrite(fd, m, (size_t)LOOP_N * XPAGE_PAGE_SIZE, 0) < 0)
+			mark("step=cost_loop_write_failed errno=%d", errno);
+		t1 = mono_us(); sum[2] += t1 - t0;
+		if (m) /* the copy to load back, not timed */
+			memcpy(copy[b], m, (size_t)LOOP_N * XPAGE_PAGE_SIZE);
+		t0 = mono_us();
+		if (m)
+			xpage_unmap(p->xp, m, LOOP_N);
+		t1 = mono_us(); sum[3] += t1 - t0; t0 = t1;
+		xpage_evict(p->xp, g[b], LOOP_N, 0, s);
+		t1 = mono_us(); sum[4] += t1 - t0;
+		for (unsigned i = 0; i < LOOP_N; i++)
+			if (s[i] == 0) {
+				bufs[out] = copy[b] + (size_t)i * XPAGE_PAGE_SIZE;
+				ev[out++] = g[b][i];
+			}
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink("/tmp/mcprobe.loop");
+	xpage_load(p->xp, ev, out, bufs, XPAGE_LOAD_RESUME, st);
+	xpage_dispatch(p->xp, 0);
+	for (unsigned b = 0; b < LOOP_B; b++)
+		for (unsigned i = 0; i < LOOP_N; i++)
+			if (xpage_gfn_state(p->xp, g[b][i]) == XPAGE_GFN_NOMINATED)
+				xpage_unnominate(p->xp, &g[b][i], 1, 0, st);
+	mark("step=cost_loop n=%d batches=%d evicted=%zu nominate_us=%.1f "
+	     "map_us=%.1f write_us=%.1f unmap_us=%.1f evict_us=%.1f",
+	     LOOP_N, LOOP_B, out, sum[0] / (LOOP_N * LOOP_B),
+	     sum[1] / (LOOP_N * LOOP_B), sum[2] / (LOOP_N * LOOP_B),
+	     sum[3] / (LOOP_N * LOOP_B), sum[4] / (LOOP_N * LOOP_B));
+}
+
 int main(int argc, char **argv)
 {
 	struct probe p = { 0 };
@@ -629,6 +689,7 @@ int main(int argc, char **argv)
 			compare(&p, names[k], a.op[k], b.op[k], a.skip[k],
 				b.skip[k], a.n[k]);
 		cost_step(&p, p.ram / 2);
+		cost_loop(&p, p.ram / 4);
 	} else {
 		churn_step(&p, 0x2000);
 	}
