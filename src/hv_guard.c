@@ -83,7 +83,9 @@ static void hv_warn_out(struct xpage *xp, const uint64_t *prev, size_t prev_n)
 	if (out)
 		xp_log(xp, XPAGE_LOG_WARN, "%zu gfns the hypervisor now reads or "
 		       "writes itself for the guest are paged out (the first "
-		       "0x%llx): load them before anything else", out,
+		       "0x%llx); they stay out until a touch raises a "
+		       "page-in, and a touch by the hypervisor may then fail",
+		       out,
 		       (unsigned long long)first);
 }
 
