@@ -30,11 +30,18 @@
  * (loaded from the copy taken while it was mapped, or un-nominated), and
  * Xen's paged count must be back where it started.
  *
+ * `range LO HI SECONDS`, with the guest busy: the gfns LO .. HI-1 are
+ * paged out through the public calls again and again for SECONDS, each
+ * page-in the guest raises served from the copy; then all come back. The
+ * scenario points it at the guest kernel's code, and at as many ordinary
+ * gfns for the control: does paging the code the guest executes hurt it?
+ *
  * Prints "XPRIG mcprobe ..." lines for the host (parse-log) and exits 0
  * when every comparison held, 1 when one did not, 2 on a set-up failure.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,10 +441,25 @@ static void on_log(void *ctx, int level, const char *msg)
 		fprintf(stderr, "libxpage: %s\n", msg);
 }
 
+/* The range mode's gfns and their copies (range_step). */
+static struct {
+	uint64_t lo, hi;
+	uint8_t *copy;
+	uint64_t pageins;
+} rng;
+
 static void on_populate(xpage_t *xp, const struct xpage_populate *pop,
 			void *user)
 {
 	(void)user;
+	if (rng.copy && pop->gfn >= rng.lo && pop->gfn < rng.hi) {
+		void *b = rng.copy + (pop->gfn - rng.lo) * XPAGE_PAGE_SIZE;
+		int st;
+
+		xpage_load(xp, &pop->gfn, 1, &b, XPAGE_LOAD_RESUME, &st);
+		rng.pageins++;
+		return;
+	}
 	for (size_t i = nouts; i-- > 0;)
 		if (outs[i].gfn == pop->gfn) {
 			void *b = outs[i].data;
@@ -523,7 +545,7 @@ static double mono_us(void)
  * batch of COST_N gfns through the public calls (the guest holding its
  * memory): the floor under any pager's rate here. Every page goes back. */
 #define COST_N 1024
-static void cost_step(struct probe *p, uint64_t from)
+static void cost_step(struct probe *p, uint64_t from, const char *name)
 {
 	static uint64_t g[COST_N], ev[COST_N];
 	static int st[COST_N];
@@ -531,11 +553,13 @@ static void cost_step(struct probe *p, uint64_t from)
 	static void *bufs[COST_N];
 	double t[8];
 	int nom, out = 0;
+	uint64_t out_before;
 	uint8_t *m;
 
 	for (unsigned i = 0; i < COST_N; i++)
 		g[i] = next_ram(p, &from);
 	memset(copy, 1, sizeof(copy)); /* its own first touches, not timed */
+	out_before = paged_pages(p);
 	t[0] = mono_us();
 	nom = xpage_nominate(p->xp, g, COST_N, 0, st);
 	t[1] = mono_us();
@@ -573,9 +597,10 @@ static void cost_step(struct probe *p, uint64_t from)
 	for (unsigned i = 0; i < COST_N; i++)
 		if (xpage_gfn_state(p->xp, g[i]) == XPAGE_GFN_NOMINATED)
 			xpage_unnominate(p->xp, &g[i], 1, 0, st);
-	mark("step=cost n=%d nominated=%d evicted=%d nominate_us=%.1f "
-	     "map_us=%.1f write_us=%.1f copy_warm_us=%.1f unmap_us=%.1f "
-	     "evict_us=%.1f load_us=%.1f", COST_N, nom, out,
+	mark("step=%s n=%d nominated=%d evicted=%d out_before=%llu "
+	     "nominate_us=%.1f map_us=%.1f write_us=%.1f copy_warm_us=%.1f "
+	     "unmap_us=%.1f evict_us=%.1f load_us=%.1f", name, COST_N, nom,
+	     out, (unsigned long long)out_before,
 	     (t[1] - t[0]) / COST_N, (t[2] - t[1]) / COST_N,
 	     (t[6] - t[2]) / COST_N, (t[7] - t[6]) / COST_N,
 	     (t[3] - t[7]) / COST_N, (t[4] - t[3]) / COST_N,
@@ -584,10 +609,12 @@ static void cost_step(struct probe *p, uint64_t from)
 
 /* The same steps at a pager's batch size, LOOP_B batches back to back,
  * the pages staying out until all are done (as in a pager's page-out),
- * then loaded back. Per page, each step's mean. */
+ * then loaded back. Per page, each step's mean. Before they go back, one
+ * more cost_step batch from @again: does a page-out cost more while many
+ * pages are out? */
 #define LOOP_N 256
 #define LOOP_B 16
-static void cost_loop(struct probe *p, uint64_t from)
+static void cost_loop(struct probe *p, uint64_t from, uint64_t again)
 {
 	static uint64_t g[LOOP_B][LOOP_N], ev[LOOP_B * LOOP_N];
 	static int st[LOOP_B * LOOP_N];
@@ -638,6 +665,7 @@ static void cost_loop(struct probe *p, uint64_t from)
 	if (fd >= 0)
 		close(fd);
 	unlink("/tmp/mcprobe.loop");
+	cost_step(p, again, "cost_while_out");
 	xpage_load(p->xp, ev, out, bufs, XPAGE_LOAD_RESUME, st);
 	xpage_dispatch(p->xp, 0);
 	for (unsigned b = 0; b < LOOP_B; b++)
@@ -651,6 +679,100 @@ static void cost_loop(struct probe *p, uint64_t from)
 	     sum[3] / (LOOP_N * LOOP_B), sum[4] / (LOOP_N * LOOP_B));
 }
 
+/* Page out the resident gfns of @g (@n of them, at most RANGE_B) through
+ * the public calls, each copied while mapped; returns how many went out.
+ * A gfn nominated but not copied is given back. */
+#define RANGE_B 256
+static unsigned range_batch(struct probe *p, uint64_t *g, size_t n)
+{
+	int st[RANGE_B];
+	uint64_t ev[RANGE_B];
+	size_t k = 0, e = 0;
+	uint8_t *m;
+	int out;
+
+	for (size_t i = 0; i < n; i++)
+		if (xpage_gfn_state(p->xp, g[i]) == XPAGE_GFN_RESIDENT)
+			g[k++] = g[i];
+	if (!k || xpage_nominate(p->xp, g, k, 0, st) <= 0)
+		return 0;
+	m = xpage_map(p->xp, g, k, 0, st);
+	for (size_t i = 0; i < k; i++) {
+		if (m && st[i] == 0) {
+			memcpy(rng.copy + (g[i] - rng.lo) * XPAGE_PAGE_SIZE,
+			       m + i * XPAGE_PAGE_SIZE, XPAGE_PAGE_SIZE);
+			ev[e++] = g[i];
+		} else if (xpage_gfn_state(p->xp, g[i]) == XPAGE_GFN_NOMINATED) {
+			xpage_unnominate(p->xp, &g[i], 1, 0, &st[i]);
+		}
+	}
+	if (m)
+		xpage_unmap(p->xp, m, k);
+	out = e ? xpage_evict(p->xp, ev, e, 0, st) : 0;
+	for (size_t i = 0; i < e; i++)
+		if (st[i] && xpage_gfn_state(p->xp, ev[i]) == XPAGE_GFN_NOMINATED)
+			xpage_unnominate(p->xp, &ev[i], 1, 0, &st[i]);
+	return out > 0 ? (unsigned)out : 0;
+}
+
+/* Serve the ring for @ms milliseconds. */
+static void serve_for(struct probe *p, int ms)
+{
+	double end = mono_us() + ms * 1e3;
+	struct pollfd pf = { .fd = xpage_fd(p->xp), .events = POLLIN };
+
+	while (mono_us() < end) {
+		poll(&pf, 1, 20);
+		if (xpage_dispatch(p->xp, 0) < 0)
+			return;
+	}
+}
+
+/* `range LO HI SECONDS` (see the top of this file). */
+static void range_step(struct probe *p, uint64_t lo, uint64_t hi, int secs)
+{
+	double end = mono_us() + secs * 1e6;
+	uint64_t g[RANGE_B], evicted = 0, left;
+	unsigned cycles = 0;
+	int st;
+
+	rng.lo = lo;
+	rng.hi = hi;
+	rng.copy = malloc((hi - lo) * XPAGE_PAGE_SIZE);
+	if (!rng.copy || hi <= lo) {
+		mark("step=range_failed");
+		return;
+	}
+	while (mono_us() < end) {
+		for (uint64_t b = lo; b < hi; b += RANGE_B) {
+			size_t n = 0;
+
+			for (uint64_t x = b; x < hi && n < RANGE_B; x++)
+				g[n++] = x;
+			evicted += range_batch(p, g, n);
+			xpage_dispatch(p->xp, 0);
+		}
+		cycles++;
+		serve_for(p, 200);
+	}
+	/* Everything back: the evicted ones from their copies. */
+	left = 0;
+	for (uint64_t x = lo; x < hi; x++) {
+		void *b = rng.copy + (x - lo) * XPAGE_PAGE_SIZE;
+
+		if (xpage_gfn_state(p->xp, x) == XPAGE_GFN_EVICTED) {
+			xpage_load(p->xp, &x, 1, &b, XPAGE_LOAD_RESUME, &st);
+			left++;
+		}
+	}
+	serve_for(p, 500);
+	mark("step=range lo=%#llx hi=%#llx secs=%d cycles=%u evicted=%llu "
+	     "pageins=%llu loaded_at_end=%llu", (unsigned long long)lo,
+	     (unsigned long long)hi, secs, cycles,
+	     (unsigned long long)evicted, (unsigned long long)rng.pageins,
+	     (unsigned long long)left);
+}
+
 int main(int argc, char **argv)
 {
 	struct probe p = { 0 };
@@ -658,9 +780,13 @@ int main(int argc, char **argv)
 	uint64_t start, end, v = 0;
 	const char *names[3] = { "nominate", "evict", "prep" };
 
-	if (argc != 4 || (strcmp(argv[3], "compare") && strcmp(argv[3], "churn"))) {
-		fprintf(stderr, "usage: %s DOMID RAM_PAGES compare|churn\n",
-			argv[0]);
+	bool range = argc == 7 && !strcmp(argv[3], "range");
+
+	if (!range && (argc != 4 || (strcmp(argv[3], "compare") &&
+				     strcmp(argv[3], "churn")))) {
+		fprintf(stderr, "usage: %s DOMID RAM_PAGES compare|churn\n"
+			"       %s DOMID RAM_PAGES range LO HI SECONDS\n",
+			argv[0], argv[0]);
 		return 2;
 	}
 	p.domid = (uint32_t)strtoul(argv[1], NULL, 0);
@@ -689,7 +815,10 @@ int main(int argc, char **argv)
 	start = paged_pages(&p);
 	static struct probe_set sa, sb;
 
-	if (!strcmp(argv[3], "compare")) {
+	if (range) {
+		range_step(&p, strtoull(argv[4], NULL, 0),
+			   strtoull(argv[5], NULL, 0), atoi(argv[6]));
+	} else if (!strcmp(argv[3], "compare")) {
 		pick(&p, &sa, 0x3000, 0x40000);
 		pick(&p, &sb, 0x3000 + 8 * K, 0x40000 + K);
 		one_set(&p, &sa, true, &a);
@@ -697,8 +826,8 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 3; k++)
 			compare(&p, names[k], a.op[k], b.op[k], a.skip[k],
 				b.skip[k], a.n[k]);
-		cost_step(&p, p.ram / 2);
-		cost_loop(&p, p.ram / 4);
+		cost_step(&p, p.ram / 2, "cost");
+		cost_loop(&p, p.ram / 4, p.ram / 2 + 2 * COST_N);
 	} else {
 		churn_step(&p, 0x2000);
 	}

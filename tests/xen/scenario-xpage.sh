@@ -47,6 +47,39 @@ if [ "$(cmdarg mcprobe 1)" = 1 ] && [ "$TMIB" -lt "$GMIB" ]; then
 	done
 	mark mcprobe_end "rc=$MC_RC"
 fi
+# xprig.rangeprobe=SECONDS: page the guest kernel's code out again and
+# again while the guest churns, then as many ordinary gfns (the control;
+# xprig.rangeprobe_order=control: the control first); the guest must
+# survive both (mcprobe.c, range).
+RP=$(cmdarg rangeprobe 0)
+if [ "$RP" -gt 0 ]; then
+	code=$(grep -a 'GUEST: iomem .*Kernel code' "$CL" | tail -1 |
+		sed 's/.*iomem \([0-9a-f]*\)-\([0-9a-f]*\).*/\1 \2/')
+	set -- $code
+	if [ $# = 2 ]; then
+		lo=$((0x$1 >> 12)); hi=$(((0x$2 >> 12) + 1))
+		n=$((hi - lo)); clo=$((GMIB * 256 / 2))
+		gack churn; sleep 1
+		order="code control"
+		[ "$(cmdarg rangeprobe_order code)" = control ] && order="control code"
+		for what in $order; do
+			case $what in
+			code) r="code $lo $hi" ;;
+			*) r="control $clo $((clo + n))" ;;
+			esac
+			set -- $r
+			mark rangeprobe_start "what=$1 lo=$2 hi=$3"
+			xpage-rig-mcprobe "$D" $((GMIB * 256)) range "$2" "$3" "$RP" \
+				>/tmp/mcprobe.log 2>&1
+			mark rangeprobe_end "what=$1 rc=$?"
+			grep -v '^XPRIG' /tmp/mcprobe.log | tail -20 | sed 's/^/XPLOG mcprobe: /'
+			grep '^XPRIG' /tmp/mcprobe.log
+			lost_check "rangeprobe_$1"
+		done
+	else
+		mark rangeprobe_skipped "why=no_kernel_code_line"
+	fi
+fi
 gack hold
 MAXP=$(dstat max)
 TARGET_PAGES=$((TMIB * 256))

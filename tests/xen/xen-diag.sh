@@ -58,5 +58,43 @@ sed -i "/^static int vm_event_wait_slot(/,/^}/ {
         } /* XPDIAG */\\
     } /* XPDIAG */
 }" "$vmev"
+# evict_sum: every 1024 evicts, the time they took in all, split into the
+# wait for the p2m lock, the p2m update, the scrub and the free, the
+# slowest one, and the gaps between one evict's end and the next one's
+# start (over 2 ms: count, sum, longest; a pager's own work between two
+# batches is one such gap), and the evicts whose scrub took over 50 us
+# (count, first and last gfn): where a batch of evicts spends its time.
+grep -q '^static int evict(struct domain \*d, gfn_t gfn)$' "$paging" ||
+	{ echo "xen-diag.sh: no evict() in $paging" >&2; exit 1; }
+sed -i "/^static int evict(struct domain \*d, gfn_t gfn)\$/,/^}/ {
+/^    int ret = -EBUSY;\$/ a\\
+    s_time_t xpt[5] = { NOW() }; static s_time_t xps[8], xplast; static unsigned int xpk, xpg, xpsn; static unsigned long xpsf, xpsl; /* XPDIAG */\\
+    if ( xplast && xpt[0] - xplast > MILLISECS(2) ) /* XPDIAG */\\
+    { xpg++; xps[5] += xpt[0] - xplast; if ( xpt[0] - xplast > xps[6] ) xps[6] = xpt[0] - xplast; } /* XPDIAG */
+/^    gfn_lock(p2m, gfn, 0);\$/ a\\
+    xpt[1] = NOW(); /* XPDIAG */
+/^                        p2m_ram_paged, a);\$/ a\\
+    xpt[2] = NOW(); /* XPDIAG */
+/^    scrub_one_page(page);\$/ a\\
+    xpt[3] = NOW(); /* XPDIAG */
+/^    put_page(page);\$/ a\\
+    xpt[4] = NOW(); xplast = xpt[4]; /* XPDIAG */\\
+    if ( ret == 0 ) /* XPDIAG */\\
+    { /* XPDIAG */\\
+        xps[0] += xpt[1] - xpt[0]; xps[1] += xpt[2] - xpt[1]; xps[2] += xpt[3] - xpt[2]; /* XPDIAG */\\
+        xps[3] += xpt[4] - xpt[3]; xps[4] += xpt[4] - xpt[0]; /* XPDIAG */\\
+        if ( xpt[4] - xpt[0] > xps[7] ) xps[7] = xpt[4] - xpt[0]; /* XPDIAG */\\
+        if ( xpt[3] - xpt[2] > MICROSECS(50) ) /* XPDIAG */\\
+        { if ( !xpsn++ ) xpsf = gfn_x(gfn); xpsl = gfn_x(gfn); } /* XPDIAG */\\
+        if ( ++xpk == 1024 ) /* XPDIAG */\\
+        { /* XPDIAG */\\
+            printk(XENLOG_ERR \"XPDIAG evict_sum %pd n %u us all %ld lock %ld p2m %ld scrub %ld free %ld max %ld gaps %u sum %ld max %ld paged %d slow_scrub %u gfns %lx-%lx\\\\n\", /* XPDIAG */\\
+                   d, xpk, (long)xps[4] / 1000, (long)xps[0] / 1000, (long)xps[1] / 1000, (long)xps[2] / 1000, /* XPDIAG */\\
+                   (long)xps[3] / 1000, (long)xps[7] / 1000, xpg, (long)xps[5] / 1000, (long)xps[6] / 1000, /* XPDIAG */\\
+                   atomic_read(&d->paged_pages), xpsn, xpsf, xpsl); /* XPDIAG */\\
+            memset(xps, 0, sizeof(xps)); xpk = xpg = xpsn = 0; /* XPDIAG */\\
+        } /* XPDIAG */\\
+    } /* XPDIAG */
+}" "$paging"
 n=$(grep -c XPDIAG "$paging" "$vmev" | awk -F: '{ s += $2 } END { print s }')
 [ "$n" -ge 19 ] || { echo "xen-diag.sh: only $n lines inserted" >&2; exit 1; }
