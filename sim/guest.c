@@ -225,6 +225,7 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	init_physmap(g);
 	runstate_place(g);
 	hypercall_place(g);
+	kcode_place(g);
 	pthread_mutex_lock(&table_lock);
 	rc = table_reserve(g, req->domid);
 	if (rc == 0)

@@ -413,11 +413,14 @@ static int op_paging(struct conn *c, const void *p, uint32_t len)
 
 /* The gfns of the walks Xen makes itself: to each vCPU's runstate area
  * (SIMP_RUNSTATE_GFNS, runstate.c) or kernel stack (SIMP_STACK_GFNS,
- * hypercall.c). */
+ * hypercall.c), and the kernel's code (SIMP_KCODE_GFNS, kcode.c). */
 static int op_walks(struct conn *c, uint16_t op, struct reply *r)
 {
 	guest_lock(c->g);
-	if (op == SIMP_STACK_GFNS) {
+	if (op == SIMP_KCODE_GFNS) {
+		kcode_range(c->g, (struct simp_range *)(void *)c->rsp);
+		r->len = sizeof(struct simp_range);
+	} else if (op == SIMP_STACK_GFNS) {
 		hypercall_gfns(c->g, (struct simp_stacks *)(void *)c->rsp);
 		r->len = sizeof(struct simp_stacks);
 	} else {
@@ -475,6 +478,7 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		return op_paging(c, p, len);
 	case SIMP_RUNSTATE_GFNS:
 	case SIMP_STACK_GFNS:
+	case SIMP_KCODE_GFNS:
 		return op_walks(c, op, r);
 	default:
 		return -ENOSYS;
@@ -723,6 +727,7 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	case SIMP_UNMAP:
 	case SIMP_RUNSTATE_GFNS:
 	case SIMP_STACK_GFNS:
+	case SIMP_KCODE_GFNS:
 		return hypercall(c, h->op, p, h->len, r);
 	case SIMP_CREATE_GUEST:
 	case SIMP_DESTROY_GUEST:

@@ -100,10 +100,19 @@ enum sim_pending_kind {
 	SIM_PEND_EFAULT,   /* a hypercall failed: the guest BUGs on it */
 };
 
+/* Whose access a vCPU makes: the workload's (counted in its report), the
+ * write of a hypercall's arguments (hypercall.c), the kernel running its
+ * code (kcode.c). */
+enum sim_access_why {
+	SIM_ACC_WORKLOAD = 0,
+	SIM_ACC_HCALL,
+	SIM_ACC_KCODE,
+};
+
 struct sim_pending {
 	uint8_t kind;
 	uint8_t write;
-	uint8_t hcall;    /* the access writes a hypercall's arguments */
+	uint8_t why;      /* SIM_ACC_*: whose access it is */
 	uint32_t flags;   /* SIM_PEND_DROP: XP_EV_* flags of the request */
 	uint32_t p2mt;
 	uint64_t gfn;
@@ -138,6 +147,9 @@ struct sim_vcpu {
 	uint64_t hc_walk[SIMP_STACK_WALK];
 	uint64_t hc_call_ns;
 	bool hc_idle_due;
+	/* kcode.c: when it last entered the kernel, and where next. */
+	uint64_t kc_ns;
+	uint64_t kc_next;
 };
 
 /* The paging ring, from enable to disable. */
@@ -202,6 +214,8 @@ struct sim_guest {
 	const char *crash_why;    /* the reason guest_crash() was given */
 	bool runstate;            /* runstate.c: the scheduler walks to areas */
 	bool hcall;               /* hypercall.c: arguments copied by a walk */
+	uint64_t kcode_first;     /* kcode.c: the kernel's code, kcode_count */
+	uint64_t kcode_count;     /* gfns from kcode_first (0: none) */
 	bool destroyed;
 	bool stopping;            /* vCPU threads exit */
 
@@ -366,6 +380,8 @@ int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write);
  * not counted as an access; once a faulted write is re-executed, Xen's
  * copy follows (hypercall_copy). */
 int vcpu_write_args(struct sim_vcpu *v, uint64_t gfn);
+/* locked: @v runs the kernel's code in @gfn (a read; not counted). */
+int vcpu_exec_kcode(struct sim_vcpu *v, uint64_t gfn);
 /* locked: @v's thread waits @us without the guest lock (flushed first);
  * a kick ends the wait early. */
 void vcpu_sleep_us(struct sim_vcpu *v, uint32_t us);
@@ -419,6 +435,18 @@ void hypercall_copy(struct sim_vcpu *v);
 void hypercall_failed(struct sim_vcpu *v);
 /* locked: SIMP_STACK_GFNS */
 void hypercall_gfns(const struct sim_guest *g, struct simp_stacks *out);
+
+/* ------------------------------------------------------------- kcode */
+
+/* At creation, after hypercall_place(): where the guest kernel's code
+ * lies, for an HVM/PVH guest. */
+void kcode_place(struct sim_guest *g);
+/* locked: by @v's thread when it has guest code to run: a kernel entry
+ * when one is due, which runs a page of the kernel's code. True when
+ * that faulted (@v cannot run on now). */
+bool kcode_tick(struct sim_vcpu *v);
+/* locked: SIMP_KCODE_GFNS */
+void kcode_range(const struct sim_guest *g, struct simp_range *out);
 
 /* -------------------------------------------------------------- walk */
 

@@ -122,20 +122,20 @@ void vcpu_spin_wake(struct sim_guest *g, uint64_t gfn)
 }
 
 static void set_pending(struct sim_vcpu *v, uint64_t gfn, bool write,
-			bool hcall)
+			uint8_t why)
 {
 	v->pending.kind = SIM_PEND_ACCESS;
 	v->pending.gfn = gfn;
 	v->pending.write = write;
-	v->pending.hcall = hcall;
+	v->pending.why = why;
 }
 
 /* @populating: @v resumes a page-in request it began before it had to
  * wait for a ring slot (Xen's vCPU sleeps inside the populate call and
  * carries on there, whatever the gfn's type has become meanwhile).
- * @hcall: the write of a hypercall's arguments (not counted). */
+ * @why: whose access (enum sim_access_why; the workload's are counted). */
 static int guest_access(struct sim_vcpu *v, uint64_t gfn, bool write,
-			bool populating, bool hcall)
+			bool populating, uint8_t why)
 {
 	struct sim_guest *g = v->g;
 	struct sim_gfn *s;
@@ -164,14 +164,14 @@ static int guest_access(struct sim_vcpu *v, uint64_t gfn, bool write,
 	}
 	if (p2m_is_ram(s->p2mt)) {
 		spin_end(v);
-		do_access(g, gfn, write, !hcall);
+		do_access(g, gfn, write, why == SIM_ACC_WORKLOAD);
 		return 0;
 	}
 	if (s->p2mt == SIMP_P2M_RAM_PAGING_IN && !populating) {
 		/* Already on its way back: no pause, no request; the
 		 * instruction re-executes until the gfn is RAM. */
 		spin_start(v, gfn);
-		set_pending(v, gfn, write, hcall);
+		set_pending(v, gfn, write, why);
 		return -EAGAIN;
 	}
 	spin_end(v);
@@ -182,18 +182,23 @@ static int guest_access(struct sim_vcpu *v, uint64_t gfn, bool write,
 	}
 	/* Paused for the page-in (0) or waiting for a ring slot (-EAGAIN):
 	 * the access is re-executed when the vCPU runs again. */
-	set_pending(v, gfn, write, hcall);
+	set_pending(v, gfn, write, why);
 	return -EAGAIN;
 }
 
 int vcpu_access(struct sim_vcpu *v, uint64_t gfn, bool write)
 {
-	return guest_access(v, gfn, write, false, false);
+	return guest_access(v, gfn, write, false, SIM_ACC_WORKLOAD);
 }
 
 int vcpu_write_args(struct sim_vcpu *v, uint64_t gfn)
 {
-	return guest_access(v, gfn, true, false, true);
+	return guest_access(v, gfn, true, false, SIM_ACC_HCALL);
+}
+
+int vcpu_exec_kcode(struct sim_vcpu *v, uint64_t gfn)
+{
+	return guest_access(v, gfn, false, false, SIM_ACC_KCODE);
 }
 
 int foreign_access(struct sim_guest *g, uint64_t gfn, bool write)
@@ -345,8 +350,8 @@ bool vcpu_run_pending(struct sim_vcpu *v)
 	}
 	v->pending.kind = SIM_PEND_NONE;
 	if (p.kind == SIM_PEND_ACCESS) {
-		if (guest_access(v, p.gfn, p.write, populating, p.hcall) == 0 &&
-		    p.hcall)
+		if (guest_access(v, p.gfn, p.write, populating, p.why) == 0 &&
+		    p.why == SIM_ACC_HCALL)
 			hypercall_copy(v);
 	} else if (p.kind == SIM_PEND_EFAULT) {
 		hypercall_failed(v);
@@ -387,7 +392,7 @@ static void *vcpu_thread(void *arg)
 				vcpu_wait(v); /* idle */
 			continue;
 		}
-		if (hypercall_tick(v, true))
+		if (hypercall_tick(v, true) || kcode_tick(v))
 			continue;
 		workload_step(v);
 		guest_flush(g);

@@ -135,6 +135,13 @@ struct xp_backend_ops {
 	 * page tables): ask again before each nomination. NULL: none. */
 	int (*hv_gfns)(struct xp_backend *be, uint64_t *gfns, size_t cap);
 
+	/* The gfns the guest's kernel maps executable (its own code, modules
+	 * too), as of the last hv_gfns call: sorted, each once, owned by the
+	 * backend until its next hv_gfns call. Returns how many (*@gfns set),
+	 * 0 when none are known, or -EOPNOTSUPP when the backend cannot tell.
+	 * NULL: cannot tell. */
+	int (*kcode_gfns)(struct xp_backend *be, const uint64_t **gfns);
+
 	/* Event channel: the fd to poll, notify the hypervisor, and consume a
 	 * pending notification (re-arming it). The fd also polls readable
 	 * when the connection to the hypervisor is lost (then ack() and

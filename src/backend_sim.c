@@ -57,6 +57,7 @@ struct xp_backend {
 	bool dead;                /* the connection is gone: send nothing more */
 	struct sim_region *regions;
 	size_t nregions, cap;
+	uint64_t *kcode;          /* the kernel's code, sim_kcode_gfns() */
 	xp_backend_log_fn log;
 	void *log_ctx;
 	/* request/reply buffers (8-byte aligned for the structs below) */
@@ -260,6 +261,26 @@ static int check_stacks(struct xp_backend *be, const void *req,
 	return check_walks(be, &w, why, sz);
 }
 
+/* The kernel's code (SIMP_KCODE_GFNS): a run inside the guest, of at
+ * most XP_SIM_KCODE_MAX gfns. */
+#define XP_SIM_KCODE_MAX 65536u
+static int check_kcode(struct xp_backend *be, const void *req,
+		       const void *rsp, const int *fds, char *why, size_t sz)
+{
+	const struct simp_range *r = rsp;
+
+	(void)req, (void)fds;
+	if (r->count > XP_SIM_KCODE_MAX || r->first > be->memfd_pages ||
+	    r->count > be->memfd_pages - r->first)
+		return simp_why(why, sz, "kernel code 0x%llx + %llu pages: "
+				"past the guest memory (0x%llx pages) or more "
+				"than %u", (unsigned long long)r->first,
+				(unsigned long long)r->count,
+				(unsigned long long)be->memfd_pages,
+				XP_SIM_KCODE_MAX);
+	return 0;
+}
+
 /* The ops whose reply carries a value the backend relies on. */
 static value_check_fn *const value_checks[] = {
 	[SIMP_HELLO] = check_hello,
@@ -269,6 +290,7 @@ static value_check_fn *const value_checks[] = {
 	[SIMP_MAP] = check_map,
 	[SIMP_RUNSTATE_GFNS] = check_runstate,
 	[SIMP_STACK_GFNS] = check_stacks,
+	[SIMP_KCODE_GFNS] = check_kcode,
 };
 
 /*
@@ -378,6 +400,7 @@ static void sim_close(struct xp_backend *be)
 		free(be->regions[i].gfns);
 	}
 	free(be->regions);
+	free(be->kcode);
 	if (be->bounce)
 		munmap(be->bounce, (size_t)SIMP_BOUNCE_SLOTS * PAGE);
 	close_open((const int[]){ be->evt_in, be->evt_out, be->memfd,
@@ -901,6 +924,28 @@ static void add_walks(const struct walks *w, uint64_t *gfns, size_t cap,
 			gfns[(*n)++] = w->gfn[(size_t)v * w->width + i];
 }
 
+/* The guest kernel's code (SIMP_KCODE_GFNS), as a sorted list in
+ * be->kcode; -EOPNOTSUPP from a simulator without the op. */
+static int sim_kcode_gfns(struct xp_backend *be, const uint64_t **gfns)
+{
+	const struct simp_range *r = (const void *)be->rsp_buf;
+	uint64_t *k;
+	int rc = ask(be, SIMP_KCODE_GFNS, NULL, 0, NULL, 0, NULL);
+
+	if (rc == -ENOSYS)
+		return -EOPNOTSUPP;
+	if (rc < 0)
+		return rc;
+	k = r->count ? realloc(be->kcode, r->count * sizeof(*k)) : be->kcode;
+	if (r->count && !k)
+		return -ENOMEM;
+	be->kcode = k;
+	for (uint64_t i = 0; i < r->count; i++)
+		k[i] = r->first + i;
+	*gfns = k;
+	return (int)r->count;
+}
+
 /* The gfns the simulated hypervisor walks to itself: from its
  * scheduler to each vCPU's runstate area (SIMP_RUNSTATE_GFNS) and, to
  * copy hypercall arguments, to each vCPU's kernel stack
@@ -975,6 +1020,7 @@ const struct xp_backend_ops xp_backend_sim = {
 	.can_multicall = sim_can_multicall, .enable = sim_enable,
 	.disable = sim_disable, .forget = sim_forget, .pause = sim_pause,
 	.unpause = sim_unpause, .paging_ops = sim_paging_ops, .map = sim_map,
-	.unmap = sim_unmap, .hv_gfns = sim_hv_gfns, .evtchn_fd = sim_evtchn_fd,
+	.unmap = sim_unmap, .hv_gfns = sim_hv_gfns,
+	.kcode_gfns = sim_kcode_gfns, .evtchn_fd = sim_evtchn_fd,
 	.notify = sim_notify, .ack = sim_ack, .connection = sim_connection,
 };

@@ -647,6 +647,7 @@ static const struct xp_backend_ops xp_backend_xen = {
 	.map = xp_xen_map,
 	.unmap = xp_xen_unmap,
 	.hv_gfns = xp_xen_hv_gfns,
+	.kcode_gfns = xp_xen_kcode_gfns,
 	.ram_ranges = xp_xen_ram_ranges,
 	.evtchn_fd = xp_xen_evtchn_fd,
 	.notify = xp_xen_notify,

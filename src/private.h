@@ -125,6 +125,8 @@ struct xpage {
 		uint64_t look_ns;
 		uint64_t last_ns;    /* the last answer's */
 		bool unsupported;    /* the backend cannot tell */
+		uint64_t *code;      /* the guest kernel's code: sorted */
+		size_t code_n, code_cap;
 	} hv;
 
 	/* who may call (guard.c) */
@@ -228,6 +230,11 @@ void xp_answer_held(struct xpage *xp, uint64_t gfn, uint32_t extra);
 void xp_hv_refresh(struct xpage *xp);
 bool xp_hv_guarded(const struct xpage *xp, uint64_t gfn);
 void xp_hv_fini(struct xpage *xp);
+
+/* gfn_hints.c: after a look (xp_hv_refresh), keep the backend's set of
+ * the guest kernel's code gfns; whether @gfn is one of them. */
+void xp_hints_take_code(struct xpage *xp);
+bool xp_hints_kernel_code(const struct xpage *xp, uint64_t gfn);
 
 /* dispatch.c: xpage_dispatch() inside the guard. */
 int xp_dispatch(struct xpage *xp, int timeout_ms);

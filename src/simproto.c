@@ -181,6 +181,7 @@ static const struct simp_reply_spec reply_specs[] = {
 	NONE(SIMP_SHUTDOWN),
 	FIXED(SIMP_RUNSTATE_GFNS, struct simp_runstate, 0),
 	FIXED(SIMP_STACK_GFNS, struct simp_stacks, 0),
+	FIXED(SIMP_KCODE_GFNS, struct simp_range, 0),
 };
 
 const struct simp_reply_spec *simp_reply_spec(uint16_t op)

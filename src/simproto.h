@@ -90,6 +90,7 @@ enum simp_op {
 	/* hypercall, on the attached domain */
 	SIMP_RUNSTATE_GFNS = 52,    /* -> simp_runstate */
 	SIMP_STACK_GFNS = 53,       /* -> simp_stacks */
+	SIMP_KCODE_GFNS = 54,       /* -> simp_range */
 };
 
 struct simp_hdr {
@@ -238,6 +239,18 @@ struct simp_stacks {
 	uint32_t vcpus;         /* rows of gfn[] that are filled */
 	uint32_t per_vcpu;      /* gfns in each row: 0 or SIMP_STACK_WALK */
 	uint64_t gfn[SIMP_RUNSTATE_MAX_VCPUS][SIMP_STACK_WALK];
+};
+
+/*
+ * SIMP_KCODE_GFNS: the gfns the guest's kernel maps executable, its own
+ * code, which a vCPU runs at every kernel entry: count gfns from first
+ * (count 0: none known, a PV guest). What the Xen backend finds on its
+ * walk of the kernel's page tables. A simulator older than the op
+ * answers -ENOSYS.
+ */
+struct simp_range {
+	uint64_t first;
+	uint64_t count;
 };
 
 struct simp_gfn_state {

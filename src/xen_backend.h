@@ -101,6 +101,14 @@ struct xp_backend {
 	uint64_t ktables_ns;
 	uint64_t kcr3;
 	unsigned klevels;
+	bool knx;             /* that vCPU had no-execute in force */
+	/* The kernel's code (sorted, once each) from the same walk, and the
+	 * last-level tables it reads for it (xen_guest_walk.c). */
+	uint64_t *kcode;
+	size_t kcode_n;
+	bool kcode_over;      /* too much is executable: none is kept */
+	uint64_t *kl1;
+	size_t kl1_n;
 };
 
 /* CLOCK_MONOTONIC in nanoseconds. */
@@ -159,6 +167,7 @@ void xp_xen_ram_close(struct xp_backend *be);
 
 /* xen_guest_walk.c */
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap);
+int xp_xen_kcode_gfns(struct xp_backend *be, const uint64_t **gfns);
 void xp_xen_walk_close(struct xp_backend *be);
 
 #endif

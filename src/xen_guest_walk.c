@@ -94,15 +94,23 @@ struct xp_xen_stacks {
 #define XP_CR0_PG     (1ull << 31)
 #define XP_CR4_LA57   (1ull << 12)
 #define XP_EFER_LMA   (1ull << 10)
+#define XP_EFER_NXE   (1ull << 11)
 #define XP_PTE_P      0x1ull
+#define XP_PTE_US     0x4ull
 #define XP_PTE_PS     0x80ull
+#define XP_PTE_NX     (1ull << 63)
 #define XP_PTE_ADDR   0x000ffffffffff000ull
+
+/* The kernel's code kept in view, at most: 256 MiB. A guest that maps
+ * more executable maps data so too, and its code cannot be told. */
+#define XP_KCODE_MAX 65536u
 
 struct xp_walk_regs {
 	uint64_t cr3;
 	uint64_t gs;      /* the kernel's GS base (upper half) */
 	uint64_t rsp;
 	unsigned levels;  /* 4 or 5 */
+	bool nx;          /* no-execute in force (EFER.NXE) */
 };
 
 /* The registers a walk starts from; -errno, or 1 when the vCPU is not in
@@ -132,6 +140,7 @@ static int xp_walk_regs(struct xp_backend *be, uint32_t vcpu,
 		return 1;
 	r->gs = (gs >> 63) ? gs : shadow;
 	r->levels = (cr4 & XP_CR4_LA57) ? 5 : 4;
+	r->nx = (efer & XP_EFER_NXE) != 0;
 	return (r->gs >> 63) ? 0 : 1;
 }
 
@@ -275,28 +284,106 @@ static bool xp_ktables_add(struct xp_backend *be, uint64_t gfn)
 	return true;
 }
 
+/* The @count gfns from @first are kernel code. */
+static void xp_kcode_add(struct xp_backend *be, uint64_t first,
+			 uint64_t count)
+{
+	if (be->kcode_n + count > XP_KCODE_MAX) {
+		be->kcode_over = true;
+		return;
+	}
+	for (uint64_t i = 0; i < count; i++)
+		be->kcode[be->kcode_n++] = first + i;
+}
+
+/* A leaf entry at @level under a path with no-execute @nx: kernel code
+ * when executable and not a user page. */
+static void xp_kcode_leaf(struct xp_backend *be, uint64_t e, unsigned level,
+			  bool nx)
+{
+	unsigned shift = 9 * (level - 1);
+
+	if (!be->kcode || nx || (e & (XP_PTE_NX | XP_PTE_US)))
+		return;
+	xp_kcode_add(be, ((e & XP_PTE_ADDR) >> 12) & ~((1ull << shift) - 1),
+		     1ull << shift);
+}
+
 /* Table @gfn at @level and every table under its entries @lo .. @hi - 1
- * into be->ktables (not the pages the lowest ones map). A table that
- * cannot be read (paged out) is kept, what is under it skipped. */
+ * into be->ktables; last-level tables whose path may execute into
+ * be->kl1 (read later, all at once), executable large pages into
+ * be->kcode. A table that cannot be read (paged out) is kept, what is
+ * under it skipped. */
 static void xp_ktables_walk(struct xp_backend *be, uint64_t gfn,
-			    unsigned level, unsigned lo, unsigned hi)
+			    unsigned level, unsigned lo, unsigned hi, bool nx)
 {
 	uint64_t *t;
 	int err = 0;
 
-	if (!xp_ktables_add(be, gfn) || level == 1)
+	if (!xp_ktables_add(be, gfn))
 		return;
+	if (level == 1) {
+		if (!nx && be->kl1 && be->kl1_n < XP_KTABLES_MAX)
+			be->kl1[be->kl1_n++] = gfn;
+		return;
+	}
 	t = xp_xen_map(be, &gfn, 1, PROT_READ, &err);
 	if (!t)
 		return;
 	for (unsigned i = lo; !err && i < hi; i++) {
 		uint64_t e = t[i];
+		bool enx = nx || (e & XP_PTE_NX);
 
-		if (!(e & XP_PTE_P) || (level <= 3 && (e & XP_PTE_PS)))
-			continue; /* nothing there, or a large page */
-		xp_ktables_walk(be, (e & XP_PTE_ADDR) >> 12, level - 1, 0, 512);
+		if (!(e & XP_PTE_P))
+			continue;
+		if (level <= 3 && (e & XP_PTE_PS))
+			xp_kcode_leaf(be, e, level, enx);
+		else
+			xp_ktables_walk(be, (e & XP_PTE_ADDR) >> 12, level - 1,
+					0, 512, enx);
 	}
 	xp_xen_unmap(be, t, 1);
+}
+
+/* The executable pages the last-level tables in be->kl1 map, read in one
+ * mapping call. */
+static void xp_kcode_l1(struct xp_backend *be)
+{
+	int *err = be->kl1_n ? calloc(be->kl1_n, sizeof(*err)) : NULL;
+	uint64_t *t = err ? xp_xen_map(be, be->kl1, be->kl1_n, PROT_READ, err)
+			  : NULL;
+
+	for (size_t j = 0; t && j < be->kl1_n; j++)
+		for (unsigned i = 0; !err[j] && i < 512; i++)
+			if (t[j * 512 + i] & XP_PTE_P)
+				xp_kcode_leaf(be, t[j * 512 + i], 1, false);
+	if (t)
+		xp_xen_unmap(be, t, be->kl1_n);
+	free(err);
+}
+
+static int cmp_gfn(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Sort the kernel's code and keep each gfn once (the same frame may be
+ * mapped at two addresses); none at all when there was too much. */
+static void xp_kcode_finish(struct xp_backend *be)
+{
+	size_t k = 0;
+
+	if (be->kcode_over) {
+		be->kcode_n = 0;
+		return;
+	}
+	qsort(be->kcode, be->kcode_n, sizeof(*be->kcode), cmp_gfn);
+	for (size_t i = 0; i < be->kcode_n; i++)
+		if (!k || be->kcode[k - 1] != be->kcode[i])
+			be->kcode[k++] = be->kcode[i];
+	be->kcode_n = k;
 }
 
 /* Read the kernel's tables again when stale, from the last CR3 a vCPU
@@ -313,10 +400,24 @@ static void xp_ktables_refresh(struct xp_backend *be)
 		if (!be->ktables)
 			return;
 	}
-	be->ktables_n = 0;
+	if (be->knx && !be->kcode) {
+		/* Without them only the code is not known. */
+		be->kcode = malloc(XP_KCODE_MAX * sizeof(*be->kcode));
+		be->kl1 = malloc(XP_KTABLES_MAX * sizeof(*be->kl1));
+	}
+	be->ktables_n = be->kcode_n = be->kl1_n = 0;
+	be->kcode_over = false;
 	xp_ktables_walk(be, (be->kcr3 & XP_PTE_ADDR) >> 12, be->klevels,
-			256, 512);
+			256, 512, !be->knx || !be->kl1);
+	xp_kcode_l1(be);
+	xp_kcode_finish(be);
 	be->ktables_ns = t;
+}
+
+int xp_xen_kcode_gfns(struct xp_backend *be, const uint64_t **gfns)
+{
+	*gfns = be->kcode;
+	return (int)be->kcode_n;
 }
 
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
@@ -343,6 +444,7 @@ int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 		if (r.rsp >> 63) {
 			be->kcr3 = r.cr3; /* in the kernel: its tables are here */
 			be->klevels = r.levels;
+			be->knx = r.nx;
 		}
 		if (st && v < be->stacks_nr)
 			xp_stack_seen(&st[v], &r);
@@ -365,6 +467,10 @@ void xp_xen_walk_close(struct xp_backend *be)
 	free(be->ktables);
 	be->ktables = NULL;
 	be->ktables_n = 0;
+	free(be->kcode);
+	free(be->kl1);
+	be->kcode = be->kl1 = NULL;
+	be->kcode_n = be->kl1_n = 0;
 	be->ktables_ns = 0;
 	be->kcr3 = 0;
 }

@@ -626,6 +626,35 @@ enum xpage_gfn_state {
  */
 XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn);
 
+/* What xpage_gfn_hints() knows of a gfn's use (bits of its answer). */
+#define XPAGE_HINT_HV_TOUCHED  (1u << 0) /* the hypervisor touches it */
+#define XPAGE_HINT_KERNEL_CODE (1u << 1) /* the guest kernel's code */
+
+/**
+ * xpage_gfn_hints() - how the guest uses each gfn, as far as the library
+ * can tell, for a pager choosing its victims. (Since 1.1.)
+ * @hints: @n words, each an OR of:
+ *  XPAGE_HINT_HV_TOUCHED: the hypervisor reads or writes the gfn itself
+ *  for the guest (see xpage_nominate()); nominating it is refused with
+ *  -EBUSY, so skip it.
+ *  XPAGE_HINT_KERNEL_CODE: the guest's kernel maps the gfn executable: its
+ *  own code, which runs at every interrupt and system call. Paging it out
+ *  stops each vCPU at its next kernel entry until the page is back, and
+ *  on the project's real-Xen rig a guest whose kernel code was paged out
+ *  again and again while it ran was lost (docs/xen-hazards.md): leave it
+ *  resident.
+ * Later releases may set more bits: ignore those you do not know. A gfn
+ * beyond the guest, or a backend that cannot tell, gives 0.
+ * @flags: 0.
+ * The answer comes from the library's last look at the guest's vCPUs and
+ * page tables; the call looks again when that is stale, no more often
+ * than xpage_nominate() does. Returns 0, or -EINVAL (a NULL array with
+ * @n > 0, unknown flags), -ESHUTDOWN (paging was disabled), and the
+ * errors every call has. Blocks only for that look (milliseconds).
+ */
+XPAGE_API int xpage_gfn_hints(xpage_t *xp, const uint64_t *gfns, size_t n,
+			      unsigned int flags, uint32_t *hints);
+
 /* ------------------------------------------------------------------------ */
 /* Events                                                                   */
 

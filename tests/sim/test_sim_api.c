@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* <xpage/sim.h> through the built library: start, drive, stop. */
 #include <check.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -212,6 +213,59 @@ START_TEST(t_ram_ranges)
 }
 END_TEST
 
+/* xpage_gfn_hints(): the simulated kernel's code (gfns 0x1000 .. +127 of
+ * an 8,192-page guest, sim/kcode.c) is KERNEL_CODE; a gfn marked
+ * HV_TOUCHED is refused by nominate, and the guest has some; the others
+ * carry no hint; bad arguments are refused. */
+START_TEST(t_gfn_hints)
+{
+	enum { PAGES = 8192 };
+	xpage_sim_t *sim = xpage_sim_start(NULL);
+	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+		.pages = PAGES, .vcpus = 2, .personality = "xen-4.17-pvh");
+	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+		.populate = no_populate);
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+		.backend = XPAGE_BACKEND_SIM);
+	static uint64_t gfns[PAGES + 1];
+	static uint32_t hints[PAGES + 1];
+	unsigned touched = 0;
+	xpage_t *xp;
+
+	ck_assert(sim);
+	o.sim_socket = xpage_sim_socket(sim);
+	o.domid = (uint32_t)xpage_sim_create_guest(sim, &g);
+	xp = xpage_open(&o, &cb);
+	ck_assert_ptr_nonnull(xp);
+	for (uint64_t i = 0; i <= PAGES; i++)
+		gfns[i] = i;
+	ck_assert_int_eq(xpage_gfn_hints(xp, gfns, PAGES + 1, 0, hints), 0);
+	for (uint64_t i = 0; i <= PAGES; i++) {
+		bool code = i >= 0x1000 && i < 0x1000 + PAGES / 64;
+		int st = 0;
+
+		ck_assert_msg(!(hints[i] & XPAGE_HINT_KERNEL_CODE) == !code,
+			      "gfn %#llx: hints %#x", (unsigned long long)i,
+			      hints[i]);
+		if (!(hints[i] & XPAGE_HINT_HV_TOUCHED))
+			continue;
+		touched++;
+		ck_assert_int_eq(xpage_nominate(xp, &gfns[i], 1, 0, &st), 0);
+		ck_assert_int_eq(st, -EBUSY);
+	}
+	ck_assert_uint_gt(touched, 0);
+	ck_assert_uint_eq(hints[PAGES], 0); /* beyond the guest's RAM */
+	ck_assert_int_eq(xpage_gfn_hints(xp, gfns, 1, 1, hints), -EINVAL);
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(xpage_gfn_hints(xp, NULL, 1, 0, hints), -EINVAL);
+	ck_assert_int_eq(xpage_gfn_hints(xp, gfns, 1, 0, NULL), -EINVAL);
+	ck_assert_int_eq(xpage_gfn_hints(xp, NULL, 0, 0, NULL), 0);
+	ck_assert_int_eq(xpage_gfn_hints(NULL, gfns, 1, 0, hints), -EINVAL);
+	ck_assert_int_eq(xpage_close(xp), 0);
+	ck_assert_int_eq(xpage_sim_stop(sim), 0);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("sim-api");
@@ -223,6 +277,7 @@ static Suite *suite(void)
 	tcase_add_test(t, t_personalities);
 	tcase_add_test(t, t_connect);
 	tcase_add_test(t, t_ram_ranges);
+	tcase_add_test(t, t_gfn_hints);
 	return s;
 }
 
