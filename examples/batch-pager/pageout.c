@@ -56,13 +56,20 @@ void pageout_fini(struct pager *p)
 	free(p->retry_tries);
 }
 
+/* A victim is resident and in no batch, and neither a page the
+ * hypervisor touches itself (nominate would refuse it) nor, unless asked
+ * for, the kernel's code (xpage_gfn_hints). */
 static bool eligible(void *ctx, uint64_t gfn)
 {
 	struct pager *p = ctx;
+	uint32_t skip = XPAGE_HINT_HV_TOUCHED, h = 0;
 
-	if (gfn >= p->nr_gfns || p->gfl[gfn])
+	if (gfn >= p->nr_gfns || p->gfl[gfn] ||
+	    xpage_gfn_state(p->xp, gfn) != XPAGE_GFN_RESIDENT)
 		return false;
-	return xpage_gfn_state(p->xp, gfn) == XPAGE_GFN_RESIDENT;
+	if (!p->o.page_kernel_code)
+		skip |= XPAGE_HINT_KERNEL_CODE;
+	return xpage_gfn_hints(p->xp, &gfn, 1, 0, &h) < 0 || !(h & skip);
 }
 
 void pager_release_slot(struct pager *p, uint64_t gfn)
@@ -213,11 +220,32 @@ static void lap(struct pager *p, enum pageout_step s, uint64_t *t)
 	uint64_t now = now_ns();
 
 	p->st.step_ns[s] += now - *t;
+	if (p->st.traced < BATCH_TRACE)
+		p->st.trace[p->st.traced].step_us[s] += (uint32_t)((now - *t) / 1000);
 	*t = now;
+}
+
+/* Open the trace of the batch starting at @t0 with @n gfns. */
+static void trace_batch(struct pager *p, uint64_t t0, size_t n)
+{
+	struct batch_trace *b = &p->st.trace[p->st.traced];
+
+	if (p->st.traced >= BATCH_TRACE)
+		return;
+	if (!p->st.traced)
+		p->st.trace_t0 = t0;
+	b->at_ms = (uint32_t)((t0 - p->st.trace_t0) / 1000000);
+	b->out_before = (uint32_t)p->nr_out;
+	b->n = (uint32_t)n;
 }
 
 static void evicted(struct pager *p, uint64_t gfn)
 {
+	uint32_t h = 0;
+
+	if (xpage_gfn_hints(p->xp, &gfn, 1, 0, &h) == 0 &&
+	    (h & XPAGE_HINT_KERNEL_CODE))
+		p->st.kcode_evicted++;
 	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;
@@ -451,12 +479,15 @@ int pageout_batch(struct pager *p)
 
 	if (!n)
 		return 0;
+	trace_batch(p, t0, n);
 	lap(p, PO_CHOOSE, &tl);
 	rc = nominate_victims(p, n, t0, &tl);
 	if (rc > 0)
 		rc = write_victims(p, (size_t)rc, &tl);
 	if (rc > 0)
 		rc = evict_victims(p, (size_t)rc, &tl);
+	if (p->st.traced < BATCH_TRACE)
+		p->st.traced++;
 	if (rc < 0)
 		return rc;
 	p->st.pageout_ns += now_ns() - t0;

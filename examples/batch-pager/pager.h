@@ -66,11 +66,22 @@ struct pager_stats {
 	uint64_t drops;
 	uint64_t nominate_fail;
 	uint64_t evict_refused;  /* evict returned an error */
+	uint64_t kcode_evicted;  /* of pages_out, the kernel's code */
 	uint64_t io_bytes_written;
 	uint64_t io_bytes_read;
 	uint64_t batches;
 	uint64_t pageout_ns;     /* time spent in page-out batches */
 	uint64_t step_ns[PO_STEPS]; /* of it, per step (pageout.c) */
+	/* The first BATCH_TRACE batches: when each started (ms since the
+	 * first), the pages out before it, its size and each step's time
+	 * (us): where a page-out's time goes, batch by batch. */
+#define BATCH_TRACE 32
+	struct batch_trace {
+		uint32_t at_ms, out_before, n;
+		uint32_t step_us[PO_STEPS];
+	} trace[BATCH_TRACE];
+	uint32_t traced;
+	uint64_t trace_t0;
 	uint64_t adopted;        /* gfns taken over from a previous run */
 	uint64_t recovered_free; /* records found stale at re-attach */
 	uint64_t unstuck;        /* gfns a dead pager left nominated */
@@ -103,6 +114,7 @@ struct pager_opts {
 	const char *stats_json;
 	uint32_t recent_s;
 	uint32_t settle_ms;      /* wait between nominate and map */
+	bool page_kernel_code;   /* victims among the kernel's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;
 	const char *sim_log;

@@ -138,6 +138,46 @@ static void ju64_or_null(FILE *f, const char *name, uint64_t v, uint64_t none)
 		ju64(f, name, v);
 }
 
+/* The guest kernel's code as the library sees it now (null once the
+ * handle is gone), and how many of its pages this pager evicted (none
+ * unless --page-kernel-code). */
+static void json_kcode(FILE *f, struct pager *p)
+{
+	uint64_t g[1024], code = 0;
+	uint32_t h[1024];
+	int rc = p->xp ? 0 : -1;
+
+	for (uint64_t b = 0; !rc && b < p->nr_gfns; b += 1024) {
+		size_t n = p->nr_gfns - b < 1024 ? (size_t)(p->nr_gfns - b) : 1024;
+
+		for (size_t i = 0; i < n; i++)
+			g[i] = b + i;
+		rc = xpage_gfn_hints(p->xp, g, n, 0, h);
+		for (size_t i = 0; !rc && i < n; i++)
+			code += (h[i] & XPAGE_HINT_KERNEL_CODE) != 0;
+	}
+	ju64_or_null(f, "kernel_code_pages", rc ? UINT64_MAX : code, UINT64_MAX);
+	ju64(f, "kernel_code_evicted", p->st.kcode_evicted);
+}
+
+/* The first batches, step by step (pageout.c, trace_batch). */
+static void json_trace(FILE *f, const struct pager *p)
+{
+	fprintf(f, "  \"pageout_first_batches\": [");
+	for (uint32_t i = 0; i < p->st.traced; i++) {
+		const struct batch_trace *b = &p->st.trace[i];
+
+		fprintf(f, "%s\n    {\"at_ms\": %u, \"out_before\": %u, "
+			"\"n\": %u, \"step_us\": {", i ? "," : "", b->at_ms,
+			b->out_before, b->n);
+		for (int s = 0; s < PO_STEPS; s++)
+			fprintf(f, "%s\"%s\": %u", s ? ", " : "",
+				pageout_step_names[s], b->step_us[s]);
+		fprintf(f, "}}");
+	}
+	fprintf(f, "],\n");
+}
+
 /* The time each page-out step took, in ms (pageout.c, lap). */
 static void json_steps(FILE *f, const struct pager *p)
 {
@@ -146,6 +186,7 @@ static void json_steps(FILE *f, const struct pager *p)
 		fprintf(f, "%s\"%s\": %.1f", i ? ", " : "",
 			pageout_step_names[i], (double)p->st.step_ns[i] / 1e6);
 	fprintf(f, "},\n");
+	json_trace(f, p);
 }
 
 /* The pager's own figures. */
@@ -170,6 +211,7 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "evict_refused", p->st.evict_refused);
 	ju64(f, "batches", p->st.batches);
 	ju64_or_null(f, "nominated_non_ram", policy_non_ram(p->pol), UINT64_MAX);
+	json_kcode(f, p);
 	ju64(f, "io_bytes_written", p->st.io_bytes_written);
 	ju64(f, "io_bytes_read", p->st.io_bytes_read);
 	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));

@@ -14,6 +14,8 @@
  *   kill-loaded     SIGKILL after a load, before its slot is freed
  *   kill-random     SIGKILL at random moments, three times, restarts
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
+ *   kernel-code     the guest kernel's code stays resident, unless
+ *                   --page-kernel-code
  *   err-nosim       no Xen and no simulator
  *   err-hvm         a domain that is not HVM, or has no HAP
  *   err-nopaging    a hypervisor built without paging
@@ -379,6 +381,42 @@ static int t_pvh_ram(void)
 	      json_num(json, "oracle_stuck") == 0 &&
 	      json_num(json, "oracle_crashed") == 0, "oracle not clean");
 	return 0;
+}
+
+/* Page a 64 MiB guest (256 pages of kernel code, sim/kcode.c) down to
+ * 8 MiB: its kernel's code is left resident, and paged out only when
+ * asked for (@kcode). */
+static int kernel_code_run(bool kcode)
+{
+	const char *json = path("kcode.json"), *log = path("kcode.log");
+	const char *args[] = { "--sim", "--personality", "xen-4.17-pvh",
+			       "--guest-mib", "64", "--target-mib", "8",
+			       "--duration", "4", "--stats-json", json,
+			       "--store", path("kcode.store"),
+			       kcode ? "--page-kernel-code" : NULL, NULL };
+	int st = wait_for(spawn(args, log, NULL, NULL), 120);
+
+	if (!exited(st, 0, log, "kernel-code"))
+		return 1;
+	CHECK(json_num(json, "pages_out") >= 14336, "pages_out %.0f < 14336",
+	      json_num(json, "pages_out"));
+	if (kcode)
+		CHECK(json_num(json, "kernel_code_evicted") > 0,
+		      "no kernel code paged out with --page-kernel-code");
+	else
+		CHECK(json_num(json, "kernel_code_evicted") == 0,
+		      "%.0f pages of kernel code paged out",
+		      json_num(json, "kernel_code_evicted"));
+	CHECK(json_num(json, "oracle_lost") == 0 &&
+	      json_num(json, "oracle_corrupted") == 0 &&
+	      json_num(json, "oracle_stuck") == 0 &&
+	      json_num(json, "oracle_crashed") == 0, "oracle not clean");
+	return 0;
+}
+
+static int t_kernel_code(void)
+{
+	return kernel_code_run(false) || kernel_code_run(true);
 }
 
 /* The usual attach arguments for guest @e. */
@@ -839,6 +877,8 @@ int main(int argc, char **argv)
 		rc = t_settle();
 	else if (!strcmp(t, "pvh-ram"))
 		rc = t_pvh_ram();
+	else if (!strcmp(t, "kernel-code"))
+		rc = t_kernel_code();
 	else if (!strcmp(t, "err-nosim"))
 		rc = t_err_nosim();
 	else if (!strcmp(t, "err-hvm"))
