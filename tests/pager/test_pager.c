@@ -54,20 +54,13 @@
 
 #include <xpage/sim.h>
 
+#include "check.h"
 #include "sim_zero.h"
 
 static const char *pager;
 static char tmp[256];
 static int failures;
 
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
 
 __attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
@@ -247,6 +240,16 @@ static double json_num(const char *file, const char *key)
 	return strtod(s, NULL);
 }
 
+/* The oracle's figures in a --stats-json file: nothing lost, corrupted
+ * or stuck, the guest alive. */
+static bool oracle_clean(const char *json)
+{
+	return json_num(json, "oracle_lost") == 0 &&
+	       json_num(json, "oracle_corrupted") == 0 &&
+	       json_num(json, "oracle_stuck") == 0 &&
+	       json_num(json, "oracle_crashed") == 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The simulated guest                                                  */
 
@@ -380,10 +383,7 @@ static int t_pvh_ram(void)
 	      json_num(json, "guest_pages"));
 	CHECK(json_num(json, "pages_out") >= 6144, "pages_out %.0f < 6144",
 	      json_num(json, "pages_out"));
-	CHECK(json_num(json, "oracle_lost") == 0 &&
-	      json_num(json, "oracle_corrupted") == 0 &&
-	      json_num(json, "oracle_stuck") == 0 &&
-	      json_num(json, "oracle_crashed") == 0, "oracle not clean");
+	CHECK(oracle_clean(json), "oracle not clean");
 	return 0;
 }
 
@@ -464,10 +464,7 @@ static int t_sigint(void)
 		CHECK(json_num(json, "pages_in") == json_num(json, "pages_out") &&
 		      json_num(json, "pages_out") > 0, "pages_in %.0f, pages_out %.0f",
 		      json_num(json, "pages_in"), json_num(json, "pages_out"));
-		CHECK(json_num(json, "oracle_lost") == 0 &&
-		      json_num(json, "oracle_corrupted") == 0 &&
-		      json_num(json, "oracle_stuck") == 0 &&
-		      json_num(json, "oracle_crashed") == 0, "oracle not clean");
+		CHECK(oracle_clean(json), "oracle not clean");
 	}
 	return 0;
 }
@@ -604,10 +601,7 @@ static int t_zero(void)
 	CHECK(json_num(json, "pages_in") == json_num(json, "pages_out"),
 	      "pages_in %.0f != pages_out %.0f", json_num(json, "pages_in"),
 	      json_num(json, "pages_out"));
-	CHECK(json_num(json, "oracle_lost") == 0 &&
-	      json_num(json, "oracle_corrupted") == 0 &&
-	      json_num(json, "oracle_stuck") == 0 &&
-	      json_num(json, "oracle_crashed") == 0, "oracle not clean");
+	CHECK(oracle_clean(json), "oracle not clean");
 	return 0;
 }
 
@@ -893,9 +887,33 @@ static void cleanup(void)
 	}
 }
 
+/* The kill scenarios: where the first pager dies, and the share of the
+ * guest's pages that are zero. */
+static const struct kill_case {
+	const char *name, *crash;
+	uint32_t zero_pct;
+} kill_cases[] = {
+	{ "kill-write", "write:6", 0 },
+	{ "kill-indexed", "indexed:6", 0 },
+	{ "kill-pagein", "pagein:25", 0 },
+	{ "kill-loaded", "loaded:25", 0 },
+	{ "kill-zero-write", "write:6", 30 },
+	{ "kill-zero-indexed", "indexed:6", 30 },
+	{ "kill-zero-pagein", "pagein:25", 30 },
+};
+
+static const struct kill_case *find_kill(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kill_cases) / sizeof(kill_cases[0]); i++)
+		if (!strcmp(kill_cases[i].name, name))
+			return &kill_cases[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *t = argc > 1 ? argv[1] : "";
+	const struct kill_case *k;
 	const char *base = getenv("TMPDIR");
 	int rc;
 
@@ -919,20 +937,8 @@ int main(int argc, char **argv)
 		rc = t_sigterm();
 	else if (!strcmp(t, "sigint"))
 		rc = t_sigint();
-	else if (!strcmp(t, "kill-write"))
-		rc = t_kill("write:6", true, 0);
-	else if (!strcmp(t, "kill-indexed"))
-		rc = t_kill("indexed:6", true, 0);
-	else if (!strcmp(t, "kill-pagein"))
-		rc = t_kill("pagein:25", true, 0);
-	else if (!strcmp(t, "kill-loaded"))
-		rc = t_kill("loaded:25", true, 0);
-	else if (!strcmp(t, "kill-zero-write"))
-		rc = t_kill("write:6", true, 30);
-	else if (!strcmp(t, "kill-zero-indexed"))
-		rc = t_kill("indexed:6", true, 30);
-	else if (!strcmp(t, "kill-zero-pagein"))
-		rc = t_kill("pagein:25", true, 30);
+	else if ((k = find_kill(t)))
+		rc = t_kill(k->crash, true, k->zero_pct);
 	else if (!strcmp(t, "zero"))
 		rc = t_zero();
 	else if (!strcmp(t, "zero-all"))

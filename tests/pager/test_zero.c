@@ -9,20 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "zero.h"
 
 #define PAGE XPAGE_PAGE_SIZE
 
 static int failures;
 
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
 
 /* One non-zero byte (@val) at each offset of the page at @pg. */
 static void each_offset(unsigned char *pg, unsigned char val)
