@@ -859,9 +859,22 @@ static bool no_space(int rc)
 	return rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG;
 }
 
+/* The data file grows by as many slots as fit, @add at the most. */
+static void data_grow_what_fits(struct store *st, uint64_t add)
+{
+	for (; add; add /= 2)
+		if (grow_file(st->fd, (off_t)(st->dcap * PAGE), (off_t)(add * PAGE),
+			      &st->no_falloc) == 0) {
+			st->dcap += add;
+			return;
+		}
+}
+
 /* Before writing slots below @need: the data file holds every slot the
- * index has, or as many as the disk takes (at least @need; data_short
- * says it fell short). 0, -ENOSPC, or another negative errno. */
+ * index has, or as many as the disk takes (data_short says it fell
+ * short; below @need, the write fails with -ENOSPC and the slots that
+ * did fit serve the next, smaller batches). 0, -ENOSPC, or another
+ * negative errno. */
 static int data_cover(struct store *st, uint64_t need)
 {
 	uint64_t want = st->cap;
@@ -878,8 +891,11 @@ static int data_cover(struct store *st, uint64_t need)
 			st->data_short = want < st->cap;
 			return 0;
 		}
-		if (!no_space(rc) || want == need) {
-			st->data_short = no_space(rc);
+		if (!no_space(rc))
+			return rc;
+		st->data_short = true;
+		if (want == need) {
+			data_grow_what_fits(st, (need - st->dcap) / 2);
 			return rc;
 		}
 		want = need + (want - need) / 2;
