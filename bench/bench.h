@@ -138,6 +138,11 @@ struct pageout_result {
 	unsigned reps;
 	uint64_t failures;       /* pages not evicted (should be 0) */
 };
+/* With @pageout_skip_zero the batch path finds zero pages as the batch
+ * pager does and writes only the others; pageout_bytes and
+ * pageout_zero_pages count what the batch path wrote and skipped. */
+extern bool pageout_skip_zero;
+extern uint64_t pageout_bytes, pageout_zero_pages;
 /* --phases: time each step of the batch path and print it per page. */
 extern bool pageout_phases;
 void pageout_phases_print(void);
@@ -203,6 +208,20 @@ struct mem_result {
 	double pager_disk_bytes_per_page;
 };
 void memory_bench(struct bench_env *env, struct mem_result *r);
+
+/* ------------------------------------------------------------ zero.c */
+
+struct zero_result {
+	unsigned pct[2];         /* share of zero pages: 0 and 30 % */
+	double pps[2];           /* median page-out pages/s */
+	double bytes_per_page[2];/* median bytes written per page out */
+	double zero_share[2];    /* zero pages found / pages out */
+	uint64_t pages;          /* per run */
+	unsigned batch, reps;
+};
+/* Page-out of a guest with 30 % zero pages and of one with none, runs
+ * interleaved, with the batch pager's zero-page detection. */
+void zero_bench(struct bench_env *env, struct zero_result *r);
 
 /* --------------------------------------------------------- scaling.c */
 

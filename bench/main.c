@@ -34,8 +34,10 @@ struct all {
 	double disp_worst;
 	struct mem_result mem;
 	struct scale_result sc;
+	struct zero_result zero;
 	uint64_t corrupted, lost;
 	bool did_pageout, did_pagein, did_dispatch, did_memory, did_scaling;
+	bool did_zero;
 	double load_start[3], load_end[3];
 	double seconds;
 	uint64_t guest_mib;
@@ -52,7 +54,7 @@ static void usage(FILE *f)
 "  --store-dir DIR   where the store and the raw-write file go\n"
 "                    (default: /var/tmp)\n"
 "  --simd PATH       the simulator (default: $XPAGE_SIMD, then the build's)\n"
-"  --only LIST       some of: pageout,pagein,dispatch,memory,scaling\n"
+"  --only LIST       some of: pageout,pagein,dispatch,memory,scaling,zero\n"
 "  --sizes LIST      page-out batch sizes to try (default 16,64,256,1024,4096;\n"
 "                    0 is the per-page loop, left out if not listed)\n"
 "  --reps N          page-out repetitions (default 7, quick 3; max 64)\n"
@@ -142,6 +144,17 @@ static double pagein_bound(const struct all *a)
 	return PAGEIN_TARGET_RT * a->rt_p50 + a->warm.read_p50;
 }
 
+static void print_zero(const struct zero_result *z)
+{
+	printf("\nZero pages (batch %u, serial; %llu-page guests, runs "
+	       "interleaved, median of %u)\n", z->batch,
+	       (unsigned long long)z->pages, z->reps);
+	printf("  zero pages   found   page-out pages/s   bytes written per page\n");
+	for (unsigned i = 0; i < 2; i++)
+		printf("  %7u %%   %5.1f %%   %16.0f   %22.0f\n", z->pct[i],
+		       100.0 * z->zero_share[i], z->pps[i], z->bytes_per_page[i]);
+}
+
 static void print_table(const struct all *a, const struct bench_env *env)
 {
 	const struct pageout_result *po = &a->po;
@@ -201,6 +214,8 @@ static void print_table(const struct all *a, const struct bench_env *env)
 		       (unsigned long long)a->corrupted,
 		       (unsigned long long)a->lost);
 	}
+	if (a->did_zero)
+		print_zero(&a->zero);
 	if (a->did_dispatch) {
 		printf("\nLibrary cost per ring event (ns; populate -> load -> "
 		       "resume, fake hypervisor)\n");
@@ -405,6 +420,18 @@ static void write_json(const char *path, const struct all *a,
 	}
 	fprintf(f, "  ],\n");
 
+	fprintf(f, "  \"zero_pages\": [\n");
+	for (unsigned i = 0; a->did_zero && i < 2; i++)
+		fprintf(f, "    {\"zero_pct\": %u, \"found_share\": %.4f, "
+			"\"pageout_pages_per_s\": %.1f, "
+			"\"bytes_written_per_page\": %.1f, \"pages\": %llu, "
+			"\"batch\": %u, \"reps\": %u}%s\n", a->zero.pct[i],
+			a->zero.zero_share[i], a->zero.pps[i],
+			a->zero.bytes_per_page[i],
+			(unsigned long long)a->zero.pages, a->zero.batch,
+			a->zero.reps, i == 0 ? "," : "");
+	fprintf(f, "  ],\n");
+
 	fprintf(f, "  \"targets\": {\n");
 	json_target(f, "batch_vs_naive", po->naive_pps > 0 ?
 		    po->batch_pps / po->naive_pps : 0, ">=", 10,
@@ -523,7 +550,7 @@ int main(int argc, char **argv)
 	}
 
 	if (want(only, "pageout") || want(only, "pagein") ||
-	    want(only, "memory") || want(only, "scaling")) {
+	    want(only, "memory") || want(only, "scaling") || want(only, "zero")) {
 		struct xpage_sim_opts so = XPAGE_OPTS(xpage_sim_opts,
 						       .simd_path = env.simd);
 
@@ -576,6 +603,12 @@ int main(int argc, char **argv)
 		}
 		bguest_close(&env, &g);
 		free(gfns);
+	}
+
+	if (want(only, "zero")) {
+		note("zero pages: page-out with 30 %% and with 0 %%");
+		zero_bench(&env, &a.zero);
+		a.did_zero = true;
 	}
 
 	if (want(only, "memory")) {

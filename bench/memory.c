@@ -28,7 +28,8 @@
 /* examples/batch-pager/policy.c: "4 bytes of 'not before' time and 1 byte
  * of history per gfn" (private to that file). */
 #define CLOCK_POLICY_BYTES_PER_GFN 5.0
-/* examples/batch-pager/store.h: "one fixed 32-byte record per slot". */
+/* examples/batch-pager/store.h: a 32-byte record per slot (and one per
+ * gfn, in a sparse region, written only for gfns held as zero pages). */
 #define STORE_RECORD_BYTES 32.0
 
 static double resident_bytes(const void *addr, size_t len)

@@ -15,6 +15,7 @@
  * raw write is.
  */
 #include "bench.h"
+#include "zero.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,8 @@ static const char *const ph_name[PH_N] = {
 static uint64_t ph_ns[PH_N], ph_pages;
 static bool ph_on;
 bool pageout_phases;
+bool pageout_skip_zero;
+uint64_t pageout_bytes, pageout_zero_pages;
 
 #define PH(i, stmt) do { \
 	uint64_t t_ = ph_on ? now_ns() : 0; \
@@ -108,11 +111,18 @@ static int stage_map(struct bguest *g, const uint64_t *gfns, size_t n,
 	}
 	j->k = k;
 	j->slot0 = g->next_slot;
-	for (size_t i = 0; i < k; i++) {
+	for (size_t i = 0, nd = 0; i < k; i++) {
 		uint8_t *pg = j->addr + i * PAGE;
 
 		if (j->st[i])
 			continue;
+		j->ev[j->m] = j->ok[i];
+		if (pageout_skip_zero && page_is_zero(pg)) {
+			/* no slot, no write: the batch pager's ZERO record */
+			j->sl[j->m++] = UINT32_MAX;
+			pageout_zero_pages++;
+			continue;
+		}
 		if (j->niov && (uint8_t *)j->iov[j->niov - 1].iov_base +
 			       j->iov[j->niov - 1].iov_len == pg) {
 			j->iov[j->niov - 1].iov_len += PAGE;
@@ -121,11 +131,10 @@ static int stage_map(struct bguest *g, const uint64_t *gfns, size_t n,
 			j->iov[j->niov].iov_len = PAGE;
 			j->niov++;
 		}
-		j->ev[j->m] = j->ok[i];
-		j->sl[j->m] = (uint32_t)(j->slot0 + j->m);
-		j->m++;
+		j->sl[j->m++] = (uint32_t)(j->slot0 + nd++);
+		g->next_slot++;
+		pageout_bytes += PAGE;
 	}
-	g->next_slot += j->m;
 	return 1;
 }
 
@@ -164,6 +173,7 @@ static uint64_t stage_evict(struct bguest *g, struct job *j)
 		die("xpage_evict: %s", xpage_strerror(r));
 	for (size_t i = 0; i < j->m; i++) {
 		if (j->st2[i] == 0) {
+			/* a zero page's UINT32_MAX + 1: 0, not in the store */
 			g->slot_of[j->ev[i]] = j->sl[i] + 1;
 			done++;
 		} else if (xpage_gfn_state(g->xp, j->ev[i]) ==

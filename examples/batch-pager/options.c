@@ -65,6 +65,7 @@ static void usage(FILE *f)
 "  --think-us N           pause between accesses of a vCPU (200)\n"
 "  --release-pm N         accesses that balloon a page out, per mille (0)\n"
 "  --seed N               contents and workload seed (1)\n"
+"  --zero-pct N           RAM pages that start all zero, %% (0)\n"
 "  --no-workload          the guest stays idle\n"
 "  --sim-log PATH         the simulator's log\n"
 "Size:\n"
@@ -98,7 +99,7 @@ enum {
 	O_PATTERN, O_WRITE, O_HOTSET, O_HOT, O_THINK, O_RELEASE, O_SEED,
 	O_NOWL, O_SIMLOG, O_TMIB, O_TPAGES, O_XS, O_BATCH, O_STORE, O_KEEP,
 	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_SETTLE, O_PROGRESS, O_NOPROGRESS,
-	O_VERSION, O_KCODE,
+	O_VERSION, O_KCODE, O_ZERO,
 };
 
 static const struct option longopts[] = {
@@ -115,6 +116,7 @@ static const struct option longopts[] = {
 	{ "think-us", required_argument, NULL, O_THINK },
 	{ "release-pm", required_argument, NULL, O_RELEASE },
 	{ "seed", required_argument, NULL, O_SEED },
+	{ "zero-pct", required_argument, NULL, O_ZERO },
 	{ "no-workload", no_argument, NULL, O_NOWL },
 	{ "sim-log", required_argument, NULL, O_SIMLOG },
 	{ "target-mib", required_argument, NULL, O_TMIB },
@@ -155,6 +157,7 @@ static const struct num_opt {
 	{ O_THINK,     0, 10000000,         1,   FIELD(think_us) },
 	{ O_RELEASE,   0, 1000,             1,   FIELD(release_pm) },
 	{ O_SEED,      0, UINT64_MAX,       1,   FIELD(seed) },
+	{ O_ZERO,      0, 100,              1,   FIELD(zero_pct) },
 	{ O_TMIB,      0, UINT64_MAX >> 20, 256, FIELD(target_pages) },
 	{ O_TPAGES,    0, INT64_MAX,        1,   FIELD(target_pages) },
 	{ O_BATCH,     1, 65536,            1,   FIELD(batch) },

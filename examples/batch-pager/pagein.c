@@ -10,9 +10,11 @@
  * Why a pager killed with SIGKILL at any point loses nothing
  * ----------------------------------------------------------
  * The index (store.h) has, for every gfn the hypervisor holds evicted, a
- * WRITTEN record naming a slot with its contents: the data is written and
- * fdatasync'd, then the record, then the index is fdatasync'd, and only
- * then is the gfn evicted. A record is never needed before the evict, so
+ * WRITTEN record naming a slot with its contents, or a ZERO record saying
+ * its contents are zero: the data is written and fdatasync'd, then the
+ * record, then the index is fdatasync'd, and only then is the gfn
+ * evicted. A ZERO record is handled as a WRITTEN one throughout, its
+ * page loaded from zero_page instead of a slot. A record is never needed before the evict, so
  * a crash anywhere before it loses nothing that was not still in the
  * guest. Sequence numbers make the newest record of a gfn win.
  *
@@ -52,6 +54,7 @@
  *     loaded, the probe finds it resident.
  */
 #include "pager.h"
+#include "zero.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -180,13 +183,15 @@ static int cmp_ld(const void *a, const void *b)
 }
 
 /*
- * Read and load @n gfns (sorted here by slot). st[i] gets each status.
+ * Read and load @n gfns (sorted here by slot: zero pages, which have
+ * none, come last and load from zero_page). st[i] gets each status.
  * Returns 0 or a negative errno for the whole call.
  */
 static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 		    uint64_t *g, void **bufs, bool bulk)
 {
 	uint32_t *slots = malloc(n * sizeof(*slots));
+	size_t nd = 0;
 	int64_t rd;
 	int rc;
 
@@ -202,8 +207,12 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 		g[i] = v[i].gfn;
 		slots[i] = v[i].slot;
 		bufs[i] = p->io_buf + i * XPAGE_PAGE_SIZE;
+		if (v[i].slot == STORE_NO_SLOT)
+			bufs[i] = zero_page;
+		else
+			nd++;
 	}
-	rd = store_read(p->store, slots, bufs, n);
+	rd = store_read(p->store, slots, bufs, nd);
 	free(slots);
 	if (rd < 0) {
 		errx_("reading the store %s: %s", store_path(p->store),
@@ -408,6 +417,8 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
 	for (size_t i = 0; i < rec->n; i++) {
 		store_claim(p->store, rec->live[i].slot);
 		p->slot[rec->live[i].gfn] = rec->live[i].slot;
+		if (rec->live[i].state == REC_ZERO)
+			p->gfl[rec->live[i].gfn] |= GF_ZERO;
 	}
 	for (size_t i = 0; i < rec->n; i += CH) {
 		size_t n = rec->n - i < CH ? rec->n - i : CH;
@@ -424,7 +435,7 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
 
 			if (st[j] == 0) {
 				probe_ok[n_ok++] = l->gfn;
-			} else if (st[j] == -EBUSY && l->state == REC_WRITTEN) {
+			} else if (st[j] == -EBUSY && l->state != REC_INTENT) {
 				adopt[n_ad++] = l->gfn;
 			} else {
 				if (st[j] == -EBUSY) {

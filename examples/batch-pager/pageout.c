@@ -12,15 +12,17 @@
  *      before any I/O; with --settle-ms the ring is served that long
  *      first, and every page the guest still uses shows itself (its vCPU
  *      is held for one round trip) at no I/O cost
- *   3. write_victims: map the survivors in one call, one vectored write
- *      per run of slots,
- *   4. then fdatasync the store, WRITTEN records, fdatasync the index;
- *      unmap
+ *   3. write_victims: map the survivors in one call; the pages found
+ *      all zero give their slots back (zero.h), the others are written
+ *      with one vectored write per run of slots,
+ *   4. then fdatasync the store (if anything was written), WRITTEN and
+ *      ZERO records, fdatasync the index; unmap
  *   5. evict_victims: dispatch again (more evict_fail notices), evict the
  *      rest (one trap); touched gfns free their slots, refused evicts are
  *      retried later (pageout_retry) and finally un-nominated
  */
 #include "pager.h"
+#include "zero.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -37,9 +39,10 @@ int pageout_init(struct pager *p)
 	p->b_buf = calloc(n, sizeof(*p->b_buf));
 	p->b_wgfn = calloc(n, sizeof(*p->b_wgfn));
 	p->b_wslot = calloc(n, sizeof(*p->b_wslot));
+	p->b_zgfn = calloc(n, sizeof(*p->b_zgfn));
 	p->b_cap = n;
 	if (!p->b_gfn || !p->b_slot || !p->b_st || !p->b_buf || !p->b_wgfn ||
-	    !p->b_wslot)
+	    !p->b_wslot || !p->b_zgfn)
 		return -ENOMEM;
 	return 0;
 }
@@ -52,6 +55,7 @@ void pageout_fini(struct pager *p)
 	free(p->b_buf);
 	free(p->b_wgfn);
 	free(p->b_wslot);
+	free(p->b_zgfn);
 	free(p->retry);
 	free(p->retry_tries);
 }
@@ -79,10 +83,13 @@ void pager_release_slot(struct pager *p, uint64_t gfn)
 	if (s != STORE_NO_SLOT) {
 		store_free(p->store, s, gfn, true);
 		p->slot[gfn] = STORE_NO_SLOT;
+	} else if (p->gfl[gfn] & GF_ZERO) {
+		/* not synced, as a slot's FREE record */
+		store_record_gfns(p->store, &gfn, 1, REC_FREE, false);
 	}
 	if (p->gfl[gfn] & GF_OUT)
 		p->nr_out--;
-	p->gfl[gfn] &= (uint8_t)~(GF_OUT | GF_RETRY | GF_ADOPTED);
+	p->gfl[gfn] &= (uint8_t)~(GF_OUT | GF_RETRY | GF_ADOPTED | GF_ZERO);
 }
 
 void pageout_spoil(struct pager *p, uint64_t gfn)
@@ -249,6 +256,8 @@ static void evicted(struct pager *p, uint64_t gfn)
 	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;
+	if (p->gfl[gfn] & GF_ZERO)
+		p->st.zero_pages_out++;
 }
 
 /* 1. Returns the batch's size, 0 when there is nothing to do now. */
@@ -264,7 +273,7 @@ static size_t choose_victims(struct pager *p, uint64_t t0)
 						 : p->o.batch;
 	rc = store_reserve(p->store, want);
 	if (rc == -ENOSPC) {
-		uint64_t room = store_capacity(p->store) - store_used(p->store);
+		uint64_t room = store_room(p->store);
 
 		if (!room) {
 			stop_pageout(p, rc, "growing the store");
@@ -332,15 +341,26 @@ static int nominate_victims(struct pager *p, size_t n, uint64_t t0,
 	return (int)drop_spoiled(p, n, true);
 }
 
-/* 3. The mapped pages of the batch into b_buf (the mapping) and
- * b_wgfn/b_wslot (their gfns and slots). A gfn that did not map is
- * spoiled: -ENOENT, it is being paged in and its notice follows; any
- * other failure, the pager gives the page back. Returns how many
- * mapped. */
+/* A mapped page found all zero: its slot is given back (the INTENT
+ * record left there is older than the ZERO record to come). */
+static void zero_found(struct pager *p, uint64_t gfn, uint32_t slot)
+{
+	store_free(p->store, slot, gfn, false);
+	p->slot[gfn] = STORE_NO_SLOT;
+	p->gfl[gfn] |= GF_ZERO;
+	p->b_zgfn[p->b_nz++] = gfn;
+}
+
+/* 3. The mapped pages of the batch with data into b_buf (the mapping)
+ * and b_wgfn/b_wslot (their gfns and slots), the all-zero ones into
+ * b_zgfn. A gfn that did not map is spoiled: -ENOENT, it is being paged
+ * in and its notice follows; any other failure, the pager gives the page
+ * back. Returns how many pages have data. */
 static size_t mapped_pages(struct pager *p, size_t n, uint8_t *map)
 {
 	size_t k = 0;
 
+	p->b_nz = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (p->b_st[i]) {
 			if (p->b_st[i] != -ENOENT) {
@@ -350,6 +370,10 @@ static size_t mapped_pages(struct pager *p, size_t n, uint8_t *map)
 				xpage_unnominate(p->xp, &g1, 1, 0, &s1);
 			}
 			p->gfl[p->b_gfn[i]] |= GF_SPOILED;
+			continue;
+		}
+		if (page_is_zero(map + i * XPAGE_PAGE_SIZE)) {
+			zero_found(p, p->b_gfn[i], p->b_slot[i]);
 			continue;
 		}
 		p->b_buf[k] = map + i * XPAGE_PAGE_SIZE;
@@ -378,18 +402,23 @@ static int64_t write_pages(struct pager *p, size_t k)
 	return w2 < 0 ? w2 : wr + w2;
 }
 
-/* 4. The data durable first, then the records that say so. */
+/* 4. The data durable first, then the records that say so: WRITTEN for
+ * the k pages written, ZERO for the zero ones, one index sync. */
 static int make_durable(struct pager *p, size_t k, int64_t written)
 {
-	int rc;
+	int rc = 0;
 
 	if (written < 0)
 		return (int)written;
 	p->st.io_bytes_written += (uint64_t)written;
-	rc = store_sync_data(p->store);
+	if (k)
+		rc = store_sync_data(p->store);
 	if (rc == 0)
 		rc = store_record(p->store, p->b_wgfn, p->b_wslot, k,
-				  REC_WRITTEN, true);
+				  REC_WRITTEN, false);
+	if (rc == 0)
+		rc = store_record_gfns(p->store, p->b_zgfn, p->b_nz, REC_ZERO,
+				       true);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
  *                 index (store.h)
  *   policy.c      victim choice, pluggable (policy.h)
  *   pageout.c     the page-out batch: nominate, map, write, sync, evict
+ *   zero.c        zero pages: found while mapped, loaded without a read
  *   pagein.c      populate handling (coalesced), the drain, re-attach
  *   report.c      progress line, final report, JSON statistics
  *   sim_target.c  the simulated guest (--sim, --sim-socket)
@@ -34,6 +35,7 @@
 #define GF_QUEUED   0x08u /* a populate for it waits in the page-in queue */
 #define GF_RETRY    0x10u /* written and indexed, evict refused: retried */
 #define GF_ADOPTED  0x20u /* held since a previous pager (re-attach) */
+#define GF_ZERO     0x40u /* all zero: no slot, a ZERO record (zero.h) */
 
 /* One queued page-in (a populate callback, served after dispatch). */
 struct pagein_req {
@@ -58,6 +60,7 @@ extern const char *const pageout_step_names[PO_STEPS];
 
 struct pager_stats {
 	uint64_t pages_out;      /* evictions that succeeded */
+	uint64_t zero_pages_out; /* of them, zero pages (no data written) */
 	uint64_t pages_in;       /* pages loaded back (demand + drain) */
 	uint64_t pages_in_demand;
 	uint64_t pages_in_drain;
@@ -102,6 +105,7 @@ struct pager_opts {
 	const char *personality;
 	const char *pattern;
 	uint32_t write_pct, hot_set_pct, hot_pct, think_us, release_pm;
+	uint32_t zero_pct;       /* RAM pages made all zero at the start */
 	uint64_t seed;
 	bool no_workload;
 	int64_t target_pages;    /* -1: not given */
@@ -133,7 +137,8 @@ struct pager {
 	struct store *store;
 	struct policy *pol;
 	uint8_t *gfl;            /* GF_* per gfn */
-	uint32_t *slot;          /* slot per gfn while GF_OUT / GF_RETRY */
+	uint32_t *slot;          /* slot per gfn while GF_OUT / GF_RETRY
+				  * (STORE_NO_SLOT for a GF_ZERO page) */
 	uint64_t nr_out;         /* gfns with GF_OUT */
 
 	/* target: resident pages wanted (UINT64_MAX: no target) */
@@ -150,6 +155,8 @@ struct pager {
 	void **b_buf;            /* the mapped pages to write */
 	uint64_t *b_wgfn;        /* their gfns ... */
 	uint32_t *b_wslot;       /* ... and slots */
+	uint64_t *b_zgfn;        /* the mapped pages found all zero */
+	size_t b_nz;
 	size_t b_cap;
 
 	/* evicts refused: retried in later rounds (pageout.c) */

@@ -60,6 +60,12 @@ void report_progress_end(struct pager *p)
 	}
 }
 
+/* x / pages out (0 before any page went out). */
+static double per_page_out(const struct pager *p, uint64_t x)
+{
+	return p->st.pages_out ? (double)x / (double)p->st.pages_out : 0;
+}
+
 static double pageout_rate(const struct pager *p)
 {
 	return p->st.pageout_ns ?
@@ -99,9 +105,13 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 		       (unsigned long long)policy_non_ram(p->pol));
 	else
 		printf("  RAM         not known: every gfn was a candidate\n");
-	printf("  store I/O   %.1f MiB written, %.1f MiB read\n",
+	printf("  store I/O   %.1f MiB written, %.1f MiB read; %llu zero pages "
+	       "out (%.1f %%) with no write, %.0f bytes written per page out\n",
 	       (double)p->st.io_bytes_written / 1048576.0,
-	       (double)p->st.io_bytes_read / 1048576.0);
+	       (double)p->st.io_bytes_read / 1048576.0,
+	       (unsigned long long)p->st.zero_pages_out,
+	       100.0 * per_page_out(p, p->st.zero_pages_out),
+	       per_page_out(p, p->st.io_bytes_written));
 	if (p->target != UINT64_MAX) {
 		if (p->st.target_reached_s >= 0)
 			printf("  target      %.1f MiB resident, reached after "
@@ -214,6 +224,10 @@ static void json_pager(FILE *f, struct pager *p)
 	json_kcode(f, p);
 	ju64(f, "io_bytes_written", p->st.io_bytes_written);
 	ju64(f, "io_bytes_read", p->st.io_bytes_read);
+	ju64(f, "zero_pages_out", p->st.zero_pages_out);
+	fprintf(f, "  \"zero_share\": %.4f,\n", per_page_out(p, p->st.zero_pages_out));
+	fprintf(f, "  \"bytes_written_per_page_out\": %.1f,\n",
+		per_page_out(p, p->st.io_bytes_written));
 	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));
 	json_steps(f, p);
 	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", lat_pct(&p->st.lat, 50));

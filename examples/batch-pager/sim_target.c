@@ -7,6 +7,7 @@
  * guest goes on).
  */
 #include "pager.h"
+#include "sim_zero.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -95,6 +96,24 @@ static int start_workload(struct pager *p)
 	return 0;
 }
 
+/* --zero-pct: a share of the new guest's pages all zero. */
+static int make_zero_pages(struct pager *p, struct sim_target *t)
+{
+	int64_t n;
+
+	if (!p->o.zero_pct)
+		return 0;
+	n = sim_zero_share(t->sim, t->domid, t->pages, p->o.zero_pct, p->o.seed);
+	if (n < 0) {
+		errx_("making %u %% of the simulated guest's pages zero: %s",
+		      p->o.zero_pct, xpage_strerror((int)n));
+		return (int)n;
+	}
+	dbg(p, "%lld of %llu pages made zero", (long long)n,
+	    (unsigned long long)t->pages);
+	return 0;
+}
+
 int sim_target_start(struct pager *p)
 {
 	struct sim_target *t = calloc(1, sizeof(*t));
@@ -154,6 +173,9 @@ int sim_target_start(struct pager *p)
 	t->domid = (uint32_t)rc;
 	t->own_guest = true;
 	p->domid = t->domid;
+	rc = make_zero_pages(p, t);
+	if (rc < 0)
+		return rc;
 	if (!p->o.no_workload) {
 		rc = start_workload(p);
 		if (rc < 0)

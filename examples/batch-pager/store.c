@@ -6,7 +6,17 @@
  * On-disk layout, in the machine's byte order (a store never moves
  * between machines: it belongs to one running domain):
  *   <path>        slot i at offset i * 4096
- *   <path>.index  a 4096-byte header, then record i (32 bytes) for slot i
+ *   <path>.index  a 4096-byte header; the gfn records, record g (32
+ *                 bytes) for gfn g, padded to a multiple of 4096 bytes
+ *                 (sparse: only gfns ever held as zero pages take room);
+ *                 then the slot records, record i for slot i
+ * Version 1 had no gfn records: the slot records followed the header.
+ * Such an index is rewritten as version 2 when it is opened (the slot
+ * records copied behind an empty gfn region, then renamed over it).
+ *
+ * The data file lags behind the index: it stays empty until the first
+ * page with data is written (an all-zero guest never writes one), then
+ * holds every slot the index has and grows with it.
  */
 #include "store.h"
 
@@ -27,7 +37,8 @@
 
 #define PAGE XPAGE_PAGE_SIZE
 #define IDX_MAGIC "XPGSTOR1"
-#define IDX_VERSION 1u
+#define IDX_VERSION 2u
+#define IDX_V1 1u
 #define IDX_HDR_SIZE 4096u
 #define REC_MAGIC 0x31434552u /* "REC1" */
 /* The file grows by at least this many slots at a time (16 MiB). */
@@ -61,13 +72,18 @@ struct store {
 	char *path, *ipath;
 	int fd, ifd;
 	struct store_identity id;
-	uint64_t cap;         /* slots the file holds */
+	uint64_t cap;         /* slots the index has records for */
+	uint64_t dcap;        /* slots the data file holds: 0 until the
+			       * first page with data, then cap */
+	uint64_t slot_off;    /* where slot 0's record is in the index */
 	uint64_t used;
 	uint64_t *bm;         /* bit set: slot in use */
 	size_t bm_words;
 	uint64_t hint;        /* where the next search starts */
 	uint64_t seq;
 	bool no_falloc;       /* the filesystem cannot fallocate */
+	bool data_short;      /* the disk could not hold the data file at
+			       * cap: slots are allocated below dcap */
 	struct idx_rec *rbuf; /* scratch for record writes */
 	size_t rcap;
 };
@@ -205,6 +221,14 @@ static int bm_resize(struct store *st, uint64_t cap)
 
 /* ------------------------------------------------------------------ */
 
+/* Bytes of the gfn records' region: a record per gfn, whole pages. */
+static uint64_t gfn_region_size(uint64_t nr_gfns)
+{
+	uint64_t b = nr_gfns * sizeof(struct idx_rec);
+
+	return (b + IDX_HDR_SIZE - 1) / IDX_HDR_SIZE * IDX_HDR_SIZE;
+}
+
 static struct store *store_new(const char *path, const struct store_identity *id)
 {
 	struct store *st = calloc(1, sizeof(*st));
@@ -213,6 +237,7 @@ static struct store *store_new(const char *path, const struct store_identity *id
 		return NULL;
 	st->fd = st->ifd = -1;
 	st->id = *id;
+	st->slot_off = IDX_HDR_SIZE + gfn_region_size(id->nr_gfns);
 	st->path = strdup(path);
 	if (st->path && asprintf(&st->ipath, "%s.index", path) < 0)
 		st->ipath = NULL;
@@ -331,6 +356,7 @@ static int create_store(struct store *st, char *err, size_t errlen)
 	if (fchmod(st->fd, 0600) < 0 || fchmod(st->ifd, 0600) < 0 ||
 	    (rc = lock_index(st, err, errlen)) < 0 ||
 	    (rc = write_header(st, (uint64_t)time(NULL))) < 0 ||
+	    ftruncate(st->ifd, (off_t)st->slot_off) < 0 ||
 	    fdatasync(st->ifd) < 0) {
 		if (rc >= 0)
 			rc = -errno;
@@ -355,8 +381,10 @@ static int cmp_live(const void *a, const void *b)
 	return x->seq > y->seq ? -1 : x->seq < y->seq;
 }
 
-/* The index header: this pager's format, and this domain's store. */
-static int check_header(struct store *st, char *err, size_t errlen)
+/* The index header (into @h): a format this pager reads (this one, or
+ * version 1), and this domain's store. */
+static int check_header(struct store *st, struct idx_hdr *hp, char *err,
+			size_t errlen)
 {
 	struct idx_hdr h;
 
@@ -367,13 +395,15 @@ static int check_header(struct store *st, char *err, size_t errlen)
 			"(or its header is damaged)", st->ipath);
 		return -EBADMSG;
 	}
-	if (h.version != IDX_VERSION || h.page_size != PAGE ||
-	    h.rec_size != sizeof(struct idx_rec)) {
+	if ((h.version != IDX_VERSION && h.version != IDX_V1) ||
+	    h.page_size != PAGE || h.rec_size != sizeof(struct idx_rec)) {
 		set_err(err, errlen, "%s: index version %u, page size %u: this "
-			"pager writes version %u with %u-byte pages", st->ipath,
-			h.version, h.page_size, IDX_VERSION, PAGE);
+			"pager reads versions %u and %u with %u-byte pages",
+			st->ipath, h.version, h.page_size, IDX_V1, IDX_VERSION,
+			PAGE);
 		return -EBADMSG;
 	}
+	*hp = h;
 	if (h.domid != st->id.domid || h.nr_gfns != st->id.nr_gfns ||
 	    h.guest_id != st->id.guest_id) {
 		set_err(err, errlen, "store %s belongs to another domain "
@@ -387,42 +417,52 @@ static int check_header(struct store *st, char *err, size_t errlen)
 	return 0;
 }
 
-/* Is record @r, read from slot @slot, one this pager wrote intact? */
+/* Is record @r, read from place @pos (a gfn's place with @by_gfn, else
+ * a slot's), one this pager wrote intact, and one that belongs there? */
 static bool rec_valid(const struct store *st, const struct idx_rec *r,
-		      uint64_t slot)
+		      uint64_t pos, bool by_gfn)
 {
-	return r->magic == REC_MAGIC &&
-	       r->crc == crc32_buf(0, r, offsetof(struct idx_rec, crc)) &&
-	       r->slot == slot && r->gfn < st->id.nr_gfns &&
-	       r->state >= REC_INTENT && r->state <= REC_FREE &&
-	       !(r->state == REC_WRITTEN && r->slot >= st->cap);
+	if (r->magic != REC_MAGIC || r->gfn >= st->id.nr_gfns ||
+	    r->crc != crc32_buf(0, r, offsetof(struct idx_rec, crc)))
+		return false;
+	if (by_gfn)
+		return r->gfn == pos && r->slot == STORE_NO_SLOT &&
+		       (r->state == REC_ZERO || r->state == REC_FREE);
+	return r->slot == pos && r->state >= REC_INTENT &&
+	       r->state <= REC_FREE &&
+	       !(r->state == REC_WRITTEN && r->slot >= st->dcap);
 }
 
-static int append_rec(struct idx_rec **all, size_t *n, size_t *cap,
-		      const struct idx_rec *r)
+/* The valid records read so far. */
+struct recs {
+	struct idx_rec *v;
+	size_t n, cap;
+};
+
+static int append_rec(struct recs *all, const struct idx_rec *r)
 {
-	if (*n == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		struct idx_rec *a = realloc(*all, nc * sizeof(*a));
+	if (all->n == all->cap) {
+		size_t nc = all->cap ? all->cap * 2 : 1024;
+		struct idx_rec *a = realloc(all->v, nc * sizeof(*a));
 
 		if (!a)
 			return -ENOMEM;
-		*all = a;
-		*cap = nc;
+		all->v = a;
+		all->cap = nc;
 	}
-	(*all)[(*n)++] = *r;
+	all->v[all->n++] = *r;
 	return 0;
 }
 
-/* Every valid non-empty record of the index's @nrec into *@all (*@nall
- * of them); the sequence number goes past the newest. */
-static int read_records(struct store *st, uint64_t nrec,
-			struct store_recovery *rec, struct idx_rec **all,
-			size_t *nall)
+/* Every valid non-empty record of the @nrec at offset @off (the gfn
+ * records with @by_gfn, else the slot records) into @all; the sequence
+ * number goes past the newest. */
+static int read_records(struct store *st, uint64_t off, uint64_t nrec,
+			bool by_gfn, struct store_recovery *rec,
+			struct recs *all)
 {
 	enum { CH = 4096 };
 	struct idx_rec *buf = malloc(CH * sizeof(*buf));
-	size_t cap = 0;
 	int rc = 0;
 
 	if (!buf)
@@ -430,7 +470,7 @@ static int read_records(struct store *st, uint64_t nrec,
 	for (uint64_t i = 0; i < nrec && rc == 0; i += CH) {
 		size_t k = nrec - i < CH ? (size_t)(nrec - i) : CH;
 		ssize_t n = pread(st->ifd, buf, k * sizeof(*buf),
-				  (off_t)(IDX_HDR_SIZE + i * sizeof(*buf)));
+				  (off_t)(off + i * sizeof(*buf)));
 
 		if (n < 0) {
 			rc = -errno;
@@ -442,22 +482,22 @@ static int read_records(struct store *st, uint64_t nrec,
 
 			if (rec_is_zero(r))
 				continue;
-			if (!rec_valid(st, r, i + j)) {
+			if (!rec_valid(st, r, i + j, by_gfn)) {
 				rec->bad_records++;
 				continue;
 			}
 			if (r->seq >= st->seq)
 				st->seq = r->seq + 1;
-			rc = append_rec(all, nall, &cap, r);
+			rc = append_rec(all, r);
 		}
 	}
 	free(buf);
 	return rc;
 }
 
-/* The newest record of each gfn that says it is out (INTENT or WRITTEN)
- * into @rec. Records past the data file's end (an interrupted grow) hold
- * nothing: an INTENT there is kept, a WRITTEN one is bad. */
+/* The newest record of each gfn that says it is out (INTENT, WRITTEN or
+ * ZERO) into @rec. Records past the data file's end (an interrupted
+ * grow) hold nothing: an INTENT there is kept, a WRITTEN one is bad. */
 static int keep_live(struct store *st, struct idx_rec *all, size_t nall,
 		     struct store_recovery *rec)
 {
@@ -472,7 +512,7 @@ static int keep_live(struct store *st, struct idx_rec *all, size_t nall,
 			rec->stale_records++; /* older, or freed */
 			continue;
 		}
-		if (all[i].slot >= st->cap && all[i].state == REC_WRITTEN) {
+		if (all[i].slot >= st->dcap && all[i].state == REC_WRITTEN) {
 			rec->bad_records++;
 			continue;
 		}
@@ -483,29 +523,129 @@ static int keep_live(struct store *st, struct idx_rec *all, size_t nall,
 	return 0;
 }
 
+/* Copy @len bytes at @from of @in to @to of @out. 0 or a negative errno. */
+static int copy_range(int in, uint64_t from, int out, uint64_t to,
+		      uint64_t len)
+{
+	static uint8_t buf[1 << 16];
+
+	while (len) {
+		size_t k = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+		ssize_t n = pread(in, buf, k, (off_t)from);
+		int rc;
+
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		rc = write_all(out, buf, (size_t)n, (off_t)to);
+		if (rc < 0)
+			return rc;
+		from += (uint64_t)n;
+		to += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	return 0;
+}
+
+/* Write the version-2 index into the new file st->ifd: header, empty
+ * gfn records, then the @nrec slot records of the version-1 index @old
+ * as they are. Durable when it returns 0. */
+static int write_upgraded(struct store *st, int old, uint64_t nrec,
+			  uint64_t created)
+{
+	int rc;
+
+	if (fchmod(st->ifd, 0600) < 0 || flock(st->ifd, LOCK_EX | LOCK_NB) < 0)
+		return -errno;
+	rc = write_header(st, created);
+	if (rc == 0 && ftruncate(st->ifd, (off_t)st->slot_off) < 0)
+		rc = -errno;
+	if (rc == 0)
+		rc = copy_range(old, IDX_HDR_SIZE, st->ifd, st->slot_off,
+				nrec * sizeof(struct idx_rec));
+	if (rc == 0 && fdatasync(st->ifd) < 0)
+		rc = -errno;
+	return rc;
+}
+
+/* A version-1 index becomes a version-2 one, built in a new file that is
+ * renamed over it: a crash leaves the one or the other, both complete.
+ * The old file's lock covers the building (nobody else can open the
+ * store meanwhile); the new one is locked before it takes the name. */
+static int upgrade_v1(struct store *st, uint64_t nrec, uint64_t created)
+{
+	char *tmp;
+	int old = st->ifd, rc;
+
+	if (asprintf(&tmp, "%s.v2", st->ipath) < 0)
+		return -ENOMEM;
+	unlink(tmp); /* left by an upgrade that was killed */
+	st->ifd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+		       0600);
+	rc = st->ifd < 0 ? -errno : write_upgraded(st, old, nrec, created);
+	if (rc == 0 && rename(tmp, st->ipath) < 0)
+		rc = -errno;
+	if (rc < 0) {
+		if (st->ifd >= 0)
+			close(st->ifd);
+		unlink(tmp);
+		st->ifd = old;
+	} else {
+		fsync_dir_of(st->ipath);
+		close(old);
+	}
+	free(tmp);
+	return rc;
+}
+
+/* Read the index: the gfn records (version 2), then the slot records. */
+static int read_index(struct store *st, uint64_t nrec, bool v1,
+		      struct store_recovery *rec)
+{
+	struct recs all = { 0 };
+	int rc = 0;
+
+	if (!v1)
+		rc = read_records(st, IDX_HDR_SIZE, st->id.nr_gfns, true, rec,
+				  &all);
+	if (rc == 0)
+		rc = read_records(st, st->slot_off, nrec, false, rec, &all);
+	if (rc == 0)
+		rc = keep_live(st, all.v, all.n, rec);
+	free(all.v);
+	return rc;
+}
+
 static int load_index(struct store *st, struct store_recovery *rec,
 		      char *err, size_t errlen)
 {
 	struct stat sb, db;
-	struct idx_rec *all = NULL;
-	size_t nall = 0;
+	struct idx_hdr h;
 	uint64_t nrec;
-	int rc = check_header(st, err, errlen);
+	int rc = check_header(st, &h, err, errlen);
+	bool v1 = h.version == IDX_V1;
 
 	if (rc < 0)
 		return rc;
 	if (fstat(st->ifd, &sb) < 0 || fstat(st->fd, &db) < 0)
 		return -errno;
-	rc = bm_resize(st, (uint64_t)db.st_size / PAGE);
-	if (rc < 0)
-		return rc;
-	st->cap = (uint64_t)db.st_size / PAGE;
-	nrec = sb.st_size > (off_t)IDX_HDR_SIZE ?
-	       ((uint64_t)sb.st_size - IDX_HDR_SIZE) / sizeof(struct idx_rec) : 0;
-	rc = read_records(st, nrec, rec, &all, &nall);
+	if (v1)
+		st->slot_off = IDX_HDR_SIZE;
+	nrec = sb.st_size > (off_t)st->slot_off ?
+	       ((uint64_t)sb.st_size - st->slot_off) / sizeof(struct idx_rec) : 0;
+	st->dcap = (uint64_t)db.st_size / PAGE;
+	/* Version 1 grew both files together: its capacity is the data's. */
+	st->cap = v1 || st->dcap > nrec ? st->dcap : nrec;
+	rc = bm_resize(st, st->cap);
 	if (rc == 0)
-		rc = keep_live(st, all, nall, rec);
-	free(all);
+		rc = read_index(st, nrec, v1, rec);
+	if (rc == 0 && v1) {
+		st->slot_off = IDX_HDR_SIZE + gfn_region_size(st->id.nr_gfns);
+		rc = upgrade_v1(st, nrec, h.created_s);
+		if (rc < 0)
+			set_err(err, errlen, "cannot rewrite the version-1 index "
+				"%s as version %u: %s", st->ipath, IDX_VERSION,
+				strerror(-rc));
+	}
 	return rc;
 }
 
@@ -692,21 +832,81 @@ static int grow_file(int fd, off_t off, off_t len, bool *no_falloc)
 	return 0;
 }
 
+/* The index's slot records grow by @add; the data file with them once
+ * it holds data (until then data_cover() sizes it at the first write). */
 static int try_grow(struct store *st, uint64_t add)
 {
+	bool data = st->dcap && st->dcap == st->cap;
 	int rc = bm_resize(st, st->cap + add);
 
 	if (rc < 0)
 		return rc;
-	rc = grow_file(st->ifd, (off_t)(IDX_HDR_SIZE + st->cap * sizeof(struct idx_rec)),
+	rc = grow_file(st->ifd, (off_t)(st->slot_off + st->cap * sizeof(struct idx_rec)),
 		       (off_t)(add * sizeof(struct idx_rec)), &st->no_falloc);
-	if (rc == 0)
+	if (rc == 0 && data)
 		rc = grow_file(st->fd, (off_t)(st->cap * PAGE), (off_t)(add * PAGE),
 			       &st->no_falloc);
 	if (rc < 0)
 		return rc;
 	st->cap += add;
+	if (data)
+		st->dcap = st->cap;
 	return 0;
+}
+
+static bool no_space(int rc)
+{
+	return rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG;
+}
+
+/* The data file grows by as many slots as fit, @add at the most. */
+static void data_grow_what_fits(struct store *st, uint64_t add)
+{
+	for (; add; add /= 2)
+		if (grow_file(st->fd, (off_t)(st->dcap * PAGE), (off_t)(add * PAGE),
+			      &st->no_falloc) == 0) {
+			st->dcap += add;
+			return;
+		}
+}
+
+/* Before writing slots below @need: the data file holds every slot the
+ * index has, or as many as the disk takes (data_short says it fell
+ * short; below @need, the write fails with -ENOSPC and the slots that
+ * did fit serve the next, smaller batches). 0, -ENOSPC, or another
+ * negative errno. */
+static int data_cover(struct store *st, uint64_t need)
+{
+	uint64_t want = st->cap;
+
+	if (need <= st->dcap)
+		return 0;
+	for (;;) {
+		int rc = grow_file(st->fd, (off_t)(st->dcap * PAGE),
+				   (off_t)((want - st->dcap) * PAGE),
+				   &st->no_falloc);
+
+		if (rc == 0) {
+			st->dcap = want;
+			st->data_short = want < st->cap;
+			return 0;
+		}
+		if (!no_space(rc))
+			return rc;
+		st->data_short = true;
+		if (want == need) {
+			data_grow_what_fits(st, (need - st->dcap) / 2);
+			return rc;
+		}
+		want = need + (want - need) / 2;
+	}
+}
+
+/* Slots store_alloc() hands out: below the data file's end once the
+ * disk fell short of it, else every slot of the index. */
+static uint64_t alloc_limit(const struct store *st)
+{
+	return st->data_short ? st->dcap : st->cap;
 }
 
 int store_reserve(struct store *st, size_t n)
@@ -714,6 +914,11 @@ int store_reserve(struct store *st, size_t n)
 	uint64_t free_slots = st->cap - st->used, need, add;
 	int rc;
 
+	if (st->data_short) {
+		/* The disk was full: room again for the whole data file? */
+		if (data_cover(st, st->cap) < 0 || st->data_short)
+			return store_room(st) >= n ? 0 : -ENOSPC;
+	}
 	if (free_slots >= n)
 		return 0;
 	need = n - free_slots;
@@ -724,7 +929,7 @@ int store_reserve(struct store *st, size_t n)
 		rc = try_grow(st, add);
 		if (rc == 0)
 			return 0;
-		if (rc != -ENOSPC && rc != -EDQUOT && rc != -EFBIG)
+		if (!no_space(rc))
 			return rc;
 		if (add == need)
 			break;
@@ -771,9 +976,9 @@ size_t store_alloc(struct store *st, size_t n, uint32_t *slots)
 	if (!n)
 		return 0;
 	/* One contiguous run if there is one: one write for the batch. */
-	s = find_run(st, st->hint, st->cap, n);
+	s = find_run(st, st->hint, alloc_limit(st), n);
 	if (s == UINT64_MAX)
-		s = find_run(st, 0, st->cap, n);
+		s = find_run(st, 0, alloc_limit(st), n);
 	if (s != UINT64_MAX) {
 		for (size_t i = 0; i < n; i++) {
 			bm_set(st, s + i, true);
@@ -784,7 +989,7 @@ size_t store_alloc(struct store *st, size_t n, uint32_t *slots)
 		return n;
 	}
 	/* Fragments, in slot order. */
-	for (uint64_t i = 0; i < st->cap && k < n; i++) {
+	for (uint64_t i = 0; i < alloc_limit(st) && k < n; i++) {
 		if ((i % 64) == 0 && st->bm[i / 64] == UINT64_MAX) {
 			i += 63;
 			continue;
@@ -821,10 +1026,10 @@ static int rbuf_reserve(struct store *st, size_t n)
 	return 0;
 }
 
-int store_record(struct store *st, const uint64_t *gfns,
-		 const uint32_t *slots, size_t n, uint32_t state, bool sync)
+/* Records {gfns[i], slots[i] (none without @slots), state} into rbuf. */
+static int fill_recs(struct store *st, const uint64_t *gfns,
+		     const uint32_t *slots, size_t n, uint32_t state)
 {
-	size_t i = 0;
 	int rc = rbuf_reserve(st, n);
 
 	if (rc < 0)
@@ -835,18 +1040,35 @@ int store_record(struct store *st, const uint64_t *gfns,
 		memset(r, 0, sizeof(*r));
 		r->gfn = gfns[j];
 		r->seq = st->seq++;
-		r->slot = slots[j];
+		r->slot = slots ? slots[j] : STORE_NO_SLOT;
 		r->state = state;
 		rec_seal(r);
 	}
-	while (i < n) {
-		size_t j = i + 1;
+	return 0;
+}
 
-		while (j < n && slots[j] == slots[j - 1] + 1)
+/* Where a record goes: its gfn's place (@by_gfn) or its slot's. */
+static uint64_t rec_place(const struct idx_rec *r, bool by_gfn)
+{
+	return by_gfn ? r->gfn : r->slot;
+}
+
+/* rbuf[0..n) to their places, one write per run of consecutive places;
+ * with @sync, fdatasync the index afterwards. */
+static int put_recs(struct store *st, size_t n, bool by_gfn, bool sync)
+{
+	uint64_t base = by_gfn ? IDX_HDR_SIZE : st->slot_off;
+	size_t i = 0;
+
+	while (i < n) {
+		uint64_t first = rec_place(&st->rbuf[i], by_gfn);
+		size_t j = i + 1;
+		int rc;
+
+		while (j < n && rec_place(&st->rbuf[j], by_gfn) == first + (j - i))
 			j++;
 		rc = write_all(st->ifd, &st->rbuf[i], (j - i) * sizeof(struct idx_rec),
-			       (off_t)(IDX_HDR_SIZE +
-				       (uint64_t)slots[i] * sizeof(struct idx_rec)));
+			       (off_t)(base + first * sizeof(struct idx_rec)));
 		if (rc < 0)
 			return rc;
 		i = j;
@@ -854,6 +1076,22 @@ int store_record(struct store *st, const uint64_t *gfns,
 	if (sync && fdatasync(st->ifd) < 0)
 		return -errno;
 	return 0;
+}
+
+int store_record(struct store *st, const uint64_t *gfns,
+		 const uint32_t *slots, size_t n, uint32_t state, bool sync)
+{
+	int rc = fill_recs(st, gfns, slots, n, state);
+
+	return rc < 0 ? rc : put_recs(st, n, false, sync);
+}
+
+int store_record_gfns(struct store *st, const uint64_t *gfns, size_t n,
+		      uint32_t state, bool sync)
+{
+	int rc = fill_recs(st, gfns, NULL, n, state);
+
+	return rc < 0 ? rc : put_recs(st, n, true, sync);
 }
 
 void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record)
@@ -919,7 +1157,14 @@ static int64_t xfer(struct store *st, const uint32_t *slots, void *const *bufs,
 int64_t store_write(struct store *st, const uint32_t *slots, void *const *pages,
 		    size_t n)
 {
-	return xfer(st, slots, pages, n, true);
+	uint64_t need = 0;
+	int rc;
+
+	for (size_t i = 0; i < n; i++)
+		if ((uint64_t)slots[i] + 1 > need)
+			need = (uint64_t)slots[i] + 1;
+	rc = data_cover(st, need);
+	return rc < 0 ? rc : xfer(st, slots, pages, n, true);
 }
 
 int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
@@ -941,6 +1186,18 @@ uint64_t store_used(const struct store *st)
 uint64_t store_capacity(const struct store *st)
 {
 	return st->cap;
+}
+
+uint64_t store_data_capacity(const struct store *st)
+{
+	return st->dcap;
+}
+
+uint64_t store_room(const struct store *st)
+{
+	uint64_t lim = alloc_limit(st);
+
+	return lim > st->used ? lim - st->used : 0;
 }
 
 const char *store_path(const struct store *st)

@@ -5,22 +5,41 @@
  *
  * Files: <path> holds the slots (mode 0600: it is guest memory);
  * <path>.index holds a header (magic, version, page size, domid, the
- * guest's size) and one fixed 32-byte record per slot: {gfn, sequence
- * number, slot, state, crc32}. A record is the truth about its slot:
+ * guest's size), one fixed 32-byte record per gfn, then one per slot:
+ * {gfn, sequence number, slot, state, crc32}. A slot's record is the
+ * truth about its slot:
  *
  *   INTENT   gfn is about to be nominated with this slot reserved
  *            (written, not synced, before the nominate: a pager killed
  *            during the write-out can find the gfns it left nominated)
  *   WRITTEN  the slot holds gfn's contents: the data was fdatasync'd
  *            before this record, and the record is fdatasync'd before
- *            the gfn is evicted. Every evicted gfn has one.
+ *            the gfn is evicted.
  *   FREE     the slot is free (written, not synced, when a page comes
  *            back in; a lost FREE record is harmless: see pagein.c)
  *
+ * A gfn's own record (no slot) says what became of it as a zero page:
+ *
+ *   ZERO     gfn's contents are all zero and take no slot: written when
+ *            the page was found zero while mapped, and fdatasync'd
+ *            before the gfn is evicted, exactly as a WRITTEN record
+ *   FREE     it came back in (not synced, as a slot's FREE)
+ *
+ * Every evicted gfn has a WRITTEN or a ZERO record. The slot it had as
+ * INTENT is freed without a record when the page is found zero: the
+ * INTENT left there is older than the ZERO record.
+ *
  * Sequence numbers only grow, so when two records name the same gfn (a
- * slot freed lazily, the gfn paged out again into another one), the
- * newer one is the truth. The index file is locked (flock) while a pager
- * uses it, so two pagers never share a store.
+ * slot freed lazily, the gfn paged out again into another slot, or as
+ * a zero page), the newer one is the truth. The index file is locked
+ * (flock) while a pager uses it, so two pagers never share a store.
+ *
+ * Versions: this pager writes index version 2 (the gfn records are
+ * new in it) and opens version 1 too, rewriting it as version 2 first.
+ * A pager that knows version 1 only refuses a version-2 store
+ * (-EBADMSG, "index version 2 ... this pager writes version 1"): it
+ * must not serve pages from an index whose ZERO records it cannot
+ * read. Run the newer pager until the store is empty again.
  */
 #ifndef BATCH_PAGER_STORE_H
 #define BATCH_PAGER_STORE_H
@@ -36,6 +55,7 @@ enum store_rec_state {
 	REC_INTENT = 1,
 	REC_WRITTEN = 2,
 	REC_FREE = 3,
+	REC_ZERO = 4,
 };
 
 struct store_identity {
@@ -49,8 +69,8 @@ struct store_identity {
 /* What the index says after a crash: the newest record per gfn. */
 struct store_live {
 	uint64_t gfn;
-	uint32_t slot;
-	uint32_t state; /* REC_INTENT or REC_WRITTEN */
+	uint32_t slot;  /* STORE_NO_SLOT for REC_ZERO */
+	uint32_t state; /* REC_INTENT, REC_WRITTEN or REC_ZERO */
 };
 
 struct store_recovery {
@@ -86,8 +106,10 @@ int store_probe(const char *path, uint32_t *domid, char *err, size_t errlen);
 /* Close; with @remove, unlink both files. */
 void store_close(struct store *st, bool remove);
 
-/* Make sure @n more slots can be allocated without growing the file at
- * write time (the file is extended with fallocate). 0, -ENOSPC (the
+/* Make sure @n more slots can be allocated without growing the index at
+ * record time (the files are extended with fallocate). The data file is
+ * left empty until the first page with data is written (store_write
+ * sizes it then), and grows with the index from there. 0, -ENOSPC (the
  * disk is full), or another negative errno. */
 int store_reserve(struct store *st, size_t n);
 
@@ -103,8 +125,9 @@ void store_claim(struct store *st, uint32_t slot);
 void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record);
 
 /* Write @n pages into their slots (pages[i] into slots[i]) with one
- * vectored write per run of consecutive slots. Returns bytes written or
- * a negative errno (-ENOSPC). */
+ * vectored write per run of consecutive slots, extending the data file
+ * first if it does not hold them yet. Returns bytes written or a
+ * negative errno (-ENOSPC). */
 int64_t store_write(struct store *st, const uint32_t *slots,
 		    void *const *pages, size_t n);
 /* Make the written data durable. 0 or negative errno. */
@@ -114,15 +137,22 @@ int store_sync_data(struct store *st);
  * consecutive slots); with @sync, fdatasync the index afterwards. */
 int store_record(struct store *st, const uint64_t *gfns,
 		 const uint32_t *slots, size_t n, uint32_t state, bool sync);
+/* The same for gfns' own records (REC_ZERO or REC_FREE, no slot): one
+ * write per run of consecutive gfns. */
+int store_record_gfns(struct store *st, const uint64_t *gfns, size_t n,
+		      uint32_t state, bool sync);
 
 /* Read slots[i] into bufs[i] (one vectored read per run). Returns bytes
  * read or a negative errno. */
 int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
 		   size_t n);
 
-/* Slots in use, slots in the file. */
+/* Slots in use, slots in the index, slots in the data file, and slots
+ * store_alloc() can still hand out without growing anything. */
 uint64_t store_used(const struct store *st);
 uint64_t store_capacity(const struct store *st);
+uint64_t store_data_capacity(const struct store *st);
+uint64_t store_room(const struct store *st);
 const char *store_path(const struct store *st);
 
 uint32_t crc32_buf(uint32_t crc, const void *buf, size_t len);

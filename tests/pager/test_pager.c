@@ -13,6 +13,10 @@
  *   kill-pagein     SIGKILL during a page-in (read, before the load)
  *   kill-loaded     SIGKILL after a load, before its slot is freed
  *   kill-random     SIGKILL at random moments, three times, restarts
+ *   kill-zero-write, kill-zero-indexed, kill-zero-pagein
+ *                   the same kills with 30 % of the guest's pages zero
+ *   zero            30 % zero pages: out without a write, back from zeros
+ *   zero-all        an all-zero guest: its store's data file stays empty
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
  *   kernel-code     the guest kernel's code stays resident, unless
  *                   --page-kernel-code
@@ -52,18 +56,13 @@
 
 #include <xpage/sim.h>
 
+#include "check.h"
+#include "sim_zero.h"
+
 static const char *pager;
 static char tmp[256];
 static int failures;
 
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
 
 __attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...)
@@ -243,6 +242,16 @@ static double json_num(const char *file, const char *key)
 	return strtod(s, NULL);
 }
 
+/* The oracle's figures in a --stats-json file: nothing lost, corrupted
+ * or stuck, the guest alive. */
+static bool oracle_clean(const char *json)
+{
+	return json_num(json, "oracle_lost") == 0 &&
+	       json_num(json, "oracle_corrupted") == 0 &&
+	       json_num(json, "oracle_stuck") == 0 &&
+	       json_num(json, "oracle_crashed") == 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* The simulated guest                                                  */
 
@@ -376,10 +385,7 @@ static int t_pvh_ram(void)
 	      json_num(json, "guest_pages"));
 	CHECK(json_num(json, "pages_out") >= 6144, "pages_out %.0f < 6144",
 	      json_num(json, "pages_out"));
-	CHECK(json_num(json, "oracle_lost") == 0 &&
-	      json_num(json, "oracle_corrupted") == 0 &&
-	      json_num(json, "oracle_stuck") == 0 &&
-	      json_num(json, "oracle_crashed") == 0, "oracle not clean");
+	CHECK(oracle_clean(json), "oracle not clean");
 	return 0;
 }
 
@@ -496,16 +502,25 @@ static int t_sigint(void)
 		CHECK(json_num(json, "pages_in") == json_num(json, "pages_out") &&
 		      json_num(json, "pages_out") > 0, "pages_in %.0f, pages_out %.0f",
 		      json_num(json, "pages_in"), json_num(json, "pages_out"));
-		CHECK(json_num(json, "oracle_lost") == 0 &&
-		      json_num(json, "oracle_corrupted") == 0 &&
-		      json_num(json, "oracle_stuck") == 0 &&
-		      json_num(json, "oracle_crashed") == 0, "oracle not clean");
+		CHECK(oracle_clean(json), "oracle not clean");
 	}
 	return 0;
 }
 
-/* Run a pager that kills itself at @crash, then one that re-attaches. */
-static int t_kill(const char *crash, bool want_adopted)
+/* @pct % of @e's first @mib MiB made zero (seed 7, as the guest's). */
+static void zero_share(struct env *e, uint64_t mib, uint32_t pct)
+{
+	int64_t n = sim_zero_share(e->sim, e->domid, mib * 256, pct, 7);
+
+	if (n < 0)
+		die("making pages zero: %s", xpage_strerror((int)n));
+	printf("%lld of %llu pages made zero\n", (long long)n,
+	       (unsigned long long)(mib * 256));
+}
+
+/* Run a pager that kills itself at @crash, then one that re-attaches.
+ * @zero_pct % of the guest's pages are zero. */
+static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct)
 {
 	struct env e = { 0 };
 	const char *store = path("k.store"), *log1 = path("k1.log"),
@@ -513,6 +528,8 @@ static int t_kill(const char *crash, bool want_adopted)
 	int st;
 
 	sim_up(&e, 64, 0, NULL);
+	if (zero_pct)
+		zero_share(&e, 64, zero_pct);
 	workload(&e, 0);
 	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
 				"--batch", "256", "--recent-s", "2", NULL };
@@ -549,6 +566,9 @@ static int t_kill(const char *crash, bool want_adopted)
 			      "nothing adopted after %s", crash);
 		CHECK(json_num(json, "pages_still_out") == 0, "pages left out");
 		CHECK(!exists(store), "store not removed");
+		if (zero_pct)
+			CHECK(json_num(json, "zero_pages_out") > 0,
+			      "no zero page out after the restart");
 		printf("%s: re-attached, %.0f pages adopted, %.0f out, %.0f in\n",
 		       crash, json_num(json, "adopted"),
 		       json_num(json, "pages_out"), json_num(json, "pages_in"));
@@ -588,6 +608,74 @@ static int t_kill_random(void)
 		CHECK(!exists(store), "store not removed");
 	}
 	oracle_check(&e, "kill-random");
+	sim_down(&e);
+	return 0;
+}
+
+/* 30 % of the pages zero (--zero-pct): they go out without a data write
+ * and come back, on demand and at the drain, as the oracle expects. */
+static int t_zero(void)
+{
+	const char *json = path("zero.json"), *log = path("zero.log");
+	const char *args[] = { "--sim", "--guest-mib", "64", "--target-mib",
+			       "16", "--duration", "4", "--zero-pct", "30",
+			       "--stats-json", json, "--store",
+			       path("zero.store"), "--no-progress", NULL };
+	double share, per_page;
+
+	if (!exited(wait_for(spawn(args, log, NULL, NULL), 90), 0, log, "zero"))
+		return 1;
+	share = json_num(json, "zero_share");
+	per_page = json_num(json, "bytes_written_per_page_out");
+	printf("zero: %.0f of %.0f pages out zero (%.3f), %.0f bytes written "
+	       "per page out\n", json_num(json, "zero_pages_out"),
+	       json_num(json, "pages_out"), share, per_page);
+	CHECK(json_num(json, "pages_out") >= 12288, "pages_out %.0f",
+	      json_num(json, "pages_out"));
+	CHECK(share > 0.2 && share < 0.4, "zero_share %.3f, not about 0.3",
+	      share);
+	CHECK(per_page > 0 && per_page < 4096 * 0.8,
+	      "%.0f bytes written per page out", per_page);
+	CHECK(json_num(json, "pages_in") == json_num(json, "pages_out"),
+	      "pages_in %.0f != pages_out %.0f", json_num(json, "pages_in"),
+	      json_num(json, "pages_out"));
+	CHECK(oracle_clean(json), "oracle not clean");
+	return 0;
+}
+
+/* A guest whose pages are all zero (lazy, idle): paged down to a quarter
+ * and back, its store's data file never gets a byte or a block. */
+static int t_zero_all(void)
+{
+	struct env e = { 0 };
+	const char *json = path("za.json"), *log = path("za.log"),
+		   *store = path("za.store");
+	struct stat sb;
+
+	sim_up(&e, 32, XPAGE_SIM_GUEST_LAZY, NULL);
+	{
+		const char *a[] = { ATTACH(&e, store), "--target-mib", "8",
+				    "--duration", "2", "--keep-store",
+				    "--stats-json", json, NULL };
+
+		if (!exited(wait_for(spawn(a, log, NULL, NULL), 60), 0, log,
+			    "zero-all"))
+			return 1;
+	}
+	CHECK(json_num(json, "pages_out") >= 6144, "pages_out %.0f",
+	      json_num(json, "pages_out"));
+	CHECK(json_num(json, "zero_share") == 1, "zero_share %.3f",
+	      json_num(json, "zero_share"));
+	CHECK(json_num(json, "io_bytes_written") == 0 &&
+	      json_num(json, "io_bytes_read") == 0, "store I/O: %.0f bytes "
+	      "written, %.0f read", json_num(json, "io_bytes_written"),
+	      json_num(json, "io_bytes_read"));
+	CHECK(stat(store, &sb) == 0 && sb.st_size == 0 && sb.st_blocks == 0,
+	      "the data file has %lld bytes, %lld blocks",
+	      (long long)sb.st_size, (long long)sb.st_blocks);
+	printf("zero-all: %.0f pages out, data file %lld bytes\n",
+	       json_num(json, "pages_out"), (long long)sb.st_size);
+	oracle_check(&e, "zero-all");
 	sim_down(&e);
 	return 0;
 }
@@ -837,9 +925,33 @@ static void cleanup(void)
 	}
 }
 
+/* The kill scenarios: where the first pager dies, and the share of the
+ * guest's pages that are zero. */
+static const struct kill_case {
+	const char *name, *crash;
+	uint32_t zero_pct;
+} kill_cases[] = {
+	{ "kill-write", "write:6", 0 },
+	{ "kill-indexed", "indexed:6", 0 },
+	{ "kill-pagein", "pagein:25", 0 },
+	{ "kill-loaded", "loaded:25", 0 },
+	{ "kill-zero-write", "write:6", 30 },
+	{ "kill-zero-indexed", "indexed:6", 30 },
+	{ "kill-zero-pagein", "pagein:25", 30 },
+};
+
+static const struct kill_case *find_kill(const char *name)
+{
+	for (size_t i = 0; i < sizeof(kill_cases) / sizeof(kill_cases[0]); i++)
+		if (!strcmp(kill_cases[i].name, name))
+			return &kill_cases[i];
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	const char *t = argc > 1 ? argv[1] : "";
+	const struct kill_case *k;
 	const char *base = getenv("TMPDIR");
 	int rc;
 
@@ -863,14 +975,12 @@ int main(int argc, char **argv)
 		rc = t_sigterm();
 	else if (!strcmp(t, "sigint"))
 		rc = t_sigint();
-	else if (!strcmp(t, "kill-write"))
-		rc = t_kill("write:6", true);
-	else if (!strcmp(t, "kill-indexed"))
-		rc = t_kill("indexed:6", true);
-	else if (!strcmp(t, "kill-pagein"))
-		rc = t_kill("pagein:25", true);
-	else if (!strcmp(t, "kill-loaded"))
-		rc = t_kill("loaded:25", true);
+	else if ((k = find_kill(t)))
+		rc = t_kill(k->crash, true, k->zero_pct);
+	else if (!strcmp(t, "zero"))
+		rc = t_zero();
+	else if (!strcmp(t, "zero-all"))
+		rc = t_zero_all();
 	else if (!strcmp(t, "kill-random"))
 		rc = t_kill_random();
 	else if (!strcmp(t, "settle"))

@@ -4,7 +4,9 @@
  * re-attach reads back (the newest record per gfn wins, FREE hides
  * older records, damaged records are ignored and counted), and the
  * refusals (another domain, mode, a store in use, a store that exists
- * when none may).
+ * when none may). Zero pages: ZERO records in the gfn region, the data
+ * file left empty, the newest record winning across both regions; and
+ * a version-1 index, written here byte for byte, opened and rewritten.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,18 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "check.h"
 #include "store.h"
 
 static int failures;
 
-#define CHECK(cond, ...) do { \
-	if (!(cond)) { \
-		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-		fprintf(stderr, __VA_ARGS__); \
-		fputc('\n', stderr); \
-		failures++; \
-	} \
-} while (0)
 
 static const struct store_live *find(const struct store_recovery *r,
 				     uint64_t gfn)
@@ -34,6 +29,165 @@ static const struct store_live *find(const struct store_recovery *r,
 		if (r->live[i].gfn == gfn)
 			return &r->live[i];
 	return NULL;
+}
+
+static off_t file_size(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0 ? sb.st_size : -1;
+}
+
+/* Zero pages only: INTENT, the slots given back, ZERO records. The data
+ * file stays empty; a re-attach finds the ZERO records, the newest per
+ * gfn winning over a WRITTEN one and losing to a FREE one. */
+static void zero_pages(const char *path, const struct store_identity *id)
+{
+	struct store *st;
+	struct store_recovery rec;
+	uint64_t gfns[4] = { 10, 11, 12, 13 }, g;
+	uint32_t slots[4], s;
+	static uint8_t page[4096];
+	void *b = page;
+	char err[512];
+	int rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
+
+	CHECK(rc == 0, "create: %d %s", rc, err);
+	if (rc != 0)
+		return;
+	/* gfn 13 first goes out with data */
+	g = 13;
+	memset(page, 7, sizeof(page));
+	CHECK(store_reserve(st, 4) == 0 && store_alloc(st, 1, &s) == 1, "alloc");
+	CHECK(store_write(st, &s, &b, 1) == 4096, "write");
+	CHECK(store_record(st, &g, &s, 1, REC_WRITTEN, true) == 0, "written");
+	store_free(st, s, g, false); /* back in, its FREE record lost */
+	CHECK(store_alloc(st, 4, slots) == 4, "alloc 4");
+	CHECK(store_record(st, gfns, slots, 4, REC_INTENT, false) == 0, "intent");
+	for (int i = 0; i < 4; i++)
+		store_free(st, slots[i], gfns[i], false);
+	CHECK(store_record_gfns(st, gfns, 4, REC_ZERO, true) == 0, "zero");
+	g = 11;
+	CHECK(store_record_gfns(st, &g, 1, REC_FREE, false) == 0, "free");
+	CHECK(store_used(st) == 0, "used %llu", (unsigned long long)store_used(st));
+	store_close(st, false);
+	rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
+	CHECK(rc == 1, "re-attach: %d %s", rc, err);
+	if (rc != 1)
+		return;
+	for (int i = 0; i < 4; i++) {
+		const struct store_live *l = find(&rec, gfns[i]);
+
+		if (gfns[i] == 11)
+			CHECK(!l, "gfn 11 came back in");
+		else
+			CHECK(l && l->state == REC_ZERO && l->slot == STORE_NO_SLOT,
+			      "gfn %llu is not zero", (unsigned long long)gfns[i]);
+	}
+	CHECK(rec.n == 3 && rec.bad_records == 0, "live %zu, bad %llu", rec.n,
+	      (unsigned long long)rec.bad_records);
+	store_recovery_free(&rec);
+	store_close(st, true);
+}
+
+/* An all-zero page-out: the data file never gets a byte. */
+static void data_stays_empty(const char *path, const struct store_identity *id)
+{
+	struct store *st;
+	uint32_t slots[64];
+	uint64_t gfns[64];
+	char err[512];
+	int rc = store_open(path, id, true, &st, NULL, err, sizeof(err));
+
+	CHECK(rc == 0, "create: %d %s", rc, err);
+	if (rc != 0)
+		return;
+	for (int round = 0; round < 100; round++) {
+		for (int i = 0; i < 64; i++)
+			gfns[i] = (uint64_t)(round * 64 + i) % id->nr_gfns;
+		CHECK(store_reserve(st, 64) == 0 &&
+		      store_alloc(st, 64, slots) == 64, "alloc");
+		store_record(st, gfns, slots, 64, REC_INTENT, false);
+		for (int i = 0; i < 64; i++)
+			store_free(st, slots[i], gfns[i], false);
+		CHECK(store_record_gfns(st, gfns, 64, REC_ZERO, true) == 0, "zero");
+	}
+	CHECK(file_size(path) == 0, "data file %lld bytes",
+	      (long long)file_size(path));
+	store_close(st, true);
+}
+
+/* A version-1 store (slot records right after the header) holding gfn 5
+ * in slot 0, written as the previous pager wrote it. */
+static void write_v1(const char *path, const char *ipath,
+		     const struct store_identity *id, const uint8_t *page)
+{
+	uint8_t hdr[4096] = { 0 }, rec[32] = { 0 };
+	uint32_t u32, crc;
+	uint64_t u64;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+
+	CHECK(fd >= 0 && write(fd, page, 4096) == 4096, "v1 data");
+	close(fd);
+	/* magic, version, page_size, rec_size, domid, nr_gfns, guest_id,
+	 * created_s, owner_pid, crc */
+	memcpy(hdr, "XPGSTOR1", 8);
+	u32 = 1, memcpy(hdr + 8, &u32, 4);
+	u32 = 4096, memcpy(hdr + 12, &u32, 4);
+	u32 = 32, memcpy(hdr + 16, &u32, 4);
+	memcpy(hdr + 20, &id->domid, 4);
+	memcpy(hdr + 24, &id->nr_gfns, 8);
+	memcpy(hdr + 32, &id->guest_id, 8);
+	crc = crc32_buf(0, hdr, 52), memcpy(hdr + 52, &crc, 4);
+	/* gfn, seq, slot, state, magic "REC1", crc */
+	u64 = 5, memcpy(rec, &u64, 8);
+	u64 = 9, memcpy(rec + 8, &u64, 8);
+	u32 = REC_WRITTEN, memcpy(rec + 20, &u32, 4);
+	u32 = 0x31434552u, memcpy(rec + 24, &u32, 4);
+	crc = crc32_buf(0, rec, 28), memcpy(rec + 28, &crc, 4);
+	fd = open(ipath, O_RDWR | O_CREAT | O_EXCL, 0600);
+	CHECK(fd >= 0 && write(fd, hdr, 4096) == 4096 &&
+	      write(fd, rec, 32) == 32, "v1 index");
+	close(fd);
+}
+
+/* The v1 store opens: gfn 5 is live and readable, the index is now
+ * version 2, and it opens again as such. */
+static void upgrade_v1(const char *path, const char *ipath,
+		       const struct store_identity *id)
+{
+	static uint8_t page[4096], back[4096];
+	struct store_recovery rec;
+	struct store *st;
+	void *b = back;
+	uint32_t version = 0;
+	char err[512];
+	int rc, fd;
+
+	memset(page, 0x3c, sizeof(page));
+	write_v1(path, ipath, id, page);
+	for (int pass = 0; pass < 2; pass++) {
+		const struct store_live *l;
+
+		rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
+		CHECK(rc == 1, "v1 open (pass %d): %d %s", pass, rc, err);
+		if (rc != 1)
+			return;
+		l = find(&rec, 5);
+		CHECK(l && l->state == REC_WRITTEN && l->slot == 0 && rec.n == 1,
+		      "v1 record (pass %d)", pass);
+		CHECK(store_read(st, &(uint32_t){ 0 }, &b, 1) == 4096 &&
+		      !memcmp(page, back, sizeof(page)), "v1 data (pass %d)", pass);
+		store_recovery_free(&rec);
+		store_close(st, false);
+		fd = open(ipath, O_RDONLY);
+		CHECK(fd >= 0 && pread(fd, &version, 4, 8) == 4 && version == 2,
+		      "index version %u after open", version);
+		close(fd);
+	}
+	CHECK(access(path, F_OK) == 0 && file_size(path) == 4096, "data file");
+	unlink(path);
+	unlink(ipath);
 }
 
 int main(void)
@@ -103,7 +257,8 @@ int main(void)
 		int fd = open(ipath, O_RDWR);
 		uint8_t x = 0x5a;
 
-		CHECK(fd >= 0 && pwrite(fd, &x, 1, 4096 + 3 * 32 + 2) == 1,
+		/* header, 1000 gfn records in whole pages, slot 3 */
+		CHECK(fd >= 0 && pwrite(fd, &x, 1, 4096 + 32768 + 3 * 32 + 2) == 1,
 		      "damage");
 		close(fd);
 	}
@@ -148,6 +303,9 @@ int main(void)
 	store_close(NULL, false);
 	unlink(path);
 	unlink(ipath);
+	zero_pages(path, &id);
+	data_stays_empty(path, &id);
+	upgrade_v1(path, ipath, &id);
 	rmdir(dir);
 	if (failures) {
 		fprintf(stderr, "%d failure(s)\n", failures);

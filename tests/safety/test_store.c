@@ -49,6 +49,7 @@ static void teardown(void)
 }
 
 static const struct store_identity id5 = { .domid = 5, .nr_gfns = 1000 };
+#define SLOT_RECS (4096 + 32768)
 
 /* Create a store with one WRITTEN page and close it, kept on disk. */
 static void make_store(const struct store_identity *id)
@@ -248,10 +249,17 @@ START_TEST(damaged_records_are_not_served)
 				    sizeof(err)), 0);
 	ck_assert_int_eq(store_reserve(st, 3), 0);
 	ck_assert_uint_eq(store_alloc(st, 3, slots), 3);
+	{
+		static uint8_t page[3][4096];
+		void *bufs[3] = { page[0], page[1], page[2] };
+
+		ck_assert_int_eq(store_write(st, slots, bufs, 3), 3 * 4096);
+	}
 	ck_assert_int_eq(store_record(st, gfns, slots, 3, REC_WRITTEN, true), 0);
 	store_close(st, false);
 	/* a bit flipped in record 1's gfn; record 2 rewritten, crc and all,
-	 * with a gfn beyond the guest */
+	 * with a gfn beyond the guest (slot records follow the header and
+	 * the 1000 gfn records, in whole pages: 4096 + 32768) */
 	fd = open(ipath, O_RDWR);
 	ck_assert_int_ge(fd, 0);
 	{
@@ -259,16 +267,16 @@ START_TEST(damaged_records_are_not_served)
 		uint64_t big = 1ull << 40;
 		uint32_t crc;
 
-		ck_assert_int_eq(pread(fd, &b, 1, 4096 + 32 * slots[1]), 1);
+		ck_assert_int_eq(pread(fd, &b, 1, SLOT_RECS + 32 * slots[1]), 1);
 		b ^= 1;
-		ck_assert_int_eq(pwrite(fd, &b, 1, 4096 + 32 * slots[1]), 1);
+		ck_assert_int_eq(pwrite(fd, &b, 1, SLOT_RECS + 32 * slots[1]), 1);
 		/* {gfn u64, seq u64, slot u32, state u32, magic u32, crc u32}:
 		 * a well-sealed record for a gfn the guest does not have */
-		ck_assert_int_eq(pread(fd, r, 32, 4096 + 32 * slots[2]), 32);
+		ck_assert_int_eq(pread(fd, r, 32, SLOT_RECS + 32 * slots[2]), 32);
 		memcpy(r, &big, 8);
 		crc = crc32_buf(0, r, 28);
 		memcpy(r + 28, &crc, 4);
-		ck_assert_int_eq(pwrite(fd, r, 32, 4096 + 32 * slots[2]), 32);
+		ck_assert_int_eq(pwrite(fd, r, 32, SLOT_RECS + 32 * slots[2]), 32);
 	}
 	close(fd);
 	memset(&rec, 0, sizeof(rec));
