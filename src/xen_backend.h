@@ -92,7 +92,7 @@ struct xp_backend {
 	uint64_t ram_ns;
 
 	/* Kernel stacks seen under each vCPU, the kernel's page tables and
-	 * when they were read, from a CR3 seen in the kernel
+	 * when they were read, from a CR3 that maps the kernel
 	 * (xen_guest_walk.c). */
 	struct xp_xen_stacks *stacks;
 	uint32_t stacks_nr;

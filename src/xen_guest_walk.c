@@ -32,7 +32,7 @@
  * processes it was seen running (it may switch back to any of them).
  * And every page table of the kernel's half of the address space (the
  * top-level entries 256 .. 511, shared by every process), read from a
- * CR3 seen while its vCPU ran in the kernel, again every
+ * CR3 that maps the kernel (xp_maps_kernel), again every
  * XP_KTABLES_REFRESH_NS: the tables to any kernel address a hypercall
  * may pass. Long-mode guests only (4- and 5-level paging); a vCPU in
  * another mode adds nothing.
@@ -192,8 +192,9 @@ static void xp_walk_add(uint64_t *out, size_t cap, size_t *n, uint64_t gfn)
 		out[(*n)++] = gfn;
 }
 
-/* Walk @va: every table gfn on the way and the final gfn go to @out. */
-static void xp_walk_va(struct xp_backend *be, struct xp_walk_cache *wc,
+/* Walk @va: every table gfn on the way and the final gfn go to @out.
+ * True when the walk reached a page. */
+static bool xp_walk_va(struct xp_backend *be, struct xp_walk_cache *wc,
 		       const struct xp_walk_regs *r, uint64_t va,
 		       uint64_t *out, size_t cap, size_t *n)
 {
@@ -205,16 +206,32 @@ static void xp_walk_va(struct xp_backend *be, struct xp_walk_cache *wc,
 		xp_walk_add(out, cap, n, gfn);
 		if (xp_walk_entry(be, wc, gfn, (unsigned)(va >> shift) & 511,
 				  &e) < 0 || !(e & XP_PTE_P))
-			return;
+			return false;
 		if (level == 1 || (level <= 3 && (e & XP_PTE_PS))) {
 			uint64_t base = (e & XP_PTE_ADDR) & ~((1ull << shift) - 1);
 
 			xp_walk_add(out, cap, n,
 				    (base + (va & ((1ull << shift) - 1))) >> 12);
-			return;
+			return true;
 		}
 		gfn = (e & XP_PTE_ADDR) >> 12;
 	}
+	return false;
+}
+
+/* Whether @r's CR3 maps the kernel's half: always in the kernel; in user
+ * mode, when its per-CPU area (at the kernel's GS base) is mapped there,
+ * as it is in every process without page-table isolation (with it, a
+ * process's tables map only the kernel's entry code). A vCPU busy in
+ * user mode then still shows the kernel's tables. */
+static bool xp_maps_kernel(struct xp_backend *be, struct xp_walk_cache *wc,
+			   const struct xp_walk_regs *r)
+{
+	uint64_t scratch[8];
+	size_t n = 0;
+
+	return (r->rsp >> 63) ||
+	       xp_walk_va(be, wc, r, r->gs, scratch, 8, &n);
 }
 
 /* Remember @v in @hist (XP_STACKS_SEEN slots, @next replaced next). */
@@ -441,8 +458,8 @@ int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
 
 		if (xp_walk_regs(be, v, &r) != 0)
 			continue; /* offline, not in long mode, or unreadable */
-		if (r.rsp >> 63) {
-			be->kcr3 = r.cr3; /* in the kernel: its tables are here */
+		if (xp_maps_kernel(be, wc, &r)) {
+			be->kcr3 = r.cr3; /* the kernel's tables are here */
 			be->klevels = r.levels;
 			be->knx = r.nx;
 		}

@@ -15,7 +15,8 @@
  *   FAKE_OMIT_PREP            no xc_mem_paging_prep
  *   FAKE_OMIT_PFN_TYPE        no xc_get_pfn_type_batch
  * xc_domain_hvm_getcontext_partial answers vCPUs 0 .. hvm_vcpus - 1 with
- * long mode, hvm_cr3, hvm_gs (kernel GS base) and hvm_rsp.
+ * long mode, hvm_cr3, hvm_gs (kernel GS base) and hvm_rsp, and
+ * no-execute in force when hvm_nxe is set.
  * Written from the behaviour the backend relies on, not from Xen's code.
  *
  * Every call is appended to a log the test reads (fake_log); fake_set
@@ -499,6 +500,8 @@ EXPORT int xc_domain_hvm_getcontext_partial(void *xch, uint32_t domid,
 	c.cr0 = 0x80000011;          /* PG, ET, PE */
 	c.cr4 = 0x20;                /* PAE */
 	c.msr_efer = 0x500;          /* LME, LMA */
+	if (fake_get("hvm_nxe"))
+		c.msr_efer |= 0x800; /* NXE */
 	c.cr3 = (uint64_t)fake_get("hvm_cr3");
 	c.gs_base = (uint64_t)fake_get("hvm_gs");
 	c.rsp = (uint64_t)fake_get("hvm_rsp");

@@ -1501,6 +1501,83 @@ START_TEST(hv_gfns_kernel_tables)
 }
 END_TEST
 
+/* A vCPU seen only in user mode still shows the kernel's tables when its
+ * process maps the kernel (no page-table isolation), and not when it
+ * does not (with it: the per-CPU area is not there). */
+START_TEST(hv_gfns_kernel_tables_from_user_mode)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	uint64_t g[512];
+
+	build_guest();
+	guest_page(0x104)[5] = PTE(0x106);
+	F.set("hvm_rsp", 0x7ffc0000);
+	ck_assert(has(g, hv(be, g, 512), 0x106));
+	close_and_check(be);
+
+	be = open_fake("FAKEXC_4_17");
+	build_guest();
+	guest_page(0x104)[5] = PTE(0x106);
+	guest_page(0x160)[511] = PTE(0x161); /* entry code only */
+	F.set("hvm_cr3", 0x160000);
+	F.set("hvm_rsp", 0x7ffc0000);
+	ck_assert(!has(g, hv(be, g, 512), 0x106));
+	close_and_check(be);
+}
+END_TEST
+
+#define NX (1ull << 63)
+#define KTEXT_VA 0xffffffff81000000ull /* L4 511, L3 510, L2 8 */
+
+/* build_guest() with kernel code, data, a module and a user half. */
+static void build_guest_code(void)
+{
+	build_guest();
+	guest_page(0x102)[2] |= NX;                  /* per-CPU data */
+	guest_page(0x100)[511] = PTE(0x110);
+	guest_page(0x110)[510] = PTE(0x111);
+	guest_page(0x111)[8] = PTE_2M(0x4000);       /* text: 2 MiB */
+	guest_page(0x111)[9] = PTE_2M(0x4200) | NX;  /* rodata */
+	guest_page(0x111)[10] = PTE(0x112);          /* module: 4 KiB */
+	guest_page(0x112)[0] = PTE(0x5000);
+	guest_page(0x112)[1] = PTE(0x5001) | NX;
+	guest_page(0x112)[2] = PTE(0x5002) | 0x4;    /* a user page */
+	guest_page(0x104)[0] |= NX;                  /* stacks: no code */
+	guest_page(0x100)[100] = PTE(0x107);         /* the user half */
+	guest_page(0x107)[0] = PTE_2M(0x6000);
+	F.set("hvm_rsp", (long)(STACK_VA + 0x100));
+}
+
+/* The kernel's code: its executable large pages and 4 KiB pages in the
+ * kernel's half; not its data (no-execute), not a user page, not the
+ * user half; none when no-execute is not in force. */
+START_TEST(kcode_from_kernel_tables)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	const uint64_t *k = NULL;
+	uint64_t g[512];
+	int n;
+
+	build_guest_code();
+	F.set("hvm_nxe", 1);
+	n = hv(be, g, 512);
+	ck_assert(has(g, n, 0x112)); /* the walk read the module's table */
+	n = X->kcode_gfns(be, &k);
+	ck_assert_int_eq(n, 512 + 1);
+	for (int i = 0; i < 512; i++)
+		ck_assert_uint_eq(k[i], 0x4000 + (uint64_t)i);
+	ck_assert_uint_eq(k[512], 0x5000);
+	close_and_check(be);
+
+	be = open_fake("FAKEXC_4_17");
+	build_guest_code();
+	F.set("hvm_nxe", 0);
+	ck_assert(has(g, hv(be, g, 512), 0x112));
+	ck_assert_int_eq(X->kcode_gfns(be, &k), 0);
+	close_and_check(be);
+}
+END_TEST
+
 static Suite *xen_backend_suite(void)
 {
 	Suite *s = suite_create("xen_backend");
@@ -1561,6 +1638,8 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, ram_ranges_without_pfn_type);
 	tcase_add_test(ops, hv_gfns_percpu_and_stacks);
 	tcase_add_test(ops, hv_gfns_kernel_tables);
+	tcase_add_test(ops, hv_gfns_kernel_tables_from_user_mode);
+	tcase_add_test(ops, kcode_from_kernel_tables);
 	suite_add_tcase(s, ops);
 	return s;
 }
