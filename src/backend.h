@@ -58,6 +58,9 @@ struct xp_paging_op {
 typedef void (*xp_backend_log_fn)(void *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+#define XP_CODE_KERNEL 0u
+#define XP_CODE_USER   1u
+
 struct xp_backend_ops {
 	const char *name; /* "xen", "sim" */
 
@@ -135,12 +138,15 @@ struct xp_backend_ops {
 	 * page tables): ask again before each nomination. NULL: none. */
 	int (*hv_gfns)(struct xp_backend *be, uint64_t *gfns, size_t cap);
 
-	/* The gfns the guest's kernel maps executable (its own code, modules
-	 * too), as of the last hv_gfns call: sorted, each once, owned by the
+	/* The gfns the guest runs code from, as of the last hv_gfns call:
+	 * @which XP_CODE_KERNEL, what its kernel maps executable (its own
+	 * code, modules too), or XP_CODE_USER, what the processes its vCPUs
+	 * were seen running map executable. Sorted, each once, owned by the
 	 * backend until its next hv_gfns call. Returns how many (*@gfns set),
 	 * 0 when none are known, or -EOPNOTSUPP when the backend cannot tell.
 	 * NULL: cannot tell. */
-	int (*kcode_gfns)(struct xp_backend *be, const uint64_t **gfns);
+	int (*code_gfns)(struct xp_backend *be, unsigned which,
+			 const uint64_t **gfns);
 
 	/* Event channel: the fd to poll, notify the hypervisor, and consume a
 	 * pending notification (re-arming it). The fd also polls readable

@@ -925,12 +925,18 @@ static void add_walks(const struct walks *w, uint64_t *gfns, size_t cap,
 }
 
 /* The guest kernel's code (SIMP_KCODE_GFNS), as a sorted list in
- * be->kcode; -EOPNOTSUPP from a simulator without the op. */
-static int sim_kcode_gfns(struct xp_backend *be, const uint64_t **gfns)
+ * be->kcode; -EOPNOTSUPP from a simulator without the op. The simulated
+ * guest runs no processes of its own: no user code. */
+static int sim_code_gfns(struct xp_backend *be, unsigned which,
+			 const uint64_t **gfns)
 {
 	const struct simp_range *r = (const void *)be->rsp_buf;
 	uint64_t *k;
-	int rc = ask(be, SIMP_KCODE_GFNS, NULL, 0, NULL, 0, NULL);
+	int rc;
+
+	if (which == XP_CODE_USER)
+		return 0;
+	rc = ask(be, SIMP_KCODE_GFNS, NULL, 0, NULL, 0, NULL);
 
 	if (rc == -ENOSYS)
 		return -EOPNOTSUPP;
@@ -1021,6 +1027,6 @@ const struct xp_backend_ops xp_backend_sim = {
 	.disable = sim_disable, .forget = sim_forget, .pause = sim_pause,
 	.unpause = sim_unpause, .paging_ops = sim_paging_ops, .map = sim_map,
 	.unmap = sim_unmap, .hv_gfns = sim_hv_gfns,
-	.kcode_gfns = sim_kcode_gfns, .evtchn_fd = sim_evtchn_fd,
+	.code_gfns = sim_code_gfns, .evtchn_fd = sim_evtchn_fd,
 	.notify = sim_notify, .ack = sim_ack, .connection = sim_connection,
 };

@@ -5,13 +5,12 @@
  *
  * - XPAGE_HINT_HV_TOUCHED: the hypervisor reads or writes it itself
  *   (hv_guard.c); xpage_nominate() and xpage_evict() refuse it.
- * - XPAGE_HINT_KERNEL_CODE: the guest's kernel maps it executable
- *   (backend op kcode_gfns; on Xen found on the same walk of the kernel's
- *   page tables as the hypervisor's own gfns, xen_guest_walk.c). The
- *   kernel runs that code at every interrupt and system call, so a vCPU
- *   meets a paged-out page of it at its next kernel entry; on the rig, a
- *   guest whose kernel code was paged out again and again while it ran
- *   was lost (docs/xen-hazards.md).
+ * - XPAGE_HINT_KERNEL_CODE: the guest's kernel maps it executable; and
+ *   XPAGE_HINT_USER_CODE: a process its vCPUs were seen running maps it
+ *   executable (backend op code_gfns; on Xen xen_guest_code.c). The
+ *   vCPUs run that code all the time, so each page of it paged out stops
+ *   them again and again; on the rig, a guest whose code was paged out
+ *   while it ran was lost (docs/xen-hazards.md section 4).
  *
  * Both sets come from the same look and follow the guest: the call looks
  * again when the last look is stale (at most as often as nominating
@@ -29,33 +28,49 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-void xp_hints_take_code(struct xpage *xp)
+/* Keep the backend's set @which; the last one stays when it fails. */
+static void take_set(struct xpage *xp, unsigned which)
 {
 	const uint64_t *g = NULL;
-	int n;
+	int n = xp->ops->code_gfns(xp->be, which, &g);
 
-	if (!xp->ops->kcode_gfns)
-		return;
-	n = xp->ops->kcode_gfns(xp->be, &g);
 	if (n < 0 || (n > 0 && !g))
-		return; /* the last set stays */
-	if ((size_t)n > xp->hv.code_cap) {
-		uint64_t *c = realloc(xp->hv.code, (size_t)n * sizeof(*c));
+		return;
+	if ((size_t)n > xp->hv.code_cap[which]) {
+		uint64_t *c = realloc(xp->hv.code[which], (size_t)n * sizeof(*c));
 
 		if (!c)
 			return;
-		xp->hv.code = c;
-		xp->hv.code_cap = (size_t)n;
+		xp->hv.code[which] = c;
+		xp->hv.code_cap[which] = (size_t)n;
 	}
 	if (n)
-		memcpy(xp->hv.code, g, (size_t)n * sizeof(*g));
-	xp->hv.code_n = (size_t)n;
+		memcpy(xp->hv.code[which], g, (size_t)n * sizeof(*g));
+	xp->hv.code_n[which] = (size_t)n;
 }
 
-bool xp_hints_kernel_code(const struct xpage *xp, uint64_t gfn)
+void xp_hints_take_code(struct xpage *xp)
 {
-	return xp->hv.code_n &&
-	       bsearch(&gfn, xp->hv.code, xp->hv.code_n, sizeof(gfn), cmp_u64);
+	if (!xp->ops->code_gfns)
+		return;
+	take_set(xp, XP_CODE_KERNEL);
+	take_set(xp, XP_CODE_USER);
+}
+
+void xp_hints_fini(struct xpage *xp)
+{
+	for (unsigned w = 0; w < 2; w++) {
+		free(xp->hv.code[w]);
+		xp->hv.code[w] = NULL;
+		xp->hv.code_n[w] = xp->hv.code_cap[w] = 0;
+	}
+}
+
+static bool in_set(const struct xpage *xp, unsigned which, uint64_t gfn)
+{
+	return xp->hv.code_n[which] &&
+	       bsearch(&gfn, xp->hv.code[which], xp->hv.code_n[which],
+		       sizeof(gfn), cmp_u64);
 }
 
 static int gfn_hints(xpage_t *xp, const uint64_t *gfns, size_t n,
@@ -73,8 +88,10 @@ static int gfn_hints(xpage_t *xp, const uint64_t *gfns, size_t n,
 
 		if (xp_hv_guarded(xp, gfns[i]))
 			h |= XPAGE_HINT_HV_TOUCHED;
-		if (xp_hints_kernel_code(xp, gfns[i]))
+		if (in_set(xp, XP_CODE_KERNEL, gfns[i]))
 			h |= XPAGE_HINT_KERNEL_CODE;
+		if (in_set(xp, XP_CODE_USER, gfns[i]))
+			h |= XPAGE_HINT_USER_CODE;
 		hints[i] = h;
 	}
 	return 0;

@@ -135,9 +135,10 @@ void xp_hv_refresh(struct xpage *xp)
 	xp->hv.n = sort_unique(fresh, (size_t)rc);
 	xp->hv.when_ns = t;
 	xp_hints_take_code(xp);
-	xp_log(xp, XPAGE_LOG_DEBUG, "the hypervisor's own gfns: %zu, the "
-	       "kernel's code: %zu, looked in %.1f ms", xp->hv.n,
-	       xp->hv.code_n, (double)xp->hv.last_ns / 1e6);
+	xp_log(xp, XPAGE_LOG_DEBUG, "the hypervisor's own gfns: %zu, code: "
+	       "%zu of the kernel's and %zu of processes', looked in %.1f ms",
+	       xp->hv.n, xp->hv.code_n[XP_CODE_KERNEL],
+	       xp->hv.code_n[XP_CODE_USER], (double)xp->hv.last_ns / 1e6);
 	hv_warn_out(xp, xp->hv.spare, prev_n);
 }
 
@@ -149,9 +150,7 @@ void xp_hv_fini(struct xpage *xp)
 		       xp->hv.looks, (double)xp->hv.look_ns / 1e6, xp->hv.n);
 	free(xp->hv.gfns);
 	free(xp->hv.spare);
-	free(xp->hv.code);
-	xp->hv.code = NULL;
-	xp->hv.code_n = xp->hv.code_cap = 0;
+	xp_hints_fini(xp);
 	xp->hv.gfns = xp->hv.spare = NULL;
 	xp->hv.n = xp->hv.cap = 0;
 }

@@ -125,8 +125,10 @@ struct xpage {
 		uint64_t look_ns;
 		uint64_t last_ns;    /* the last answer's */
 		bool unsupported;    /* the backend cannot tell */
-		uint64_t *code;      /* the guest kernel's code: sorted */
-		size_t code_n, code_cap;
+		/* the code the guest runs (gfn_hints.c), sorted, per
+		 * XP_CODE_KERNEL and XP_CODE_USER */
+		uint64_t *code[2];
+		size_t code_n[2], code_cap[2];
 	} hv;
 
 	/* who may call (guard.c) */
@@ -231,10 +233,10 @@ void xp_hv_refresh(struct xpage *xp);
 bool xp_hv_guarded(const struct xpage *xp, uint64_t gfn);
 void xp_hv_fini(struct xpage *xp);
 
-/* gfn_hints.c: after a look (xp_hv_refresh), keep the backend's set of
- * the guest kernel's code gfns; whether @gfn is one of them. */
+/* gfn_hints.c: after a look (xp_hv_refresh), keep the backend's sets of
+ * the gfns the guest runs code from; release them. */
 void xp_hints_take_code(struct xpage *xp);
-bool xp_hints_kernel_code(const struct xpage *xp, uint64_t gfn);
+void xp_hints_fini(struct xpage *xp);
 
 /* dispatch.c: xpage_dispatch() inside the guard. */
 int xp_dispatch(struct xpage *xp, int timeout_ms);

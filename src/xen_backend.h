@@ -53,6 +53,25 @@ enum xp_xen_batching {
 	XP_XEN_MULTICALL = 1,     /* up to XP_XEN_MULTICALL_MAX per trap */
 };
 
+/* The kernel's page tables kept in view, at most (xen_guest_walk.c). */
+#define XP_KTABLES_MAX 4096u
+
+/* Page-table entries of an x86-64 guest. */
+#define XP_PTE_P      0x1ull
+#define XP_PTE_US     0x4ull
+#define XP_PTE_PS     0x80ull
+#define XP_PTE_NX     (1ull << 63)
+#define XP_PTE_ADDR   0x000ffffffffff000ull
+
+/* A set of gfns the guest runs code from (xen_guest_code.c): sorted and
+ * each once after xp_code_end(); none when more than its room was
+ * executable (a guest mapping data executable: its code cannot be told). */
+struct xp_code_set {
+	uint64_t *gfns;
+	size_t n, max;
+	bool over;
+};
+
 struct xp_backend {
 	const struct xp_xen_sys *sys;
 	struct xp_xenctrl xc;
@@ -102,11 +121,10 @@ struct xp_backend {
 	uint64_t kcr3;
 	unsigned klevels;
 	bool knx;             /* that vCPU had no-execute in force */
-	/* The kernel's code (sorted, once each) from the same walk, and the
-	 * last-level tables it reads for it (xen_guest_walk.c). */
-	uint64_t *kcode;
-	size_t kcode_n;
-	bool kcode_over;      /* too much is executable: none is kept */
+	/* The code the guest runs, from the same walks (xen_guest_code.c):
+	 * its kernel's, the processes' its vCPUs were seen running, and the
+	 * kernel's last-level tables read for it. */
+	struct xp_code_set kcode, ucode;
 	uint64_t *kl1;
 	size_t kl1_n;
 };
@@ -167,7 +185,21 @@ void xp_xen_ram_close(struct xp_backend *be);
 
 /* xen_guest_walk.c */
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap);
-int xp_xen_kcode_gfns(struct xp_backend *be, const uint64_t **gfns);
+
+/* xen_guest_code.c: the code the guest runs. xp_code_begin() empties the
+ * sets before a walk of the kernel's tables (false when they cannot be
+ * had: no code is then collected); the walk gives each executable large
+ * page to xp_code_leaf() and each last-level table to be->kl1;
+ * xp_code_end() reads those tables, walks the user half of each
+ * top-level table in @tops (the processes the vCPUs were seen running)
+ * and sorts both sets. */
+bool xp_code_begin(struct xp_backend *be);
+void xp_code_leaf(struct xp_code_set *set, uint64_t e, unsigned level,
+		  bool nx, bool user);
+void xp_code_end(struct xp_backend *be, const uint64_t *tops, size_t ntops);
+void xp_code_fini(struct xp_backend *be);
+int xp_xen_code_gfns(struct xp_backend *be, unsigned which,
+		     const uint64_t **gfns);
 void xp_xen_walk_close(struct xp_backend *be);
 
 #endif

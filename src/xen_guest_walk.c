@@ -82,7 +82,6 @@ _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
  * the kernel maps new memory, e.g. a new task's stack), and at most this
  * many are kept. */
 #define XP_KTABLES_REFRESH_NS 1000000000ull
-#define XP_KTABLES_MAX 4096u
 
 struct xp_xen_stacks {
 	uint64_t base[XP_STACKS_SEEN]; /* 0: free */
@@ -95,15 +94,6 @@ struct xp_xen_stacks {
 #define XP_CR4_LA57   (1ull << 12)
 #define XP_EFER_LMA   (1ull << 10)
 #define XP_EFER_NXE   (1ull << 11)
-#define XP_PTE_P      0x1ull
-#define XP_PTE_US     0x4ull
-#define XP_PTE_PS     0x80ull
-#define XP_PTE_NX     (1ull << 63)
-#define XP_PTE_ADDR   0x000ffffffffff000ull
-
-/* The kernel's code kept in view, at most: 256 MiB. A guest that maps
- * more executable maps data so too, and its code cannot be told. */
-#define XP_KCODE_MAX 65536u
 
 struct xp_walk_regs {
 	uint64_t cr3;
@@ -301,31 +291,6 @@ static bool xp_ktables_add(struct xp_backend *be, uint64_t gfn)
 	return true;
 }
 
-/* The @count gfns from @first are kernel code. */
-static void xp_kcode_add(struct xp_backend *be, uint64_t first,
-			 uint64_t count)
-{
-	if (be->kcode_n + count > XP_KCODE_MAX) {
-		be->kcode_over = true;
-		return;
-	}
-	for (uint64_t i = 0; i < count; i++)
-		be->kcode[be->kcode_n++] = first + i;
-}
-
-/* A leaf entry at @level under a path with no-execute @nx: kernel code
- * when executable and not a user page. */
-static void xp_kcode_leaf(struct xp_backend *be, uint64_t e, unsigned level,
-			  bool nx)
-{
-	unsigned shift = 9 * (level - 1);
-
-	if (!be->kcode || nx || (e & (XP_PTE_NX | XP_PTE_US)))
-		return;
-	xp_kcode_add(be, ((e & XP_PTE_ADDR) >> 12) & ~((1ull << shift) - 1),
-		     1ull << shift);
-}
-
 /* Table @gfn at @level and every table under its entries @lo .. @hi - 1
  * into be->ktables; last-level tables whose path may execute into
  * be->kl1 (read later, all at once), executable large pages into
@@ -354,7 +319,7 @@ static void xp_ktables_walk(struct xp_backend *be, uint64_t gfn,
 		if (!(e & XP_PTE_P))
 			continue;
 		if (level <= 3 && (e & XP_PTE_PS))
-			xp_kcode_leaf(be, e, level, enx);
+			xp_code_leaf(&be->kcode, e, level, enx, false);
 		else
 			xp_ktables_walk(be, (e & XP_PTE_ADDR) >> 12, level - 1,
 					0, 512, enx);
@@ -362,52 +327,32 @@ static void xp_ktables_walk(struct xp_backend *be, uint64_t gfn,
 	xp_xen_unmap(be, t, 1);
 }
 
-/* The executable pages the last-level tables in be->kl1 map, read in one
- * mapping call. */
-static void xp_kcode_l1(struct xp_backend *be)
+/* The code of the processes the vCPUs were seen running (their
+ * top-level tables, each once) and the kernel's (xen_guest_code.c). */
+static void xp_code_processes(struct xp_backend *be)
 {
-	int *err = be->kl1_n ? calloc(be->kl1_n, sizeof(*err)) : NULL;
-	uint64_t *t = err ? xp_xen_map(be, be->kl1, be->kl1_n, PROT_READ, err)
-			  : NULL;
+	uint64_t tops[XP_STACKS_SEEN * 8];
+	size_t n = 0;
 
-	for (size_t j = 0; t && j < be->kl1_n; j++)
-		for (unsigned i = 0; !err[j] && i < 512; i++)
-			if (t[j * 512 + i] & XP_PTE_P)
-				xp_kcode_leaf(be, t[j * 512 + i], 1, false);
-	if (t)
-		xp_xen_unmap(be, t, be->kl1_n);
-	free(err);
+	for (uint32_t v = 0; v < be->stacks_nr; v++)
+		for (unsigned s = 0; s < XP_STACKS_SEEN; s++) {
+			uint64_t top = be->stacks[v].top[s];
+			size_t i = 0;
+
+			while (i < n && tops[i] != top)
+				i++;
+			if (top && i == n && n < sizeof(tops) / sizeof(*tops))
+				tops[n++] = top;
+		}
+	xp_code_end(be, tops, n);
 }
 
-static int cmp_gfn(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Sort the kernel's code and keep each gfn once (the same frame may be
- * mapped at two addresses); none at all when there was too much. */
-static void xp_kcode_finish(struct xp_backend *be)
-{
-	size_t k = 0;
-
-	if (be->kcode_over) {
-		be->kcode_n = 0;
-		return;
-	}
-	qsort(be->kcode, be->kcode_n, sizeof(*be->kcode), cmp_gfn);
-	for (size_t i = 0; i < be->kcode_n; i++)
-		if (!k || be->kcode[k - 1] != be->kcode[i])
-			be->kcode[k++] = be->kcode[i];
-	be->kcode_n = k;
-}
-
-/* Read the kernel's tables again when stale, from the last CR3 a vCPU
- * was seen with in the kernel. */
+/* Read the kernel's tables (and the code the guest runs) again when
+ * stale, from the last CR3 that mapped the kernel. */
 static void xp_ktables_refresh(struct xp_backend *be)
 {
 	uint64_t t = xp_xen_now_ns();
+	bool code;
 
 	if (!be->kcr3 || (be->ktables_ns && t - be->ktables_ns <
 			  XP_KTABLES_REFRESH_NS))
@@ -417,24 +362,13 @@ static void xp_ktables_refresh(struct xp_backend *be)
 		if (!be->ktables)
 			return;
 	}
-	if (be->knx && !be->kcode) {
-		/* Without them only the code is not known. */
-		be->kcode = malloc(XP_KCODE_MAX * sizeof(*be->kcode));
-		be->kl1 = malloc(XP_KTABLES_MAX * sizeof(*be->kl1));
-	}
-	be->ktables_n = be->kcode_n = be->kl1_n = 0;
-	be->kcode_over = false;
+	code = be->knx && xp_code_begin(be);
+	be->ktables_n = 0;
 	xp_ktables_walk(be, (be->kcr3 & XP_PTE_ADDR) >> 12, be->klevels,
-			256, 512, !be->knx || !be->kl1);
-	xp_kcode_l1(be);
-	xp_kcode_finish(be);
+			256, 512, !code);
+	if (code)
+		xp_code_processes(be);
 	be->ktables_ns = t;
-}
-
-int xp_xen_kcode_gfns(struct xp_backend *be, const uint64_t **gfns)
-{
-	*gfns = be->kcode;
-	return (int)be->kcode_n;
 }
 
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap)
@@ -484,10 +418,7 @@ void xp_xen_walk_close(struct xp_backend *be)
 	free(be->ktables);
 	be->ktables = NULL;
 	be->ktables_n = 0;
-	free(be->kcode);
-	free(be->kl1);
-	be->kcode = be->kl1 = NULL;
-	be->kcode_n = be->kl1_n = 0;
+	xp_code_fini(be);
 	be->ktables_ns = 0;
 	be->kcr3 = 0;
 }

@@ -84,8 +84,8 @@ static void usage(FILE *f)
 "  --settle-ms N          after nominating a batch, serve the guest this long\n"
 "                         before writing it out: pages it still uses come\n"
 "                         back at no I/O cost (0)\n"
-"  --page-kernel-code     page out the guest kernel's code too (left\n"
-"                         resident by default: every vCPU runs it)\n"
+"  --page-code            page out the code the guest runs too, its kernel's\n"
+"                         and its processes' (left resident by default)\n"
 "  --progress, --no-progress   force the progress line on or off\n"
 "  -q, --quiet   -v, --verbose   -h, --help   --version\n"
 "\n"
@@ -99,7 +99,7 @@ enum {
 	O_PATTERN, O_WRITE, O_HOTSET, O_HOT, O_THINK, O_RELEASE, O_SEED,
 	O_NOWL, O_SIMLOG, O_TMIB, O_TPAGES, O_XS, O_BATCH, O_STORE, O_KEEP,
 	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_SETTLE, O_PROGRESS, O_NOPROGRESS,
-	O_VERSION, O_KCODE, O_ZERO,
+	O_VERSION, O_CODE, O_ZERO,
 };
 
 static const struct option longopts[] = {
@@ -130,7 +130,7 @@ static const struct option longopts[] = {
 	{ "stats-json", required_argument, NULL, O_JSON },
 	{ "recent-s", required_argument, NULL, O_RECENT },
 	{ "settle-ms", required_argument, NULL, O_SETTLE },
-	{ "page-kernel-code", no_argument, NULL, O_KCODE },
+	{ "page-code", no_argument, NULL, O_CODE },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "no-progress", no_argument, NULL, O_NOPROGRESS },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -235,7 +235,7 @@ static int set_other(struct pager_opts *o, int c, const char *arg)
 	case O_STORE: o->store_path = arg; break;
 	case O_KEEP: o->keep_store = true; break;
 	case O_TAKEOVER: o->takeover = true; break;
-	case O_KCODE: o->page_kernel_code = true; break;
+	case O_CODE: o->page_code = true; break;
 	case O_DURATION: return set_duration(o, arg) ? 0 : -1;
 	case O_JSON: o->stats_json = arg; break;
 	case O_PROGRESS: o->progress = 1; break;

@@ -62,7 +62,7 @@ void pageout_fini(struct pager *p)
 
 /* A victim is resident and in no batch, and neither a page the
  * hypervisor touches itself (nominate would refuse it) nor, unless asked
- * for, the kernel's code (xpage_gfn_hints). */
+ * for, code the guest runs (xpage_gfn_hints). */
 static bool eligible(void *ctx, uint64_t gfn)
 {
 	struct pager *p = ctx;
@@ -71,8 +71,8 @@ static bool eligible(void *ctx, uint64_t gfn)
 	if (gfn >= p->nr_gfns || p->gfl[gfn] ||
 	    xpage_gfn_state(p->xp, gfn) != XPAGE_GFN_RESIDENT)
 		return false;
-	if (!p->o.page_kernel_code)
-		skip |= XPAGE_HINT_KERNEL_CODE;
+	if (!p->o.page_code)
+		skip |= XPAGE_HINT_KERNEL_CODE | XPAGE_HINT_USER_CODE;
 	return xpage_gfn_hints(p->xp, &gfn, 1, 0, &h) < 0 || !(h & skip);
 }
 
@@ -251,8 +251,8 @@ static void evicted(struct pager *p, uint64_t gfn)
 	uint32_t h = 0;
 
 	if (xpage_gfn_hints(p->xp, &gfn, 1, 0, &h) == 0 &&
-	    (h & XPAGE_HINT_KERNEL_CODE))
-		p->st.kcode_evicted++;
+	    (h & (XPAGE_HINT_KERNEL_CODE | XPAGE_HINT_USER_CODE)))
+		p->st.code_evicted++;
 	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;

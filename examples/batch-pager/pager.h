@@ -69,7 +69,7 @@ struct pager_stats {
 	uint64_t drops;
 	uint64_t nominate_fail;
 	uint64_t evict_refused;  /* evict returned an error */
-	uint64_t kcode_evicted;  /* of pages_out, the kernel's code */
+	uint64_t code_evicted;   /* of pages_out, code the guest runs */
 	uint64_t io_bytes_written;
 	uint64_t io_bytes_read;
 	uint64_t batches;
@@ -118,7 +118,7 @@ struct pager_opts {
 	const char *stats_json;
 	uint32_t recent_s;
 	uint32_t settle_ms;      /* wait between nominate and map */
-	bool page_kernel_code;   /* victims among the kernel's code too */
+	bool page_code;          /* victims among the guest's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;
 	const char *sim_log;

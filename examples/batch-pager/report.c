@@ -148,12 +148,12 @@ static void ju64_or_null(FILE *f, const char *name, uint64_t v, uint64_t none)
 		ju64(f, name, v);
 }
 
-/* The guest kernel's code as the library sees it now (null once the
- * handle is gone), and how many of its pages this pager evicted (none
- * unless --page-kernel-code). */
-static void json_kcode(FILE *f, struct pager *p)
+/* The code the guest runs as the library sees it now, its kernel's and
+ * its processes' (null once the handle is gone), and how many of its
+ * pages this pager evicted (none unless --page-code). */
+static void json_code(FILE *f, struct pager *p)
 {
-	uint64_t g[1024], code = 0;
+	uint64_t g[1024], code = 0, ucode = 0;
 	uint32_t h[1024];
 	int rc = p->xp ? 0 : -1;
 
@@ -163,11 +163,14 @@ static void json_kcode(FILE *f, struct pager *p)
 		for (size_t i = 0; i < n; i++)
 			g[i] = b + i;
 		rc = xpage_gfn_hints(p->xp, g, n, 0, h);
-		for (size_t i = 0; !rc && i < n; i++)
+		for (size_t i = 0; !rc && i < n; i++) {
 			code += (h[i] & XPAGE_HINT_KERNEL_CODE) != 0;
+			ucode += (h[i] & XPAGE_HINT_USER_CODE) != 0;
+		}
 	}
 	ju64_or_null(f, "kernel_code_pages", rc ? UINT64_MAX : code, UINT64_MAX);
-	ju64(f, "kernel_code_evicted", p->st.kcode_evicted);
+	ju64_or_null(f, "user_code_pages", rc ? UINT64_MAX : ucode, UINT64_MAX);
+	ju64(f, "code_evicted", p->st.code_evicted);
 }
 
 /* The first batches, step by step (pageout.c, trace_batch). */
@@ -221,7 +224,7 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "evict_refused", p->st.evict_refused);
 	ju64(f, "batches", p->st.batches);
 	ju64_or_null(f, "nominated_non_ram", policy_non_ram(p->pol), UINT64_MAX);
-	json_kcode(f, p);
+	json_code(f, p);
 	ju64(f, "io_bytes_written", p->st.io_bytes_written);
 	ju64(f, "io_bytes_read", p->st.io_bytes_read);
 	ju64(f, "zero_pages_out", p->st.zero_pages_out);

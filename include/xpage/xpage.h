@@ -629,6 +629,7 @@ XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn);
 /* What xpage_gfn_hints() knows of a gfn's use (bits of its answer). */
 #define XPAGE_HINT_HV_TOUCHED  (1u << 0) /* the hypervisor touches it */
 #define XPAGE_HINT_KERNEL_CODE (1u << 1) /* the guest kernel's code */
+#define XPAGE_HINT_USER_CODE   (1u << 2) /* a running process's code */
 
 /**
  * xpage_gfn_hints() - how the guest uses each gfn, as far as the library
@@ -638,10 +639,12 @@ XPAGE_API int xpage_gfn_state(const xpage_t *xp, uint64_t gfn);
  *  for the guest (see xpage_nominate()); nominating it is refused with
  *  -EBUSY, so skip it.
  *  XPAGE_HINT_KERNEL_CODE: the guest's kernel maps the gfn executable: its
- *  own code, which runs at every interrupt and system call. Paging it out
- *  stops each vCPU at its next kernel entry until the page is back, and
- *  on the project's real-Xen rig a guest whose kernel code was paged out
- *  again and again while it ran was lost (docs/xen-hazards.md): leave it
+ *  own code, which runs at every interrupt and system call.
+ *  XPAGE_HINT_USER_CODE: a process the vCPUs were seen running lately
+ *  maps the gfn executable: code it runs.
+ *  Paging code out stops the vCPUs that run it until the page is back,
+ *  again and again; on the project's real-Xen rig a guest whose code was
+ *  paged out while it ran was lost (docs/xen-hazards.md): leave it
  *  resident.
  * Later releases may set more bits: ignore those you do not know. A gfn
  * beyond the guest, or a backend that cannot tell, gives 0.

@@ -19,7 +19,7 @@
  *   zero-all        an all-zero guest: its store's data file stays empty
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
  *   kernel-code     the guest kernel's code stays resident, unless
- *                   --page-kernel-code
+ *                   --page-code
  *   err-nosim       no Xen and no simulator
  *   err-hvm         a domain that is not HVM, or has no HAP
  *   err-nopaging    a hypervisor built without paging
@@ -399,7 +399,7 @@ static int kernel_code_run(bool kcode)
 			       "--guest-mib", "64", "--target-mib", "8",
 			       "--duration", "4", "--stats-json", json,
 			       "--store", path("kcode.store"),
-			       kcode ? "--page-kernel-code" : NULL, NULL };
+			       kcode ? "--page-code" : NULL, NULL };
 	int st = wait_for(spawn(args, log, NULL, NULL), 120);
 
 	if (!exited(st, 0, log, "kernel-code"))
@@ -407,12 +407,12 @@ static int kernel_code_run(bool kcode)
 	CHECK(json_num(json, "pages_out") >= 14336, "pages_out %.0f < 14336",
 	      json_num(json, "pages_out"));
 	if (kcode)
-		CHECK(json_num(json, "kernel_code_evicted") > 0,
-		      "no kernel code paged out with --page-kernel-code");
+		CHECK(json_num(json, "code_evicted") > 0,
+		      "no kernel code paged out with --page-code");
 	else
-		CHECK(json_num(json, "kernel_code_evicted") == 0,
+		CHECK(json_num(json, "code_evicted") == 0,
 		      "%.0f pages of kernel code paged out",
-		      json_num(json, "kernel_code_evicted"));
+		      json_num(json, "code_evicted"));
 	CHECK(json_num(json, "oracle_lost") == 0 &&
 	      json_num(json, "oracle_corrupted") == 0 &&
 	      json_num(json, "oracle_stuck") == 0 &&

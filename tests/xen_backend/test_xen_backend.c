@@ -1527,6 +1527,7 @@ START_TEST(hv_gfns_kernel_tables_from_user_mode)
 END_TEST
 
 #define NX (1ull << 63)
+#define US 0x4ull
 #define KTEXT_VA 0xffffffff81000000ull /* L4 511, L3 510, L2 8 */
 
 /* build_guest() with kernel code, data, a module and a user half. */
@@ -1543,14 +1544,19 @@ static void build_guest_code(void)
 	guest_page(0x112)[1] = PTE(0x5001) | NX;
 	guest_page(0x112)[2] = PTE(0x5002) | 0x4;    /* a user page */
 	guest_page(0x104)[0] |= NX;                  /* stacks: no code */
-	guest_page(0x100)[100] = PTE(0x107);         /* the user half */
-	guest_page(0x107)[0] = PTE_2M(0x6000);
+	guest_page(0x100)[100] = PTE(0x107) | US;    /* the user half */
+	guest_page(0x107)[0] = PTE(0x108) | US;
+	guest_page(0x108)[1] = PTE(0x109) | US;
+	guest_page(0x109)[0] = PTE(0x7000) | US;     /* a process's code */
+	guest_page(0x109)[1] = PTE(0x7001) | US | NX; /* and its data */
+	guest_page(0x109)[2] = PTE(0x7002);          /* not user-mode */
 	F.set("hvm_rsp", (long)(STACK_VA + 0x100));
 }
 
 /* The kernel's code: its executable large pages and 4 KiB pages in the
- * kernel's half; not its data (no-execute), not a user page, not the
- * user half; none when no-execute is not in force. */
+ * kernel's half; not its data (no-execute), not a user page. A process's
+ * code: its executable user pages, not its data nor a kernel page. None
+ * when no-execute is not in force. */
 START_TEST(kcode_from_kernel_tables)
 {
 	struct xp_backend *be = open_fake("FAKEXC_4_17");
@@ -1562,18 +1568,21 @@ START_TEST(kcode_from_kernel_tables)
 	F.set("hvm_nxe", 1);
 	n = hv(be, g, 512);
 	ck_assert(has(g, n, 0x112)); /* the walk read the module's table */
-	n = X->kcode_gfns(be, &k);
+	n = X->code_gfns(be, XP_CODE_KERNEL, &k);
 	ck_assert_int_eq(n, 512 + 1);
 	for (int i = 0; i < 512; i++)
 		ck_assert_uint_eq(k[i], 0x4000 + (uint64_t)i);
 	ck_assert_uint_eq(k[512], 0x5000);
+	ck_assert_int_eq(X->code_gfns(be, XP_CODE_USER, &k), 1);
+	ck_assert_uint_eq(k[0], 0x7000);
 	close_and_check(be);
 
 	be = open_fake("FAKEXC_4_17");
 	build_guest_code();
 	F.set("hvm_nxe", 0);
 	ck_assert(has(g, hv(be, g, 512), 0x112));
-	ck_assert_int_eq(X->kcode_gfns(be, &k), 0);
+	ck_assert_int_eq(X->code_gfns(be, XP_CODE_KERNEL, &k), 0);
+	ck_assert_int_eq(X->code_gfns(be, XP_CODE_USER, &k), 0);
 	close_and_check(be);
 }
 END_TEST
