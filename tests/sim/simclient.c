@@ -478,6 +478,17 @@ void tc_walk_marks(struct tc *c, bool *walk)
 		mark(c, walk, st.gfn[v], st.per_vcpu);
 }
 
+void tc_run_low(struct tc *c, uint64_t seed)
+{
+	struct simp_workload w = { .domid = c->domid, .pattern = 1,
+				   .hot_set_pct = 10, .hot_pct = 100,
+				   .think_us = 100, .write_pct = 20,
+				   .seed = seed };
+
+	ck_assert_int_eq(tc_call(c, SIMP_WORKLOAD, &w, sizeof(w), NULL, 0,
+				 NULL), 0);
+}
+
 bool tc_on_walk(struct tc *c, uint64_t gfn)
 {
 	bool *walk = calloc(c->pages, sizeof(bool)), on;

@@ -131,6 +131,9 @@ struct simp_report tc_report(struct tc *c, uint32_t flags, uint32_t stuck_ms);
  * the count. */
 uint64_t tc_wait_accesses(struct tc *c, uint64_t n);
 int tc_faults(struct tc *c, const struct simp_faults *f);
+/* The workload on every vCPU, each access to the lowest tenth of RAM (the
+ * hot set), a fifth of them writes, 100 us apart; seeded. */
+void tc_run_low(struct tc *c, uint64_t seed);
 
 /* Ring, through literal offsets. */
 struct lreq {

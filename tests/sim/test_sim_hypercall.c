@@ -29,18 +29,12 @@ static void unpause_domain(struct tc *c)
 	ck_assert_int_eq(tc_call(c, SIMP_UNPAUSE, NULL, 0, NULL, 0, NULL), 0);
 }
 
-/* Both vCPUs busy on gfns 0 .. 5 only (the hot tenth, every access), far
- * from the walks at the top of RAM: the stacks are touched only by the
- * vCPUs' own timer calls. */
+/* Both vCPUs busy on gfns 0 .. 5 only (tc_run_low), far from the walks
+ * at the top of RAM: the stacks are touched only by the vCPUs' own timer
+ * calls. */
 static void run_low(struct tc *c)
 {
-	struct simp_workload w = { .domid = c->domid, .pattern = 1,
-				   .hot_set_pct = 10, .hot_pct = 100,
-				   .think_us = 100, .write_pct = 20,
-				   .seed = 5 };
-
-	ck_assert_int_eq(tc_call(c, SIMP_WORKLOAD, &w, sizeof(w), NULL, 0,
-				 NULL), 0);
+	tc_run_low(c, 5);
 }
 
 /* A guest of @L->pers, @PAGES pages, two vCPUs, with a paging ring. */

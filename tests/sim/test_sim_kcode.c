@@ -47,18 +47,6 @@ START_TEST(t_placed)
 }
 END_TEST
 
-/* Both vCPUs busy on the lowest tenth of RAM only, away from the code. */
-static void run_low(struct tc *c)
-{
-	struct simp_workload w = { .domid = c->domid, .pattern = 1,
-				   .hot_set_pct = 10, .hot_pct = 100,
-				   .think_us = 100, .write_pct = 20,
-				   .seed = 9 };
-
-	ck_assert_int_eq(tc_call(c, SIMP_WORKLOAD, &w, sizeof(w), NULL, 0,
-				 NULL), 0);
-}
-
 /* Whether vCPU @vcpu raises a request for a gfn of @r other than @gfn
  * (within a second): it ran on after its answer. */
 static bool next_from(struct tc *c, uint32_t vcpu, uint64_t gfn,
@@ -96,7 +84,7 @@ static void run_by_busy(const struct lit *L)
 	}
 	tc_sleep_ms(20);
 	ck_assert_uint_eq(tc_req_prod(&c), 0); /* idle: no kernel entry */
-	run_low(&c);
+	tc_run_low(&c, 9); /* away from the code */
 	ck_assert_uint_ge(tc_wait_reqs(&c, 1), 1);
 	tc_get_req(&c, 0, &q);
 	ck_assert_uint_ge(q.gfn, r.first);
