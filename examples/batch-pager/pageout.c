@@ -40,9 +40,10 @@ int pageout_init(struct pager *p)
 	p->b_wgfn = calloc(n, sizeof(*p->b_wgfn));
 	p->b_wslot = calloc(n, sizeof(*p->b_wslot));
 	p->b_zgfn = calloc(n, sizeof(*p->b_zgfn));
+	p->b_hint = calloc(n, sizeof(*p->b_hint));
 	p->b_cap = n;
 	if (!p->b_gfn || !p->b_slot || !p->b_st || !p->b_buf || !p->b_wgfn ||
-	    !p->b_wslot || !p->b_zgfn)
+	    !p->b_wslot || !p->b_zgfn || !p->b_hint)
 		return -ENOMEM;
 	return 0;
 }
@@ -56,24 +57,67 @@ void pageout_fini(struct pager *p)
 	free(p->b_wgfn);
 	free(p->b_wslot);
 	free(p->b_zgfn);
+	free(p->b_hint);
 	free(p->retry);
 	free(p->retry_tries);
 }
 
-/* A victim is resident and in no batch, and neither a page the
- * hypervisor touches itself (nominate would refuse it) nor, unless asked
- * for, code the guest runs (xpage_gfn_hints). */
 static bool eligible(void *ctx, uint64_t gfn)
 {
 	struct pager *p = ctx;
-	uint32_t skip = XPAGE_HINT_HV_TOUCHED, h = 0;
 
-	if (gfn >= p->nr_gfns || p->gfl[gfn] ||
-	    xpage_gfn_state(p->xp, gfn) != XPAGE_GFN_RESIDENT)
+	if (gfn >= p->nr_gfns || p->gfl[gfn])
 		return false;
-	if (!p->o.page_code)
-		skip |= XPAGE_HINT_KERNEL_CODE | XPAGE_HINT_USER_CODE;
-	return xpage_gfn_hints(p->xp, &gfn, 1, 0, &h) < 0 || !(h & skip);
+	return xpage_gfn_state(p->xp, gfn) == XPAGE_GFN_RESIDENT;
+}
+
+/* Drop from the @n gfns at @g the ones to leave resident, as one call of
+ * xpage_gfn_hints() tells: a page the hypervisor touches itself
+ * (nominate would refuse it) and, unless --page-code, code the guest
+ * runs. Returns how many are left. */
+static size_t drop_hinted(struct pager *p, uint64_t *g, size_t n)
+{
+	const uint32_t code = XPAGE_HINT_KERNEL_CODE | XPAGE_HINT_USER_CODE;
+	uint32_t skip = XPAGE_HINT_HV_TOUCHED | (p->o.page_code ? 0 : code);
+	size_t k = 0;
+
+	if (xpage_gfn_hints(p->xp, g, n, 0, p->b_hint) < 0)
+		return n;
+	for (size_t i = 0; i < n; i++) {
+		if (p->b_hint[i] & skip)
+			continue;
+		p->st.code_chosen += (p->b_hint[i] & code) != 0;
+		g[k++] = g[i];
+	}
+	return k;
+}
+
+/* Up to @want victims from the policy less those drop_hinted() keeps
+ * back, in a few rounds; each is marked GF_BATCH at once (so that the
+ * next round does not choose it again). */
+static size_t choose_unhinted(struct pager *p, size_t want, uint64_t t0)
+{
+	size_t n = 0;
+
+	for (int round = 0; round < 8 && n < want; round++) {
+		size_t m = p->pol->ops->choose(p->pol, p->b_gfn + n, want - n,
+					       eligible, p, t0);
+
+		if (!m)
+			break;
+		m = drop_hinted(p, p->b_gfn + n, m);
+		for (size_t i = n; i < n + m; i++)
+			p->gfl[p->b_gfn[i]] |= GF_BATCH;
+		n += m;
+	}
+	return n;
+}
+
+/* A batch given up before its nomination: no longer GF_BATCH. */
+static void unchoose(struct pager *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
 }
 
 void pager_release_slot(struct pager *p, uint64_t gfn)
@@ -248,11 +292,6 @@ static void trace_batch(struct pager *p, uint64_t t0, size_t n)
 
 static void evicted(struct pager *p, uint64_t gfn)
 {
-	uint32_t h = 0;
-
-	if (xpage_gfn_hints(p->xp, &gfn, 1, 0, &h) == 0 &&
-	    (h & (XPAGE_HINT_KERNEL_CODE | XPAGE_HINT_USER_CODE)))
-		p->st.code_evicted++;
 	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;
@@ -284,7 +323,7 @@ static size_t choose_victims(struct pager *p, uint64_t t0)
 		stop_pageout(p, rc, "growing the store");
 		return 0;
 	}
-	n = p->pol->ops->choose(p->pol, p->b_gfn, want, eligible, p, t0);
+	n = choose_unhinted(p, want, t0);
 	if (!n)
 		return 0;
 	k = store_alloc(p->store, n, p->b_slot);
@@ -292,19 +331,19 @@ static size_t choose_victims(struct pager *p, uint64_t t0)
 		/* cannot happen after store_reserve; be safe */
 		for (size_t i = 0; i < k; i++)
 			store_free(p->store, p->b_slot[i], p->b_gfn[i], false);
+		unchoose(p, n);
 		return 0;
 	}
 	rc = store_record(p->store, p->b_gfn, p->b_slot, n, REC_INTENT, false);
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++)
 			store_free(p->store, p->b_slot[i], p->b_gfn[i], false);
+		unchoose(p, n);
 		stop_pageout(p, rc, "writing the index");
 		return 0;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++)
 		p->slot[p->b_gfn[i]] = p->b_slot[i];
-		p->gfl[p->b_gfn[i]] |= GF_BATCH;
-	}
 	if (!p->st.batches++)
 		dbg(p, "first batch: %zu gfns", n);
 	return n;

@@ -69,7 +69,7 @@ struct pager_stats {
 	uint64_t drops;
 	uint64_t nominate_fail;
 	uint64_t evict_refused;  /* evict returned an error */
-	uint64_t code_evicted;   /* of pages_out, code the guest runs */
+	uint64_t code_chosen;    /* victims that were code (--page-code) */
 	uint64_t io_bytes_written;
 	uint64_t io_bytes_read;
 	uint64_t batches;
@@ -157,6 +157,7 @@ struct pager {
 	uint32_t *b_wslot;       /* ... and slots */
 	uint64_t *b_zgfn;        /* the mapped pages found all zero */
 	size_t b_nz;
+	uint32_t *b_hint;        /* xpage_gfn_hints() of the chosen gfns */
 	size_t b_cap;
 
 	/* evicts refused: retried in later rounds (pageout.c) */

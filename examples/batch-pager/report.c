@@ -150,7 +150,7 @@ static void ju64_or_null(FILE *f, const char *name, uint64_t v, uint64_t none)
 
 /* The code the guest runs as the library sees it now, its kernel's and
  * its processes' (null once the handle is gone), and how many of its
- * pages this pager evicted (none unless --page-code). */
+ * pages this pager chose as victims (none unless --page-code). */
 static void json_code(FILE *f, struct pager *p)
 {
 	uint64_t g[1024], code = 0, ucode = 0;
@@ -170,7 +170,7 @@ static void json_code(FILE *f, struct pager *p)
 	}
 	ju64_or_null(f, "kernel_code_pages", rc ? UINT64_MAX : code, UINT64_MAX);
 	ju64_or_null(f, "user_code_pages", rc ? UINT64_MAX : ucode, UINT64_MAX);
-	ju64(f, "code_evicted", p->st.code_evicted);
+	ju64(f, "code_chosen", p->st.code_chosen);
 }
 
 /* The first batches, step by step (pageout.c, trace_batch). */

@@ -407,12 +407,12 @@ static int kernel_code_run(bool kcode)
 	CHECK(json_num(json, "pages_out") >= 14336, "pages_out %.0f < 14336",
 	      json_num(json, "pages_out"));
 	if (kcode)
-		CHECK(json_num(json, "code_evicted") > 0,
+		CHECK(json_num(json, "code_chosen") > 0,
 		      "no kernel code paged out with --page-code");
 	else
-		CHECK(json_num(json, "code_evicted") == 0,
+		CHECK(json_num(json, "code_chosen") == 0,
 		      "%.0f pages of kernel code paged out",
-		      json_num(json, "code_evicted"));
+		      json_num(json, "code_chosen"));
 	CHECK(json_num(json, "oracle_lost") == 0 &&
 	      json_num(json, "oracle_corrupted") == 0 &&
 	      json_num(json, "oracle_stuck") == 0 &&
