@@ -84,6 +84,13 @@ gack hold
 MAXP=$(dstat max)
 TARGET_PAGES=$((TMIB * 256))
 
+# stats_line FILE: the pager's statistics on one line, without the trace
+# of its first batches: the serial line carries the guest's console too,
+# and a line of several KiB is cut by it more often than not.
+stats_line() {
+	tr -d '\n' <"$1" | sed 's/"pageout_first_batches": *\[[^]]*\], *//'
+}
+
 # start_pager N [ARGS...]: instance N, same store every time.
 start_pager() {
 	INST=$1
@@ -110,7 +117,7 @@ pager_log() {
 		sed "s/^/XPLOG xpage-$_i: [count] /"
 	tail -60 /tmp/xpage-$_i.clean | sed "s/^/XPLOG xpage-$_i: /"
 	[ -f /tmp/xpage-stats-$_i.json ] &&
-		echo "XPJSON xpage-stats-$_i $(tr -d '\n' </tmp/xpage-stats-$_i.json)"
+		echo "XPJSON xpage-stats-$_i $(stats_line /tmp/xpage-stats-$_i.json)"
 }
 LOGGER=pager_log
 
@@ -128,7 +135,7 @@ if wait_tot_le $((TARGET_PAGES + 256)) 180; then
 	kill -USR1 $PID 2>/dev/null
 	sleep 1
 	[ -f /tmp/xpage-stats-1.json ] &&
-		echo "XPJSON xpage-stats-1-pageout $(tr -d '\n' </tmp/xpage-stats-1.json)"
+		echo "XPJSON xpage-stats-1-pageout $(stats_line /tmp/xpage-stats-1.json)"
 else
 	mark pageout_timeout "paged=$(wstat paged) tot=$(wstat tot)"
 fi
