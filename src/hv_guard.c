@@ -24,7 +24,7 @@
 #define XP_HV_REFRESH_NS 50000000ull
 /* Room for the set: a few hundred gfns per vCPU, and the kernel's page
  * tables, shared by all (xen_guest_walk.c keeps at most 4096). */
-#define XP_HV_PER_VCPU 256u
+#define XP_HV_PER_VCPU 320u
 #define XP_HV_SHARED 4096u
 
 static uint64_t now_ns(void)

@@ -29,7 +29,9 @@
  * vCPU was seen on (the XP_STACK_PAGES around its stack pointer whenever
  * that is a kernel address; the last XP_STACKS_SEEN of them) with the
  * page tables to them, and the top-level tables of the last XP_STACKS_SEEN
- * processes it was seen running (it may switch back to any of them).
+ * processes it was seen running (it may switch back to any of them); and
+ * what the processor reads to deliver an event to it (xp_walk_events:
+ * its IDT, GDT, TSS and the stacks the TSS names).
  * And every page table of the kernel's half of the address space (the
  * top-level entries 256 .. 511, shared by every process), read from a
  * CR3 that maps the kernel (xp_maps_kernel), again every
@@ -54,6 +56,9 @@
 #define XP_HVM_CPU_OFF_GS_BASE  840
 #define XP_HVM_CPU_OFF_SHADOW_GS 944
 #define XP_HVM_CPU_OFF_EFER     992
+#define XP_HVM_CPU_OFF_TR_BASE  856
+#define XP_HVM_CPU_OFF_IDTR_BASE 872
+#define XP_HVM_CPU_OFF_GDTR_BASE 880
 
 _Static_assert(HVM_SAVE_CODE(CPU) == XP_HVM_SAVE_CODE_CPU, "HVM CPU code");
 _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
@@ -63,7 +68,10 @@ _Static_assert(sizeof(struct hvm_hw_cpu) >= XP_HVM_CPU_SIZE &&
 	       offsetof(struct hvm_hw_cpu, cr4) == XP_HVM_CPU_OFF_CR4 &&
 	       offsetof(struct hvm_hw_cpu, gs_base) == XP_HVM_CPU_OFF_GS_BASE &&
 	       offsetof(struct hvm_hw_cpu, shadow_gs) == XP_HVM_CPU_OFF_SHADOW_GS &&
-	       offsetof(struct hvm_hw_cpu, msr_efer) == XP_HVM_CPU_OFF_EFER,
+	       offsetof(struct hvm_hw_cpu, msr_efer) == XP_HVM_CPU_OFF_EFER &&
+	       offsetof(struct hvm_hw_cpu, tr_base) == XP_HVM_CPU_OFF_TR_BASE &&
+	       offsetof(struct hvm_hw_cpu, idtr_base) == XP_HVM_CPU_OFF_IDTR_BASE &&
+	       offsetof(struct hvm_hw_cpu, gdtr_base) == XP_HVM_CPU_OFF_GDTR_BASE,
 	       "struct hvm_hw_cpu layout");
 
 /* Per-CPU pages kept resident per vCPU: Linux's static per-CPU section,
@@ -101,6 +109,7 @@ struct xp_walk_regs {
 	uint64_t rsp;
 	unsigned levels;  /* 4 or 5 */
 	bool nx;          /* no-execute in force (EFER.NXE) */
+	uint64_t idt, gdt, tss; /* where the processor reads at each event */
 };
 
 /* The registers a walk starts from; -errno, or 1 when the vCPU is not in
@@ -126,6 +135,9 @@ static int xp_walk_regs(struct xp_backend *be, uint32_t vcpu,
 	memcpy(&gs, c.b + XP_HVM_CPU_OFF_GS_BASE, 8);
 	memcpy(&shadow, c.b + XP_HVM_CPU_OFF_SHADOW_GS, 8);
 	memcpy(&efer, c.b + XP_HVM_CPU_OFF_EFER, 8);
+	memcpy(&r->idt, c.b + XP_HVM_CPU_OFF_IDTR_BASE, 8);
+	memcpy(&r->gdt, c.b + XP_HVM_CPU_OFF_GDTR_BASE, 8);
+	memcpy(&r->tss, c.b + XP_HVM_CPU_OFF_TR_BASE, 8);
 	if (!(cr0 & XP_CR0_PG) || !(efer & XP_EFER_LMA))
 		return 1;
 	r->gs = (gs >> 63) ? gs : shadow;
@@ -263,6 +275,68 @@ static struct xp_xen_stacks *xp_stacks(struct xp_backend *be, uint32_t vcpus)
 	return be->stacks;
 }
 
+/* The 64-bit word at byte @off of page @gfn (any alignment within the
+ * page); false when it cannot be read. */
+static bool xp_read_u64(struct xp_backend *be, struct xp_walk_cache *wc,
+			uint64_t gfn, unsigned off, uint64_t *v)
+{
+	uint64_t lo, hi = 0;
+	unsigned sh = 8 * (off % 8);
+
+	if (off > XP_XEN_PAGE_SIZE - 8 ||
+	    xp_walk_entry(be, wc, gfn, off / 8, &lo) < 0 ||
+	    (sh && xp_walk_entry(be, wc, gfn, off / 8 + 1, &hi) < 0))
+		return false;
+	*v = sh ? (lo >> sh) | (hi << (64 - sh)) : lo;
+	return true;
+}
+
+/* The gfn of the page at @va, or false. */
+static bool xp_leaf_gfn(struct xp_backend *be, struct xp_walk_cache *wc,
+			const struct xp_walk_regs *r, uint64_t va, uint64_t *gfn)
+{
+	uint64_t walk[8];
+	size_t n = 0;
+
+	if (!xp_walk_va(be, wc, r, va, walk, 8, &n) || !n)
+		return false;
+	*gfn = walk[n - 1];
+	return true;
+}
+
+/* What the processor reads to deliver an interrupt or exception to the
+ * vCPU: its IDT, GDT and TSS, and the stacks the TSS names (RSP0 and
+ * the seven IST stacks: the top page of each and the one below). A page
+ * of these paged out makes the delivery itself fault, at every event;
+ * the emulator the rig runs on loses the guest then (RESULTS.md, loss
+ * 11). Kernel addresses only. */
+static void xp_walk_events(struct xp_backend *be, struct xp_walk_cache *wc,
+			   const struct xp_walk_regs *r, uint64_t *gfns,
+			   size_t cap, size_t *n)
+{
+	static const unsigned stack_at[] = { 4, 36, 44, 52, 60, 68, 76, 84 };
+	const uint64_t at[4] = { r->idt, r->idt + XP_XEN_PAGE_SIZE - 1, r->gdt,
+				 r->tss };
+	unsigned off = (unsigned)(r->tss % XP_XEN_PAGE_SIZE);
+	uint64_t tss;
+
+	for (unsigned i = 0; i < 4; i++)
+		if (at[i] >> 63)
+			xp_walk_va(be, wc, r, at[i], gfns, cap, n);
+	if (!(r->tss >> 63) || off + 92 > XP_XEN_PAGE_SIZE ||
+	    !xp_leaf_gfn(be, wc, r, r->tss, &tss))
+		return;
+	for (unsigned i = 0; i < sizeof(stack_at) / sizeof(*stack_at); i++) {
+		uint64_t top;
+
+		if (!xp_read_u64(be, wc, tss, off + stack_at[i], &top) ||
+		    !(top >> 63))
+			continue;
+		xp_walk_va(be, wc, r, top - 1, gfns, cap, n);
+		xp_walk_va(be, wc, r, top - 1 - XP_XEN_PAGE_SIZE, gfns, cap, n);
+	}
+}
+
 /* The gfns one vCPU's hazards take (see the top of this file). */
 static void xp_walk_vcpu(struct xp_backend *be, struct xp_walk_cache *wc,
 			 const struct xp_walk_regs *r,
@@ -272,6 +346,7 @@ static void xp_walk_vcpu(struct xp_backend *be, struct xp_walk_cache *wc,
 	for (unsigned i = 0; i < XP_PERCPU_PAGES; i++)
 		xp_walk_va(be, wc, r, r->gs + (uint64_t)i * XP_XEN_PAGE_SIZE,
 			   gfns, cap, n);
+	xp_walk_events(be, wc, r, gfns, cap, n);
 	for (unsigned s = 0; st && s < XP_STACKS_SEEN; s++)
 		if (st->top[s])
 			xp_walk_add(gfns, cap, n, st->top[s]);

@@ -15,7 +15,8 @@
  *   FAKE_OMIT_PREP            no xc_mem_paging_prep
  *   FAKE_OMIT_PFN_TYPE        no xc_get_pfn_type_batch
  * xc_domain_hvm_getcontext_partial answers vCPUs 0 .. hvm_vcpus - 1 with
- * long mode, hvm_cr3, hvm_gs (kernel GS base) and hvm_rsp, and
+ * long mode, hvm_cr3, hvm_gs (kernel GS base), hvm_rsp, hvm_idt,
+ * hvm_gdt and hvm_tss (the IDTR, GDTR and TR bases), and
  * no-execute in force when hvm_nxe is set.
  * Written from the behaviour the backend relies on, not from Xen's code.
  *
@@ -505,6 +506,9 @@ EXPORT int xc_domain_hvm_getcontext_partial(void *xch, uint32_t domid,
 	c.cr3 = (uint64_t)fake_get("hvm_cr3");
 	c.gs_base = (uint64_t)fake_get("hvm_gs");
 	c.rsp = (uint64_t)fake_get("hvm_rsp");
+	c.idtr_base = (uint64_t)fake_get("hvm_idt");
+	c.gdtr_base = (uint64_t)fake_get("hvm_gdt");
+	c.tr_base = (uint64_t)fake_get("hvm_tss");
 	memcpy(buf, &c, sizeof(c));
 	return 0;
 }

@@ -1526,6 +1526,44 @@ START_TEST(hv_gfns_kernel_tables_from_user_mode)
 }
 END_TEST
 
+/* What the processor reads at each event: the IDT, GDT and TSS in the
+ * direct map (L4 273, L3 0, L2 3: a table of 4 KiB pages), and the stacks
+ * the TSS names (RSP0 and IST1; the other ISTs 0), in the vmalloc area:
+ * each top page and the one below, and the tables to them. */
+START_TEST(hv_gfns_event_delivery)
+{
+	struct xp_backend *be = open_fake("FAKEXC_4_17");
+	uint64_t g[512], *tss;
+	int n;
+
+	build_guest();
+	guest_page(0x102)[3] = PTE(0x120);
+	guest_page(0x120)[0] = PTE(0x121);           /* IDT */
+	guest_page(0x120)[1] = PTE(0x122);           /* GDT */
+	guest_page(0x120)[2] = PTE(0x123);           /* TSS */
+	guest_page(0x105)[160 + 300] = PTE(0x130);         /* RSP0's stack */
+	guest_page(0x105)[160 + 301] = PTE(0x131);
+	guest_page(0x105)[160 + 310] = PTE(0x140);         /* IST1's stack */
+	guest_page(0x105)[160 + 311] = PTE(0x141);
+	tss = guest_page(0x123);
+	/* RSP0 at byte 4, IST1 at byte 36: unaligned 64-bit words */
+	tss[0] = (STACK_VA + 302 * 4096ull) << 32;
+	tss[1] = (STACK_VA + 302 * 4096ull) >> 32;
+	tss[4] = (STACK_VA + 312 * 4096ull) << 32;
+	tss[5] = (STACK_VA + 312 * 4096ull) >> 32;
+	F.set("hvm_idt", (long)(GS_VA - 0x400000 + 0x600000));
+	F.set("hvm_gdt", (long)(GS_VA - 0x400000 + 0x601000));
+	F.set("hvm_tss", (long)(GS_VA - 0x400000 + 0x602000));
+	F.set("hvm_rsp", 0x7ffc0000);
+	n = hv(be, g, 512);
+	for (uint64_t p = 0x120; p <= 0x123; p++)
+		ck_assert_msg(has(g, n, p), "page 0x%llx", (unsigned long long)p);
+	ck_assert(has(g, n, 0x130) && has(g, n, 0x131));
+	ck_assert(has(g, n, 0x140) && has(g, n, 0x141));
+	close_and_check(be);
+}
+END_TEST
+
 #define NX (1ull << 63)
 #define US 0x4ull
 #define KTEXT_VA 0xffffffff81000000ull /* L4 511, L3 510, L2 8 */
@@ -1648,6 +1686,7 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, hv_gfns_percpu_and_stacks);
 	tcase_add_test(ops, hv_gfns_kernel_tables);
 	tcase_add_test(ops, hv_gfns_kernel_tables_from_user_mode);
+	tcase_add_test(ops, hv_gfns_event_delivery);
 	tcase_add_test(ops, kcode_from_kernel_tables);
 	suite_add_tcase(s, ops);
 	return s;
