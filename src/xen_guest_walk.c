@@ -368,8 +368,8 @@ static bool xp_ktables_add(struct xp_backend *be, uint64_t gfn)
 
 /* Table @gfn at @level and every table under its entries @lo .. @hi - 1
  * into be->ktables; last-level tables whose path may execute into
- * be->kl1 (read later, all at once), executable large pages into
- * be->kcode. A table that cannot be read (paged out) is kept, what is
+ * be->kl1 (read later, all at once), executable large pages to
+ * xp_code_leaf() (xen_guest_code.c). A table that cannot be read (paged out) is kept, what is
  * under it skipped. */
 static void xp_ktables_walk(struct xp_backend *be, uint64_t gfn,
 			    unsigned level, unsigned lo, unsigned hi, bool nx)

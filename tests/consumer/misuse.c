@@ -334,9 +334,11 @@ static int c_fork(struct g *g)
 	CHECK(pid >= 0, "fork");
 	if (pid == 0) {
 		uint64_t gf = 100;
+		uint32_t h = 0;
 		int st = 0;
 
 		_exit(xpage_nominate(g->xp, &gf, 1, 0, &st) != -ECHILD ||
+		      xpage_gfn_hints(g->xp, &gf, 1, 0, &h) != -ECHILD ||
 		      xpage_close(g->xp) != 0);
 	}
 	CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
