@@ -46,7 +46,7 @@ static void zero_pages(const char *path, const struct store_identity *id)
 	struct store *st;
 	struct store_recovery rec;
 	uint64_t gfns[4] = { 10, 11, 12, 13 }, g;
-	uint32_t slots[4], s;
+	uint32_t slots[4], s = 0;
 	static uint8_t page[4096];
 	void *b = page;
 	char err[512];
