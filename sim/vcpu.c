@@ -76,9 +76,10 @@ struct sim_vcpu *vcpu_pick_idle(struct sim_guest *g, uint32_t hint)
 static void do_access(struct sim_guest *g, uint64_t gfn, bool write,
 		      bool counted)
 {
-	if (write)
+	if (write) {
 		oracle_write(g, gfn);
-	else if (!(g->gfn[gfn].flags & SG_ZERO) ||
+		writes_note(g, gfn);
+	} else if (!(g->gfn[gfn].flags & SG_ZERO) ||
 		 !oracle_page_is_hole(g, gfn))
 		/* (a never-written page of a lazy guest reads as zeros
 		 * without being materialised) */
