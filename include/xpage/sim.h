@@ -167,6 +167,16 @@ XPAGE_API int xpage_sim_touch(xpage_sim_t *sim, uint32_t domid,
 XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
 				uint64_t gfn);
 
+/**
+ * xpage_sim_logdirty_hold() - (1.1) turn the domain's log-dirty mode on
+ * (@on non-zero) or off as another user of it would, a live migration
+ * say: a pager's xpage_logdirty_enable() then finds it taken (-EBUSY).
+ * Returns 0, -EINVAL when @on and log-dirty is on already (whoever holds
+ * it), -ESRCH, or a negative errno.
+ */
+XPAGE_API int xpage_sim_logdirty_hold(xpage_sim_t *sim, uint32_t domid,
+				      int on);
+
 struct xpage_sim_report {
 	size_t sz;
 	uint64_t pages;          /* guest RAM pages */
