@@ -103,6 +103,11 @@ enum xpage_sim_pattern {
 	XPAGE_SIM_UNIFORM = 0,    /* every gfn equally likely */
 	XPAGE_SIM_HOTCOLD = 1,    /* hot_pct % of accesses on hot_set_pct % */
 	XPAGE_SIM_SEQUENTIAL = 2, /* each vCPU walks its share in order */
+	/* (1.1) hot_pct % of accesses on the first hot_set_pct % of RAM,
+	 * the page of rank i there with probability ~ 1 / (i + 1) (Zipf,
+	 * exponent 1); the rest uniform over RAM. A read-mostly workload
+	 * is this one with a small write_pct. */
+	XPAGE_SIM_ZIPF = 3,
 };
 
 struct xpage_sim_workload {
