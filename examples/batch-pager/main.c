@@ -452,14 +452,17 @@ static int open_store(struct pager *p, struct setup *s)
 	return 0;
 }
 
-/* The victim policy's name: --policy, or logdirty when the domain's
- * log-dirty mode can be had (else clock); said in the log either way. */
+/* The victim policy's name: --policy (the clock by default); logdirty
+ * falls back to the clock when the domain's log-dirty mode cannot be had,
+ * said in the log. */
 static const char *pick_policy(struct pager *p)
 {
 	const char *want = p->o.policy;
 	int rc;
 
-	if (want && strcmp(want, "logdirty"))
+	if (!want)
+		return "clock";
+	if (strcmp(want, "logdirty"))
 		return want;
 	rc = xpage_logdirty_enable(p->xp, NULL);
 	if (rc == 0) {

@@ -20,8 +20,8 @@
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
  *   kernel-code     the guest kernel's code stays resident, unless
  *                   --page-code
- *   policy          logdirty by default; the clock when log-dirty mode
- *                   is held by someone else
+ *   policy          the clock by default; --policy logdirty scans, and
+ *                   falls back to the clock when someone else holds it
  *   err-nosim       no Xen and no simulator
  *   err-hvm         a domain that is not HVM, or has no HAP
  *   err-nopaging    a hypervisor built without paging
@@ -789,9 +789,10 @@ static int t_err_nopaging(void)
 	return 0;
 }
 
-/* The victim policy: logdirty by default, scanning; and with the
- * domain's log-dirty mode held by someone else (a migration), the clock,
- * said in the log, with the guest paged down all the same. */
+/* The victim policy: the clock by default; --policy logdirty scans; and
+ * with the domain's log-dirty mode held by someone else (a migration),
+ * logdirty falls back to the clock, said in the log, with the guest paged
+ * down all the same. */
 static int t_policy(void)
 {
 	struct env e = { 0 };
@@ -800,11 +801,19 @@ static int t_policy(void)
 
 	sim_up(&e, 32, 0, NULL);
 	workload(&e, 0);
+	const char *ld = path("pol-d.log"), *jd = path("pol-d.json");
+	const char *ad[] = { ATTACH(&e, path("pol-d.store")), "--target-mib",
+			     "8", "--duration", "1", "--stats-json", jd, NULL };
 	const char *aa[] = { ATTACH(&e, path("pol-a.store")), "--target-mib",
-			     "8", "--scan-ms", "100", "--duration", "3",
-			     "--stats-json", ja, NULL };
+			     "8", "--policy", "logdirty", "--scan-ms", "100",
+			     "--duration", "3", "--stats-json", ja, NULL };
 	const char *ab[] = { ATTACH(&e, path("pol-b.store")), "--target-mib",
-			     "8", "--duration", "2", "--stats-json", jb, NULL };
+			     "8", "--policy", "logdirty", "--duration", "2",
+			     "--stats-json", jb, NULL };
+
+	if (!exited(wait_for(spawn(ad, ld, NULL, NULL), 60), 0, ld, "default"))
+		return 1;
+	CHECK(log_has(jd, "\"policy\": \"clock\""), "the default is not the clock");
 	if (!exited(wait_for(spawn(aa, la, NULL, NULL), 60), 0, la, "logdirty"))
 		return 1;
 	CHECK(log_has(la, "policy: logdirty"), "the policy was not said");
