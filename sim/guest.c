@@ -61,6 +61,7 @@ static void guest_free(struct sim_guest *g)
 	if (g->seekfd >= 0)
 		close(g->seekfd);
 	free(g->gfn);
+	writes_fini(g);
 	pthread_mutex_destroy(&g->lock);
 	free(g);
 }

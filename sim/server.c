@@ -431,6 +431,22 @@ static int op_walks(struct conn *c, uint16_t op, struct reply *r)
 	return 0;
 }
 
+/* SIMP_LOGDIRTY (writes.c). */
+static int op_logdirty(struct conn *c, const void *p, uint32_t len,
+		       struct reply *r)
+{
+	struct simp_logdirty_req q;
+	int rc;
+
+	NEED(len, struct simp_logdirty_req);
+	memcpy(&q, p, sizeof(q));
+	guest_lock(c->g);
+	rc = writes_op(c->g, &q, (struct simp_logdirty *)(void *)c->rsp);
+	guest_unlock(c->g);
+	r->len = rc ? 0 : sizeof(struct simp_logdirty);
+	return rc;
+}
+
 /* Hypercall ops: the attached domain. The queries and mappings answer
  * whatever the domain's state; the rest first check that it lives. */
 static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
@@ -480,6 +496,8 @@ static int hypercall(struct conn *c, uint16_t op, const void *p, uint32_t len,
 	case SIMP_STACK_GFNS:
 	case SIMP_KCODE_GFNS:
 		return op_walks(c, op, r);
+	case SIMP_LOGDIRTY:
+		return op_logdirty(c, p, len, r);
 	default:
 		return -ENOSYS;
 	}
@@ -614,6 +632,7 @@ static int op_locked(struct sim_guest *g, uint16_t op, const void *p,
 {
 	uint32_t size = op == SIMP_WORKLOAD ? sizeof(struct simp_workload) :
 			op == SIMP_FAULTS ? sizeof(struct simp_faults) :
+			op == SIMP_LOGDIRTY_HOLD ? sizeof(struct simp_u32x2) :
 			op == SIMP_WORKLOAD_STOP ? 0 : sizeof(struct simp_touch);
 	int rc = 0;
 
@@ -626,6 +645,8 @@ static int op_locked(struct sim_guest *g, uint16_t op, const void *p,
 		workload_stop(g);
 	else if (op == SIMP_FAULTS)
 		rc = faults_set(g, p);
+	else if (op == SIMP_LOGDIRTY_HOLD)
+		rc = writes_hold(g, ((const struct simp_u32x2 *)p)->b != 0);
 	else
 		rc = op_touch(g, p, op == SIMP_RELEASE);
 	guest_unlock(g);
@@ -654,6 +675,7 @@ static int control_guest(struct conn *c, uint16_t op, const void *p,
 	case SIMP_FAULTS:
 	case SIMP_TOUCH:
 	case SIMP_RELEASE:
+	case SIMP_LOGDIRTY_HOLD:
 		rc = op_locked(g, op, p, len);
 		break;
 	case SIMP_REPORT:
@@ -728,6 +750,7 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	case SIMP_RUNSTATE_GFNS:
 	case SIMP_STACK_GFNS:
 	case SIMP_KCODE_GFNS:
+	case SIMP_LOGDIRTY:
 		return hypercall(c, h->op, p, h->len, r);
 	case SIMP_CREATE_GUEST:
 	case SIMP_DESTROY_GUEST:
@@ -741,6 +764,7 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	case SIMP_GFN_STATE:
 	case SIMP_VCPU_STATE:
 	case SIMP_SHUTDOWN:
+	case SIMP_LOGDIRTY_HOLD:
 		return control(c, h->op, p, h->len, r);
 	default:
 		return -ENOSYS;

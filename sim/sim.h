@@ -19,6 +19,7 @@
  *   runstate.c    the runstate areas Xen's scheduler writes at each switch
  *   hypercall.c   timer hypercalls, whose arguments Xen copies from stacks
  *   walk.c        the page-table walks Xen makes: placement, what they meet
+ *   writes.c      write tracking (log-dirty mode)
  *   oracle.c      expected page contents, verification, reports
  *   faults.c      the seeded fault injector
  *   personality.c the table of hypervisors imitated
@@ -230,6 +231,10 @@ struct sim_guest {
 	struct simp_workload wl;
 	bool wl_active;
 	uint64_t wl_epoch;
+
+	/* Log-dirty (writes.c): a bit per gfn while tracking is on, else
+	 * NULL. */
+	uint64_t *ld_bits;
 
 	/* Faults (faults.c) */
 	struct simp_faults fl;
@@ -490,6 +495,18 @@ void oracle_write(struct sim_guest *g, uint64_t gfn);
 void oracle_report(struct sim_guest *g, const struct simp_report_req *rq,
 		   struct simp_report *rep);
 uint64_t sim_mix64(uint64_t z);
+
+/* ------------------------------------------------------------ writes */
+
+/* locked: a guest write to @gfn (sets its bit while tracking is on). */
+void writes_note(struct sim_guest *g, uint64_t gfn);
+/* locked: SIMP_LOGDIRTY (@out zeroed, then filled for CLEAN/PEEK). */
+int writes_op(struct sim_guest *g, const struct simp_logdirty_req *q,
+	      struct simp_logdirty *out);
+/* locked: SIMP_LOGDIRTY_HOLD: on as another user would turn it on. */
+int writes_hold(struct sim_guest *g, bool on);
+/* locked: tracking off, the bitmap freed (also at destruction). */
+void writes_fini(struct sim_guest *g);
 
 /* ------------------------------------------------------------ faults */
 

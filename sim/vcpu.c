@@ -76,9 +76,10 @@ struct sim_vcpu *vcpu_pick_idle(struct sim_guest *g, uint32_t hint)
 static void do_access(struct sim_guest *g, uint64_t gfn, bool write,
 		      bool counted)
 {
-	if (write)
+	if (write) {
 		oracle_write(g, gfn);
-	else if (!(g->gfn[gfn].flags & SG_ZERO) ||
+		writes_note(g, gfn);
+	} else if (!(g->gfn[gfn].flags & SG_ZERO) ||
 		 !oracle_page_is_hole(g, gfn))
 		/* (a never-written page of a lazy guest reads as zeros
 		 * without being materialised) */
@@ -248,6 +249,32 @@ static uint32_t active_vcpus(const struct sim_guest *g)
 	return (!n || n > g->nvcpus) ? g->nvcpus : n;
 }
 
+/* XPAGE_SIM_ZIPF: hot_pct % of the accesses go to the hot set (the
+ * first hot_set_pct % of RAM), where gfn i is chosen with a probability
+ * about proportional to 1 / (i + 1), Zipf's law with exponent 1: an
+ * octave [2^b - 1, 2^(b+1) - 1) drawn uniformly, then a gfn in it. The
+ * others are uniform over RAM. */
+static uint64_t pick_zipf(const struct sim_guest *g, uint64_t r)
+{
+	uint64_t pages = g->pages, hot = pages * g->wl.hot_set_pct / 100;
+	uint64_t lo, span, r2 = sim_mix64(r);
+	unsigned octaves = 0;
+
+	if (!hot)
+		hot = 1;
+	if ((r & 0x3ff) % 100 >= g->wl.hot_pct)
+		return r2 % pages;
+	while (octaves < 63 && (1ull << octaves) <= hot)
+		octaves++;
+	lo = (1ull << ((r >> 10) % octaves)) - 1;
+	span = lo + 1;
+	if (lo >= hot)
+		return 0;
+	if (span > hot - lo)
+		span = hot - lo;
+	return lo + r2 % span;
+}
+
 static uint64_t pick_gfn(struct sim_vcpu *v, uint64_t r)
 {
 	struct sim_guest *g = v->g;
@@ -276,6 +303,8 @@ static uint64_t pick_gfn(struct sim_vcpu *v, uint64_t r)
 			v->seq_pos = 0;
 		return start + v->seq_pos++;
 	}
+	case 3: /* XPAGE_SIM_ZIPF */
+		return pick_zipf(g, r);
 	default: /* XPAGE_SIM_UNIFORM */
 		return r % pages;
 	}
@@ -439,9 +468,9 @@ void vcpu_stop_threads(struct sim_guest *g)
 
 int workload_set(struct sim_guest *g, const struct simp_workload *w)
 {
-	if (w->pattern > 2 || w->write_pct > 100 || w->hot_pct > 100 ||
+	if (w->pattern > 3 || w->write_pct > 100 || w->hot_pct > 100 ||
 	    w->hot_set_pct > 100 || w->release_pm > 1000 ||
-	    (w->pattern == 1 && !w->hot_set_pct))
+	    ((w->pattern == 1 || w->pattern == 3) && !w->hot_set_pct))
 		return -EINVAL;
 	if (g->crashed || g->destroyed)
 		return -ESRCH;

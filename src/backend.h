@@ -58,6 +58,11 @@ struct xp_paging_op {
 typedef void (*xp_backend_log_fn)(void *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+#define XP_LD_OFF    0u
+#define XP_LD_ENABLE 2u
+#define XP_LD_CLEAN  11u
+#define XP_LD_PEEK   12u
+
 #define XP_CODE_KERNEL 0u
 #define XP_CODE_USER   1u
 
@@ -147,6 +152,16 @@ struct xp_backend_ops {
 	 * NULL: cannot tell. */
 	int (*code_gfns)(struct xp_backend *be, unsigned which,
 			 const uint64_t **gfns);
+
+	/* Log-dirty mode (write tracking), Xen's shadow-op numbering: @op
+	 * XP_LD_ENABLE (answers -EINVAL, as Xen does, when the mode is on
+	 * already, whoever holds it), XP_LD_OFF, or XP_LD_CLEAN / XP_LD_PEEK:
+	 * the bits of gfns 0 .. @nr - 1 into @bitmap ((@nr + 63) / 64 words,
+	 * every word written, nothing past @nr set), their count into
+	 * *@dirty; CLEAN resets them. 0 or the hypervisor's negative errno.
+	 * NULL: no log-dirty mode (-EOPNOTSUPP). */
+	int (*logdirty)(struct xp_backend *be, unsigned op, uint64_t *bitmap,
+			uint64_t nr, uint64_t *dirty);
 
 	/* Event channel: the fd to poll, notify the hypervisor, and consume a
 	 * pending notification (re-arming it). The fd also polls readable

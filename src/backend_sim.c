@@ -281,6 +281,40 @@ static int check_kcode(struct xp_backend *be, const void *req,
 	return 0;
 }
 
+/* A log-dirty chunk: the one asked for, no bit past its end, its count
+ * the bits it holds. */
+static int check_logdirty(struct xp_backend *be, const void *req,
+			  const void *rsp, const int *fds, char *why, size_t sz)
+{
+	const struct simp_logdirty_req *q = req;
+	const struct simp_logdirty *r = rsp;
+	uint64_t n = 0;
+
+	(void)be, (void)fds;
+	if (q->op != SIMP_LD_CLEAN && q->op != SIMP_LD_PEEK)
+		return 0;
+	if (r->first != q->first || r->nr > q->nr || r->nr > SIMP_LD_GFNS)
+		return simp_why(why, sz, "log-dirty chunk %llu + %llu for "
+				"%llu + %llu", (unsigned long long)r->first,
+				(unsigned long long)r->nr,
+				(unsigned long long)q->first,
+				(unsigned long long)q->nr);
+	for (uint64_t w = 0; w < SIMP_LD_WORDS; w++) {
+		uint64_t m = r->bits[w];
+
+		if (w * 64 >= r->nr ? m != 0 : r->nr - w * 64 < 64 &&
+		    (m >> (r->nr - w * 64)))
+			return simp_why(why, sz, "log-dirty bit past gfn %llu",
+					(unsigned long long)(r->first + r->nr));
+		n += (uint64_t)__builtin_popcountll(m);
+	}
+	if (n != r->dirty)
+		return simp_why(why, sz, "log-dirty count %llu for %llu bits",
+				(unsigned long long)r->dirty,
+				(unsigned long long)n);
+	return 0;
+}
+
 /* The ops whose reply carries a value the backend relies on. */
 static value_check_fn *const value_checks[] = {
 	[SIMP_HELLO] = check_hello,
@@ -291,6 +325,7 @@ static value_check_fn *const value_checks[] = {
 	[SIMP_RUNSTATE_GFNS] = check_runstate,
 	[SIMP_STACK_GFNS] = check_stacks,
 	[SIMP_KCODE_GFNS] = check_kcode,
+	[SIMP_LOGDIRTY] = check_logdirty,
 };
 
 /*
@@ -1018,6 +1053,29 @@ static int sim_connection(struct xp_backend *be)
 	return be->dead ? -EIO : 0;
 }
 
+/* Log-dirty mode (SIMP_LOGDIRTY), one chunk of SIMP_LD_GFNS gfns a
+ * round trip; -EOPNOTSUPP from a simulator without the op. */
+static int sim_logdirty(struct xp_backend *be, unsigned op, uint64_t *bits,
+			uint64_t nr, uint64_t *dirty)
+{
+	const struct simp_logdirty *r = (const void *)be->rsp_buf;
+	struct simp_logdirty_req q = { .op = op };
+	int rc = 0;
+
+	if (dirty)
+		*dirty = 0;
+	do {
+		q.nr = nr - q.first < SIMP_LD_GFNS ? nr - q.first : SIMP_LD_GFNS;
+		rc = ask(be, SIMP_LOGDIRTY, &q, sizeof(q), NULL, 0, NULL);
+		if (rc < 0 || (op != XP_LD_CLEAN && op != XP_LD_PEEK))
+			break;
+		memcpy(bits + q.first / 64, r->bits, (q.nr + 63) / 64 * 8);
+		*dirty += r->dirty;
+		q.first += q.nr;
+	} while (q.first < nr);
+	return rc == -ENOSYS ? -EOPNOTSUPP : rc;
+}
+
 const struct xp_backend_ops xp_backend_sim = {
 	.name = "sim", .open = sim_open, .close = sim_close,
 	.domain_info = sim_domain_info, .domain_key = sim_domain_key,
@@ -1027,6 +1085,7 @@ const struct xp_backend_ops xp_backend_sim = {
 	.disable = sim_disable, .forget = sim_forget, .pause = sim_pause,
 	.unpause = sim_unpause, .paging_ops = sim_paging_ops, .map = sim_map,
 	.unmap = sim_unmap, .hv_gfns = sim_hv_gfns,
-	.code_gfns = sim_code_gfns, .evtchn_fd = sim_evtchn_fd,
+	.code_gfns = sim_code_gfns, .logdirty = sim_logdirty,
+	.evtchn_fd = sim_evtchn_fd,
 	.notify = sim_notify, .ack = sim_ack, .connection = sim_connection,
 };

@@ -649,6 +649,7 @@ static const struct xp_backend_ops xp_backend_xen = {
 	.hv_gfns = xp_xen_hv_gfns,
 	.code_gfns = xp_xen_code_gfns,
 	.ram_ranges = xp_xen_ram_ranges,
+	.logdirty = xp_xen_logdirty,
 	.evtchn_fd = xp_xen_evtchn_fd,
 	.notify = xp_xen_notify,
 	.ack = xp_xen_ack,

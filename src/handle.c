@@ -430,7 +430,9 @@ XPAGE_API int xpage_close(xpage_t *xp)
 	if (rc < 0)
 		xp_log(xp, XPAGE_LOG_ERROR, "closing without the hypervisor: "
 		       "%s; paging stays enabled", xpage_strerror(rc));
-	else if (xp->enabled)
+	else
+		xp_logdirty_release(xp);
+	if (rc == 0 && xp->enabled)
 		rc = close_ring(xp);
 	if (!xp_conn_error(xp))
 		release_pause(xp);
@@ -446,6 +448,8 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 	rc = xp_conn_error(xp);
 	/* A pause the handle holds (XPAGE_OPEN_KEEP_PAUSED) is handed over
 	 * as the one keep_paused asks for. */
+	if (rc == 0)
+		xp_logdirty_release(xp);
 	if (rc == 0 && keep_paused && !xp->holds_pause)
 		rc = xp->ops->pause(xp->be);
 	if (xp->enabled && !xp_conn_error(xp)) {

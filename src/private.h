@@ -131,6 +131,9 @@ struct xpage {
 		size_t code_n[2], code_cap[2];
 	} hv;
 
+	/* log-dirty mode held by this handle (logdirty.c) */
+	bool logdirty_on;
+
 	/* who may call (guard.c) */
 	pid_t pid;                      /* the process that opened it */
 	volatile uint8_t *fork_marker;  /* 1; 0 in a child after fork() */
@@ -237,6 +240,10 @@ void xp_hv_fini(struct xpage *xp);
  * the gfns the guest runs code from; release them. */
 void xp_hints_take_code(struct xpage *xp);
 void xp_hints_fini(struct xpage *xp);
+
+/* logdirty.c: turn off the log-dirty mode this handle holds (close,
+ * detach); logged when that fails. */
+void xp_logdirty_release(struct xpage *xp);
 
 /* dispatch.c: xpage_dispatch() inside the guard. */
 int xp_dispatch(struct xpage *xp, int timeout_ms);

@@ -543,6 +543,14 @@ XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
 	return ctl(sim, SIMP_RELEASE, &t, sizeof(t), NULL, 0, NULL);
 }
 
+XPAGE_API int xpage_sim_logdirty_hold(xpage_sim_t *sim, uint32_t domid,
+				      int on)
+{
+	struct simp_u32x2 q = { .a = domid, .b = on != 0 };
+
+	return ctl(sim, SIMP_LOGDIRTY_HOLD, &q, sizeof(q), NULL, 0, NULL);
+}
+
 XPAGE_API int xpage_sim_report(xpage_sim_t *sim, uint32_t domid,
 			       unsigned int flags, uint32_t stuck_ms,
 			       struct xpage_sim_report *r)

@@ -182,6 +182,8 @@ static const struct simp_reply_spec reply_specs[] = {
 	FIXED(SIMP_RUNSTATE_GFNS, struct simp_runstate, 0),
 	FIXED(SIMP_STACK_GFNS, struct simp_stacks, 0),
 	FIXED(SIMP_KCODE_GFNS, struct simp_range, 0),
+	FIXED(SIMP_LOGDIRTY, struct simp_logdirty, 0),
+	NONE(SIMP_LOGDIRTY_HOLD),
 };
 
 const struct simp_reply_spec *simp_reply_spec(uint16_t op)

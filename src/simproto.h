@@ -91,6 +91,9 @@ enum simp_op {
 	SIMP_RUNSTATE_GFNS = 52,    /* -> simp_runstate */
 	SIMP_STACK_GFNS = 53,       /* -> simp_stacks */
 	SIMP_KCODE_GFNS = 54,       /* -> simp_range */
+	SIMP_LOGDIRTY = 55,         /* simp_logdirty_req -> simp_logdirty */
+	/* control (test API), any connection */
+	SIMP_LOGDIRTY_HOLD = 56,    /* simp_u32x2 {domid, on} */
 };
 
 struct simp_hdr {
@@ -251,6 +254,39 @@ struct simp_stacks {
 struct simp_range {
 	uint64_t first;
 	uint64_t count;
+};
+
+/*
+ * SIMP_LOGDIRTY: Xen's log-dirty shadow ops (XEN_DOMCTL_SHADOW_OP_*
+ * numbering) on the attached domain. ENABLE turns write tracking on
+ * (-EINVAL when it is on already, as paging_log_dirty_enable() answers
+ * while a live migration holds it); OFF turns it off (0 when it was
+ * off); CLEAN and PEEK copy the bits of gfns first .. first + nr - 1
+ * (first a multiple of 64, nr at most SIMP_LD_GFNS, clipped to the
+ * guest), CLEAN resetting them; -EINVAL when tracking is off. Each reply
+ * is a whole simp_logdirty: first and nr as done, dirty the bits set,
+ * bits[] (past nr: zero). A guest larger than SIMP_LD_GFNS takes one op
+ * per chunk.
+ * SIMP_LOGDIRTY_HOLD {domid, on}: a test's stand-in for another user
+ * (a migration): tracking on (or off) as if someone else enabled it.
+ */
+#define SIMP_LD_OFF    0u
+#define SIMP_LD_ENABLE 2u   /* XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY */
+#define SIMP_LD_CLEAN  11u
+#define SIMP_LD_PEEK   12u
+#define SIMP_LD_WORDS  4096u
+#define SIMP_LD_GFNS   (SIMP_LD_WORDS * 64u)
+struct simp_logdirty_req {
+	uint32_t op;            /* SIMP_LD_* */
+	uint32_t pad;
+	uint64_t first;
+	uint64_t nr;
+};
+struct simp_logdirty {
+	uint64_t first;
+	uint64_t nr;
+	uint64_t dirty;
+	uint64_t bits[SIMP_LD_WORDS];
 };
 
 struct simp_gfn_state {

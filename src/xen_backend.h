@@ -183,6 +183,10 @@ int xp_xen_ram_ranges(struct xp_backend *be, struct xpage_gfn_range *r,
 		      size_t max);
 void xp_xen_ram_close(struct xp_backend *be);
 
+/* xen_logdirty.c */
+int xp_xen_logdirty(struct xp_backend *be, unsigned op, uint64_t *bits,
+		    uint64_t nr, uint64_t *dirty);
+
 /* xen_guest_walk.c */
 int xp_xen_hv_gfns(struct xp_backend *be, uint64_t *gfns, size_t cap);
 

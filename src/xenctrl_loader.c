@@ -44,7 +44,10 @@ struct xp_xenctrl_sym {
  *   4.5+:  xc_hvm_param_get;
  *   4.6+:  xc_domain_nr_gpfns (and xc_domain_maximum_gpfn's out-parameter);
  *   4.13+: xc_vm_event_get_version;
- *   4.18+: xc_domain_getinfo_single (xc_domain_getinfo was removed). */
+ *   4.18+: xc_domain_getinfo_single (xc_domain_getinfo was removed);
+ *   log-dirty: xc_shadow_control (eight arguments, with the bitmap) up
+ *     to 4.15, xc_logdirty_control from 4.16; xc__hypercall_buffer_*
+ *     in every release. */
 static const struct xp_xenctrl_sym xp_xenctrl_syms[] = {
 	XP_SYM("xc_interface_open", interface_open, XP_SYM_REQUIRED),
 	XP_SYM("xc_interface_close", interface_close, XP_SYM_REQUIRED),
@@ -73,6 +76,12 @@ static const struct xp_xenctrl_sym xp_xenctrl_syms[] = {
 	XP_SYM("xc_domain_hvm_getcontext_partial",
 	       domain_hvm_getcontext_partial, XP_SYM_OPTIONAL),
 	XP_SYM("xc_get_pfn_type_batch", get_pfn_type_batch, XP_SYM_OPTIONAL),
+	XP_SYM("xc_logdirty_control", logdirty_control, XP_SYM_OPTIONAL),
+	XP_SYM("xc_shadow_control", shadow_control_old, XP_SYM_OPTIONAL),
+	XP_SYM("xc__hypercall_buffer_alloc_pages", hcbuf_alloc_pages,
+	       XP_SYM_OPTIONAL),
+	XP_SYM("xc__hypercall_buffer_free_pages", hcbuf_free_pages,
+	       XP_SYM_OPTIONAL),
 };
 
 /* Newest first; "libxenctrl.so" (the development symlink) is tried before
@@ -142,6 +151,9 @@ int xp_xenctrl_load(const char *path, struct xp_xenctrl *out, char *why,
 		dlclose(x.dl);
 		return -ELIBBAD;
 	}
+	/* 4.16 gave xc_shadow_control five arguments (no bitmap). */
+	if (x.logdirty_control)
+		x.shadow_control_old = NULL;
 	*out = x;
 	return 0;
 }

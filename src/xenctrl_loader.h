@@ -35,6 +35,22 @@
 /* Opaque: libxenctrl's xc_interface. */
 typedef struct xp_xc_interface xp_xch;
 
+/* libxenctrl's xc_hypercall_buffer_t (the same members in every release
+ * 4.2 .. 4.22): memory the hypervisor may copy to, and its bookkeeping. */
+struct xp_xc_hcbuf {
+	void *hbuf;
+	struct xp_xc_hcbuf *param_shadow;
+	int dir;
+	void *ubuf;
+	size_t sz;
+};
+
+/* xen_domctl_shadow_op_stats. */
+struct xp_xen_shadow_stats {
+	uint32_t fault_count;
+	uint32_t dirty_count;
+};
+
 /* Every libxenctrl function the backend calls. A NULL pointer is a symbol
  * the loaded release lacks (only possible for the optional ones and for one
  * of each "one of" pair). */
@@ -99,6 +115,26 @@ struct xp_xenctrl {
 	 * declared in libxenctrl's private header): xen_ram.c. */
 	int (*get_pfn_type_batch)(xp_xch *xch, uint32_t domid, unsigned num,
 				  uint64_t *arr);
+	/* Log-dirty mode (xen_logdirty.c). 4.16+: xc_logdirty_control, with
+	 * the bitmap in a hypercall buffer; before, the same shadow op went
+	 * through an eight-argument xc_shadow_control, a name 4.16 kept for
+	 * a five-argument call without a bitmap. The loader keeps the old
+	 * form only where xc_logdirty_control is absent, so it is never
+	 * called with the wrong arguments. */
+	long long (*logdirty_control)(xp_xch *xch, uint32_t domid,
+				      unsigned int sop,
+				      struct xp_xc_hcbuf *bitmap,
+				      unsigned long pages, unsigned int mode,
+				      struct xp_xen_shadow_stats *stats);
+	int (*shadow_control_old)(xp_xch *xch, uint32_t domid,
+				  unsigned int sop, struct xp_xc_hcbuf *bitmap,
+				  unsigned long pages, unsigned long *mb,
+				  uint32_t mode,
+				  struct xp_xen_shadow_stats *stats);
+	void *(*hcbuf_alloc_pages)(xp_xch *xch, struct xp_xc_hcbuf *b,
+				   int nr_pages);
+	void (*hcbuf_free_pages)(xp_xch *xch, struct xp_xc_hcbuf *b,
+				 int nr_pages);
 };
 
 /* Bytes reserved for one xen_domctl_getdomaininfo (88 in 4.2, 96 in

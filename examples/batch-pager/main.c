@@ -452,16 +452,42 @@ static int open_store(struct pager *p, struct setup *s)
 	return 0;
 }
 
+/* The victim policy's name: --policy (the clock by default); logdirty
+ * falls back to the clock when the domain's log-dirty mode cannot be had,
+ * said in the log. */
+static const char *pick_policy(struct pager *p)
+{
+	const char *want = p->o.policy;
+	int rc;
+
+	if (!want)
+		return "clock";
+	if (strcmp(want, "logdirty"))
+		return want;
+	rc = xpage_logdirty_enable(p->xp, NULL);
+	if (rc == 0) {
+		say("policy: logdirty (victims unwritten for %u log-dirty "
+		    "scans, one every %u ms)", p->o.idle_scans, p->o.scan_ms);
+		return "logdirty";
+	}
+	say("policy: clock (log-dirty mode unavailable: %s)",
+	    rc == -EBUSY ? "someone else holds it" : xpage_strerror(rc));
+	return "clock";
+}
+
 /* Per-gfn state, the policy, the page-out batch; then the target. */
 static int make_state(struct pager *p)
 {
 	struct policy_params pp = { .nr_gfns = p->nr_gfns,
 				    .recent_s = p->o.recent_s,
-				    .ram = p->ram, .nram = p->nram };
+				    .ram = p->ram, .nram = p->nram,
+				    .xp = p->xp, .scan_ms = p->o.scan_ms,
+				    .idle_scans = p->o.idle_scans,
+				    .seed = p->o.seed };
 
 	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, 1);
 	p->slot = malloc((p->nr_gfns ? p->nr_gfns : 1) * sizeof(*p->slot));
-	p->pol = policy_create(NULL, &pp);
+	p->pol = policy_create(pick_policy(p), &pp);
 	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0) {
 		errx_("out of memory for %llu gfns",
 		      (unsigned long long)p->nr_gfns);

@@ -58,7 +58,7 @@ static void usage(FILE *f)
 "  --guest-mib N          guest RAM (256)\n"
 "  --vcpus N              vCPUs (2)\n"
 "  --personality NAME     hypervisor imitated (the newest)\n"
-"  --pattern P            workload: hotcold, uniform or sequential (hotcold)\n"
+"  --pattern P            workload: hotcold, uniform, sequential or zipf (hotcold)\n"
 "  --write-pct N          share of writes (20)\n"
 "  --hot-set-pct N        hot set size, %% of the guest (10)\n"
 "  --hot-pct N            accesses going to the hot set (90)\n"
@@ -81,6 +81,11 @@ static void usage(FILE *f)
 "  --duration SECONDS     page everything back in and exit after this long\n"
 "  --stats-json PATH      write statistics as JSON\n"
 "  --recent-s N           leave pages the guest paged in alone this long (30)\n"
+"  --policy NAME          victims: logdirty (unwritten for --idle-scans scans\n"
+"                         of the log-dirty bitmap; the clock when log-dirty\n"
+"                         mode cannot be had), clock (default) or random\n"
+"  --scan-ms N            log-dirty scan period (500)\n"
+"  --idle-scans K         logdirty: victims unwritten for K scans (3)\n"
 "  --settle-ms N          after nominating a batch, serve the guest this long\n"
 "                         before writing it out: pages it still uses come\n"
 "                         back at no I/O cost (0)\n"
@@ -99,7 +104,7 @@ enum {
 	O_PATTERN, O_WRITE, O_HOTSET, O_HOT, O_THINK, O_RELEASE, O_SEED,
 	O_NOWL, O_SIMLOG, O_TMIB, O_TPAGES, O_XS, O_BATCH, O_STORE, O_KEEP,
 	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_SETTLE, O_PROGRESS, O_NOPROGRESS,
-	O_VERSION, O_CODE, O_ZERO,
+	O_VERSION, O_CODE, O_ZERO, O_POLICY, O_SCAN_MS, O_IDLE_SCANS,
 };
 
 static const struct option longopts[] = {
@@ -130,6 +135,9 @@ static const struct option longopts[] = {
 	{ "stats-json", required_argument, NULL, O_JSON },
 	{ "recent-s", required_argument, NULL, O_RECENT },
 	{ "settle-ms", required_argument, NULL, O_SETTLE },
+	{ "policy", required_argument, NULL, O_POLICY },
+	{ "scan-ms", required_argument, NULL, O_SCAN_MS },
+	{ "idle-scans", required_argument, NULL, O_IDLE_SCANS },
 	{ "page-code", no_argument, NULL, O_CODE },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "no-progress", no_argument, NULL, O_NOPROGRESS },
@@ -163,6 +171,8 @@ static const struct num_opt {
 	{ O_BATCH,     1, 65536,            1,   FIELD(batch) },
 	{ O_RECENT,    0, 86400,            1,   FIELD(recent_s) },
 	{ O_SETTLE,    0, 10000,            1,   FIELD(settle_ms) },
+	{ O_SCAN_MS,   100, 600000,         1,   FIELD(scan_ms) },
+	{ O_IDLE_SCANS, 0, 255,             1,   FIELD(idle_scans) },
 };
 
 static bool num(const char *opt, const char *s, uint64_t min, uint64_t max,
@@ -238,6 +248,13 @@ static int set_other(struct pager_opts *o, int c, const char *arg)
 	case O_CODE: o->page_code = true; break;
 	case O_DURATION: return set_duration(o, arg) ? 0 : -1;
 	case O_JSON: o->stats_json = arg; break;
+	case O_POLICY:
+		if (!policy_find(arg)) {
+			errx_("--policy %s: use one of %s", arg, policy_names());
+			return -1;
+		}
+		o->policy = arg;
+		break;
 	case O_PROGRESS: o->progress = 1; break;
 	case O_NOPROGRESS: o->progress = 0; break;
 	case 'q': o->verbose = 0; break;
@@ -287,7 +304,8 @@ int parse_options(struct pager_opts *o, int argc, char **argv)
 		.domid = -1, .guest_mib = 256, .vcpus = 2, .pattern = "hotcold",
 		.write_pct = 20, .hot_set_pct = 10, .hot_pct = 90,
 		.think_us = 200, .seed = 1, .target_pages = -1,
-		.batch = DEFAULT_BATCH, .recent_s = 30, .progress = -1,
+		.batch = DEFAULT_BATCH, .recent_s = 30, .scan_ms = 500,
+		.idle_scans = 3, .progress = -1,
 		.verbose = 1,
 	};
 	while ((c = getopt_long(argc, argv, "qvh", longopts, NULL)) != -1) {

@@ -8,7 +8,9 @@
  *   util.c        clock, messages, the crash-test hook, growing arrays
  *   store.c       the store file, its slot allocator and the crash-safe
  *                 index (store.h)
- *   policy.c      victim choice, pluggable (policy.h)
+ *   policy.c      victim choice, pluggable (policy.h): the clock
+ *   policy_random.c   random victims, as Xen's xenpaging chooses
+ *   policy_logdirty.c victims the guest has not written for K scans
  *   pageout.c     the page-out batch: nominate, map, write, sync, evict
  *   zero.c        zero pages: found while mapped, loaded without a read
  *   pagein.c      populate handling (coalesced), the drain, re-attach
@@ -117,6 +119,9 @@ struct pager_opts {
 	double duration_s;       /* <= 0: until a signal */
 	const char *stats_json;
 	uint32_t recent_s;
+	const char *policy;      /* --policy; NULL: logdirty if it can be had */
+	uint32_t scan_ms;        /* log-dirty scan period */
+	uint32_t idle_scans;     /* K: victims unwritten for K scans */
 	uint32_t settle_ms;      /* wait between nominate and map */
 	bool page_code;          /* victims among the guest's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
@@ -255,6 +260,7 @@ void report_final(struct pager *p, const struct xpage_stats *xs);
 struct oracle_result {
 	bool have;
 	uint64_t lost, corrupted, stuck, paged, nominated;
+	uint64_t accesses, faults; /* the workload's, and those that paused */
 	uint32_t crashed;
 };
 int report_json(struct pager *p, const char *path, const struct xpage_stats *xs,

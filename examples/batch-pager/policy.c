@@ -175,7 +175,12 @@ static const struct policy_ops clock_ops = {
 	.refused = clock_refused,
 };
 
-static const struct policy_ops *const policies[] = { &clock_ops };
+extern const struct policy_ops policy_random_ops;
+extern const struct policy_ops policy_logdirty_ops;
+
+static const struct policy_ops *const policies[] = {
+	&clock_ops, &policy_random_ops, &policy_logdirty_ops,
+};
 
 const struct policy_ops *policy_find(const char *name)
 {
@@ -189,5 +194,5 @@ const struct policy_ops *policy_find(const char *name)
 
 const char *policy_names(void)
 {
-	return "clock";
+	return "clock, random, logdirty";
 }

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <xpage/xpage.h>
 
@@ -26,6 +27,13 @@ struct policy_params {
 	 * from there only. NULL: every gfn below nr_gfns. */
 	const struct xpage_gfn_range *ram;
 	size_t nram;
+	/* logdirty: the handle whose log-dirty mode is on (the caller
+	 * enabled it), the scan period and K, the scans a victim must have
+	 * gone unwritten. */
+	xpage_t *xp;
+	uint32_t scan_ms;
+	uint32_t idle_scans;
+	uint64_t seed;           /* random */
 };
 
 /* May @gfn be paged out now (pager's view)? */
@@ -47,6 +55,8 @@ struct policy_ops {
 	 * failed because the guest touched it: leave it alone a while. */
 	void (*refused)(struct policy *pol, uint64_t gfn, int err,
 			uint64_t now_ns);
+	/* Optional: its own figures, as JSON members ("name": value,\n). */
+	void (*report)(struct policy *pol, FILE *f);
 };
 
 struct policy {
@@ -62,6 +72,8 @@ struct policy *policy_create(const char *name, const struct policy_params *pp);
 /* Candidates given so far that are not RAM (each is nominated); UINT64_MAX
  * when pp->ram was NULL, i.e. nobody knows. */
 uint64_t policy_non_ram(const struct policy *pol);
+/* The policy's name and figures into a JSON object being written. */
+void policy_report(struct policy *pol, FILE *f);
 /* Names, comma-separated, for --help. */
 const char *policy_names(void);
 

@@ -64,6 +64,24 @@ static void guard_refused(struct policy *pol, uint64_t gfn, int err,
 	g->inner->ops->refused(g->inner, gfn, err, now_ns);
 }
 
+static void guard_report(struct policy *pol, FILE *f)
+{
+	struct guard *g = (struct guard *)pol;
+
+	if (g->inner->ops->report)
+		g->inner->ops->report(g->inner, f);
+}
+
+void policy_report(struct policy *pol, FILE *f)
+{
+	struct guard *g = (struct guard *)pol;
+
+	if (!pol)
+		return;
+	fprintf(f, "  \"policy\": \"%s\",\n", g->inner->ops->name);
+	pol->ops->report(pol, f);
+}
+
 static void guard_destroy(struct policy *pol)
 {
 	struct guard *g = (struct guard *)pol;
@@ -79,6 +97,7 @@ static void guard_destroy(struct policy *pol)
 static const struct policy_ops guard_ops = {
 	.name = "guard", .destroy = guard_destroy, .choose = guard_choose,
 	.paged_in = guard_paged_in, .refused = guard_refused,
+	.report = guard_report,
 };
 
 struct policy *policy_create(const char *name, const struct policy_params *pp)

@@ -261,6 +261,8 @@ static void json_checks(FILE *f, const struct xpage_stats *xs,
 		ju64(f, "oracle_stuck", orc->stuck);
 		ju64(f, "oracle_paged", orc->paged);
 		ju64(f, "oracle_nominated", orc->nominated);
+		ju64(f, "oracle_accesses", orc->accesses);
+		ju64(f, "oracle_faults", orc->faults);
 		fprintf(f, "  \"oracle_crashed\": %u,\n", orc->crashed);
 	}
 }
@@ -276,6 +278,7 @@ int report_json(struct pager *p, const char *path, const struct xpage_stats *xs,
 	}
 	fprintf(f, "{\n");
 	json_pager(f, p);
+	policy_report(p->pol, f);
 	json_checks(f, xs, orc);
 	fprintf(f, "  \"exit_code\": %d\n", p->exit_code);
 	fprintf(f, "}\n");

@@ -68,6 +68,8 @@ static int pattern_of(const char *s)
 		return XPAGE_SIM_UNIFORM;
 	if (!strcmp(s, "sequential"))
 		return XPAGE_SIM_SEQUENTIAL;
+	if (!strcmp(s, "zipf"))
+		return XPAGE_SIM_ZIPF;
 	return -1;
 }
 
@@ -79,7 +81,7 @@ static int start_workload(struct pager *p)
 	int rc;
 
 	if (pat < 0) {
-		errx_("--pattern %s: use uniform, hotcold or sequential",
+		errx_("--pattern %s: use uniform, hotcold, sequential or zipf",
 		      p->o.pattern);
 		return -EINVAL;
 	}
@@ -257,6 +259,8 @@ void sim_target_finish(struct pager *p, struct oracle_result *orc)
 			orc->stuck = r.stuck;
 			orc->paged = r.paged;
 			orc->nominated = r.nominated;
+			orc->accesses = r.accesses;
+			orc->faults = r.faults;
 			orc->crashed = r.crashed;
 			printf("  oracle      %llu lost, %llu corrupted, %llu stuck, "
 			       "%llu still paged, %llu nominated%s (%llu guest "

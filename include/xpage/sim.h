@@ -103,6 +103,11 @@ enum xpage_sim_pattern {
 	XPAGE_SIM_UNIFORM = 0,    /* every gfn equally likely */
 	XPAGE_SIM_HOTCOLD = 1,    /* hot_pct % of accesses on hot_set_pct % */
 	XPAGE_SIM_SEQUENTIAL = 2, /* each vCPU walks its share in order */
+	/* (1.1) hot_pct % of accesses on the first hot_set_pct % of RAM,
+	 * the page of rank i there with probability ~ 1 / (i + 1) (Zipf,
+	 * exponent 1); the rest uniform over RAM. A read-mostly workload
+	 * is this one with a small write_pct. */
+	XPAGE_SIM_ZIPF = 3,
 };
 
 struct xpage_sim_workload {
@@ -166,6 +171,16 @@ XPAGE_API int xpage_sim_touch(xpage_sim_t *sim, uint32_t domid,
  * is paged or nominated). 0 or a negative errno. */
 XPAGE_API int xpage_sim_release(xpage_sim_t *sim, uint32_t domid,
 				uint64_t gfn);
+
+/**
+ * xpage_sim_logdirty_hold() - (1.1) turn the domain's log-dirty mode on
+ * (@on non-zero) or off as another user of it would, a live migration
+ * say: a pager's xpage_logdirty_enable() then finds it taken (-EBUSY).
+ * Returns 0, -EINVAL when @on and log-dirty is on already (whoever holds
+ * it), -ESRCH, or a negative errno.
+ */
+XPAGE_API int xpage_sim_logdirty_hold(xpage_sim_t *sim, uint32_t domid,
+				      int on);
 
 struct xpage_sim_report {
 	size_t sz;

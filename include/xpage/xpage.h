@@ -659,6 +659,89 @@ XPAGE_API int xpage_gfn_hints(xpage_t *xp, const uint64_t *gfns, size_t n,
 			      unsigned int flags, uint32_t *hints);
 
 /* ------------------------------------------------------------------------ */
+/* Write tracking (log-dirty)                                               */
+
+/*
+ * (Since 1.1.) Which guest pages were written since the pager last
+ * looked: the hypervisor's log-dirty mode, which live migration uses too.
+ * A pager that pages out what the guest has not written for a while
+ * evicts fewer pages it needs back soon. It sees writes only (a page the
+ * guest only reads looks idle), and one user may hold it at a time: while
+ * a live migration (or anyone else) holds it, xpage_logdirty_enable()
+ * answers -EBUSY and the pager carries on without it. Paging and
+ * log-dirty coexist: a page paged back in is tracked again.
+ *
+ * Usage: xpage_logdirty_enable() once, then xpage_logdirty_scan() now and
+ * then into a bitmap the pager owns (bit g % 64 of word g / 64 for gfn g);
+ * xpage_logdirty_disable(), xpage_close() or xpage_detach() turns it off.
+ * The calls are refused inside a callback (-EINVAL), like
+ * xpage_dispatch().
+ */
+
+struct xpage_logdirty_opts {
+	size_t sz;
+	uint32_t flags;          /* 0: no flag is defined yet */
+};
+#define xpage_logdirty_opts__last_field flags
+
+/**
+ * xpage_logdirty_enable() - turn write tracking on for the handle's
+ * domain. @opts: sized options or NULL (the defaults).
+ * Returns 0, or -EBUSY when log-dirty mode is already on and not this
+ * handle's (a live migration, a save, a pager that died holding it: the
+ * log says so), -EALREADY when this handle holds it, -EOPNOTSUPP when
+ * the backend has no log-dirty mode (a libxenctrl without
+ * xc_logdirty_control or xc_shadow_control), -EINVAL (unknown flags, an
+ * sz no release had), -E2BIG, -ESHUTDOWN (paging was disabled), -ENOMEM
+ * and the errors every call has. Blocks for one hypervisor call (Xen
+ * pauses the domain while it sets the mode up).
+ */
+XPAGE_API int xpage_logdirty_enable(xpage_t *xp,
+				    const struct xpage_logdirty_opts *opts);
+
+/* xpage_logdirty_scan.flags */
+/* Read the log without resetting it (Xen's PEEK); default: read and
+ * reset (CLEAN), so that the next scan shows the writes made after
+ * this one. */
+#define XPAGE_LOGDIRTY_PEEK (1u << 0)
+#define XPAGE_LOGDIRTY_SCAN_FLAGS_ALL XPAGE_LOGDIRTY_PEEK
+
+struct xpage_logdirty_scan {
+	size_t sz;
+	uint32_t flags;          /* XPAGE_LOGDIRTY_* */
+	uint32_t reserved0;      /* 0 */
+	uint64_t *bitmap;        /* the pager's: (nr_gfns + 63) / 64 words */
+	uint64_t nr_gfns;        /* gfns 0 .. nr_gfns - 1; at most
+				  * xpage_info.nr_gfns */
+	uint64_t dirty;          /* set by the call: bits set in bitmap */
+};
+#define xpage_logdirty_scan__last_field dirty
+
+/**
+ * xpage_logdirty_scan() - which gfns the guest wrote since tracking began
+ * or since the last scan without XPAGE_LOGDIRTY_PEEK. Fills every word of
+ * @scan->bitmap (bits past nr_gfns in its last word are 0) and sets
+ * @scan->dirty. Writes through foreign mappings count; page-ins do not.
+ * Returns 0, or -EINVAL (this handle has not enabled tracking, NULL
+ * bitmap, nr_gfns 0 or past the guest, unknown flags, reserved0 not 0,
+ * an sz no release had), -E2BIG, -ESHUTDOWN, and the errors every call
+ * has; the hypervisor's error (its sentence in the log) when it refuses,
+ * e.g. after someone else turned the mode off. Blocks for one hypervisor
+ * call (one per 262,144 gfns with the simulator); Xen pauses the domain
+ * while it copies the log.
+ */
+XPAGE_API int xpage_logdirty_scan(xpage_t *xp,
+				  struct xpage_logdirty_scan *scan);
+
+/**
+ * xpage_logdirty_disable() - turn write tracking off. Returns 0,
+ * -EALREADY when this handle does not hold it (tracking someone else
+ * holds is left alone), or the hypervisor's error, and the errors every
+ * call has. Blocks for one hypervisor call.
+ */
+XPAGE_API int xpage_logdirty_disable(xpage_t *xp);
+
+/* ------------------------------------------------------------------------ */
 /* Events                                                                   */
 
 /**

@@ -20,6 +20,8 @@
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
  *   kernel-code     the guest kernel's code stays resident, unless
  *                   --page-code
+ *   policy          the clock by default; --policy logdirty scans, and
+ *                   falls back to the clock when someone else holds it
  *   err-nosim       no Xen and no simulator
  *   err-hvm         a domain that is not HVM, or has no HAP
  *   err-nopaging    a hypervisor built without paging
@@ -787,6 +789,54 @@ static int t_err_nopaging(void)
 	return 0;
 }
 
+/* The victim policy: the clock by default; --policy logdirty scans; and
+ * with the domain's log-dirty mode held by someone else (a migration),
+ * logdirty falls back to the clock, said in the log, with the guest paged
+ * down all the same. */
+static int t_policy(void)
+{
+	struct env e = { 0 };
+	const char *la = path("pol-a.log"), *lb = path("pol-b.log");
+	const char *ja = path("pol-a.json"), *jb = path("pol-b.json");
+
+	sim_up(&e, 32, 0, NULL);
+	workload(&e, 0);
+	const char *ld = path("pol-d.log"), *jd = path("pol-d.json");
+	const char *ad[] = { ATTACH(&e, path("pol-d.store")), "--target-mib",
+			     "8", "--duration", "1", "--stats-json", jd, NULL };
+	const char *aa[] = { ATTACH(&e, path("pol-a.store")), "--target-mib",
+			     "8", "--policy", "logdirty", "--scan-ms", "100",
+			     "--duration", "3", "--stats-json", ja, NULL };
+	const char *ab[] = { ATTACH(&e, path("pol-b.store")), "--target-mib",
+			     "8", "--policy", "logdirty", "--duration", "2",
+			     "--stats-json", jb, NULL };
+
+	if (!exited(wait_for(spawn(ad, ld, NULL, NULL), 60), 0, ld, "default"))
+		return 1;
+	CHECK(log_has(jd, "\"policy\": \"clock\""), "the default is not the clock");
+	if (!exited(wait_for(spawn(aa, la, NULL, NULL), 60), 0, la, "logdirty"))
+		return 1;
+	CHECK(log_has(la, "policy: logdirty"), "the policy was not said");
+	CHECK(log_has(ja, "\"policy\": \"logdirty\""), "not logdirty");
+	CHECK(json_num(ja, "logdirty_scans") >= 10, "%.0f scans in 3 s",
+	      json_num(ja, "logdirty_scans"));
+	CHECK(json_num(ja, "pages_out") >= 6144, "pages_out %.0f",
+	      json_num(ja, "pages_out"));
+	CHECK(log_has(ja, "\"victim_age_scans\": {\"0\""), "no histogram");
+	CHECK(xpage_sim_logdirty_hold(e.sim, e.domid, 1) == 0,
+	      "the pager left log-dirty mode on");
+	if (!exited(wait_for(spawn(ab, lb, NULL, NULL), 60), 0, lb, "held"))
+		return 1;
+	CHECK(log_has(lb, "policy: clock (log-dirty mode unavailable: "
+		      "someone else holds it)"), "unclear message");
+	CHECK(log_has(jb, "\"policy\": \"clock\""), "not the clock");
+	CHECK(json_num(jb, "pages_out") >= 6144, "pages_out %.0f",
+	      json_num(jb, "pages_out"));
+	oracle_check(&e, "policy");
+	sim_down(&e);
+	return 0;
+}
+
 static int t_err_busy(void)
 {
 	struct env e = { 0 };
@@ -989,6 +1039,8 @@ int main(int argc, char **argv)
 		rc = t_pvh_ram();
 	else if (!strcmp(t, "kernel-code"))
 		rc = t_kernel_code();
+	else if (!strcmp(t, "policy"))
+		rc = t_policy();
 	else if (!strcmp(t, "err-nosim"))
 		rc = t_err_nosim();
 	else if (!strcmp(t, "err-hvm"))
