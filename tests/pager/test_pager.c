@@ -1059,11 +1059,14 @@ int main(int argc, char **argv)
 		rc = t_err_store();
 	else
 		die("unknown scenario '%s'", t);
-	cleanup();
+	if (rc == 77 || !(rc || failures))
+		cleanup();
 	if (rc == 77)
 		return 77;
 	if (rc || failures) {
-		fprintf(stderr, "%s: %d failure(s)\n", t, failures);
+		/* the files stay for a look */
+		fprintf(stderr, "%s: %d failure(s), files kept in %s\n", t,
+			failures, tmp);
 		return 1;
 	}
 	printf("%s: ok\n", t);
