@@ -237,8 +237,10 @@ churn_touched() {
 	echo "${_n:-0}"
 }
 T_CHURN=$(up)
+CH_N=0 CH_S=0
 while alive $PID; do
 	sleep 9
+	guest_lost && break # the phase is over: lost_check below says so
 	CH_N=$(churn_touched)
 	CH_S=$(fcalc "$(up) - $T_CHURN")
 	awk "BEGIN { exit !($CH_S >= $CHURN_MAX_S || ($CH_S >= $CHURN_S && $CH_N >= $CHURN_TOUCHES)) }" && break
