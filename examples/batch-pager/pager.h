@@ -9,6 +9,7 @@
  *   store.c       the store file, its slot allocator and the crash-safe
  *                 index (store.h)
  *   policy.c      victim choice, pluggable (policy.h): the clock
+ *   ram_hand.c    the hand the clock and logdirty sweep RAM with
  *   policy_random.c   random victims, as Xen's xenpaging chooses
  *   policy_logdirty.c victims the guest has not written for K scans
  *   pageout.c     the page-out batch: nominate, map, write, sync, evict

@@ -14,6 +14,7 @@
  * State: 4 bytes of "not before" time and 1 byte of history per gfn.
  */
 #include "policy.h"
+#include "ram_hand.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -22,10 +23,7 @@
 struct clock_policy {
 	struct policy base;
 	uint64_t nr;
-	uint64_t hand;
-	struct xpage_gfn_range *ram; /* what the hand sweeps */
-	size_t nram, ri;             /* ranges; the hand's */
-	uint64_t ram_gfns;           /* gfns in them: one revolution */
+	struct ram_hand h;    /* sweeps the guest's RAM */
 	uint32_t recent_ds;   /* protection after a page-in, 1/10 s */
 	uint64_t t0_ns;
 	uint32_t *not_before; /* 1/10 s since t0 */
@@ -41,29 +39,6 @@ static uint32_t ds_since(const struct clock_policy *c, uint64_t now_ns)
 
 static void clock_destroy(struct policy *pol);
 
-/* The ranges the hand sweeps: the guest's RAM, or every gfn. */
-static int clock_set_ram(struct clock_policy *c, const struct policy_params *pp)
-{
-	static const struct xpage_gfn_range none;
-	struct xpage_gfn_range all = { 0, pp->nr_gfns };
-	const struct xpage_gfn_range *r = pp->ram ? pp->ram : &all;
-	size_t n = pp->ram ? pp->nram : 1;
-
-	c->ram = calloc(n ? n : 1, sizeof(*c->ram));
-	if (!c->ram)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		/* (clipped to the per-gfn arrays) */
-		c->ram[i] = r[i].first < pp->nr_gfns ? r[i] : none;
-		if (c->ram[i].count > pp->nr_gfns - c->ram[i].first)
-			c->ram[i].count = pp->nr_gfns - c->ram[i].first;
-		c->ram_gfns += c->ram[i].count;
-	}
-	c->nram = n;
-	c->hand = n ? c->ram[0].first : 0;
-	return 0;
-}
-
 static struct policy *clock_create(const struct policy_params *pp)
 {
 	struct clock_policy *c = calloc(1, sizeof(*c));
@@ -75,7 +50,7 @@ static struct policy *clock_create(const struct policy_params *pp)
 	c->recent_ds = pp->recent_s * 10;
 	c->not_before = calloc(pp->nr_gfns ? pp->nr_gfns : 1, sizeof(uint32_t));
 	c->hist = calloc(pp->nr_gfns ? pp->nr_gfns : 1, 1);
-	if (!c->not_before || !c->hist || clock_set_ram(c, pp) < 0) {
+	if (!c->not_before || !c->hist || ram_hand_init(&c->h, pp) < 0) {
 		clock_destroy(&c->base);
 		return NULL;
 	}
@@ -91,22 +66,8 @@ static void clock_destroy(struct policy *pol)
 		return;
 	free(c->not_before);
 	free(c->hist);
-	free(c->ram);
+	ram_hand_free(&c->h);
 	free(c);
-}
-
-/* The gfn under the hand; the hand moves on, range after range. */
-static uint64_t clock_tick(struct clock_policy *c)
-{
-	uint64_t g = c->hand;
-
-	while (++c->hand >= c->ram[c->ri].first + c->ram[c->ri].count) {
-		c->ri = c->ri + 1 == c->nram ? 0 : c->ri + 1;
-		c->hand = c->ram[c->ri].first;
-		if (c->ram[c->ri].count)
-			break;
-	}
-	return g;
 }
 
 static void set_t0(struct clock_policy *c, uint64_t now_ns)
@@ -126,8 +87,8 @@ static size_t clock_choose(struct policy *pol, uint64_t *out, size_t n,
 	set_t0(c, now_ns);
 	now = ds_since(c, now_ns);
 	/* At most one revolution per call. */
-	for (uint64_t seen = 0; seen < c->ram_gfns && k < n; seen++) {
-		uint64_t g = clock_tick(c);
+	for (uint64_t seen = 0; seen < c->h.gfns && k < n; seen++) {
+		uint64_t g = ram_hand_next(&c->h);
 
 		if (c->not_before[g] > now || !eligible(ctx, g))
 			continue;

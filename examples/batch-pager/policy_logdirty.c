@@ -21,6 +21,7 @@
  * bitmap (1 bit per gfn).
  */
 #include "policy.h"
+#include "ram_hand.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,9 +38,7 @@ struct ld_policy {
 	struct policy base;
 	xpage_t *xp;
 	uint64_t nr;
-	struct xpage_gfn_range *ram;
-	size_t nram, ri;
-	uint64_t hand, ram_gfns;
+	struct ram_hand h;      /* sweeps the guest's RAM */
 	uint64_t *bits;
 	uint8_t *age;           /* scans since the last write seen */
 	uint8_t *ins;           /* page-ins (up to 15) */
@@ -64,7 +63,7 @@ static void ld_destroy(struct policy *pol)
 
 	if (!l)
 		return;
-	free(l->ram);
+	ram_hand_free(&l->h);
 	free(l->bits);
 	free(l->age);
 	free(l->ins);
@@ -72,28 +71,6 @@ static void ld_destroy(struct policy *pol)
 	free(l->chosen_ds);
 	free(l->chosen_age);
 	free(l);
-}
-
-static int ld_set_ram(struct ld_policy *l, const struct policy_params *pp)
-{
-	size_t n = pp->ram ? pp->nram : 1;
-
-	l->ram = calloc(n ? n : 1, sizeof(*l->ram));
-	if (!l->ram)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		struct xpage_gfn_range g = pp->ram ? pp->ram[i] :
-			(struct xpage_gfn_range){ 0, pp->nr_gfns };
-
-		if (g.first >= pp->nr_gfns || !g.count)
-			continue;
-		if (g.count > pp->nr_gfns - g.first)
-			g.count = pp->nr_gfns - g.first;
-		l->ram[l->nram++] = g;
-		l->ram_gfns += g.count;
-	}
-	l->hand = l->nram ? l->ram[0].first : 0;
-	return 0;
 }
 
 static struct policy *ld_create(const struct policy_params *pp)
@@ -116,7 +93,7 @@ static struct policy *ld_create(const struct policy_params *pp)
 	l->chosen_ds = calloc(nr, 4);
 	l->chosen_age = calloc(nr, 1);
 	if (!l->xp || !l->bits || !l->age || !l->ins || !l->not_before ||
-	    !l->chosen_ds || !l->chosen_age || ld_set_ram(l, pp) < 0) {
+	    !l->chosen_ds || !l->chosen_age || ram_hand_init(&l->h, pp) < 0) {
 		ld_destroy(&l->base);
 		return NULL;
 	}
@@ -157,19 +134,6 @@ static void ld_scan(struct ld_policy *l)
 	l->scan_ns += mono_ns() - t;
 }
 
-static uint64_t ld_tick(struct ld_policy *l)
-{
-	uint64_t g = l->hand;
-
-	while (++l->hand >= l->ram[l->ri].first + l->ram[l->ri].count) {
-		l->ri = l->ri + 1 == l->nram ? 0 : l->ri + 1;
-		l->hand = l->ram[l->ri].first;
-		if (l->ram[l->ri].count)
-			break;
-	}
-	return g;
-}
-
 static unsigned bucket(unsigned age)
 {
 	unsigned b = 0;
@@ -204,16 +168,16 @@ static size_t ld_choose(struct policy *pol, uint64_t *out, size_t n,
 		ld_scan(l);
 		l->last_scan_ns = now_ns;
 	}
-	for (uint64_t seen = 0; k < n && l->nram; seen++) {
+	for (uint64_t seen = 0; k < n && l->h.gfns; seen++) {
 		uint64_t g;
 
-		if (seen == l->ram_gfns) {
+		if (seen == l->h.gfns) {
 			if (!l->bar)
 				break;
 			l->bar--;
 			seen = 0;
 		}
-		g = ld_tick(l);
+		g = ram_hand_next(&l->h);
 		if (l->age[g] < l->bar || l->not_before[g] > now ||
 		    !eligible(ctx, g))
 			continue;
