@@ -115,12 +115,12 @@ static int drain(struct pager *p)
 		    (unsigned long long)p->nr_out);
 	rc = pageout_retry(p, true);
 	if (rc == 0) {
-		rc = pagein_bulk(p, 0, true);
+		rc = pagein_everything(p, true);
 		if (rc > 0)
 			rc = 0;
 	}
-	if (rc == 0 && p->nstuck)
-		pagein_unstick(p);
+	if (rc == 0 && p->nretry)
+		rc = pageout_retry(p, true); /* the stuck ones' refused evicts */
 	if (rc == 0)
 		rc = xpage_dispatch(p->xp, 0);
 	if (rc >= 0)
@@ -673,7 +673,7 @@ int main(int argc, char **argv)
 		leave_domain(p, run_and_drain(p, s.sigfd), &xs);
 		report(p, &xs);
 		release_state(p, &s, !p->o.keep_store && !p->nr_out &&
-			      !p->evict_unknown);
+			      !p->nstuck && !p->nretry && !p->evict_unknown);
 	}
 	free(s.default_path);
 	close(s.sigfd);

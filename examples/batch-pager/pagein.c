@@ -33,7 +33,9 @@
  *                      (xpage_adopt), so populates and the drain load
  *                      them from the store; INTENT ones were never
  *                      evicted (evict only follows WRITTEN): they are
- *                      left nominated at worst (pagein_unstick)
+ *                      nominated at worst, and are finished as a
+ *                      page-out (pageout_stuck), their records kept
+ *                      until then
  *
  * Loading an adopted gfn whose frame never left (nominated, or touched
  * since) copies nothing: the hypervisor keeps the frame, so a stale copy
@@ -238,12 +240,6 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 	return 0;
 }
 
-static void stuck_add(struct pager *p, uint64_t gfn)
-{
-	if (grow(&p->stuck, &p->cap_stuck, p->nstuck + 1, sizeof(*p->stuck)) == 0)
-		p->stuck[p->nstuck++] = gfn;
-}
-
 /* What a load status means for the gfn's slot. */
 static void after_load(struct pager *p, uint64_t g, int st, bool demand,
 		       uint64_t t_req)
@@ -272,8 +268,10 @@ static void after_load(struct pager *p, uint64_t g, int st, bool demand,
 		 * the evict_fail notice now on its way makes it present. */
 	} else if (st == -ENOENT && (p->gfl[g] & GF_ADOPTED)) {
 		/* The hypervisor has a frame for it: resident, or still
-		 * nominated by the pager that died (see pagein_unstick). */
-		stuck_add(p, g);
+		 * nominated by the pager that died. Its record stays until
+		 * pageout_stuck() settles which. */
+		pager_hold_stuck(p, g);
+		return;
 	} else if (st != -EINVAL && st != -EALREADY) {
 		warnx_("loading gfn %#llx: %s", (unsigned long long)g,
 		       xpage_strerror(st));
@@ -412,7 +410,7 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
 	uint64_t g[CH], probe_ok[CH], adopt[CH];
 	int st[CH];
 	size_t n_ok = 0, n_ad = 0;
-	uint64_t resident = 0, intent_busy = 0;
+	uint64_t resident = 0;
 
 	for (size_t i = 0; i < rec->n; i++) {
 		store_claim(p->store, rec->live[i].slot);
@@ -438,11 +436,12 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
 			} else if (st[j] == -EBUSY && l->state != REC_INTENT) {
 				adopt[n_ad++] = l->gfn;
 			} else {
-				if (st[j] == -EBUSY) {
-					stuck_add(p, l->gfn);
-					intent_busy++;
-				}
-				pager_release_slot(p, l->gfn);
+				if (st[j] == -EBUSY)
+					/* nominated by the dead pager, or
+					 * busy elsewhere: the record stays */
+					pager_hold_stuck(p, l->gfn);
+				else
+					pager_release_slot(p, l->gfn);
 			}
 		}
 		if (n_ok) {
@@ -478,8 +477,7 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
 	    (unsigned long long)p->st.adopted,
 	    (unsigned long long)(resident + rec->stale_records),
 	    (unsigned long long)rec->bad_records);
-	if (intent_busy)
-		pagein_unstick(p);
+	crash_point("reattached");
 	return 0;
 }
 
@@ -499,50 +497,35 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec)
  */
 int pagein_adopted(struct pager *p)
 {
-	int rc;
-
-	if (!p->nr_out)
+	if (!p->nr_out && !p->nstuck)
 		return 0;
 	say("loading the %llu adopted pages back first, the domain paused "
 	    "(vCPUs the dead pager left waiting need them)",
 	    (unsigned long long)p->nr_out);
-	rc = pagein_bulk(p, 0, false);
-	if (rc < 0)
-		return rc;
-	if (p->nstuck)
-		pagein_unstick(p);
-	return rc;
+	return pagein_everything(p, false);
 }
 
 /*
- * gfns a dead pager may have left nominated (paging_out) with nobody to
- * evict them: harmless while a pager runs (a guest touch is an evict
- * failure), fatal to the guest once paging is disabled. They are adopted
- * as nominated and returned to the guest with xpage_unnominate().
+ * Everything back in: the stuck gfns first (pageout_stuck: finished as a
+ * page-out, so that their records name their contents), then every page
+ * out. A load can find an adopted gfn still nominated (-ENOENT) and make
+ * it stuck, hence a second round. Returns pages loaded or a negative
+ * fatal errno.
  */
-void pagein_unstick(struct pager *p)
+int pagein_everything(struct pager *p, bool progress)
 {
-	size_t left = 0;
+	int rc = 0, total = 0;
 
-	for (size_t i = 0; i < p->nstuck; i++) {
-		uint64_t x = p->stuck[i];
-		int st = 0;
-
-		if (p->gfl[x] & (GF_OUT | GF_BATCH | GF_RETRY))
-			continue;
-		if (xpage_adopt(p->xp, &x, 1, XPAGE_ADOPT_NOMINATED, &st) == 1 &&
-		    xpage_unnominate(p->xp, &x, 1, 0, &st) == 1) {
-			p->st.unstuck++;
-			continue;
+	for (int round = 0; round < 3 && (p->nstuck || p->nr_out); round++) {
+		if (p->nstuck) {
+			rc = pageout_stuck(p);
+			if (rc < 0)
+				return rc;
 		}
-		warnx_("gfn %#llx may still be nominated by the previous pager: "
-		       "%s", (unsigned long long)x, xpage_strerror(st));
-		left++;
+		rc = pagein_bulk(p, 0, progress);
+		if (rc < 0)
+			return rc;
+		total += rc;
 	}
-	p->nstuck = 0;
-	xpage_dispatch(p->xp, 0);
-	if (left)
-		warnx_("%zu gfns may still be nominated by the previous pager: "
-		       "the guest touching one after paging is disabled would "
-		       "crash it", left);
+	return total;
 }

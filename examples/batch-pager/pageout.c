@@ -625,8 +625,115 @@ static void retry_give_up(struct pager *p, bool final, uint64_t *g, int *st)
 	if (!q)
 		return;
 	xpage_unnominate(p->xp, g, q, 0, st);
-	for (size_t i = 0; i < q; i++)
-		pager_release_slot(p, g[i]);
+	for (size_t i = 0; i < q; i++) {
+		if (st[i] == 0 || st[i] == -EINVAL) {
+			/* resident again (or the guest released it) */
+			pager_release_slot(p, g[i]);
+		} else if (st[i] == -ENOMEM) {
+			/* evicted, not loaded back: its record holds it */
+			evicted(p, g[i]);
+		}
+		/* -EBUSY: still nominated; it stays a retry, its record
+		 * kept */
+	}
+}
+
+/* Mark @gfn stuck (GF_STUCK): a dead pager may have left it nominated.
+ * It keeps its slot and record; it is no longer counted out. */
+void pager_hold_stuck(struct pager *p, uint64_t gfn)
+{
+	if (p->gfl[gfn] & GF_STUCK)
+		return;
+	if (grow(&p->stuck, &p->cap_stuck, p->nstuck + 1,
+		 sizeof(*p->stuck)) < 0) {
+		warnx_("gfn %#llx may still be nominated by the previous pager "
+		       "(no memory to track it)", (unsigned long long)gfn);
+		return;
+	}
+	if (p->gfl[gfn] & GF_OUT)
+		p->nr_out--;
+	p->gfl[gfn] = (uint8_t)(GF_STUCK | (p->gfl[gfn] & GF_ZERO));
+	p->stuck[p->nstuck++] = gfn;
+}
+
+/* Up to a batch of stuck gfns, from p->stuck[*i] on, into b_gfn/b_slot,
+ * adopted as nominated and marked GF_BATCH. Those that cannot go now (no
+ * slot, refused adoption) are kept at p->stuck[*left]. Returns the
+ * batch's size. */
+static size_t stuck_batch(struct pager *p, size_t *i, size_t *left)
+{
+	size_t n = 0, k = 0;
+
+	while (*i < p->nstuck && n < p->o.batch) {
+		uint64_t g = p->stuck[(*i)++];
+
+		if (p->slot[g] == STORE_NO_SLOT &&
+		    (store_reserve(p->store, 1) < 0 ||
+		     store_alloc(p->store, 1, &p->slot[g]) != 1)) {
+			p->slot[g] = STORE_NO_SLOT;
+			p->stuck[(*left)++] = g;
+			continue;
+		}
+		p->b_gfn[n] = g;
+		p->b_slot[n++] = p->slot[g];
+	}
+	if (n && xpage_adopt(p->xp, p->b_gfn, n, XPAGE_ADOPT_NOMINATED,
+			     p->b_st) < 0) {
+		for (size_t j = 0; j < n; j++)
+			p->stuck[(*left)++] = p->b_gfn[j];
+		return 0;
+	}
+	for (size_t j = 0; j < n; j++) {
+		uint64_t g = p->b_gfn[j];
+
+		if (p->b_st[j]) {
+			p->stuck[(*left)++] = g;
+			continue;
+		}
+		/* the data is written anew: a ZERO record may be stale */
+		p->gfl[g] = GF_BATCH;
+		p->b_gfn[k] = g;
+		p->b_slot[k++] = p->b_slot[j];
+	}
+	return k;
+}
+
+/*
+ * The stuck gfns are finished as a page-out, through steps 3 to 5:
+ * adopted as nominated, mapped, written, indexed, evicted. Their contents
+ * are in the guest's frame or in the store at every instant, and the
+ * record stays until the gfn is out or resident, so a SIGKILL anywhere
+ * loses nothing (xpage_unnominate() would hold the page only in this
+ * process's memory for a moment). A page the guest touched meanwhile is
+ * spoiled (resident); one whose evict is refused is retried. The caller
+ * then loads what is out. 0, or a negative errno when the domain or the
+ * connection is gone.
+ */
+int pageout_stuck(struct pager *p)
+{
+	size_t i = 0, left = 0;
+	int rc = 0;
+
+	while (i < p->nstuck) {
+		uint64_t tl = now_ns();
+		size_t n = stuck_batch(p, &i, &left);
+
+		if (!n)
+			continue;
+		p->st.unstuck += n;
+		rc = write_victims(p, n, &tl);
+		if (rc > 0)
+			rc = evict_victims(p, (size_t)rc, &tl);
+		if (rc < 0)
+			break;
+	}
+	while (i < p->nstuck)
+		p->stuck[left++] = p->stuck[i++];
+	p->nstuck = left;
+	for (size_t j = 0; j < left; j++)
+		warnx_("gfn %#llx may still be nominated by the previous pager: "
+		       "its record is kept", (unsigned long long)p->stuck[j]);
+	return rc < 0 ? rc : 0;
 }
 
 int pageout_retry(struct pager *p, bool final)

@@ -39,6 +39,9 @@
 #define GF_RETRY    0x10u /* written and indexed, evict refused: retried */
 #define GF_ADOPTED  0x20u /* held since a previous pager (re-attach) */
 #define GF_ZERO     0x40u /* all zero: no slot, a ZERO record (zero.h) */
+#define GF_STUCK    0x80u /* a dead pager may have left it nominated: its
+			   * slot and record stay until it is paged out
+			   * again or resident (pageout_stuck) */
 
 /* One queued page-in (a populate callback, served after dispatch). */
 struct pagein_req {
@@ -177,7 +180,7 @@ struct pager {
 	uint8_t *io_buf;         /* pages for reads */
 	size_t io_cap;
 
-	/* gfns a dead pager may have left nominated (re-attach) */
+	/* gfns a dead pager may have left nominated (GF_STUCK) */
 	uint64_t *stuck;
 	size_t nstuck, cap_stuck;
 
@@ -236,6 +239,11 @@ int pageout_retry(struct pager *p, bool final);
 void pageout_spoil(struct pager *p, uint64_t gfn);
 /* Free a gfn's store slot (it is resident or gone). */
 void pager_release_slot(struct pager *p, uint64_t gfn);
+/* A gfn a dead pager may have left nominated: held (GF_STUCK). */
+void pager_hold_stuck(struct pager *p, uint64_t gfn);
+/* Finish the stuck gfns as a page-out (see pageout.c). 0 or a negative
+ * fatal errno. */
+int pageout_stuck(struct pager *p);
 
 /* pagein.c */
 extern const struct xpage_callbacks pager_callbacks_template;
@@ -249,8 +257,9 @@ int pagein_reattach(struct pager *p, const struct store_recovery *rec);
 /* Right after re-attach: load every adopted page (see pagein.c). Returns
  * pages loaded or a negative fatal errno. */
 int pagein_adopted(struct pager *p);
-/* Return gfns a dead pager left nominated (see pagein.c). */
-void pagein_unstick(struct pager *p);
+/* The stuck gfns, then every page out, back in (the drain, and after
+ * re-attach). Returns pages loaded or a negative fatal errno. */
+int pagein_everything(struct pager *p, bool progress);
 void lat_add(struct lat_samples *l, uint32_t us);
 uint32_t lat_pct(struct lat_samples *l, double pct);
 

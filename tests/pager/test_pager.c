@@ -13,6 +13,8 @@
  *   kill-pagein     SIGKILL during a page-in (read, before the load)
  *   kill-loaded     SIGKILL after a load, before its slot is freed
  *   kill-random     SIGKILL at random moments, three times, restarts
+ *   kill-twice      killed writing a batch, then again just after the
+ *                   re-attach: the third pager still finds every gfn
  *   kill-zero-write, kill-zero-indexed, kill-zero-pagein
  *                   the same kills with 30 % of the guest's pages zero
  *   zero            30 % zero pages: out without a write, back from zeros
@@ -580,6 +582,44 @@ static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct)
 	return 0;
 }
 
+/* Killed twice in a row: while writing a batch (its gfns nominated, with
+ * INTENT records only), then right after the re-attach sorted the
+ * records out. The third pager must still find every gfn the first one
+ * left nominated: the second may not forget a record before its gfn is
+ * resident or out. */
+static int t_kill_twice(void)
+{
+	struct env e = { 0 };
+	const char *store = path("t.store"), *log = path("t.log"),
+		   *json = path("t.json");
+	static const char *const crash[] = { "write:3", "reattached" };
+
+	sim_up(&e, 64, 0, NULL);
+	workload(&e, 0);
+	const char *args[] = { ATTACH(&e, store), "--target-mib", "16",
+			       "--batch", "256", "--recent-s", "2", NULL };
+	const char *last[] = { ATTACH(&e, store), "--target-mib", "16",
+			       "--duration", "2", "--stats-json", json, NULL };
+	for (int i = 0; i < 2; i++) {
+		int st = wait_for(spawn(args, log, crash[i], NULL), 60);
+
+		if (st == -1 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+			fprintf(stderr, "FAIL: the pager did not die at %s\n",
+				crash[i]);
+			show_log(log);
+			failures++;
+		}
+	}
+	if (exited(wait_for(spawn(last, log, NULL, NULL), 90), 0, log,
+		   "last pager")) {
+		CHECK(json_num(json, "pages_still_out") == 0, "pages left out");
+		CHECK(!exists(store), "store not removed");
+	}
+	oracle_check(&e, "kill-twice");
+	sim_down(&e);
+	return 0;
+}
+
 static int t_kill_random(void)
 {
 	struct env e = { 0 };
@@ -1037,6 +1077,8 @@ int main(int argc, char **argv)
 		rc = t_zero_all();
 	else if (!strcmp(t, "kill-random"))
 		rc = t_kill_random();
+	else if (!strcmp(t, "kill-twice"))
+		rc = t_kill_twice();
 	else if (!strcmp(t, "settle"))
 		rc = t_settle();
 	else if (!strcmp(t, "pvh-ram"))
