@@ -563,6 +563,12 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
  * notice went with the old ring) is made present without data and
  * reports 0. -ENOMEM if the hypervisor had no memory to load it back (the
  * page is then EVICTED and the log says so).
+ * Between the evict and the load the contents exist only in this
+ * process's memory: a pager killed there (SIGKILL, a crash) loses the
+ * page. A pager that must lose nothing when killed anywhere writes the
+ * page to its store and indexes it first, as for a page-out, and then
+ * evicts it and loads it back itself (examples/batch-pager does so for
+ * the gfns a dead pager left nominated).
  */
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status);
