@@ -217,6 +217,8 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "pages_in_demand", p->st.pages_in_demand);
 	ju64(f, "pages_in_drain", p->st.pages_in_drain);
 	ju64(f, "pages_still_out", p->nr_out);
+	/* nominated gfns not settled (store kept): stuck and refused evicts */
+	ju64(f, "gfns_unsettled", (uint64_t)(p->nstuck + p->nretry));
 	ju64(f, "evict_fail", p->st.evict_fail);
 	ju64(f, "evict_fail_before_io", p->st.evict_fail_before_io);
 	ju64(f, "drops", p->st.drops);

@@ -613,6 +613,7 @@ static int t_kill_twice(void)
 	if (exited(wait_for(spawn(last, log, NULL, NULL), 90), 0, log,
 		   "last pager")) {
 		CHECK(json_num(json, "pages_still_out") == 0, "pages left out");
+		CHECK(json_num(json, "gfns_unsettled") == 0, "gfns unsettled");
 		CHECK(!exists(store), "store not removed");
 	}
 	oracle_check(&e, "kill-twice");
