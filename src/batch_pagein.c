@@ -41,6 +41,8 @@ static int check_loadable(struct batch *b, size_t i, void *ctx)
 		return -EALREADY;
 	if (st != XPAGE_GFN_EVICTED && st != XPAGE_GFN_PAGING_IN)
 		return batch_misfit(b, i, NULL);
+	if (xp_kept_has(b->xp, b->gfns[i]))
+		return -EBUSY; /* the library loads it from its copy */
 	if (!q->bufs[i])
 		return -EINVAL;
 	op.buf = q->bufs[i];

@@ -184,6 +184,7 @@ static void drop(struct xpage *xp, const struct xp_event *ev)
 
 	answer(xp, ev, 0);
 	xp_answer_held(xp, ev->gfn, XP_EV_DROP_PAGE);
+	xp_kept_drop(xp, ev->gfn);
 	/* (a LOADED gfn left the evicted count at its load) */
 	if (st == XPAGE_GFN_EVICTED || st == XPAGE_GFN_PAGING_IN)
 		xp->stats.evicted_now--;
@@ -303,6 +304,8 @@ static void populate(struct xpage *xp, const struct xp_event *ev)
 		.requests = 1,
 	};
 
+	if (xp_kept_populate(xp, ev->gfn))
+		return; /* the library's own copy, loaded (or kept held) */
 	xp_gfn_set_state(&xp->table, ev->gfn, XPAGE_GFN_PAGING_IN);
 	if (xp->closing)
 		return; /* held; xpage_close reports it */
@@ -494,6 +497,8 @@ int xp_dispatch(struct xpage *xp, int timeout_ms)
 		rc = xp->ops->ack(xp->be);
 	if (rc < 0)
 		return xp_err(-rc);
+	if (xp->nkept)
+		xp_kept_retry(xp);
 	xp->in_dispatch = true;
 	rc = drain(xp);
 	xp->in_dispatch = false;

@@ -126,6 +126,7 @@ static void free_handle(struct xpage *xp)
 	if (xp->be)
 		xp->ops->close(xp->be);
 	xp_table_fini(&xp->table);
+	xp_kept_fini(xp);
 	xp_guard_fini(xp);
 	xp_hv_fini(xp);
 	xp_domain_unlock(xp);
@@ -361,6 +362,8 @@ static int close_ring(struct xpage *xp)
 		if (!left)
 			break;
 	}
+	if (xp->nkept && !xp->broken)
+		xp_kept_close(xp, XP_KEPT_CLOSE_MS);
 	xp_push_responses(xp);
 	xp_release_held(xp);
 	warn_left_out(xp);
@@ -463,6 +466,8 @@ XPAGE_API int xpage_detach(xpage_t *xp, int keep_paused)
 		for (int round = 0; round < 3 && unnominate_all(xp); round++)
 			if (!xp->broken)
 				xp_dispatch(xp, 0);
+		if (xp->nkept && !xp->broken)
+			xp_kept_close(xp, XP_KEPT_CLOSE_MS);
 		/* Old Xen: every request read, to release its vCPU. */
 		if (!xp->broken && xp->generation < XPAGE_GEN_MEM_EVENT_45)
 			xp_dispatch(xp, 0);

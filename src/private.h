@@ -69,6 +69,12 @@ struct xp_region {
 	uint64_t *gfns;
 };
 
+/* A kept page: its gfn and its only copy (kept.c). */
+struct xp_kept {
+	uint64_t gfn;
+	void *page;
+};
+
 struct xpage {
 	const struct xp_backend_ops *ops;
 	struct xp_backend *be;
@@ -133,6 +139,10 @@ struct xpage {
 
 	/* log-dirty mode held by this handle (logdirty.c) */
 	bool logdirty_on;
+
+	/* pages evicted by the library and not loaded back yet (kept.c) */
+	struct xp_kept *kept;
+	size_t nkept, cap_kept;
 
 	/* who may call (guard.c) */
 	pid_t pid;                      /* the process that opened it */
@@ -250,6 +260,19 @@ int xp_dispatch(struct xpage *xp, int timeout_ms);
 
 /* batch.c: run paging ops through the backend, counting traps. */
 int xp_run_ops(struct xpage *xp, struct xp_paging_op *ops, size_t n);
+/* kept.c: pages the library evicted and could not load back. Add keeps
+ * a copy (0 or -ENOMEM); retry loads what it can and returns how many
+ * are left; populate loads @gfn if kept (true: the library answers it, no
+ * callback); drop forgets it (the guest released it); close retries for
+ * up to @max_ms and logs each page still kept as lost; fini frees. */
+bool xp_kept_has(const struct xpage *xp, uint64_t gfn);
+int xp_kept_add(struct xpage *xp, uint64_t gfn, const void *page);
+size_t xp_kept_retry(struct xpage *xp);
+bool xp_kept_populate(struct xpage *xp, uint64_t gfn);
+void xp_kept_drop(struct xpage *xp, uint64_t gfn);
+void xp_kept_close(struct xpage *xp, unsigned int max_ms);
+#define XP_KEPT_CLOSE_MS 5000
+void xp_kept_fini(struct xpage *xp);
 /* unnominate.c: xpage_unnominate() inside the guard. */
 int xp_unnominate_gfns(struct xpage *xp, const uint64_t *gfns, size_t n,
 		       unsigned int flags, int *status);

@@ -211,8 +211,8 @@ static void load_back(struct xpage *xp, struct xp_paging_op *ops, size_t n)
 
 /* Step 4. -ENOENT: not paged any more, though it was evicted a moment
  * ago: the guest released it in between (and may have used the gfn
- * again, as a fresh page). Any other error: the page is out and its copy
- * is going away. */
+ * again, as a fresh page). Any other error: the page is out, and the
+ * library keeps its copy (kept.c). */
 static void load_copies_back(struct unnom *u, size_t q)
 {
 	struct xpage *xp = u->xp;
@@ -226,9 +226,13 @@ static void load_copies_back(struct unnom *u, size_t q)
 			u->out[j] = BACK;
 		} else if (rc == -ENOENT) {
 			released(u, j, "while being un-nominated");
+		} else if (xp_kept_add(xp, u->gfns[j],
+				       u->copy + j * XPAGE_PAGE_SIZE) == 0) {
+			refuse(u, j, rc); /* kept: loaded back later */
 		} else {
 			xp_log(xp, XPAGE_LOG_ERROR, "gfn 0x%llx could not be "
-			       "loaded back after un-nominating: %s",
+			       "loaded back after un-nominating, and there is "
+			       "no memory to keep its copy: %s",
 			       (unsigned long long)u->gfns[j], xpage_strerror(rc));
 			xp_gfn_set_state(&xp->table, u->gfns[j], XPAGE_GFN_EVICTED);
 			xp->stats.evicted_now++;

@@ -561,8 +561,14 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
  * page is in use elsewhere: try again later); the gfn then stays
  * NOMINATED. After a takeover, a gfn touched before it (its evict-fail
  * notice went with the old ring) is made present without data and
- * reports 0. -ENOMEM if the hypervisor had no memory to load it back (the
- * page is then EVICTED and the log says so).
+ * reports 0. -ENOMEM if the hypervisor had no memory to load it back: the
+ * gfn reads EVICTED, and the library keeps its copy and loads it back
+ * itself as soon as the hypervisor has memory (at each xpage_dispatch(),
+ * at once when the guest asks for it, with no populate callback, and for
+ * up to 5 s in xpage_close() and xpage_detach(), which log the page as
+ * lost if it never could). The same for a load back that failed as a
+ * whole (its error, e.g. -EIO, in status). (Since 1.1; 1.0 dropped the
+ * copy.)
  * Between the evict and the load the contents exist only in this
  * process's memory: a pager killed there (SIGKILL, a crash) loses the
  * page. A pager that must lose nothing when killed anywhere writes the
@@ -581,7 +587,8 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
  * data: it is un-nominated (xpage_unnominate) and the buffer is not read;
  * -EBUSY if the guest touched it meanwhile (it becomes resident when its
  * evict_fail notice is dispatched). Per gfn: -EINVAL if resident (never
- * paged out).
+ * paged out); -EBUSY also for a gfn whose copy the library keeps after
+ * xpage_unnominate() met -ENOMEM (it loads that one itself).
  */
 #define XPAGE_LOAD_RESUME (1u << 0)
 XPAGE_API int xpage_load(xpage_t *xp, const uint64_t *gfns, size_t n,

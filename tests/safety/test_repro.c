@@ -345,6 +345,94 @@ START_TEST(tail_padding_is_not_an_unknown_field)
 }
 END_TEST
 
+/* Nominate @n gfns, then un-nominate them while the hypervisor has no
+ * memory for the load back (each -ENOMEM), then give it memory again. */
+static void unnominate_without_memory(struct env *e, const uint64_t *g,
+				      size_t n)
+{
+	struct xpage_sim_faults f = XPAGE_OPTS(xpage_sim_faults,
+		.load_enomem_pm = 1000);
+	struct xpage_sim_faults none = XPAGE_OPTS(xpage_sim_faults);
+	int st[8];
+
+	ck_assert_uint_le(n, 8);
+	ck_assert_int_eq(xpage_nominate(e->xp, g, n, 0, st), (int)n);
+	ck_assert_int_eq(xpage_sim_faults(e->sim, e->domid, &f), 0);
+	ck_assert_int_eq(xpage_unnominate(e->xp, g, n, 0, st), 0);
+	for (size_t i = 0; i < n; i++)
+		ck_assert_int_eq(st[i], -ENOMEM);
+	ck_assert_int_eq(xpage_sim_faults(e->sim, e->domid, &none), 0);
+}
+
+/* Close, then the oracle's final word: nothing lost, paged or corrupted. */
+static void close_and_check_nothing_lost(struct env *e)
+{
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+
+	ck_assert_int_eq(xpage_close(e->xp), 0);
+	e->xp = NULL;
+	ck_assert_int_eq(xpage_sim_report(e->sim, e->domid,
+					  XPAGE_SIM_REPORT_FINAL, 60000, &r), 0);
+	ck_assert_msg(r.lost == 0 && r.paged == 0 && r.corrupted == 0,
+		      "oracle: %llu lost, %llu paged, %llu corrupted",
+		      (unsigned long long)r.lost, (unsigned long long)r.paged,
+		      (unsigned long long)r.corrupted);
+}
+
+/*
+ * BUG: a page xpage_unnominate() could not load back is lost.
+ *
+ * xpage_unnominate() evicts each page and loads it back from a copy held
+ * in memory. When the hypervisor has no memory for the load (Xen's prep:
+ * -ENOMEM, the guest at its allocation limit or the host full), the copy
+ * was dropped after a second of retries: the page's only contents, gone,
+ * and the pager had none (it un-nominates what it did not write). The
+ * library must keep the copy and load it back itself once there is
+ * memory: at the next dispatch, or at once when the guest touches the
+ * gfn (no populate for the pager, which has nothing to load).
+ */
+START_TEST(unnominate_without_memory_keeps_the_copy)
+{
+	struct env e;
+	struct xpage_sim_report r;
+	uint64_t g[3] = { 20, 21, 22 };
+
+	up(&e, NULL, 1);
+	unnominate_without_memory(&e, g, 3);
+	/* the guest touches one: the library loads it, no populate */
+	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g[0], 0), -EAGAIN);
+	ck_assert_int_ge(xpage_dispatch(e.xp, 1000), 0);
+	ck_assert_int_eq(populates, 0);
+	/* the others come back at a dispatch */
+	ck_assert_int_ge(xpage_dispatch(e.xp, 0), 0);
+	for (int i = 0; i < 3; i++)
+		ck_assert_msg(xpage_gfn_state(e.xp, g[i]) == XPAGE_GFN_RESIDENT,
+			      "gfn %llu not loaded back (state %d)",
+			      (unsigned long long)g[i],
+			      xpage_gfn_state(e.xp, g[i]));
+	report(&e, &r);
+	ck_assert_msg(r.paged == 0 && r.paused_vcpus == 0, "%llu paged, %u "
+		      "vCPUs paused", (unsigned long long)r.paged,
+		      r.paused_vcpus);
+	close_and_check_nothing_lost(&e);
+	down(&e);
+}
+END_TEST
+
+/* A kept page nobody asked for before the close: xpage_close() loads it
+ * back before it disables paging. */
+START_TEST(close_loads_kept_pages_back)
+{
+	struct env e;
+	uint64_t g = 30;
+
+	up(&e, NULL, 1);
+	unnominate_without_memory(&e, &g, 1);
+	close_and_check_nothing_lost(&e);
+	down(&e);
+}
+END_TEST
+
 /*
  * BUG: xpage_close fails with -EBUSY and leaves paging enabled, with no
  * pager, when guest vCPUs wait for ring space.
@@ -814,6 +902,8 @@ static void tests(TCase *tc)
 	tcase_add_test(tc, stale_drop_after_unnominate_of_released_gfn);
 	tcase_add_test(tc, stale_drop_after_load_of_released_gfn);
 	tcase_add_test(tc, drop_after_lost_owed_notice_settles);
+	tcase_add_test(tc, unnominate_without_memory_keeps_the_copy);
+	tcase_add_test(tc, close_loads_kept_pages_back);
 }
 
 int main(void)
