@@ -293,7 +293,8 @@ struct xpage_populate {
 /*
  * Callbacks, run only from inside xpage_dispatch(), on the caller's thread.
  * On the same handle a callback may call xpage_nominate(), xpage_map(),
- * xpage_unmap(), xpage_evict(), xpage_unnominate(), xpage_load(),
+ * xpage_unmap(), xpage_evict(), xpage_unnominate(), xpage_relocate() (1.1),
+ * xpage_load(),
  * xpage_resume(), xpage_adopt(), xpage_gfn_state(), xpage_fd(),
  * xpage_get_info() and xpage_get_stats() (and anything on other handles).
  * xpage_dispatch(), xpage_close() and xpage_detach() fail there with
@@ -566,6 +567,47 @@ XPAGE_API int xpage_evict(xpage_t *xp, const uint64_t *gfns, size_t n,
  */
 XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status);
+
+/**
+ * xpage_relocate() - move resident gfns to new machine frames. (Since 1.1.)
+ * For a frame that is failing: once the frame is marked offline
+ * (xpage_frame_offline() answers -EAGAIN while the guest owns it), moving
+ * the gfn off it frees it, and Xen then offlines it for good. Each gfn is
+ * nominated, mapped, copied into the library's memory, evicted (which
+ * frees its frame) and loaded straight back from the copy, onto a frame
+ * the hypervisor allocates (never an offlined or offline-pending one).
+ * Nothing is written to a store; one mapping call and one trap per step
+ * for the batch, where the hypervisor allows.
+ * Per gfn:
+ *   0           moved: its contents are on a new frame, its old frame is
+ *               free (also for a gfn the guest released meanwhile, which
+ *               then has no frame at all);
+ *   -EALREADY   paged out already (EVICTED or PAGING_IN): it has no frame,
+ *               and its load will get a new one; or listed twice;
+ *   -EBUSY      the hypervisor refused: the gfn is granted away, mapped
+ *               by a device model or anyone else, or touched by the
+ *               hypervisor itself (see xpage_nominate()); it stays
+ *               resident on its frame: retry later. A gfn the guest
+ *               touched between the nominate and the evict also answers
+ *               -EBUSY but stays NOMINATED until its evict_fail notice is
+ *               dispatched (the pager's evict_fail callback runs for it),
+ *               which makes it resident again on its old frame;
+ *   -EINVAL     not resident in this handle's table (NOMINATED by this
+ *               pager, or LOADED and not yet resumed): move it after its
+ *               page-out or page-in ends;
+ *   -ERANGE     beyond the guest;
+ *   -ENOMEM     as xpage_unnominate(): the hypervisor had no memory to
+ *               load it back; it is then EVICTED (the log says so).
+ * @flags: 0. Returns the number moved, or a negative errno for the call
+ * as a whole as every batch call does (-EINVAL for a NULL array with
+ * @n > 0 or unknown flags, -ESHUTDOWN, -EPROTO, -EBUSY from another
+ * thread, -ECHILD after fork, -EIO once the connection is lost, -ENOMEM).
+ * Allowed inside a callback, like xpage_unnominate(). Blocks for the
+ * hypervisor calls (and a few milliseconds while an evict is refused
+ * for a passing reason).
+ */
+XPAGE_API int xpage_relocate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			     unsigned int flags, int *status);
 
 /**
  * xpage_load() - give evicted gfns their contents back.

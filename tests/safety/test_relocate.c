@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xpage_relocate(): each gfn's answer for each state it may be in, each
+ * misuse every batch call refuses, and the oracle's verdict after it
+ * (no page lost or corrupted, no vCPU stuck). The tests on machine
+ * frames and under a running workload are in test_frames.c.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <xpage/sim.h>
+
+#include "fixture.h"
+#include "simp_call.h"
+
+#define PAGES 64u
+#define PAGE 4096u
+
+static uint8_t copy[PAGES][PAGE];
+
+static void on_populate(xpage_t *xp, const struct xpage_populate *ev,
+			void *user)
+{
+	void *b[1] = { copy[ev->gfn] };
+	int st;
+
+	(void)user;
+	xpage_load(xp, &ev->gfn, 1, b, XPAGE_LOAD_RESUME, &st);
+}
+
+static const struct xpage_callbacks callbacks = {
+	.sz = sizeof(struct xpage_callbacks), .populate = on_populate,
+};
+
+static xpage_sim_t *sim;
+static uint32_t domid;
+
+static xpage_t *up(void)
+{
+	sim = fx_sim_start(NULL);
+	domid = fx_guest(sim, NULL, 2, PAGES, 3);
+	return fx_open(sim, domid, NULL, &callbacks, "xpage_open");
+}
+
+/* The oracle: nothing lost, corrupted or stuck; the domain alive. */
+static void verdict(const char *when)
+{
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+
+	ck_assert_int_eq(xpage_sim_report(sim, domid, 0, 2000, &r), 0);
+	ck_assert_msg(!r.lost && !r.corrupted && !r.stuck && !r.crashed,
+		      "%s: lost %llu, corrupted %llu, stuck %llu, crashed %u",
+		      when, (unsigned long long)r.lost,
+		      (unsigned long long)r.corrupted,
+		      (unsigned long long)r.stuck, r.crashed);
+}
+
+/* Page gfn @g out, keeping its copy. */
+static void page_out(xpage_t *xp, uint64_t g)
+{
+	int st;
+	uint8_t *m;
+
+	ck_assert_int_eq(xpage_nominate(xp, &g, 1, 0, &st), 1);
+	m = xpage_map(xp, &g, 1, 0, &st);
+	ck_assert_ptr_nonnull(m);
+	memcpy(copy[g], m, PAGE);
+	ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
+	ck_assert_int_eq(xpage_evict(xp, &g, 1, 0, &st), 1);
+}
+
+/* Another client (a device model) maps @g: its frame has a second
+ * reference. Returns the connection that holds it. */
+static int foreign_map(uint64_t g)
+{
+	int s = simp_connect(xpage_sim_socket(sim)), fds[2], nfds = 2;
+	struct simp_u32 att = { .v = domid };
+	struct simp_dominfo di;
+	uint64_t req[2] = { 1 | ((uint64_t)PROT_READ << 32), g };
+	struct { struct simp_results r; int32_t rc[1]; } res;
+
+	ck_assert_int_ge(s, 0);
+	ck_assert_int_eq(simp_call(s, SIMP_ATTACH, &att, sizeof(att), &di,
+				   sizeof(di), NULL, fds, &nfds), 0);
+	for (int i = 0; i < nfds; i++)
+		close(fds[i]);
+	ck_assert_int_eq(simp_call(s, SIMP_MAP, req, sizeof(req), &res,
+				   sizeof(res), NULL, NULL, NULL), 0);
+	ck_assert_int_eq(res.rc[0], 0);
+	return s;
+}
+
+START_TEST(answers_per_state)
+{
+	xpage_t *xp = up();
+	uint64_t g[6] = { 1, 2, 3, 4, 1, PAGES + 100 };
+	int st[6], held, rc;
+
+	page_out(xp, 2);                               /* EVICTED */
+	ck_assert_int_eq(xpage_nominate(xp, &g[2], 1, 0, st), 1); /* NOMINATED */
+	held = foreign_map(4);                         /* mapped elsewhere */
+	rc = xpage_relocate(xp, g, 6, 0, st);
+	ck_assert_int_eq(rc, 1);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], -EALREADY);
+	ck_assert_int_eq(st[2], -EINVAL);
+	ck_assert_int_eq(st[3], -EBUSY);
+	ck_assert_int_eq(st[4], -EALREADY);            /* listed twice */
+	ck_assert_int_eq(st[5], -ERANGE);
+	ck_assert_int_eq(xpage_gfn_state(xp, 1), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(xpage_gfn_state(xp, 2), XPAGE_GFN_EVICTED);
+	ck_assert_int_eq(xpage_gfn_state(xp, 3), XPAGE_GFN_NOMINATED);
+	ck_assert_int_eq(xpage_gfn_state(xp, 4), XPAGE_GFN_RESIDENT);
+	close(held);                                   /* the mapping goes */
+	ck_assert_int_eq(xpage_relocate(xp, &g[3], 1, 0, st), 1);
+	ck_assert_int_eq(xpage_close(xp), 0);
+	verdict("after relocating and closing");
+}
+END_TEST
+
+/* Every RAM gfn, twice, the guest's vCPUs reading and writing: each
+ * comes back with its contents. */
+START_TEST(whole_guest_keeps_its_contents)
+{
+	xpage_t *xp = up();
+	struct xpage_sim_workload w = XPAGE_OPTS(xpage_sim_workload,
+		.write_pct = 30, .think_us = 50, .seed = 9);
+	uint64_t g[PAGES];
+	int st[PAGES], moved = 0;
+
+	for (size_t i = 0; i < PAGES; i++)
+		g[i] = i;
+	ck_assert_int_eq(xpage_sim_workload(sim, domid, &w), 0);
+	for (int round = 0; round < 2; round++) {
+		int rc = xpage_relocate(xp, g, PAGES, 0, st);
+
+		ck_assert_int_ge(rc, 0);
+		moved += rc;
+		for (size_t i = 0; i < PAGES; i++)
+			ck_assert_msg(st[i] == 0 || st[i] == -EBUSY,
+				      "gfn %zu: %s", i, xpage_strerror(st[i]));
+		while (xpage_dispatch(xp, 50) > 0)
+			;
+	}
+	ck_assert_int_gt(moved, (int)PAGES);
+	ck_assert_int_eq(xpage_sim_workload_stop(sim, domid), 0);
+	ck_assert_int_eq(xpage_close(xp), 0);
+	verdict("after relocating under a workload");
+}
+END_TEST
+
+START_TEST(misuse)
+{
+	xpage_t *xp = up();
+	uint64_t g = 1;
+	int st = 0;
+	pid_t pid;
+
+	ck_assert_int_eq(xpage_relocate(xp, NULL, 0, 0, NULL), 0);
+	ck_assert_int_eq(xpage_relocate(xp, NULL, 1, 0, &st), -EINVAL);
+	ck_assert_int_eq(xpage_relocate(xp, &g, 1, 0, NULL), -EINVAL);
+	ck_assert_int_eq(xpage_relocate(xp, &g, 1, 1u << 3, &st), -EINVAL);
+	ck_assert_int_eq(errno, EINVAL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit(xpage_relocate(xp, &g, 1, 0, &st) == -ECHILD ? 0 : 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		      "a child's relocate was not refused with ECHILD");
+	ck_assert_int_eq(xpage_gfn_state(xp, 1), XPAGE_GFN_RESIDENT);
+	verdict("after misuse");
+	fx_sim_stop();
+	ck_assert_int_eq(xpage_relocate(xp, &g, 1, 0, &st), -EIO);
+	xpage_close(xp);
+}
+END_TEST
+
+static void add(TCase *tc)
+{
+	tcase_add_test(tc, answers_per_state);
+	tcase_add_test(tc, whole_guest_keeps_its_contents);
+	tcase_add_test(tc, misuse);
+}
+
+int main(void)
+{
+	return fx_main("relocate", "relocate", 120, add);
+}
