@@ -43,9 +43,13 @@ static size_t stop_at(const uint32_t *words, size_t reached, size_t len)
 static int one_run(struct xpage_host *h, unsigned cmd, const uint64_t *mfns,
 		   size_t len, uint32_t *words, struct xp_frame_word *res)
 {
-	int ret = h->ops->page_offline(h->hb, cmd, mfns[0],
-				       mfns[0] + len - 1, words);
 	size_t reached = 0, stop = len;
+	int ret;
+
+	/* what Xen writes first, whatever reaches the words before it */
+	memset(words, XP_PG_OFFLINE_INVALID, len * sizeof(*words));
+	ret = h->ops->page_offline(h->hb, cmd, mfns[0], mfns[0] + len - 1,
+				   words);
 
 	while (reached < len && xp_frame_reached(words[reached]))
 		reached++;
