@@ -67,19 +67,6 @@ static void frames_of(uint64_t *mfn, size_t n)
 	close(s);
 }
 
-static void verdict(const char *when)
-{
-	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
-
-	ck_assert_int_eq(xpage_sim_report(sim, domid, XPAGE_SIM_REPORT_FINAL,
-					  2000, &r), 0);
-	ck_assert_msg(!r.lost && !r.corrupted && !r.stuck && !r.crashed,
-		      "%s: lost %llu, corrupted %llu, stuck %llu, crashed %u",
-		      when, (unsigned long long)r.lost,
-		      (unsigned long long)r.corrupted,
-		      (unsigned long long)r.stuck, r.crashed);
-}
-
 /* Relocate every gfn of @g (n), retrying the refused ones after the
  * notices that settle them, until all moved. */
 static void relocate_all(xpage_t *xp, uint64_t *g, size_t n)
@@ -155,7 +142,8 @@ START_TEST(guest_moves_off_failing_frames)
 	}
 	ck_assert_int_eq(xpage_sim_workload_stop(sim, domid), 0);
 	ck_assert_int_eq(xpage_close(xp), 0);
-	verdict("after moving 10,000 gfns");
+	fx_verdict(sim, domid, XPAGE_SIM_REPORT_FINAL,
+		   "after moving 10,000 gfns");
 	/* the operator's undo: the frames come back to the pool */
 	ck_assert_int_eq(xpage_frame_online(h, old, MOVED, 0, st), (int)MOVED);
 	xpage_host_close(h);

@@ -118,19 +118,6 @@ static void says(const char *json, uint64_t mfn, const char *const *words)
 	}
 }
 
-static void verdict(uint32_t domid, const char *when)
-{
-	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
-
-	ck_assert_int_eq(xpage_sim_report(sim, domid, XPAGE_SIM_REPORT_FINAL,
-					  2000, &r), 0);
-	ck_assert_msg(!r.lost && !r.corrupted && !r.stuck && !r.crashed,
-		      "%s: lost %llu, corrupted %llu, stuck %llu, crashed %u",
-		      when, (unsigned long long)r.lost,
-		      (unsigned long long)r.corrupted,
-		      (unsigned long long)r.stuck, r.crashed);
-}
-
 #define MOVE 200u
 
 static uint32_t guest(uint64_t pages, uint32_t flags, bool workload)
@@ -206,7 +193,8 @@ START_TEST(tool_moves_guest_itself)
 			      (unsigned long long)g);
 	}
 	xpage_sim_workload_stop(sim, hvm);
-	verdict(hvm, "after the tool moved the guest");
+	fx_verdict(sim, hvm, XPAGE_SIM_REPORT_FINAL,
+		   "after the tool moved the guest");
 	remove_dir();
 }
 END_TEST
@@ -317,7 +305,8 @@ START_TEST(tool_asks_the_pager)
 	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		      "the pager failed (status %#x)", st);
 	xpage_sim_workload_stop(sim, domid);
-	verdict(domid, "after the pager moved the guest for the tool");
+	fx_verdict(sim, domid, XPAGE_SIM_REPORT_FINAL,
+		   "after the pager moved the guest for the tool");
 	remove_dir();
 }
 END_TEST

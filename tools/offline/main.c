@@ -113,16 +113,24 @@ static xpage_host_t *host_open(const struct tool_opts *o)
 	return h;
 }
 
+/* The frames' numbers, in an array of their own (NULL: no memory). */
+static uint64_t *mfns_of(const struct frame *f, size_t n)
+{
+	uint64_t *m = calloc(n, sizeof(*m));
+
+	for (size_t i = 0; m && i < n; i++)
+		m[i] = f[i].mfn;
+	return m;
+}
+
 /* Each frame's query into its info; -1 when the call failed (said). */
 static int query(xpage_host_t *h, struct frame *f, size_t n)
 {
-	uint64_t *m = calloc(n, sizeof(*m));
+	uint64_t *m = mfns_of(f, n);
 	struct xpage_frame_info *fi = calloc(n, sizeof(*fi));
 	int rc = -ENOMEM;
 
 	if (m && fi) {
-		for (size_t i = 0; i < n; i++)
-			m[i] = f[i].mfn;
 		fi[0].sz = sizeof(*fi);
 		rc = xpage_frame_query(h, m, n, fi);
 		for (size_t i = 0; rc >= 0 && i < n; i++)
@@ -139,13 +147,11 @@ static int query(xpage_host_t *h, struct frame *f, size_t n)
 /* Mark every frame offline; -1 when the call failed (said). */
 static int mark(xpage_host_t *h, struct frame *f, size_t n)
 {
-	uint64_t *m = calloc(n, sizeof(*m));
+	uint64_t *m = mfns_of(f, n);
 	int *st = malloc(n * sizeof(*st));
 	int rc = -ENOMEM;
 
 	if (m && st) {
-		for (size_t i = 0; i < n; i++)
-			m[i] = f[i].mfn;
 		rc = xpage_frame_offline(h, m, n, 0, st);
 		for (size_t i = 0; rc >= 0 && i < n; i++)
 			f[i].marked = st[i];
