@@ -273,6 +273,8 @@ void move_frames(const struct tool_opts *o, struct frame *f, size_t n)
 		gather(f, n, i, &d, idx);
 		move_domain(o, &d);
 		for (size_t j = 0; j < d.k; j++) {
+			f[idx[j]].owner = d.domid;
+			f[idx[j]].gfn = d.gfns[j];
 			f[idx[j]].moved = d.st[j];
 			f[idx[j]].how = d.how;
 			say(f[idx[j]].why, sizeof(f[idx[j]].why), "%s", d.why);

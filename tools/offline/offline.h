@@ -30,6 +30,8 @@ struct frame {
 	int marked;               /* xpage_frame_offline's status */
 	struct xpage_frame_info info;  /* the final query */
 	int moved;                /* relocation's status; 1: not tried */
+	uint32_t owner;           /* the guest moved off it, and its gfn */
+	uint64_t gfn;             /* (where a move was tried) */
 	const char *how;          /* "pager" or "handle": who moved it */
 	char why[160];            /* what stopped it, in words */
 };

@@ -77,9 +77,9 @@ static void why(const struct frame *f, char *buf, size_t len)
 	else if (r == R_REFUSED)
 		why_refused(f, buf, len);
 	else if (f->moved == 0)
-		snprintf(buf, len, "domain %u moved off it (%s)",
-			 f->info.owner == XPAGE_OWNER_NONE ? 0 : f->info.owner,
-			 f->how);
+		snprintf(buf, len, "domain %u gfn 0x%llx moved off it (by %s)",
+			 f->owner, (unsigned long long)f->gfn,
+			 !strcmp(f->how, "pager") ? "its pager" : "this program");
 }
 
 static void json_string(const char *s)
@@ -99,15 +99,17 @@ static void json_string(const char *s)
 static void json_frame(const struct frame *f, bool last)
 {
 	static const char *const res[] = { "offlined", "pending", "refused" };
+	uint32_t owner = f->moved != 1 ? f->owner : f->info.owner;
+	uint64_t gfn = f->moved != 1 ? f->gfn : f->info.gfn;
 	char w[512];
 
 	why(f, w, sizeof(w));
 	printf("    {\"mfn\": \"0x%llx\", \"result\": \"%s\"",
 	       (unsigned long long)f->mfn, res[result_of(f)]);
-	if (f->info.owner < 0x7ff0u)
-		printf(", \"owner\": %u", f->info.owner);
-	if (f->info.gfn != XPAGE_GFN_INVALID)
-		printf(", \"gfn\": \"0x%llx\"", (unsigned long long)f->info.gfn);
+	if (owner < 0x7ff0u)
+		printf(", \"owner\": %u", owner);
+	if (gfn != XPAGE_GFN_INVALID)
+		printf(", \"gfn\": \"0x%llx\"", (unsigned long long)gfn);
 	if (f->moved != 1)
 		printf(", \"moved_by\": \"%s\", \"relocate_status\": %d",
 		       f->how ? f->how : "", f->moved);
