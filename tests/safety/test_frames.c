@@ -20,6 +20,7 @@
 
 #include "fixture.h"
 #include "host_backend.h" /* the handle, to hold it "inside" */
+#include "frames_fixture.h"
 #include "simp_call.h"
 
 #define GUEST_PAGES 16384u
@@ -47,24 +48,6 @@ static xpage_host_t *host_open(void)
 
 	ck_assert_msg(h, "xpage_host_open: %s", strerror(errno));
 	return h;
-}
-
-/* The machine frames of gfns 0 .. n - 1, as the simulator has them. */
-static void frames_of(uint64_t *mfn, size_t n)
-{
-	int s = simp_connect(xpage_sim_socket(sim));
-
-	ck_assert_int_ge(s, 0);
-	for (size_t g = 0; g < n; g++) {
-		struct simp_touch t = { .domid = domid, .gfn = g };
-		struct simp_gfn_state gs;
-
-		ck_assert_int_eq(simp_call(s, SIMP_GFN_STATE, &t, sizeof(t),
-					   &gs, sizeof(gs), NULL, NULL, NULL), 0);
-		ck_assert_uint_eq(gs.has_frame, 1);
-		mfn[g] = gs.mfn;
-	}
-	close(s);
 }
 
 /* Relocate every gfn of @g (n), retrying the refused ones after the
@@ -110,7 +93,7 @@ START_TEST(guest_moves_off_failing_frames)
 	xp = fx_open(sim, domid, NULL, &callbacks, "xpage_open");
 	h = host_open();
 	ck_assert_int_eq(xpage_sim_workload(sim, domid, &w), 0);
-	frames_of(old, MOVED);
+	fx_frames_of(sim, domid, 0, MOVED, old);
 	/* every frame of the guest's: pending, the guest owns it */
 	ck_assert_int_eq(xpage_frame_offline(h, old, MOVED, 0, st), 0);
 	for (size_t i = 0; i < MOVED; i++)
@@ -130,7 +113,7 @@ START_TEST(guest_moves_off_failing_frames)
 		ck_assert_msg(fi[i].state == XPAGE_FRAME_OFFLINED,
 			      "frame 0x%llx (gfn %zu) is not offlined",
 			      (unsigned long long)old[i], i);
-	frames_of(now, MOVED);
+	fx_frames_of(sim, domid, 0, MOVED, now);
 	ck_assert_int_eq(xpage_frame_query(h, now, MOVED, fi), (int)MOVED);
 	for (size_t i = 0; i < MOVED; i++) {
 		ck_assert_msg(fi[i].state == XPAGE_FRAME_ONLINE &&
@@ -186,7 +169,7 @@ START_TEST(other_kinds_refused_with_reason)
 	ck_assert_uint_eq(fi[2].owner, 0);
 	ck_assert_uint_eq(fi[2].state, XPAGE_FRAME_OFFLINE_PENDING);
 	/* a free frame goes at once: the guest's, once it is destroyed */
-	frames_of(&freed, 1);
+	fx_frames_of(sim, domid, 0, 1, &freed);
 	ck_assert_int_eq(xpage_sim_destroy_guest(sim, domid), 0);
 	ck_assert_int_eq(xpage_frame_offline(h, &freed, 1, 0, st), 1);
 	ck_assert_int_eq(xpage_frame_query(h, &freed, 1, fi), 1);

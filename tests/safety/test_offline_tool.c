@@ -22,6 +22,7 @@
 #include <xpage/sim.h>
 
 #include "fixture.h"
+#include "frames_fixture.h"
 #include "simp_call.h"
 
 static xpage_sim_t *sim;
@@ -39,20 +40,6 @@ static void remove_dir(void)
 
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
-}
-
-/* The frame of @gfn of @domid (SIM_MFN_NONE: none). */
-static uint64_t frame_of(uint32_t domid, uint64_t gfn)
-{
-	int s = simp_connect(xpage_sim_socket(sim));
-	struct simp_touch t = { .domid = domid, .gfn = gfn };
-	struct simp_gfn_state gs;
-
-	ck_assert_int_ge(s, 0);
-	ck_assert_int_eq(simp_call(s, SIMP_GFN_STATE, &t, sizeof(t), &gs,
-				   sizeof(gs), NULL, NULL, NULL), 0);
-	close(s);
-	return gs.has_frame ? gs.mfn : UINT64_MAX;
 }
 
 /* Run the tool on @argv (NULL-terminated, after the program's name),
@@ -154,12 +141,12 @@ START_TEST(tool_moves_guest_itself)
 	argv[k++] = "--sim-socket";
 	argv[k++] = xpage_sim_socket(sim);
 	for (uint64_t g = 0; g < MOVE; g++) {
-		old[g] = frame_of(hvm, g);
+		old[g] = fx_frame_of(sim, hvm, g);
 		snprintf(arg[g], sizeof(arg[g]), "0x%llx",
 			 (unsigned long long)old[g]);
 		argv[k++] = arg[g];
 	}
-	pv = frame_of(pvdom, 3);
+	pv = fx_frame_of(sim, pvdom, 3);
 	snprintf(arg[MOVE], sizeof(arg[0]), "%llu", (unsigned long long)pv);
 	snprintf(arg[MOVE + 1], sizeof(arg[0]), "%u-%u", SIMP_MFN_XEN_FIRST,
 		 SIMP_MFN_XEN_FIRST);
@@ -188,7 +175,7 @@ START_TEST(tool_moves_guest_itself)
 	ck_assert_ptr_nonnull(strstr(json, "\"offlined\": 200, \"pending\": 2, "
 				     "\"refused\": 2"));
 	for (uint64_t g = 0; g < MOVE; g++) {
-		m = frame_of(hvm, g);
+		m = fx_frame_of(sim, hvm, g);
 		ck_assert_msg(m != old[g] && m != UINT64_MAX, "gfn %llu",
 			      (unsigned long long)g);
 	}
@@ -280,7 +267,7 @@ START_TEST(tool_asks_the_pager)
 	argv[k++] = "--control-dir";
 	argv[k++] = cdir;
 	for (uint64_t g = 0; g < MOVE; g++) {
-		uint64_t m = frame_of(domid, g);
+		uint64_t m = fx_frame_of(sim, domid, g);
 
 		if (m == UINT64_MAX)
 			continue; /* paged out: no frame */

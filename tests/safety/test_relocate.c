@@ -18,6 +18,7 @@
 #include <xpage/sim.h>
 
 #include "fixture.h"
+#include "frames_fixture.h"
 #include "simp_call.h"
 
 #define PAGES 64u
@@ -175,20 +176,6 @@ START_TEST(misuse)
 }
 END_TEST
 
-/* The frame of @gfn (UINT64_MAX: none). */
-static uint64_t frame_of(uint32_t dom, uint64_t gfn)
-{
-	int s = simp_connect(xpage_sim_socket(sim));
-	struct simp_touch t = { .domid = dom, .gfn = gfn };
-	struct simp_gfn_state gs;
-
-	ck_assert_int_ge(s, 0);
-	ck_assert_int_eq(simp_call(s, SIMP_GFN_STATE, &t, sizeof(t), &gs,
-				   sizeof(gs), NULL, NULL, NULL), 0);
-	close(s);
-	return gs.has_frame ? gs.mfn : UINT64_MAX;
-}
-
 /* Every personality (age 1 and age 2, every ring generation): each gfn
  * ends on another frame with its contents. */
 START_TEST(every_personality_moves_frames)
@@ -210,12 +197,12 @@ START_TEST(every_personality_moves_frames)
 		xp = fx_open(sim, domid, NULL, &callbacks, "%s: xpage_open", p);
 		for (size_t i = 0; i < 16; i++) {
 			g[i] = i;
-			old[i] = frame_of(domid, i);
+			old[i] = fx_frame_of(sim, domid, i);
 		}
 		ck_assert_msg(xpage_relocate(xp, g, 16, 0, st) == 16,
 			      "%s: gfn 0: %s", p, xpage_strerror(st[0]));
 		for (size_t i = 0; i < 16; i++)
-			ck_assert_msg(frame_of(domid, i) != old[i],
+			ck_assert_msg(fx_frame_of(sim, domid, i) != old[i],
 				      "%s: gfn %zu kept its frame", p, i);
 		ck_assert_int_eq(xpage_close(xp), 0);
 		fx_verdict(sim, domid, 0, p);
