@@ -60,6 +60,11 @@ static void guest_free(struct sim_guest *g)
 		close(g->memfd);
 	if (g->seekfd >= 0)
 		close(g->seekfd);
+	if (g->mfn && g->gfn)
+		for (uint64_t gfn = 0; gfn < g->nr_gfns; gfn++)
+			if (g->gfn[gfn].flags & SG_FRAME)
+				frames_free(g->mfn[gfn]);
+	free(g->mfn);
 	free(g->gfn);
 	writes_fini(g);
 	pthread_mutex_destroy(&g->lock);
@@ -126,9 +131,11 @@ static int guest_memory(struct sim_guest *g)
 	char path[64];
 
 	g->gfn = calloc(g->nr_gfns, sizeof(*g->gfn));
+	g->mfn = malloc(g->nr_gfns * sizeof(*g->mfn));
 	g->vcpu = calloc(g->nvcpus ? g->nvcpus : 1, sizeof(*g->vcpu));
-	if (!g->gfn || !g->vcpu)
+	if (!g->gfn || !g->mfn || !g->vcpu)
 		return -ENOMEM;
+	memset(g->mfn, 0xff, g->nr_gfns * sizeof(*g->mfn)); /* no frame */
 	g->memfd = memfd_create("xpage-sim-guest", MFD_CLOEXEC);
 	if (g->memfd < 0 || ftruncate(g->memfd, (off_t)g->memsz) < 0)
 		return -errno;
@@ -182,6 +189,15 @@ static void init_physmap(struct sim_guest *g)
 	}
 }
 
+/* A machine frame of the host's for each gfn that has a frame, once the
+ * domain has its id (the frames' owner). */
+static void assign_frames(struct sim_guest *g)
+{
+	for (uint64_t gfn = 0; gfn < g->nr_gfns; gfn++)
+		if (g->gfn[gfn].flags & SG_FRAME)
+			g->mfn[gfn] = (uint32_t)frames_alloc(g->domid, gfn);
+}
+
 /* Under table_lock: give @g the domid it asked for (0: the next free
  * one) and room in the table. 0, -EEXIST or -ENOMEM. */
 static int table_reserve(struct sim_guest *g, uint32_t want)
@@ -229,8 +245,10 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	kcode_place(g);
 	pthread_mutex_lock(&table_lock);
 	rc = table_reserve(g, req->domid);
-	if (rc == 0)
+	if (rc == 0) {
+		assign_frames(g);
 		rc = vcpu_start_threads(g);
+	}
 	if (rc < 0) {
 		pthread_mutex_unlock(&table_lock);
 		goto fail;
@@ -418,6 +436,8 @@ void guest_frame_free(struct sim_guest *g, uint64_t gfn)
 
 	if (!(s->flags & SG_FRAME))
 		return;
+	frames_free(g->mfn[gfn]);
+	g->mfn[gfn] = UINT32_MAX;
 	s->flags &= (uint8_t)~(SG_FRAME | SG_BAD);
 	/* paged_pages counts paging gfns without a frame. */
 	if (s->p2mt == SIMP_P2M_RAM_PAGED || s->p2mt == SIMP_P2M_RAM_PAGING_IN)
@@ -452,6 +472,8 @@ void guest_frame_alloc(struct sim_guest *g, uint64_t gfn)
 	if (!(s->flags & SG_FRAME) && (s->p2mt == SIMP_P2M_RAM_PAGED ||
 				       s->p2mt == SIMP_P2M_RAM_PAGING_IN))
 		g->paged_pages--;
+	if (!(s->flags & SG_FRAME))
+		g->mfn[gfn] = (uint32_t)frames_alloc(g->domid, gfn);
 	s->flags |= SG_FRAME;
 	s->flags &= (uint8_t)~SG_BAD;
 }

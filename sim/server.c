@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "maptab.h"
+#include "page_offline.h"
 #include "sim.h"
 
 #ifndef SIMP_VCPU_ANY /* simproto.h: any vCPU that can run now */
@@ -570,6 +571,7 @@ static int op_state(struct conn *c, struct sim_guest *g, uint16_t op,
 		s.gfn.p2mt = g->gfn[t.gfn].p2mt;
 		s.gfn.refcount = g->gfn[t.gfn].refs;
 		s.gfn.has_frame = !!(g->gfn[t.gfn].flags & SG_FRAME);
+		s.gfn.mfn = s.gfn.has_frame ? g->mfn[t.gfn] : SIM_MFN_NONE;
 	} else if (t.vcpu >= g->nvcpus) {
 		rc = -EINVAL;
 	} else {
@@ -693,6 +695,42 @@ static int control_guest(struct conn *c, uint16_t op, const void *p,
 	return rc;
 }
 
+/* SIMP_PAGE_OFFLINE: the host's frames (frames.c). */
+static int op_page_offline(struct conn *c, const void *p, uint32_t len,
+			   struct reply *r)
+{
+	struct simp_pgoff *out = (struct simp_pgoff *)(void *)c->rsp;
+	struct simp_pgoff_req q;
+
+	NEED(len, struct simp_pgoff_req);
+	memcpy(&q, p, sizeof(q));
+	if (q.end < q.start || q.end - q.start >= SIMP_PGOFF_MAX ||
+	    q.cmd < XP_PGOFF_OFFLINE || q.cmd > XP_PGOFF_QUERY)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->n = (uint32_t)(q.end - q.start + 1);
+	out->ret = frames_offline_op(q.cmd, q.start, q.end, out->status);
+	r->len = sizeof(*out);
+	return 0;
+}
+
+/* SIMP_M2P: the host's machine-to-phys table (frames.c). */
+static int op_m2p(struct conn *c, const void *p, uint32_t len,
+		  struct reply *r)
+{
+	struct simp_m2p *out = (struct simp_m2p *)(void *)c->rsp;
+	const struct simp_m2p_req *q = p;
+
+	if (len < sizeof(*q) || q->n > SIMP_M2P_MAX ||
+	    len < sizeof(*q) + q->n * sizeof(q->mfn[0]))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->n = q->n;
+	out->max_mfn = frames_m2p(q->mfn, q->n, out->gfn);
+	r->len = sizeof(*out);
+	return 0;
+}
+
 /* Control ops: any connection, the domain named in the payload. */
 static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		   struct reply *r)
@@ -702,6 +740,10 @@ static int control(struct conn *c, uint16_t op, const void *p, uint32_t len,
 		return op_create_guest(c, p, len, r);
 	case SIMP_PERSONALITIES:
 		return op_personalities(c, r);
+	case SIMP_PAGE_OFFLINE:
+		return op_page_offline(c, p, len, r);
+	case SIMP_M2P:
+		return op_m2p(c, p, len, r);
 	case SIMP_SHUTDOWN:
 		/* The stop is requested once the reply is out (conn_thread):
 		 * stopping shuts every connection down. */
@@ -765,6 +807,8 @@ static int dispatch(struct conn *c, const struct simp_hdr *h, struct reply *r)
 	case SIMP_VCPU_STATE:
 	case SIMP_SHUTDOWN:
 	case SIMP_LOGDIRTY_HOLD:
+	case SIMP_PAGE_OFFLINE:
+	case SIMP_M2P:
 		return control(c, h->op, p, h->len, r);
 	default:
 		return -ENOSYS;

@@ -20,6 +20,7 @@
  *   hypercall.c   timer hypercalls, whose arguments Xen copies from stacks
  *   walk.c        the page-table walks Xen makes: placement, what they meet
  *   writes.c      write tracking (log-dirty mode)
+ *   frames.c      the host's machine frames: M2P, free pool, offline
  *   oracle.c      expected page contents, verification, reports
  *   faults.c      the seeded fault injector
  *   personality.c the table of hypervisors imitated
@@ -202,6 +203,7 @@ struct sim_guest {
 	uint8_t *mem;
 	size_t memsz;
 	struct sim_gfn *gfn;
+	uint32_t *mfn;            /* frames.c: each gfn's machine frame */
 
 	/* Counters kept in step with the p2m (see guest_set_p2mt). */
 	uint64_t nr_paging_out;
@@ -507,6 +509,27 @@ int writes_op(struct sim_guest *g, const struct simp_logdirty_req *q,
 int writes_hold(struct sim_guest *g, bool on);
 /* locked: tracking off, the bitmap freed (also at destruction). */
 void writes_fini(struct sim_guest *g);
+
+/* ------------------------------------------------------------ frames */
+
+/* A gfn without a machine frame. */
+#define SIM_MFN_NONE UINT64_MAX
+/* A free frame of the host's pool for gfn @gfn of domain @domid (never
+ * an offlined or offline-pending one): its mfn, or SIM_MFN_NONE when the
+ * host has no memory left. Takes the frames' lock (inside a guest's). */
+uint64_t frames_alloc(uint32_t domid, uint64_t gfn);
+/* The owner frees @mfn: back to the pool, or offlined when it was
+ * offline-pending. */
+void frames_free(uint64_t mfn);
+/* SIMP_PAGE_OFFLINE: Xen's XEN_SYSCTL_page_offline_op on start .. end,
+ * a status word each into @status (room for SIMP_PGOFF_MAX); Xen's
+ * answer (src/page_offline.h). */
+int frames_offline_op(uint32_t cmd, uint64_t start, uint64_t end,
+		      uint32_t *status);
+/* SIMP_M2P: the M2P entries of @n mfns; returns the table's size. */
+uint64_t frames_m2p(const uint64_t *mfn, uint32_t n, uint64_t *gfn);
+/* Whether @mfn is offline-pending or offlined. */
+bool frames_marked(uint64_t mfn);
 
 /* ------------------------------------------------------------ faults */
 

@@ -134,6 +134,21 @@ static void xp_tl_destroy(xentoollog_logger *logger)
 	(void)logger; /* embedded in the handle; never freed by the libraries */
 }
 
+void xp_xen_tl_init(struct xp_tl_logger *tl, xp_backend_log_fn log,
+		    void *ctx)
+{
+	tl->base.vmessage = xp_tl_vmessage;
+	tl->base.progress = xp_tl_progress;
+	tl->base.destroy = xp_tl_destroy;
+	tl->log = log;
+	tl->ctx = ctx;
+}
+
+int xp_xen_present(void)
+{
+	return xp_xen_sys->xen_present();
+}
+
 /* ------------------------------------------------------------------------ */
 /* The handle                                                               */
 
@@ -221,11 +236,7 @@ static struct xp_backend *xp_xen_new(uint32_t domid, xp_backend_log_fn log,
 	be->privcmd_fd = -1;
 	be->log = log;
 	be->log_ctx = log_ctx;
-	be->tl.base.vmessage = xp_tl_vmessage;
-	be->tl.base.progress = xp_tl_progress;
-	be->tl.base.destroy = xp_tl_destroy;
-	be->tl.log = log;
-	be->tl.ctx = log_ctx;
+	xp_xen_tl_init(&be->tl, log, log_ctx);
 	return be;
 }
 

@@ -109,6 +109,14 @@ void *xp_map_counted(struct xpage *xp, const uint64_t *gfns, size_t n,
 	{ return XP_GUARDED(xp, XP_NEEDS_HV, call(xp, gfns, n, flags, status)); }
 
 /*
+ * batch_pageout.c: run @k queued nominate operations, each op's rc
+ * filled; at age 2 each gfn is mapped while it is nominated (one mapping
+ * call), and one that cannot be mapped answers -EBUSY. 0 or the negative
+ * errno of a batch that could not be issued.
+ */
+int xp_nominate_ops(struct xpage *xp, struct xp_paging_op *ops, size_t k);
+
+/*
  * unnominate.c: make @n NOMINATED gfns ordinary resident pages again.
  * The gfns are in range, listed once and not mapped by the handle (the
  * caller checked). err[j] gets 0 (the gfn is RESIDENT now) or why not

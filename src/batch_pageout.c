@@ -51,7 +51,7 @@ static int check_pageout(struct batch *b, size_t i, void *ctx)
 static int nominate_mapped(struct xpage *xp, struct xp_paging_op *ops,
 			   size_t k)
 {
-	uint64_t *g = malloc(k * sizeof(*g));
+	uint64_t *g = calloc(k, sizeof(*g));
 	int *err = malloc(k * sizeof(*err));
 	void *held = NULL;
 	size_t m = 0;
@@ -102,6 +102,13 @@ static int queue_pageout(struct batch *b, struct pageout *q, xpage_t *xp,
 	return 0;
 }
 
+int xp_nominate_ops(struct xpage *xp, struct xp_paging_op *ops, size_t k)
+{
+	if (xp->age >= 2)
+		return nominate_mapped(xp, ops, k);
+	return xp_run_ops(xp, ops, k);
+}
+
 static int nominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 unsigned int flags, int *status)
 {
@@ -112,10 +119,7 @@ static int nominate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 
 	if (rc || !q.k)
 		return batch_opened(rc);
-	if (xp->age >= 2)
-		rc = nominate_mapped(xp, q.ops, q.k);
-	else
-		rc = xp_run_ops(xp, q.ops, q.k);
+	rc = xp_nominate_ops(xp, q.ops, q.k);
 	if (rc < 0)
 		return batch_failed(&b, rc);
 	ok = batch_apply(&b, q.ops, q.k, XPAGE_GFN_NOMINATED);

@@ -184,6 +184,8 @@ static const struct simp_reply_spec reply_specs[] = {
 	FIXED(SIMP_KCODE_GFNS, struct simp_range, 0),
 	FIXED(SIMP_LOGDIRTY, struct simp_logdirty, 0),
 	NONE(SIMP_LOGDIRTY_HOLD),
+	FIXED(SIMP_PAGE_OFFLINE, struct simp_pgoff, 0),
+	FIXED(SIMP_M2P, struct simp_m2p, 0),
 };
 
 const struct simp_reply_spec *simp_reply_spec(uint16_t op)

@@ -94,6 +94,9 @@ enum simp_op {
 	SIMP_LOGDIRTY = 55,         /* simp_logdirty_req -> simp_logdirty */
 	/* control (test API), any connection */
 	SIMP_LOGDIRTY_HOLD = 56,    /* simp_u32x2 {domid, on} */
+	/* host (machine frames), any connection */
+	SIMP_PAGE_OFFLINE = 57,     /* simp_pgoff_req -> simp_pgoff */
+	SIMP_M2P = 58,              /* simp_m2p_req -> simp_m2p */
 };
 
 struct simp_hdr {
@@ -294,6 +297,58 @@ struct simp_gfn_state {
 	uint32_t refcount;      /* frame references besides the allocation */
 	uint32_t has_frame;
 	uint32_t pad;
+	uint64_t mfn;           /* the machine frame, where has_frame */
+};
+
+/*
+ * The simulated host's machine frames (sim/frames.c). Every guest gfn
+ * with a frame has a machine frame number (mfn) of the host's, and the
+ * host keeps a machine-to-phys table. Fixed frames first, then the pool
+ * the guests' frames come from, which grows when it runs dry:
+ */
+#define SIMP_MFN_IO_FIRST      0u   /* MMIO (dom_io): not RAM */
+#define SIMP_MFN_XEN_FIRST     16u  /* Xen's own image */
+#define SIMP_MFN_XENHEAP_FIRST 48u  /* Xen's heap, in use */
+#define SIMP_MFN_DOM0_FIRST    80u  /* dom0's */
+#define SIMP_MFN_POOL_FIRST    128u /* free, then the guests' */
+
+/*
+ * SIMP_PAGE_OFFLINE: XEN_SYSCTL_page_offline_op (src/page_offline.h) on
+ * mfns start .. end (at most SIMP_PGOFF_MAX): cmd XP_PGOFF_*. The reply
+ * carries the hypervisor's answer in ret (0 or a negative errno: where
+ * it stopped) and a status word for each of the n frames, as Xen's
+ * words. A malformed request (end < start, too many, unknown cmd):
+ * -EINVAL.
+ */
+#define SIMP_PGOFF_MAX 2048u
+struct simp_pgoff_req {
+	uint32_t cmd;
+	uint32_t pad;
+	uint64_t start;
+	uint64_t end;
+};
+struct simp_pgoff {
+	int32_t ret;
+	uint32_t n;
+	uint32_t status[SIMP_PGOFF_MAX];
+};
+
+/*
+ * SIMP_M2P: the machine-to-phys entries of n mfns (the read-only M2P
+ * mapping dom0 has on Xen): the gfn, or XP_M2P_INVALID for a free frame
+ * and a frame past the table (max_mfn: the table's size).
+ */
+#define SIMP_M2P_MAX 2048u
+struct simp_m2p_req {
+	uint32_t n;
+	uint32_t pad;
+	uint64_t mfn[];
+};
+struct simp_m2p {
+	uint64_t max_mfn;
+	uint32_t n;
+	uint32_t pad;
+	uint64_t gfn[SIMP_M2P_MAX];
 };
 
 struct simp_vcpu_state {

@@ -12,7 +12,8 @@
  *   xen_guest_walk.c   the gfns Xen touches for a guest on its own (its
  *                      runstate areas, the kernel stacks its hypercall
  *                      arguments live on, the page tables to them);
- *   xen_ram.c          which gfns of the guest are RAM.
+ *   xen_ram.c          which gfns of the guest are RAM;
+ *   xen_host.c         the host handle: page offline, the M2P table.
  *
  * xenctrl.h comes first: it defines __XEN_TOOLS__, which the tool-only
  * parts of Xen's public headers (pulled in by every libxen* header) need.
@@ -159,6 +160,12 @@ static inline int xp_call_rc(int rc)
 {
 	return rc < 0 ? xp_neg_errno() : 0;
 }
+
+/* backend_xen.c: set up @tl to forward to @log; whether this machine runs
+ * Xen (the tests' table answers in theirs). */
+void xp_xen_tl_init(struct xp_tl_logger *tl, xp_backend_log_fn log,
+		    void *ctx);
+int xp_xen_present(void);
 
 /* xen_compat.c */
 size_t xp_xen_vcpu_off(uint32_t major, uint32_t minor);

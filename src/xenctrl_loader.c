@@ -47,7 +47,9 @@ struct xp_xenctrl_sym {
  *   4.18+: xc_domain_getinfo_single (xc_domain_getinfo was removed);
  *   log-dirty: xc_shadow_control (eight arguments, with the bitmap) up
  *     to 4.15, xc_logdirty_control from 4.16; xc__hypercall_buffer_*
- *     in every release. */
+ *     in every release;
+ *   xc_maximum_ram_page in every release: long (xch) returning the
+ *     value up to 4.5, int (xch, unsigned long *) from 4.6. */
 static const struct xp_xenctrl_sym xp_xenctrl_syms[] = {
 	XP_SYM("xc_interface_open", interface_open, XP_SYM_REQUIRED),
 	XP_SYM("xc_interface_close", interface_close, XP_SYM_REQUIRED),
@@ -82,6 +84,7 @@ static const struct xp_xenctrl_sym xp_xenctrl_syms[] = {
 	       XP_SYM_OPTIONAL),
 	XP_SYM("xc__hypercall_buffer_free_pages", hcbuf_free_pages,
 	       XP_SYM_OPTIONAL),
+	XP_SYM("xc_maximum_ram_page", maximum_ram_page, XP_SYM_OPTIONAL),
 };
 
 /* Newest first; "libxenctrl.so" (the development symlink) is tried before
@@ -201,4 +204,66 @@ void xp_xenctrl_unload(struct xp_xenctrl *x)
 	if (x->dl)
 		dlclose(x->dl);
 	memset(x, 0, sizeof(*x));
+}
+
+/* The libxenguest beside @xenctrl_path: the same name, the same release. */
+static void xenguest_name(const char *xenctrl_path, char *out, size_t len)
+{
+	const char *base = strrchr(xenctrl_path, '/');
+	const char *at;
+
+	base = base ? base + 1 : xenctrl_path;
+	at = strstr(base, "libxenctrl");
+	if (!at) {
+		snprintf(out, len, "libxenguest.so");
+		return;
+	}
+	snprintf(out, len, "%.*slibxenguest%s", (int)(at - xenctrl_path),
+		 xenctrl_path, at + strlen("libxenctrl"));
+}
+
+#define XP_GSYM(name, field) { name, offsetof(struct xp_xenguest, field) }
+
+int xp_xenguest_load(const char *xenctrl_path, struct xp_xenguest *out,
+		     char *why, size_t whylen)
+{
+	static const struct { const char *name; size_t off; } syms[] = {
+		XP_GSYM("xc_mark_page_offline", mark_page_offline),
+		XP_GSYM("xc_mark_page_online", mark_page_online),
+		XP_GSYM("xc_query_page_offline_status",
+			query_page_offline_status),
+		XP_GSYM("xc_map_m2p", map_m2p),
+	};
+	const char *env = secure_getenv("XPAGE_XENGUEST");
+	struct xp_xenguest g;
+
+	memset(out, 0, sizeof(*out));
+	memset(&g, 0, sizeof(g));
+	if (env && env[0])
+		snprintf(g.path, sizeof(g.path), "%s", env);
+	else
+		xenguest_name(xenctrl_path, g.path, sizeof(g.path));
+	dlerror();
+	g.dl = dlopen(g.path, RTLD_NOW | RTLD_LOCAL);
+	if (!g.dl) {
+		const char *e = dlerror();
+
+		if (why && whylen)
+			snprintf(why, whylen, "%s", e ? e : g.path);
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *p = dlsym(g.dl, syms[i].name);
+
+		memcpy((char *)&g + syms[i].off, &p, sizeof(p));
+	}
+	*out = g;
+	return 0;
+}
+
+void xp_xenguest_unload(struct xp_xenguest *g)
+{
+	if (g->dl)
+		dlclose(g->dl);
+	memset(g, 0, sizeof(*g));
 }

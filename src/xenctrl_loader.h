@@ -133,6 +133,10 @@ struct xp_xenctrl {
 				  struct xp_xen_shadow_stats *stats);
 	void *(*hcbuf_alloc_pages)(xp_xch *xch, struct xp_xc_hcbuf *b,
 				   int nr_pages);
+	/* XENMEM_maximum_ram_page (xen_host.c). Called with two arguments:
+	 * 4.2 - 4.5 take one and return the value, 4.6+ store it through
+	 * the second and return 0. */
+	int (*maximum_ram_page)(xp_xch *xch, unsigned long *max_mfn);
 	void (*hcbuf_free_pages)(xp_xch *xch, struct xp_xc_hcbuf *b,
 				 int nr_pages);
 };
@@ -163,6 +167,39 @@ int xp_xenctrl_load(const char *path, struct xp_xenctrl *out, char *why,
 int xp_xenctrl_find(struct xp_xenctrl *out, char *why, size_t whylen);
 
 void xp_xenctrl_unload(struct xp_xenctrl *x);
+
+/*
+ * libxenguest, of the same release as the libxenctrl loaded: Xen's page
+ * offline calls and the machine-to-phys mapping were never in
+ * libxenctrl (tools/libxc/xc_offline_page.c was built into libxenguest
+ * up to 4.14, tools/libs/guest/xg_offline_page.c from 4.15), with the
+ * same prototypes in every release 4.2 .. 4.22. Every symbol is
+ * optional: a NULL one makes its operation -EOPNOTSUPP.
+ */
+struct xp_xenguest {
+	void *dl;
+	char path[256];
+	int (*mark_page_offline)(xp_xch *xch, unsigned long start,
+				 unsigned long end, uint32_t *status);
+	int (*mark_page_online)(xp_xch *xch, unsigned long start,
+				unsigned long end, uint32_t *status);
+	int (*query_page_offline_status)(xp_xch *xch, unsigned long start,
+					 unsigned long end, uint32_t *status);
+	/* xen_pfn_t is unsigned long on x86 */
+	unsigned long *(*map_m2p)(xp_xch *xch, unsigned long max_mfn,
+				  int prot, unsigned long *mfn0);
+};
+
+/*
+ * Load libxenguest: exactly $XPAGE_XENGUEST when set (secure_getenv),
+ * else the name of @xenctrl_path with libxenctrl replaced by libxenguest
+ * (libxenctrl.so.4.17 -> libxenguest.so.4.17), so that both are of one
+ * release. 0, or -ENOENT (dlopen failed: @why says why); on failure
+ * nothing stays loaded and @out is zeroed.
+ */
+int xp_xenguest_load(const char *xenctrl_path, struct xp_xenguest *out,
+		     char *why, size_t whylen);
+void xp_xenguest_unload(struct xp_xenguest *g);
 
 /*
  * The stable tool libraries the backend links (libxenevtchn,

@@ -245,6 +245,7 @@ static int work(struct pager *p, struct loop *l)
 		if (rc < 0)
 			return rc;
 	}
+	control_serve(p); /* after the batch: its gfns may move now */
 	if (!p->target_reached && p->target != UINT64_MAX &&
 	    pager_resident(p) <= p->target) {
 		p->target_reached = true;
@@ -264,11 +265,13 @@ static int run(struct pager *p, int sigfd)
 	};
 
 	for (;;) {
-		struct pollfd pf[3] = {
+		/* (poll skips the xenstore entry when its fd is -1) */
+		struct pollfd pf[3 + 8] = {
 			{ .fd = xpage_fd(p->xp), .events = POLLIN },
 			{ .fd = sigfd, .events = POLLIN },
 			{ .fd = xen_target_fd(p), .events = POLLIN },
 		};
+		nfds_t npf = 3 + (nfds_t)control_pollfds(p, pf + 3, 8);
 		uint64_t t = now_ns();
 		int rc;
 
@@ -277,7 +280,7 @@ static int run(struct pager *p, int sigfd)
 			    p->o.duration_s);
 			return 0;
 		}
-		rc = poll(pf, pf[2].fd >= 0 ? 3 : 2, plan_round(p, &l, t));
+		rc = poll(pf, npf, plan_round(p, &l, t));
 		if (rc < 0 && errno != EINTR) {
 			int e = errno;
 
@@ -563,7 +566,11 @@ static int start(struct pager *p, struct setup *s)
 /* Run, then bring everything back. Returns whether the domain is gone. */
 static bool run_and_drain(struct pager *p, int sigfd)
 {
-	int rc = run(p, sigfd);
+	int rc;
+
+	control_open(p);
+	rc = run(p, sigfd);
+	control_close(p);
 
 	if (rc == -ESHUTDOWN || rc == -ESRCH) {
 		errx_("domain %u is gone (it crashed or was destroyed, or paging "

@@ -91,6 +91,11 @@ static void usage(FILE *f)
 "                         back at no I/O cost (0)\n"
 "  --page-code            page out the code the guest runs too, its kernel's\n"
 "                         and its processes' (left resident by default)\n"
+"  --control PATH         serve relocation requests (xpage-offline) on this\n"
+"                         Unix socket; default $XPAGE_CONTROL_DIR/domN.sock\n"
+"                         ($XPAGE_CONTROL_DIR: /run/xpage; a simulated\n"
+"                         guest has one only with this or the variable)\n"
+"  --no-control           no control channel\n"
 "  --progress, --no-progress   force the progress line on or off\n"
 "  -q, --quiet   -v, --verbose   -h, --help   --version\n"
 "\n"
@@ -105,11 +110,14 @@ enum {
 	O_NOWL, O_SIMLOG, O_TMIB, O_TPAGES, O_XS, O_BATCH, O_STORE, O_KEEP,
 	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_SETTLE, O_PROGRESS, O_NOPROGRESS,
 	O_VERSION, O_CODE, O_ZERO, O_POLICY, O_SCAN_MS, O_IDLE_SCANS,
+	O_CONTROL, O_NOCONTROL,
 };
 
 static const struct option longopts[] = {
 	{ "domid", required_argument, NULL, O_DOMID },
 	{ "sim", no_argument, NULL, O_SIM },
+	{ "control", required_argument, NULL, O_CONTROL },
+	{ "no-control", no_argument, NULL, O_NOCONTROL },
 	{ "sim-socket", required_argument, NULL, O_SIM_SOCKET },
 	{ "guest-mib", required_argument, NULL, O_GUEST_MIB },
 	{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -246,6 +254,8 @@ static int set_other(struct pager_opts *o, int c, const char *arg)
 	case O_KEEP: o->keep_store = true; break;
 	case O_TAKEOVER: o->takeover = true; break;
 	case O_CODE: o->page_code = true; break;
+	case O_CONTROL: o->control_path = arg; break;
+	case O_NOCONTROL: o->no_control = true; break;
 	case O_DURATION: return set_duration(o, arg) ? 0 : -1;
 	case O_JSON: o->stats_json = arg; break;
 	case O_POLICY:

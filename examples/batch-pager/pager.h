@@ -18,6 +18,7 @@
  *   report.c      progress line, final report, JSON statistics
  *   sim_target.c  the simulated guest (--sim, --sim-socket)
  *   xen_target.c  following xenstore's memory/target-tot_pages
+ *   control.c     the control channel: relocation requests (control.h)
  */
 #ifndef BATCH_PAGER_H
 #define BATCH_PAGER_H
@@ -94,6 +95,7 @@ struct pager_stats {
 	uint64_t adopted;        /* gfns taken over from a previous run */
 	uint64_t recovered_free; /* records found stale at re-attach */
 	uint64_t unstuck;        /* gfns a dead pager left nominated */
+	uint64_t relocated;      /* gfns moved for the control channel */
 	double target_reached_s; /* < 0: never */
 	double drain_s;
 	struct lat_samples lat;
@@ -131,6 +133,8 @@ struct pager_opts {
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;
 	const char *sim_log;
+	const char *control_path; /* --control; NULL: the default */
+	bool no_control;          /* --no-control */
 };
 
 struct pager {
@@ -186,6 +190,7 @@ struct pager {
 
 	struct sim_target *sim;
 	struct xen_target *xen;
+	struct control *ctl;     /* control.c: NULL when there is none */
 
 	uint64_t t0_ns;
 	struct pager_stats st;
@@ -296,5 +301,15 @@ void xen_target_event(struct pager *p);      /* the fd is readable */
 void xen_target_fini(struct pager *p);
 /* The guest's RAM in pages from xenstore's memory/target, or 0. */
 uint64_t xen_guest_pages(uint32_t domid);
+
+/* control.c: the control channel (control.h). open: after the domain
+ * is attached (none when off, said when it cannot be had); pollfds: the
+ * fds to poll into @pf (at most @max), how many; serve: accept, read,
+ * and run what was asked or is to be retried (after each batch). */
+struct pollfd;
+void control_open(struct pager *p);
+int control_pollfds(const struct pager *p, struct pollfd *pf, int max);
+void control_serve(struct pager *p);
+void control_close(struct pager *p);
 
 #endif

@@ -244,6 +244,7 @@ static void json_pager(FILE *f, struct pager *p)
 	fprintf(f, "  \"drain_s\": %.3f,\n", p->st.drain_s);
 	ju64(f, "adopted", p->st.adopted);
 	ju64(f, "unstuck", p->st.unstuck);
+	ju64(f, "relocated", p->st.relocated);
 	fprintf(f, "  \"store_full\": %s,\n", p->store_full ? "true" : "false");
 }
 

@@ -293,7 +293,8 @@ struct xpage_populate {
 /*
  * Callbacks, run only from inside xpage_dispatch(), on the caller's thread.
  * On the same handle a callback may call xpage_nominate(), xpage_map(),
- * xpage_unmap(), xpage_evict(), xpage_unnominate(), xpage_load(),
+ * xpage_unmap(), xpage_evict(), xpage_unnominate(), xpage_relocate() (1.1),
+ * xpage_load(),
  * xpage_resume(), xpage_adopt(), xpage_gfn_state(), xpage_fd(),
  * xpage_get_info() and xpage_get_stats() (and anything on other handles).
  * xpage_dispatch(), xpage_close() and xpage_detach() fail there with
@@ -580,6 +581,47 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
 			       unsigned int flags, int *status);
 
 /**
+ * xpage_relocate() - move resident gfns to new machine frames. (Since 1.1.)
+ * For a frame that is failing: once the frame is marked offline
+ * (xpage_frame_offline() answers -EAGAIN while the guest owns it), moving
+ * the gfn off it frees it, and Xen then offlines it for good. Each gfn is
+ * nominated, mapped, copied into the library's memory, evicted (which
+ * frees its frame) and loaded straight back from the copy, onto a frame
+ * the hypervisor allocates (never an offlined or offline-pending one).
+ * Nothing is written to a store; one mapping call and one trap per step
+ * for the batch, where the hypervisor allows.
+ * Per gfn:
+ *   0           moved: its contents are on a new frame, its old frame is
+ *               free (also for a gfn the guest released meanwhile, which
+ *               then has no frame at all);
+ *   -EALREADY   paged out already (EVICTED or PAGING_IN): it has no frame,
+ *               and its load will get a new one; or listed twice;
+ *   -EBUSY      the hypervisor refused: the gfn is granted away, mapped
+ *               by a device model or anyone else, or touched by the
+ *               hypervisor itself (see xpage_nominate()); it stays
+ *               resident on its frame: retry later. A gfn the guest
+ *               touched between the nominate and the evict also answers
+ *               -EBUSY but stays NOMINATED until its evict_fail notice is
+ *               dispatched (the pager's evict_fail callback runs for it),
+ *               which makes it resident again on its old frame;
+ *   -EINVAL     not resident in this handle's table (NOMINATED by this
+ *               pager, or LOADED and not yet resumed): move it after its
+ *               page-out or page-in ends;
+ *   -ERANGE     beyond the guest;
+ *   -ENOMEM     as xpage_unnominate(): the hypervisor had no memory to
+ *               load it back; it is then EVICTED (the log says so).
+ * @flags: 0. Returns the number moved, or a negative errno for the call
+ * as a whole as every batch call does (-EINVAL for a NULL array with
+ * @n > 0 or unknown flags, -ESHUTDOWN, -EPROTO, -EBUSY from another
+ * thread, -ECHILD after fork, -EIO once the connection is lost, -ENOMEM).
+ * Allowed inside a callback, like xpage_unnominate(). Blocks for the
+ * hypervisor calls (and a few milliseconds while an evict is refused
+ * for a passing reason).
+ */
+XPAGE_API int xpage_relocate(xpage_t *xp, const uint64_t *gfns, size_t n,
+			     unsigned int flags, int *status);
+
+/**
  * xpage_load() - give evicted gfns their contents back.
  * @bufs: n pointers to XPAGE_PAGE_SIZE bytes each. The page is guest
  * accessible at once; waiting vCPUs run again after xpage_resume() (or at
@@ -776,6 +818,157 @@ XPAGE_API int xpage_fd(const xpage_t *xp);
  * lost. Not re-entrant: -EINVAL from a callback.
  */
 XPAGE_API int xpage_dispatch(xpage_t *xp, int timeout_ms);
+
+/* ------------------------------------------------------------------------ */
+/* Machine frames (since 1.1)                                               */
+
+/*
+ * A frame of the host's memory that reports errors should leave service.
+ * Xen offlines it in two steps: a free frame at once; one a domain owns
+ * is marked offline-pending, and offlined when the domain frees it (Xen
+ * never allocates a frame that is offlined or pending). Nobody frees the
+ * frame of a running HVM/PVH guest by itself: a pager does, with
+ * xpage_relocate() on the gfn xpage_frame_query() names. The tool
+ * xpage-offline(8) does the whole job.
+ *
+ * These calls act on the host, not on a domain: they take a host handle,
+ * which a dom0 process opens once (on the simulator: any process that
+ * reaches it). A host handle is used by one thread at a time (-EBUSY
+ * otherwise) and belongs to the process that opened it (-ECHILD in a
+ * child); once the connection to the simulator is lost every call fails
+ * with -EIO. Nothing is printed: messages go to the log callback.
+ */
+typedef struct xpage_host xpage_host_t;
+
+struct xpage_host_opts {
+	size_t sz;
+	uint32_t backend;          /* enum xpage_backend */
+	uint32_t flags;            /* 0: no flag is defined yet */
+	const char *sim_socket;    /* simulator socket path (SIM/AUTO); NULL:
+				    * $XPAGE_SIM_SOCKET */
+	xpage_log_fn log_fn;       /* optional */
+	void *log_ctx;
+	int log_level;             /* messages up to this level are passed */
+};
+#define xpage_host_opts__last_field log_level
+
+/**
+ * xpage_host_open() - a handle on the host's machine frames.
+ * @opts: sized options or NULL (XPAGE_BACKEND_AUTO, no log). With
+ * XPAGE_BACKEND_AUTO: Xen where the machine runs it, else the simulator
+ * at sim_socket (or $XPAGE_SIM_SOCKET).
+ * Returns the handle, or NULL with errno: ENOENT (no Xen, no simulator
+ * there), EACCES/EPERM (not allowed: Xen wants root in dom0),
+ * EOPNOTSUPP (this library was built without the Xen backend and Xen was
+ * asked for), ELIBBAD (libxenctrl lacks what every release has), EINVAL
+ * (unknown backend or flags, an sz no release had), E2BIG, ENOMEM. The
+ * reason is logged. Does not block beyond connecting.
+ */
+XPAGE_API xpage_host_t *xpage_host_open(const struct xpage_host_opts *opts);
+
+/**
+ * xpage_host_close() - release a host handle (NULL: nothing). Marks
+ * nothing: frames keep their state. In a child after fork() it releases
+ * the child's memory only.
+ */
+XPAGE_API void xpage_host_close(xpage_host_t *host);
+
+/* Owners of a frame that are not guests (Xen's DOMID_IO, DOMID_XEN,
+ * DOMID_INVALID), and an owner the hypervisor did not say. */
+#define XPAGE_OWNER_IO      0x7ff1u  /* MMIO and other I/O memory */
+#define XPAGE_OWNER_XEN     0x7ff2u  /* the hypervisor itself */
+#define XPAGE_OWNER_NONE    0x7ff4u  /* free, or in use by nobody known */
+#define XPAGE_OWNER_UNKNOWN 0xffffffffu
+
+/* A frame no guest maps in the machine-to-phys table. */
+#define XPAGE_GFN_INVALID UINT64_MAX
+
+enum xpage_frame_state {
+	XPAGE_FRAME_ONLINE = 0,
+	XPAGE_FRAME_OFFLINE_PENDING = 1, /* offlined once its owner frees it */
+	XPAGE_FRAME_OFFLINED = 2,        /* out of service, never allocated */
+};
+
+/* Why the hypervisor refused or could not tell (xpage_frame_info.reason). */
+enum xpage_frame_reason {
+	XPAGE_FRAME_REASON_NONE = 0,
+	XPAGE_FRAME_REASON_XEN = 1,       /* the hypervisor's own frame */
+	XPAGE_FRAME_REASON_DOM0 = 2,      /* dom0's: Xen marks it pending, but
+					   * dom0 never frees it */
+	XPAGE_FRAME_REASON_NOT_RAM = 3,   /* not conventional RAM (MMIO,
+					   * reserved) */
+	XPAGE_FRAME_REASON_NO_FRAME = 4,  /* beyond the host's memory */
+	XPAGE_FRAME_REASON_ANONYMOUS = 5, /* in use, owner not set yet: retry */
+	XPAGE_FRAME_REASON_BROKEN = 6,    /* marked broken: Xen crashed the
+					   * domain owning it */
+};
+
+/* One frame's state, as xpage_frame_query() reports it. */
+struct xpage_frame_info {
+	size_t sz;            /* set by the caller, the same in each element */
+	uint64_t mfn;
+	uint32_t state;       /* enum xpage_frame_state */
+	uint32_t owner;       /* a domid or XPAGE_OWNER_*: known from Xen for
+			       * a pending frame, XPAGE_OWNER_UNKNOWN for one
+			       * in service, XPAGE_OWNER_NONE once offlined */
+	uint64_t gfn;         /* the owner's gfn, from the machine-to-phys
+			       * table (HVM/PVH guests too), or
+			       * XPAGE_GFN_INVALID */
+	uint32_t reason;      /* enum xpage_frame_reason */
+	uint32_t broken;      /* 1: Xen marked the frame broken */
+	uint32_t xen_status;  /* the hypervisor's own query word */
+};
+#define xpage_frame_info__last_field xen_status
+
+/**
+ * xpage_frame_query() - the state of @n machine frames.
+ * @info: @n elements; set info[0].sz (XPAGE_OPTS): the library takes it
+ * as the size of each element, and fills that much of each.
+ * A frame the hypervisor does not know is reported with reason
+ * XPAGE_FRAME_REASON_NO_FRAME or _NOT_RAM. For a pending frame the
+ * library asks Xen for its owner with the offline operation again, which
+ * changes nothing for a frame already pending. The gfn comes from the
+ * machine-to-phys table, which only dom0 can read on Xen; XPAGE_GFN_INVALID
+ * where it cannot be read (the log says why).
+ * Returns the number of frames the hypervisor knows, or a negative errno
+ * for the whole call: -EINVAL (NULL arrays with @n > 0, an sz no release
+ * had), -E2BIG, -EOPNOTSUPP (the hypervisor, or libxenguest on Xen, has no
+ * page offline operation), -EACCES/-EPERM, -ENOMEM, -EBUSY (another
+ * thread), -ECHILD, -EIO (connection lost). Blocks for a few hypervisor
+ * calls per 2048 frames.
+ */
+XPAGE_API int xpage_frame_query(xpage_host_t *host, const uint64_t *mfns,
+				size_t n, struct xpage_frame_info *info);
+
+/**
+ * xpage_frame_offline() - take @n machine frames out of service.
+ * Per frame, in @status:
+ *   0            offlined: out of service now (also one offlined before);
+ *   -EAGAIN      offline-pending: a guest owns it, and it is offlined once
+ *                the guest frees it: xpage_frame_query() names the owner
+ *                and the gfn, xpage_relocate() on that gfn frees it;
+ *   -EPERM       refused: the hypervisor's own frame, or dom0's (Xen marks
+ *                those pending, but neither ever frees them: query says
+ *                which, in reason);
+ *   -EINVAL      not conventional RAM, or beyond the host's memory;
+ *   -EBUSY       in use without an owner yet (being allocated): retry.
+ * @flags: 0. Returns the number offlined (status 0), or a negative errno
+ * for the whole call, as xpage_frame_query().
+ */
+XPAGE_API int xpage_frame_offline(xpage_host_t *host, const uint64_t *mfns,
+				  size_t n, unsigned int flags, int *status);
+
+/**
+ * xpage_frame_online() - put @n frames back in service, to undo an
+ * offline (tests, an operator's mistake): an offlined frame goes back to
+ * the free memory, a pending one stays with its owner.
+ * Per frame: 0 (also for a frame in service already), -EPERM (marked
+ * broken: it stays offline), -EINVAL (beyond the host's memory).
+ * @flags: 0. Returns the number with status 0, or a negative errno for
+ * the whole call, as xpage_frame_query().
+ */
+XPAGE_API int xpage_frame_online(xpage_host_t *host, const uint64_t *mfns,
+				 size_t n, unsigned int flags, int *status);
 
 /* ------------------------------------------------------------------------ */
 /* Statistics and errors                                                    */

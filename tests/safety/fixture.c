@@ -71,6 +71,19 @@ xpage_t *fx_open(xpage_sim_t *sim, uint32_t domid,
 	return xp;
 }
 
+void fx_verdict(xpage_sim_t *sim, uint32_t domid, unsigned flags,
+		const char *when)
+{
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+
+	ck_assert_int_eq(xpage_sim_report(sim, domid, flags, 2000, &r), 0);
+	ck_assert_msg(!r.lost && !r.corrupted && !r.stuck && !r.crashed,
+		      "%s: lost %llu, corrupted %llu, stuck %llu, crashed %u",
+		      when, (unsigned long long)r.lost,
+		      (unsigned long long)r.corrupted,
+		      (unsigned long long)r.stuck, r.crashed);
+}
+
 int fx_main(const char *suite, const char *tcase, double secs,
 	    void (*add)(TCase *tc))
 {

@@ -32,6 +32,11 @@ xpage_t *fx_open(xpage_sim_t *sim, uint32_t domid,
 		 const struct xpage_open_opts *o,
 		 const struct xpage_callbacks *cb, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
+/* The oracle's verdict on @domid (flags as xpage_sim_report()'s): fails
+ * the test, naming @when, if a page was lost or corrupted, a vCPU stuck
+ * for 2 s, or the domain crashed. */
+void fx_verdict(xpage_sim_t *sim, uint32_t domid, unsigned flags,
+		const char *when);
 /* main(): 77 (skipped) when $XPAGE_SIMD names no simulator; else runs
  * the tests @add puts in test case @tcase of suite @suite (each with
  * @secs to run) without fork, and returns 1 if any failed, else 0. */

@@ -953,7 +953,7 @@ static void lp_drain(struct lp *lp)
 		if (lp->st[gfn] == S_NOM) {
 			int st = 0;
 
-			struct simp_gfn_state gs = { 0, 0, 0, 0 };
+			struct simp_gfn_state gs = { 0 };
 
 			xpage_unnominate(lp->xp, &gfn, 1, 0, &st);
 			sim_gfn(xpage_sim_socket(lp->sim), lp->domid, gfn, &gs);

@@ -14,6 +14,9 @@
  *   FAKE_OMIT_EVICT           no xc_mem_paging_evict (a broken library)
  *   FAKE_OMIT_PREP            no xc_mem_paging_prep
  *   FAKE_OMIT_PFN_TYPE        no xc_get_pfn_type_batch
+ *   FAKE_HAS_OFFLINE          libxenguest's page offline calls and
+ *                             xc_map_m2p too (the test points
+ *                             $XPAGE_XENGUEST at the same file)
  * xc_domain_hvm_getcontext_partial answers vCPUs 0 .. hvm_vcpus - 1 with
  * long mode, hvm_cr3, hvm_gs (kernel GS base), hvm_rsp, hvm_idt,
  * hvm_gdt and hvm_tss (the IDTR, GDTR and TR bases), and
@@ -30,6 +33,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <xentoollog.h>
 #define __XEN_TOOLS__ 1
@@ -512,3 +516,120 @@ EXPORT int xc_domain_hvm_getcontext_partial(void *xch, uint32_t domid,
 	memcpy(buf, &c, sizeof(c));
 	return 0;
 }
+
+/* --- the host's frames (libxenguest's calls; FAKE_HAS_OFFLINE) ---------- */
+
+/* A host of FAKE_MAX_MFN frames: 0x10 is Xen's image, 0x11 MMIO, 0x20
+ * domain fake_get("domid")'s gfn 0x1234, the others free. The calls
+ * write Xen's words (xen/common/page_alloc.c) and stop where Xen stops. */
+#define FAKE_MAX_MFN 0x100ul
+
+#ifdef FAKE_HAS_NR_GPFNS
+/* 4.6+: the value through the pointer */
+EXPORT int xc_maximum_ram_page(void *xch, unsigned long *max)
+{
+	(void)xch;
+	*max = FAKE_MAX_MFN;
+	return 0;
+}
+#else
+EXPORT long xc_maximum_ram_page(void *xch)
+{
+	(void)xch;
+	return (long)FAKE_MAX_MFN;
+}
+#endif
+
+#ifdef FAKE_HAS_OFFLINE
+enum { F_FREE, F_OWNED, F_PENDING, F_OFFLINED };
+static unsigned char fstate[FAKE_MAX_MFN];
+
+static int one_frame(int cmd, unsigned long m, uint32_t *st)
+{
+	uint32_t dom = (uint32_t)fake_get("domid");
+
+	if (m >= FAKE_MAX_MFN || (m == 0x11 && cmd != 2))
+		return m == 0x11 ? (*st = (1u << 3) | (1u << 11), -EINVAL)
+				 : -EINVAL;
+	if (m == 0x10 && cmd == 1) {
+		*st = (1u << 8) | (1u << 3) | (0x7ff2u << 16);
+		return -EPERM;
+	}
+	if (m == 0x20 && fstate[m] == F_FREE)
+		fstate[m] = F_OWNED;
+	*st = 0;
+	if (cmd == 1 && (fstate[m] == F_OWNED || fstate[m] == F_PENDING)) {
+		fstate[m] = F_PENDING;
+		*st = (1u << 12) | (1u << 2) | (dom << 16);
+	} else if (cmd == 1) {
+		fstate[m] = F_OFFLINED;
+		*st = 1u << 1;
+	} else if (cmd == 2 && fstate[m] >= F_PENDING) {
+		fstate[m] = fstate[m] == F_PENDING ? F_OWNED : F_FREE;
+		*st = 1u << 1;
+	} else if (cmd == 3) {
+		*st = fstate[m] == F_PENDING ? 1u << 3 :
+		      fstate[m] == F_OFFLINED ? 1u << 1 : 0;
+	}
+	return 0;
+}
+
+/* XEN_SYSCTL_page_offline_op as libxenguest issues it: -1 with errno
+ * where Xen stopped, the words copied back either way. */
+static int page_offline_op(const char *what, int cmd, unsigned long start,
+			   unsigned long end, uint32_t *status)
+{
+	int rc = 0;
+
+	fake_log_add("%s:%lx-%lx", what, start, end);
+	if (fail(what))
+		return -1;
+	memset(status, 0x01, (end - start + 1) * 4);
+	for (unsigned long m = start; m <= end && !rc; m++)
+		rc = one_frame(cmd, m, &status[m - start]);
+	if (rc) {
+		errno = -rc;
+		return -1;
+	}
+	return 0;
+}
+
+EXPORT int xc_mark_page_offline(void *xch, unsigned long start,
+				unsigned long end, uint32_t *status)
+{
+	(void)xch;
+	return page_offline_op("offline", 1, start, end, status);
+}
+
+EXPORT int xc_mark_page_online(void *xch, unsigned long start,
+			       unsigned long end, uint32_t *status)
+{
+	(void)xch;
+	return page_offline_op("online", 2, start, end, status);
+}
+
+EXPORT int xc_query_page_offline_status(void *xch, unsigned long start,
+					unsigned long end, uint32_t *status)
+{
+	(void)xch;
+	return page_offline_op("query", 3, start, end, status);
+}
+
+EXPORT unsigned long *xc_map_m2p(void *xch, unsigned long max_mfn, int prot,
+				 unsigned long *mfn0)
+{
+	size_t len = (max_mfn * 8 + (1ul << 21) - 1) & ~((1ul << 21) - 1);
+	unsigned long *m2p;
+
+	(void)xch, (void)mfn0;
+	fake_log_add("map_m2p:%lx:%d", max_mfn, prot);
+	m2p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m2p == MAP_FAILED)
+		return NULL;
+	memset(m2p, 0xff, len);
+	m2p[0x20] = 0x1234;
+	mprotect(m2p, len, prot);
+	return m2p;
+}
+#endif

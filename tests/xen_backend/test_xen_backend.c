@@ -20,6 +20,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "host_backend.h"
 #include "private.h"
 #include "xenctrl_loader.h"
 
@@ -1625,6 +1626,108 @@ START_TEST(kcode_from_kernel_tables)
 }
 END_TEST
 
+/* ------------------------------------------------------------------------ */
+/* The host handle: page offline through libxenguest, the M2P              */
+
+static const struct xp_host_ops *H;
+
+/* The Xen host backend on the fake named by $var, which also stands for
+ * libxenguest ($XPAGE_XENGUEST: @guest, NULL for the same file). */
+static struct xp_host_backend *host_fake(const char *var, const char *guest)
+{
+	struct xp_host_backend *hb = NULL;
+	int rc;
+
+	use_fake(var);
+	setenv("XPAGE_XENGUEST", guest ? guest : fake_path(var), 1);
+	xp_xen_set_sys(&fake_sys);
+	H = xp_host_xen_ops;
+	rc = H->open(&hb, NULL, test_log, NULL);
+	ck_assert_msg(rc == 0, "host open: %d\n%s", rc, logbuf);
+	F.reset();
+	return hb;
+}
+
+static struct xp_frame_word word_of(unsigned cmd, uint32_t w, int ret)
+{
+	struct xp_frame_word d;
+
+	xp_frame_decode(cmd, w, ret, &d);
+	return d;
+}
+
+START_TEST(host_offline_words_4_17)
+{
+	struct xp_host_backend *hb = host_fake("FAKEXC_4_17", NULL);
+	uint32_t st[4];
+	uint64_t m[2] = { 0x20, 0x21 }, g[2], max = 0;
+
+	ck_assert_int_eq(H->page_offline(hb, XP_PGOFF_OFFLINE, 0x20, 0x20, st),
+			 0);
+	ck_assert_int_eq(word_of(XP_PGOFF_OFFLINE, st[0], 0).err, -EAGAIN);
+	ck_assert_uint_eq(word_of(XP_PGOFF_OFFLINE, st[0], 0).owner, 5);
+	ck_assert_int_eq(H->page_offline(hb, XP_PGOFF_QUERY, 0x20, 0x20, st),
+			 0);
+	ck_assert_uint_eq(word_of(XP_PGOFF_QUERY, st[0], 0).state,
+			  XPAGE_FRAME_OFFLINE_PENDING);
+	/* a range: a free frame, then Xen's own, where Xen stops */
+	ck_assert_int_eq(H->page_offline(hb, XP_PGOFF_OFFLINE, 0x0f, 0x12, st),
+			 -EPERM);
+	ck_assert_int_eq(word_of(XP_PGOFF_OFFLINE, st[0], 0).err, 0);
+	ck_assert_int_eq(word_of(XP_PGOFF_OFFLINE, st[1], -EPERM).err, -EPERM);
+	ck_assert_uint_eq(word_of(XP_PGOFF_OFFLINE, st[1], -EPERM).reason,
+			  XPAGE_FRAME_REASON_XEN);
+	ck_assert(!xp_frame_reached(st[2]) && !xp_frame_reached(st[3]));
+	ck_assert_int_eq(H->page_offline(hb, XP_PGOFF_ONLINE, 0x0f, 0x0f, st),
+			 0);
+	ck_calls("offline:20-20 query:20-20 offline:f-12 online:f-f");
+	F.reset();
+	ck_assert_int_eq(H->m2p(hb, m, 2, g, &max), 0);
+	ck_assert_uint_eq(g[0], 0x1234);
+	ck_assert_uint_eq(g[1], XP_M2P_INVALID);
+	ck_assert_uint_eq(max, 0x100);
+	ck_assert_int_eq(H->m2p(hb, m, 1, g, &max), 0); /* mapped once */
+	ck_calls("map_m2p:100:1");
+	H->close(hb);
+	ck_assert_int_eq(F.get("xch_open"), 0);
+}
+END_TEST
+
+/* 4.2 - 4.5: xc_maximum_ram_page returns the value. */
+START_TEST(host_m2p_4_2)
+{
+	struct xp_host_backend *hb = host_fake("FAKEXC_4_2", NULL);
+	uint64_t m = 0x20, g = 0, max = 0;
+
+	ck_assert_int_eq(H->m2p(hb, &m, 1, &g, &max), 0);
+	ck_assert_uint_eq(g, 0x1234);
+	ck_assert_uint_eq(max, 0x100);
+	H->close(hb);
+}
+END_TEST
+
+/* A libxenguest without the calls, and none at all: -EOPNOTSUPP, said. */
+START_TEST(host_without_offline_calls)
+{
+	struct xp_host_backend *hb = host_fake("FAKEXC_4_17",
+					       fake_path("FAKEXC_NOPREP"));
+	uint32_t st = 0;
+	uint64_t m = 0x20, g, max;
+
+	ck_assert_int_eq(H->page_offline(hb, XP_PGOFF_OFFLINE, 0x20, 0x20, &st),
+			 -EOPNOTSUPP);
+	ck_assert_ptr_nonnull(strstr(logbuf, "has no xc_mark_page_offline"));
+	ck_assert_int_eq(H->m2p(hb, &m, 1, &g, &max), -EOPNOTSUPP);
+	H->close(hb);
+	logbuf[0] = '\0';
+	hb = host_fake("FAKEXC_4_17", "/nonexistent/libxenguest.so");
+	ck_assert_ptr_nonnull(strstr(logbuf, "no libxenguest beside"));
+	ck_assert_int_eq(H->page_offline(hb, XP_PGOFF_QUERY, 0x20, 0x20, &st),
+			 -EOPNOTSUPP);
+	H->close(hb);
+}
+END_TEST
+
 static Suite *xen_backend_suite(void)
 {
 	Suite *s = suite_create("xen_backend");
@@ -1688,6 +1791,9 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, hv_gfns_kernel_tables_from_user_mode);
 	tcase_add_test(ops, hv_gfns_event_delivery);
 	tcase_add_test(ops, kcode_from_kernel_tables);
+	tcase_add_test(ops, host_offline_words_4_17);
+	tcase_add_test(ops, host_m2p_4_2);
+	tcase_add_test(ops, host_without_offline_calls);
 	suite_add_tcase(s, ops);
 	return s;
 }
