@@ -171,7 +171,9 @@ int xp_xen_ram_ranges(struct xp_backend *be, struct xpage_gfn_range *r,
 		free(be->ram);
 		be->ram = l.r;
 		be->ram_n = l.n;
-		be->ram_ns = t;
+		/* kept from when it was read: a scan that took longer than
+		 * XP_RAM_KEEP_NS would otherwise never be kept */
+		be->ram_ns = xp_xen_now_ns();
 	}
 	if (max && be->ram_n)
 		memcpy(r, be->ram,
