@@ -13,6 +13,7 @@
 #ifndef XPAGE_BACKEND_H
 #define XPAGE_BACKEND_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,6 +56,12 @@ struct xp_paging_op {
 };
 
 /* Log sink the backend uses (the core's logger). */
+/* log.c: one message to @fn (if set and @level <= @max_level); the
+ * handle's and the host handle's loggers both end here. */
+void xp_vlog_to(xpage_log_fn fn, void *ctx, int max_level, int level,
+		const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
+
 typedef void (*xp_backend_log_fn)(void *ctx, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

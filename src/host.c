@@ -20,12 +20,8 @@ __attribute__((weak)) const struct xp_host_ops *const xp_host_xen_ops;
 static void vlog(const struct xpage_host *h, int level, const char *fmt,
 		 va_list ap)
 {
-	char msg[512];
-
-	if (!h || !h->log_fn || level > h->log_level)
-		return;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	h->log_fn(h->log_ctx, level, msg);
+	if (h)
+		xp_vlog_to(h->log_fn, h->log_ctx, h->log_level, level, fmt, ap);
 }
 
 void xp_host_log(const struct xpage_host *h, int level, const char *fmt, ...)

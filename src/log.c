@@ -5,15 +5,23 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static void vlog(const struct xpage *xp, int level, const char *fmt,
-		 va_list ap)
+void xp_vlog_to(xpage_log_fn fn, void *ctx, int max_level, int level,
+		const char *fmt, va_list ap)
 {
 	char msg[512];
 
-	if (!xp || !xp->log_fn || level > xp->log_level)
+	if (!fn || level > max_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	xp->log_fn(xp->log_ctx, level, msg);
+	fn(ctx, level, msg);
+}
+
+static void vlog(const struct xpage *xp, int level, const char *fmt,
+		 va_list ap)
+{
+	if (xp)
+		xp_vlog_to(xp->log_fn, xp->log_ctx, xp->log_level, level, fmt,
+			   ap);
 }
 
 void xp_log(const struct xpage *xp, int level, const char *fmt, ...)
