@@ -53,6 +53,7 @@ int xp_kept_add(struct xpage *xp, uint64_t gfn, const void *page)
 	memcpy(copy, page, XPAGE_PAGE_SIZE);
 	xp->kept[xp->nkept++] = (struct xp_kept){ .gfn = gfn, .page = copy };
 	xp_gfn_set_state(&xp->table, gfn, XPAGE_GFN_EVICTED);
+	xp->stats.evicted_now++; /* a drop notice counts it back down */
 	xp_log(xp, XPAGE_LOG_WARN, "gfn 0x%llx: no memory to load it back; "
 	       "the library keeps its contents and loads it back as soon as "
 	       "the hypervisor has memory", (unsigned long long)gfn);
@@ -89,6 +90,7 @@ static int load_one(struct xpage *xp, size_t i)
 		return op.rc;
 	/* -ENOENT: not paged any more, the guest released it */
 	xp_gfn_set_state(&xp->table, op.gfn, XPAGE_GFN_RESIDENT);
+	xp->stats.evicted_now--;
 	xp_answer_held(xp, op.gfn, 0);
 	if (!op.rc)
 		xp_log(xp, XPAGE_LOG_INFO, "gfn 0x%llx: loaded back from the "

@@ -345,6 +345,14 @@ START_TEST(tail_padding_is_not_an_unknown_field)
 }
 END_TEST
 
+static uint64_t evicted_now(struct env *e)
+{
+	struct xpage_stats s = XPAGE_OPTS(xpage_stats);
+
+	ck_assert_int_eq(xpage_get_stats(e->xp, &s), 0);
+	return s.evicted_now;
+}
+
 /* Nominate @n gfns, then un-nominate them while the hypervisor has no
  * memory for the load back (each -ENOMEM), then give it memory again. */
 static void unnominate_without_memory(struct env *e, const uint64_t *g,
@@ -361,6 +369,7 @@ static void unnominate_without_memory(struct env *e, const uint64_t *g,
 	ck_assert_int_eq(xpage_unnominate(e->xp, g, n, 0, st), 0);
 	for (size_t i = 0; i < n; i++)
 		ck_assert_int_eq(st[i], -ENOMEM);
+	ck_assert_uint_eq(evicted_now(e), n); /* kept, and counted out */
 	ck_assert_int_eq(xpage_sim_faults(e->sim, e->domid, &none), 0);
 }
 
@@ -410,6 +419,7 @@ START_TEST(unnominate_without_memory_keeps_the_copy)
 			      "gfn %llu not loaded back (state %d)",
 			      (unsigned long long)g[i],
 			      xpage_gfn_state(e.xp, g[i]));
+	ck_assert_uint_eq(evicted_now(&e), 0);
 	report(&e, &r);
 	ck_assert_msg(r.paged == 0 && r.paused_vcpus == 0, "%llu paged, %u "
 		      "vCPUs paused", (unsigned long long)r.paged,
