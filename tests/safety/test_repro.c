@@ -408,6 +408,15 @@ START_TEST(unnominate_without_memory_keeps_the_copy)
 
 	up(&e, NULL, 1);
 	unnominate_without_memory(&e, g, 3);
+	/* the pager's own buffer cannot be newer than the kept copy */
+	{
+		static uint8_t junk[4096];
+		void *b = junk;
+		int st = 0;
+
+		ck_assert_int_eq(xpage_load(e.xp, &g[1], 1, &b, 0, &st), 0);
+		ck_assert_int_eq(st, -EBUSY);
+	}
 	/* the guest touches one: the library loads it, no populate */
 	ck_assert_int_eq(xpage_sim_touch(e.sim, e.domid, 0, g[0], 0), -EAGAIN);
 	ck_assert_int_ge(xpage_dispatch(e.xp, 1000), 0);
