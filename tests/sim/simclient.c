@@ -523,7 +523,9 @@ uint64_t tc_wait_accesses(struct tc *c, uint64_t n)
 {
 	uint64_t a = 0;
 
-	for (int i = 0; i < 400; i++) {
+	/* Up to 30 s: the vCPU threads compete with every other test for the
+	 * CPUs (and run slower under the sanitizers). */
+	for (int i = 0; i < 6000; i++) {
 		a = tc_report(c, 0, 0).accesses;
 		if (a >= n)
 			break;
