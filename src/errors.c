@@ -25,6 +25,7 @@ XPAGE_API const char *xpage_strerror(int err)
 	case ERANGE:     return "gfn beyond the guest's memory";
 	case EALREADY:   return "nothing to do: already in the requested state or listed twice";
 	case EPROTO:     return "protocol error: the paging ring is corrupt or speaks another interface version, or the hypervisor (or simulator) answered outside its interface";
+	case ENOTEMPTY:  return "gfns are still paged out: paging was left enabled for the next pager (XPAGE_OPEN_TAKEOVER)";
 	case ESHUTDOWN:  return "the domain crashed or paging was disabled";
 	case EIO:        return "the connection to the hypervisor failed";
 	case EINTR:      return "interrupted by a signal";

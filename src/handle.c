@@ -325,23 +325,31 @@ static size_t unnominate_all(struct xpage *xp)
 	return left;
 }
 
-/* Close leaves paged-out gfns (and vCPUs waiting on them) behind. */
-static void warn_left_out(struct xpage *xp)
+/* Pages still out need a pager: with paging disabled, a guest access to
+ * one crashes the domain and the page is lost. Close then leaves the ring
+ * enabled for a successor (XPAGE_OPEN_TAKEOVER), as xpage_detach() does;
+ * a vCPU that touches such a page waits, paused, for it. */
+static int keep_ring_for_successor(struct xpage *xp)
 {
-	if (xp->stats.evicted_now)
-		xp_log(xp, XPAGE_LOG_WARN,
-		       "closing with %llu gfns still paged out: a guest "
-		       "access to one without a pager crashes the domain",
-		       (unsigned long long)xp->stats.evicted_now);
+	xp_log(xp, XPAGE_LOG_ERROR,
+	       "closing with %llu gfns still paged out: paging stays enabled "
+	       "so that a guest access to one waits for the next pager (open "
+	       "with XPAGE_OPEN_TAKEOVER, adopt and load them) instead of "
+	       "crashing the domain",
+	       (unsigned long long)xp->stats.evicted_now);
 	if (xp->table.used)
 		xp_log(xp, XPAGE_LOG_WARN,
-		       "closing with %zu paged-out gfns requested by the "
-		       "guest: their vCPUs stay paused", xp->table.used);
+		       "%zu paged-out gfns requested by the guest: their vCPUs "
+		       "stay paused until the next pager answers",
+		       xp->table.used);
+	if (xp->ops->forget)
+		xp->ops->forget(xp->be);
+	return -ENOTEMPTY;
 }
 
 /* Close's work on an enabled ring, with the domain paused: nothing left
- * mapped or nominated, every request read, paging disabled. Returns the
- * disable's answer. */
+ * mapped or nominated, every request read, paging disabled unless pages
+ * are still out. Returns the disable's answer, or -ENOTEMPTY. */
 static int close_ring(struct xpage *xp)
 {
 	int rc, prc;
@@ -366,7 +374,12 @@ static int close_ring(struct xpage *xp)
 		xp_kept_close(xp, XP_KEPT_CLOSE_MS);
 	xp_push_responses(xp);
 	xp_release_held(xp);
-	warn_left_out(xp);
+	if (xp->stats.evicted_now && !xp->broken) {
+		rc = keep_ring_for_successor(xp);
+		if (prc == 0)
+			xp->ops->unpause(xp->be);
+		return rc;
+	}
 	rc = xp->ops->disable(xp->be);
 	/* Xen refuses while vCPUs wait in its queue for ring space; paused,
 	 * they cannot take the slots the drain freed. Let them run briefly

@@ -365,16 +365,18 @@ XPAGE_API xpage_t *xpage_open(const struct xpage_open_opts *opts,
  * With the domain paused: releases the pager's mappings, un-nominates
  * gfns still nominated (xpage_unnominate), answers every request that can
  * be answered without the pager (no callbacks run), disables paging, and
- * unpauses. Pages still evicted stay evicted and a vCPU waiting for one
- * stays paused (the log says so) until the next pager's open answers it
- * (on Xen 4.2 - 4.4, where it could not, it is released here and retries
- * its access until a pager loads the gfn); a guest vCPU that touches an
- * evicted page while no pager runs crashes the domain on Xen, so page them
- * in first, or use xpage_detach() and let a new pager take over. Returns 0, or the negative
- * errno of the disable (the handle is released anyway). Nothing is
- * released on -EINVAL (called from a callback) or -EBUSY (another thread
- * is inside a call on the handle). In a child after fork(), see the
- * conventions at the top. NULL is a no-op.
+ * unpauses. (1.1) When gfns are still evicted, paging is not disabled (on
+ * Xen a guest access to an evicted page with paging disabled crashes the
+ * domain): the ring stays for the next pager, as after xpage_detach(xp,
+ * 0), and the call returns -ENOTEMPTY. A vCPU that touches such a page,
+ * or already waits for one, stays paused until the next pager opens with
+ * XPAGE_OPEN_TAKEOVER, adopts and loads it (on Xen 4.2 - 4.4 one waiting
+ * at close is released here and retries its access). Load every page
+ * back first to end paging for good. Returns 0, -ENOTEMPTY, or the
+ * negative errno of the disable (the handle is released anyway). Nothing
+ * is released on -EINVAL (called from a callback) or -EBUSY (another
+ * thread is inside a call on the handle). In a child after fork(), see
+ * the conventions at the top. NULL is a no-op.
  */
 XPAGE_API int xpage_close(xpage_t *xp);
 
