@@ -101,11 +101,56 @@ void xp_frames_scratch_put(struct xp_frames_scratch *s)
 	free(s->res);
 }
 
+void xp_frames_dom0(struct xpage_host *h, const uint64_t *mfns, size_t n,
+		    bool *owned)
+{
+	int rc = 0;
+
+	memset(owned, 0, n * sizeof(*owned));
+	if (h->ops->dom0_owns)
+		rc = h->ops->dom0_owns(h->hb, mfns, n, owned);
+	if (rc == 0)
+		return;
+	memset(owned, 0, n * sizeof(*owned));
+	xp_host_log(h, XPAGE_LOG_WARN, "which frames dom0 owns cannot be "
+		    "asked (%s): they are not told apart before marking",
+		    xpage_strerror(rc));
+}
+
+/* The frames of @mfns an offline may mark: all but dom0's, whose status
+ * is -EPERM (Xen never frees them, and marking one stopped a one-CPU
+ * host). Those kept into @keep, their positions into @pos; how many, or
+ * -ENOMEM. */
+static int markable(struct xpage_host *h, const uint64_t *mfns, size_t n,
+		    int *status, uint64_t *keep, size_t *pos)
+{
+	bool *own = calloc(n, sizeof(*own));
+	int k = 0;
+
+	if (!own)
+		return -ENOMEM;
+	xp_frames_dom0(h, mfns, n, own);
+	for (size_t i = 0; i < n; i++) {
+		if (own[i]) {
+			status[i] = -EPERM;
+			xp_host_log(h, XPAGE_LOG_INFO, "frame 0x%llx is dom0's: "
+				    "not marked", (unsigned long long)mfns[i]);
+			continue;
+		}
+		keep[k] = mfns[i];
+		pos[k++] = i;
+	}
+	free(own);
+	return k;
+}
+
 /* offline / online: status per frame, the number with status 0. */
 static int mark(struct xpage_host *h, unsigned cmd, const uint64_t *mfns,
 		size_t n, unsigned flags, int *status)
 {
 	struct xp_frames_scratch s;
+	uint64_t *keep = NULL;
+	size_t *pos = NULL, k = n;
 	int rc, ok = 0;
 
 	if ((n && (!mfns || !status)) || flags)
@@ -113,13 +158,30 @@ static int mark(struct xpage_host *h, unsigned cmd, const uint64_t *mfns,
 	if (!n)
 		return 0;
 	rc = xp_frames_scratch(&s, n);
-	if (rc == 0)
-		rc = xp_frames_run(h, cmd, mfns, n, s.words, s.res);
+	if (rc == 0 && (!(keep = malloc(n * sizeof(*keep))) ||
+			!(pos = malloc(n * sizeof(*pos)))))
+		rc = -ENOMEM;
+	if (rc == 0 && cmd == XP_PGOFF_OFFLINE) {
+		rc = markable(h, mfns, n, status, keep, pos);
+		k = rc < 0 ? 0 : (size_t)rc;
+		rc = rc < 0 ? rc : 0;
+	} else
+		for (size_t i = 0; rc == 0 && i < n; i++) {
+			keep[i] = mfns[i];
+			pos[i] = i;
+		}
+	if (rc == 0 && k)
+		rc = xp_frames_run(h, cmd, keep, k, s.words, s.res);
+	for (size_t j = 0; rc == 0 && j < k; j++)
+		status[pos[j]] = s.res[j].err;
 	for (size_t i = 0; i < n; i++) {
-		status[i] = rc < 0 ? rc : s.res[i].err;
+		if (rc < 0)
+			status[i] = rc;
 		ok += status[i] == 0;
 	}
 	xp_frames_scratch_put(&s);
+	free(keep);
+	free(pos);
 	return rc < 0 ? rc : ok;
 }
 

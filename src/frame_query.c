@@ -7,7 +7,9 @@
  * from the offline operation, which changes nothing for a frame pending
  * already (mark_page_offline() leaves an offlining frame as it is) and
  * answers OWNED | PENDING with the owner's domid: the library asks it for
- * each pending frame. A frame in service has no owner Xen tells dom0.
+ * each pending frame. A frame in service has no owner Xen tells dom0,
+ * except dom0's own: the backend tells those apart without marking them
+ * (xen_host.c), and they are never marked.
  */
 #include "host_backend.h"
 #include "opts.h"
@@ -25,8 +27,9 @@ static int owners(struct xpage_host *h, const uint64_t *mfns, size_t n,
 		uint32_t w;
 		int rc;
 
-		if (q[i].err || q[i].state != XPAGE_FRAME_OFFLINE_PENDING)
-			continue;
+		if (q[i].err || q[i].state != XPAGE_FRAME_OFFLINE_PENDING ||
+		    q[i].reason == XPAGE_FRAME_REASON_DOM0)
+			continue; /* (dom0's frames are never marked) */
 		rc = xp_frames_run(h, XP_PGOFF_OFFLINE, &mfns[i], 1, &w, &r);
 		if (rc < 0)
 			return rc;
@@ -34,6 +37,24 @@ static int owners(struct xpage_host *h, const uint64_t *mfns, size_t n,
 		q[i].reason = r.reason;
 		q[i].state = r.state; /* offlined meanwhile, perhaps */
 	}
+	return 0;
+}
+
+/* dom0's frames, asked without marking them: owner and reason. */
+static int dom0_frames(struct xpage_host *h, const uint64_t *mfns, size_t n,
+		       struct xp_frame_word *q)
+{
+	bool *own = calloc(n, sizeof(*own));
+
+	if (!own)
+		return -ENOMEM;
+	xp_frames_dom0(h, mfns, n, own);
+	for (size_t i = 0; i < n; i++)
+		if (own[i] && !q[i].err) {
+			q[i].owner = 0;
+			q[i].reason = XPAGE_FRAME_REASON_DOM0;
+		}
+	free(own);
 	return 0;
 }
 
@@ -93,6 +114,8 @@ static int query(struct xpage_host *h, const uint64_t *mfns, size_t n,
 		rc = -ENOMEM;
 	if (rc == 0)
 		rc = xp_frames_run(h, XP_PGOFF_QUERY, mfns, n, s.words, s.res);
+	if (rc == 0)
+		rc = dom0_frames(h, mfns, n, s.res);
 	if (rc == 0)
 		rc = owners(h, mfns, n, s.res);
 	if (rc == 0)

@@ -41,6 +41,11 @@ struct xp_host_ops {
 	 * (-EOPNOTSUPP: the backend cannot read the table). */
 	int (*m2p)(struct xp_host_backend *hb, const uint64_t *mfns,
 		   size_t n, uint64_t *gfns, uint64_t *max);
+	/* Which of @n frames dom0 owns, into @owned, asked without marking
+	 * them. 0 or -errno; NULL where the hypervisor answers for dom0's
+	 * frames itself (the simulator). */
+	int (*dom0_owns)(struct xp_host_backend *hb, const uint64_t *mfns,
+			 size_t n, bool *owned);
 	/* 0 while the connection to the hypervisor works, -EIO once it is
 	 * gone. NULL: it cannot be lost. */
 	int (*connection)(struct xp_host_backend *hb);
@@ -116,5 +121,9 @@ int xp_frames_scratch(struct xp_frames_scratch *s, size_t n);
 void xp_frames_scratch_put(struct xp_frames_scratch *s);
 int xp_frames_run(struct xpage_host *h, unsigned cmd, const uint64_t *mfns,
 		  size_t n, uint32_t *words, struct xp_frame_word *res);
+/* Which of @n frames dom0 owns, into @owned: all false where the
+ * backend cannot tell (a failed question is logged). */
+void xp_frames_dom0(struct xpage_host *h, const uint64_t *mfns, size_t n,
+		    bool *owned);
 
 #endif

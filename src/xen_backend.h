@@ -167,9 +167,21 @@ void xp_xen_tl_init(struct xp_tl_logger *tl, xp_backend_log_fn log,
 		    void *ctx);
 int xp_xen_present(void);
 
+/* XEN_DOMCTL_getpageframeinfo3 (xc_get_pfn_type_batch): at most a batch
+ * of frames a call, each answered with its type in the top nibble; XTAB:
+ * no page of the domain's there. */
+#define XP_PFINFO_BATCH 1024u
+#define XP_PFINFO_MASK  (0xfull << 28)   /* XEN_DOMCTL_PFINFO_LTAB_MASK */
+#define XP_PFINFO_XTAB  (0xfull << 28)   /* no page */
+#define XP_PFINFO_BROKEN (0xdull << 28)  /* a broken page */
+
 /* xen_compat.c */
 size_t xp_xen_vcpu_off(uint32_t major, uint32_t minor);
 int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info);
+/* 1 when domain @domid is HVM or PVH (its frames are gfns to Xen), 0 when
+ * PV, or a negative errno (-ESRCH: no such domain). */
+int xp_xen_domain_is_hvm(const struct xp_xenctrl *xc, xp_xch *xch,
+			 uint32_t domid);
 
 /* xen_paging_ops.c */
 void xp_xen_batching_open(struct xp_backend *be);

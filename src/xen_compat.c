@@ -102,32 +102,42 @@ static uint64_t xp_xen_nr_gfns(struct xp_backend *be, uint64_t max_pages)
 	return max_pages;
 }
 
-int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info)
+/* Domain @domid's xen_domctl_getdomaininfo into @buf (XP_XEN_DOMINFO_BUF
+ * bytes): 0, -ESRCH (no such domain) or another negative errno. */
+static int raw_dominfo(const struct xp_xenctrl *xc, xp_xch *xch,
+		       uint32_t domid, unsigned char *buf)
 {
-	union {
-		unsigned char b[XP_XEN_DOMINFO_BUF];
-		uint64_t align;
-	} buf;
 	uint16_t dom;
-	uint32_t flags, max_vcpu_id;
-	uint64_t max_pages, tot_pages;
 
-	memset(&buf, 0, sizeof(buf));
-	if (be->xc.domain_getinfo_single) {
-		if (be->xc.domain_getinfo_single(be->xch, be->domid, buf.b) < 0)
+	memset(buf, 0, XP_XEN_DOMINFO_BUF);
+	if (xc->domain_getinfo_single) {
+		if (xc->domain_getinfo_single(xch, domid, buf) < 0)
 			return xp_neg_errno();
 	} else {
 		/* Lists domains from domid upwards: check it is this one. */
-		int rc = be->xc.domain_getinfolist(be->xch, be->domid, 1, buf.b);
+		int rc = xc->domain_getinfolist(xch, domid, 1, buf);
 
 		if (rc < 0)
 			return xp_neg_errno();
 		if (rc == 0)
 			return -ESRCH;
 	}
-	memcpy(&dom, buf.b + XP_DOMINFO_OFF_DOMAIN, sizeof(dom));
-	if (dom != be->domid)
-		return -ESRCH;
+	memcpy(&dom, buf + XP_DOMINFO_OFF_DOMAIN, sizeof(dom));
+	return dom == domid ? 0 : -ESRCH;
+}
+
+int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info)
+{
+	union {
+		unsigned char b[XP_XEN_DOMINFO_BUF];
+		uint64_t align;
+	} buf;
+	uint32_t flags, max_vcpu_id;
+	uint64_t max_pages, tot_pages;
+	int rc = raw_dominfo(&be->xc, be->xch, be->domid, buf.b);
+
+	if (rc < 0)
+		return rc;
 	memcpy(&flags, buf.b + XP_DOMINFO_OFF_FLAGS, sizeof(flags));
 	memcpy(&max_pages, buf.b + XP_DOMINFO_OFF_MAX_PAGES, sizeof(max_pages));
 	memcpy(&tot_pages, buf.b + XP_DOMINFO_OFF_TOT_PAGES, sizeof(tot_pages));
@@ -143,6 +153,22 @@ int xp_xen_read_dominfo(struct xp_backend *be, struct xp_dominfo *info)
 		info->tot_pages = tot_pages;
 	}
 	return 0;
+}
+
+int xp_xen_domain_is_hvm(const struct xp_xenctrl *xc, xp_xch *xch,
+			 uint32_t domid)
+{
+	union {
+		unsigned char b[XP_XEN_DOMINFO_BUF];
+		uint64_t align;
+	} buf;
+	uint32_t flags;
+	int rc = raw_dominfo(xc, xch, domid, buf.b);
+
+	if (rc < 0)
+		return rc;
+	memcpy(&flags, buf.b + XP_DOMINFO_OFF_FLAGS, sizeof(flags));
+	return !!(flags & XP_DOMINF_hvm_guest);
 }
 
 /* Offset of max_vcpu_id in xen_domctl_getdomaininfo for a release. */

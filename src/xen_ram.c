@@ -23,10 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define XP_PFINFO_BATCH 1024u
-#define XP_PFINFO_MASK  (0xfull << 28)   /* XEN_DOMCTL_PFINFO_LTAB_MASK */
-#define XP_PFINFO_XTAB  (0xfull << 28)   /* no page */
-#define XP_PFINFO_BROKEN (0xdull << 28)  /* a broken page */
 #define XP_RAM_KEEP_NS 1000000000ull
 #define XP_RAM_SLACK 64u
 

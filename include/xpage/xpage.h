@@ -895,8 +895,7 @@ enum xpage_frame_state {
 enum xpage_frame_reason {
 	XPAGE_FRAME_REASON_NONE = 0,
 	XPAGE_FRAME_REASON_XEN = 1,       /* the hypervisor's own frame */
-	XPAGE_FRAME_REASON_DOM0 = 2,      /* dom0's: Xen marks it pending, but
-					   * dom0 never frees it */
+	XPAGE_FRAME_REASON_DOM0 = 2,      /* dom0's: dom0 never frees it */
 	XPAGE_FRAME_REASON_NOT_RAM = 3,   /* not conventional RAM (MMIO,
 					   * reserved) */
 	XPAGE_FRAME_REASON_NO_FRAME = 4,  /* beyond the host's memory */
@@ -929,7 +928,10 @@ struct xpage_frame_info {
  * A frame the hypervisor does not know is reported with reason
  * XPAGE_FRAME_REASON_NO_FRAME or _NOT_RAM. For a pending frame the
  * library asks Xen for its owner with the offline operation again, which
- * changes nothing for a frame already pending. The gfn comes from the
+ * changes nothing for a frame already pending. (1.1) dom0's frames are
+ * named (owner 0, reason XPAGE_FRAME_REASON_DOM0) without that, in
+ * service too, where the library can tell them apart (on Xen, a PV
+ * dom0: its page-frame info takes machine frames). The gfn comes from the
  * machine-to-phys table, which only dom0 can read on Xen; XPAGE_GFN_INVALID
  * where it cannot be read (the log says why).
  * Returns the number of frames the hypervisor knows, or a negative errno
@@ -949,9 +951,12 @@ XPAGE_API int xpage_frame_query(xpage_host_t *host, const uint64_t *mfns,
  *   -EAGAIN      offline-pending: a guest owns it, and it is offlined once
  *                the guest frees it: xpage_frame_query() names the owner
  *                and the gfn, xpage_relocate() on that gfn frees it;
- *   -EPERM       refused: the hypervisor's own frame, or dom0's (Xen marks
- *                those pending, but neither ever frees them: query says
- *                which, in reason);
+ *   -EPERM       refused: the hypervisor's own frame, or dom0's (neither
+ *                is ever freed: query says which, in reason). (1.1)
+ *                dom0's frames are refused without being marked where the
+ *                library can tell them apart (as xpage_frame_query()):
+ *                on a one-CPU host Xen 4.17 stopped when asked to mark one
+ *                (tests/xen/RESULTS.md); elsewhere Xen marks them pending;
  *   -EINVAL      not conventional RAM, or beyond the host's memory;
  *   -EBUSY       in use without an owner yet (being allocated): retry.
  * @flags: 0. Returns the number offlined (status 0), or a negative errno

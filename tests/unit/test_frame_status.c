@@ -7,6 +7,8 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "checkrun.h"
 #include "host_backend.h"
@@ -98,6 +100,90 @@ START_TEST(unreached_and_online_query)
 }
 END_TEST
 
+/* A host of 0x40 frames behind a stub backend: 0x30 and 0x31 are dom0's
+ * (the backend says so without marking), 0x20 a guest's (domain 5), the
+ * others free. Every frame the offline operation reaches is recorded. */
+static bool stub_marked[0x40];
+static int stub_dom0_rc;
+
+static int stub_offline(struct xp_host_backend *hb, unsigned cmd,
+			uint64_t first, uint64_t last, uint32_t *status)
+{
+	(void)hb;
+	for (uint64_t m = first; m <= last; m++) {
+		uint32_t *w = &status[m - first];
+
+		if (m >= 0x40)
+			return -EINVAL;
+		if (cmd == XP_PGOFF_QUERY) {
+			*w = stub_marked[m] ? XP_PG_STATUS_OFFLINE_PENDING : 0;
+			continue;
+		}
+		stub_marked[m] = cmd == XP_PGOFF_OFFLINE;
+		*w = m == 0x20 || m >= 0x30 ?
+			XP_PG_OFFLINE_OWNED | XP_PG_OFFLINE_PENDING |
+			OWNER(m == 0x20 ? 5 : 0) : XP_PG_OFFLINE_OFFLINED;
+	}
+	return 0;
+}
+
+static int stub_m2p(struct xp_host_backend *hb, const uint64_t *mfns,
+		    size_t n, uint64_t *gfns, uint64_t *max)
+{
+	(void)hb, (void)mfns;
+	for (size_t i = 0; i < n; i++)
+		gfns[i] = XP_M2P_INVALID;
+	*max = 0x40;
+	return 0;
+}
+
+static int stub_dom0_owns(struct xp_host_backend *hb, const uint64_t *mfns,
+			  size_t n, bool *owned)
+{
+	(void)hb;
+	for (size_t i = 0; i < n; i++)
+		owned[i] = mfns[i] == 0x30 || mfns[i] == 0x31;
+	return stub_dom0_rc;
+}
+
+static const struct xp_host_ops stub_ops = {
+	.name = "stub", .page_offline = stub_offline, .m2p = stub_m2p,
+	.dom0_owns = stub_dom0_owns,
+};
+
+/* dom0's frames are refused without being marked (Xen never frees them,
+ * and marking one stopped a one-CPU host); a query names dom0 as their
+ * owner while they are in service. */
+START_TEST(dom0_frames_never_marked)
+{
+	struct xpage_host h = { .ops = &stub_ops, .pid = getpid() };
+	uint64_t m[4] = { 0x10, 0x30, 0x20, 0x31 };
+	struct xpage_frame_info info[4] = { { .sz = sizeof(info[0]) } };
+	int st[4];
+
+	memset(stub_marked, 0, sizeof(stub_marked));
+	stub_dom0_rc = 0;
+	ck_assert_int_eq(xpage_frame_offline(&h, m, 4, 0, st), 1);
+	ck_assert_int_eq(st[0], 0);
+	ck_assert_int_eq(st[1], -EPERM);
+	ck_assert_int_eq(st[2], -EAGAIN);
+	ck_assert_int_eq(st[3], -EPERM);
+	ck_assert(stub_marked[0x10] && stub_marked[0x20]);
+	ck_assert(!stub_marked[0x30] && !stub_marked[0x31]);
+	ck_assert_int_eq(xpage_frame_query(&h, m, 4, info), 4);
+	ck_assert_uint_eq(info[1].state, XPAGE_FRAME_ONLINE);
+	ck_assert_uint_eq(info[1].owner, 0);
+	ck_assert_uint_eq(info[1].reason, XPAGE_FRAME_REASON_DOM0);
+	ck_assert_uint_eq(info[2].owner, 5);
+	ck_assert(!stub_marked[0x30] && !stub_marked[0x31]);
+	/* a backend that cannot tell: marked, and Xen's word says dom0 */
+	stub_dom0_rc = -EACCES;
+	ck_assert_int_eq(xpage_frame_offline(&h, &m[1], 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EPERM);
+	ck_assert(stub_marked[0x30]);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("frame_status");
@@ -105,6 +191,7 @@ static Suite *suite(void)
 
 	tcase_add_test(t, offline_words);
 	tcase_add_test(t, unreached_and_online_query);
+	tcase_add_test(t, dom0_frames_never_marked);
 	return s;
 }
 

@@ -366,7 +366,8 @@ EXPORT int xc_domain_unpause(void *xch, uint32_t domid)
 
 static void fill_dominfo(unsigned char *info, uint16_t dom)
 {
-	uint32_t flags = (uint32_t)fake_get("flags");
+	/* dom0 is PV unless "dom0_flags" says otherwise */
+	uint32_t flags = (uint32_t)fake_get(dom ? "flags" : "dom0_flags");
 	uint64_t tot = (uint64_t)fake_get("tot_pages");
 	uint64_t max = (uint64_t)fake_get("max_pages");
 	uint32_t vid = (uint32_t)fake_get("max_vcpu_id"), online = vid + 1;
@@ -460,7 +461,7 @@ EXPORT int xc_get_pfn_type_batch(void *xch, uint32_t domid, unsigned int num,
 	unsigned long low = (unsigned long)fake_get("ram_low");
 	unsigned long hi = (unsigned long)fake_get("ram_hi");
 
-	(void)xch, (void)domid;
+	(void)xch;
 	fake_set("pfn_type_calls", fake_get("pfn_type_calls") + 1);
 	if (num > 1024) {
 		errno = E2BIG;
@@ -468,6 +469,14 @@ EXPORT int xc_get_pfn_type_batch(void *xch, uint32_t domid, unsigned int num,
 	}
 	if (fail("pfn_type"))
 		return -1;
+	if (domid == 0) {
+		/* a PV dom0's frames are machine frames: 0x30 is its own */
+		fake_log_add("pfn_type_dom0:%u", num);
+		for (unsigned int i = 0; i < num; i++)
+			arr[i] = arr[i] == 0x30 ? FAKE_PFINFO_NOTAB
+						: FAKE_PFINFO_XTAB;
+		return 0;
+	}
 	for (unsigned int i = 0; i < num; i++) {
 		unsigned long g = arr[i];
 
@@ -520,7 +529,7 @@ EXPORT int xc_domain_hvm_getcontext_partial(void *xch, uint32_t domid,
 /* --- the host's frames (libxenguest's calls; FAKE_HAS_OFFLINE) ---------- */
 
 /* A host of FAKE_MAX_MFN frames: 0x10 is Xen's image, 0x11 MMIO, 0x20
- * domain fake_get("domid")'s gfn 0x1234, the others free. The calls
+ * domain fake_get("domid")'s gfn 0x1234, 0x30 dom0's, the others free. The calls
  * write Xen's words (xen/common/page_alloc.c) and stop where Xen stops. */
 #define FAKE_MAX_MFN 0x100ul
 
@@ -555,8 +564,10 @@ static int one_frame(int cmd, unsigned long m, uint32_t *st)
 		*st = (1u << 8) | (1u << 3) | (0x7ff2u << 16);
 		return -EPERM;
 	}
-	if (m == 0x20 && fstate[m] == F_FREE)
+	if ((m == 0x20 || m == 0x30) && fstate[m] == F_FREE)
 		fstate[m] = F_OWNED;
+	if (m == 0x30)
+		dom = 0;
 	*st = 0;
 	if (cmd == 1 && (fstate[m] == F_OWNED || fstate[m] == F_PENDING)) {
 		fstate[m] = F_PENDING;

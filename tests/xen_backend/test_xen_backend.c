@@ -1693,6 +1693,32 @@ START_TEST(host_offline_words_4_17)
 }
 END_TEST
 
+/* dom0's frames told apart without marking them: Xen's page-frame info
+ * on a PV dom0 takes machine frames; for a PVH dom0 nothing is said. */
+START_TEST(host_dom0_owns)
+{
+	struct xp_host_backend *hb = host_fake("FAKEXC_4_17", NULL);
+	uint64_t m[3] = { 0x20, 0x30, 0x31 };
+	bool own[3];
+
+	ck_assert_ptr_nonnull(H->dom0_owns);
+	ck_assert_int_eq(H->dom0_owns(hb, m, 3, own), 0);
+	ck_assert(!own[0] && own[1] && !own[2]);
+	ck_calls("getinfolist pfn_type_dom0:3");
+	F.reset();
+	F.set("dom0_flags", 1u << 1); /* hvm_guest */
+	own[1] = true;
+	ck_assert_int_eq(H->dom0_owns(hb, m, 3, own), 0);
+	ck_assert(!own[0] && !own[1] && !own[2]);
+	ck_calls("getinfolist");
+	F.set("dom0_flags", 0);
+	F.set("errno_pfn_type", EACCES);
+	ck_assert_int_eq(H->dom0_owns(hb, m, 3, own), -EACCES);
+	F.set("errno_pfn_type", 0);
+	H->close(hb);
+}
+END_TEST
+
 /* 4.2 - 4.5: xc_maximum_ram_page returns the value. */
 START_TEST(host_m2p_4_2)
 {
@@ -1792,6 +1818,7 @@ static Suite *xen_backend_suite(void)
 	tcase_add_test(ops, hv_gfns_event_delivery);
 	tcase_add_test(ops, kcode_from_kernel_tables);
 	tcase_add_test(ops, host_offline_words_4_17);
+	tcase_add_test(ops, host_dom0_owns);
 	tcase_add_test(ops, host_m2p_4_2);
 	tcase_add_test(ops, host_without_offline_calls);
 	suite_add_tcase(s, ops);

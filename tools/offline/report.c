@@ -11,10 +11,15 @@
 
 enum result { R_OFFLINED, R_PENDING, R_REFUSED };
 
+/* Offlined when Xen says so; refused when the offline was (the
+ * hypervisor's own frame, or dom0's, which dom0 never frees), even if
+ * Xen marked it pending; else pending while marked. */
 static enum result result_of(const struct frame *f)
 {
 	if (f->info.state == XPAGE_FRAME_OFFLINED)
 		return R_OFFLINED;
+	if (f->marked == -EPERM)
+		return R_REFUSED;
 	if (f->info.state == XPAGE_FRAME_OFFLINE_PENDING)
 		return R_PENDING;
 	return R_REFUSED;
@@ -62,7 +67,7 @@ static void why_refused(const struct frame *f, char *buf, size_t len)
 {
 	const char *r = reason_text(f->info.reason);
 
-	if (f->marked == -EPERM)
+	if (!r && f->marked == -EPERM)
 		r = "the hypervisor's own frame";
 	snprintf(buf, len, "%s", r ? r : xpage_strerror(f->marked));
 }
