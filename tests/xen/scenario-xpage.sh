@@ -97,7 +97,7 @@ start_pager() {
 	shift
 	# Where Xen's walk for the guest's per-CPU areas goes (names the gfns
 	# of the hypervisor's diagnostic lines, build-xen.sh --diag).
-	xpage-rig-ptwalk "$D" 2>&1 | sed 's/^XPRIG ptwalk /XPRIG ptwalk instance='"$1"' /' 
+	xpage-rig-ptwalk "$D" 2>&1 | sed 's/^XPRIG ptwalk /XPRIG ptwalk instance='"$INST"' /' 
 	mark pager_start "instance=$INST cmd=xpage-batch-pager_--domid_${D}_--target-mib_${TMIB}_--store_${STORE}_--keep-store_--recent-s_5$(echo " $*" | tr ' ' _)"
 	env $(cmdargs pager_env) $BIN --domid "$D" --target-mib "$TMIB" \
 		--store "$STORE" --keep-store --recent-s 5 $(cmdargs pager_arg) "$@" \
@@ -254,6 +254,19 @@ gack hold
 gpass "$PT"
 mark pass "n=3 phase=after_churn result=$PASS_RESULT secs=$PASS_S paged=$(wstat paged)"
 lost_check after_churn
+
+# xprig.offline=1: frames backing the guest's gfns taken out of service,
+# with no pager and with one (phase-offline.sh).
+if [ "$(cmdarg offline 0)" = 1 ]; then
+	. /usr/local/share/xpage-rig/phase-offline.sh
+	offline_phase nopager
+	start_pager 4
+	wait_tot_le $((TARGET_PAGES + 256)) 180 &&
+		mark offline_pageout_done "instance=4 paged=$(wstat paged) tot=$(wstat tot)"
+	offline_phase pager
+	stop_pager 4 offline_drain
+	offline_cleanup
+fi
 
 # Still running and verifying after the pager left?
 gsend run
