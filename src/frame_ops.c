@@ -118,9 +118,9 @@ void xp_frames_dom0(struct xpage_host *h, const uint64_t *mfns, size_t n,
 }
 
 /* The frames of @mfns an offline may mark: all but dom0's, whose status
- * is -EPERM (Xen never frees them, and marking one stopped a one-CPU
- * host). Those kept into @keep, their positions into @pos; how many, or
- * -ENOMEM. */
+ * is -EPERM (Xen never frees them, and the rig's one-CPU host stopped at
+ * that call in three boots). Those kept into @keep, their positions into
+ * @pos; how many, or -ENOMEM. */
 static int markable(struct xpage_host *h, const uint64_t *mfns, size_t n,
 		    int *status, uint64_t *keep, size_t *pos)
 {

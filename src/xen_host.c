@@ -197,8 +197,8 @@ static int xen_host_m2p(struct xp_host_backend *hb, const uint64_t *mfns,
  * translated (PVH) dom0 would read them as its gfns: nothing is said
  * for it, nor for the pages of Xen's own that Xen shares with dom0
  * (shared info, grant frames: XTAB too). dom0's frames are never marked:
- * Xen never frees them, and on a one-CPU host the offline operation on
- * one stopped the machine (tests/xen/RESULTS.md). */
+ * Xen never frees them, and the rig's one-CPU host stopped at the offline
+ * operation on one in three boots (tests/xen/RESULTS.md). */
 static int xen_host_dom0_owns(struct xp_host_backend *hb,
 			      const uint64_t *mfns, size_t n, bool *owned)
 {

@@ -955,8 +955,9 @@ XPAGE_API int xpage_frame_query(xpage_host_t *host, const uint64_t *mfns,
  *                is ever freed: query says which, in reason). (1.1)
  *                dom0's frames are refused without being marked where the
  *                library can tell them apart (as xpage_frame_query()):
- *                on a one-CPU host Xen 4.17 stopped when asked to mark one
- *                (tests/xen/RESULTS.md); elsewhere Xen marks them pending;
+ *                marking one is never useful, and the rig's one-CPU host
+ *                stopped at that call in three boots (tests/xen/
+ *                RESULTS.md); elsewhere Xen marks them pending;
  *   -EINVAL      not conventional RAM, or beyond the host's memory;
  *   -EBUSY       in use without an owner yet (being allocated): retry.
  * @flags: 0. Returns the number offlined (status 0), or a negative errno

@@ -8,7 +8,7 @@
  *     prints one line:
  *     domstat dom=D tot=PAGES max=PAGES paged=PAGES cpu_ns=NS
  *             vcpu0_ns=NS vcpu0_blocked=B vcpu0_running=R paused=P
- *             dying=D shutdown=S crashed=C
+ *             dying=D shutdown=S crashed=C shared_info=MFN
  *
  *   xpage-rig-domstat --watch DOMID STATE_FILE [INTERVAL_MS [PRINT_S]]
  *     samples the domain every INTERVAL_MS (default 100) until SIGTERM or
@@ -67,12 +67,13 @@ static int once(xc_interface *xch, uint32_t domid)
 
 	printf("domstat dom=%u tot=%lu max=%lu paged=%lu cpu_ns=%llu "
 	       "vcpu0_ns=%llu vcpu0_blocked=%d vcpu0_running=%d paused=%u "
-	       "dying=%u shutdown=%u crashed=%u\n",
+	       "dying=%u shutdown=%u crashed=%u shared_info=0x%lx\n",
 	       domid, info.nr_pages, info.max_memkb / 4, info.nr_paged_pages,
 	       (unsigned long long)info.cpu_time,
 	       vr ? 0ull : (unsigned long long)v.cpu_time,
 	       vr ? -1 : v.blocked, vr ? -1 : v.running, info.paused,
-	       info.dying, info.shutdown, info.crashed);
+	       info.dying, info.shutdown, info.crashed,
+	       info.shared_info_frame);
 	return 0;
 }
 

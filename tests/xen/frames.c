@@ -153,7 +153,7 @@ static uint64_t dom0_frame(xpage_host_t *h, uint64_t top)
 
 /* The guest's frames, many per window (only frames whose M2P entry is in
  * the guest's range are marked), and a frame of dom0's, which is never
- * marked (marking one stopped the one-CPU emulated host: RESULTS.md). */
+ * marked (the one-CPU emulated host stopped at such a call: RESULTS.md). */
 static int find(xpage_host_t *h, uint32_t domid, uint64_t lo, uint64_t hi,
 		unsigned want)
 {

@@ -30,6 +30,16 @@ fi
 guest_create g-xpage "$GMIB" || exit 1
 guest_wait_ready 240 || exit 1
 watch_start
+# xprig.dom0_offline_probe=1 (an experiment, not the scenario): Xen's own
+# tool marks dom0's shared-info frame offline, the call that stopped the
+# one-CPU host (RESULTS.md, "Page offline on real Xen").
+if [ "$(cmdarg dom0_offline_probe 0)" = 1 ]; then
+	_mfn=$(xpage-rig-domstat 0 | tr ' ' '\n' | sed -n 's/^shared_info=//p')
+	mark dom0_offline_probe "mfn=$_mfn"
+	xen-hptool mem-offline "$_mfn" 2>&1 | sed 's/^/XPLOG xen-hptool: /'
+	mark dom0_offline_probe_done "mfn=$_mfn"
+	xen-hptool mem-online "$_mfn" 2>&1 | sed 's/^/XPLOG xen-hptool: /'
+fi
 # Multicalls on this hypervisor: each paging op's own result? (mcprobe.c:
 # one comparison with the guest's workload holding, then evicts while it
 # writes all its memory.)
