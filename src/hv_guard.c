@@ -56,7 +56,7 @@ static size_t sort_unique(uint64_t *g, size_t n)
 
 bool xp_hv_guarded(const struct xpage *xp, uint64_t gfn)
 {
-	return xp->hv.n &&
+	return xp->hv.n && !xp->hv.paused_move &&
 	       bsearch(&gfn, xp->hv.gfns, xp->hv.n, sizeof(gfn), cmp_gfn);
 }
 

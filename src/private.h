@@ -131,6 +131,9 @@ struct xpage {
 		uint64_t look_ns;
 		uint64_t last_ns;    /* the last answer's */
 		bool unsupported;    /* the backend cannot tell */
+		bool paused_move;    /* the guest is paused for a move of
+				      * these gfns (relocate.c): none is
+				      * guarded meanwhile */
 		/* the code the guest runs (gfn_hints.c), sorted, per
 		 * XP_CODE_KERNEL and XP_CODE_USER */
 		uint64_t *code[2];

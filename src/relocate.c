@@ -10,15 +10,20 @@
  * copy back). The contents are held only in the library's memory, for
  * the length of the call.
  *
+ * A gfn the hypervisor itself reads or writes for the guest (hv_guard.c:
+ * page tables on its walks, stacks it copies hypercall arguments from)
+ * moves too, in a second round with the guest paused: no vCPU of the
+ * guest runs, so none of those walks reaches the gfn while it is out.
  * A gfn the hypervisor refuses to nominate (granted away, mapped by a
- * device model or by anyone else, or one it touches itself: hv_guard.c)
- * stays resident on its frame: -EBUSY. One touched between its nominate
- * and its evict stays NOMINATED: its evict-fail notice, dispatched as for
- * any nominated gfn, makes it resident again (on the same frame).
+ * device model or by anyone else) stays resident on its frame: -EBUSY.
+ * One touched between its nominate and its evict stays NOMINATED: its
+ * evict-fail notice, dispatched as for any nominated gfn, makes it
+ * resident again (on the same frame).
  */
 #include "batch.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 /* The gfns nominated for the move, and their places in the caller's
  * array. */
@@ -123,6 +128,44 @@ static int relocate_checked(struct batch *b, struct moving *m)
 	return rc < 0 ? xp_err(-rc) : rc;
 }
 
+/* The gfns of @b the first round refused as the hypervisor's own, moved
+ * with the guest paused: the number moved (their statuses set), 0 when
+ * there were none or the pause failed (they stay -EBUSY). Copies the
+ * hypervisor had no memory to take back are retried for up to 1 s
+ * before the guest runs again. */
+static int relocate_paused(struct batch *b, struct moving *m)
+{
+	struct xpage *xp = b->xp;
+	struct batch p = { .xp = xp, .call = b->call, .need = b->need };
+	uint64_t *g = malloc(b->n * sizeof(*g));
+	int *st = malloc(b->n * sizeof(*st));
+	size_t *at = malloc(b->n * sizeof(*at)), k = 0;
+	int rc = 0;
+
+	for (size_t i = 0; g && st && at && i < b->n; i++)
+		if (b->status[i] == -EBUSY && xp_hv_guarded(xp, b->gfns[i])) {
+			g[k] = b->gfns[i];
+			at[k++] = i;
+		}
+	if (k && xp->ops->pause(xp->be) == 0) {
+		p.gfns = g;
+		p.n = k;
+		p.status = st;
+		m->k = 0;
+		xp->hv.paused_move = true;
+		rc = relocate_checked(&p, m);
+		xp->hv.paused_move = false;
+		for (unsigned t = 0; xp->nkept && t < 100; t++)
+			if (xp_kept_retry(xp))
+				nanosleep(&(struct timespec){ 0, 10000000 }, NULL);
+		xp->ops->unpause(xp->be);
+		for (size_t j = 0; j < k; j++)
+			b->status[at[j]] = st[j];
+	}
+	free(g), free(st), free(at);
+	return rc;
+}
+
 static int relocate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 			 unsigned int flags, int *status)
 {
@@ -137,6 +180,11 @@ static int relocate_gfns(xpage_t *xp, const uint64_t *gfns, size_t n,
 		rc = xp_err(ENOMEM);
 	else
 		rc = relocate_checked(&b, &m);
+	if (rc >= 0) {
+		int more = relocate_paused(&b, &m);
+
+		rc = more < 0 ? more : rc + more;
+	}
 	moving_free(&m);
 	return rc;
 }

@@ -591,16 +591,20 @@ XPAGE_API int xpage_unnominate(xpage_t *xp, const uint64_t *gfns, size_t n,
  * frees its frame) and loaded straight back from the copy, onto a frame
  * the hypervisor allocates (never an offlined or offline-pending one).
  * Nothing is written to a store; one mapping call and one trap per step
- * for the batch, where the hypervisor allows.
+ * for the batch, where the hypervisor allows. Gfns the hypervisor itself
+ * reads or writes for the guest (page tables on its walks, stacks it
+ * copies hypercall arguments from: xpage_nominate() refuses them) move
+ * in a second round with the domain paused, so that none of those
+ * accesses meets them out; the guest stops for that round only.
  * Per gfn:
  *   0           moved: its contents are on a new frame, its old frame is
  *               free (also for a gfn the guest released meanwhile, which
  *               then has no frame at all);
  *   -EALREADY   paged out already (EVICTED or PAGING_IN): it has no frame,
  *               and its load will get a new one; or listed twice;
- *   -EBUSY      the hypervisor refused: the gfn is granted away, mapped
- *               by a device model or anyone else, or touched by the
- *               hypervisor itself (see xpage_nominate()); it stays
+ *   -EBUSY      the hypervisor refused: the gfn is granted away, or
+ *               mapped by a device model or anyone else (or the pause
+ *               for the hypervisor's own gfns failed); it stays
  *               resident on its frame: retry later. A gfn the guest
  *               touched between the nominate and the evict also answers
  *               -EBUSY but stays NOMINATED until its evict_fail notice is

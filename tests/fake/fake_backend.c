@@ -189,6 +189,10 @@ static int f_ops(struct xp_backend *be, struct xp_paging_op *ops, size_t n)
 		if (ops[i].op == XP_PAGING_EVICT &&
 		    ops[i].gfn == fake_cfg.evict_busy_gfn)
 			ops[i].rc = -EBUSY;
+		if (ops[i].op == XP_PAGING_EVICT && !fake.paused_now)
+			for (int h = 0; h < fake_cfg.hv_n; h++)
+				fake.hv_evicts_running +=
+					ops[i].gfn == fake_cfg.hv_gfns[h];
 		if (ops[i].op == XP_PAGING_NOMINATE &&
 		    ops[i].gfn == fake_cfg.nominate_busy_gfn)
 			ops[i].rc = -EBUSY;

@@ -67,6 +67,7 @@ struct fake_state {
 	int generation;         /* layout the front end reads responses in */
 	int hv_calls;           /* hv_gfns asked */
 	int paused_now;         /* pauses minus unpauses */
+	int hv_evicts_running;  /* evicts of an hv_gfns gfn while not paused */
 };
 
 extern struct fake_cfg fake_cfg;

@@ -62,6 +62,38 @@ START_TEST(hv_gfns_never_nominated)
 }
 END_TEST
 
+/* xpage_relocate moves the hypervisor's own gfns too, with the guest
+ * paused for their round only: none is evicted while the guest runs. */
+START_TEST(hv_gfns_relocated_paused)
+{
+	uint64_t g[4] = { 10, 11, 12, 13 };
+	int st[4], pauses, unpauses;
+	xpage_t *xp;
+
+	setup();
+	fake_cfg.hv_gfns[0] = 11;
+	fake_cfg.hv_gfns[1] = 13;
+	fake_cfg.hv_n = 2;
+	xp = fake_open(&cbs, 0, 0, 0, 0);
+	ck_assert_ptr_nonnull(xp);
+	pauses = fake.pauses;
+	unpauses = fake.unpauses;
+	ck_assert_int_eq(fake.paused_now, 0);
+	ck_assert_int_eq(xpage_relocate(xp, g, 4, 0, st), 4);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(st[i], 0);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(xpage_gfn_state(xp, g[i]), XPAGE_GFN_RESIDENT);
+	ck_assert_int_eq(fake.pauses - pauses, 1);
+	ck_assert_int_eq(fake.unpauses - unpauses, 1);
+	ck_assert_int_eq(fake.hv_evicts_running, 0);
+	/* nominate keeps refusing them while the guest runs */
+	ck_assert_int_eq(xpage_nominate(xp, &g[1], 1, 0, st), 0);
+	ck_assert_int_eq(st[0], -EBUSY);
+	xpage_close(xp);
+}
+END_TEST
+
 /* A gfn nominated before it became one the hypervisor touches (a page
  * table the guest switched to) is not evicted: -EBUSY, still nominated. */
 START_TEST(hv_gfns_never_evicted)
@@ -276,6 +308,7 @@ int main(void)
 	TCase *t = tcase_create("hazards");
 
 	tcase_add_test(t, hv_gfns_never_nominated);
+	tcase_add_test(t, hv_gfns_relocated_paused);
 	tcase_add_test(t, hv_gfns_never_evicted);
 	tcase_add_test(t, hv_gfns_asked_sparingly);
 	tcase_add_test(t, hv_gfn_out_warned_once);
