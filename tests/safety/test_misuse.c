@@ -407,6 +407,18 @@ static char *personalities(struct env *e, char *buf, size_t len)
 	return buf;
 }
 
+/* The next personality with paging (the first when *@save is NULL),
+ * from @buf, or NULL when none is left. */
+static char *next_paging(struct env *e, char *buf, size_t len, char **save)
+{
+	char *p = *save ? strtok_r(NULL, "\n", save)
+			: strtok_r(personalities(e, buf, len), "\n", save);
+
+	while (p && strstr(p, "nopaging"))
+		p = strtok_r(NULL, "\n", save);
+	return p;
+}
+
 /* A fresh guest of @pers on the running simulator, and a handle on it. */
 static void guest_on(struct env *e, const char *pers, uint32_t vcpus)
 {
@@ -447,10 +459,7 @@ START_TEST(vcpu_waiting_at_close_runs_after_restart)
 
 	up(e, NULL, 1);
 	ck_assert_int_eq(xpage_close(e->xp), 0);
-	for (char *p = strtok_r(personalities(e, names, sizeof(names)), "\n",
-				&save); p; p = strtok_r(NULL, "\n", &save)) {
-		if (strstr(p, "nopaging"))
-			continue;
+	for (char *p; (p = next_paging(e, names, sizeof(names), &save));) {
 		guest_on(e, p, 2);
 		page_out(e, e->xp, 3, 4);
 		touch_paged(e, 0, 4);
@@ -481,10 +490,7 @@ START_TEST(close_with_pages_out_keeps_the_ring)
 
 	up(e, NULL, 1);
 	ck_assert_int_eq(xpage_close(e->xp), 0);
-	for (char *p = strtok_r(personalities(e, names, sizeof(names)), "\n",
-				&save); p; p = strtok_r(NULL, "\n", &save)) {
-		if (strstr(p, "nopaging"))
-			continue;
+	for (char *p; (p = next_paging(e, names, sizeof(names), &save));) {
 		guest_on(e, p, 2);
 		page_out(e, e->xp, 3, 4);
 		e->loglen = 0;
@@ -553,13 +559,10 @@ START_TEST(pager_dies_with_vcpus_waiting)
 	up(e, NULL, 1);
 	ck_assert_int_eq(xpage_close(e->xp), 0);
 	e->xp = NULL;
-	for (char *p = strtok_r(personalities(e, names, sizeof(names)), "\n",
-				&save); p; p = strtok_r(NULL, "\n", &save)) {
+	for (char *p; (p = next_paging(e, names, sizeof(names), &save));) {
 		int up_[2], down_[2], status;
 		pid_t pid;
 
-		if (strstr(p, "nopaging"))
-			continue;
 		e->pers = p;
 		e->loglen = 0;
 		e->domid = fx_guest(e->sim, p, 3, PAGES, 13);

@@ -38,10 +38,9 @@ static struct xpage_stats stats(xpage_t *xp)
 	return st;
 }
 
-START_TEST(hv_gfns_never_nominated)
+/* A handle whose hypervisor touches gfns 11 and 13 itself. */
+static xpage_t *open_with_hv_11_13(void)
 {
-	uint64_t g[4] = { 10, 11, 12, 13 };
-	int st[4];
 	xpage_t *xp;
 
 	setup();
@@ -50,6 +49,16 @@ START_TEST(hv_gfns_never_nominated)
 	fake_cfg.hv_n = 2;
 	xp = fake_open(&cbs, 0, 0, 0, 0);
 	ck_assert_ptr_nonnull(xp);
+	return xp;
+}
+
+START_TEST(hv_gfns_never_nominated)
+{
+	uint64_t g[4] = { 10, 11, 12, 13 };
+	int st[4];
+	xpage_t *xp;
+
+	xp = open_with_hv_11_13();
 	ck_assert_int_eq(xpage_nominate(xp, g, 4, 0, st), 2);
 	ck_assert_int_eq(st[0], 0);
 	ck_assert_int_eq(st[1], -EBUSY);
@@ -70,12 +79,7 @@ START_TEST(hv_gfns_relocated_paused)
 	int st[4], pauses, unpauses;
 	xpage_t *xp;
 
-	setup();
-	fake_cfg.hv_gfns[0] = 11;
-	fake_cfg.hv_gfns[1] = 13;
-	fake_cfg.hv_n = 2;
-	xp = fake_open(&cbs, 0, 0, 0, 0);
-	ck_assert_ptr_nonnull(xp);
+	xp = open_with_hv_11_13();
 	pauses = fake.pauses;
 	unpauses = fake.unpauses;
 	ck_assert_int_eq(fake.paused_now, 0);
