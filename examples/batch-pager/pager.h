@@ -141,6 +141,7 @@ struct pager {
 	struct pager_opts o;
 	xpage_t *xp;
 	struct xpage_info info;
+	char xen_library[64];      /* info.xen_library, kept past the close */
 	uint32_t domid;
 	uint64_t nr_gfns;
 	uint64_t guest_pages;    /* RAM pages, for the resident count */

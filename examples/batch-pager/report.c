@@ -202,13 +202,36 @@ static void json_steps(FILE *f, const struct pager *p)
 	json_trace(f, p);
 }
 
+/* What the library negotiated and loaded: asked again while the handle is
+ * open (the version word is the last request's), else as it was opened. */
+static void json_hypervisor(FILE *f, const struct pager *p)
+{
+	struct xpage_info now = XPAGE_OPTS(xpage_info);
+	const struct xpage_info *i = &p->info;
+	uint32_t version = p->info.request_version;
+
+	if (p->xp && xpage_get_info(p->xp, &now) == 0)
+		version = now.request_version;
+	fprintf(f, "  \"backend\": \"%s\",\n", i->backend ? i->backend : "");
+	fprintf(f, "  \"generation\": \"%s\",\n",
+		xpage_generation_name((int)i->generation));
+	fprintf(f, "  \"xen\": \"%u.%u\",\n", i->xen_major, i->xen_minor);
+	fprintf(f, "  \"age\": %u,\n", i->age);
+	fprintf(f, "  \"features\": \"0x%llx\",\n", (unsigned long long)i->features);
+	fprintf(f, "  \"hv_features\": \"0x%llx\",\n",
+		(unsigned long long)i->hv_features);
+	if (p->xen_library[0] && !strpbrk(p->xen_library, "\"\\"))
+		fprintf(f, "  \"libxenctrl\": \"%s\",\n", p->xen_library);
+	else
+		fprintf(f, "  \"libxenctrl\": null,\n");
+	fprintf(f, "  \"request_version\": %u,\n", version);
+}
+
 /* The pager's own figures. */
 static void json_pager(FILE *f, struct pager *p)
 {
 	fprintf(f, "  \"domid\": %u,\n", p->domid);
-	fprintf(f, "  \"backend\": \"%s\",\n", p->info.backend ? p->info.backend : "");
-	fprintf(f, "  \"generation\": \"%s\",\n",
-		xpage_generation_name((int)p->info.generation));
+	json_hypervisor(f, p);
 	fprintf(f, "  \"batch\": %u,\n", p->o.batch);
 	ju64(f, "guest_pages", p->guest_pages);
 	ju64_or_null(f, "target_pages", p->target, UINT64_MAX);
