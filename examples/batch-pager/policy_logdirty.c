@@ -158,7 +158,7 @@ static size_t ld_choose(struct policy *pol, uint64_t *out, size_t n,
 {
 	struct ld_policy *l = (struct ld_policy *)pol;
 	size_t k = 0;
-	uint32_t now;
+	uint32_t now, top = 256; /* ages taken: [bar, top) */
 
 	if (!l->t0_ns)
 		l->t0_ns = now_ns;
@@ -174,11 +174,15 @@ static size_t ld_choose(struct policy *pol, uint64_t *out, size_t n,
 		if (seen == l->h.gfns) {
 			if (!l->bar)
 				break;
-			l->bar--;
+			/* The revolution just made took every eligible gfn
+			 * of age bar or more: the next takes those exactly
+			 * one scan younger, never one twice. */
+			top = l->bar--;
 			seen = 0;
 		}
 		g = ram_hand_next(&l->h);
-		if (l->age[g] < l->bar || l->not_before[g] > now ||
+		if (l->age[g] < l->bar || l->age[g] >= top ||
+		    l->not_before[g] > now ||
 		    !eligible(ctx, g))
 			continue;
 		take(l, g, now);
