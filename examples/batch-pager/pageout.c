@@ -300,6 +300,7 @@ static void evicted(struct pager *p, uint64_t gfn)
 	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;
+	prefetch_evicted(p, gfn);
 	if (p->gfl[gfn] & GF_ZERO)
 		p->st.zero_pages_out++;
 }
