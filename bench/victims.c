@@ -18,6 +18,7 @@
  * median of its repetitions, with the lowest and highest.
  */
 #include "bench.h"
+#include "stats_read.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,35 +34,17 @@
 
 const struct victim_workload victim_workloads[VICTIM_WORKLOADS] = {
 	{ "hot set", "zipf, 30 % of RAM, 95 % of accesses, 30 % writes",
-	  XPAGE_SIM_ZIPF, 30, 30, 95, 200000 },
+	  XPAGE_SIM_ZIPF, 30, 30, 95, 100000 },
 	{ "uniform", "uniform, 30 % writes", XPAGE_SIM_UNIFORM, 30, 0, 0,
-	  20000 },
+	  10000 },
 	{ "sequential", "sequential walk, 30 % writes", XPAGE_SIM_SEQUENTIAL,
-	  30, 0, 0, 20000 },
+	  30, 0, 0, 10000 },
 	{ "read-mostly", "zipf as the hot set, 1 % writes", XPAGE_SIM_ZIPF, 1,
-	  30, 95, 200000 },
+	  30, 95, 100000 },
 };
 const char *const victim_policies[VICTIM_POLICIES] = {
 	"random", "clock", "logdirty",
 };
-
-/* A number from the pager's --stats-json ("key": value), or -1. */
-static double json_num(const char *file, const char *key)
-{
-	static char buf[1 << 16];
-	char pat[96], *s;
-	FILE *f = fopen(file, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	s = strstr(buf, pat);
-	return s ? strtod(s + strlen(pat), NULL) : -1;
-}
 
 static pid_t spawn_pager(const char *const *args, const char *log)
 {
@@ -109,7 +92,9 @@ static void window(struct bench_env *env, uint32_t dom, pid_t pid,
 		if (waitpid(pid, NULL, WNOHANG) == pid)
 			die("the pager stopped early (its log: see --store-dir)");
 		report(env, dom, &r);
-		if (!warm_end && r.paged + 64 >= out)
+		/* (the pager gathers up to batch / 8 pages over the
+		 * target before it pages out again) */
+		if (!warm_end && r.paged + 256 >= out)
 			warm_end = r.accesses + n;
 		if (warm_end && r0->accesses == UINT64_MAX &&
 		    r.accesses >= warm_end)
@@ -170,12 +155,13 @@ static void one_run(struct bench_env *env, const struct victim_workload *w,
 	v->accesses = r1.accesses - r0.accesses;
 	v->faults = r1.faults - r0.faults;
 	v->per_million = 1e6 * (double)v->faults / (double)v->accesses;
-	v->scan_us = json_num(json, "logdirty_scan_cpu_us");
-	v->choose_ms_per_batch = json_num(json, "batches") > 0 ?
-		json_num(json, "choose") / json_num(json, "batches") : -1;
-	v->prefetched = json_num(json, "pages_in_prefetch");
-	v->prefetch_used = json_num(json, "prefetch_used");
-	v->blind_spot = json_num(json, "blind_spot_share");
+	v->scan_us = stats_json_num(json, "logdirty_scan_cpu_us");
+	v->choose_ms_per_batch = stats_json_num(json, "batches") > 0 ?
+		stats_json_num(json, "choose") /
+		stats_json_num(json, "batches") : -1;
+	v->prefetched = stats_json_num(json, "pages_in_prefetch");
+	v->prefetch_used = stats_json_num(json, "prefetch_used");
+	v->blind_spot = stats_json_num(json, "blind_spot_share");
 	xpage_sim_destroy_guest(env->sim, (uint32_t)dom);
 }
 

@@ -62,6 +62,7 @@
 
 #include "check.h"
 #include "sim_zero.h"
+#include "stats_read.h"
 
 static const char *pager;
 static char tmp[256];
@@ -227,23 +228,7 @@ static bool exited(int st, int want, const char *log, const char *what)
 /* A number from the pager's JSON ("key": value); -1 for null/absent. */
 static double json_num(const char *file, const char *key)
 {
-	char buf[1 << 14], pat[96], *s;
-	FILE *f = fopen(file, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	s = strstr(buf, pat);
-	if (!s)
-		return -1;
-	s += strlen(pat);
-	if (!strncmp(s, "null", 4))
-		return -1;
-	return strtod(s, NULL);
+	return stats_json_num(file, key);
 }
 
 /* The oracle's figures in a --stats-json file: nothing lost, corrupted
