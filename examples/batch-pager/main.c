@@ -495,7 +495,8 @@ static int make_state(struct pager *p)
 	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, 1);
 	p->slot = malloc((p->nr_gfns ? p->nr_gfns : 1) * sizeof(*p->slot));
 	p->pol = policy_create(pick_policy(p), &pp);
-	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0) {
+	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0 ||
+	    prefetch_init(&p->pf, p->nr_gfns, p->o.prefetch) < 0) {
 		errx_("out of memory for %llu gfns",
 		      (unsigned long long)p->nr_gfns);
 		return -1;
@@ -651,6 +652,7 @@ static void release_state(struct pager *p, struct setup *s, bool remove)
 	if (p->pol)
 		p->pol->ops->destroy(p->pol);
 	pageout_fini(p);
+	prefetch_fini(&p->pf);
 	free(p->gfl);
 	free(p->slot);
 	free(p->ram);

@@ -171,12 +171,6 @@ static int io_reserve(struct pager *p, size_t pages)
 	return p->io_buf ? 0 : -ENOMEM;
 }
 
-struct ld {
-	uint64_t gfn;
-	uint32_t slot;
-	uint32_t qi;   /* queue index, or UINT32_MAX */
-};
-
 static int cmp_ld(const void *a, const void *b)
 {
 	const struct ld *x = a, *y = b;
@@ -240,9 +234,11 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 	return 0;
 }
 
+enum load_kind { LOAD_DEMAND, LOAD_BULK, LOAD_AHEAD };
+
 /* What a load status means for the gfn's slot. */
-static void after_load(struct pager *p, uint64_t g, int st, bool demand,
-		       uint64_t t_req)
+static void after_load(struct pager *p, uint64_t g, int st,
+		       enum load_kind kind, uint64_t t_req)
 {
 	uint64_t t = now_ns();
 
@@ -255,9 +251,12 @@ static void after_load(struct pager *p, uint64_t g, int st, bool demand,
 		return; /* the hypervisor is short of memory: later */
 	if (st == 0) {
 		p->st.pages_in++;
-		if (demand) {
+		if (kind == LOAD_DEMAND) {
 			p->st.pages_in_demand++;
 			lat_add(&p->st.lat, (uint32_t)((t - t_req) / 1000));
+		} else if (kind == LOAD_AHEAD) {
+			p->st.pages_in_prefetch++;
+			prefetch_loaded(p, g);
 		} else {
 			p->st.pages_in_drain++;
 		}
@@ -280,24 +279,12 @@ static void after_load(struct pager *p, uint64_t g, int st, bool demand,
 	pager_release_slot(p, g);
 }
 
-int pagein_serve(struct pager *p)
+/* The queued populates into @v, each followed by what prefetch_pick()
+ * loads with it (GF_QUEUED while they wait). Returns how many. */
+static size_t demand_set(struct pager *p, struct ld *v)
 {
-	struct ld *v;
-	uint64_t *g;
-	void **bufs;
-	int *st, rc = 0;
-	size_t n = 0, k = 0;
+	size_t n = 0;
 
-	if (!p->nq)
-		return 0;
-	v = malloc(p->nq * sizeof(*v));
-	g = malloc(p->nq * sizeof(*g));
-	bufs = malloc(p->nq * sizeof(*bufs));
-	st = malloc(p->nq * sizeof(*st));
-	if (!v || !g || !bufs || !st) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < p->nq; i++) {
 		uint64_t x = p->q[i].gfn;
 
@@ -306,13 +293,54 @@ int pagein_serve(struct pager *p)
 			continue;
 		}
 		v[n++] = (struct ld){ .gfn = x, .slot = p->slot[x], .qi = (uint32_t)i };
+		n += prefetch_pick(p, x, v + n, p->pf.depth);
 	}
+	return n;
+}
+
+/* The statuses of a demand_set() load. */
+static void after_demand(struct pager *p, const struct ld *v, size_t n,
+			 const uint64_t *g, const int *st)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].qi != UINT32_MAX) {
+			after_load(p, g[i], st[i], LOAD_DEMAND,
+				   p->q[v[i].qi].t_ns);
+			continue;
+		}
+		after_load(p, g[i], st[i], LOAD_AHEAD, 0);
+		p->gfl[g[i]] &= (uint8_t)~GF_QUEUED; /* nobody waits for it */
+	}
+}
+
+int pagein_serve(struct pager *p)
+{
+	size_t cap = p->nq * (1 + (size_t)p->pf.depth), n, k = 0;
+	struct ld *v;
+	uint64_t *g;
+	void **bufs;
+	int *st, rc = 0;
+
+	if (!p->nq)
+		return 0;
+	v = malloc(cap * sizeof(*v));
+	g = malloc(cap * sizeof(*g));
+	bufs = malloc(cap * sizeof(*bufs));
+	st = malloc(cap * sizeof(*st));
+	if (!v || !g || !bufs || !st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = demand_set(p, v);
 	if (n) {
 		rc = load_set(p, v, n, st, g, bufs, false);
-		if (rc < 0)
+		if (rc < 0) {
+			for (size_t i = 0; i < n; i++)
+				if (v[i].qi == UINT32_MAX)
+					p->gfl[v[i].gfn] &= (uint8_t)~GF_QUEUED;
 			goto out;
-		for (size_t i = 0; i < n; i++)
-			after_load(p, g[i], st[i], true, p->q[v[i].qi].t_ns);
+		}
+		after_demand(p, v, n, g, st);
 	}
 	/* Keep what must be tried again (-ENOMEM). */
 	for (size_t i = 0; i < p->nq; i++)
@@ -366,7 +394,7 @@ int pagein_bulk(struct pager *p, uint64_t max, bool progress)
 			if (rc < 0)
 				goto out;
 			for (size_t i = 0; i < n; i++)
-				after_load(p, g[i], st[i], false, 0);
+				after_load(p, g[i], st[i], LOAD_BULK, 0);
 		}
 		done += p->st.pages_in - before;
 		if (progress)

@@ -15,6 +15,7 @@
  *   pageout.c     the page-out batch: nominate, map, write, sync, evict
  *   zero.c        zero pages: found while mapped, loaded without a read
  *   pagein.c      populate handling (coalesced), the drain, re-attach
+ *   prefetch.c    page-in prefetch for guests walking memory in order
  *   report.c      progress line, final report, JSON statistics
  *   sim_target.c  the simulated guest (--sim, --sim-socket)
  *   xen_target.c  following xenstore's memory/target-tot_pages
@@ -30,6 +31,7 @@
 #include <xpage/xpage.h>
 
 #include "policy.h"
+#include "prefetch.h"
 #include "store.h"
 
 /* Per-gfn flags, the pager's own view (pager.gfl[gfn]). */
@@ -48,6 +50,14 @@
 struct pagein_req {
 	uint64_t gfn;
 	uint64_t t_ns; /* when the populate was seen */
+};
+
+/* One gfn to load: its slot, and its page-in queue index (UINT32_MAX:
+ * none, a bulk or prefetch load). */
+struct ld {
+	uint64_t gfn;
+	uint32_t slot;
+	uint32_t qi;
 };
 
 /* Page-in latency samples (reservoir when there are too many). */
@@ -71,6 +81,7 @@ struct pager_stats {
 	uint64_t pages_in;       /* pages loaded back (demand + drain) */
 	uint64_t pages_in_demand;
 	uint64_t pages_in_drain;
+	uint64_t pages_in_prefetch; /* loaded ahead (prefetch.h) */
 	uint64_t evict_fail;     /* evict_fail notices for our gfns */
 	uint64_t evict_fail_before_io; /* ... learned before the write */
 	uint64_t drops;
@@ -129,6 +140,7 @@ struct pager_opts {
 	uint32_t scan_ms;        /* log-dirty scan period */
 	uint32_t idle_scans;     /* K: victims unwritten for K scans */
 	uint32_t settle_ms;      /* wait between nominate and map */
+	uint32_t prefetch;       /* gfns loaded ahead of a walk, 0: off */
 	bool page_code;          /* victims among the guest's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;
@@ -184,6 +196,7 @@ struct pager {
 	size_t nq, cap_q;
 	uint8_t *io_buf;         /* pages for reads */
 	size_t io_cap;
+	struct prefetch pf;
 
 	/* gfns a dead pager may have left nominated (GF_STUCK) */
 	uint64_t *stuck;

@@ -90,6 +90,14 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 	       (unsigned long long)p->st.pages_in,
 	       (unsigned long long)p->st.pages_in_demand, p50, p99,
 	       (unsigned long long)p->st.pages_in_drain, p->st.drain_s);
+	if (p->pf.depth)
+		printf("  prefetch    %llu pages loaded ahead of %llu walking "
+		       "faults: %llu used, %llu wasted, %llu pending\n",
+		       (unsigned long long)p->pf.loaded,
+		       (unsigned long long)p->pf.runs,
+		       (unsigned long long)p->pf.used,
+		       (unsigned long long)p->pf.wasted,
+		       (unsigned long long)prefetch_pending(&p->pf));
 	printf("  evict_fail  %llu (%llu before any I/O), drops %llu, "
 	       "nominate refused %llu, evict refused %llu\n",
 	       (unsigned long long)p->st.evict_fail,
@@ -227,6 +235,18 @@ static void json_hypervisor(FILE *f, const struct pager *p)
 	fprintf(f, "  \"request_version\": %u,\n", version);
 }
 
+/* Prefetch (prefetch.h): pages_in_prefetch of pages_in were loaded
+ * ahead. */
+static void json_prefetch(FILE *f, const struct prefetch *pf)
+{
+	fprintf(f, "  \"prefetch_depth\": %u,\n", pf->depth);
+	ju64(f, "prefetch_runs", pf->runs);
+	ju64(f, "pages_in_prefetch", pf->loaded);
+	ju64(f, "prefetch_used", pf->used);
+	ju64(f, "prefetch_wasted", pf->wasted);
+	ju64(f, "prefetch_pending", prefetch_pending(pf));
+}
+
 /* The pager's own figures. */
 static void json_pager(FILE *f, struct pager *p)
 {
@@ -240,6 +260,7 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "pages_in_demand", p->st.pages_in_demand);
 	ju64(f, "pages_in_drain", p->st.pages_in_drain);
 	ju64(f, "pages_still_out", p->nr_out);
+	json_prefetch(f, &p->pf);
 	/* nominated gfns not settled (store kept): stuck and refused evicts */
 	ju64(f, "gfns_unsettled", (uint64_t)(p->nstuck + p->nretry));
 	ju64(f, "evict_fail", p->st.evict_fail);

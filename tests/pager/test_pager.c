@@ -62,6 +62,7 @@
 
 #include "check.h"
 #include "sim_zero.h"
+#include "stats_read.h"
 
 static const char *pager;
 static char tmp[256];
@@ -227,23 +228,7 @@ static bool exited(int st, int want, const char *log, const char *what)
 /* A number from the pager's JSON ("key": value); -1 for null/absent. */
 static double json_num(const char *file, const char *key)
 {
-	char buf[1 << 14], pat[96], *s;
-	FILE *f = fopen(file, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	s = strstr(buf, pat);
-	if (!s)
-		return -1;
-	s += strlen(pat);
-	if (!strncmp(s, "null", 4))
-		return -1;
-	return strtod(s, NULL);
+	return stats_json_num(file, key);
 }
 
 /* The oracle's figures in a --stats-json file: nothing lost, corrupted
@@ -882,6 +867,120 @@ static int t_policy(void)
 	return 0;
 }
 
+/* A run of the pager on a 16 MiB guest whose one vCPU runs @pattern
+ * with no pause between accesses: paged down to @target pages by
+ * @policy with --prefetch @depth until the guest has faulted @faults
+ * times (or 150 s passed), then SIGTERM. The pager's figures in @json,
+ * the guest's accesses and faults in *@r. */
+struct walk_run {
+	const char *pattern, *policy, *depth, *target;
+	uint64_t faults;
+};
+
+static bool run_walk(const char *name, const struct walk_run *w,
+		     const char *json, struct xpage_sim_report *r)
+{
+	struct env e = { 0 };
+	struct xpage_sim_workload wl = XPAGE_OPTS(xpage_sim_workload,
+		.vcpus = 1, .write_pct = 30, .hot_set_pct = 30, .hot_pct = 95,
+		.seed = 7);
+	const char *log = path(name), *store = path("walk.store");
+	double end = now_s() + 150;
+	pid_t pid;
+	int st = -1;
+
+	wl.pattern = !strcmp(w->pattern, "sequential") ? XPAGE_SIM_SEQUENTIAL :
+		     !strcmp(w->pattern, "zipf") ? XPAGE_SIM_ZIPF :
+		     XPAGE_SIM_UNIFORM;
+	sim_up(&e, 16, 0, NULL);
+	if (xpage_sim_workload(e.sim, e.domid, &wl) < 0)
+		die("workload");
+	const char *args[] = { ATTACH(&e, store), "--target-pages", w->target,
+			       "--policy", w->policy, "--prefetch", w->depth,
+			       "--stats-json", json, NULL };
+
+	pid = spawn(args, log, NULL, NULL);
+	do {
+		msleep(200);
+		*r = XPAGE_OPTS(xpage_sim_report);
+		if (waitpid(pid, &st, WNOHANG) == pid ||
+		    xpage_sim_report(e.sim, e.domid, 0, 60000, r) < 0)
+			break;
+		st = -1;
+	} while (r->faults < w->faults && now_s() < end);
+	if (st == -1) {
+		kill(pid, SIGTERM);
+		st = wait_for(pid, 60);
+	}
+	bool ok = exited(st, 0, log, name);
+
+	xpage_sim_workload_stop(e.sim, e.domid);
+	CHECK(r->faults >= w->faults, "%s: %llu faults in 150 s", name,
+	      (unsigned long long)r->faults);
+	CHECK(!r->lost && !r->corrupted, "%s: the oracle found damage", name);
+	printf("%s: %llu accesses, %llu faults, %.0f pages loaded ahead, "
+	       "%.0f used\n", name, (unsigned long long)r->accesses,
+	       (unsigned long long)r->faults,
+	       json_num(json, "pages_in_prefetch"),
+	       json_num(json, "prefetch_used"));
+	sim_down(&e);
+	return ok;
+}
+
+static double faults_per_access(const struct xpage_sim_report *r)
+{
+	return r->accesses ? (double)r->faults / (double)r->accesses : 1.0;
+}
+
+/* A guest walking its memory in order: prefetch loads the pages ahead
+ * of each fault, the walk uses them, and faults per access fall to a
+ * fraction of what they are without it. */
+static int t_prefetch(void)
+{
+	const char *j0 = path("pf0.json"), *j1 = path("pf16.json");
+	struct walk_run w = { "sequential", "clock", "0", "2048", 1000 };
+	struct xpage_sim_report r0, r1;
+
+	if (!run_walk("pf0.log", &w, j0, &r0))
+		return 1;
+	w.depth = "16";
+	w.faults = 200;
+	if (!run_walk("pf16.log", &w, j1, &r1))
+		return 1;
+	CHECK(json_num(j0, "pages_in_prefetch") == 0, "prefetch 0 prefetched");
+	CHECK(faults_per_access(&r1) <= faults_per_access(&r0) / 2,
+	      "faults per access %.3f with prefetch, %.3f without",
+	      faults_per_access(&r1), faults_per_access(&r0));
+	CHECK(json_num(j1, "prefetch_used") >= 0.5 *
+	      json_num(j1, "pages_in_prefetch") &&
+	      json_num(j1, "prefetch_used") >= 100, "%.0f of %.0f pages "
+	      "loaded ahead used", json_num(j1, "prefetch_used"),
+	      json_num(j1, "pages_in_prefetch"));
+	return 0;
+}
+
+/* Faults spread over memory do not look like a walk: nothing (or next
+ * to nothing) is loaded ahead. */
+static int t_prefetch_random(void)
+{
+	struct walk_run w[2] = { { "uniform", "clock", "16", "2048", 1000 },
+				 { "zipf", "logdirty", "16", "2048", 1000 } };
+
+	for (int i = 0; i < 2; i++) {
+		const char *j = path(i ? "pfz.json" : "pfu.json");
+		struct xpage_sim_report r;
+		double demand;
+
+		if (!run_walk(i ? "pfz.log" : "pfu.log", &w[i], j, &r))
+			return 1;
+		demand = json_num(j, "pages_in_demand");
+		CHECK(json_num(j, "pages_in_prefetch") <= demand / 100, "%s: "
+		      "%.0f pages loaded ahead of %.0f random faults", j,
+		      json_num(j, "pages_in_prefetch"), demand);
+	}
+	return 0;
+}
+
 static int t_err_busy(void)
 {
 	struct env e = { 0 };
@@ -1088,6 +1187,10 @@ int main(int argc, char **argv)
 		rc = t_kernel_code();
 	else if (!strcmp(t, "policy"))
 		rc = t_policy();
+	else if (!strcmp(t, "prefetch"))
+		rc = t_prefetch();
+	else if (!strcmp(t, "prefetch-random"))
+		rc = t_prefetch_random();
 	else if (!strcmp(t, "err-nosim"))
 		rc = t_err_nosim();
 	else if (!strcmp(t, "err-hvm"))
