@@ -179,6 +179,26 @@ static void no_populate(xpage_t *xp, const struct xpage_populate *ev,
 	(void)xp; (void)ev; (void)user;
 }
 
+/* A guest of @pages on personality @pers, opened by the library. */
+static xpage_t *open_guest(xpage_sim_t *sim, const char *pers,
+			   uint32_t pages, uint32_t *domid)
+{
+	struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+		.pages = pages, .personality = pers);
+	struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+		.populate = no_populate);
+	struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+		.backend = XPAGE_BACKEND_SIM,
+		.sim_socket = xpage_sim_socket(sim));
+	xpage_t *xp;
+
+	o.domid = (uint32_t)xpage_sim_create_guest(sim, &g);
+	xp = xpage_open(&o, &cb);
+	ck_assert_ptr_nonnull(xp);
+	*domid = o.domid;
+	return xp;
+}
+
 /* xpage_ram_ranges() on the sim backend: RAM is gfns 0 .. pages - 1, in
  * the dense layout and in the PVH one, whose nr_gfns is 0xff000. */
 START_TEST(t_ram_ranges)
@@ -188,20 +208,11 @@ START_TEST(t_ram_ranges)
 
 	ck_assert(sim);
 	for (size_t i = 0; i < 2; i++) {
-		struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
-			.pages = 300, .personality = pers[i]);
-		struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
-			.populate = no_populate);
-		struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
-			.backend = XPAGE_BACKEND_SIM,
-			.sim_socket = xpage_sim_socket(sim));
 		struct xpage_info info = XPAGE_OPTS(xpage_info);
 		struct xpage_gfn_range r[2];
-		xpage_t *xp;
+		uint32_t domid;
+		xpage_t *xp = open_guest(sim, pers[i], 300, &domid);
 
-		o.domid = (uint32_t)xpage_sim_create_guest(sim, &g);
-		xp = xpage_open(&o, &cb);
-		ck_assert_ptr_nonnull(xp);
 		ck_assert_int_eq(xpage_get_info(xp, &info), 0);
 		ck_assert_uint_eq(info.nr_gfns, i ? 0xff000u : 301u);
 		ck_assert_int_eq(xpage_ram_ranges(xp, r, 2), 1);
@@ -229,28 +240,19 @@ START_TEST(t_rig_release_versions)
 
 	ck_assert(sim);
 	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
-			.pages = 64, .personality = rel[i].pers);
-		struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
-			.populate = no_populate);
-		struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
-			.backend = XPAGE_BACKEND_SIM,
-			.sim_socket = xpage_sim_socket(sim));
 		struct xpage_info info = XPAGE_OPTS(xpage_info);
 		uint64_t gfn = 7;
-		int st;
-		xpage_t *xp;
+		uint32_t domid;
+		xpage_t *xp = open_guest(sim, rel[i].pers, 64, &domid);
 		void *m;
+		int st;
 
-		o.domid = (uint32_t)xpage_sim_create_guest(sim, &g);
-		xp = xpage_open(&o, &cb);
-		ck_assert_ptr_nonnull(xp);
 		ck_assert_int_eq(xpage_nominate(xp, &gfn, 1, 0, &st), 1);
 		m = xpage_map(xp, &gfn, 1, 0, &st);
 		ck_assert_ptr_nonnull(m);
 		ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
 		ck_assert_int_eq(xpage_evict(xp, &gfn, 1, 0, &st), 1);
-		ck_assert_int_eq(xpage_sim_touch(sim, o.domid, 0, gfn, 0), -EAGAIN);
+		ck_assert_int_eq(xpage_sim_touch(sim, domid, 0, gfn, 0), -EAGAIN);
 		ck_assert_int_ge(xpage_dispatch(xp, 1000), 1);
 		ck_assert_int_eq(xpage_get_info(xp, &info), 0);
 		ck_assert_uint_eq(info.xen_minor, rel[i].minor);
@@ -258,7 +260,7 @@ START_TEST(t_rig_release_versions)
 		ck_assert_uint_eq(info.request_version, rel[i].word);
 		ck_assert_ptr_null(info.xen_library);
 		xpage_detach(xp, 0);
-		xpage_sim_destroy_guest(sim, o.domid);
+		xpage_sim_destroy_guest(sim, domid);
 	}
 	ck_assert_int_eq(xpage_sim_stop(sim), 0);
 }
