@@ -488,7 +488,7 @@ static int make_state(struct pager *p)
 				    .idle_scans = p->o.idle_scans,
 				    .seed = p->o.seed };
 
-	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, 1);
+	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, sizeof(*p->gfl));
 	p->slot = malloc((p->nr_gfns ? p->nr_gfns : 1) * sizeof(*p->slot));
 	p->pol = policy_create(pick_policy(p), &pp);
 	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0) {

@@ -117,7 +117,7 @@ static size_t choose_unhinted(struct pager *p, size_t want, uint64_t t0)
 static void unchoose(struct pager *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
+		p->gfl[p->b_gfn[i]] &= (uint16_t)~GF_BATCH;
 }
 
 void pager_release_slot(struct pager *p, uint64_t gfn)
@@ -133,7 +133,10 @@ void pager_release_slot(struct pager *p, uint64_t gfn)
 	}
 	if (p->gfl[gfn] & GF_OUT)
 		p->nr_out--;
-	p->gfl[gfn] &= (uint8_t)~(GF_OUT | GF_RETRY | GF_ADOPTED | GF_ZERO);
+	if (p->gfl[gfn] & GF_CORRUPT)
+		p->nr_corrupt--;
+	p->gfl[gfn] &= (uint16_t)~(GF_OUT | GF_RETRY | GF_ADOPTED | GF_ZERO |
+				   GF_CORRUPT);
 }
 
 void pageout_spoil(struct pager *p, uint64_t gfn)
@@ -180,7 +183,7 @@ static size_t drop_spoiled(struct pager *p, size_t n, bool before_io)
 		uint64_t g = p->b_gfn[i];
 
 		if (p->gfl[g] & GF_SPOILED) {
-			p->gfl[g] &= (uint8_t)~(GF_BATCH | GF_SPOILED);
+			p->gfl[g] &= (uint16_t)~(GF_BATCH | GF_SPOILED);
 			pager_release_slot(p, g);
 			if (before_io)
 				p->st.evict_fail_before_io++;
@@ -292,7 +295,7 @@ static void trace_batch(struct pager *p, uint64_t t0, size_t n)
 
 static void evicted(struct pager *p, uint64_t gfn)
 {
-	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
+	p->gfl[gfn] = (uint16_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;
 	if (p->gfl[gfn] & GF_ZERO)
@@ -360,7 +363,7 @@ static int nominate_victims(struct pager *p, size_t n, uint64_t t0,
 	lap(p, PO_NOMINATE, tl);
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++) {
-			p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
+			p->gfl[p->b_gfn[i]] &= (uint16_t)~GF_BATCH;
 			pager_release_slot(p, p->b_gfn[i]);
 		}
 		return rc;
@@ -523,7 +526,7 @@ static int evict_victims(struct pager *p, size_t n, uint64_t *tl)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t g = p->b_gfn[i];
 
-		p->gfl[g] &= (uint8_t)~(GF_BATCH | GF_SPOILED);
+		p->gfl[g] &= (uint16_t)~(GF_BATCH | GF_SPOILED);
 		if (p->b_st[i] == 0) {
 			evicted(p, g);
 			continue;
@@ -652,7 +655,7 @@ void pager_hold_stuck(struct pager *p, uint64_t gfn)
 	}
 	if (p->gfl[gfn] & GF_OUT)
 		p->nr_out--;
-	p->gfl[gfn] = (uint8_t)(GF_STUCK | (p->gfl[gfn] & GF_ZERO));
+	p->gfl[gfn] = (uint16_t)(GF_STUCK | (p->gfl[gfn] & GF_ZERO));
 	p->stuck[p->nstuck++] = gfn;
 }
 

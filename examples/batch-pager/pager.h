@@ -8,6 +8,7 @@
  *   util.c        clock, messages, the crash-test hook, growing arrays
  *   store.c       the store file, its slot allocator and the crash-safe
  *                 index (store.h)
+ *   store_crc.c   the index's crc32, the data's crc32c
  *   policy.c      victim choice, pluggable (policy.h): the clock
  *   ram_hand.c    the hand the clock and logdirty sweep RAM with
  *   policy_random.c   random victims, as Xen's xenpaging chooses
@@ -43,6 +44,8 @@
 #define GF_STUCK    0x80u /* a dead pager may have left it nominated: its
 			   * slot and record stay until it is paged out
 			   * again or resident (pageout_stuck) */
+#define GF_CORRUPT 0x100u /* its slot failed its check (store_read): never
+			   * loaded, it stays out with its record */
 
 /* One queued page-in (a populate callback, served after dispatch). */
 struct pagein_req {
@@ -96,6 +99,7 @@ struct pager_stats {
 	uint64_t recovered_free; /* records found stale at re-attach */
 	uint64_t unstuck;        /* gfns a dead pager left nominated */
 	uint64_t relocated;      /* gfns moved for the control channel */
+	uint64_t corrupt_records; /* pages refused: data failed its crc32c */
 	double target_reached_s; /* < 0: never */
 	double drain_s;
 	struct lat_samples lat;
@@ -149,10 +153,11 @@ struct pager {
 
 	struct store *store;
 	struct policy *pol;
-	uint8_t *gfl;            /* GF_* per gfn */
+	uint16_t *gfl;           /* GF_* per gfn */
 	uint32_t *slot;          /* slot per gfn while GF_OUT / GF_RETRY
 				  * (STORE_NO_SLOT for a GF_ZERO page) */
 	uint64_t nr_out;         /* gfns with GF_OUT */
+	uint64_t nr_corrupt;     /* of them, GF_CORRUPT: not loadable */
 
 	/* target: resident pages wanted (UINT64_MAX: no target) */
 	uint64_t target;

@@ -123,6 +123,10 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 	if (p->st.adopted)
 		printf("  re-attach   %llu pages adopted from a previous run\n",
 		       (unsigned long long)p->st.adopted);
+	if (p->st.corrupt_records)
+		printf("  corrupt     %llu pages refused: their data failed its "
+		       "crc32c, they stay paged out\n",
+		       (unsigned long long)p->st.corrupt_records);
 	if (xs)
 		printf("  library     %llu hypercalls, %llu ring requests, "
 		       "%llu coalesced, %llu refused (the hypervisor's own)\n",
@@ -245,6 +249,7 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "adopted", p->st.adopted);
 	ju64(f, "unstuck", p->st.unstuck);
 	ju64(f, "relocated", p->st.relocated);
+	ju64(f, "corrupt_records", p->st.corrupt_records);
 	fprintf(f, "  \"store_full\": %s,\n", p->store_full ? "true" : "false");
 }
 

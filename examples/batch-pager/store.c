@@ -10,9 +10,14 @@
  *                 bytes) for gfn g, padded to a multiple of 4096 bytes
  *                 (sparse: only gfns ever held as zero pages take room);
  *                 then the slot records, record i for slot i
- * Version 1 had no gfn records: the slot records followed the header.
- * Such an index is rewritten as version 2 when it is opened (the slot
- * records copied behind an empty gfn region, then renamed over it).
+ * A record is {gfn, seq, slot, state, enc, len, dcrc, crc} (struct
+ * idx_rec); a WRITTEN one's len and dcrc (crc32c) describe its slot's
+ * data, kept in memory per slot (struct slot_meta) from the write or
+ * the re-attach, and checked by every read.
+ * Version 2 had no len and dcrc (a magic word in their place); version
+ * 1 had no gfn records either (the slot records followed the header).
+ * Such an index is read as it is, then rewritten as version 3 with its
+ * live records in a new file renamed over it (rewrite_index()).
  *
  * The data file lags behind the index: it stays empty until the first
  * page with data is written (an all-zero guest never writes one), then
@@ -37,10 +42,11 @@
 
 #define PAGE XPAGE_PAGE_SIZE
 #define IDX_MAGIC "XPGSTOR1"
-#define IDX_VERSION 2u
+#define IDX_VERSION 3u
+#define IDX_V2 2u
 #define IDX_V1 1u
 #define IDX_HDR_SIZE 4096u
-#define REC_MAGIC 0x31434552u /* "REC1" */
+#define REC_MAGIC 0x31434552u /* "REC1": versions 1 and 2 */
 /* The file grows by at least this many slots at a time (16 MiB). */
 #define GROW_SLOTS 4096u
 #define MAX_IOV 1024
@@ -62,11 +68,32 @@ struct idx_rec {
 	uint64_t gfn;
 	uint64_t seq;
 	uint32_t slot;
-	uint32_t state;
-	uint32_t magic;
+	uint8_t state;
+	uint8_t enc;          /* WRITTEN: how the data is stored (0: raw) */
+	uint16_t len;         /* WRITTEN: bytes of data in the slot */
+	uint32_t dcrc;        /* WRITTEN: crc32c of those bytes */
 	uint32_t crc;         /* crc32 of the 28 bytes before it */
 };
 _Static_assert(sizeof(struct idx_rec) == 32, "record size");
+
+/* Versions 1 and 2: no data length or checksum, a magic word instead. */
+struct idx_rec_v2 {
+	uint64_t gfn;
+	uint64_t seq;
+	uint32_t slot;
+	uint32_t state;
+	uint32_t magic;
+	uint32_t crc;
+};
+_Static_assert(sizeof(struct idx_rec_v2) == 32, "record size");
+
+/* What a WRITTEN record says of its slot's data, kept for each slot. */
+struct slot_meta {
+	uint32_t dcrc;
+	uint16_t len;         /* 0: nothing written there */
+	uint8_t enc;
+	uint8_t pad;
+};
 
 struct store {
 	char *path, *ipath;
@@ -78,9 +105,11 @@ struct store {
 	uint64_t slot_off;    /* where slot 0's record is in the index */
 	uint64_t used;
 	uint64_t *bm;         /* bit set: slot in use */
+	struct slot_meta *meta; /* per slot, bm_words * 64 of them */
 	size_t bm_words;
 	uint64_t hint;        /* where the next search starts */
 	uint64_t seq;
+	uint32_t version;     /* of the index being read */
 	bool no_falloc;       /* the filesystem cannot fallocate */
 	bool data_short;      /* the disk could not hold the data file at
 			       * cap: slots are allocated below dcap */
@@ -89,27 +118,6 @@ struct store {
 };
 
 /* ------------------------------------------------------------------ */
-
-static uint32_t crc_table[256];
-
-uint32_t crc32_buf(uint32_t crc, const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-
-	if (!crc_table[1]) {
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t c = i;
-
-			for (int k = 0; k < 8; k++)
-				c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			crc_table[i] = c;
-		}
-	}
-	crc = ~crc;
-	while (len--)
-		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 static void set_err(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -126,7 +134,6 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 
 static void rec_seal(struct idx_rec *r)
 {
-	r->magic = REC_MAGIC;
 	r->crc = crc32_buf(0, r, offsetof(struct idx_rec, crc));
 }
 
@@ -204,6 +211,7 @@ static inline void bm_set(struct store *st, uint64_t s, bool on)
 static int bm_resize(struct store *st, uint64_t cap)
 {
 	size_t neww = (size_t)((cap + 63) / 64);
+	struct slot_meta *m;
 	uint64_t *b;
 
 	if (neww <= st->bm_words && st->bm)
@@ -215,6 +223,12 @@ static int bm_resize(struct store *st, uint64_t cap)
 		return -ENOMEM;
 	memset(b + st->bm_words, 0, (neww - st->bm_words) * sizeof(*b));
 	st->bm = b;
+	m = realloc(st->meta, neww * 64 * sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	memset(m + st->bm_words * 64, 0,
+	       (neww - st->bm_words) * 64 * sizeof(*m));
+	st->meta = m;
 	st->bm_words = neww;
 	return 0;
 }
@@ -245,6 +259,7 @@ static struct store *store_new(const char *path, const struct store_identity *id
 		free(st->path);
 		free(st->ipath);
 		free(st->bm);
+		free(st->meta);
 		free(st);
 		return NULL;
 	}
@@ -260,6 +275,7 @@ static void store_free_mem(struct store *st)
 	free(st->path);
 	free(st->ipath);
 	free(st->bm);
+	free(st->meta);
 	free(st->rbuf);
 	free(st);
 }
@@ -382,7 +398,7 @@ static int cmp_live(const void *a, const void *b)
 }
 
 /* The index header (into @h): a format this pager reads (this one, or
- * version 1), and this domain's store. */
+ * an older one it rewrites), and this domain's store. */
 static int check_header(struct store *st, struct idx_hdr *hp, char *err,
 			size_t errlen)
 {
@@ -395,10 +411,10 @@ static int check_header(struct store *st, struct idx_hdr *hp, char *err,
 			"(or its header is damaged)", st->ipath);
 		return -EBADMSG;
 	}
-	if ((h.version != IDX_VERSION && h.version != IDX_V1) ||
+	if (h.version < IDX_V1 || h.version > IDX_VERSION ||
 	    h.page_size != PAGE || h.rec_size != sizeof(struct idx_rec)) {
 		set_err(err, errlen, "%s: index version %u, page size %u: this "
-			"pager reads versions %u and %u with %u-byte pages",
+			"pager reads versions %u to %u with %u-byte pages",
 			st->ipath, h.version, h.page_size, IDX_V1, IDX_VERSION,
 			PAGE);
 		return -EBADMSG;
@@ -417,20 +433,46 @@ static int check_header(struct store *st, struct idx_hdr *hp, char *err,
 	return 0;
 }
 
-/* Is record @r, read from place @pos (a gfn's place with @by_gfn, else
- * a slot's), one this pager wrote intact, and one that belongs there? */
-static bool rec_valid(const struct store *st, const struct idx_rec *r,
-		      uint64_t pos, bool by_gfn)
+/* Does record @r belong at place @pos (a gfn's place with @by_gfn,
+ * else a slot's)? Only a WRITTEN record describes data: a whole page,
+ * stored raw. */
+static bool rec_fits(const struct store *st, const struct idx_rec *r,
+		     uint64_t pos, bool by_gfn)
 {
-	if (r->magic != REC_MAGIC || r->gfn >= st->id.nr_gfns ||
-	    r->crc != crc32_buf(0, r, offsetof(struct idx_rec, crc)))
+	bool data = r->state == REC_WRITTEN;
+
+	if (r->gfn >= st->id.nr_gfns || r->enc != 0 ||
+	    r->len != (data ? PAGE : 0) || (!data && r->dcrc))
 		return false;
 	if (by_gfn)
 		return r->gfn == pos && r->slot == STORE_NO_SLOT &&
 		       (r->state == REC_ZERO || r->state == REC_FREE);
 	return r->slot == pos && r->state >= REC_INTENT &&
-	       r->state <= REC_FREE &&
-	       !(r->state == REC_WRITTEN && r->slot >= st->dcap);
+	       r->state <= REC_FREE && !(data && r->slot >= st->dcap);
+}
+
+/* The record at place @pos, as index version @version wrote it, into
+ * @r: false when it is damaged or does not belong there. A record of
+ * versions 1 and 2 has no checksum of its data (dcrc 0 until
+ * rewrite_index() reads the data). */
+static bool rec_decode(const struct store *st, const void *raw, uint32_t version,
+		       uint64_t pos, bool by_gfn, struct idx_rec *r)
+{
+	struct idx_rec_v2 o;
+
+	if (version == IDX_VERSION) {
+		memcpy(r, raw, sizeof(*r));
+		return r->crc == crc32_buf(0, r, offsetof(struct idx_rec, crc)) &&
+		       rec_fits(st, r, pos, by_gfn);
+	}
+	memcpy(&o, raw, sizeof(o));
+	if (o.magic != REC_MAGIC || o.state > REC_ZERO ||
+	    o.crc != crc32_buf(0, &o, offsetof(struct idx_rec_v2, crc)))
+		return false;
+	*r = (struct idx_rec){ .gfn = o.gfn, .seq = o.seq, .slot = o.slot,
+			       .state = (uint8_t)o.state,
+			       .len = o.state == REC_WRITTEN ? PAGE : 0 };
+	return rec_fits(st, r, pos, by_gfn);
 }
 
 /* The valid records read so far. */
@@ -478,17 +520,18 @@ static int read_records(struct store *st, uint64_t off, uint64_t nrec,
 		}
 		k = (size_t)n / sizeof(*buf);
 		for (size_t j = 0; j < k && rc == 0; j++) {
-			struct idx_rec *r = &buf[j];
+			struct idx_rec r;
 
-			if (rec_is_zero(r))
+			if (rec_is_zero(&buf[j]))
 				continue;
-			if (!rec_valid(st, r, i + j, by_gfn)) {
+			if (!rec_decode(st, &buf[j], st->version, i + j, by_gfn,
+					&r)) {
 				rec->bad_records++;
 				continue;
 			}
-			if (r->seq >= st->seq)
-				st->seq = r->seq + 1;
-			rc = append_rec(all, r);
+			if (r.seq >= st->seq)
+				st->seq = r.seq + 1;
+			rc = append_rec(all, &r);
 		}
 	}
 	free(buf);
@@ -519,69 +562,84 @@ static int keep_live(struct store *st, struct idx_rec *all, size_t nall,
 		rec->live[rec->n++] = (struct store_live){
 			.gfn = all[i].gfn, .slot = all[i].slot,
 			.state = all[i].state };
+		if (all[i].state == REC_WRITTEN)
+			st->meta[all[i].slot] = (struct slot_meta){
+				.dcrc = all[i].dcrc, .len = all[i].len,
+				.enc = all[i].enc };
 	}
 	return 0;
 }
 
-/* Copy @len bytes at @from of @in to @to of @out. 0 or a negative errno. */
-static int copy_range(int in, uint64_t from, int out, uint64_t to,
-		      uint64_t len)
+/* The live record @l sealed anew into @r, for the rewritten index: a
+ * WRITTEN one with the length and crc32c of its slot's data as it is. */
+static int live_rec(struct store *st, const struct store_live *l,
+		    struct idx_rec *r)
 {
-	static uint8_t buf[1 << 16];
+	uint8_t page[PAGE];
 
-	while (len) {
-		size_t k = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		ssize_t n = pread(in, buf, k, (off_t)from);
-		int rc;
+	*r = (struct idx_rec){ .gfn = l->gfn, .seq = st->seq++,
+			       .slot = l->slot, .state = (uint8_t)l->state };
+	if (l->state == REC_WRITTEN) {
+		ssize_t n = pread(st->fd, page, PAGE, (off_t)l->slot * PAGE);
 
-		if (n <= 0)
+		if (n != (ssize_t)PAGE)
 			return n < 0 ? -errno : -EIO;
-		rc = write_all(out, buf, (size_t)n, (off_t)to);
-		if (rc < 0)
-			return rc;
-		from += (uint64_t)n;
-		to += (uint64_t)n;
-		len -= (uint64_t)n;
+		r->len = PAGE;
+		r->dcrc = crc32c_buf(0, page, PAGE);
+		st->meta[l->slot] = (struct slot_meta){ .dcrc = r->dcrc,
+							.len = PAGE };
 	}
+	rec_seal(r);
 	return 0;
 }
 
-/* Write the version-2 index into the new file st->ifd: header, empty
- * gfn records, then the @nrec slot records of the version-1 index @old
- * as they are. Durable when it returns 0. */
-static int write_upgraded(struct store *st, int old, uint64_t nrec,
-			  uint64_t created)
+/* Write this version's index into the new file st->ifd: the header,
+ * then the live records of @rec at their places (a ZERO record at its
+ * gfn's, the others at their slot's), room for every slot's. Durable
+ * when it returns 0. */
+static int write_rewritten(struct store *st, const struct store_recovery *rec,
+			   uint64_t created)
 {
 	int rc;
 
 	if (fchmod(st->ifd, 0600) < 0 || flock(st->ifd, LOCK_EX | LOCK_NB) < 0)
 		return -errno;
 	rc = write_header(st, created);
-	if (rc == 0 && ftruncate(st->ifd, (off_t)st->slot_off) < 0)
+	if (rc == 0 && ftruncate(st->ifd, (off_t)(st->slot_off + st->cap *
+						  sizeof(struct idx_rec))) < 0)
 		rc = -errno;
-	if (rc == 0)
-		rc = copy_range(old, IDX_HDR_SIZE, st->ifd, st->slot_off,
-				nrec * sizeof(struct idx_rec));
+	for (size_t i = 0; i < rec->n && rc == 0; i++) {
+		struct idx_rec r;
+		uint64_t at;
+
+		rc = live_rec(st, &rec->live[i], &r);
+		at = r.state == REC_ZERO ? IDX_HDR_SIZE + r.gfn * sizeof(r)
+					 : st->slot_off + r.slot * sizeof(r);
+		if (rc == 0)
+			rc = write_all(st->ifd, &r, sizeof(r), (off_t)at);
+	}
 	if (rc == 0 && fdatasync(st->ifd) < 0)
 		rc = -errno;
 	return rc;
 }
 
-/* A version-1 index becomes a version-2 one, built in a new file that is
- * renamed over it: a crash leaves the one or the other, both complete.
+/* An index of an older version is rewritten as this version, with what
+ * its reading found live in @rec: built in a new file that is renamed
+ * over it, so that a crash leaves the one or the other, both complete.
  * The old file's lock covers the building (nobody else can open the
  * store meanwhile); the new one is locked before it takes the name. */
-static int upgrade_v1(struct store *st, uint64_t nrec, uint64_t created)
+static int rewrite_index(struct store *st, const struct store_recovery *rec,
+			 uint64_t created)
 {
 	char *tmp;
 	int old = st->ifd, rc;
 
-	if (asprintf(&tmp, "%s.v2", st->ipath) < 0)
+	if (asprintf(&tmp, "%s.v%u", st->ipath, IDX_VERSION) < 0)
 		return -ENOMEM;
-	unlink(tmp); /* left by an upgrade that was killed */
+	unlink(tmp); /* left by a rewrite that was killed */
 	st->ifd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		       0600);
-	rc = st->ifd < 0 ? -errno : write_upgraded(st, old, nrec, created);
+	rc = st->ifd < 0 ? -errno : write_rewritten(st, rec, created);
 	if (rc == 0 && rename(tmp, st->ipath) < 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -597,14 +655,15 @@ static int upgrade_v1(struct store *st, uint64_t nrec, uint64_t created)
 	return rc;
 }
 
-/* Read the index: the gfn records (version 2), then the slot records. */
-static int read_index(struct store *st, uint64_t nrec, bool v1,
+/* Read the index: the gfn records (from version 2), then the slot
+ * records. */
+static int read_index(struct store *st, uint64_t nrec,
 		      struct store_recovery *rec)
 {
 	struct recs all = { 0 };
 	int rc = 0;
 
-	if (!v1)
+	if (st->version >= IDX_V2)
 		rc = read_records(st, IDX_HDR_SIZE, st->id.nr_gfns, true, rec,
 				  &all);
 	if (rc == 0)
@@ -622,10 +681,12 @@ static int load_index(struct store *st, struct store_recovery *rec,
 	struct idx_hdr h;
 	uint64_t nrec;
 	int rc = check_header(st, &h, err, errlen);
-	bool v1 = h.version == IDX_V1;
+	bool v1;
 
 	if (rc < 0)
 		return rc;
+	st->version = h.version;
+	v1 = h.version == IDX_V1;
 	if (fstat(st->ifd, &sb) < 0 || fstat(st->fd, &db) < 0)
 		return -errno;
 	if (v1)
@@ -637,15 +698,16 @@ static int load_index(struct store *st, struct store_recovery *rec,
 	st->cap = v1 || st->dcap > nrec ? st->dcap : nrec;
 	rc = bm_resize(st, st->cap);
 	if (rc == 0)
-		rc = read_index(st, nrec, v1, rec);
-	if (rc == 0 && v1) {
+		rc = read_index(st, nrec, rec);
+	if (rc == 0 && h.version != IDX_VERSION) {
 		st->slot_off = IDX_HDR_SIZE + gfn_region_size(st->id.nr_gfns);
-		rc = upgrade_v1(st, nrec, h.created_s);
+		rc = rewrite_index(st, rec, h.created_s);
 		if (rc < 0)
-			set_err(err, errlen, "cannot rewrite the version-1 index "
-				"%s as version %u: %s", st->ipath, IDX_VERSION,
-				strerror(-rc));
+			set_err(err, errlen, "cannot rewrite the version-%u index "
+				"%s as version %u: %s", h.version, st->ipath,
+				IDX_VERSION, strerror(-rc));
 	}
+	st->version = IDX_VERSION;
 	return rc;
 }
 
@@ -1026,7 +1088,9 @@ static int rbuf_reserve(struct store *st, size_t n)
 	return 0;
 }
 
-/* Records {gfns[i], slots[i] (none without @slots), state} into rbuf. */
+/* Records {gfns[i], slots[i] (none without @slots), state} into rbuf;
+ * a WRITTEN one with what store_write() wrote to its slot (-EINVAL if
+ * nothing was). */
 static int fill_recs(struct store *st, const uint64_t *gfns,
 		     const uint32_t *slots, size_t n, uint32_t state)
 {
@@ -1041,7 +1105,17 @@ static int fill_recs(struct store *st, const uint64_t *gfns,
 		r->gfn = gfns[j];
 		r->seq = st->seq++;
 		r->slot = slots ? slots[j] : STORE_NO_SLOT;
-		r->state = state;
+		r->state = (uint8_t)state;
+		if (state == REC_WRITTEN) {
+			const struct slot_meta *m;
+
+			if (r->slot >= st->cap || !st->meta[r->slot].len)
+				return -EINVAL;
+			m = &st->meta[r->slot];
+			r->dcrc = m->dcrc;
+			r->len = m->len;
+			r->enc = m->enc;
+		}
 		rec_seal(r);
 	}
 	return 0;
@@ -1099,6 +1173,7 @@ void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record)
 	if (slot >= st->cap || !bm_test(st, slot))
 		return;
 	bm_set(st, slot, false);
+	st->meta[slot] = (struct slot_meta){ 0 };
 	st->used--;
 	if (record)
 		store_record(st, &gfn, &slot, 1, REC_FREE, false);
@@ -1160,17 +1235,35 @@ int64_t store_write(struct store *st, const uint32_t *slots, void *const *pages,
 	uint64_t need = 0;
 	int rc;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		if (slots[i] >= st->cap)
+			return -EINVAL;
 		if ((uint64_t)slots[i] + 1 > need)
 			need = (uint64_t)slots[i] + 1;
+	}
 	rc = data_cover(st, need);
-	return rc < 0 ? rc : xfer(st, slots, pages, n, true);
+	if (rc < 0)
+		return rc;
+	for (size_t i = 0; i < n; i++)
+		st->meta[slots[i]] = (struct slot_meta){
+			.dcrc = crc32c_buf(0, pages[i], PAGE), .len = PAGE };
+	return xfer(st, slots, pages, n, true);
 }
 
 int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
-		   size_t n)
+		   size_t n, int *status)
 {
-	return xfer(st, slots, bufs, n, false);
+	int64_t rd = xfer(st, slots, bufs, n, false);
+
+	for (size_t i = 0; i < n && rd >= 0; i++) {
+		const struct slot_meta *m = slots[i] < st->cap ?
+					    &st->meta[slots[i]] : NULL;
+
+		status[i] = m && m->len == PAGE && m->enc == 0 &&
+			    crc32c_buf(0, bufs[i], PAGE) == m->dcrc ?
+			    0 : -EBADMSG;
+	}
+	return rd;
 }
 
 int store_sync_data(struct store *st)

@@ -6,7 +6,8 @@
  * Files: <path> holds the slots (mode 0600: it is guest memory);
  * <path>.index holds a header (magic, version, page size, domid, the
  * guest's size), one fixed 32-byte record per gfn, then one per slot:
- * {gfn, sequence number, slot, state, crc32}. A slot's record is the
+ * {gfn, sequence number, slot, state, data encoding, data length,
+ * crc32c of the data, crc32 of the record}. A slot's record is the
  * truth about its slot:
  *
  *   INTENT   gfn is about to be nominated with this slot reserved
@@ -14,7 +15,9 @@
  *            during the write-out can find the gfns it left nominated)
  *   WRITTEN  the slot holds gfn's contents: the data was fdatasync'd
  *            before this record, and the record is fdatasync'd before
- *            the gfn is evicted.
+ *            the gfn is evicted. It carries the data's length and
+ *            crc32c, checked by every read (store_read()): a slot whose
+ *            data no longer matches is never handed out.
  *   FREE     the slot is free (written, not synced, when a page comes
  *            back in; a lost FREE record is harmless: see pagein.c)
  *
@@ -34,12 +37,14 @@
  * a zero page), the newer one is the truth. The index file is locked
  * (flock) while a pager uses it, so two pagers never share a store.
  *
- * Versions: this pager writes index version 2 (the gfn records are
- * new in it) and opens version 1 too, rewriting it as version 2 first.
- * A pager that knows version 1 only refuses a version-2 store
- * (-EBADMSG, "index version 2 ... this pager writes version 1"): it
- * must not serve pages from an index whose ZERO records it cannot
- * read. Run the newer pager until the store is empty again.
+ * Versions: this pager writes index version 3 (the data's length and
+ * crc32c are new in it; version 2 brought the gfn records) and opens
+ * versions 1 and 2 too, rewriting them as version 3 first: the live
+ * records only, each WRITTEN one with the checksum of its slot's data
+ * as the file holds it then. A pager that knows an older version only
+ * refuses a newer store (-EBADMSG, "index version 3 ... this pager
+ * reads versions 1 to 2"): it must not serve pages from an index it
+ * cannot read. Run the newer pager until the store is empty again.
  */
 #ifndef BATCH_PAGER_STORE_H
 #define BATCH_PAGER_STORE_H
@@ -126,15 +131,18 @@ void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record);
 
 /* Write @n pages into their slots (pages[i] into slots[i]) with one
  * vectored write per run of consecutive slots, extending the data file
- * first if it does not hold them yet. Returns bytes written or a
- * negative errno (-ENOSPC). */
+ * first if it does not hold them yet. Each page's crc32c is kept for
+ * its WRITTEN record. Returns bytes written or a negative errno
+ * (-ENOSPC; -EINVAL for a slot the index does not have). */
 int64_t store_write(struct store *st, const uint32_t *slots,
 		    void *const *pages, size_t n);
 /* Make the written data durable. 0 or negative errno. */
 int store_sync_data(struct store *st);
 
 /* Write records {gfns[i], slots[i], state} (one write per run of
- * consecutive slots); with @sync, fdatasync the index afterwards. */
+ * consecutive slots); with @sync, fdatasync the index afterwards. A
+ * WRITTEN record names what store_write() last wrote to its slot
+ * (-EINVAL if nothing was since the slot was allocated). */
 int store_record(struct store *st, const uint64_t *gfns,
 		 const uint32_t *slots, size_t n, uint32_t state, bool sync);
 /* The same for gfns' own records (REC_ZERO or REC_FREE, no slot): one
@@ -142,10 +150,14 @@ int store_record(struct store *st, const uint64_t *gfns,
 int store_record_gfns(struct store *st, const uint64_t *gfns, size_t n,
 		      uint32_t state, bool sync);
 
-/* Read slots[i] into bufs[i] (one vectored read per run). Returns bytes
- * read or a negative errno. */
+/* Read slots[i] into bufs[i] (one vectored read per run) and check each
+ * page against its record: status[i] is 0, or -EBADMSG when the slot's
+ * data does not match the length and crc32c its WRITTEN record gives
+ * (or it has none): such a buffer holds garbage and must not reach the
+ * guest. Returns bytes read or a negative errno (then status is not
+ * set). */
 int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
-		   size_t n);
+		   size_t n, int *status);
 
 /* Slots in use, slots in the index, slots in the data file, and slots
  * store_alloc() can still hand out without growing anything. */
@@ -155,6 +167,12 @@ uint64_t store_data_capacity(const struct store *st);
 uint64_t store_room(const struct store *st);
 const char *store_path(const struct store *st);
 
+/* store_crc.c: crc32 (zlib's polynomial: the index's own records and
+ * header) and crc32c (Castagnoli: the data; SSE4.2 where the processor
+ * has it, else a table, which crc32c_buf_soft() always uses). Start
+ * with @crc 0, or continue with the previous result. */
 uint32_t crc32_buf(uint32_t crc, const void *buf, size_t len);
+uint32_t crc32c_buf(uint32_t crc, const void *buf, size_t len);
+uint32_t crc32c_buf_soft(uint32_t crc, const void *buf, size_t len);
 
 #endif

@@ -17,6 +17,8 @@
  *                   re-attach: the third pager still finds every gfn
  *   kill-zero-write, kill-zero-indexed, kill-zero-pagein
  *                   the same kills with 30 % of the guest's pages zero
+ *   corrupt         a byte of a page flipped in the store: the page is
+ *                   refused and counted, its gfn left out, never loaded
  *   zero            30 % zero pages: out without a write, back from zeros
  *   zero-all        an all-zero guest: its store's data file stays empty
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
@@ -1020,6 +1022,75 @@ static void cleanup(void)
 	}
 }
 
+/* Flip byte 100 of the store's data file (slot 0's page) at @store. */
+static void flip_byte(const char *store)
+{
+	int fd = open(store, O_RDWR);
+	uint8_t b = 0;
+
+	CHECK(fd >= 0 && pread(fd, &b, 1, 100) == 1, "read %s", store);
+	b ^= 0x40;
+	CHECK(fd >= 0 && pwrite(fd, &b, 1, 100) == 1, "write %s", store);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A byte of a page in the store flipped while no pager runs: the next
+ * pager refuses that page (an error naming it, corrupt_records 1),
+ * leaves its gfn paged out and exits 1 with the store kept; the guest's
+ * page is never replaced by the damaged copy. With the byte put back,
+ * a third pager loads it and the guest is whole. The guest runs no
+ * workload: only the re-attach's loads read the page. */
+static int t_corrupt(void)
+{
+	struct env e = { 0 };
+	const char *store = path("c.store"), *json2 = path("c2.json"),
+		   *log2 = path("c2.log"), *json3 = path("c3.json"),
+		   *log3 = path("c3.log");
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+	int st;
+
+	sim_up(&e, 64, 0, NULL);
+	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", NULL };
+	const char *args2[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", "--duration", "1",
+				"--stats-json", json2, NULL };
+	const char *args3[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", "--duration", "1",
+				"--stats-json", json3, NULL };
+	st = wait_for(spawn(args1, path("c1.log"), "write:3", NULL), 60);
+	CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	      "the first pager did not die at write:3");
+	flip_byte(store);
+	if (exited(wait_for(spawn(args2, log2, NULL, NULL), 60), 1, log2,
+		   "the pager that met the damaged page")) {
+		CHECK(json_num(json2, "corrupt_records") == 1 &&
+		      json_num(json2, "pages_still_out") == 1,
+		      "corrupt_records %.0f, pages_still_out %.0f",
+		      json_num(json2, "corrupt_records"),
+		      json_num(json2, "pages_still_out"));
+		CHECK(log_has(log2, "does not match the length and crc32c"),
+		      "no error about the damaged page");
+		CHECK(exists(store), "the store was removed");
+	}
+	CHECK(xpage_sim_report(e.sim, e.domid, 0, 1000, &r) == 0 &&
+	      r.paged == 1 && r.corrupted == 0, "after the damaged page: "
+	      "%llu paged, %llu corrupted", (unsigned long long)r.paged,
+	      (unsigned long long)r.corrupted);
+	flip_byte(store);
+	if (exited(wait_for(spawn(args3, log3, NULL, NULL), 60), 0, log3,
+		   "the pager after the repair"))
+		CHECK(json_num(json3, "corrupt_records") == 0 &&
+		      json_num(json3, "pages_still_out") == 0, "after the "
+		      "repair: corrupt_records %.0f, pages_still_out %.0f",
+		      json_num(json3, "corrupt_records"),
+		      json_num(json3, "pages_still_out"));
+	oracle_check(&e, "corrupt");
+	sim_down(&e);
+	return 0;
+}
+
 /* The kill scenarios: where the first pager dies, and the share of the
  * guest's pages that are zero. */
 static const struct kill_case {
@@ -1080,6 +1151,8 @@ int main(int argc, char **argv)
 		rc = t_kill_random();
 	else if (!strcmp(t, "kill-twice"))
 		rc = t_kill_twice();
+	else if (!strcmp(t, "corrupt"))
+		rc = t_corrupt();
 	else if (!strcmp(t, "settle"))
 		rc = t_settle();
 	else if (!strcmp(t, "pvh-ram"))

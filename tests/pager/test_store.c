@@ -5,8 +5,10 @@
  * older records, damaged records are ignored and counted), and the
  * refusals (another domain, mode, a store in use, a store that exists
  * when none may). Zero pages: ZERO records in the gfn region, the data
- * file left empty, the newest record winning across both regions; and
- * a version-1 index, written here byte for byte, opened and rewritten.
+ * file left empty, the newest record winning across both regions;
+ * version-1 and version-2 indexes, written here byte for byte, opened
+ * and rewritten as version 3; a page's data damaged on disk refused by
+ * its crc32c; crc32c's check value.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -117,22 +119,25 @@ static void data_stays_empty(const char *path, const struct store_identity *id)
 	store_close(st, true);
 }
 
-/* A version-1 store (slot records right after the header) holding gfn 5
- * in slot 0, written as the previous pager wrote it. */
-static void write_v1(const char *path, const char *ipath,
-		     const struct store_identity *id, const uint8_t *page)
+/* A store of index version @version (1: slot records right after the
+ * header; 2: after the gfn records, 1000 of them in whole pages) holding
+ * gfn 5 in slot 0, written as the pagers of those versions wrote it. */
+static void write_old(const char *path, const char *ipath,
+		      const struct store_identity *id, const uint8_t *page,
+		      uint32_t version)
 {
 	uint8_t hdr[4096] = { 0 }, rec[32] = { 0 };
 	uint32_t u32, crc;
 	uint64_t u64;
+	off_t slot_off = version == 1 ? 4096 : 4096 + 32768;
 	int fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
 
-	CHECK(fd >= 0 && write(fd, page, 4096) == 4096, "v1 data");
+	CHECK(fd >= 0 && write(fd, page, 4096) == 4096, "v%u data", version);
 	close(fd);
 	/* magic, version, page_size, rec_size, domid, nr_gfns, guest_id,
 	 * created_s, owner_pid, crc */
 	memcpy(hdr, "XPGSTOR1", 8);
-	u32 = 1, memcpy(hdr + 8, &u32, 4);
+	memcpy(hdr + 8, &version, 4);
 	u32 = 4096, memcpy(hdr + 12, &u32, 4);
 	u32 = 32, memcpy(hdr + 16, &u32, 4);
 	memcpy(hdr + 20, &id->domid, 4);
@@ -147,14 +152,15 @@ static void write_v1(const char *path, const char *ipath,
 	crc = crc32_buf(0, rec, 28), memcpy(rec + 28, &crc, 4);
 	fd = open(ipath, O_RDWR | O_CREAT | O_EXCL, 0600);
 	CHECK(fd >= 0 && write(fd, hdr, 4096) == 4096 &&
-	      write(fd, rec, 32) == 32, "v1 index");
+	      pwrite(fd, rec, 32, slot_off) == 32, "v%u index", version);
 	close(fd);
 }
 
-/* The v1 store opens: gfn 5 is live and readable, the index is now
- * version 2, and it opens again as such. */
-static void upgrade_v1(const char *path, const char *ipath,
-		       const struct store_identity *id)
+/* The old store opens: gfn 5 is live and readable, its data checked
+ * against the crc32c the rewrite recorded, the index is now version 3,
+ * and it opens again as such. */
+static void upgrade(const char *path, const char *ipath,
+		    const struct store_identity *id, uint32_t from)
 {
 	static uint8_t page[4096], back[4096];
 	struct store_recovery rec;
@@ -162,32 +168,95 @@ static void upgrade_v1(const char *path, const char *ipath,
 	void *b = back;
 	uint32_t version = 0;
 	char err[512];
-	int rc, fd;
+	int rc, fd, rst = 1;
 
 	memset(page, 0x3c, sizeof(page));
-	write_v1(path, ipath, id, page);
+	write_old(path, ipath, id, page, from);
 	for (int pass = 0; pass < 2; pass++) {
 		const struct store_live *l;
 
 		rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
-		CHECK(rc == 1, "v1 open (pass %d): %d %s", pass, rc, err);
+		CHECK(rc == 1, "v%u open (pass %d): %d %s", from, pass, rc, err);
 		if (rc != 1)
 			return;
 		l = find(&rec, 5);
 		CHECK(l && l->state == REC_WRITTEN && l->slot == 0 && rec.n == 1,
-		      "v1 record (pass %d)", pass);
-		CHECK(store_read(st, &(uint32_t){ 0 }, &b, 1) == 4096 &&
-		      !memcmp(page, back, sizeof(page)), "v1 data (pass %d)", pass);
+		      "v%u record (pass %d)", from, pass);
+		CHECK(store_read(st, &(uint32_t){ 0 }, &b, 1, &rst) == 4096 &&
+		      rst == 0 && !memcmp(page, back, sizeof(page)),
+		      "v%u data (pass %d)", from, pass);
 		store_recovery_free(&rec);
 		store_close(st, false);
 		fd = open(ipath, O_RDONLY);
-		CHECK(fd >= 0 && pread(fd, &version, 4, 8) == 4 && version == 2,
+		CHECK(fd >= 0 && pread(fd, &version, 4, 8) == 4 && version == 3,
 		      "index version %u after open", version);
 		close(fd);
 	}
 	CHECK(access(path, F_OK) == 0 && file_size(path) == 4096, "data file");
 	unlink(path);
 	unlink(ipath);
+}
+
+/* A byte of a page's data flipped on disk after its record was written:
+ * the read says so for that page (-EBADMSG) and for no other, before and
+ * after a re-attach. */
+static void corrupt_data(const char *path, const struct store_identity *id)
+{
+	static uint8_t page[2][4096], back[2][4096];
+	void *bufs[2] = { page[0], page[1] }, *rbufs[2] = { back[0], back[1] };
+	uint64_t gfns[2] = { 20, 21 };
+	uint32_t slots[2];
+	struct store *st;
+	char err[512];
+	int rst[2], rc = store_open(path, id, true, &st, NULL, err, sizeof(err));
+
+	CHECK(rc == 0, "create: %d %s", rc, err);
+	if (rc != 0)
+		return;
+	memset(page[0], 0x11, 4096);
+	memset(page[1], 0x22, 4096);
+	CHECK(store_reserve(st, 2) == 0 && store_alloc(st, 2, slots) == 2 &&
+	      store_write(st, slots, bufs, 2) == 8192 &&
+	      store_record(st, gfns, slots, 2, REC_WRITTEN, true) == 0, "out");
+	for (int pass = 0; pass < 2; pass++) {
+		int fd = open(path, O_RDWR);
+		uint8_t x = 0x23;
+
+		if (pass == 0)
+			CHECK(fd >= 0 && pwrite(fd, &x, 1, (off_t)slots[1] *
+						4096 + 1234) == 1, "flip");
+		close(fd);
+		rst[0] = rst[1] = 1;
+		CHECK(store_read(st, slots, rbufs, 2, rst) == 8192,
+		      "read (pass %d)", pass);
+		CHECK(rst[0] == 0 && rst[1] == -EBADMSG,
+		      "status (pass %d): %d %d", pass, rst[0], rst[1]);
+		store_close(st, false);
+		rc = store_open(path, id, true, &st, NULL, err, sizeof(err));
+		CHECK(rc == 1, "re-attach: %d %s", rc, err);
+		if (rc != 1)
+			return;
+	}
+	store_close(st, true);
+}
+
+/* crc32c: the check value of its definition, the same from the
+ * instruction and from the table, in pieces as in one go. */
+static void crc32c_values(void)
+{
+	static uint8_t b[4096 + 7];
+	uint32_t one;
+
+	CHECK(crc32c_buf(0, "123456789", 9) == 0xe3069283u &&
+	      crc32c_buf_soft(0, "123456789", 9) == 0xe3069283u,
+	      "crc32c check value: %#x", crc32c_buf(0, "123456789", 9));
+	for (size_t i = 0; i < sizeof(b); i++)
+		b[i] = (uint8_t)(i * 7 + (i >> 8));
+	one = crc32c_buf(0, b + 3, 4096);
+	CHECK(one == crc32c_buf_soft(0, b + 3, 4096), "crc32c: instruction "
+	      "and table differ");
+	CHECK(one == crc32c_buf(crc32c_buf(0, b + 3, 1001), b + 1004, 3095),
+	      "crc32c in two pieces");
 }
 
 int main(void)
@@ -199,6 +268,7 @@ int main(void)
 	struct store_recovery rec;
 	static uint8_t page[8][4096], back[8][4096];
 	void *bufs[8], *rbufs[8];
+	int rst[8];
 	uint32_t slots[8];
 	uint64_t gfns[8];
 	struct stat sb;
@@ -237,8 +307,10 @@ int main(void)
 	CHECK(store_sync_data(st) == 0, "sync");
 	/* gfns 100..105 written; 106, 107 stay INTENT */
 	CHECK(store_record(st, gfns, slots, 6, REC_WRITTEN, true) == 0, "written");
-	CHECK(store_read(st, slots, rbufs, 8) == 8 * 4096, "read");
+	CHECK(store_read(st, slots, rbufs, 8, rst) == 8 * 4096, "read");
 	CHECK(!memcmp(page, back, sizeof(page)), "data differs");
+	for (int i = 0; i < 8; i++)
+		CHECK(rst[i] == 0, "page %d failed its check: %d", i, rst[i]);
 	/* 101 comes back in: FREE; 102 is paged out again elsewhere */
 	store_free(st, slots[1], 101, true);
 	store_free(st, slots[2], 102, true);
@@ -247,6 +319,9 @@ int main(void)
 		uint64_t g = 102;
 
 		CHECK(store_alloc(st, 1, &s2) == 1, "alloc again");
+		CHECK(store_record(st, &g, &s2, 1, REC_WRITTEN, true) == -EINVAL,
+		      "a WRITTEN record for a slot never written");
+		CHECK(store_write(st, &s2, bufs + 2, 1) == 4096, "write again");
 		CHECK(store_record(st, &g, &s2, 1, REC_WRITTEN, true) == 0, "rec");
 	}
 	CHECK(store_used(st) == 7, "used %llu", (unsigned long long)store_used(st));
@@ -305,7 +380,10 @@ int main(void)
 	unlink(ipath);
 	zero_pages(path, &id);
 	data_stays_empty(path, &id);
-	upgrade_v1(path, ipath, &id);
+	upgrade(path, ipath, &id, 1);
+	upgrade(path, ipath, &id, 2);
+	corrupt_data(path, &id);
+	crc32c_values();
 	rmdir(dir);
 	if (failures) {
 		fprintf(stderr, "%d failure(s)\n", failures);
