@@ -223,6 +223,24 @@ struct zero_result {
  * interleaved, with the batch pager's zero-page detection. */
 void zero_bench(struct bench_env *env, struct zero_result *r);
 
+/* -------------------------------------------------------- compress.c */
+
+#define COMP_CORPORA 4
+#define COMP_CODECS 5
+struct comp_result {
+	const char *corpus[COMP_CORPORA];
+	const char *codec[COMP_CODECS];    /* "lz4 1", "zstd -1" ... */
+	double ratio[COMP_CORPORA][COMP_CODECS];  /* 4096 / compressed */
+	double stored[COMP_CORPORA][COMP_CODECS]; /* 4096 / bytes stored:
+		* raw where it does not fit in 3584, 512-byte units */
+	double comp_us[COMP_CORPORA][COMP_CODECS];   /* per page, best run */
+	double decomp_us[COMP_CORPORA][COMP_CODECS];
+	unsigned pages, reps;
+};
+/* lz4 and zstd on text-like, code, random and mixed pages, one page per
+ * call as the batch pager's store compresses them. */
+void compress_bench(struct bench_env *env, struct comp_result *r);
+
 /* --------------------------------------------------------- scaling.c */
 
 struct scale_point {

@@ -35,9 +35,10 @@ struct all {
 	struct mem_result mem;
 	struct scale_result sc;
 	struct zero_result zero;
+	struct comp_result comp;
 	uint64_t corrupted, lost;
 	bool did_pageout, did_pagein, did_dispatch, did_memory, did_scaling;
-	bool did_zero;
+	bool did_zero, did_comp;
 	double load_start[3], load_end[3];
 	double seconds;
 	uint64_t guest_mib;
@@ -54,7 +55,8 @@ static void usage(FILE *f)
 "  --store-dir DIR   where the store and the raw-write file go\n"
 "                    (default: /var/tmp)\n"
 "  --simd PATH       the simulator (default: $XPAGE_SIMD, then the build's)\n"
-"  --only LIST       some of: pageout,pagein,dispatch,memory,scaling,zero\n"
+"  --only LIST       some of: pageout,pagein,dispatch,memory,scaling,zero,\n"
+"                    compress\n"
 "  --sizes LIST      page-out batch sizes to try (default 16,64,256,1024,4096;\n"
 "                    0 is the per-page loop, left out if not listed)\n"
 "  --reps N          page-out repetitions (default 7, quick 3; max 64)\n"
@@ -155,6 +157,35 @@ static void print_zero(const struct zero_result *z)
 		       100.0 * z->zero_share[i], z->pps[i], z->bytes_per_page[i]);
 }
 
+static void print_comp(const struct comp_result *c)
+{
+	printf("\nCompression (one 4 KiB page a call, %u pages, best of %u):\n"
+	       "  ratio / stored (raw above 3584 B, 512 B units) / compress "
+	       "us / decompress us per page\n", c->pages, c->reps);
+	for (unsigned k = 0; k < COMP_CORPORA; k++)
+		for (unsigned i = 0; i < COMP_CODECS; i++)
+			printf("  %-7s %-8s %5.2f  %5.2f  %6.2f  %6.2f\n",
+			       i ? "" : c->corpus[k], c->codec[i], c->ratio[k][i],
+			       c->stored[k][i], c->comp_us[k][i],
+			       c->decomp_us[k][i]);
+}
+
+/* The compression figures as JSON, one object per page kind and codec. */
+static void json_comp(FILE *f, const struct comp_result *c, bool did)
+{
+	fprintf(f, "  \"compression\": [\n");
+	for (unsigned k = 0; did && k < COMP_CORPORA; k++)
+		for (unsigned i = 0; i < COMP_CODECS; i++)
+			fprintf(f, "    {\"pages\": \"%s\", \"codec\": \"%s\", "
+				"\"ratio\": %.3f, \"stored_ratio\": %.3f, "
+				"\"compress_us\": %.3f, \"decompress_us\": "
+				"%.3f}%s\n", c->corpus[k], c->codec[i],
+				c->ratio[k][i], c->stored[k][i], c->comp_us[k][i],
+				c->decomp_us[k][i], k + 1 == COMP_CORPORA &&
+				i + 1 == COMP_CODECS ? "" : ",");
+	fprintf(f, "  ],\n");
+}
+
 static void print_table(const struct all *a, const struct bench_env *env)
 {
 	const struct pageout_result *po = &a->po;
@@ -216,6 +247,8 @@ static void print_table(const struct all *a, const struct bench_env *env)
 	}
 	if (a->did_zero)
 		print_zero(&a->zero);
+	if (a->did_comp)
+		print_comp(&a->comp);
 	if (a->did_dispatch) {
 		printf("\nLibrary cost per ring event (ns; populate -> load -> "
 		       "resume, fake hypervisor)\n");
@@ -432,6 +465,8 @@ static void write_json(const char *path, const struct all *a,
 			a->zero.reps, i == 0 ? "," : "");
 	fprintf(f, "  ],\n");
 
+	json_comp(f, &a->comp, a->did_comp);
+
 	fprintf(f, "  \"targets\": {\n");
 	json_target(f, "batch_vs_naive", po->naive_pps > 0 ?
 		    po->batch_pps / po->naive_pps : 0, ">=", 10,
@@ -609,6 +644,12 @@ int main(int argc, char **argv)
 		note("zero pages: page-out with 30 %% and with 0 %%");
 		zero_bench(&env, &a.zero);
 		a.did_zero = true;
+	}
+
+	if (want(only, "compress")) {
+		note("compression: lz4 and zstd on four kinds of page");
+		compress_bench(&env, &a.comp);
+		a.did_comp = true;
 	}
 
 	if (want(only, "memory")) {

@@ -451,6 +451,11 @@ static int open_store(struct pager *p, struct setup *s)
 			       "pager evicted cannot be served without its store");
 		return -1;
 	}
+	if (store_set_compress(p->store, p->o.compress, 0) < 0) {
+		errx_("out of memory setting up %s compression",
+		      compress_name(p->o.compress));
+		return -1;
+	}
 	dbg(p, "store %s open", p->o.store_path);
 	return 0;
 }

@@ -426,6 +426,18 @@ static size_t mapped_pages(struct pager *p, size_t n, uint8_t *map)
 	return k;
 }
 
+/* 3. The written pages @i to @i + @k: store_write() packed them (and
+ * compressed those that gain), so each gfn's record now starts at the
+ * slot it names in b_wslot; the rest of their reservations is free. */
+static int64_t write_some(struct pager *p, size_t i, size_t k)
+{
+	int64_t wr = store_write(p->store, p->b_wslot + i, p->b_buf + i, k);
+
+	for (size_t j = i; wr >= 0 && j < i + k; j++)
+		p->slot[p->b_wgfn[j]] = p->b_wslot[j];
+	return wr;
+}
+
 /* 3. One vectored write per run of slots. The test hook
  * XPAGE_BATCH_PAGER_CRASH=write kills the pager with half the batch
  * written. Returns bytes written or a negative errno. */
@@ -434,13 +446,12 @@ static int64_t write_pages(struct pager *p, size_t k)
 	int64_t wr, w2;
 
 	if (k < 2 || !getenv("XPAGE_BATCH_PAGER_CRASH"))
-		return store_write(p->store, p->b_wslot, p->b_buf, k);
-	wr = store_write(p->store, p->b_wslot, p->b_buf, k / 2);
+		return write_some(p, 0, k);
+	wr = write_some(p, 0, k / 2);
 	crash_point("write");
 	if (wr < 0)
 		return wr;
-	w2 = store_write(p->store, p->b_wslot + k / 2, p->b_buf + k / 2,
-			 k - k / 2);
+	w2 = write_some(p, k / 2, k - k / 2);
 	return w2 < 0 ? w2 : wr + w2;
 }
 
@@ -670,7 +681,11 @@ static size_t stuck_batch(struct pager *p, size_t *i, size_t *left)
 	while (*i < p->nstuck && n < p->o.batch) {
 		uint64_t g = p->stuck[(*i)++];
 
-		if (p->slot[g] == STORE_NO_SLOT &&
+		/* A page is written again into a whole page group. A
+		 * compressed record's slots are too few: they stay as they
+		 * are (in use until the pager restarts) and the page gets a
+		 * new group, so that its old record stays true meanwhile. */
+		if (!store_slot_is_page(p->store, p->slot[g]) &&
 		    (store_reserve(p->store, 1) < 0 ||
 		     store_alloc(p->store, 1, &p->slot[g]) != 1)) {
 			p->slot[g] = STORE_NO_SLOT;

@@ -118,6 +118,7 @@ struct pager_opts {
 	const char *pattern;
 	uint32_t write_pct, hot_set_pct, hot_pct, think_us, release_pm;
 	uint32_t zero_pct;       /* RAM pages made all zero at the start */
+	bool text;               /* --text: text-like page contents */
 	uint64_t seed;
 	bool no_workload;
 	int64_t target_pages;    /* -1: not given */
@@ -133,6 +134,7 @@ struct pager_opts {
 	uint32_t scan_ms;        /* log-dirty scan period */
 	uint32_t idle_scans;     /* K: victims unwritten for K scans */
 	uint32_t settle_ms;      /* wait between nominate and map */
+	enum store_enc compress; /* --compress */
 	bool page_code;          /* victims among the guest's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;

@@ -195,6 +195,23 @@ static void json_trace(FILE *f, const struct pager *p)
 	fprintf(f, "],\n");
 }
 
+/* What the store's compression did: the codec, the pages written with
+ * data each way, and the ratio of their size to what they took. */
+static void json_compress(FILE *f, const struct pager *p)
+{
+	struct store_stats ss = { 0 };
+	uint64_t pages;
+
+	if (p->store)
+		store_get_stats(p->store, &ss);
+	pages = ss.pages_raw + ss.pages_compressed;
+	fprintf(f, "  \"compress\": \"%s\",\n", compress_name(p->o.compress));
+	ju64(f, "pages_compressed", ss.pages_compressed);
+	ju64(f, "pages_raw", ss.pages_raw);
+	fprintf(f, "  \"compression_ratio\": %.3f,\n", ss.bytes_stored ?
+		(double)pages * XPAGE_PAGE_SIZE / (double)ss.bytes_stored : 1.0);
+}
+
 /* The time each page-out step took, in ms (pageout.c, lap). */
 static void json_steps(FILE *f, const struct pager *p)
 {
@@ -237,6 +254,7 @@ static void json_pager(FILE *f, struct pager *p)
 	fprintf(f, "  \"zero_share\": %.4f,\n", per_page_out(p, p->st.zero_pages_out));
 	fprintf(f, "  \"bytes_written_per_page_out\": %.1f,\n",
 		per_page_out(p, p->st.io_bytes_written));
+	json_compress(f, p);
 	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));
 	json_steps(f, p);
 	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", lat_pct(&p->st.lat, 50));

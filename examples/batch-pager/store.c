@@ -23,7 +23,7 @@
  * page with data is written (an all-zero guest never writes one), then
  * holds every slot the index has and grows with it.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,18 +38,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <xpage/xpage.h>
-
-#define PAGE XPAGE_PAGE_SIZE
 #define IDX_MAGIC "XPGSTOR1"
-#define IDX_VERSION 3u
+#define IDX_VERSION 4u
+#define IDX_V3 3u
 #define IDX_V2 2u
 #define IDX_V1 1u
 #define IDX_HDR_SIZE 4096u
 #define REC_MAGIC 0x31434552u /* "REC1": versions 1 and 2 */
-/* The file grows by at least this many slots at a time (16 MiB). */
-#define GROW_SLOTS 4096u
-#define MAX_IOV 1024
 
 struct idx_hdr {
 	char magic[8];
@@ -87,36 +82,6 @@ struct idx_rec_v2 {
 };
 _Static_assert(sizeof(struct idx_rec_v2) == 32, "record size");
 
-/* What a WRITTEN record says of its slot's data, kept for each slot. */
-struct slot_meta {
-	uint32_t dcrc;
-	uint16_t len;         /* 0: nothing written there */
-	uint8_t enc;
-	uint8_t pad;
-};
-
-struct store {
-	char *path, *ipath;
-	int fd, ifd;
-	struct store_identity id;
-	uint64_t cap;         /* slots the index has records for */
-	uint64_t dcap;        /* slots the data file holds: 0 until the
-			       * first page with data, then cap */
-	uint64_t slot_off;    /* where slot 0's record is in the index */
-	uint64_t used;
-	uint64_t *bm;         /* bit set: slot in use */
-	struct slot_meta *meta; /* per slot, bm_words * 64 of them */
-	size_t bm_words;
-	uint64_t hint;        /* where the next search starts */
-	uint64_t seq;
-	uint32_t version;     /* of the index being read */
-	bool no_falloc;       /* the filesystem cannot fallocate */
-	bool data_short;      /* the disk could not hold the data file at
-			       * cap: slots are allocated below dcap */
-	struct idx_rec *rbuf; /* scratch for record writes */
-	size_t rcap;
-};
-
 /* ------------------------------------------------------------------ */
 
 static void set_err(char *err, size_t len, const char *fmt, ...)
@@ -149,7 +114,7 @@ static void hdr_seal(struct idx_hdr *h)
 	h->crc = crc32_buf(0, h, offsetof(struct idx_hdr, crc));
 }
 
-static int write_all(int fd, const void *buf, size_t len, off_t off)
+int store_write_all(int fd, const void *buf, size_t len, off_t off)
 {
 	const uint8_t *b = buf;
 
@@ -193,47 +158,6 @@ static int fsync_dir_of(const char *path)
 }
 
 /* ------------------------------------------------------------------ */
-/* Slot bitmap                                                         */
-
-static inline bool bm_test(const struct store *st, uint64_t s)
-{
-	return (st->bm[s / 64] >> (s % 64)) & 1;
-}
-
-static inline void bm_set(struct store *st, uint64_t s, bool on)
-{
-	if (on)
-		st->bm[s / 64] |= 1ull << (s % 64);
-	else
-		st->bm[s / 64] &= ~(1ull << (s % 64));
-}
-
-static int bm_resize(struct store *st, uint64_t cap)
-{
-	size_t neww = (size_t)((cap + 63) / 64);
-	struct slot_meta *m;
-	uint64_t *b;
-
-	if (neww <= st->bm_words && st->bm)
-		return 0;
-	if (!neww)
-		neww = 1;
-	b = realloc(st->bm, neww * sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	memset(b + st->bm_words, 0, (neww - st->bm_words) * sizeof(*b));
-	st->bm = b;
-	m = realloc(st->meta, neww * 64 * sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	memset(m + st->bm_words * 64, 0,
-	       (neww - st->bm_words) * 64 * sizeof(*m));
-	st->meta = m;
-	st->bm_words = neww;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
 
 /* Bytes of the gfn records' region: a record per gfn, whole pages. */
 static uint64_t gfn_region_size(uint64_t nr_gfns)
@@ -255,7 +179,8 @@ static struct store *store_new(const char *path, const struct store_identity *id
 	st->path = strdup(path);
 	if (st->path && asprintf(&st->ipath, "%s.index", path) < 0)
 		st->ipath = NULL;
-	if (!st->path || !st->ipath || bm_resize(st, 64) < 0) {
+	if (!st->path || !st->ipath || store_bm_resize(st, 64) < 0 ||
+	    compress_init(&st->comp, ENC_RAW, 0) < 0) {
 		free(st->path);
 		free(st->ipath);
 		free(st->bm);
@@ -277,6 +202,8 @@ static void store_free_mem(struct store *st)
 	free(st->bm);
 	free(st->meta);
 	free(st->rbuf);
+	free(st->cbuf);
+	compress_fini(&st->comp);
 	free(st);
 }
 
@@ -344,7 +271,7 @@ static int write_header(struct store *st, uint64_t created)
 	hdr_seal(&h);
 	memset(block, 0, sizeof(block));
 	memcpy(block, &h, sizeof(h));
-	return write_all(st->ifd, block, sizeof(block), 0);
+	return store_write_all(st->ifd, block, sizeof(block), 0);
 }
 
 static int create_store(struct store *st, char *err, size_t errlen)
@@ -433,45 +360,67 @@ static int check_header(struct store *st, struct idx_hdr *hp, char *err,
 	return 0;
 }
 
+/* Does a WRITTEN record's data description hold: a raw page, or a
+ * compressed one that saves a slot, inside the data file? */
+static bool data_fits(const struct store *st, const struct idx_rec *r)
+{
+	if (r->enc >= ENC_COUNT ||
+	    (r->enc == ENC_RAW ? r->len != PAGE :
+				 !r->len || r->len > COMPRESSED_MAX))
+		return false;
+	return (uint64_t)r->slot + (r->len + UNIT - 1) / UNIT <= st->dcap;
+}
+
 /* Does record @r belong at place @pos (a gfn's place with @by_gfn,
- * else a slot's)? Only a WRITTEN record describes data: a whole page,
- * stored raw. */
+ * else a slot's)? Only a WRITTEN record describes data; an INTENT one
+ * names the first slot of a page group. */
 static bool rec_fits(const struct store *st, const struct idx_rec *r,
 		     uint64_t pos, bool by_gfn)
 {
-	bool data = r->state == REC_WRITTEN;
-
-	if (r->gfn >= st->id.nr_gfns || r->enc != 0 ||
-	    r->len != (data ? PAGE : 0) || (!data && r->dcrc))
+	if (r->gfn >= st->id.nr_gfns)
+		return false;
+	if (r->state == REC_WRITTEN)
+		return !by_gfn && r->slot == pos && data_fits(st, r);
+	if (r->enc || r->len || r->dcrc)
 		return false;
 	if (by_gfn)
 		return r->gfn == pos && r->slot == STORE_NO_SLOT &&
 		       (r->state == REC_ZERO || r->state == REC_FREE);
-	return r->slot == pos && r->state >= REC_INTENT &&
-	       r->state <= REC_FREE && !(data && r->slot >= st->dcap);
+	return r->slot == pos && (r->state == REC_FREE ||
+				  (r->state == REC_INTENT &&
+				   r->slot % UNITS_PER_PAGE == 0 &&
+				   r->slot + UNITS_PER_PAGE <= st->cap));
 }
 
 /* The record at place @pos, as index version @version wrote it, into
- * @r: false when it is damaged or does not belong there. A record of
- * versions 1 and 2 has no checksum of its data (dcrc 0 until
- * rewrite_index() reads the data). */
+ * @r: false when it is damaged or does not belong there. Versions 1 to
+ * 3 numbered 4 KiB slots (slot s is this version's slot 8s) and stored
+ * every page raw; versions 1 and 2 have no checksum of the data (dcrc 0
+ * until rewrite_index() reads the data). */
 static bool rec_decode(const struct store *st, const void *raw, uint32_t version,
 		       uint64_t pos, bool by_gfn, struct idx_rec *r)
 {
 	struct idx_rec_v2 o;
 
-	if (version == IDX_VERSION) {
+	if (version >= IDX_V3) {
 		memcpy(r, raw, sizeof(*r));
-		return r->crc == crc32_buf(0, r, offsetof(struct idx_rec, crc)) &&
-		       rec_fits(st, r, pos, by_gfn);
+		if (r->crc != crc32_buf(0, r, offsetof(struct idx_rec, crc)))
+			return false;
+	} else {
+		memcpy(&o, raw, sizeof(o));
+		if (o.magic != REC_MAGIC || o.state > REC_ZERO ||
+		    o.crc != crc32_buf(0, &o, offsetof(struct idx_rec_v2, crc)))
+			return false;
+		*r = (struct idx_rec){ .gfn = o.gfn, .seq = o.seq,
+				       .slot = o.slot, .state = (uint8_t)o.state,
+				       .len = o.state == REC_WRITTEN ? PAGE : 0 };
 	}
-	memcpy(&o, raw, sizeof(o));
-	if (o.magic != REC_MAGIC || o.state > REC_ZERO ||
-	    o.crc != crc32_buf(0, &o, offsetof(struct idx_rec_v2, crc)))
-		return false;
-	*r = (struct idx_rec){ .gfn = o.gfn, .seq = o.seq, .slot = o.slot,
-			       .state = (uint8_t)o.state,
-			       .len = o.state == REC_WRITTEN ? PAGE : 0 };
+	if (version < IDX_VERSION && !by_gfn) {
+		if (r->slot >= STORE_NO_SLOT / UNITS_PER_PAGE)
+			return false;
+		r->slot *= UNITS_PER_PAGE;
+		pos *= UNITS_PER_PAGE;
+	}
 	return rec_fits(st, r, pos, by_gfn);
 }
 
@@ -538,27 +487,70 @@ static int read_records(struct store *st, uint64_t off, uint64_t nrec,
 	return rc;
 }
 
+static int cmp_seq_desc(const void *a, const void *b)
+{
+	const struct idx_rec *x = a, *y = b;
+
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+/* Newest first, each record with slots takes them; one that finds a
+ * slot taken is stale: the slot was freed (the FREE record lost) and
+ * reused by the newer record. A WRITTEN record takes the slots of its
+ * data, an INTENT one its page group. The survivors' slots are marked
+ * in @taken (a bit per slot, zeroed by the caller). */
+static void drop_overlaps(struct idx_rec *all, size_t *n, uint64_t *taken,
+			  struct store_recovery *rec)
+{
+	size_t k = 0;
+
+	qsort(all, *n, sizeof(*all), cmp_seq_desc);
+	for (size_t i = 0; i < *n; i++) {
+		struct idx_rec *r = &all[i];
+		uint64_t u = r->state == REC_ZERO ? 0 :
+			     r->state == REC_INTENT ? UNITS_PER_PAGE :
+			     (r->len + UNIT - 1) / UNIT;
+		bool clash = false;
+
+		for (uint64_t s = r->slot; s < r->slot + u && !clash; s++)
+			clash = (taken[s / 64] >> (s % 64)) & 1;
+		if (clash) {
+			rec->stale_records++;
+			continue;
+		}
+		for (uint64_t s = r->slot; s < r->slot + u; s++)
+			taken[s / 64] |= 1ull << (s % 64);
+		all[k++] = *r;
+	}
+	*n = k;
+}
+
 /* The newest record of each gfn that says it is out (INTENT, WRITTEN or
- * ZERO) into @rec. Records past the data file's end (an interrupted
- * grow) hold nothing: an INTENT there is kept, a WRITTEN one is bad. */
+ * ZERO), and does not overlap a newer one (drop_overlaps), into @rec,
+ * with each WRITTEN record's data description in meta. */
 static int keep_live(struct store *st, struct idx_rec *all, size_t nall,
 		     struct store_recovery *rec)
 {
+	uint64_t *taken = calloc(st->bm_words ? st->bm_words : 1, 8);
+	size_t k = 0;
+
+	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
+	if (!rec->live || !taken) {
+		free(taken);
+		return -ENOMEM;
+	}
 	if (nall)
 		qsort(all, nall, sizeof(*all), cmp_live);
-	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
-	if (!rec->live)
-		return -ENOMEM;
 	for (size_t i = 0; i < nall; i++) {
 		if ((i && all[i].gfn == all[i - 1].gfn) ||
-		    all[i].state == REC_FREE) {
+		    all[i].state == REC_FREE)
 			rec->stale_records++; /* older, or freed */
-			continue;
-		}
-		if (all[i].slot >= st->dcap && all[i].state == REC_WRITTEN) {
-			rec->bad_records++;
-			continue;
-		}
+		else
+			all[k++] = all[i];
+	}
+	drop_overlaps(all, &k, taken, rec);
+	free(taken);
+	for (size_t i = 0; i < k; i++) {
 		rec->live[rec->n++] = (struct store_live){
 			.gfn = all[i].gfn, .slot = all[i].slot,
 			.state = all[i].state };
@@ -580,7 +572,7 @@ static int live_rec(struct store *st, const struct store_live *l,
 	*r = (struct idx_rec){ .gfn = l->gfn, .seq = st->seq++,
 			       .slot = l->slot, .state = (uint8_t)l->state };
 	if (l->state == REC_WRITTEN) {
-		ssize_t n = pread(st->fd, page, PAGE, (off_t)l->slot * PAGE);
+		ssize_t n = pread(st->fd, page, PAGE, (off_t)l->slot * UNIT);
 
 		if (n != (ssize_t)PAGE)
 			return n < 0 ? -errno : -EIO;
@@ -616,7 +608,7 @@ static int write_rewritten(struct store *st, const struct store_recovery *rec,
 		at = r.state == REC_ZERO ? IDX_HDR_SIZE + r.gfn * sizeof(r)
 					 : st->slot_off + r.slot * sizeof(r);
 		if (rc == 0)
-			rc = write_all(st->ifd, &r, sizeof(r), (off_t)at);
+			rc = store_write_all(st->ifd, &r, sizeof(r), (off_t)at);
 	}
 	if (rc == 0 && fdatasync(st->ifd) < 0)
 		rc = -errno;
@@ -667,7 +659,8 @@ static int read_index(struct store *st, uint64_t nrec,
 		rc = read_records(st, IDX_HDR_SIZE, st->id.nr_gfns, true, rec,
 				  &all);
 	if (rc == 0)
-		rc = read_records(st, st->slot_off, nrec, false, rec, &all);
+		rc = read_records(st, st->slot_off, st->version < IDX_VERSION ?
+				  nrec / UNITS_PER_PAGE : nrec, false, rec, &all);
 	if (rc == 0)
 		rc = keep_live(st, all.v, all.n, rec);
 	free(all.v);
@@ -693,10 +686,14 @@ static int load_index(struct store *st, struct store_recovery *rec,
 		st->slot_off = IDX_HDR_SIZE;
 	nrec = sb.st_size > (off_t)st->slot_off ?
 	       ((uint64_t)sb.st_size - st->slot_off) / sizeof(struct idx_rec) : 0;
-	st->dcap = (uint64_t)db.st_size / PAGE;
+	if (h.version < IDX_VERSION)
+		nrec *= UNITS_PER_PAGE; /* 4 KiB slots */
+	nrec -= nrec % UNITS_PER_PAGE;
+	st->dcap = (uint64_t)db.st_size / PAGE * UNITS_PER_PAGE;
 	/* Version 1 grew both files together: its capacity is the data's. */
 	st->cap = v1 || st->dcap > nrec ? st->dcap : nrec;
-	rc = bm_resize(st, st->cap);
+	st->free_groups = st->cap / UNITS_PER_PAGE;
+	rc = store_bm_resize(st, st->cap);
 	if (rc == 0)
 		rc = read_index(st, nrec, rec);
 	if (rc == 0 && h.version != IDX_VERSION) {
@@ -761,7 +758,7 @@ static void mark_owner(struct store *st)
 	if (pread(st->ifd, &h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
 		h.owner_pid = (uint32_t)getpid();
 		hdr_seal(&h);
-		write_all(st->ifd, &h, sizeof(h), 0);
+		store_write_all(st->ifd, &h, sizeof(h), 0);
 	}
 }
 
@@ -875,206 +872,6 @@ void store_close(struct store *st, bool remove)
 
 /* ------------------------------------------------------------------ */
 
-static int grow_file(int fd, off_t off, off_t len, bool *no_falloc)
-{
-	if (!*no_falloc) {
-		if (fallocate(fd, 0, off, len) == 0)
-			return 0;
-		if (errno != EOPNOTSUPP && errno != ENOSYS)
-			return -errno;
-		*no_falloc = true;
-	}
-	/* Sparse: a full disk shows up at write time instead. */
-	struct stat sb;
-
-	if (fstat(fd, &sb) < 0)
-		return -errno;
-	if (sb.st_size < off + len && ftruncate(fd, off + len) < 0)
-		return -errno;
-	return 0;
-}
-
-/* The index's slot records grow by @add; the data file with them once
- * it holds data (until then data_cover() sizes it at the first write). */
-static int try_grow(struct store *st, uint64_t add)
-{
-	bool data = st->dcap && st->dcap == st->cap;
-	int rc = bm_resize(st, st->cap + add);
-
-	if (rc < 0)
-		return rc;
-	rc = grow_file(st->ifd, (off_t)(st->slot_off + st->cap * sizeof(struct idx_rec)),
-		       (off_t)(add * sizeof(struct idx_rec)), &st->no_falloc);
-	if (rc == 0 && data)
-		rc = grow_file(st->fd, (off_t)(st->cap * PAGE), (off_t)(add * PAGE),
-			       &st->no_falloc);
-	if (rc < 0)
-		return rc;
-	st->cap += add;
-	if (data)
-		st->dcap = st->cap;
-	return 0;
-}
-
-static bool no_space(int rc)
-{
-	return rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG;
-}
-
-/* The data file grows by as many slots as fit, @add at the most. */
-static void data_grow_what_fits(struct store *st, uint64_t add)
-{
-	for (; add; add /= 2)
-		if (grow_file(st->fd, (off_t)(st->dcap * PAGE), (off_t)(add * PAGE),
-			      &st->no_falloc) == 0) {
-			st->dcap += add;
-			return;
-		}
-}
-
-/* Before writing slots below @need: the data file holds every slot the
- * index has, or as many as the disk takes (data_short says it fell
- * short; below @need, the write fails with -ENOSPC and the slots that
- * did fit serve the next, smaller batches). 0, -ENOSPC, or another
- * negative errno. */
-static int data_cover(struct store *st, uint64_t need)
-{
-	uint64_t want = st->cap;
-
-	if (need <= st->dcap)
-		return 0;
-	for (;;) {
-		int rc = grow_file(st->fd, (off_t)(st->dcap * PAGE),
-				   (off_t)((want - st->dcap) * PAGE),
-				   &st->no_falloc);
-
-		if (rc == 0) {
-			st->dcap = want;
-			st->data_short = want < st->cap;
-			return 0;
-		}
-		if (!no_space(rc))
-			return rc;
-		st->data_short = true;
-		if (want == need) {
-			data_grow_what_fits(st, (need - st->dcap) / 2);
-			return rc;
-		}
-		want = need + (want - need) / 2;
-	}
-}
-
-/* Slots store_alloc() hands out: below the data file's end once the
- * disk fell short of it, else every slot of the index. */
-static uint64_t alloc_limit(const struct store *st)
-{
-	return st->data_short ? st->dcap : st->cap;
-}
-
-int store_reserve(struct store *st, size_t n)
-{
-	uint64_t free_slots = st->cap - st->used, need, add;
-	int rc;
-
-	if (st->data_short) {
-		/* The disk was full: room again for the whole data file? */
-		if (data_cover(st, st->cap) < 0 || st->data_short)
-			return store_room(st) >= n ? 0 : -ENOSPC;
-	}
-	if (free_slots >= n)
-		return 0;
-	need = n - free_slots;
-	add = need < GROW_SLOTS ? GROW_SLOTS : need;
-	if (add < st->cap / 4)
-		add = st->cap / 4;
-	for (;;) {
-		rc = try_grow(st, add);
-		if (rc == 0)
-			return 0;
-		if (!no_space(rc))
-			return rc;
-		if (add == need)
-			break;
-		add = add / 2 > need ? add / 2 : need;
-	}
-	/* Not even what was asked: as much as fits, down to one slot. */
-	for (add = need / 2; add; add /= 2)
-		if (try_grow(st, add) == 0)
-			break;
-	return -ENOSPC;
-}
-
-/* First slot of a run of @n free slots at or after @from, or UINT64_MAX. */
-static uint64_t find_run(const struct store *st, uint64_t from, uint64_t to,
-			 size_t n)
-{
-	uint64_t s = from;
-
-	while (s + n <= to) {
-		if (st->bm[s / 64] == UINT64_MAX && s % 64 == 0) {
-			s += 64;
-			continue;
-		}
-		if (bm_test(st, s)) {
-			s++;
-			continue;
-		}
-		uint64_t e = s;
-
-		while (e < to && e - s < n && !bm_test(st, e))
-			e++;
-		if (e - s == n)
-			return s;
-		s = e + 1;
-	}
-	return UINT64_MAX;
-}
-
-size_t store_alloc(struct store *st, size_t n, uint32_t *slots)
-{
-	uint64_t s;
-	size_t k = 0;
-
-	if (!n)
-		return 0;
-	/* One contiguous run if there is one: one write for the batch. */
-	s = find_run(st, st->hint, alloc_limit(st), n);
-	if (s == UINT64_MAX)
-		s = find_run(st, 0, alloc_limit(st), n);
-	if (s != UINT64_MAX) {
-		for (size_t i = 0; i < n; i++) {
-			bm_set(st, s + i, true);
-			slots[i] = (uint32_t)(s + i);
-		}
-		st->used += n;
-		st->hint = s + n;
-		return n;
-	}
-	/* Fragments, in slot order. */
-	for (uint64_t i = 0; i < alloc_limit(st) && k < n; i++) {
-		if ((i % 64) == 0 && st->bm[i / 64] == UINT64_MAX) {
-			i += 63;
-			continue;
-		}
-		if (!bm_test(st, i)) {
-			bm_set(st, i, true);
-			slots[k++] = (uint32_t)i;
-		}
-	}
-	st->used += k;
-	if (k)
-		st->hint = (uint64_t)slots[k - 1] + 1;
-	return k;
-}
-
-void store_claim(struct store *st, uint32_t slot)
-{
-	if (slot < st->cap && !bm_test(st, slot)) {
-		bm_set(st, slot, true);
-		st->used++;
-	}
-}
-
 static int rbuf_reserve(struct store *st, size_t n)
 {
 	if (n > st->rcap) {
@@ -1141,7 +938,7 @@ static int put_recs(struct store *st, size_t n, bool by_gfn, bool sync)
 
 		while (j < n && rec_place(&st->rbuf[j], by_gfn) == first + (j - i))
 			j++;
-		rc = write_all(st->ifd, &st->rbuf[i], (j - i) * sizeof(struct idx_rec),
+		rc = store_write_all(st->ifd, &st->rbuf[i], (j - i) * sizeof(struct idx_rec),
 			       (off_t)(base + first * sizeof(struct idx_rec)));
 		if (rc < 0)
 			return rc;
@@ -1168,129 +965,10 @@ int store_record_gfns(struct store *st, const uint64_t *gfns, size_t n,
 	return rc < 0 ? rc : put_recs(st, n, true, sync);
 }
 
-void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record)
-{
-	if (slot >= st->cap || !bm_test(st, slot))
-		return;
-	bm_set(st, slot, false);
-	st->meta[slot] = (struct slot_meta){ 0 };
-	st->used--;
-	if (record)
-		store_record(st, &gfn, &slot, 1, REC_FREE, false);
-}
-
-/* One vectored transfer per run of consecutive slots. */
-static int64_t xfer(struct store *st, const uint32_t *slots, void *const *bufs,
-		    size_t n, bool wr)
-{
-	struct iovec iov[MAX_IOV];
-	int64_t total = 0;
-	size_t i = 0;
-
-	while (i < n) {
-		size_t j = i + 1;
-
-		while (j < n && j - i < MAX_IOV && slots[j] == slots[j - 1] + 1)
-			j++;
-		for (size_t k = i; k < j; k++)
-			iov[k - i] = (struct iovec){ bufs[k], PAGE };
-		off_t off = (off_t)slots[i] * PAGE;
-		size_t left = (j - i) * PAGE;
-		struct iovec *v = iov;
-		int cnt = (int)(j - i);
-
-		while (left) {
-			ssize_t r = wr ? pwritev(st->fd, v, cnt, off)
-				       : preadv(st->fd, v, cnt, off);
-
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
-			}
-			if (r == 0)
-				return wr ? -EIO : -ENODATA; /* past the end */
-			total += r;
-			off += r;
-			left -= (size_t)r;
-			/* a short transfer: move past what was done */
-			while (cnt && (size_t)r >= v->iov_len) {
-				r -= (ssize_t)v->iov_len;
-				v++;
-				cnt--;
-			}
-			if (cnt && r) {
-				v->iov_base = (uint8_t *)v->iov_base + r;
-				v->iov_len -= (size_t)r;
-			}
-		}
-		i = j;
-	}
-	return total;
-}
-
-int64_t store_write(struct store *st, const uint32_t *slots, void *const *pages,
-		    size_t n)
-{
-	uint64_t need = 0;
-	int rc;
-
-	for (size_t i = 0; i < n; i++) {
-		if (slots[i] >= st->cap)
-			return -EINVAL;
-		if ((uint64_t)slots[i] + 1 > need)
-			need = (uint64_t)slots[i] + 1;
-	}
-	rc = data_cover(st, need);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < n; i++)
-		st->meta[slots[i]] = (struct slot_meta){
-			.dcrc = crc32c_buf(0, pages[i], PAGE), .len = PAGE };
-	return xfer(st, slots, pages, n, true);
-}
-
-int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
-		   size_t n, int *status)
-{
-	int64_t rd = xfer(st, slots, bufs, n, false);
-
-	for (size_t i = 0; i < n && rd >= 0; i++) {
-		const struct slot_meta *m = slots[i] < st->cap ?
-					    &st->meta[slots[i]] : NULL;
-
-		status[i] = m && m->len == PAGE && m->enc == 0 &&
-			    crc32c_buf(0, bufs[i], PAGE) == m->dcrc ?
-			    0 : -EBADMSG;
-	}
-	return rd;
-}
 
 int store_sync_data(struct store *st)
 {
 	return fdatasync(st->fd) < 0 ? -errno : 0;
-}
-
-uint64_t store_used(const struct store *st)
-{
-	return st->used;
-}
-
-uint64_t store_capacity(const struct store *st)
-{
-	return st->cap;
-}
-
-uint64_t store_data_capacity(const struct store *st)
-{
-	return st->dcap;
-}
-
-uint64_t store_room(const struct store *st)
-{
-	uint64_t lim = alloc_limit(st);
-
-	return lim > st->used ? lim - st->used : 0;
 }
 
 const char *store_path(const struct store *st)

@@ -17,8 +17,13 @@
  *                   re-attach: the third pager still finds every gfn
  *   kill-zero-write, kill-zero-indexed, kill-zero-pagein
  *                   the same kills with 30 % of the guest's pages zero
+ *   kill-lz4-write, kill-lz4-indexed, kill-lz4-pagein, kill-lz4-loaded
+ *                   the same kills with text-like pages stored with lz4
+ *   kill-zstd-write, kill-zstd-pagein
+ *                   with zstd, 30 % of the pages zero
  *   corrupt         a byte of a page flipped in the store: the page is
  *                   refused and counted, its gfn left out, never loaded
+ *   corrupt-lz4     the same with text-like pages stored with lz4
  *   zero            30 % zero pages: out without a write, back from zeros
  *   zero-all        an all-zero guest: its store's data file stays empty
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
@@ -525,23 +530,27 @@ static void zero_share(struct env *e, uint64_t mib, uint32_t pct)
 }
 
 /* Run a pager that kills itself at @crash, then one that re-attaches.
- * @zero_pct % of the guest's pages are zero. */
-static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct)
+ * @zero_pct % of the guest's pages are zero; with @codec, its pages are
+ * text-like and both pagers store them compressed with @codec. */
+static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct,
+		  const char *codec)
 {
 	struct env e = { 0 };
 	const char *store = path("k.store"), *log1 = path("k1.log"),
 		   *log2 = path("k2.log"), *json = path("k2.json");
+	const char *cz = codec ? "--compress" : NULL;
 	int st;
 
-	sim_up(&e, 64, 0, NULL);
+	sim_up(&e, 64, codec ? XPAGE_SIM_GUEST_TEXT : 0, NULL);
 	if (zero_pct)
 		zero_share(&e, 64, zero_pct);
 	workload(&e, 0);
 	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
-				"--batch", "256", "--recent-s", "2", NULL };
+				"--batch", "256", "--recent-s", "2", cz, codec,
+				NULL };
 	const char *args2[] = { ATTACH(&e, store), "--target-mib", "16",
 				"--batch", "256", "--duration", "4",
-				"--stats-json", json, NULL };
+				"--stats-json", json, cz, codec, NULL };
 	st = wait_for(spawn(args1, log1, crash, NULL), 60);
 	if (st == -1 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
 		fprintf(stderr, "FAIL: the pager did not die at %s\n", crash);
@@ -575,6 +584,12 @@ static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct)
 		if (zero_pct)
 			CHECK(json_num(json, "zero_pages_out") > 0,
 			      "no zero page out after the restart");
+		if (codec)
+			CHECK(json_num(json, "pages_compressed") > 0 &&
+			      json_num(json, "compression_ratio") > 1.2,
+			      "%.0f pages compressed, ratio %.2f after the restart",
+			      json_num(json, "pages_compressed"),
+			      json_num(json, "compression_ratio"));
 		printf("%s: re-attached, %.0f pages adopted, %.0f out, %.0f in\n",
 		       crash, json_num(json, "adopted"),
 		       json_num(json, "pages_out"), json_num(json, "pages_in"));
@@ -1040,25 +1055,26 @@ static void flip_byte(const char *store)
  * leaves its gfn paged out and exits 1 with the store kept; the guest's
  * page is never replaced by the damaged copy. With the byte put back,
  * a third pager loads it and the guest is whole. The guest runs no
- * workload: only the re-attach's loads read the page. */
-static int t_corrupt(void)
+ * workload: only the re-attach's loads read the page. With @codec, the
+ * guest's pages are text-like and stored compressed with it. */
+static int t_corrupt(const char *codec)
 {
 	struct env e = { 0 };
 	const char *store = path("c.store"), *json2 = path("c2.json"),
 		   *log2 = path("c2.log"), *json3 = path("c3.json"),
-		   *log3 = path("c3.log");
+		   *log3 = path("c3.log"), *cz = codec ? "--compress" : NULL;
 	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
 	int st;
 
-	sim_up(&e, 64, 0, NULL);
+	sim_up(&e, 64, codec ? XPAGE_SIM_GUEST_TEXT : 0, NULL);
 	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
-				"--batch", "256", NULL };
+				"--batch", "256", cz, codec, NULL };
 	const char *args2[] = { ATTACH(&e, store), "--target-mib", "16",
 				"--batch", "256", "--duration", "1",
-				"--stats-json", json2, NULL };
+				"--stats-json", json2, cz, codec, NULL };
 	const char *args3[] = { ATTACH(&e, store), "--target-mib", "16",
 				"--batch", "256", "--duration", "1",
-				"--stats-json", json3, NULL };
+				"--stats-json", json3, cz, codec, NULL };
 	st = wait_for(spawn(args1, path("c1.log"), "write:3", NULL), 60);
 	CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
 	      "the first pager did not die at write:3");
@@ -1096,14 +1112,21 @@ static int t_corrupt(void)
 static const struct kill_case {
 	const char *name, *crash;
 	uint32_t zero_pct;
+	const char *codec;
 } kill_cases[] = {
-	{ "kill-write", "write:6", 0 },
-	{ "kill-indexed", "indexed:6", 0 },
-	{ "kill-pagein", "pagein:25", 0 },
-	{ "kill-loaded", "loaded:25", 0 },
-	{ "kill-zero-write", "write:6", 30 },
-	{ "kill-zero-indexed", "indexed:6", 30 },
-	{ "kill-zero-pagein", "pagein:25", 30 },
+	{ "kill-write", "write:6", 0, NULL },
+	{ "kill-indexed", "indexed:6", 0, NULL },
+	{ "kill-pagein", "pagein:25", 0, NULL },
+	{ "kill-loaded", "loaded:25", 0, NULL },
+	{ "kill-zero-write", "write:6", 30, NULL },
+	{ "kill-zero-indexed", "indexed:6", 30, NULL },
+	{ "kill-zero-pagein", "pagein:25", 30, NULL },
+	{ "kill-lz4-write", "write:6", 0, "lz4" },
+	{ "kill-lz4-indexed", "indexed:6", 0, "lz4" },
+	{ "kill-lz4-pagein", "pagein:25", 0, "lz4" },
+	{ "kill-lz4-loaded", "loaded:25", 0, "lz4" },
+	{ "kill-zstd-write", "write:6", 30, "zstd" },
+	{ "kill-zstd-pagein", "pagein:25", 30, "zstd" },
 };
 
 static const struct kill_case *find_kill(const char *name)
@@ -1142,7 +1165,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(t, "sigint"))
 		rc = t_sigint();
 	else if ((k = find_kill(t)))
-		rc = t_kill(k->crash, true, k->zero_pct);
+		rc = t_kill(k->crash, true, k->zero_pct, k->codec);
 	else if (!strcmp(t, "zero"))
 		rc = t_zero();
 	else if (!strcmp(t, "zero-all"))
@@ -1152,7 +1175,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(t, "kill-twice"))
 		rc = t_kill_twice();
 	else if (!strcmp(t, "corrupt"))
-		rc = t_corrupt();
+		rc = t_corrupt(NULL);
+	else if (!strcmp(t, "corrupt-lz4"))
+		rc = t_corrupt("lz4");
 	else if (!strcmp(t, "settle"))
 		rc = t_settle();
 	else if (!strcmp(t, "pvh-ram"))

@@ -8,7 +8,9 @@
  * file left empty, the newest record winning across both regions;
  * version-1 and version-2 indexes, written here byte for byte, opened
  * and rewritten as version 3; a page's data damaged on disk refused by
- * its crc32c; crc32c's check value.
+ * its crc32c; crc32c's check value; lz4-compressed pages packed into
+ * fewer slots and read back, a damaged one refused; a record whose
+ * slots a newer record took found stale.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -188,13 +190,53 @@ static void upgrade(const char *path, const char *ipath,
 		store_recovery_free(&rec);
 		store_close(st, false);
 		fd = open(ipath, O_RDONLY);
-		CHECK(fd >= 0 && pread(fd, &version, 4, 8) == 4 && version == 3,
+		CHECK(fd >= 0 && pread(fd, &version, 4, 8) == 4 && version == 4,
 		      "index version %u after open", version);
 		close(fd);
 	}
 	CHECK(access(path, F_OK) == 0 && file_size(path) == 4096, "data file");
 	unlink(path);
 	unlink(ipath);
+}
+
+/* A new store at @path, or NULL (a failure counted). */
+static struct store *create(const char *path, const struct store_identity *id)
+{
+	struct store *st;
+	char err[512];
+	int rc = store_open(path, id, true, &st, NULL, err, sizeof(err));
+
+	CHECK(rc == 0, "create: %d %s", rc, err);
+	return rc == 0 ? st : NULL;
+}
+
+/* @st closed and its store at @path opened again: the store, or NULL
+ * (a failure counted). */
+static struct store *reopen(struct store *st, const char *path,
+			    const struct store_identity *id)
+{
+	char err[512];
+	int rc;
+
+	store_close(st, false);
+	rc = store_open(path, id, true, &st, NULL, err, sizeof(err));
+	CHECK(rc == 1, "re-attach: %d %s", rc, err);
+	return rc == 1 ? st : NULL;
+}
+
+/* Byte @off of the file @path xored with @x. */
+static void flip(const char *path, off_t off, uint8_t x)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t b = 0;
+
+	CHECK(fd >= 0 && pread(fd, &b, 1, off) == 1, "read byte %lld",
+	      (long long)off);
+	b ^= x;
+	CHECK(fd >= 0 && pwrite(fd, &b, 1, off) == 1, "flip byte %lld",
+	      (long long)off);
+	if (fd >= 0)
+		close(fd);
 }
 
 /* A byte of a page's data flipped on disk after its record was written:
@@ -206,36 +248,24 @@ static void corrupt_data(const char *path, const struct store_identity *id)
 	void *bufs[2] = { page[0], page[1] }, *rbufs[2] = { back[0], back[1] };
 	uint64_t gfns[2] = { 20, 21 };
 	uint32_t slots[2];
-	struct store *st;
-	char err[512];
-	int rst[2], rc = store_open(path, id, true, &st, NULL, err, sizeof(err));
+	struct store *st = create(path, id);
+	int rst[2];
 
-	CHECK(rc == 0, "create: %d %s", rc, err);
-	if (rc != 0)
+	if (!st)
 		return;
 	memset(page[0], 0x11, 4096);
 	memset(page[1], 0x22, 4096);
 	CHECK(store_reserve(st, 2) == 0 && store_alloc(st, 2, slots) == 2 &&
 	      store_write(st, slots, bufs, 2) == 8192 &&
 	      store_record(st, gfns, slots, 2, REC_WRITTEN, true) == 0, "out");
-	for (int pass = 0; pass < 2; pass++) {
-		int fd = open(path, O_RDWR);
-		uint8_t x = 0x23;
-
-		if (pass == 0)
-			CHECK(fd >= 0 && pwrite(fd, &x, 1, (off_t)slots[1] *
-						4096 + 1234) == 1, "flip");
-		close(fd);
+	flip(path, (off_t)slots[1] * 512 + 1234, 0x23);
+	for (int pass = 0; pass < 2 && st; pass++) {
 		rst[0] = rst[1] = 1;
 		CHECK(store_read(st, slots, rbufs, 2, rst) == 8192,
 		      "read (pass %d)", pass);
 		CHECK(rst[0] == 0 && rst[1] == -EBADMSG,
 		      "status (pass %d): %d %d", pass, rst[0], rst[1]);
-		store_close(st, false);
-		rc = store_open(path, id, true, &st, NULL, err, sizeof(err));
-		CHECK(rc == 1, "re-attach: %d %s", rc, err);
-		if (rc != 1)
-			return;
+		st = reopen(st, path, id);
 	}
 	store_close(st, true);
 }
@@ -257,6 +287,126 @@ static void crc32c_values(void)
 	      "and table differ");
 	CHECK(one == crc32c_buf(crc32c_buf(0, b + 3, 1001), b + 1004, 3095),
 	      "crc32c in two pieces");
+}
+
+/* A page of prose-like text (compressible), or of random bytes. */
+static void fill_page(uint8_t *p, unsigned seed, bool text)
+{
+	uint64_t x = seed * 0x9e3779b97f4a7c15ull + 1;
+	size_t n = 0;
+
+	while (n < 4096) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		if (text) {
+			char w[64];
+			int k = snprintf(w, sizeof(w), "the store %u keeps page "
+					 "%llu of the guest, ", seed,
+					 (unsigned long long)(x % 1000));
+
+			for (int j = 0; j < k && n < 4096; j++)
+				p[n++] = (uint8_t)w[j];
+		} else {
+			for (int j = 0; j < 8 && n < 4096; j++)
+				p[n++] = (uint8_t)(x >> (8 * j));
+		}
+	}
+}
+
+/* Compressed records: lz4 packs text pages into fewer slots, a random
+ * page stays raw; reads give the pages back, before and after a
+ * re-attach; a byte flipped in a compressed record fails its check. */
+static void compressed(const char *path, const struct store_identity *id)
+{
+	static uint8_t page[4][4096], back[4][4096];
+	void *bufs[4] = { page[0], page[1], page[2], page[3] };
+	void *rbufs[4] = { back[0], back[1], back[2], back[3] };
+	uint64_t gfns[4] = { 30, 31, 32, 33 };
+	uint32_t slots[4];
+	struct store_stats ss;
+	struct store *st = create(path, id);
+	int rst[4];
+
+	if (!st)
+		return;
+	for (unsigned i = 0; i < 4; i++)
+		fill_page(page[i], i, i != 1);
+	CHECK(store_set_compress(st, ENC_LZ4, 0) == 0 &&
+	      store_reserve(st, 4) == 0 && store_alloc(st, 4, slots) == 4 &&
+	      store_write(st, slots, bufs, 4) > 0 &&
+	      store_record(st, gfns, slots, 4, REC_WRITTEN, true) == 0, "out");
+	store_get_stats(st, &ss);
+	CHECK(ss.pages_compressed == 3 && ss.pages_raw == 1, "compressed %llu, "
+	      "raw %llu", (unsigned long long)ss.pages_compressed,
+	      (unsigned long long)ss.pages_raw);
+	CHECK(slots[0] == 0 && slots[1] > slots[0] && slots[1] < 8 &&
+	      slots[2] == slots[1] + 8 && slots[3] > slots[2] &&
+	      store_used(st) < 4 * 8 && store_used(st) == ss.bytes_stored / 512,
+	      "packed at %u %u %u %u, %llu slots used", slots[0], slots[1],
+	      slots[2], slots[3], (unsigned long long)store_used(st));
+	for (int pass = 0; pass < 3 && st; pass++) {
+		if (pass == 2)
+			flip(path, (off_t)slots[2] * 512 + 100, 0x77);
+		memset(back, 0, sizeof(back));
+		CHECK(store_read(st, slots, rbufs, 4, rst) > 0, "read");
+		for (int i = 0; i < 4; i++)
+			CHECK(pass == 2 && i == 2 ? rst[i] == -EBADMSG :
+			      rst[i] == 0 && !memcmp(page[i], back[i], 4096),
+			      "page %d (pass %d): %d", i, pass, rst[i]);
+		st = reopen(st, path, id);
+	}
+	store_close(st, true);
+}
+
+/* Records whose slots a newer one took: gfns 60 and 61 packed into the
+ * first page group, back in with their FREE records lost; gfn 62 raw
+ * into the same group, which is found free first after a re-attach. 61's record (at its own slot, not overwritten)
+ * is older than 62's, which covers its slots: stale, not live. */
+static void overlap(const char *path, const struct store_identity *id)
+{
+	static uint8_t page[2][4096];
+	void *bufs[2] = { page[0], page[1] };
+	uint64_t gfns[2] = { 60, 61 }, g62 = 62;
+	uint32_t slots[2], s62;
+	struct store_recovery rec;
+	struct store *st = create(path, id);
+	char err[512];
+	int rc;
+
+	if (!st)
+		return;
+	fill_page(page[0], 7, true);
+	fill_page(page[1], 8, true);
+	CHECK(store_set_compress(st, ENC_LZ4, 0) == 0 &&
+	      store_reserve(st, 2) == 0 && store_alloc(st, 2, slots) == 2 &&
+	      store_write(st, slots, bufs, 2) > 0 &&
+	      store_record(st, gfns, slots, 2, REC_WRITTEN, true) == 0 &&
+	      slots[0] == 0 && slots[1] > 0 && slots[1] < 8, "packed");
+	/* a re-attach (its search for free groups starts at the first) */
+	store_close(st, false);
+	rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
+	CHECK(rc == 1 && rec.n == 2, "re-attach: %d %s", rc, err);
+	if (rc != 1)
+		return;
+	for (size_t i = 0; i < rec.n; i++)
+		store_claim(st, rec.live[i].slot);
+	store_recovery_free(&rec);
+	store_free(st, slots[0], 60, false);
+	store_free(st, slots[1], 61, false);
+	fill_page(page[0], 9, false);
+	CHECK(store_alloc(st, 1, &s62) == 1 && s62 == 0 &&
+	      store_write(st, &s62, bufs, 1) == 4096 &&
+	      store_record(st, &g62, &s62, 1, REC_WRITTEN, true) == 0, "62");
+	store_close(st, false);
+	rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
+	CHECK(rc == 1, "re-attach: %d %s", rc, err);
+	if (rc != 1)
+		return;
+	CHECK(rec.n == 1 && find(&rec, 62) && !find(&rec, 61) &&
+	      rec.stale_records == 1, "live %zu (61 %s), stale %llu", rec.n,
+	      find(&rec, 61) ? "live" : "not live",
+	      (unsigned long long)rec.stale_records);
+	store_recovery_free(&rec);
+	store_close(st, true);
 }
 
 int main(void)
@@ -296,7 +446,7 @@ int main(void)
 	CHECK(store_reserve(st, 8) == 0, "reserve");
 	CHECK(store_alloc(st, 8, slots) == 8, "alloc");
 	for (int i = 0; i < 8; i++) {
-		CHECK(i == 0 || slots[i] == slots[i - 1] + 1, "not contiguous");
+		CHECK(i == 0 || slots[i] == slots[i - 1] + 8, "not contiguous");
 		memset(page[i], 'a' + i, sizeof(page[i]));
 		bufs[i] = page[i];
 		rbufs[i] = back[i];
@@ -324,7 +474,8 @@ int main(void)
 		CHECK(store_write(st, &s2, bufs + 2, 1) == 4096, "write again");
 		CHECK(store_record(st, &g, &s2, 1, REC_WRITTEN, true) == 0, "rec");
 	}
-	CHECK(store_used(st) == 7, "used %llu", (unsigned long long)store_used(st));
+	CHECK(store_used(st) == 7 * 8, "used %llu",
+	      (unsigned long long)store_used(st));
 	store_close(st, false);
 
 	/* damage the record of slot 3 (gfn 103) */
@@ -332,8 +483,9 @@ int main(void)
 		int fd = open(ipath, O_RDWR);
 		uint8_t x = 0x5a;
 
-		/* header, 1000 gfn records in whole pages, slot 3 */
-		CHECK(fd >= 0 && pwrite(fd, &x, 1, 4096 + 32768 + 3 * 32 + 2) == 1,
+		/* header, 1000 gfn records in whole pages, gfn 103's slot */
+		CHECK(fd >= 0 && pwrite(fd, &x, 1, 4096 + 32768 +
+					(off_t)slots[3] * 32 + 2) == 1,
 		      "damage");
 		close(fd);
 	}
@@ -383,6 +535,8 @@ int main(void)
 	upgrade(path, ipath, &id, 1);
 	upgrade(path, ipath, &id, 2);
 	corrupt_data(path, &id);
+	compressed(path, &id);
+	overlap(path, &id);
 	crc32c_values();
 	rmdir(dir);
 	if (failures) {
