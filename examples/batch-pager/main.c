@@ -451,9 +451,11 @@ static int open_store(struct pager *p, struct setup *s)
 			       "pager evicted cannot be served without its store");
 		return -1;
 	}
-	if (store_set_compress(p->store, p->o.compress, 0) < 0) {
-		errx_("out of memory setting up %s compression",
-		      compress_name(p->o.compress));
+	if (store_set_compress(p->store, p->o.compress, 0) < 0 ||
+	    store_set_ram_tier(p->store, (uint64_t)p->o.ram_tier_mib << 20) < 0) {
+		errx_("out of memory setting up the store (%s compression, a "
+		      "RAM tier of %u MiB)", compress_name(p->o.compress),
+		      p->o.ram_tier_mib);
 		return -1;
 	}
 	dbg(p, "store %s open", p->o.store_path);
@@ -656,6 +658,8 @@ static void release_state(struct pager *p, struct setup *s, bool remove)
 	free(p->io_buf);
 	free(p->stuck);
 	free(p->st.lat.us);
+	free(p->st.lat_ram.us);
+	free(p->st.lat_file.us);
 }
 
 int main(int argc, char **argv)

@@ -80,6 +80,8 @@ static void usage(FILE *f)
 "                         $XDG_RUNTIME_DIR or /var/tmp\n"
 "  --keep-store           do not remove the store at exit\n"
 "  --compress CODEC       store pages compressed: lz4, zstd or none (none)\n"
+"  --ram-tier-mib N       keep copies of the newest pages out in N MiB of\n"
+"                         memory, read at page-in instead of the file (0)\n"
 "  --takeover             take over a paging ring left by a pager that died\n"
 "  --duration SECONDS     page everything back in and exit after this long\n"
 "  --stats-json PATH      write statistics as JSON\n"
@@ -113,7 +115,7 @@ enum {
 	O_NOWL, O_SIMLOG, O_TMIB, O_TPAGES, O_XS, O_BATCH, O_STORE, O_KEEP,
 	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_SETTLE, O_PROGRESS, O_NOPROGRESS,
 	O_VERSION, O_CODE, O_ZERO, O_POLICY, O_SCAN_MS, O_IDLE_SCANS,
-	O_CONTROL, O_NOCONTROL, O_TEXT, O_COMPRESS,
+	O_CONTROL, O_NOCONTROL, O_TEXT, O_COMPRESS, O_RAM_TIER,
 };
 
 static const struct option longopts[] = {
@@ -123,6 +125,7 @@ static const struct option longopts[] = {
 	{ "no-control", no_argument, NULL, O_NOCONTROL },
 	{ "text", no_argument, NULL, O_TEXT },
 	{ "compress", required_argument, NULL, O_COMPRESS },
+	{ "ram-tier-mib", required_argument, NULL, O_RAM_TIER },
 	{ "sim-socket", required_argument, NULL, O_SIM_SOCKET },
 	{ "guest-mib", required_argument, NULL, O_GUEST_MIB },
 	{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -184,6 +187,7 @@ static const struct num_opt {
 	{ O_BATCH,     1, 65536,            1,   FIELD(batch) },
 	{ O_RECENT,    0, 86400,            1,   FIELD(recent_s) },
 	{ O_SETTLE,    0, 10000,            1,   FIELD(settle_ms) },
+	{ O_RAM_TIER,  0, 1u << 20,         1,   FIELD(ram_tier_mib) },
 	{ O_SCAN_MS,   100, 600000,         1,   FIELD(scan_ms) },
 	{ O_IDLE_SCANS, 0, 255,             1,   FIELD(idle_scans) },
 };

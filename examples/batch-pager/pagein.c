@@ -175,6 +175,7 @@ struct ld {
 	uint64_t gfn;
 	uint32_t slot;
 	uint32_t qi;   /* queue index, or UINT32_MAX */
+	bool ram;      /* load_set(): read from the RAM tier */
 };
 
 static int cmp_ld(const void *a, const void *b)
@@ -211,10 +212,11 @@ static size_t drop_corrupt(struct pager *p, struct ld *v, uint64_t *g,
 	size_t k = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		if (i < nd && rst[i]) {
+		if (i < nd && rst[i] < 0) {
 			refuse_corrupt(p, v[i].gfn, v[i].slot);
 			continue;
 		}
+		v[i].ram = i < nd && rst[i] == 1;
 		v[k] = v[i];
 		g[k] = g[i];
 		bufs[k++] = bufs[i];
@@ -282,10 +284,11 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 	return (int)n;
 }
 
-/* What a load status means for the gfn's slot. */
-static void after_load(struct pager *p, uint64_t g, int st, bool demand,
-		       uint64_t t_req)
+/* What a load status means for the gfn's slot. @l: the gfn as loaded. */
+static void after_load(struct pager *p, const struct ld *l, int st,
+		       bool demand, uint64_t t_req)
 {
+	uint64_t g = l->gfn;
 	uint64_t t = now_ns();
 
 	if (!(p->gfl[g] & GF_OUT)) {
@@ -298,8 +301,11 @@ static void after_load(struct pager *p, uint64_t g, int st, bool demand,
 	if (st == 0) {
 		p->st.pages_in++;
 		if (demand) {
+			uint32_t us = (uint32_t)((t - t_req) / 1000);
+
 			p->st.pages_in_demand++;
-			lat_add(&p->st.lat, (uint32_t)((t - t_req) / 1000));
+			lat_add(&p->st.lat, us);
+			lat_add(l->ram ? &p->st.lat_ram : &p->st.lat_file, us);
 		} else {
 			p->st.pages_in_drain++;
 		}
@@ -355,7 +361,7 @@ int pagein_serve(struct pager *p)
 			goto out;
 		n = (size_t)rc;
 		for (size_t i = 0; i < n; i++)
-			after_load(p, g[i], st[i], true, p->q[v[i].qi].t_ns);
+			after_load(p, &v[i], st[i], true, p->q[v[i].qi].t_ns);
 	}
 	/* Keep what must be tried again (-ENOMEM). */
 	for (size_t i = 0; i < p->nq; i++)
@@ -411,7 +417,7 @@ int pagein_bulk(struct pager *p, uint64_t max, bool progress)
 				goto out;
 			n = (size_t)rc;
 			for (size_t i = 0; i < n; i++)
-				after_load(p, g[i], st[i], false, 0);
+				after_load(p, &v[i], st[i], false, 0);
 		}
 		done += p->st.pages_in - before;
 		if (progress)

@@ -9,6 +9,8 @@
  *   store.c       the store file, its slot allocator and the crash-safe
  *                 index (store.h)
  *   store_crc.c   the index's crc32, the data's crc32c
+ *   store_alloc.c, store_io.c, store_compress.c, store_ram.c
+ *                 the store's slots, its data, compression, RAM tier
  *   policy.c      victim choice, pluggable (policy.h): the clock
  *   ram_hand.c    the hand the clock and logdirty sweep RAM with
  *   policy_random.c   random victims, as Xen's xenpaging chooses
@@ -103,6 +105,7 @@ struct pager_stats {
 	double target_reached_s; /* < 0: never */
 	double drain_s;
 	struct lat_samples lat;
+	struct lat_samples lat_ram, lat_file; /* of them, read from each */
 };
 
 struct sim_target;
@@ -135,6 +138,7 @@ struct pager_opts {
 	uint32_t idle_scans;     /* K: victims unwritten for K scans */
 	uint32_t settle_ms;      /* wait between nominate and map */
 	enum store_enc compress; /* --compress */
+	uint32_t ram_tier_mib;   /* --ram-tier-mib */
 	bool page_code;          /* victims among the guest's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;

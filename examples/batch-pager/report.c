@@ -212,6 +212,26 @@ static void json_compress(FILE *f, const struct pager *p)
 		(double)pages * XPAGE_PAGE_SIZE / (double)ss.bytes_stored : 1.0);
 }
 
+/* The RAM tier: its size, the copies it took and let go, and the pages
+ * read from it and from the file, with the demand page-ins' latency
+ * from each (lat_pct sorts the samples: @p is not const). */
+static void json_tiers(FILE *f, struct pager *p)
+{
+	struct store_stats ss = { 0 };
+
+	if (p->store)
+		store_get_stats(p->store, &ss);
+	ju64(f, "ram_tier_mib", p->o.ram_tier_mib);
+	ju64(f, "ram_tier_copies", ss.ram_copies);
+	ju64(f, "ram_tier_dropped", ss.ram_dropped);
+	ju64(f, "pages_read_ram_tier", ss.reads_ram);
+	ju64(f, "pages_read_file", ss.reads_file);
+	fprintf(f, "  \"pagein_latency_us_p50_ram_tier\": %u,\n",
+		lat_pct(&p->st.lat_ram, 50));
+	fprintf(f, "  \"pagein_latency_us_p50_file\": %u,\n",
+		lat_pct(&p->st.lat_file, 50));
+}
+
 /* The time each page-out step took, in ms (pageout.c, lap). */
 static void json_steps(FILE *f, const struct pager *p)
 {
@@ -259,6 +279,7 @@ static void json_pager(FILE *f, struct pager *p)
 	json_steps(f, p);
 	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", lat_pct(&p->st.lat, 50));
 	fprintf(f, "  \"pagein_latency_us_p99\": %u,\n", lat_pct(&p->st.lat, 99));
+	json_tiers(f, p);
 	if (p->st.target_reached_s >= 0)
 		fprintf(f, "  \"target_reached_s\": %.3f,\n", p->st.target_reached_s);
 	else

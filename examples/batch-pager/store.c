@@ -204,6 +204,7 @@ static void store_free_mem(struct store *st)
 	free(st->rbuf);
 	free(st->cbuf);
 	compress_fini(&st->comp);
+	ram_tier_free(st->ram);
 	free(st);
 }
 

@@ -94,11 +94,16 @@ struct store_recovery {
 	uint64_t stale_records; /* superseded or free */
 };
 
-/* What the store wrote (store_get_stats()). */
+/* What the store wrote and read (store_get_stats()). */
 struct store_stats {
 	uint64_t pages_raw;        /* pages written as they are */
 	uint64_t pages_compressed; /* pages written compressed */
 	uint64_t bytes_stored;     /* slots they took, in bytes */
+	uint64_t ram_copies;       /* of them, copies kept in the RAM tier */
+	uint64_t ram_dropped;      /* copies the tier let go, oldest first */
+	uint64_t ram_bytes;        /* what the tier's copies take now */
+	uint64_t reads_ram;        /* pages read from the RAM tier */
+	uint64_t reads_file;       /* pages read from the file */
 };
 
 struct store;
@@ -155,6 +160,13 @@ bool store_slot_is_page(const struct store *st, uint32_t slot);
  * @level (0: the codec's default). Records of any encoding are read
  * whatever the setting. 0 or -ENOMEM. */
 int store_set_compress(struct store *st, enum store_enc enc, int level);
+
+/* A RAM tier of @bytes (0: none) ahead of the file: a copy of each
+ * record written is kept, the oldest let go when it is full, and reads
+ * take the copy when there is one. Write-through: every record is in
+ * the file as without it, so what a crash loses of it is copies. 0 or
+ * -ENOMEM. */
+int store_set_ram_tier(struct store *st, uint64_t bytes);
 void store_get_stats(const struct store *st, struct store_stats *s);
 
 /* Write @n pages reserved at slots[i] (store_alloc()): each compressed
@@ -182,13 +194,15 @@ int store_record(struct store *st, const uint64_t *gfns,
 int store_record_gfns(struct store *st, const uint64_t *gfns, size_t n,
 		      uint32_t state, bool sync);
 
-/* Read the page whose record is at slots[i] into bufs[i] (one vectored
- * read per run of adjacent records), checking each against its record
- * and decompressing it: status[i] is 0, or -EBADMSG when the data does
- * not match the length and crc32c its WRITTEN record gives, does not
- * decompress into one page, or there is no record: such a buffer holds
- * garbage and must not reach the guest. Returns bytes read or a
- * negative errno (then status is not set). */
+/* Read the page whose record is at slots[i] into bufs[i] (from the RAM
+ * tier's copy if there is one, else the file: one vectored read per run
+ * of adjacent records), checking each against its record and
+ * decompressing it: status[i] is 0 (read from the file), 1 (from the
+ * RAM tier), or -EBADMSG when the data does not match the length and
+ * crc32c its WRITTEN record gives, does not decompress into one page,
+ * or there is no record: such a buffer holds garbage and must not reach
+ * the guest. Returns bytes read from the file or a negative errno (then
+ * status is not set). */
 int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
 		   size_t n, int *status);
 

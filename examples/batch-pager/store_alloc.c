@@ -288,6 +288,8 @@ void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record)
 		return;
 	store_mark(st, slot, meta_units(&st->meta[slot]), false);
 	st->meta[slot] = (struct slot_meta){ 0 };
+	if (st->ram)
+		ram_tier_drop(st->ram, slot);
 	if (record)
 		store_record(st, &gfn, &slot, 1, REC_FREE, false);
 }

@@ -5,6 +5,7 @@
  *   store_alloc.c     the slot bitmap, reservations, growing the files
  *   store_io.c        packing pages into slots, the data's reads/writes
  *   store_compress.c  lz4 and zstd, a page at a time
+ *   store_ram.c       the RAM tier: copies of the newest records
  *   store_crc.c       crc32 and crc32c
  *
  * A slot is a 512-byte unit of the data file (slot s at s * 512). A page
@@ -25,6 +26,7 @@
 
 #include "store.h"
 #include "store_compress.h"
+#include "store_ram.h"
 
 #define PAGE XPAGE_PAGE_SIZE
 #define UNIT 512u
@@ -68,6 +70,7 @@ struct store {
 	struct compressor comp;
 	uint8_t *cbuf;        /* a page per page of a batch: compressed data */
 	size_t ccap;          /* pages of cbuf */
+	struct ram_tier *ram; /* NULL: no RAM tier */
 	struct store_stats stats;
 };
 

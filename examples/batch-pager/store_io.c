@@ -27,6 +27,7 @@ struct piece {
 	void *data;
 	uint32_t len;
 	uint8_t enc;
+	bool ram;            /* store_read(): taken from the RAM tier */
 	size_t idx;          /* the caller's index */
 };
 
@@ -169,6 +170,12 @@ static void commit(struct store *st, uint32_t *slots, const struct piece *pc,
 			.len = (uint16_t)pc[i].len, .enc = pc[i].enc };
 		slots[pc[i].idx] = pc[i].slot;
 		st->stats.bytes_stored += (uint64_t)pc[i].units * UNIT;
+		if (st->ram) {
+			st->stats.ram_dropped += ram_tier_put(st->ram, pc[i].slot,
+							      pc[i].data,
+							      pc[i].len);
+			st->stats.ram_copies++;
+		}
 		if (pc[i].enc == ENC_RAW)
 			st->stats.pages_raw++;
 		else
@@ -206,6 +213,31 @@ int64_t store_write(struct store *st, uint32_t *slots, void *const *pages,
 	return rc;
 }
 
+/* Piece @p from the RAM tier's copy, if it has one of its length. */
+static bool from_ram(struct store *st, struct piece *p)
+{
+	uint32_t len;
+	const void *c = st->ram ? ram_tier_get(st->ram, p->slot, &len) : NULL;
+
+	if (!c || len != p->len)
+		return false;
+	memcpy(p->data, c, len);
+	p->ram = true;
+	return true;
+}
+
+/* The pieces not taken from the RAM tier to the front of @pc, in their
+ * order; how many. */
+static size_t file_pieces(struct piece *pc, size_t k, struct piece *out)
+{
+	size_t n = 0;
+
+	for (size_t j = 0; j < k; j++)
+		if (!pc[j].ram)
+			out[n++] = pc[j];
+	return n;
+}
+
 /* Check piece @p read into its buffer, and decompress it into @page. */
 static int check_piece(struct store *st, const struct piece *p, void *page)
 {
@@ -221,7 +253,8 @@ int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
 		   size_t n, int *status)
 {
 	struct piece *pc = calloc(n ? n : 1, sizeof(*pc));
-	int64_t rd = pc ? cbuf_reserve(st, n) : -ENOMEM;
+	struct piece *io = calloc(n ? n : 1, sizeof(*io));
+	int64_t rd = pc && io ? cbuf_reserve(st, n) : -ENOMEM;
 	size_t k = 0;
 
 	for (size_t i = 0; rd == 0 && i < n; i++) {
@@ -235,13 +268,22 @@ int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
 					.len = m->len, .enc = m->enc, .idx = i,
 					.data = m->enc == ENC_RAW ? bufs[i] :
 						st->cbuf + i * PAGE };
+		from_ram(st, &pc[k]);
 		k++;
 	}
 	if (rd == 0)
-		rd = run_io(st, pc, k, false);
-	for (size_t j = 0; rd >= 0 && j < k; j++)
-		status[pc[j].idx] = check_piece(st, &pc[j], bufs[pc[j].idx]);
+		rd = run_io(st, io, file_pieces(pc, k, io), false);
+	for (size_t j = 0; rd >= 0 && j < k; j++) {
+		int rc = check_piece(st, &pc[j], bufs[pc[j].idx]);
+
+		status[pc[j].idx] = rc < 0 ? rc : pc[j].ram;
+		if (pc[j].ram)
+			st->stats.reads_ram++;
+		else
+			st->stats.reads_file++;
+	}
 	free(pc);
+	free(io);
 	return rd;
 }
 
@@ -257,7 +299,19 @@ int store_set_compress(struct store *st, enum store_enc enc, int level)
 	return 0;
 }
 
+int store_set_ram_tier(struct store *st, uint64_t bytes)
+{
+	struct ram_tier *rt = bytes ? ram_tier_new(bytes) : NULL;
+
+	if (bytes && !rt)
+		return -ENOMEM;
+	ram_tier_free(st->ram);
+	st->ram = rt;
+	return 0;
+}
+
 void store_get_stats(const struct store *st, struct store_stats *s)
 {
 	*s = st->stats;
+	s->ram_bytes = st->ram ? ram_tier_bytes(st->ram) : 0;
 }

@@ -21,6 +21,10 @@
  *                   the same kills with text-like pages stored with lz4
  *   kill-zstd-write, kill-zstd-pagein
  *                   with zstd, 30 % of the pages zero
+ *   kill-ram-write, kill-ram-indexed, kill-ram-pagein, kill-ram-loaded,
+ *   kill-ram-lz4-pagein
+ *                   with a RAM tier of 4 MiB (and lz4, 30 % zero pages):
+ *                   what the dead pager held in it was in the file too
  *   corrupt         a byte of a page flipped in the store: the page is
  *                   refused and counted, its gfn left out, never loaded
  *   corrupt-lz4     the same with text-like pages stored with lz4
@@ -533,24 +537,30 @@ static void zero_share(struct env *e, uint64_t mib, uint32_t pct)
  * @zero_pct % of the guest's pages are zero; with @codec, its pages are
  * text-like and both pagers store them compressed with @codec. */
 static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct,
-		  const char *codec)
+		  const char *codec, const char *ram_mib)
 {
 	struct env e = { 0 };
 	const char *store = path("k.store"), *log1 = path("k1.log"),
 		   *log2 = path("k2.log"), *json = path("k2.json");
 	const char *cz = codec ? "--compress" : NULL;
+	const char *rt = ram_mib ? "--ram-tier-mib" : NULL;
 	int st;
 
 	sim_up(&e, 64, codec ? XPAGE_SIM_GUEST_TEXT : 0, NULL);
 	if (zero_pct)
 		zero_share(&e, 64, zero_pct);
 	workload(&e, 0);
+	/* (the optional pairs last: a NULL ends the list where they are
+	 * not given) */
 	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
-				"--batch", "256", "--recent-s", "2", cz, codec,
-				NULL };
+				"--batch", "256", "--recent-s", "2",
+				rt ? rt : cz, rt ? ram_mib : codec,
+				rt ? cz : NULL, codec, NULL };
 	const char *args2[] = { ATTACH(&e, store), "--target-mib", "16",
 				"--batch", "256", "--duration", "4",
-				"--stats-json", json, cz, codec, NULL };
+				"--stats-json", json, rt ? rt : cz,
+				rt ? ram_mib : codec, rt ? cz : NULL, codec,
+				NULL };
 	st = wait_for(spawn(args1, log1, crash, NULL), 60);
 	if (st == -1 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
 		fprintf(stderr, "FAIL: the pager did not die at %s\n", crash);
@@ -584,6 +594,9 @@ static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct,
 		if (zero_pct)
 			CHECK(json_num(json, "zero_pages_out") > 0,
 			      "no zero page out after the restart");
+		if (ram_mib)
+			CHECK(json_num(json, "pages_read_ram_tier") > 0,
+			      "no page read from the RAM tier after the restart");
 		if (codec)
 			CHECK(json_num(json, "pages_compressed") > 0 &&
 			      json_num(json, "compression_ratio") > 1.2,
@@ -1112,21 +1125,26 @@ static int t_corrupt(const char *codec)
 static const struct kill_case {
 	const char *name, *crash;
 	uint32_t zero_pct;
-	const char *codec;
+	const char *codec, *ram_mib;
 } kill_cases[] = {
-	{ "kill-write", "write:6", 0, NULL },
-	{ "kill-indexed", "indexed:6", 0, NULL },
-	{ "kill-pagein", "pagein:25", 0, NULL },
-	{ "kill-loaded", "loaded:25", 0, NULL },
-	{ "kill-zero-write", "write:6", 30, NULL },
-	{ "kill-zero-indexed", "indexed:6", 30, NULL },
-	{ "kill-zero-pagein", "pagein:25", 30, NULL },
-	{ "kill-lz4-write", "write:6", 0, "lz4" },
-	{ "kill-lz4-indexed", "indexed:6", 0, "lz4" },
-	{ "kill-lz4-pagein", "pagein:25", 0, "lz4" },
-	{ "kill-lz4-loaded", "loaded:25", 0, "lz4" },
-	{ "kill-zstd-write", "write:6", 30, "zstd" },
-	{ "kill-zstd-pagein", "pagein:25", 30, "zstd" },
+	{ "kill-write", "write:6", 0, NULL, NULL },
+	{ "kill-indexed", "indexed:6", 0, NULL, NULL },
+	{ "kill-pagein", "pagein:25", 0, NULL, NULL },
+	{ "kill-loaded", "loaded:25", 0, NULL, NULL },
+	{ "kill-zero-write", "write:6", 30, NULL, NULL },
+	{ "kill-zero-indexed", "indexed:6", 30, NULL, NULL },
+	{ "kill-zero-pagein", "pagein:25", 30, NULL, NULL },
+	{ "kill-lz4-write", "write:6", 0, "lz4", NULL },
+	{ "kill-lz4-indexed", "indexed:6", 0, "lz4", NULL },
+	{ "kill-lz4-pagein", "pagein:25", 0, "lz4", NULL },
+	{ "kill-lz4-loaded", "loaded:25", 0, "lz4", NULL },
+	{ "kill-zstd-write", "write:6", 30, "zstd", NULL },
+	{ "kill-zstd-pagein", "pagein:25", 30, "zstd", NULL },
+	{ "kill-ram-write", "write:6", 0, NULL, "4" },
+	{ "kill-ram-indexed", "indexed:6", 0, NULL, "4" },
+	{ "kill-ram-pagein", "pagein:25", 0, NULL, "4" },
+	{ "kill-ram-loaded", "loaded:25", 0, NULL, "4" },
+	{ "kill-ram-lz4-pagein", "pagein:25", 30, "lz4", "4" },
 };
 
 static const struct kill_case *find_kill(const char *name)
@@ -1165,7 +1183,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(t, "sigint"))
 		rc = t_sigint();
 	else if ((k = find_kill(t)))
-		rc = t_kill(k->crash, true, k->zero_pct, k->codec);
+		rc = t_kill(k->crash, true, k->zero_pct, k->codec, k->ram_mib);
 	else if (!strcmp(t, "zero"))
 		rc = t_zero();
 	else if (!strcmp(t, "zero-all"))

@@ -10,7 +10,8 @@
  * and rewritten as version 3; a page's data damaged on disk refused by
  * its crc32c; crc32c's check value; lz4-compressed pages packed into
  * fewer slots and read back, a damaged one refused; a record whose
- * slots a newer record took found stale.
+ * slots a newer record took found stale; the RAM tier's copies read
+ * instead of the file, the oldest let go, the file holding them all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -312,28 +313,47 @@ static void fill_page(uint8_t *p, unsigned seed, bool text)
 	}
 }
 
+/* Four pages out: gfns @gfn0 on, page i text-like where bit i of @text
+ * is set (else random), written and recorded WRITTEN. */
+struct four {
+	uint8_t page[4][4096], back[4][4096];
+	void *bufs[4], *rbufs[4];
+	uint32_t slots[4];
+};
+
+static bool four_out(struct store *st, struct four *f, uint64_t gfn0,
+		     unsigned text)
+{
+	uint64_t gfns[4];
+
+	for (unsigned i = 0; i < 4; i++) {
+		fill_page(f->page[i], (unsigned)gfn0 + i, (text >> i) & 1);
+		f->bufs[i] = f->page[i];
+		f->rbufs[i] = f->back[i];
+		gfns[i] = gfn0 + i;
+	}
+	return store_reserve(st, 4) == 0 && store_alloc(st, 4, f->slots) == 4 &&
+	       store_write(st, f->slots, f->bufs, 4) > 0 &&
+	       store_record(st, gfns, f->slots, 4, REC_WRITTEN, true) == 0;
+}
+
 /* Compressed records: lz4 packs text pages into fewer slots, a random
  * page stays raw; reads give the pages back, before and after a
  * re-attach; a byte flipped in a compressed record fails its check. */
 static void compressed(const char *path, const struct store_identity *id)
 {
-	static uint8_t page[4][4096], back[4][4096];
-	void *bufs[4] = { page[0], page[1], page[2], page[3] };
-	void *rbufs[4] = { back[0], back[1], back[2], back[3] };
-	uint64_t gfns[4] = { 30, 31, 32, 33 };
-	uint32_t slots[4];
-	struct store_stats ss;
+	static struct four f;
+	uint32_t *slots = f.slots;
 	struct store *st = create(path, id);
+	struct store_stats ss;
 	int rst[4];
 
-	if (!st)
+	if (!st || store_set_compress(st, ENC_LZ4, 0) < 0 ||
+	    !four_out(st, &f, 30, 0xd)) {
+		CHECK(0, "lz4 out");
+		store_close(st, true);
 		return;
-	for (unsigned i = 0; i < 4; i++)
-		fill_page(page[i], i, i != 1);
-	CHECK(store_set_compress(st, ENC_LZ4, 0) == 0 &&
-	      store_reserve(st, 4) == 0 && store_alloc(st, 4, slots) == 4 &&
-	      store_write(st, slots, bufs, 4) > 0 &&
-	      store_record(st, gfns, slots, 4, REC_WRITTEN, true) == 0, "out");
+	}
 	store_get_stats(st, &ss);
 	CHECK(ss.pages_compressed == 3 && ss.pages_raw == 1, "compressed %llu, "
 	      "raw %llu", (unsigned long long)ss.pages_compressed,
@@ -346,11 +366,11 @@ static void compressed(const char *path, const struct store_identity *id)
 	for (int pass = 0; pass < 3 && st; pass++) {
 		if (pass == 2)
 			flip(path, (off_t)slots[2] * 512 + 100, 0x77);
-		memset(back, 0, sizeof(back));
-		CHECK(store_read(st, slots, rbufs, 4, rst) > 0, "read");
+		memset(f.back, 0, sizeof(f.back));
+		CHECK(store_read(st, slots, f.rbufs, 4, rst) > 0, "read");
 		for (int i = 0; i < 4; i++)
 			CHECK(pass == 2 && i == 2 ? rst[i] == -EBADMSG :
-			      rst[i] == 0 && !memcmp(page[i], back[i], 4096),
+			      rst[i] == 0 && !memcmp(f.page[i], f.back[i], 4096),
 			      "page %d (pass %d): %d", i, pass, rst[i]);
 		st = reopen(st, path, id);
 	}
@@ -406,6 +426,45 @@ static void overlap(const char *path, const struct store_identity *id)
 	      find(&rec, 61) ? "live" : "not live",
 	      (unsigned long long)rec.stale_records);
 	store_recovery_free(&rec);
+	store_close(st, true);
+}
+
+/* The RAM tier: room for three raw pages' copies, four written: the
+ * oldest copy goes; reads take the three from the tier (a byte flipped
+ * in the file under one of them does not reach the reader) and the
+ * oldest from the file. After a re-attach (the tier's copies gone, as
+ * in a crash) every page comes from the file: the tier only held
+ * copies. */
+static void ram_tier(const char *path, const struct store_identity *id)
+{
+	static struct four f;
+	struct store *st = create(path, id);
+	int rst[4];
+	struct store_stats ss;
+
+	if (st)
+		CHECK(store_set_ram_tier(st, 3 * (4096 + 64)) == 0 &&
+		      four_out(st, &f, 40, 0), "out");
+	if (!st)
+		return;
+	store_get_stats(st, &ss);
+	CHECK(ss.ram_copies == 4 && ss.ram_dropped == 1 &&
+	      ss.ram_bytes == 3 * (4096 + 64), "copies %llu, dropped %llu, "
+	      "%llu bytes", (unsigned long long)ss.ram_copies,
+	      (unsigned long long)ss.ram_dropped,
+	      (unsigned long long)ss.ram_bytes);
+	flip(path, (off_t)f.slots[3] * 512 + 9, 0x10);
+	for (int pass = 0; pass < 2 && st; pass++) {
+		memset(f.back, 0, sizeof(f.back));
+		CHECK(store_read(st, f.slots, f.rbufs, 4, rst) ==
+		      (pass ? 4 : 1) * 4096, "read (pass %d)", pass);
+		for (int i = 0; i < 4; i++)
+			CHECK(pass && i == 3 ? rst[i] == -EBADMSG :
+			      rst[i] == (!pass && i > 0) &&
+			      !memcmp(f.page[i], f.back[i], 4096),
+			      "page %d (pass %d): %d", i, pass, rst[i]);
+		st = reopen(st, path, id);
+	}
 	store_close(st, true);
 }
 
@@ -537,6 +596,7 @@ int main(void)
 	corrupt_data(path, &id);
 	compressed(path, &id);
 	overlap(path, &id);
+	ram_tier(path, &id);
 	crc32c_values();
 	rmdir(dir);
 	if (failures) {
