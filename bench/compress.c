@@ -79,7 +79,7 @@ static void random_bytes(uint8_t *d, size_t len, uint64_t seed)
 	}
 }
 
-static void make_page(unsigned kind, unsigned i, uint8_t *p)
+void comp_make_page(unsigned kind, unsigned i, uint8_t *p)
 {
 	uint64_t seed = mix(i + 1) ^ kind;
 
@@ -156,7 +156,7 @@ void compress_bench(struct bench_env *env, struct comp_result *r)
 	for (unsigned k = 0; k < COMP_CORPORA; k++) {
 		r->corpus[k] = kinds[k];
 		for (unsigned i = 0; i < PAGES; i++)
-			make_page(k, i, pg[i]);
+			comp_make_page(k, i, pg[i]);
 		for (unsigned c = 0; c < COMP_CODECS; c++)
 			comp_one(r, k, c, pg);
 	}
