@@ -114,10 +114,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!idx)
 		return 0;
 	memcpy(idx, data, size);
-	/* bit 3: version 3 (a record's crc alone), else version 1 (the
-	 * magic word "REC1" and the crc) */
+	/* bit 3: version 3, or 4 with bit 4 (a record's crc alone), else
+	 * version 1 (the magic word "REC1" and the crc) */
 	if (flags & 1)
-		seal_header(idx, who ? DOMID + who : DOMID, flags & 8 ? 3 : 1);
+		seal_header(idx, who ? DOMID + who : DOMID,
+			    flags & 8 ? (flags & 16 ? 4 : 3) : 1);
 	if (flags & 2) {
 		for (size_t off = HDR; off + 32 <= ilen; off += 32) {
 			uint32_t magic = 0x31434552u, crc;
