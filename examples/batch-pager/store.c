@@ -202,6 +202,7 @@ static void store_free_mem(struct store *st)
 	free(st->bm);
 	free(st->meta);
 	free(st->rbuf);
+	free(st->scratch);
 	free(st->cbuf);
 	compress_fini(&st->comp);
 	ram_tier_free(st->ram);
@@ -925,22 +926,65 @@ static uint64_t rec_place(const struct idx_rec *r, bool by_gfn)
 	return by_gfn ? r->gfn : r->slot;
 }
 
-/* rbuf[0..n) to their places, one write per run of consecutive places;
- * with @sync, fdatasync the index afterwards. */
+/* The places a record speaks for: a WRITTEN record's slots, an INTENT
+ * record's page group, else its own (a gfn's record: 1). */
+static uint64_t rec_span(const struct idx_rec *r, bool by_gfn)
+{
+	if (by_gfn || r->state == REC_FREE)
+		return 1;
+	return r->state == REC_INTENT ? UNITS_PER_PAGE :
+	       (r->len + UNIT - 1) / UNIT;
+}
+
+/* rbuf[i..j), each record at the start of the places after the one
+ * before it (a batch's records, packed), in one write from the first's
+ * place to the last's span: the places between hold records of slots
+ * the new ones took (stale: their slots were free when reserved) and
+ * become empty. */
+static int put_run(struct store *st, size_t i, size_t j, uint64_t base,
+		   bool by_gfn)
+{
+	uint64_t first = rec_place(&st->rbuf[i], by_gfn);
+	uint64_t end = rec_place(&st->rbuf[j - 1], by_gfn) +
+		       rec_span(&st->rbuf[j - 1], by_gfn);
+	int rc;
+
+	if (j - i == end - first)
+		return store_write_all(st->ifd, &st->rbuf[i],
+				       (j - i) * sizeof(struct idx_rec),
+				       (off_t)(base + first * sizeof(struct idx_rec)));
+	if (end - first > st->scap) {
+		free(st->scratch);
+		st->scratch = calloc(end - first, sizeof(struct idx_rec));
+		st->scap = st->scratch ? end - first : 0;
+		if (!st->scratch)
+			return -ENOMEM;
+	}
+	memset(st->scratch, 0, (end - first) * sizeof(struct idx_rec));
+	for (size_t k = i; k < j; k++)
+		st->scratch[rec_place(&st->rbuf[k], by_gfn) - first] = st->rbuf[k];
+	rc = store_write_all(st->ifd, st->scratch,
+			     (end - first) * sizeof(struct idx_rec),
+			     (off_t)(base + first * sizeof(struct idx_rec)));
+	return rc;
+}
+
+/* rbuf[0..n) to their places, one write per run (put_run()); with
+ * @sync, fdatasync the index afterwards. */
 static int put_recs(struct store *st, size_t n, bool by_gfn, bool sync)
 {
 	uint64_t base = by_gfn ? IDX_HDR_SIZE : st->slot_off;
 	size_t i = 0;
 
 	while (i < n) {
-		uint64_t first = rec_place(&st->rbuf[i], by_gfn);
 		size_t j = i + 1;
 		int rc;
 
-		while (j < n && rec_place(&st->rbuf[j], by_gfn) == first + (j - i))
+		while (j < n && rec_place(&st->rbuf[j], by_gfn) ==
+				rec_place(&st->rbuf[j - 1], by_gfn) +
+				rec_span(&st->rbuf[j - 1], by_gfn))
 			j++;
-		rc = store_write_all(st->ifd, &st->rbuf[i], (j - i) * sizeof(struct idx_rec),
-			       (off_t)(base + first * sizeof(struct idx_rec)));
+		rc = put_run(st, i, j, base, by_gfn);
 		if (rc < 0)
 			return rc;
 		i = j;

@@ -67,6 +67,8 @@ struct store {
 			       * cap: slots are allocated below dcap */
 	struct idx_rec *rbuf; /* scratch for record writes */
 	size_t rcap;
+	struct idx_rec *scratch; /* put_run(): a run's places */
+	size_t scap;
 	struct compressor comp;
 	uint8_t *cbuf;        /* a page per page of a batch: compressed data */
 	size_t ccap;          /* pages of cbuf */

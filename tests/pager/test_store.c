@@ -225,6 +225,24 @@ static struct store *reopen(struct store *st, const char *path,
 	return rc == 1 ? st : NULL;
 }
 
+/* The same, as a pager re-attaches: what the index says into @rec, and
+ * each record's slots claimed. */
+static struct store *reopen_claim(struct store *st, const char *path,
+				  const struct store_identity *id,
+				  struct store_recovery *rec)
+{
+	char err[512];
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	store_close(st, false);
+	rc = st ? store_open(path, id, true, &st, rec, err, sizeof(err)) : -1;
+	CHECK(rc == 1, "re-attach: %d %s", rc, rc == -1 ? "" : err);
+	for (size_t i = 0; rc == 1 && i < rec->n; i++)
+		store_claim(st, rec->live[i].slot);
+	return rc == 1 ? st : NULL;
+}
+
 /* Byte @off of the file @path xored with @x. */
 static void flip(const char *path, off_t off, uint8_t x)
 {
@@ -319,8 +337,9 @@ static void fill_page(uint8_t *p, unsigned seed, bool text)
 	}
 }
 
-/* Four pages out: gfns @gfn0 on, page i text-like where bit i of @text
- * is set (else random), written and recorded WRITTEN. */
+/* Four pages out: gfns @gfn0 on (with @fill, page i made text-like
+ * where bit i of @text is set, else random), written and recorded
+ * WRITTEN. */
 struct four {
 	uint8_t page[4][4096], back[4][4096];
 	void *bufs[4], *rbufs[4];
@@ -328,12 +347,13 @@ struct four {
 };
 
 static bool four_out(struct store *st, struct four *f, uint64_t gfn0,
-		     unsigned text)
+		     unsigned text, bool fill)
 {
 	uint64_t gfns[4];
 
 	for (unsigned i = 0; i < 4; i++) {
-		fill_page(f->page[i], (unsigned)gfn0 + i, (text >> i) & 1);
+		if (fill)
+			fill_page(f->page[i], (unsigned)gfn0 + i, (text >> i) & 1);
 		f->bufs[i] = f->page[i];
 		f->rbufs[i] = f->back[i];
 		gfns[i] = gfn0 + i;
@@ -355,7 +375,7 @@ static void compressed(const char *path, const struct store_identity *id)
 	int rst[4];
 
 	if (!st || store_set_compress(st, ENC_LZ4, 0) < 0 ||
-	    !four_out(st, &f, 30, 0xd)) {
+	    !four_out(st, &f, 30, 0xd, true)) {
 		CHECK(0, "lz4 out");
 		store_close(st, true);
 		return;
@@ -383,53 +403,44 @@ static void compressed(const char *path, const struct store_identity *id)
 	store_close(st, true);
 }
 
-/* Records whose slots a newer one took: gfns 60 and 61 packed into the
- * first page group, back in with their FREE records lost; gfn 62 raw
- * into the same group, which is found free first after a re-attach. 61's record (at its own slot, not overwritten)
- * is older than 62's, which covers its slots: stale, not live. */
+/* A record whose slots a newer one took: four pages of 1200 random
+ * bytes and zeros, lz4-compressed to 3 slots each, packed at slots 0,
+ * 3, 6 (over the first two page groups) and 9; all but the first back
+ * in with their FREE records lost. After a re-attach (which claims the
+ * three stale ones and frees them) gfn 64 goes out raw into group 1,
+ * slots 8 to 15: its write empties the places it covers (9), not 6,
+ * whose record still spans 6 to 8. That one is older than 64's, which
+ * holds slot 8: stale, not live; 61's (3 to 5) overlaps nothing. */
 static void overlap(const char *path, const struct store_identity *id)
 {
-	static uint8_t page[2][4096];
-	void *bufs[2] = { page[0], page[1] };
-	uint64_t gfns[2] = { 60, 61 }, g62 = 62;
-	uint32_t slots[2], s62;
+	static struct four f;
+	uint32_t s64;
+	uint64_t g64 = 64;
 	struct store_recovery rec;
 	struct store *st = create(path, id);
-	char err[512];
-	int rc;
 
-	if (!st)
+	if (!st || store_set_compress(st, ENC_LZ4, 0) < 0)
 		return;
-	fill_page(page[0], 7, true);
-	fill_page(page[1], 8, true);
-	CHECK(store_set_compress(st, ENC_LZ4, 0) == 0 &&
-	      store_reserve(st, 2) == 0 && store_alloc(st, 2, slots) == 2 &&
-	      store_write(st, slots, bufs, 2) > 0 &&
-	      store_record(st, gfns, slots, 2, REC_WRITTEN, true) == 0 &&
-	      slots[0] == 0 && slots[1] > 0 && slots[1] < 8, "packed");
-	/* a re-attach (its search for free groups starts at the first) */
-	store_close(st, false);
-	rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
-	CHECK(rc == 1 && rec.n == 2, "re-attach: %d %s", rc, err);
-	if (rc != 1)
-		return;
-	for (size_t i = 0; i < rec.n; i++)
-		store_claim(st, rec.live[i].slot);
+	for (unsigned i = 0; i < 4; i++) {
+		fill_page(f.page[i], 50 + i, false);
+		memset(f.page[i] + 1200, 0, 4096 - 1200);
+	}
+	CHECK(four_out(st, &f, 60, 0, false) && f.slots[0] == 0 &&
+	      f.slots[1] == 3 && f.slots[2] == 6 && f.slots[3] == 9,
+	      "packed at %u %u %u %u", f.slots[0], f.slots[1], f.slots[2],
+	      f.slots[3]);
+	st = reopen_claim(st, path, id, &rec);
 	store_recovery_free(&rec);
-	store_free(st, slots[0], 60, false);
-	store_free(st, slots[1], 61, false);
-	fill_page(page[0], 9, false);
-	CHECK(store_alloc(st, 1, &s62) == 1 && s62 == 0 &&
-	      store_write(st, &s62, bufs, 1) == 4096 &&
-	      store_record(st, &g62, &s62, 1, REC_WRITTEN, true) == 0, "62");
-	store_close(st, false);
-	rc = store_open(path, id, true, &st, &rec, err, sizeof(err));
-	CHECK(rc == 1, "re-attach: %d %s", rc, err);
-	if (rc != 1)
-		return;
-	CHECK(rec.n == 1 && find(&rec, 62) && !find(&rec, 61) &&
-	      rec.stale_records == 1, "live %zu (61 %s), stale %llu", rec.n,
-	      find(&rec, 61) ? "live" : "not live",
+	for (unsigned i = 1; st && i < 4; i++)
+		store_free(st, f.slots[i], 60 + i, false);
+	fill_page(f.page[0], 59, false);
+	CHECK(st && store_alloc(st, 1, &s64) == 1 && s64 == 8 &&
+	      store_write(st, &s64, f.bufs, 1) == 4096 &&
+	      store_record(st, &g64, &s64, 1, REC_WRITTEN, true) == 0, "64");
+	st = reopen_claim(st, path, id, &rec);
+	CHECK(st && find(&rec, 64) && find(&rec, 60) && find(&rec, 61) &&
+	      !find(&rec, 62) && !find(&rec, 63) && rec.stale_records == 1,
+	      "62 %s, stale %llu", find(&rec, 62) ? "live" : "not live",
 	      (unsigned long long)rec.stale_records);
 	store_recovery_free(&rec);
 	store_close(st, true);
@@ -450,7 +461,7 @@ static void ram_tier(const char *path, const struct store_identity *id)
 
 	if (st)
 		CHECK(store_set_ram_tier(st, 3 * (4096 + 64)) == 0 &&
-		      four_out(st, &f, 40, 0), "out");
+		      four_out(st, &f, 40, 0, true), "out");
 	if (!st)
 		return;
 	store_get_stats(st, &ss);
