@@ -969,8 +969,41 @@ static int put_run(struct store *st, size_t i, size_t j, uint64_t base,
 	return rc;
 }
 
-/* rbuf[0..n) to their places, one write per run (put_run()); with
- * @sync, fdatasync the index afterwards. */
+/* The gfn records rbuf[i..j) (ascending gfns, a few apart) in one
+ * read of the places from the first to the last, the new records put in,
+ * and one write back: the records between (other gfns': a zero page of
+ * an earlier batch, say) are written back as they were read. */
+static int put_gfn_run(struct store *st, size_t i, size_t j)
+{
+	uint64_t first = st->rbuf[i].gfn, len = st->rbuf[j - 1].gfn - first + 1;
+	off_t off = (off_t)(IDX_HDR_SIZE + first * sizeof(struct idx_rec));
+	ssize_t r;
+
+	if (len > st->scap) {
+		free(st->scratch);
+		st->scratch = calloc(len, sizeof(struct idx_rec));
+		st->scap = st->scratch ? len : 0;
+		if (!st->scratch)
+			return -ENOMEM;
+	}
+	r = pread(st->ifd, st->scratch, len * sizeof(struct idx_rec), off);
+	if (r < 0)
+		return -errno;
+	/* past the end of the file: no record there yet */
+	memset((uint8_t *)st->scratch + r, 0,
+	       len * sizeof(struct idx_rec) - (size_t)r);
+	for (size_t k = i; k < j; k++)
+		st->scratch[st->rbuf[k].gfn - first] = st->rbuf[k];
+	return store_write_all(st->ifd, st->scratch,
+			       len * sizeof(struct idx_rec), off);
+}
+
+/* Gfn records at most this many places apart share a read and a write. */
+#define GFN_GAP 8u
+
+/* rbuf[0..n) to their places, one write per run (put_run(), and
+ * put_gfn_run() for gfn records that come ascending); with @sync,
+ * fdatasync the index afterwards. */
 static int put_recs(struct store *st, size_t n, bool by_gfn, bool sync)
 {
 	uint64_t base = by_gfn ? IDX_HDR_SIZE : st->slot_off;
@@ -980,11 +1013,18 @@ static int put_recs(struct store *st, size_t n, bool by_gfn, bool sync)
 		size_t j = i + 1;
 		int rc;
 
-		while (j < n && rec_place(&st->rbuf[j], by_gfn) ==
-				rec_place(&st->rbuf[j - 1], by_gfn) +
-				rec_span(&st->rbuf[j - 1], by_gfn))
-			j++;
-		rc = put_run(st, i, j, base, by_gfn);
+		if (by_gfn) {
+			while (j < n && st->rbuf[j].gfn > st->rbuf[j - 1].gfn &&
+			       st->rbuf[j].gfn - st->rbuf[j - 1].gfn <= GFN_GAP)
+				j++;
+		} else {
+			while (j < n && rec_place(&st->rbuf[j], false) ==
+					rec_place(&st->rbuf[j - 1], false) +
+					rec_span(&st->rbuf[j - 1], false))
+				j++;
+		}
+		rc = by_gfn && j - i > 1 ? put_gfn_run(st, i, j) :
+					   put_run(st, i, j, base, by_gfn);
 		if (rc < 0)
 			return rc;
 		i = j;
