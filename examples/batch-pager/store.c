@@ -506,7 +506,8 @@ static void drop_overlaps(struct idx_rec *all, size_t *n, uint64_t *taken,
 {
 	size_t k = 0;
 
-	qsort(all, *n, sizeof(*all), cmp_seq_desc);
+	if (*n)
+		qsort(all, *n, sizeof(*all), cmp_seq_desc);
 	for (size_t i = 0; i < *n; i++) {
 		struct idx_rec *r = &all[i];
 		uint64_t u = r->state == REC_ZERO ? 0 :
