@@ -12,6 +12,10 @@
  *   memory.c    bytes per gfn: libxpage's state table, the example
  *               pager's index, Xen's in-tree pager
  *   scaling.c   page-out rate and page-in latency from 256 MiB to 16 GiB
+ *   compress.c  lz4 and zstd on text, code, random and mixed pages
+ *   tiers.c     the pager's store alone: page-out and page-in per tier
+ *   victims.c   page-ins per million guest accesses per victim policy
+ *               and workload, with and without prefetch (the batch pager)
  */
 #ifndef XPAGE_BENCH_H
 #define XPAGE_BENCH_H
@@ -79,6 +83,7 @@ struct bench_env {
 	bool no_naive;           /* skip the per-page loop (--sizes without 0) */
 	unsigned reps;           /* page-out repetitions (0: default) */
 	bool no_warm;            /* --no-warm-mem */
+	const char *pager;       /* xpage-batch-pager (victims.c) */
 };
 
 /* Create a guest (@lazy: unmaterialised pages) with one vCPU and open a
@@ -286,5 +291,39 @@ struct scale_result {
 };
 void scaling_bench(struct bench_env *env, unsigned batch, bool pipelined,
 		   struct scale_result *r);
+
+/* --------------------------------------------------------- victims.c */
+
+#define VICTIM_WORKLOADS 4
+#define VICTIM_POLICIES 3
+#define VICTIM_REPS_MAX 9
+
+struct victim_workload {
+	const char *name, *what;
+	uint32_t pattern, write_pct, hot_set_pct, hot_pct;
+	uint64_t accesses;       /* the window (as many to warm up before) */
+};
+extern const struct victim_workload victim_workloads[VICTIM_WORKLOADS];
+extern const char *const victim_policies[VICTIM_POLICIES];
+
+struct victim_run {
+	uint64_t accesses, faults;   /* in the window */
+	double per_million;
+	double scan_us;              /* logdirty: CPU per scan, else -1 */
+	double choose_ms_per_batch;  /* the policy's choice, per batch */
+	double prefetched, prefetch_used, blind_spot;
+};
+struct victim_cell {
+	struct victim_run med;       /* the median run */
+	double lo, hi;               /* lowest and highest page-ins/M */
+};
+struct victims_result {
+	/* [workload][policy][prefetch off, on] */
+	struct victim_cell cell[VICTIM_WORKLOADS][VICTIM_POLICIES][2];
+	unsigned reps, scale;
+};
+/* Every workload, policy and prefetch setting (env->pager runs them on
+ * env->sim); --reps repetitions (default 3, quick 1). */
+void victims_bench(struct bench_env *env, struct victims_result *r);
 
 #endif

@@ -25,6 +25,10 @@
 
 #define PAGEIN_TARGET_RT 3.0
 
+#ifndef XPAGE_BENCH_PAGER
+#define XPAGE_BENCH_PAGER "xpage-batch-pager"
+#endif
+
 struct all {
 	struct pageout_result po;
 	struct lat_result warm, cold;
@@ -37,9 +41,10 @@ struct all {
 	struct zero_result zero;
 	struct comp_result comp;
 	struct tier_result tiers;
+	struct victims_result vic;
 	uint64_t corrupted, lost;
 	bool did_pageout, did_pagein, did_dispatch, did_memory, did_scaling;
-	bool did_zero, did_comp, did_tiers;
+	bool did_zero, did_comp, did_tiers, did_victims;
 	double load_start[3], load_end[3];
 	double seconds;
 	uint64_t guest_mib;
@@ -57,10 +62,13 @@ static void usage(FILE *f)
 "                    (default: /var/tmp)\n"
 "  --simd PATH       the simulator (default: $XPAGE_SIMD, then the build's)\n"
 "  --only LIST       some of: pageout,pagein,dispatch,memory,scaling,zero,\n"
-"                    compress,tiers\n"
+"                    compress,tiers,victims (victims runs only when\n"
+"                    listed: 10-30 min)\n"
+"  --pager PATH      xpage-batch-pager for victims (default: the build's)\n"
 "  --sizes LIST      page-out batch sizes to try (default 16,64,256,1024,4096;\n"
 "                    0 is the per-page loop, left out if not listed)\n"
-"  --reps N          page-out repetitions (default 7, quick 3; max 64)\n"
+"  --reps N          page-out repetitions (default 7, quick 3; max 64);\n"
+"                    victims: runs per figure (default 3, quick 1; max 9)\n"
 "  --phases         print the time of each step of the batch page-out\n"
 "  --no-warm-mem     do not touch and free memory before measuring\n"
 "  --quiet           no progress lines\n");
@@ -77,6 +85,12 @@ static bool want(const char *only, const char *what)
 		if ((p == only || p[-1] == ',') && (p[n] == ',' || !p[n]))
 			return true;
 	return false;
+}
+
+/* The victims section takes 10-30 minutes: only when listed. */
+static bool victims_wanted(const char *only)
+{
+	return only && want(only, "victims");
 }
 
 static void loadavg(double v[3])
@@ -227,6 +241,33 @@ static void json_tiers(FILE *f, const struct tier_result *t, bool did)
 		t->in_pread_p50, t->in_ram_lz4_p50, t->in_file_lz4_p50);
 }
 
+static void print_victims(const struct victims_result *v)
+{
+	printf("\nVictim policies: page-ins per million guest accesses (%u MiB "
+	       "guest, 1 vCPU, 32 MiB resident; median of %u, [lowest, "
+	       "highest])\n", 64u, v->reps);
+	for (unsigned w = 0; w < VICTIM_WORKLOADS; w++) {
+		printf("  %s (%s), %llu accesses\n", victim_workloads[w].name,
+		       victim_workloads[w].what, (unsigned long long)
+		       (victim_workloads[w].accesses / v->scale));
+		for (unsigned p = 0; p < VICTIM_POLICIES; p++) {
+			const struct victim_cell *c = v->cell[w][p];
+
+			printf("    %-9s %9.0f [%.0f, %.0f]   prefetch %9.0f "
+			       "[%.0f, %.0f] (%.0f loaded ahead, %.0f used)"
+			       "   choose %.3f ms/batch",
+			       victim_policies[p], c[0].med.per_million, c[0].lo,
+			       c[0].hi, c[1].med.per_million, c[1].lo, c[1].hi,
+			       c[1].med.prefetched, c[1].med.prefetch_used,
+			       c[0].med.choose_ms_per_batch);
+			if (c[0].med.scan_us >= 0)
+				printf(", scan %.0f us, blind spot %.4f",
+				       c[0].med.scan_us, c[0].med.blind_spot);
+			printf("\n");
+		}
+	}
+}
+
 static void print_table(const struct all *a, const struct bench_env *env)
 {
 	const struct pageout_result *po = &a->po;
@@ -292,6 +333,8 @@ static void print_table(const struct all *a, const struct bench_env *env)
 		print_comp(&a->comp);
 	if (a->did_tiers)
 		print_tiers(&a->tiers);
+	if (a->did_victims)
+		print_victims(&a->vic);
 	if (a->did_dispatch) {
 		printf("\nLibrary cost per ring event (ns; populate -> load -> "
 		       "resume, fake hypervisor)\n");
@@ -350,6 +393,40 @@ static void json_target(FILE *f, const char *name, double value, const char *op,
 	fprintf(f, "    \"%s\": {\"value\": %.6g, \"target\": \"%s %.6g\", "
 		"\"met\": %s}%s\n", name, value, op, target, ok ? "true" : "false",
 		last ? "" : ",");
+}
+
+static void json_victims(FILE *f, const struct all *a)
+{
+	const struct victims_result *v = &a->vic;
+	bool first = true;
+
+	fprintf(f, "  \"victims\": [\n");
+	for (unsigned w = 0; a->did_victims && w < VICTIM_WORKLOADS; w++)
+		for (unsigned p = 0; p < VICTIM_POLICIES; p++)
+			for (unsigned pf = 0; pf < 2; pf++) {
+				const struct victim_cell *c = &v->cell[w][p][pf];
+
+				fprintf(f, "%s    {\"workload\": \"%s\", "
+					"\"policy\": \"%s\", \"prefetch\": %u, "
+					"\"pageins_per_million\": %.1f, "
+					"\"lowest\": %.1f, \"highest\": %.1f, "
+					"\"accesses\": %llu, \"faults\": %llu, "
+					"\"scan_cpu_us\": %.1f, "
+					"\"choose_ms_per_batch\": %.4f, "
+					"\"pages_in_prefetch\": %.0f, "
+					"\"prefetch_used\": %.0f, \"reps\": %u}",
+					first ? "" : ",\n",
+					victim_workloads[w].name,
+					victim_policies[p], pf ? 16 : 0,
+					c->med.per_million, c->lo, c->hi,
+					(unsigned long long)c->med.accesses,
+					(unsigned long long)c->med.faults,
+					c->med.scan_us, c->med.choose_ms_per_batch,
+					c->med.prefetched, c->med.prefetch_used,
+					v->reps);
+				first = false;
+			}
+	fprintf(f, "%s  ],\n", first ? "" : "\n");
 }
 
 static void write_json(const char *path, const struct all *a,
@@ -510,6 +587,7 @@ static void write_json(const char *path, const struct all *a,
 
 	json_comp(f, &a->comp, a->did_comp);
 	json_tiers(f, &a->tiers, a->did_tiers);
+	json_victims(f, a);
 
 	fprintf(f, "  \"targets\": {\n");
 	json_target(f, "batch_vs_naive", po->naive_pps > 0 ?
@@ -542,6 +620,7 @@ int main(int argc, char **argv)
 		{ "no-warm-mem", no_argument, NULL, 'W' },
 		{ "reps", required_argument, NULL, 'r' },
 		{ "phases", no_argument, NULL, 'P' },
+		{ "pager", required_argument, NULL, 'B' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -552,7 +631,7 @@ int main(int argc, char **argv)
 	uint64_t t0 = now_ns();
 	int c;
 
-	while ((c = getopt_long(argc, argv, "qj:s:S:o:Qz:Wr:Ph", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "qj:s:S:o:Qz:Wr:PB:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'q': env.quick = true; break;
 		case 'j': json = optarg; break;
@@ -562,6 +641,7 @@ int main(int argc, char **argv)
 		case 'Q': bench_quiet = true; break;
 		case 'W': env.no_warm = true; break;
 		case 'P': pageout_phases = true; break;
+		case 'B': env.pager = optarg; break;
 		case 'r':
 			env.reps = (unsigned)atoi(optarg);
 			if (env.reps < 1 || env.reps > 64)
@@ -601,6 +681,8 @@ int main(int argc, char **argv)
 		env.simd = getenv("XPAGE_SIMD");
 	if (!env.simd || !*env.simd)
 		env.simd = XPAGE_BENCH_SIMD;
+	if (!env.pager)
+		env.pager = XPAGE_BENCH_PAGER;
 	if (access(env.store_dir, W_OK) < 0)
 		die("store directory %s: %s", env.store_dir, strerror(errno));
 	loadavg(a.load_start);
@@ -629,7 +711,8 @@ int main(int argc, char **argv)
 	}
 
 	if (want(only, "pageout") || want(only, "pagein") ||
-	    want(only, "memory") || want(only, "scaling") || want(only, "zero")) {
+	    want(only, "memory") || want(only, "scaling") || want(only, "zero") ||
+	    victims_wanted(only)) {
 		struct xpage_sim_opts so = XPAGE_OPTS(xpage_sim_opts,
 						       .simd_path = env.simd);
 
@@ -700,6 +783,12 @@ int main(int argc, char **argv)
 		note("the pager's store alone: page-out and page-in per tier");
 		tiers_bench(&env, &a.tiers);
 		a.did_tiers = true;
+	}
+
+	if (victims_wanted(only)) {
+		note("victims: page-ins per million accesses, per policy");
+		victims_bench(&env, &a.vic);
+		a.did_victims = true;
 	}
 
 	if (want(only, "memory")) {

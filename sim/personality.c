@@ -36,6 +36,13 @@ static const struct sim_personality table[] = {
 	 * tests/xen rig. */
 	{ "xen-4.17-pvh", XPAGE_GEN_VM_EVENT_V7, 4, 17, 7, 0, true,
 	  SIM_PVH_SPECIAL_BASE, SIM_PVH_NR_SPECIAL },
+	/* The rig's other releases (tests/xen/run --xen), the same PVH
+	 * guest: Debian 11's 4.14 writes version 6 into every request (the
+	 * rig read 6 there), Debian 13's 4.20 version 7, as 4.17. */
+	{ "xen-4.14-pvh", XPAGE_GEN_VM_EVENT_V6, 4, 14, 6, 0, true,
+	  SIM_PVH_SPECIAL_BASE, SIM_PVH_NR_SPECIAL },
+	{ "xen-4.20-pvh", XPAGE_GEN_VM_EVENT_V7, 4, 20, 7, 0, true,
+	  SIM_PVH_SPECIAL_BASE, SIM_PVH_NR_SPECIAL },
 };
 
 #define DEFAULT_PERSONALITY "xen-4.15"

@@ -107,6 +107,9 @@ struct xp_backend_ops {
 	int (*paging_age)(struct xp_backend *be, uint32_t *age);
 	/* 1 if batches can go in one trap (multicall), else 0. */
 	int (*can_multicall)(struct xp_backend *be);
+	/* The hypervisor's tool library the backend loaded (its name as
+	 * found), valid until close; NULL: none. */
+	const char *(*tool_library)(struct xp_backend *be);
 
 	/* Enable paging, Xen 4.2+ style: find the ring gfn, populate it if
 	 * needed, map it, enable (declaring @age where the hypervisor has the

@@ -318,6 +318,11 @@ static int xp_xen_can_multicall(struct xp_backend *be)
 	return be->batching == XP_XEN_MULTICALL;
 }
 
+static const char *xp_xen_tool_library(struct xp_backend *be)
+{
+	return be->xc.path[0] ? be->xc.path : NULL;
+}
+
 static int xp_xen_ring_gfn(struct xp_backend *be, uint64_t *gfn)
 {
 	if (be->xc.hvm_param_get) {
@@ -649,6 +654,7 @@ static const struct xp_backend_ops xp_backend_xen = {
 	.vm_event_version = xp_xen_vm_event_version,
 	.paging_age = xp_xen_paging_age,
 	.can_multicall = xp_xen_can_multicall,
+	.tool_library = xp_xen_tool_library,
 	.enable = xp_xen_enable,
 	.disable = xp_xen_disable,
 	.forget = xp_xen_forget,

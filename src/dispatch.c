@@ -406,6 +406,7 @@ static int next_request(struct xpage *xp, struct xp_event *ev)
 		slot = xp_ring_slot(xp->ring, xp->layout, xp->req_cons);
 		rc = xp->codec->decode(xp->layout, slot, ev);
 	}
+	xp->last_req_version = ev->version;
 	if (rc < 0)
 		return corrupt(xp, "request with a foreign version word or "
 			       "reason", ev->version, xp->req_cons);

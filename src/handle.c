@@ -521,6 +521,9 @@ static int get_info(const xpage_t *xp, struct xpage_info *info)
 	i.ring_slots = xp->layout ? xp->layout->nr_slots : 0;
 	i.took_over = xp->took_over;
 	i.backend = xp->ops->name;
+	i.xen_library = xp->ops->tool_library ? xp->ops->tool_library(xp->be)
+					       : NULL;
+	i.request_version = xp->last_req_version;
 	xp_opts_export(info, &i, XP_KNOWN_SIZE(xpage_info));
 	return 0;
 }

@@ -94,6 +94,7 @@ struct xpage {
 	uint32_t vcpus;
 	uint64_t features, hv_features;
 	bool version_confirmed;  /* a request's version word was checked */
+	uint32_t last_req_version; /* that word in the last request read */
 	bool took_over;
 	bool holds_pause;        /* XPAGE_OPEN_KEEP_PAUSED: one pause held */
 	bool use_multicall;

@@ -423,6 +423,10 @@ static int open_domain(struct pager *p, bool existing)
 	dbg(p, "domain %u opened", p->domid);
 	p->info = (struct xpage_info){ .sz = sizeof(p->info) };
 	xpage_get_info(p->xp, &p->info);
+	/* The library's string lives as long as the handle: keep a copy. */
+	snprintf(p->xen_library, sizeof(p->xen_library), "%s",
+		 p->info.xen_library ? p->info.xen_library : "");
+	p->info.xen_library = NULL;
 	if (p->info.took_over && existing && !p->o.takeover)
 		say("domain %u still had the paging ring of the pager that "
 		    "used %s: taken over", p->domid, p->o.store_path);
@@ -498,7 +502,8 @@ static int make_state(struct pager *p)
 	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, sizeof(*p->gfl));
 	p->slot = malloc((p->nr_gfns ? p->nr_gfns : 1) * sizeof(*p->slot));
 	p->pol = policy_create(pick_policy(p), &pp);
-	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0) {
+	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0 ||
+	    prefetch_init(&p->pf, p->nr_gfns, p->o.prefetch) < 0) {
 		errx_("out of memory for %llu gfns",
 		      (unsigned long long)p->nr_gfns);
 		return -1;
@@ -605,9 +610,12 @@ static bool run_and_drain(struct pager *p, int sigfd)
 static void leave_domain(struct pager *p, bool domain_gone,
 			 struct xpage_stats *xs)
 {
+	struct xpage_info now = XPAGE_OPTS(xpage_info);
 	int rc;
 
 	xpage_get_stats(p->xp, xs);
+	if (xpage_get_info(p->xp, &now) == 0)
+		p->info.request_version = now.request_version;
 	if ((p->nr_out || p->evict_unknown) && !domain_gone) {
 		xpage_detach(p->xp, 1);
 		if (p->nr_out)
@@ -651,6 +659,7 @@ static void release_state(struct pager *p, struct setup *s, bool remove)
 	if (p->pol)
 		p->pol->ops->destroy(p->pol);
 	pageout_fini(p);
+	prefetch_fini(&p->pf);
 	free(p->gfl);
 	free(p->slot);
 	free(p->ram);

@@ -171,13 +171,6 @@ static int io_reserve(struct pager *p, size_t pages)
 	return p->io_buf ? 0 : -ENOMEM;
 }
 
-struct ld {
-	uint64_t gfn;
-	uint32_t slot;
-	uint32_t qi;   /* queue index, or UINT32_MAX */
-	bool ram;      /* load_set(): read from the RAM tier */
-};
-
 static int cmp_ld(const void *a, const void *b)
 {
 	const struct ld *x = a, *y = b;
@@ -284,9 +277,11 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 	return (int)n;
 }
 
+enum load_kind { LOAD_DEMAND, LOAD_BULK, LOAD_AHEAD };
+
 /* What a load status means for the gfn's slot. @l: the gfn as loaded. */
 static void after_load(struct pager *p, const struct ld *l, int st,
-		       bool demand, uint64_t t_req)
+		       enum load_kind kind, uint64_t t_req)
 {
 	uint64_t g = l->gfn;
 	uint64_t t = now_ns();
@@ -300,12 +295,15 @@ static void after_load(struct pager *p, const struct ld *l, int st,
 		return; /* the hypervisor is short of memory: later */
 	if (st == 0) {
 		p->st.pages_in++;
-		if (demand) {
+		if (kind == LOAD_DEMAND) {
 			uint32_t us = (uint32_t)((t - t_req) / 1000);
 
 			p->st.pages_in_demand++;
 			lat_add(&p->st.lat, us);
 			lat_add(l->ram ? &p->st.lat_ram : &p->st.lat_file, us);
+		} else if (kind == LOAD_AHEAD) {
+			p->st.pages_in_prefetch++;
+			prefetch_loaded(p, g);
 		} else {
 			p->st.pages_in_drain++;
 		}
@@ -328,24 +326,12 @@ static void after_load(struct pager *p, const struct ld *l, int st,
 	pager_release_slot(p, g);
 }
 
-int pagein_serve(struct pager *p)
+/* The queued populates into @v, each followed by what prefetch_pick()
+ * loads with it (GF_QUEUED while they wait). Returns how many. */
+static size_t demand_set(struct pager *p, struct ld *v)
 {
-	struct ld *v;
-	uint64_t *g;
-	void **bufs;
-	int *st, rc = 0;
-	size_t n = 0, k = 0;
+	size_t n = 0;
 
-	if (!p->nq)
-		return 0;
-	v = malloc(p->nq * sizeof(*v));
-	g = malloc(p->nq * sizeof(*g));
-	bufs = malloc(p->nq * sizeof(*bufs));
-	st = malloc(p->nq * sizeof(*st));
-	if (!v || !g || !bufs || !st) {
-		rc = -ENOMEM;
-		goto out;
-	}
 	for (size_t i = 0; i < p->nq; i++) {
 		uint64_t x = p->q[i].gfn;
 
@@ -354,14 +340,61 @@ int pagein_serve(struct pager *p)
 			continue;
 		}
 		v[n++] = (struct ld){ .gfn = x, .slot = p->slot[x], .qi = (uint32_t)i };
+		n += prefetch_pick(p, x, v + n, p->pf.depth);
 	}
+	return n;
+}
+
+/* The pages a demand_set() load took ahead: nobody waits for them. */
+static void unqueue_ahead(struct pager *p, const struct ld *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].qi == UINT32_MAX)
+			p->gfl[v[i].gfn] &= (uint16_t)~GF_QUEUED;
+}
+
+/* The statuses of the @n gfns a demand_set() load left in @v. */
+static void after_demand(struct pager *p, const struct ld *v, size_t n,
+			 const int *st)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].qi != UINT32_MAX)
+			after_load(p, &v[i], st[i], LOAD_DEMAND,
+				   p->q[v[i].qi].t_ns);
+		else
+			after_load(p, &v[i], st[i], LOAD_AHEAD, 0);
+	unqueue_ahead(p, v, n);
+}
+
+int pagein_serve(struct pager *p)
+{
+	size_t cap = p->nq * (1 + (size_t)p->pf.depth), n, k = 0;
+	struct ld *v;
+	uint64_t *g;
+	void **bufs;
+	int *st, rc = 0;
+
+	if (!p->nq)
+		return 0;
+	v = malloc(cap * sizeof(*v));
+	g = malloc(cap * sizeof(*g));
+	bufs = malloc(cap * sizeof(*bufs));
+	st = malloc(cap * sizeof(*st));
+	if (!v || !g || !bufs || !st) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = demand_set(p, v);
 	if (n) {
 		rc = load_set(p, v, n, st, g, bufs, false);
-		if (rc < 0)
+		if (rc < 0) {
+			/* (load_set may have taken corrupt pages out of v:
+			 * its n entries still name every gfn left queued) */
+			unqueue_ahead(p, v, n);
 			goto out;
+		}
 		n = (size_t)rc;
-		for (size_t i = 0; i < n; i++)
-			after_load(p, &v[i], st[i], true, p->q[v[i].qi].t_ns);
+		after_demand(p, v, n, st);
 	}
 	/* Keep what must be tried again (-ENOMEM). */
 	for (size_t i = 0; i < p->nq; i++)
@@ -417,7 +450,7 @@ int pagein_bulk(struct pager *p, uint64_t max, bool progress)
 				goto out;
 			n = (size_t)rc;
 			for (size_t i = 0; i < n; i++)
-				after_load(p, &v[i], st[i], false, 0);
+				after_load(p, &v[i], st[i], LOAD_BULK, 0);
 		}
 		done += p->st.pages_in - before;
 		if (progress)

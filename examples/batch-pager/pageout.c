@@ -94,21 +94,26 @@ static size_t drop_hinted(struct pager *p, uint64_t *g, size_t n)
 
 /* Up to @want victims from the policy less those drop_hinted() keeps
  * back, in a few rounds; each is marked GF_BATCH at once (so that the
- * next round does not choose it again). */
+ * next round does not choose it again). A gfn offered twice is taken
+ * once: its second nomination would fail and spoil the first's slot. */
 static size_t choose_unhinted(struct pager *p, size_t want, uint64_t t0)
 {
 	size_t n = 0;
 
 	for (int round = 0; round < 8 && n < want; round++) {
 		size_t m = p->pol->ops->choose(p->pol, p->b_gfn + n, want - n,
-					       eligible, p, t0);
+					       eligible, p, t0), k = n;
 
 		if (!m)
 			break;
 		m = drop_hinted(p, p->b_gfn + n, m);
-		for (size_t i = n; i < n + m; i++)
+		for (size_t i = n; i < n + m; i++) {
+			if (p->gfl[p->b_gfn[i]] & GF_BATCH)
+				continue;
 			p->gfl[p->b_gfn[i]] |= GF_BATCH;
-		n += m;
+			p->b_gfn[k++] = p->b_gfn[i];
+		}
+		n = k;
 	}
 	return n;
 }
@@ -298,6 +303,7 @@ static void evicted(struct pager *p, uint64_t gfn)
 	p->gfl[gfn] = (uint16_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;
+	prefetch_evicted(p, gfn);
 	if (p->gfl[gfn] & GF_ZERO)
 		p->st.zero_pages_out++;
 }

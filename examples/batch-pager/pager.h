@@ -18,6 +18,7 @@
  *   pageout.c     the page-out batch: nominate, map, write, sync, evict
  *   zero.c        zero pages: found while mapped, loaded without a read
  *   pagein.c      populate handling (coalesced), the drain, re-attach
+ *   prefetch.c    page-in prefetch for guests walking memory in order
  *   report.c      progress line, final report, JSON statistics
  *   sim_target.c  the simulated guest (--sim, --sim-socket)
  *   xen_target.c  following xenstore's memory/target-tot_pages
@@ -33,6 +34,7 @@
 #include <xpage/xpage.h>
 
 #include "policy.h"
+#include "prefetch.h"
 #include "store.h"
 
 /* Per-gfn flags, the pager's own view (pager.gfl[gfn]). */
@@ -53,6 +55,15 @@
 struct pagein_req {
 	uint64_t gfn;
 	uint64_t t_ns; /* when the populate was seen */
+};
+
+/* One gfn to load: its slot, and its page-in queue index (UINT32_MAX:
+ * none, a bulk or prefetch load). */
+struct ld {
+	uint64_t gfn;
+	uint32_t slot;
+	uint32_t qi;
+	bool ram;      /* load_set(): read from the RAM tier */
 };
 
 /* Page-in latency samples (reservoir when there are too many). */
@@ -76,6 +87,7 @@ struct pager_stats {
 	uint64_t pages_in;       /* pages loaded back (demand + drain) */
 	uint64_t pages_in_demand;
 	uint64_t pages_in_drain;
+	uint64_t pages_in_prefetch; /* loaded ahead (prefetch.h) */
 	uint64_t evict_fail;     /* evict_fail notices for our gfns */
 	uint64_t evict_fail_before_io; /* ... learned before the write */
 	uint64_t drops;
@@ -139,6 +151,7 @@ struct pager_opts {
 	uint32_t settle_ms;      /* wait between nominate and map */
 	enum store_enc compress; /* --compress */
 	uint32_t ram_tier_mib;   /* --ram-tier-mib */
+	uint32_t prefetch;       /* gfns loaded ahead of a walk, 0: off */
 	bool page_code;          /* victims among the guest's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
 	int verbose;
@@ -151,6 +164,7 @@ struct pager {
 	struct pager_opts o;
 	xpage_t *xp;
 	struct xpage_info info;
+	char xen_library[64];      /* info.xen_library, kept past the close */
 	uint32_t domid;
 	uint64_t nr_gfns;
 	uint64_t guest_pages;    /* RAM pages, for the resident count */
@@ -194,6 +208,7 @@ struct pager {
 	size_t nq, cap_q;
 	uint8_t *io_buf;         /* pages for reads */
 	size_t io_cap;
+	struct prefetch pf;
 
 	/* gfns a dead pager may have left nominated (GF_STUCK) */
 	uint64_t *stuck;

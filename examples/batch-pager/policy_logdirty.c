@@ -6,10 +6,12 @@
  *
  * Every scan_ms the policy reads and clears the log and ages each gfn:
  * a written gfn's age drops to 0, every other one's grows by one (up to
- * 255). A hand sweeps RAM as the clock's does and takes eligible gfns of
- * age K or more; when a whole revolution finds too few, it accepts one
- * scan younger, down to 0 (the pager must reach its target), until the
- * next scan raises the bar to K again. A gfn the guest made come back is
+ * 255). A hand sweeps RAM as the clock's does and takes eligible gfns
+ * whose age reaches a bar: after each scan, the oldest age that 1/32 of
+ * RAM not out has reached, K at least (oldest_bar()); when a whole
+ * revolution finds too few, it accepts one scan younger, down to 0 (the
+ * pager must reach its target), until the next scan raises the bar
+ * again. A gfn the guest made come back is
  * left alone recent_s seconds, doubled per page-in up to 8x, as the
  * clock does: that is the only defence against the policy's blind spot,
  * pages the guest reads but never writes, which look idle.
@@ -29,6 +31,7 @@
 #include <time.h>
 
 #define SOON_DS 10u            /* "came back soon": within 1 s */
+#define OLDEST_SHARE 32u       /* oldest_bar(): 1/32 of RAM */
 #define NR_BUCKETS 9
 static const char *const bucket_names[NR_BUCKETS] = {
 	"0", "1", "2", "3", "4-7", "8-15", "16-31", "32-63", "64+",
@@ -108,6 +111,25 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Where a revolution starts after a scan: the oldest age (K at least)
+ * that OLDEST_SHARE of RAM, not out, has reached. The gfns unwritten
+ * longest go first: on a hot set the pages outside it are tens of scans
+ * old when the hot set's rarely written tail is a few. */
+static uint32_t oldest_bar(const struct ld_policy *l)
+{
+	uint64_t hist[256] = { 0 }, want = l->h.gfns / OLDEST_SHARE + 1, n = 0;
+	uint32_t a;
+
+	for (uint64_t g = 0; g < l->nr; g++)
+		hist[l->age[g]] += !l->chosen_ds[g];
+	for (a = 255; a > l->k; a--) {
+		n += hist[a];
+		if (n >= want)
+			break;
+	}
+	return a;
+}
+
 /* Read and clear the log; age every gfn. */
 static void ld_scan(struct ld_policy *l)
 {
@@ -129,7 +151,7 @@ static void ld_scan(struct ld_policy *l)
 				l->age[g]++;
 		}
 	}
-	l->bar = l->k;
+	l->bar = oldest_bar(l);
 	l->scans++;
 	l->scan_ns += mono_ns() - t;
 }
@@ -158,7 +180,7 @@ static size_t ld_choose(struct policy *pol, uint64_t *out, size_t n,
 {
 	struct ld_policy *l = (struct ld_policy *)pol;
 	size_t k = 0;
-	uint32_t now;
+	uint32_t now, top = 256; /* ages taken: [bar, top) */
 
 	if (!l->t0_ns)
 		l->t0_ns = now_ns;
@@ -174,11 +196,15 @@ static size_t ld_choose(struct policy *pol, uint64_t *out, size_t n,
 		if (seen == l->h.gfns) {
 			if (!l->bar)
 				break;
-			l->bar--;
+			/* The revolution just made took every eligible gfn
+			 * of age bar or more: the next takes those exactly
+			 * one scan younger, never one twice. */
+			top = l->bar--;
 			seen = 0;
 		}
 		g = ram_hand_next(&l->h);
-		if (l->age[g] < l->bar || l->not_before[g] > now ||
+		if (l->age[g] < l->bar || l->age[g] >= top ||
+		    l->not_before[g] > now ||
 		    !eligible(ctx, g))
 			continue;
 		take(l, g, now);

@@ -90,6 +90,14 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 	       (unsigned long long)p->st.pages_in,
 	       (unsigned long long)p->st.pages_in_demand, p50, p99,
 	       (unsigned long long)p->st.pages_in_drain, p->st.drain_s);
+	if (p->pf.depth)
+		printf("  prefetch    %llu pages loaded ahead of %llu walking "
+		       "faults: %llu used, %llu wasted, %llu pending\n",
+		       (unsigned long long)p->pf.loaded,
+		       (unsigned long long)p->pf.runs,
+		       (unsigned long long)p->pf.used,
+		       (unsigned long long)p->pf.wasted,
+		       (unsigned long long)prefetch_pending(&p->pf));
 	printf("  evict_fail  %llu (%llu before any I/O), drops %llu, "
 	       "nominate refused %llu, evict refused %llu\n",
 	       (unsigned long long)p->st.evict_fail,
@@ -243,13 +251,48 @@ static void json_steps(FILE *f, const struct pager *p)
 	json_trace(f, p);
 }
 
+/* What the library negotiated and loaded: asked again while the handle is
+ * open (the version word is the last request's), else as it was opened. */
+static void json_hypervisor(FILE *f, const struct pager *p)
+{
+	struct xpage_info now = XPAGE_OPTS(xpage_info);
+	const struct xpage_info *i = &p->info;
+	uint32_t version = p->info.request_version;
+
+	if (p->xp && xpage_get_info(p->xp, &now) == 0)
+		version = now.request_version;
+	fprintf(f, "  \"backend\": \"%s\",\n", i->backend ? i->backend : "");
+	fprintf(f, "  \"generation\": \"%s\",\n",
+		xpage_generation_name((int)i->generation));
+	fprintf(f, "  \"xen\": \"%u.%u\",\n", i->xen_major, i->xen_minor);
+	fprintf(f, "  \"age\": %u,\n", i->age);
+	fprintf(f, "  \"features\": \"0x%llx\",\n", (unsigned long long)i->features);
+	fprintf(f, "  \"hv_features\": \"0x%llx\",\n",
+		(unsigned long long)i->hv_features);
+	if (p->xen_library[0] && !strpbrk(p->xen_library, "\"\\"))
+		fprintf(f, "  \"libxenctrl\": \"%s\",\n", p->xen_library);
+	else
+		fprintf(f, "  \"libxenctrl\": null,\n");
+	fprintf(f, "  \"request_version\": %u,\n", version);
+}
+
+/* Prefetch (prefetch.h): pages_in_prefetch of pages_in were loaded
+ * ahead. */
+static void json_prefetch(FILE *f, const struct prefetch *pf)
+{
+	fprintf(f, "  \"prefetch_depth\": %u,\n", pf->depth);
+	ju64(f, "prefetch_runs", pf->runs);
+	ju64(f, "pages_in_prefetch", pf->loaded);
+	ju64(f, "prefetch_used", pf->used);
+	ju64(f, "prefetch_wasted", pf->wasted);
+	ju64(f, "prefetch_pending", prefetch_pending(pf));
+}
+
 /* The pager's own figures. */
 static void json_pager(FILE *f, struct pager *p)
 {
 	fprintf(f, "  \"domid\": %u,\n", p->domid);
-	fprintf(f, "  \"backend\": \"%s\",\n", p->info.backend ? p->info.backend : "");
-	fprintf(f, "  \"generation\": \"%s\",\n",
-		xpage_generation_name((int)p->info.generation));
+	json_hypervisor(f, p);
 	fprintf(f, "  \"batch\": %u,\n", p->o.batch);
 	ju64(f, "guest_pages", p->guest_pages);
 	ju64_or_null(f, "target_pages", p->target, UINT64_MAX);
@@ -258,6 +301,7 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "pages_in_demand", p->st.pages_in_demand);
 	ju64(f, "pages_in_drain", p->st.pages_in_drain);
 	ju64(f, "pages_still_out", p->nr_out);
+	json_prefetch(f, &p->pf);
 	/* nominated gfns not settled (store kept): stuck and refused evicts */
 	ju64(f, "gfns_unsettled", (uint64_t)(p->nstuck + p->nretry));
 	ju64(f, "evict_fail", p->st.evict_fail);

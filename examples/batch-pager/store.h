@@ -156,6 +156,10 @@ void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record);
  * A page is written again only into such a slot. */
 bool store_slot_is_page(const struct store *st, uint32_t slot);
 
+/* The slot right after the record at @slot: where the record written
+ * next to it in the same run starts (STORE_NO_SLOT past the index). */
+uint32_t store_next_slot(const struct store *st, uint32_t slot);
+
 /* Compress the pages store_write() writes with @enc (ENC_RAW: none) at
  * @level (0: the codec's default). Records of any encoding are read
  * whatever the setting. 0 or -ENOMEM. */

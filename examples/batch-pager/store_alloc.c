@@ -300,6 +300,12 @@ bool store_slot_is_page(const struct store *st, uint32_t slot)
 	       meta_units(&st->meta[slot]) == UNITS_PER_PAGE;
 }
 
+uint32_t store_next_slot(const struct store *st, uint32_t slot)
+{
+	return slot < st->cap ? slot + meta_units(&st->meta[slot]) :
+	       STORE_NO_SLOT;
+}
+
 uint64_t store_used(const struct store *st)
 {
 	return st->used;

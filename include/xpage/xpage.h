@@ -425,8 +425,18 @@ struct xpage_info {
 	uint32_t ring_slots;     /* slots of the paging ring */
 	uint32_t took_over;      /* 1 if XPAGE_OPEN_TAKEOVER was needed */
 	const char *backend;     /* "xen" or "sim" */
+	/* (Since 1.1.) The hypervisor's tool library this handle loaded, as
+	 * it was found ("libxenctrl.so.4.17": one pager binary serves every
+	 * Xen release through that release's library); NULL on the
+	 * simulator. Valid while the handle is open. */
+	const char *xen_library;
+	/* (Since 1.1.) The version word of the last request read from the
+	 * ring (the vm_event interface version Xen wrote: 7 from Xen 4.15 on,
+	 * 6 in 4.14 ...); 0 before the first request and on rings without
+	 * one (mem_event, Xen 4.2 - 4.5). */
+	uint32_t request_version;
 };
-#define xpage_info__last_field backend
+#define xpage_info__last_field request_version
 
 /**
  * xpage_get_info() - what was negotiated, and facts about the domain.

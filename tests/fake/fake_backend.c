@@ -111,6 +111,11 @@ static int f_age(struct xp_backend *be, uint32_t *a)
 	return 0;
 }
 static int f_mc(struct xp_backend *be) { (void)be; return fake_cfg.multicall; }
+static const char *f_lib(struct xp_backend *be)
+{
+	(void)be;
+	return fake_cfg.tool_library;
+}
 static int f_enable(struct xp_backend *be, uint32_t age, void **ring)
 {
 	(void)be;
@@ -246,8 +251,8 @@ const struct xp_backend_ops fake_ops = {
 	.domain_info = f_info, .domain_key = f_key, .ram_ranges = f_ram,
 	.xen_version = f_xen_version,
 	.vm_event_version = f_vmev, .paging_age = f_age,
-	.can_multicall = f_mc, .enable = f_enable, .disable = f_disable,
-	.forget = NULL, .pause = f_pause, .unpause = f_unpause,
+	.can_multicall = f_mc, .tool_library = f_lib,
+	.enable = f_enable, .disable = f_disable, .forget = NULL, .pause = f_pause, .unpause = f_unpause,
 	.paging_ops = f_ops, .map = f_map, .unmap = f_unmap,
 	.evtchn_fd = f_fd, .notify = f_notify, .ack = f_ack,
 	.hv_gfns = f_hv,

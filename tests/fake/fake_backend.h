@@ -21,6 +21,7 @@ struct fake_cfg {
 	int vm_event_version;   /* < 0: the query is absent (-ENOSYS) */
 	int age;                /* 0: the hypervisor has no notion of age */
 	int multicall;
+	const char *tool_library; /* tool_library()'s answer (NULL: none) */
 	uint32_t vcpus;
 	uint64_t nr_gfns;
 	int enable_rc;          /* answer of the next enable(s) */

@@ -28,6 +28,11 @@
  *   corrupt         a byte of a page flipped in the store: the page is
  *                   refused and counted, its gfn left out, never loaded
  *   corrupt-lz4     the same with text-like pages stored with lz4
+ *   prefetch        a guest walking its memory in order: pages loaded
+ *                   ahead, faults per access fall
+ *   prefetch-random faults spread over memory load nothing ahead
+ *   prefetch-lz4    the walk with lz4 and a RAM tier: prefetch follows
+ *                   the store's variable-length records
  *   zero            30 % zero pages: out without a write, back from zeros
  *   zero-all        an all-zero guest: its store's data file stays empty
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
@@ -73,6 +78,7 @@
 
 #include "check.h"
 #include "sim_zero.h"
+#include "stats_read.h"
 
 static const char *pager;
 static char tmp[256];
@@ -238,23 +244,7 @@ static bool exited(int st, int want, const char *log, const char *what)
 /* A number from the pager's JSON ("key": value); -1 for null/absent. */
 static double json_num(const char *file, const char *key)
 {
-	char buf[1 << 14], pat[96], *s;
-	FILE *f = fopen(file, "r");
-	size_t n;
-
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	snprintf(pat, sizeof(pat), "\"%s\": ", key);
-	s = strstr(buf, pat);
-	if (!s)
-		return -1;
-	s += strlen(pat);
-	if (!strncmp(s, "null", 4))
-		return -1;
-	return strtod(s, NULL);
+	return stats_json_num(file, key);
 }
 
 /* The oracle's figures in a --stats-json file: nothing lost, corrupted
@@ -912,6 +902,158 @@ static int t_policy(void)
 	return 0;
 }
 
+/* A run of the pager on a 16 MiB guest whose one vCPU runs @pattern
+ * with no pause between accesses: paged down to @target pages by
+ * @policy with --prefetch @depth until the guest has faulted @faults
+ * times (or 150 s passed), then SIGTERM. With @codec, the guest's pages
+ * are text-like and stored with @codec, behind a RAM tier of @ram_mib.
+ * The pager's figures in @json, the guest's accesses and faults in *@r. */
+struct walk_run {
+	const char *pattern, *policy, *depth, *target;
+	uint64_t faults;
+	const char *codec, *ram_mib;
+};
+
+static bool run_walk(const char *name, const struct walk_run *w,
+		     const char *json, struct xpage_sim_report *r)
+{
+	struct env e = { 0 };
+	struct xpage_sim_workload wl = XPAGE_OPTS(xpage_sim_workload,
+		.vcpus = 1, .write_pct = 30, .hot_set_pct = 30, .hot_pct = 95,
+		.seed = 7);
+	const char *log = path(name), *store = path("walk.store");
+	double end = now_s() + 150;
+	pid_t pid;
+	int st = -1;
+
+	wl.pattern = !strcmp(w->pattern, "sequential") ? XPAGE_SIM_SEQUENTIAL :
+		     !strcmp(w->pattern, "zipf") ? XPAGE_SIM_ZIPF :
+		     XPAGE_SIM_UNIFORM;
+	sim_up(&e, 16, w->codec ? XPAGE_SIM_GUEST_TEXT : 0, NULL);
+	if (xpage_sim_workload(e.sim, e.domid, &wl) < 0)
+		die("workload");
+	/* (the optional pairs last: a NULL ends the list) */
+	const char *args[] = { ATTACH(&e, store), "--target-pages", w->target,
+			       "--policy", w->policy, "--prefetch", w->depth,
+			       "--stats-json", json,
+			       w->codec ? "--compress" : NULL, w->codec,
+			       "--ram-tier-mib", w->ram_mib, NULL };
+
+	pid = spawn(args, log, NULL, NULL);
+	do {
+		msleep(200);
+		*r = XPAGE_OPTS(xpage_sim_report);
+		if (waitpid(pid, &st, WNOHANG) == pid ||
+		    xpage_sim_report(e.sim, e.domid, 0, 60000, r) < 0)
+			break;
+		st = -1;
+	} while (r->faults < w->faults && now_s() < end);
+	if (st == -1) {
+		kill(pid, SIGTERM);
+		st = wait_for(pid, 60);
+	}
+	bool ok = exited(st, 0, log, name);
+
+	xpage_sim_workload_stop(e.sim, e.domid);
+	CHECK(r->faults >= w->faults, "%s: %llu faults in 150 s", name,
+	      (unsigned long long)r->faults);
+	CHECK(!r->lost && !r->corrupted, "%s: the oracle found damage", name);
+	printf("%s: %llu accesses, %llu faults, %.0f pages loaded ahead, "
+	       "%.0f used\n", name, (unsigned long long)r->accesses,
+	       (unsigned long long)r->faults,
+	       json_num(json, "pages_in_prefetch"),
+	       json_num(json, "prefetch_used"));
+	sim_down(&e);
+	return ok;
+}
+
+static double faults_per_access(const struct xpage_sim_report *r)
+{
+	return r->accesses ? (double)r->faults / (double)r->accesses : 1.0;
+}
+
+/* Of the pages a walk's run (@json) loaded ahead, at least half and
+ * 100 used. */
+static void prefetch_used(const char *json)
+{
+	CHECK(json_num(json, "prefetch_used") >= 0.5 *
+	      json_num(json, "pages_in_prefetch") &&
+	      json_num(json, "prefetch_used") >= 100, "%.0f of %.0f pages "
+	      "loaded ahead used", json_num(json, "prefetch_used"),
+	      json_num(json, "pages_in_prefetch"));
+}
+
+/* A guest walking its memory in order: prefetch loads the pages ahead
+ * of each fault, the walk uses them, and faults per access fall to a
+ * fraction of what they are without it. */
+static int t_prefetch(void)
+{
+	const char *j0 = path("pf0.json"), *j1 = path("pf16.json");
+	struct walk_run w = { "sequential", "clock", "0", "2048", 1000,
+			      NULL, NULL };
+	struct xpage_sim_report r0, r1;
+
+	if (!run_walk("pf0.log", &w, j0, &r0))
+		return 1;
+	w.depth = "16";
+	w.faults = 200;
+	if (!run_walk("pf16.log", &w, j1, &r1))
+		return 1;
+	CHECK(json_num(j0, "pages_in_prefetch") == 0, "prefetch 0 prefetched");
+	CHECK(faults_per_access(&r1) <= faults_per_access(&r0) / 2,
+	      "faults per access %.3f with prefetch, %.3f without",
+	      faults_per_access(&r1), faults_per_access(&r0));
+	prefetch_used(j1);
+	return 0;
+}
+
+/* Faults spread over memory do not look like a walk: nothing (or next
+ * to nothing) is loaded ahead. */
+static int t_prefetch_random(void)
+{
+	struct walk_run w[2] = {
+		{ "uniform", "clock", "16", "2048", 1000, NULL, NULL },
+		{ "zipf", "logdirty", "16", "2048", 1000, NULL, NULL } };
+
+	for (int i = 0; i < 2; i++) {
+		const char *j = path(i ? "pfz.json" : "pfu.json");
+		struct xpage_sim_report r;
+		double demand;
+
+		if (!run_walk(i ? "pfz.log" : "pfu.log", &w[i], j, &r))
+			return 1;
+		demand = json_num(j, "pages_in_demand");
+		CHECK(json_num(j, "pages_in_prefetch") <= demand / 100, "%s: "
+		      "%.0f pages loaded ahead of %.0f random faults", j,
+		      json_num(j, "pages_in_prefetch"), demand);
+	}
+	return 0;
+}
+
+/* The same walk with its pages stored with lz4 (records of 1 to 7
+ * slots) behind a RAM tier of 1 MiB: the pages loaded ahead are those
+ * whose records follow, read from the tier or the file, checked and
+ * decompressed as any page-in. */
+static int t_prefetch_lz4(void)
+{
+	const char *j = path("pflz4.json");
+	struct walk_run w = { "sequential", "clock", "16", "2048", 200,
+			      "lz4", "1" };
+	struct xpage_sim_report r;
+
+	if (!run_walk("pflz4.log", &w, j, &r))
+		return 1;
+	CHECK(json_num(j, "pages_compressed") > 0, "no page compressed");
+	CHECK(json_num(j, "corrupt_records") == 0, "corrupt_records %.0f",
+	      json_num(j, "corrupt_records"));
+	CHECK(json_num(j, "pages_read_ram_tier") > 0 &&
+	      json_num(j, "pages_read_file") > 0, "read %.0f pages from the "
+	      "RAM tier, %.0f from the file", json_num(j, "pages_read_ram_tier"),
+	      json_num(j, "pages_read_file"));
+	prefetch_used(j);
+	return 0;
+}
+
 static int t_err_busy(void)
 {
 	struct env e = { 0 };
@@ -1204,6 +1346,12 @@ int main(int argc, char **argv)
 		rc = t_kernel_code();
 	else if (!strcmp(t, "policy"))
 		rc = t_policy();
+	else if (!strcmp(t, "prefetch"))
+		rc = t_prefetch();
+	else if (!strcmp(t, "prefetch-random"))
+		rc = t_prefetch_random();
+	else if (!strcmp(t, "prefetch-lz4"))
+		rc = t_prefetch_lz4();
 	else if (!strcmp(t, "err-nosim"))
 		rc = t_err_nosim();
 	else if (!strcmp(t, "err-hvm"))

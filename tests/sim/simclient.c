@@ -55,6 +55,10 @@ const struct lit lits[] = {
 	 * 0xfeff8 .. 0xfefff (X86_HVM_END_SPECIAL_REGION 0xff000, 8 pages),
 	 * the paging ring first. */
 	VE_AT("xen-4.17-pvh", 9, 4, 17, 400, 7, 7, 1, 0xfeff8, 0xff000),
+	/* The same guest on the rig's other releases (tests/xen/run --xen):
+	 * 4.14's vm_event v6 (384-byte slots, version word 6), 4.20's v7. */
+	VE_AT("xen-4.14-pvh", 8, 4, 14, 384, 6, 6, 1, 0xfeff8, 0xff000),
+	VE_AT("xen-4.20-pvh", 9, 4, 20, 400, 7, 7, 1, 0xfeff8, 0xff000),
 };
 const size_t nlits = sizeof(lits) / sizeof(lits[0]);
 

@@ -213,6 +213,57 @@ START_TEST(t_ram_ranges)
 }
 END_TEST
 
+/* The rig's three releases (tests/xen/run --xen): the library reads the
+ * version word each one writes into its requests, as real Xen showed
+ * (4.14: vm_event v6, word 6; 4.17 and 4.20: v7, word 7), and loads no
+ * hypervisor library on the simulator. */
+START_TEST(t_rig_release_versions)
+{
+	static const struct { const char *pers; uint32_t minor, word; int gen; }
+	rel[] = {
+		{ "xen-4.14-pvh", 14, 6, XPAGE_GEN_VM_EVENT_V6 },
+		{ "xen-4.17-pvh", 17, 7, XPAGE_GEN_VM_EVENT_V7 },
+		{ "xen-4.20-pvh", 20, 7, XPAGE_GEN_VM_EVENT_V7 },
+	};
+	xpage_sim_t *sim = xpage_sim_start(NULL);
+
+	ck_assert(sim);
+	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+		struct xpage_sim_guest_opts g = XPAGE_OPTS(xpage_sim_guest_opts,
+			.pages = 64, .personality = rel[i].pers);
+		struct xpage_callbacks cb = XPAGE_OPTS(xpage_callbacks,
+			.populate = no_populate);
+		struct xpage_open_opts o = XPAGE_OPTS(xpage_open_opts,
+			.backend = XPAGE_BACKEND_SIM,
+			.sim_socket = xpage_sim_socket(sim));
+		struct xpage_info info = XPAGE_OPTS(xpage_info);
+		uint64_t gfn = 7;
+		int st;
+		xpage_t *xp;
+		void *m;
+
+		o.domid = (uint32_t)xpage_sim_create_guest(sim, &g);
+		xp = xpage_open(&o, &cb);
+		ck_assert_ptr_nonnull(xp);
+		ck_assert_int_eq(xpage_nominate(xp, &gfn, 1, 0, &st), 1);
+		m = xpage_map(xp, &gfn, 1, 0, &st);
+		ck_assert_ptr_nonnull(m);
+		ck_assert_int_eq(xpage_unmap(xp, m, 1), 0);
+		ck_assert_int_eq(xpage_evict(xp, &gfn, 1, 0, &st), 1);
+		ck_assert_int_eq(xpage_sim_touch(sim, o.domid, 0, gfn, 0), -EAGAIN);
+		ck_assert_int_ge(xpage_dispatch(xp, 1000), 1);
+		ck_assert_int_eq(xpage_get_info(xp, &info), 0);
+		ck_assert_uint_eq(info.xen_minor, rel[i].minor);
+		ck_assert_int_eq(info.generation, rel[i].gen);
+		ck_assert_uint_eq(info.request_version, rel[i].word);
+		ck_assert_ptr_null(info.xen_library);
+		xpage_detach(xp, 0);
+		xpage_sim_destroy_guest(sim, o.domid);
+	}
+	ck_assert_int_eq(xpage_sim_stop(sim), 0);
+}
+END_TEST
+
 /* xpage_gfn_hints(): the simulated kernel's code (gfns 0x1000 .. +127 of
  * an 8,192-page guest, sim/kcode.c) is KERNEL_CODE; a gfn marked
  * HV_TOUCHED is refused by nominate, and the guest has some; the others
@@ -278,6 +329,7 @@ static Suite *suite(void)
 	tcase_add_test(t, t_connect);
 	tcase_add_test(t, t_ram_ranges);
 	tcase_add_test(t, t_gfn_hints);
+	tcase_add_test(t, t_rig_release_versions);
 	return s;
 }
 

@@ -60,7 +60,8 @@ START_TEST(t_list_personalities)
 	ck_assert_str_eq(out,
 			 "xen-4.2\nxen-4.5\nxen-4.6\nxen-4.8\nxen-4.11\n"
 			 "xen-4.12\nxen-4.13\nxen-4.14\nxen-4.15\n"
-			 "xen-4.17-nopaging\nxen-4.2-age2\nxen-4.17-pvh\n");
+			 "xen-4.17-nopaging\nxen-4.2-age2\nxen-4.17-pvh\n"
+			 "xen-4.14-pvh\nxen-4.20-pvh\n");
 	/* The test table knows each of them. */
 	for (size_t i = 0; i < nlits; i++)
 		ck_assert(strstr(out, lits[i].pers));

@@ -216,6 +216,7 @@ START_TEST(generation_from_query_or_version)
 		ck_assert_int_eq(!!(info.hv_features & XPAGE_FEAT_VERSION_QUERY),
 				 t[i].query > 0);
 		ck_assert_str_eq(info.backend, "fake");
+		ck_assert_ptr_null(info.xen_library); /* the fake loaded none */
 		xpage_close(xp);
 	}
 	setup();
@@ -600,13 +601,18 @@ START_TEST(first_request_confirms_generation)
 	/* Xen 4.10 implies v2, but the ring speaks v3 (a backport). */
 	fake_cfg.minor = 10;
 	fake_cfg.vm_event_version = -1;
+	fake_cfg.tool_library = "libxenctrl.so.4.10";
 	xpage_t *xp = fake_open(&cbs, 0, 0, 0, 0);
+	xpage_get_info(xp, &info);
+	ck_assert_uint_eq(info.request_version, 0); /* no request yet */
+	ck_assert_str_eq(info.xen_library, "libxenctrl.so.4.10");
 	page_out(xp, 9);
 	fake_put_request(XPAGE_GEN_VM_EVENT_V3, 9, 0, XP_EV_VCPU_PAUSED, XP_P2M_PAGED);
 	ck_assert_int_eq(xpage_dispatch(xp, 0), 1);
 	ck_assert_int_eq(seen.populates, 1);
 	xpage_get_info(xp, &info);
 	ck_assert_int_eq(info.generation, XPAGE_GEN_VM_EVENT_V3);
+	ck_assert_uint_eq(info.request_version, 3); /* what the request said */
 	uint8_t page[4096];
 	void *b[1] = { page };
 	int st;

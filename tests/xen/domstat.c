@@ -48,15 +48,39 @@ static double uptime(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int getinfo(xc_interface *xch, uint32_t domid, xc_dominfo_t *info)
+/* The fields of xc_domain_getinfolist()'s answer this program reads; that
+ * call and its struct are the same from Xen 4.14 to 4.20 (the older
+ * xc_domain_getinfo() is gone from 4.18 on). */
+struct dinfo {
+	unsigned long nr_pages, max_pages, nr_paged_pages, shared_info_frame;
+	unsigned long long cpu_time;
+	unsigned paused, dying, shutdown, crashed;
+};
+
+static int getinfo(xc_interface *xch, uint32_t domid, struct dinfo *info)
 {
-	return xc_domain_getinfo(xch, domid, 1, info) == 1 &&
-	       info->domid == domid ? 0 : -1;
+	xc_domaininfo_t d;
+	unsigned reason;
+
+	if (xc_domain_getinfolist(xch, domid, 1, &d) != 1 || d.domain != domid)
+		return -1;
+	reason = (d.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+	*info = (struct dinfo){
+		.nr_pages = d.tot_pages, .max_pages = d.max_pages,
+		.nr_paged_pages = d.paged_pages,
+		.shared_info_frame = d.shared_info_frame,
+		.cpu_time = d.cpu_time,
+		.paused = !!(d.flags & XEN_DOMINF_paused),
+		.dying = !!(d.flags & XEN_DOMINF_dying),
+		.shutdown = !!(d.flags & XEN_DOMINF_shutdown),
+	};
+	info->crashed = info->shutdown && reason == SHUTDOWN_crash;
+	return 0;
 }
 
 static int once(xc_interface *xch, uint32_t domid)
 {
-	xc_dominfo_t info;
+	struct dinfo info;
 	xc_vcpuinfo_t v = { 0 };
 
 	if (getinfo(xch, domid, &info)) {
@@ -68,8 +92,8 @@ static int once(xc_interface *xch, uint32_t domid)
 	printf("domstat dom=%u tot=%lu max=%lu paged=%lu cpu_ns=%llu "
 	       "vcpu0_ns=%llu vcpu0_blocked=%d vcpu0_running=%d paused=%u "
 	       "dying=%u shutdown=%u crashed=%u shared_info=0x%lx\n",
-	       domid, info.nr_pages, info.max_memkb / 4, info.nr_paged_pages,
-	       (unsigned long long)info.cpu_time,
+	       domid, info.nr_pages, info.max_pages, info.nr_paged_pages,
+	       info.cpu_time,
 	       vr ? 0ull : (unsigned long long)v.cpu_time,
 	       vr ? -1 : v.blocked, vr ? -1 : v.running, info.paused,
 	       info.dying, info.shutdown, info.crashed,
@@ -80,7 +104,7 @@ static int once(xc_interface *xch, uint32_t domid)
 static int watch(xc_interface *xch, uint32_t domid, const char *state,
 		 long interval_ms, long print_s)
 {
-	xc_dominfo_t info;
+	struct dinfo info;
 	unsigned long last = 0, peak = 0, out = 0, in = 0, samples = 0;
 	double next_print = uptime() + (double)print_s;
 	char tmp[4096], line[512];
@@ -122,7 +146,7 @@ static int watch(xc_interface *xch, uint32_t domid, const char *state,
 			 "t=%.2f tot=%lu paged=%lu peak=%lu out=%lu in=%lu "
 			 "cpu_ns=%llu samples=%lu",
 			 uptime(), info.nr_pages, paged, peak, out, in,
-			 (unsigned long long)info.cpu_time, samples);
+			 info.cpu_time, samples);
 		FILE *f = fopen(tmp, "w");
 		if (f) {
 			fprintf(f, "%s\n", line);

@@ -6,12 +6,14 @@
 # From Debian's own packages (apt-get download, dpkg-deb -x; cached in
 # CACHE_DIR/debs and CACHE_DIR/dom0-base-*): the kernel (dom0 and guest:
 # PV dom0 and PVH guest support are built in, the xen device drivers are
-# modules), busybox, Xen's tools and their libraries. OVERLAY_DIR (this
-# tree's library, the pager, the scenario scripts) is copied on top. Every
-# ELF file's missing shared libraries are then copied from this host
-# (Debian 12 as well), plus libgcc_s.so.1, which glibc loads at run time
-# for pthread_cancel (libxenstore's xs_close uses it: without it xl and
-# xenpaging abort at exit).
+# modules) and busybox from this host's Debian release; Xen's tools and
+# their libraries from the Debian release of the run's Xen (common.sh),
+# with that release's C library when it is newer than this host's (Debian
+# 13's tools need it). OVERLAY_DIR (this tree's library, the pager, the
+# scenario scripts) is copied on top. Every ELF file's missing shared
+# libraries are then copied from this host (Debian 12), plus libgcc_s.so.1,
+# which glibc loads at run time for pthread_cancel (libxenstore's xs_close
+# uses it: without it xl and xenpaging abort at exit).
 #
 # Writes OUT_DIR/vmlinuz, OUT_DIR/dom0-initrd.gz and, inside the dom0 image,
 # /boot/vmlinuz and /boot/guest-initrd.gz for the guest (busybox, the
@@ -27,40 +29,51 @@ workload=${4:?}
 mkdir -p "$cache" "$out"
 cache=$(cd "$cache" && pwd)
 out=$(cd "$out" && pwd)
+xr_release_apt "$cache"
 
 xr_need_pkgs cpio:cpio gzip:gzip readelf:binutils dpkg-deb:dpkg
 
 # The packages, named for the Xen series and the running Debian release.
-[ -n "$(xr_candidate linux-image-amd64)" ] || xr_apt_update
+[ -n "$(xr_host_candidate linux-image-amd64)" ] || xr_apt_update
 kernel_pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
 	sed -n 's/^ *Depends: \(linux-image-[0-9].*-amd64\)$/\1/p' | head -1)
 [ -n "$kernel_pkg" ] || xr_die "cannot resolve linux-image-amd64 to a kernel package"
+host_pkgs=("$kernel_pkg" busybox-static)
 pkgs=(
-	"$kernel_pkg" busybox-static
 	"xen-utils-$XEN_SERIES" xen-utils-common xenstore-utils
 	"libxenmisc$XEN_SERIES" libxencall1 libxenevtchn1 libxenforeignmemory1
-	libxengnttab1 libxendevicemodel1 libxenhypfs1 libxenstore4
+	libxengnttab1 libxendevicemodel1 libxenhypfs1 "$(xr_libxenstore_pkg)"
 	libxentoolcore1 libxentoollog1
 	libyajl2 libfdt1 libnl-3-200 libnl-route-3-200 libncurses6 libtinfo6
 )
+# The release's C library, when it is newer than the one this host would
+# copy in.
+if dpkg --compare-versions "$(xr_candidate libc6)" gt "$(xr_host_candidate libc6)"; then
+	pkgs+=(libc6 libgcc-s1)
+fi
 
 debdir=$cache/debs
 mkdir -p "$debdir"
 debs=()
-for p in "${pkgs[@]}"; do
-	v=$(xr_candidate "$p")
-	[ -n "$v" ] || xr_die "apt knows no package $p"
+# fetch_deb HOST|RELEASE PACKAGE: the package's .deb (cached) into debs.
+fetch_deb() {
+	local apt=xr_apt v f
+	if [ "$1" = HOST ]; then apt=apt-get; v=$(xr_host_candidate "$2")
+	else v=$(xr_candidate "$2"); fi
+	[ -n "$v" ] || xr_die "apt knows no package $2"
 	# apt-get download names files name_version_arch.deb with ':' as %3a.
-	f=$(ls "$debdir/${p}_${v//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
+	f=$(ls "$debdir/${2}_${v//:/%3a}_"*.deb 2>/dev/null | head -1 || true)
 	if [ -z "$f" ]; then
-		xr_log "apt-get download $p=$v"
-		(cd "$debdir" && apt-get download -qq "$p=$v" 2>&1 |
+		xr_log "apt-get download $2=$v"
+		(cd "$debdir" && $apt download -qq "$2=$v" 2>&1 |
 			grep -v unsandboxed >&2; [ "${PIPESTATUS[0]}" = 0 ]) ||
-			xr_die "apt-get download $p=$v failed"
-		f=$(ls "$debdir/${p}_${v//:/%3a}_"*.deb | head -1)
+			xr_die "apt-get download $2=$v failed"
+		f=$(ls "$debdir/${2}_${v//:/%3a}_"*.deb | head -1)
 	fi
 	debs+=("$f")
-done
+}
+for p in "${host_pkgs[@]}"; do fetch_deb HOST "$p"; done
+for p in "${pkgs[@]}"; do fetch_deb RELEASE "$p"; done
 
 # The unpacked packages, pruned to what a dom0 running xl, xenstored,
 # xenconsoled and pagers needs; cached per set of package versions.
@@ -138,7 +151,12 @@ have_lib() {
 	done
 	return 1
 }
-cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
+# The dynamic loader must match the C library: the release's when the
+# image carries its C library, else this host's.
+ld=/lib64/ld-linux-x86-64.so.2
+[ -e "$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" ] &&
+	ld=$root/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2
+cp -L "$ld" "$root/lib64/"
 cp -L "$(host_lib libgcc_s.so.1)" "$libdir/" ||
 	xr_die "this host has no libgcc_s.so.1"
 missing=

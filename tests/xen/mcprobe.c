@@ -93,12 +93,12 @@ static void mark(const char *fmt, ...)
 
 static uint64_t paged_pages(struct probe *p)
 {
-	xc_dominfo_t info;
+	xc_domaininfo_t info;
 
-	if (xc_domain_getinfo(p->xch, p->domid, 1, &info) != 1 ||
-	    info.domid != p->domid)
+	if (xc_domain_getinfolist(p->xch, p->domid, 1, &info) != 1 ||
+	    info.domain != p->domid)
 		return UINT64_MAX;
-	return info.nr_paged_pages;
+	return info.paged_pages;
 }
 
 /* Run @n ops the way @multicall says; keep the ring served. */

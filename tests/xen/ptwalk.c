@@ -84,7 +84,7 @@ static void walk(unsigned vcpu, uint64_t cr3, uint64_t va)
 int main(int argc, char **argv)
 {
 	xc_interface *xch;
-	xc_dominfo_t info;
+	xc_domaininfo_t info;
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s DOMID\n", argv[0]);
@@ -94,7 +94,8 @@ int main(int argc, char **argv)
 	xch = xc_interface_open(NULL, NULL, 0);
 	fmem = xenforeignmemory_open(NULL, 0);
 	if (!xch || !fmem ||
-	    xc_domain_getinfo(xch, domid, 1, &info) != 1 || info.domid != domid)
+	    xc_domain_getinfolist(xch, domid, 1, &info) != 1 ||
+	    info.domain != domid)
 		return 2;
 	for (unsigned v = 0; v <= info.max_vcpu_id; v++) {
 		struct hvm_hw_cpu c;

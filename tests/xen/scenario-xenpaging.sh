@@ -11,7 +11,7 @@
 # xenpaging on the domain fails with EBUSY.)
 . /usr/local/share/xpage-rig/scenario-lib.sh
 
-XP=$(cmdarg xenpaging /usr/lib/xen-4.17/bin/xenpaging)
+XP=$(cmdarg xenpaging "$(echo /usr/lib/xen-[0-9]*/bin/xenpaging)")
 PAGER=$(basename "$XP")
 GMIB=$(cmdarg guest_mib 128)
 TMIB=$(cmdarg target_mib 48)
