@@ -12,6 +12,8 @@
  *   memory.c    bytes per gfn: libxpage's state table, the example
  *               pager's index, Xen's in-tree pager
  *   scaling.c   page-out rate and page-in latency from 256 MiB to 16 GiB
+ *   compress.c  lz4 and zstd on text, code, random and mixed pages
+ *   tiers.c     the pager's store alone: page-out and page-in per tier
  *   victims.c   page-ins per million guest accesses per victim policy
  *               and workload, with and without prefetch (the batch pager)
  */
@@ -225,6 +227,52 @@ struct zero_result {
 /* Page-out of a guest with 30 % zero pages and of one with none, runs
  * interleaved, with the batch pager's zero-page detection. */
 void zero_bench(struct bench_env *env, struct zero_result *r);
+
+/* -------------------------------------------------------- compress.c */
+
+#define COMP_CORPORA 4
+#define COMP_CODECS 5
+struct comp_result {
+	const char *corpus[COMP_CORPORA];
+	const char *codec[COMP_CODECS];    /* "lz4 1", "zstd -1" ... */
+	double ratio[COMP_CORPORA][COMP_CODECS];  /* 4096 / compressed */
+	double stored[COMP_CORPORA][COMP_CODECS]; /* 4096 / bytes stored:
+		* raw where it does not fit in 3584, 512-byte units */
+	double comp_us[COMP_CORPORA][COMP_CODECS];   /* per page, best run */
+	double decomp_us[COMP_CORPORA][COMP_CODECS];
+	unsigned pages, reps;
+};
+/* lz4 and zstd on text-like, code, random and mixed pages, one page per
+ * call as the batch pager's store compresses them. */
+void compress_bench(struct bench_env *env, struct comp_result *r);
+/* Page @i of @kind (0 text, 1 code, 2 random, 3 mixed) into @p. */
+void comp_make_page(unsigned kind, unsigned i, uint8_t *p);
+
+/* ----------------------------------------------------------- tiers.c */
+
+#define TIER_ROWS 7
+#define TIER_PAGES 16384u
+#define TIER_READS 2000u
+#define MAX_TIER_REPS 9
+struct tier_row {
+	const char *pages, *codec;
+	double pps, raw_pps;      /* page-out, and the raw write beside it */
+	double bytes_per_page;    /* written per page out */
+	double ratio;             /* data pages' bytes / bytes written */
+	double zero_share;        /* zero pages / pages out */
+};
+struct tier_result {
+	struct tier_row row[TIER_ROWS];
+	uint64_t pages;
+	unsigned reps;
+	/* one page's read, p50 us: the RAM tier, the file (page cache),
+	 * a plain pread; raw pages, then lz4 text pages */
+	double in_ram_p50, in_file_p50, in_pread_p50;
+	double in_ram_lz4_p50, in_file_lz4_p50;
+};
+/* The batch pager's store on its own: page-out per codec against a raw
+ * write, page-in from the RAM tier and the file. */
+void tiers_bench(struct bench_env *env, struct tier_result *r);
 
 /* --------------------------------------------------------- scaling.c */
 

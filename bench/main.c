@@ -39,10 +39,12 @@ struct all {
 	struct mem_result mem;
 	struct scale_result sc;
 	struct zero_result zero;
+	struct comp_result comp;
+	struct tier_result tiers;
 	struct victims_result vic;
 	uint64_t corrupted, lost;
 	bool did_pageout, did_pagein, did_dispatch, did_memory, did_scaling;
-	bool did_zero, did_victims;
+	bool did_zero, did_comp, did_tiers, did_victims;
 	double load_start[3], load_end[3];
 	double seconds;
 	uint64_t guest_mib;
@@ -60,7 +62,8 @@ static void usage(FILE *f)
 "                    (default: /var/tmp)\n"
 "  --simd PATH       the simulator (default: $XPAGE_SIMD, then the build's)\n"
 "  --only LIST       some of: pageout,pagein,dispatch,memory,scaling,zero,\n"
-"                    victims (victims runs only when listed: 10-30 min)\n"
+"                    compress,tiers,victims (victims runs only when\n"
+"                    listed: 10-30 min)\n"
 "  --pager PATH      xpage-batch-pager for victims (default: the build's)\n"
 "  --sizes LIST      page-out batch sizes to try (default 16,64,256,1024,4096;\n"
 "                    0 is the per-page loop, left out if not listed)\n"
@@ -169,6 +172,75 @@ static void print_zero(const struct zero_result *z)
 		       100.0 * z->zero_share[i], z->pps[i], z->bytes_per_page[i]);
 }
 
+static void print_comp(const struct comp_result *c)
+{
+	printf("\nCompression (one 4 KiB page a call, %u pages, best of %u):\n"
+	       "  ratio / stored (raw above 3584 B, 512 B units) / compress "
+	       "us / decompress us per page\n", c->pages, c->reps);
+	for (unsigned k = 0; k < COMP_CORPORA; k++)
+		for (unsigned i = 0; i < COMP_CODECS; i++)
+			printf("  %-7s %-8s %5.2f  %5.2f  %6.2f  %6.2f\n",
+			       i ? "" : c->corpus[k], c->codec[i], c->ratio[k][i],
+			       c->stored[k][i], c->comp_us[k][i],
+			       c->decomp_us[k][i]);
+}
+
+/* The compression figures as JSON, one object per page kind and codec. */
+static void json_comp(FILE *f, const struct comp_result *c, bool did)
+{
+	fprintf(f, "  \"compression\": [\n");
+	for (unsigned k = 0; did && k < COMP_CORPORA; k++)
+		for (unsigned i = 0; i < COMP_CODECS; i++)
+			fprintf(f, "    {\"pages\": \"%s\", \"codec\": \"%s\", "
+				"\"ratio\": %.3f, \"stored_ratio\": %.3f, "
+				"\"compress_us\": %.3f, \"decompress_us\": "
+				"%.3f}%s\n", c->corpus[k], c->codec[i],
+				c->ratio[k][i], c->stored[k][i], c->comp_us[k][i],
+				c->decomp_us[k][i], k + 1 == COMP_CORPORA &&
+				i + 1 == COMP_CODECS ? "" : ",");
+	fprintf(f, "  ],\n");
+}
+
+static void print_tiers(const struct tier_result *t)
+{
+	printf("\nThe pager's store alone (%llu pages, batches of 1024, no "
+	       "sync; median of %u)\n  pages            codec  page-out "
+	       "pages/s  raw write  / raw  bytes/page  ratio  zero\n",
+	       (unsigned long long)t->pages, t->reps);
+	for (unsigned i = 0; i < TIER_ROWS; i++) {
+		const struct tier_row *r = &t->row[i];
+
+		printf("  %-16s %-5s %16.0f %10.0f %6.2f %11.0f %6.2f %5.3f\n",
+		       r->pages, r->codec, r->pps, r->raw_pps,
+		       r->raw_pps > 0 ? r->pps / r->raw_pps : 0,
+		       r->bytes_per_page, r->ratio, r->zero_share);
+	}
+	printf("  page-in p50 (us, one page): RAM tier %.2f, file %.2f, plain "
+	       "pread %.2f; lz4 text: RAM tier %.2f, file %.2f\n",
+	       t->in_ram_p50, t->in_file_p50, t->in_pread_p50,
+	       t->in_ram_lz4_p50, t->in_file_lz4_p50);
+}
+
+/* The store's tiers as JSON (tiers_bench). */
+static void json_tiers(FILE *f, const struct tier_result *t, bool did)
+{
+	fprintf(f, "  \"store_tiers\": {\"pages\": %llu, \"reps\": %u, "
+		"\"pageout\": [", (unsigned long long)t->pages, t->reps);
+	for (unsigned i = 0; did && i < TIER_ROWS; i++)
+		fprintf(f, "%s\n    {\"pages\": \"%s\", \"codec\": \"%s\", "
+			"\"pages_per_s\": %.1f, \"raw_write_pages_per_s\": %.1f, "
+			"\"bytes_written_per_page\": %.1f, "
+			"\"compression_ratio\": %.3f, \"zero_share\": %.4f}",
+			i ? "," : "", t->row[i].pages, t->row[i].codec,
+			t->row[i].pps, t->row[i].raw_pps,
+			t->row[i].bytes_per_page, t->row[i].ratio,
+			t->row[i].zero_share);
+	fprintf(f, "],\n    \"pagein_us_p50\": {\"ram_tier\": %.2f, "
+		"\"file\": %.2f, \"pread\": %.2f, \"ram_tier_lz4\": %.2f, "
+		"\"file_lz4\": %.2f}},\n", t->in_ram_p50, t->in_file_p50,
+		t->in_pread_p50, t->in_ram_lz4_p50, t->in_file_lz4_p50);
+}
+
 static void print_victims(const struct victims_result *v)
 {
 	printf("\nVictim policies: page-ins per million guest accesses (%u MiB "
@@ -257,6 +329,10 @@ static void print_table(const struct all *a, const struct bench_env *env)
 	}
 	if (a->did_zero)
 		print_zero(&a->zero);
+	if (a->did_comp)
+		print_comp(&a->comp);
+	if (a->did_tiers)
+		print_tiers(&a->tiers);
 	if (a->did_victims)
 		print_victims(&a->vic);
 	if (a->did_dispatch) {
@@ -509,7 +585,10 @@ static void write_json(const char *path, const struct all *a,
 			a->zero.reps, i == 0 ? "," : "");
 	fprintf(f, "  ],\n");
 
+	json_comp(f, &a->comp, a->did_comp);
+	json_tiers(f, &a->tiers, a->did_tiers);
 	json_victims(f, a);
+
 	fprintf(f, "  \"targets\": {\n");
 	json_target(f, "batch_vs_naive", po->naive_pps > 0 ?
 		    po->batch_pps / po->naive_pps : 0, ">=", 10,
@@ -692,6 +771,18 @@ int main(int argc, char **argv)
 		note("zero pages: page-out with 30 %% and with 0 %%");
 		zero_bench(&env, &a.zero);
 		a.did_zero = true;
+	}
+
+	if (want(only, "compress")) {
+		note("compression: lz4 and zstd on four kinds of page");
+		compress_bench(&env, &a.comp);
+		a.did_comp = true;
+	}
+
+	if (want(only, "tiers")) {
+		note("the pager's store alone: page-out and page-in per tier");
+		tiers_bench(&env, &a.tiers);
+		a.did_tiers = true;
 	}
 
 	if (victims_wanted(only)) {

@@ -21,10 +21,12 @@
 #include <unistd.h>
 
 /* The example batch pager's in-memory index (examples/batch-pager/pager.h):
- * uint8_t gfl[gfn] (its flags) and uint32_t slot[gfn] (the store slot).
+ * uint16_t gfl[gfn] (its flags) and uint32_t slot[gfn] (the store slot).
  * Written out rather than taken from that header, so that the example's
- * private structures stay free to change without breaking this build. */
-#define PAGER_INDEX_BYTES_PER_GFN (1.0 + 4.0)
+ * private structures stay free to change without breaking this build.
+ * (Its store adds 8 bytes and a bit per slot, a page out: the data's
+ * length and crc32c, and the allocation bitmap.) */
+#define PAGER_INDEX_BYTES_PER_GFN (2.0 + 4.0)
 /* examples/batch-pager/policy.c: "4 bytes of 'not before' time and 1 byte
  * of history per gfn" (private to that file). */
 #define CLOCK_POLICY_BYTES_PER_GFN 5.0

@@ -31,7 +31,8 @@ start=$(date +%s)
 
 # 1. What the build, lintian and the checks need.
 need=(build-essential dpkg-dev debhelper meson ninja-build pkg-config
-      libxen-dev check abigail-tools groff-base lintian man-db systemd)
+      libxen-dev liblz4-dev libzstd-dev check abigail-tools groff-base
+      lintian man-db systemd)
 missing=()
 for p in "${need[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |

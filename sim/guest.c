@@ -256,10 +256,11 @@ int guest_create(const struct simp_guest *req, uint32_t *domid)
 	table[table_len++] = g;
 	pthread_mutex_unlock(&table_lock);
 	*domid = g->domid;
-	sim_log(SIM_LOG_INFO, "d%u: created: %llu pages, %u vCPUs, %s%s, "
+	sim_log(SIM_LOG_INFO, "d%u: created: %llu pages, %u vCPUs, %s%s%s, "
 		"ring gfn %#llx, %#llx gfns", g->domid,
 		(unsigned long long)g->pages, g->nvcpus, p->name,
 		(g->flags & SIM_GUEST_LAZY) ? ", lazy" : "",
+		(g->flags & SIM_GUEST_TEXT) ? ", text" : "",
 		(unsigned long long)g->ring_gfn,
 		(unsigned long long)g->nr_gfns);
 	return 0;

@@ -33,6 +33,8 @@ static void usage(FILE *f)
 "  --seed N              seed of the guest's page contents (default 0)\n"
 "  --lazy                do not fill pages at creation (all-zero until\n"
 "                        written): for very large guests\n"
+"  --text                text-like page contents (compressible) instead\n"
+"                        of random bytes\n"
 "  --spin-us N           after each reply, poll the connection for the\n"
 "                        next request for up to N microseconds before\n"
 "                        sleeping (default 50, at most 100000; 0: sleep\n"
@@ -69,7 +71,7 @@ static int parse_u64(const char *s, uint64_t max, uint64_t *out)
 
 enum {
 	OPT_SOCKET = 1, OPT_LOG, OPT_PAGES, OPT_MIB, OPT_DOMID, OPT_VCPUS,
-	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_SPIN, OPT_RESUME_DELAY,
+	OPT_PERSONALITY, OPT_SEED, OPT_LAZY, OPT_TEXT, OPT_SPIN, OPT_RESUME_DELAY,
 	OPT_PARENT_FD, OPT_LIST, OPT_HELP,
 };
 
@@ -77,7 +79,7 @@ enum {
 struct simd_opts {
 	const char *sock, *logf, *pers;
 	uint64_t pages, domid, vcpus, seed;
-	bool lazy;
+	bool lazy, text;
 };
 
 static const struct option long_opts[] = {
@@ -90,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "personality", required_argument, NULL, OPT_PERSONALITY },
 	{ "seed", required_argument, NULL, OPT_SEED },
 	{ "lazy", no_argument, NULL, OPT_LAZY },
+	{ "text", no_argument, NULL, OPT_TEXT },
 	{ "spin-us", required_argument, NULL, OPT_SPIN },
 	{ "resume-delay-us", required_argument, NULL, OPT_RESUME_DELAY },
 	{ "parent-fd", required_argument, NULL, OPT_PARENT_FD },
@@ -150,6 +153,7 @@ static int parse_args(int argc, char **argv, struct simd_opts *o)
 		case OPT_SOCKET: o->sock = optarg; break;
 		case OPT_LOG: o->logf = optarg; break;
 		case OPT_LAZY: o->lazy = true; break;
+		case OPT_TEXT: o->text = true; break;
 		case OPT_PERSONALITY:
 			o->pers = optarg;
 			if (sim_personality_find(o->pers))
@@ -195,7 +199,8 @@ static int create_guest(const struct simd_opts *o)
 	struct simp_guest g = { .domid = (uint32_t)o->domid,
 				.vcpus = (uint32_t)o->vcpus,
 				.pages = o->pages,
-				.flags = o->lazy ? SIM_GUEST_LAZY : 0,
+				.flags = (o->lazy ? SIM_GUEST_LAZY : 0) |
+					 (o->text ? SIM_GUEST_TEXT : 0),
 				.seed = o->seed };
 	uint32_t id;
 	int rc;

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "sim.h"
+#include "text.h"
 
 uint64_t sim_mix64(uint64_t z)
 {
@@ -45,6 +46,16 @@ static inline uint64_t stream_start(const struct sim_guest *g, uint64_t gfn,
 			 ((uint64_t)gen << 32 | gen));
 }
 
+/* Word @i of a page from the stream's value @m: random bits (the first
+ * word never zero), or text (SIM_GUEST_TEXT). */
+static inline uint64_t page_word(const struct sim_guest *g, uint64_t m,
+				 unsigned i)
+{
+	if (g->flags & SIM_GUEST_TEXT)
+		return sim_text_word(m);
+	return i == 0 ? m | 1 : m;
+}
+
 void oracle_fill(const struct sim_guest *g, uint64_t gfn, void *dst)
 {
 	const struct sim_gfn *s = &g->gfn[gfn];
@@ -57,9 +68,8 @@ void oracle_fill(const struct sim_guest *g, uint64_t gfn, void *dst)
 	st = stream_start(g, gfn, s->gen);
 	for (unsigned i = 0; i < SIM_PAGE / 8; i++) {
 		st += GOLDEN;
-		w[i] = sim_mix64(st);
+		w[i] = page_word(g, sim_mix64(st), i); /* never all zero */
 	}
-	w[0] |= 1; /* never an all-zero page */
 	memcpy(dst, w, SIM_PAGE);
 }
 
@@ -76,11 +86,10 @@ static bool all_zero(const uint8_t *p)
 
 /* Word @i of the page that begins the stream at @st (oracle_fill's loop,
  * without the words before it). */
-static inline uint64_t expected_word(uint64_t st, unsigned i)
+static inline uint64_t expected_word(const struct sim_guest *g, uint64_t st,
+				     unsigned i)
 {
-	uint64_t w = sim_mix64(st + (uint64_t)(i + 1) * GOLDEN);
-
-	return i == 0 ? w | 1 : w;
+	return page_word(g, sim_mix64(st + (uint64_t)(i + 1) * GOLDEN), i);
 }
 
 static const uint16_t sample_words[] = {
@@ -102,7 +111,7 @@ int oracle_check_sampled(const struct sim_guest *g, uint64_t gfn,
 		unsigned i = sample_words[k];
 
 		memcpy(&d, p + (size_t)i * 8, 8);
-		if (d != (zero ? 0 : expected_word(st, i)))
+		if (d != (zero ? 0 : expected_word(g, st, i)))
 			return zero || !all_zero(p) ? 2 : 1;
 	}
 	return 0;
@@ -119,9 +128,7 @@ int oracle_check(const struct sim_guest *g, uint64_t gfn, const void *data)
 	st = stream_start(g, gfn, s->gen);
 	for (unsigned i = 0; i < SIM_PAGE / 8; i++) {
 		st += GOLDEN;
-		w = sim_mix64(st);
-		if (i == 0)
-			w |= 1;
+		w = page_word(g, sim_mix64(st), i);
 		memcpy(&d, p + i * 8, 8);
 		if (d != w)
 			return all_zero(p) ? 1 : 2;

@@ -249,7 +249,8 @@ struct sim_guest {
 #define SIM_GUEST_POD    (1u << 2)
 #define SIM_GUEST_PV     (1u << 3)
 #define SIM_GUEST_LAZY   (1u << 4)
-#define SIM_GUEST_FLAGS_ALL ((1u << 5) - 1)
+#define SIM_GUEST_TEXT   (1u << 5)
+#define SIM_GUEST_FLAGS_ALL ((1u << 6) - 1)
 
 /* Touch flags (xpage/sim.h numbering). */
 #define SIM_TOUCH_WRITE   (1u << 0)

@@ -455,6 +455,13 @@ static int open_store(struct pager *p, struct setup *s)
 			       "pager evicted cannot be served without its store");
 		return -1;
 	}
+	if (store_set_compress(p->store, p->o.compress, 0) < 0 ||
+	    store_set_ram_tier(p->store, (uint64_t)p->o.ram_tier_mib << 20) < 0) {
+		errx_("out of memory setting up the store (%s compression, a "
+		      "RAM tier of %u MiB)", compress_name(p->o.compress),
+		      p->o.ram_tier_mib);
+		return -1;
+	}
 	dbg(p, "store %s open", p->o.store_path);
 	return 0;
 }
@@ -492,7 +499,7 @@ static int make_state(struct pager *p)
 				    .idle_scans = p->o.idle_scans,
 				    .seed = p->o.seed };
 
-	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, 1);
+	p->gfl = calloc(p->nr_gfns ? p->nr_gfns : 1, sizeof(*p->gfl));
 	p->slot = malloc((p->nr_gfns ? p->nr_gfns : 1) * sizeof(*p->slot));
 	p->pol = policy_create(pick_policy(p), &pp);
 	if (!p->gfl || !p->slot || !p->pol || pageout_init(p) < 0 ||
@@ -660,6 +667,8 @@ static void release_state(struct pager *p, struct setup *s, bool remove)
 	free(p->io_buf);
 	free(p->stuck);
 	free(p->st.lat.us);
+	free(p->st.lat_ram.us);
+	free(p->st.lat_file.us);
 }
 
 int main(int argc, char **argv)

@@ -75,6 +75,8 @@ static void usage(FILE *f)
 "  --release-pm N         accesses that balloon a page out, per mille (0)\n"
 "  --seed N               contents and workload seed (1)\n"
 "  --zero-pct N           RAM pages that start all zero, %% (0)\n"
+"  --text                 text-like page contents (compressible) instead of\n"
+"                         random bytes\n"
 "  --no-workload          the guest stays idle\n"
 "  --sim-log PATH         the simulator's log\n"
 "Size:\n"
@@ -86,6 +88,9 @@ static void usage(FILE *f)
 "  --store PATH           the store file (and PATH.index); default under\n"
 "                         $XDG_RUNTIME_DIR or /var/tmp\n"
 "  --keep-store           do not remove the store at exit\n"
+"  --compress CODEC       store pages compressed: lz4, zstd or none (none)\n"
+"  --ram-tier-mib N       keep copies of the newest pages out in N MiB of\n"
+"                         memory, read at page-in instead of the file (0)\n"
 "  --takeover             take over a paging ring left by a pager that died\n"
 "  --duration SECONDS     page everything back in and exit after this long\n"
 "  --stats-json PATH      write statistics as JSON\n"
@@ -122,7 +127,7 @@ enum {
 	O_NOWL, O_SIMLOG, O_TMIB, O_TPAGES, O_XS, O_BATCH, O_STORE, O_KEEP,
 	O_TAKEOVER, O_DURATION, O_JSON, O_RECENT, O_SETTLE, O_PROGRESS, O_NOPROGRESS,
 	O_VERSION, O_CODE, O_ZERO, O_POLICY, O_SCAN_MS, O_IDLE_SCANS,
-	O_CONTROL, O_NOCONTROL, O_PREFETCH,
+	O_CONTROL, O_NOCONTROL, O_TEXT, O_COMPRESS, O_RAM_TIER, O_PREFETCH,
 };
 
 static const struct option longopts[] = {
@@ -130,6 +135,9 @@ static const struct option longopts[] = {
 	{ "sim", no_argument, NULL, O_SIM },
 	{ "control", required_argument, NULL, O_CONTROL },
 	{ "no-control", no_argument, NULL, O_NOCONTROL },
+	{ "text", no_argument, NULL, O_TEXT },
+	{ "compress", required_argument, NULL, O_COMPRESS },
+	{ "ram-tier-mib", required_argument, NULL, O_RAM_TIER },
 	{ "sim-socket", required_argument, NULL, O_SIM_SOCKET },
 	{ "guest-mib", required_argument, NULL, O_GUEST_MIB },
 	{ "vcpus", required_argument, NULL, O_VCPUS },
@@ -192,6 +200,7 @@ static const struct num_opt {
 	{ O_BATCH,     1, 65536,            1,   FIELD(batch) },
 	{ O_RECENT,    0, 86400,            1,   FIELD(recent_s) },
 	{ O_SETTLE,    0, 10000,            1,   FIELD(settle_ms) },
+	{ O_RAM_TIER,  0, 1u << 20,         1,   FIELD(ram_tier_mib) },
 	{ O_SCAN_MS,   100, 600000,         1,   FIELD(scan_ms) },
 	{ O_IDLE_SCANS, 0, 255,             1,   FIELD(idle_scans) },
 	{ O_PREFETCH,  0, 256,              1,   FIELD(prefetch) },
@@ -270,6 +279,13 @@ static int set_other(struct pager_opts *o, int c, const char *arg)
 	case O_CODE: o->page_code = true; break;
 	case O_CONTROL: o->control_path = arg; break;
 	case O_NOCONTROL: o->no_control = true; break;
+	case O_TEXT: o->text = true; break;
+	case O_COMPRESS:
+		if (compress_parse(arg, &o->compress) < 0) {
+			errx_("--compress %s: use lz4, zstd or none", arg);
+			return -1;
+		}
+		break;
 	case O_DURATION: return set_duration(o, arg) ? 0 : -1;
 	case O_JSON: o->stats_json = arg; break;
 	case O_POLICY:

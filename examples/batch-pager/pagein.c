@@ -111,7 +111,7 @@ static void cb_populate(xpage_t *xp, const struct xpage_populate *ev,
 	uint64_t g = ev->gfn;
 
 	(void)xp;
-	if (g >= p->nr_gfns || (p->gfl[g] & GF_QUEUED))
+	if (g >= p->nr_gfns || (p->gfl[g] & (GF_QUEUED | GF_CORRUPT)))
 		return;
 	if (!(p->gfl[g] & GF_OUT)) {
 		errx_("the guest needs gfn %#llx, which is not in this pager's "
@@ -148,7 +148,7 @@ static void cb_drop(xpage_t *xp, uint64_t gfn, void *user)
 	if (gfn >= p->nr_gfns)
 		return;
 	p->st.drops++;
-	p->gfl[gfn] &= (uint8_t)~GF_QUEUED; /* nobody waits for it now */
+	p->gfl[gfn] &= (uint16_t)~GF_QUEUED; /* nobody waits for it now */
 	pageout_spoil(p, gfn);
 }
 
@@ -178,24 +178,64 @@ static int cmp_ld(const void *a, const void *b)
 	return x->slot < y->slot ? -1 : x->slot > y->slot;
 }
 
+/* A page whose data failed its check (store_read): never loaded. The
+ * gfn stays paged out with its record and slot (the store is kept at
+ * exit, since a page is still out), and a vCPU that needs it stays
+ * paused: the guest waits rather than run on with wrong memory. */
+static void refuse_corrupt(struct pager *p, uint64_t g, uint32_t slot)
+{
+	p->gfl[g] &= (uint16_t)~GF_QUEUED;
+	if (p->gfl[g] & GF_CORRUPT)
+		return;
+	p->gfl[g] |= GF_CORRUPT;
+	p->nr_corrupt++;
+	p->st.corrupt_records++;
+	errx_("store %s: the data of gfn %#llx (slot %u) does not match the "
+	      "length and crc32c of its record: it is not loaded, the gfn "
+	      "stays paged out and a vCPU that needs it stays paused",
+	      store_path(p->store), (unsigned long long)g, slot);
+}
+
+/* Of the @n pages read into @bufs, those whose check failed (@rst) are
+ * refused and taken out of @v, @g and @bufs. Returns how many are
+ * left. */
+static size_t drop_corrupt(struct pager *p, struct ld *v, uint64_t *g,
+			   void **bufs, const int *rst, size_t nd, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (i < nd && rst[i] < 0) {
+			refuse_corrupt(p, v[i].gfn, v[i].slot);
+			continue;
+		}
+		v[i].ram = i < nd && rst[i] == 1;
+		v[k] = v[i];
+		g[k] = g[i];
+		bufs[k++] = bufs[i];
+	}
+	return k;
+}
+
 /*
  * Read and load @n gfns (sorted here by slot: zero pages, which have
- * none, come last and load from zero_page). st[i] gets each status.
- * Returns 0 or a negative errno for the whole call.
+ * none, come last and load from zero_page); a page that fails its check
+ * is refused (refuse_corrupt) and taken out of the set. st[i] gets the
+ * status of each gfn left in v[i] and g[i]. Returns how many those are,
+ * or a negative errno for the whole call.
  */
 static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 		    uint64_t *g, void **bufs, bool bulk)
 {
 	uint32_t *slots = malloc(n * sizeof(*slots));
+	int *rst = malloc(n * sizeof(*rst));
 	size_t nd = 0;
 	int64_t rd;
-	int rc;
+	int rc = slots && rst ? io_reserve(p, n) : -ENOMEM;
 
-	if (!slots)
-		return -ENOMEM;
-	rc = io_reserve(p, n);
 	if (rc < 0) {
 		free(slots);
+		free(rst);
 		return rc;
 	}
 	qsort(v, n, sizeof(*v), cmp_ld);
@@ -208,14 +248,17 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 		else
 			nd++;
 	}
-	rd = store_read(p->store, slots, bufs, nd);
+	rd = store_read(p->store, slots, bufs, nd, rst);
 	free(slots);
 	if (rd < 0) {
+		free(rst);
 		errx_("reading the store %s: %s", store_path(p->store),
 		      strerror((int)-rd));
 		return (int)rd;
 	}
 	p->st.io_bytes_read += (uint64_t)rd;
+	n = drop_corrupt(p, v, g, bufs, rst, nd, n);
+	free(rst);
 	crash_point("pagein");
 	if (bulk) {
 		/* Take the requests the guest made meanwhile first: their
@@ -231,20 +274,21 @@ static int load_set(struct pager *p, struct ld *v, size_t n, int *st,
 	if (rc < 0)
 		return rc;
 	crash_point("loaded");
-	return 0;
+	return (int)n;
 }
 
 enum load_kind { LOAD_DEMAND, LOAD_BULK, LOAD_AHEAD };
 
-/* What a load status means for the gfn's slot. */
-static void after_load(struct pager *p, uint64_t g, int st,
+/* What a load status means for the gfn's slot. @l: the gfn as loaded. */
+static void after_load(struct pager *p, const struct ld *l, int st,
 		       enum load_kind kind, uint64_t t_req)
 {
+	uint64_t g = l->gfn;
 	uint64_t t = now_ns();
 
 	if (!(p->gfl[g] & GF_OUT)) {
 		/* dropped or touched meanwhile: its slot is already free */
-		p->gfl[g] &= (uint8_t)~GF_QUEUED;
+		p->gfl[g] &= (uint16_t)~GF_QUEUED;
 		return;
 	}
 	if (st == -ENOMEM)
@@ -252,8 +296,11 @@ static void after_load(struct pager *p, uint64_t g, int st,
 	if (st == 0) {
 		p->st.pages_in++;
 		if (kind == LOAD_DEMAND) {
+			uint32_t us = (uint32_t)((t - t_req) / 1000);
+
 			p->st.pages_in_demand++;
-			lat_add(&p->st.lat, (uint32_t)((t - t_req) / 1000));
+			lat_add(&p->st.lat, us);
+			lat_add(l->ram ? &p->st.lat_ram : &p->st.lat_file, us);
 		} else if (kind == LOAD_AHEAD) {
 			p->st.pages_in_prefetch++;
 			prefetch_loaded(p, g);
@@ -275,7 +322,7 @@ static void after_load(struct pager *p, uint64_t g, int st,
 		warnx_("loading gfn %#llx: %s", (unsigned long long)g,
 		       xpage_strerror(st));
 	}
-	p->gfl[g] &= (uint8_t)~GF_QUEUED;
+	p->gfl[g] &= (uint16_t)~GF_QUEUED;
 	pager_release_slot(p, g);
 }
 
@@ -289,7 +336,7 @@ static size_t demand_set(struct pager *p, struct ld *v)
 		uint64_t x = p->q[i].gfn;
 
 		if (!(p->gfl[x] & GF_QUEUED) || !(p->gfl[x] & GF_OUT)) {
-			p->gfl[x] &= (uint8_t)~GF_QUEUED; /* dropped meanwhile */
+			p->gfl[x] &= (uint16_t)~GF_QUEUED; /* dropped meanwhile */
 			continue;
 		}
 		v[n++] = (struct ld){ .gfn = x, .slot = p->slot[x], .qi = (uint32_t)i };
@@ -298,19 +345,25 @@ static size_t demand_set(struct pager *p, struct ld *v)
 	return n;
 }
 
-/* The statuses of a demand_set() load. */
-static void after_demand(struct pager *p, const struct ld *v, size_t n,
-			 const uint64_t *g, const int *st)
+/* The pages a demand_set() load took ahead: nobody waits for them. */
+static void unqueue_ahead(struct pager *p, const struct ld *v, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].qi != UINT32_MAX) {
-			after_load(p, g[i], st[i], LOAD_DEMAND,
+	for (size_t i = 0; i < n; i++)
+		if (v[i].qi == UINT32_MAX)
+			p->gfl[v[i].gfn] &= (uint16_t)~GF_QUEUED;
+}
+
+/* The statuses of the @n gfns a demand_set() load left in @v. */
+static void after_demand(struct pager *p, const struct ld *v, size_t n,
+			 const int *st)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].qi != UINT32_MAX)
+			after_load(p, &v[i], st[i], LOAD_DEMAND,
 				   p->q[v[i].qi].t_ns);
-			continue;
-		}
-		after_load(p, g[i], st[i], LOAD_AHEAD, 0);
-		p->gfl[g[i]] &= (uint8_t)~GF_QUEUED; /* nobody waits for it */
-	}
+		else
+			after_load(p, &v[i], st[i], LOAD_AHEAD, 0);
+	unqueue_ahead(p, v, n);
 }
 
 int pagein_serve(struct pager *p)
@@ -335,12 +388,13 @@ int pagein_serve(struct pager *p)
 	if (n) {
 		rc = load_set(p, v, n, st, g, bufs, false);
 		if (rc < 0) {
-			for (size_t i = 0; i < n; i++)
-				if (v[i].qi == UINT32_MAX)
-					p->gfl[v[i].gfn] &= (uint8_t)~GF_QUEUED;
+			/* (load_set may have taken corrupt pages out of v:
+			 * its n entries still name every gfn left queued) */
+			unqueue_ahead(p, v, n);
 			goto out;
 		}
-		after_demand(p, v, n, g, st);
+		n = (size_t)rc;
+		after_demand(p, v, n, st);
 	}
 	/* Keep what must be tried again (-ENOMEM). */
 	for (size_t i = 0; i < p->nq; i++)
@@ -369,7 +423,7 @@ int pagein_bulk(struct pager *p, uint64_t max, bool progress)
 		rc = -ENOMEM;
 		goto out;
 	}
-	while (p->nr_out && (!max || done < max)) {
+	while (p->nr_out > p->nr_corrupt && (!max || done < max)) {
 		size_t n = 0;
 		uint64_t before = p->st.pages_in;
 
@@ -385,7 +439,8 @@ int pagein_bulk(struct pager *p, uint64_t max, bool progress)
 			uint64_t x = cursor;
 
 			cursor = cursor + 1 == p->nr_gfns ? 0 : cursor + 1;
-			if ((p->gfl[x] & (GF_OUT | GF_QUEUED)) == GF_OUT)
+			if ((p->gfl[x] & (GF_OUT | GF_QUEUED | GF_CORRUPT)) ==
+			    GF_OUT)
 				v[n++] = (struct ld){ .gfn = x, .slot = p->slot[x],
 						      .qi = UINT32_MAX };
 		}
@@ -393,8 +448,9 @@ int pagein_bulk(struct pager *p, uint64_t max, bool progress)
 			rc = load_set(p, v, n, st, g, bufs, true);
 			if (rc < 0)
 				goto out;
+			n = (size_t)rc;
 			for (size_t i = 0; i < n; i++)
-				after_load(p, g[i], st[i], LOAD_BULK, 0);
+				after_load(p, &v[i], st[i], LOAD_BULK, 0);
 		}
 		done += p->st.pages_in - before;
 		if (progress)
@@ -544,7 +600,8 @@ int pagein_everything(struct pager *p, bool progress)
 {
 	int rc = 0, total = 0;
 
-	for (int round = 0; round < 3 && (p->nstuck || p->nr_out); round++) {
+	for (int round = 0; round < 3 && (p->nstuck || p->nr_out > p->nr_corrupt);
+	     round++) {
 		if (p->nstuck) {
 			rc = pageout_stuck(p);
 			if (rc < 0)

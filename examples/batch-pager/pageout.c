@@ -122,7 +122,7 @@ static size_t choose_unhinted(struct pager *p, size_t want, uint64_t t0)
 static void unchoose(struct pager *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
+		p->gfl[p->b_gfn[i]] &= (uint16_t)~GF_BATCH;
 }
 
 void pager_release_slot(struct pager *p, uint64_t gfn)
@@ -138,7 +138,10 @@ void pager_release_slot(struct pager *p, uint64_t gfn)
 	}
 	if (p->gfl[gfn] & GF_OUT)
 		p->nr_out--;
-	p->gfl[gfn] &= (uint8_t)~(GF_OUT | GF_RETRY | GF_ADOPTED | GF_ZERO);
+	if (p->gfl[gfn] & GF_CORRUPT)
+		p->nr_corrupt--;
+	p->gfl[gfn] &= (uint16_t)~(GF_OUT | GF_RETRY | GF_ADOPTED | GF_ZERO |
+				   GF_CORRUPT);
 }
 
 void pageout_spoil(struct pager *p, uint64_t gfn)
@@ -185,7 +188,7 @@ static size_t drop_spoiled(struct pager *p, size_t n, bool before_io)
 		uint64_t g = p->b_gfn[i];
 
 		if (p->gfl[g] & GF_SPOILED) {
-			p->gfl[g] &= (uint8_t)~(GF_BATCH | GF_SPOILED);
+			p->gfl[g] &= (uint16_t)~(GF_BATCH | GF_SPOILED);
 			pager_release_slot(p, g);
 			if (before_io)
 				p->st.evict_fail_before_io++;
@@ -297,7 +300,7 @@ static void trace_batch(struct pager *p, uint64_t t0, size_t n)
 
 static void evicted(struct pager *p, uint64_t gfn)
 {
-	p->gfl[gfn] = (uint8_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
+	p->gfl[gfn] = (uint16_t)((p->gfl[gfn] & ~(GF_RETRY)) | GF_OUT);
 	p->nr_out++;
 	p->st.pages_out++;
 	prefetch_evicted(p, gfn);
@@ -366,7 +369,7 @@ static int nominate_victims(struct pager *p, size_t n, uint64_t t0,
 	lap(p, PO_NOMINATE, tl);
 	if (rc < 0) {
 		for (size_t i = 0; i < n; i++) {
-			p->gfl[p->b_gfn[i]] &= (uint8_t)~GF_BATCH;
+			p->gfl[p->b_gfn[i]] &= (uint16_t)~GF_BATCH;
 			pager_release_slot(p, p->b_gfn[i]);
 		}
 		return rc;
@@ -429,6 +432,18 @@ static size_t mapped_pages(struct pager *p, size_t n, uint8_t *map)
 	return k;
 }
 
+/* 3. The written pages @i to @i + @k: store_write() packed them (and
+ * compressed those that gain), so each gfn's record now starts at the
+ * slot it names in b_wslot; the rest of their reservations is free. */
+static int64_t write_some(struct pager *p, size_t i, size_t k)
+{
+	int64_t wr = store_write(p->store, p->b_wslot + i, p->b_buf + i, k);
+
+	for (size_t j = i; wr >= 0 && j < i + k; j++)
+		p->slot[p->b_wgfn[j]] = p->b_wslot[j];
+	return wr;
+}
+
 /* 3. One vectored write per run of slots. The test hook
  * XPAGE_BATCH_PAGER_CRASH=write kills the pager with half the batch
  * written. Returns bytes written or a negative errno. */
@@ -437,13 +452,12 @@ static int64_t write_pages(struct pager *p, size_t k)
 	int64_t wr, w2;
 
 	if (k < 2 || !getenv("XPAGE_BATCH_PAGER_CRASH"))
-		return store_write(p->store, p->b_wslot, p->b_buf, k);
-	wr = store_write(p->store, p->b_wslot, p->b_buf, k / 2);
+		return write_some(p, 0, k);
+	wr = write_some(p, 0, k / 2);
 	crash_point("write");
 	if (wr < 0)
 		return wr;
-	w2 = store_write(p->store, p->b_wslot + k / 2, p->b_buf + k / 2,
-			 k - k / 2);
+	w2 = write_some(p, k / 2, k - k / 2);
 	return w2 < 0 ? w2 : wr + w2;
 }
 
@@ -529,7 +543,7 @@ static int evict_victims(struct pager *p, size_t n, uint64_t *tl)
 	for (size_t i = 0; i < n; i++) {
 		uint64_t g = p->b_gfn[i];
 
-		p->gfl[g] &= (uint8_t)~(GF_BATCH | GF_SPOILED);
+		p->gfl[g] &= (uint16_t)~(GF_BATCH | GF_SPOILED);
 		if (p->b_st[i] == 0) {
 			evicted(p, g);
 			continue;
@@ -658,7 +672,7 @@ void pager_hold_stuck(struct pager *p, uint64_t gfn)
 	}
 	if (p->gfl[gfn] & GF_OUT)
 		p->nr_out--;
-	p->gfl[gfn] = (uint8_t)(GF_STUCK | (p->gfl[gfn] & GF_ZERO));
+	p->gfl[gfn] = (uint16_t)(GF_STUCK | (p->gfl[gfn] & GF_ZERO));
 	p->stuck[p->nstuck++] = gfn;
 }
 
@@ -673,7 +687,11 @@ static size_t stuck_batch(struct pager *p, size_t *i, size_t *left)
 	while (*i < p->nstuck && n < p->o.batch) {
 		uint64_t g = p->stuck[(*i)++];
 
-		if (p->slot[g] == STORE_NO_SLOT &&
+		/* A page is written again into a whole page group. A
+		 * compressed record's slots are too few: they stay as they
+		 * are (in use until the pager restarts) and the page gets a
+		 * new group, so that its old record stays true meanwhile. */
+		if (!store_slot_is_page(p->store, p->slot[g]) &&
 		    (store_reserve(p->store, 1) < 0 ||
 		     store_alloc(p->store, 1, &p->slot[g]) != 1)) {
 			p->slot[g] = STORE_NO_SLOT;

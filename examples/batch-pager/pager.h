@@ -8,6 +8,9 @@
  *   util.c        clock, messages, the crash-test hook, growing arrays
  *   store.c       the store file, its slot allocator and the crash-safe
  *                 index (store.h)
+ *   store_crc.c   the index's crc32, the data's crc32c
+ *   store_alloc.c, store_io.c, store_compress.c, store_ram.c
+ *                 the store's slots, its data, compression, RAM tier
  *   policy.c      victim choice, pluggable (policy.h): the clock
  *   ram_hand.c    the hand the clock and logdirty sweep RAM with
  *   policy_random.c   random victims, as Xen's xenpaging chooses
@@ -45,6 +48,8 @@
 #define GF_STUCK    0x80u /* a dead pager may have left it nominated: its
 			   * slot and record stay until it is paged out
 			   * again or resident (pageout_stuck) */
+#define GF_CORRUPT 0x100u /* its slot failed its check (store_read): never
+			   * loaded, it stays out with its record */
 
 /* One queued page-in (a populate callback, served after dispatch). */
 struct pagein_req {
@@ -58,6 +63,7 @@ struct ld {
 	uint64_t gfn;
 	uint32_t slot;
 	uint32_t qi;
+	bool ram;      /* load_set(): read from the RAM tier */
 };
 
 /* Page-in latency samples (reservoir when there are too many). */
@@ -107,9 +113,11 @@ struct pager_stats {
 	uint64_t recovered_free; /* records found stale at re-attach */
 	uint64_t unstuck;        /* gfns a dead pager left nominated */
 	uint64_t relocated;      /* gfns moved for the control channel */
+	uint64_t corrupt_records; /* pages refused: data failed its crc32c */
 	double target_reached_s; /* < 0: never */
 	double drain_s;
 	struct lat_samples lat;
+	struct lat_samples lat_ram, lat_file; /* of them, read from each */
 };
 
 struct sim_target;
@@ -125,6 +133,7 @@ struct pager_opts {
 	const char *pattern;
 	uint32_t write_pct, hot_set_pct, hot_pct, think_us, release_pm;
 	uint32_t zero_pct;       /* RAM pages made all zero at the start */
+	bool text;               /* --text: text-like page contents */
 	uint64_t seed;
 	bool no_workload;
 	int64_t target_pages;    /* -1: not given */
@@ -140,6 +149,8 @@ struct pager_opts {
 	uint32_t scan_ms;        /* log-dirty scan period */
 	uint32_t idle_scans;     /* K: victims unwritten for K scans */
 	uint32_t settle_ms;      /* wait between nominate and map */
+	enum store_enc compress; /* --compress */
+	uint32_t ram_tier_mib;   /* --ram-tier-mib */
 	uint32_t prefetch;       /* gfns loaded ahead of a walk, 0: off */
 	bool page_code;          /* victims among the guest's code too */
 	int progress;            /* -1 auto (a terminal), 0 off, 1 on */
@@ -162,10 +173,11 @@ struct pager {
 
 	struct store *store;
 	struct policy *pol;
-	uint8_t *gfl;            /* GF_* per gfn */
+	uint16_t *gfl;           /* GF_* per gfn */
 	uint32_t *slot;          /* slot per gfn while GF_OUT / GF_RETRY
 				  * (STORE_NO_SLOT for a GF_ZERO page) */
 	uint64_t nr_out;         /* gfns with GF_OUT */
+	uint64_t nr_corrupt;     /* of them, GF_CORRUPT: not loadable */
 
 	/* target: resident pages wanted (UINT64_MAX: no target) */
 	uint64_t target;

@@ -15,10 +15,12 @@
  * nothing.
  *
  * What is loaded: up to --prefetch gfns after f in the walk's direction
- * that are out and went out with f, i.e. sit in the store's following
- * slots (a batch's victims get contiguous slots): one more run of the
- * same read, and the same xpage_load batch. It stops at the first gfn
- * that is resident, queued, zero or stored elsewhere.
+ * that are out and went out with f, i.e. whose records follow f's in the
+ * store (a batch's victims are packed into adjacent records, raw or
+ * compressed): one more run of the same read, and the same xpage_load
+ * batch. They are read, checked and decompressed as any page-in (from
+ * the RAM tier when it holds them). It stops at the first gfn that is
+ * resident, queued, zero, refused as corrupt or stored elsewhere.
  *
  * Was it worth it? A page loaded ahead is "used" when a later fault of
  * the same walk lies beyond it (the walk went past it without faulting),
@@ -117,15 +119,20 @@ static void settle_used(struct prefetch *pf, uint64_t f, int dir,
 	}
 }
 
-/* Is @g, @d steps from @f, out and stored right after it? */
-static bool went_out_with(const struct pager *p, uint64_t f, uint64_t g,
-			  int dir, uint32_t d)
+/* Is @g out and stored right next to @prev, the gfn before it in
+ * direction @dir: its record the one after @prev's in the store (the
+ * one before it, backward)? Records take 1 to 8 slots (store.h). */
+static bool went_out_with(const struct pager *p, uint64_t prev, uint64_t g,
+			  int dir)
 {
-	const uint8_t busy = GF_OUT | GF_QUEUED | GF_BATCH | GF_STUCK | GF_ZERO;
+	const uint16_t busy = GF_OUT | GF_QUEUED | GF_BATCH | GF_STUCK |
+			      GF_ZERO | GF_CORRUPT;
 
 	if (g >= p->nr_gfns || (p->gfl[g] & busy) != GF_OUT)
 		return false;
-	return p->slot[g] == p->slot[f] + (uint32_t)(dir * (int)d);
+	if (dir > 0)
+		return p->slot[g] == store_next_slot(p->store, p->slot[prev]);
+	return store_next_slot(p->store, p->slot[g]) == p->slot[prev];
 }
 
 static void remember(struct prefetch *pf, uint64_t head, int dir)
@@ -153,7 +160,8 @@ size_t prefetch_pick(struct pager *p, uint64_t f, struct ld *out, size_t max)
 	for (uint32_t d = 1; d <= pf->depth && n < max; d++) {
 		uint64_t g = f + (uint64_t)(int64_t)(dir * (int)d);
 
-		if ((dir < 0 && d > f) || !went_out_with(p, f, g, dir, d))
+		if ((dir < 0 && d > f) ||
+		    !went_out_with(p, g - (uint64_t)(int64_t)dir, g, dir))
 			break;
 		p->gfl[g] |= GF_QUEUED; /* not picked twice */
 		out[n++] = (struct ld){ .gfn = g, .slot = p->slot[g],

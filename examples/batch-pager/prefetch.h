@@ -2,7 +2,7 @@
 /*
  * Page-in prefetch: when the guest's recent faults walk its memory in
  * order, a populate loads with its gfn the next ones in the walk's
- * direction that went out with it (the following slots of the store),
+ * direction that went out with it (the following records of the store),
  * in the same read and the same xpage_load batch.
  */
 #ifndef BATCH_PAGER_PREFETCH_H

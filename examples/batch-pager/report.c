@@ -131,6 +131,10 @@ void report_final(struct pager *p, const struct xpage_stats *xs)
 	if (p->st.adopted)
 		printf("  re-attach   %llu pages adopted from a previous run\n",
 		       (unsigned long long)p->st.adopted);
+	if (p->st.corrupt_records)
+		printf("  corrupt     %llu pages refused: their data failed its "
+		       "crc32c, they stay paged out\n",
+		       (unsigned long long)p->st.corrupt_records);
 	if (xs)
 		printf("  library     %llu hypercalls, %llu ring requests, "
 		       "%llu coalesced, %llu refused (the hypervisor's own)\n",
@@ -197,6 +201,43 @@ static void json_trace(FILE *f, const struct pager *p)
 		fprintf(f, "}}");
 	}
 	fprintf(f, "],\n");
+}
+
+/* What the store's compression did: the codec, the pages written with
+ * data each way, and the ratio of their size to what they took. */
+static void json_compress(FILE *f, const struct pager *p)
+{
+	struct store_stats ss = { 0 };
+	uint64_t pages;
+
+	if (p->store)
+		store_get_stats(p->store, &ss);
+	pages = ss.pages_raw + ss.pages_compressed;
+	fprintf(f, "  \"compress\": \"%s\",\n", compress_name(p->o.compress));
+	ju64(f, "pages_compressed", ss.pages_compressed);
+	ju64(f, "pages_raw", ss.pages_raw);
+	fprintf(f, "  \"compression_ratio\": %.3f,\n", ss.bytes_stored ?
+		(double)pages * XPAGE_PAGE_SIZE / (double)ss.bytes_stored : 1.0);
+}
+
+/* The RAM tier: its size, the copies it took and let go, and the pages
+ * read from it and from the file, with the demand page-ins' latency
+ * from each (lat_pct sorts the samples: @p is not const). */
+static void json_tiers(FILE *f, struct pager *p)
+{
+	struct store_stats ss = { 0 };
+
+	if (p->store)
+		store_get_stats(p->store, &ss);
+	ju64(f, "ram_tier_mib", p->o.ram_tier_mib);
+	ju64(f, "ram_tier_copies", ss.ram_copies);
+	ju64(f, "ram_tier_dropped", ss.ram_dropped);
+	ju64(f, "pages_read_ram_tier", ss.reads_ram);
+	ju64(f, "pages_read_file", ss.reads_file);
+	fprintf(f, "  \"pagein_latency_us_p50_ram_tier\": %u,\n",
+		lat_pct(&p->st.lat_ram, 50));
+	fprintf(f, "  \"pagein_latency_us_p50_file\": %u,\n",
+		lat_pct(&p->st.lat_file, 50));
 }
 
 /* The time each page-out step took, in ms (pageout.c, lap). */
@@ -277,10 +318,12 @@ static void json_pager(FILE *f, struct pager *p)
 	fprintf(f, "  \"zero_share\": %.4f,\n", per_page_out(p, p->st.zero_pages_out));
 	fprintf(f, "  \"bytes_written_per_page_out\": %.1f,\n",
 		per_page_out(p, p->st.io_bytes_written));
+	json_compress(f, p);
 	fprintf(f, "  \"pageout_pages_per_s\": %.1f,\n", pageout_rate(p));
 	json_steps(f, p);
 	fprintf(f, "  \"pagein_latency_us_p50\": %u,\n", lat_pct(&p->st.lat, 50));
 	fprintf(f, "  \"pagein_latency_us_p99\": %u,\n", lat_pct(&p->st.lat, 99));
+	json_tiers(f, p);
 	if (p->st.target_reached_s >= 0)
 		fprintf(f, "  \"target_reached_s\": %.3f,\n", p->st.target_reached_s);
 	else
@@ -289,6 +332,7 @@ static void json_pager(FILE *f, struct pager *p)
 	ju64(f, "adopted", p->st.adopted);
 	ju64(f, "unstuck", p->st.unstuck);
 	ju64(f, "relocated", p->st.relocated);
+	ju64(f, "corrupt_records", p->st.corrupt_records);
 	fprintf(f, "  \"store_full\": %s,\n", p->store_full ? "true" : "false");
 }
 

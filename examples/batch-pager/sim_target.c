@@ -153,7 +153,8 @@ int sim_target_start(struct pager *p)
 	t->pages = p->o.guest_mib * 256;
 	go = XPAGE_OPTS(xpage_sim_guest_opts, .vcpus = p->o.vcpus,
 			.pages = t->pages, .personality = p->o.personality,
-			.seed = p->o.seed);
+			.seed = p->o.seed,
+			.flags = p->o.text ? XPAGE_SIM_GUEST_TEXT : 0);
 	rc = xpage_sim_create_guest(t->sim, &go);
 	if (rc < 0) {
 		if (rc == -ENOENT) {

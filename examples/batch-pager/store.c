@@ -10,15 +10,20 @@
  *                 bytes) for gfn g, padded to a multiple of 4096 bytes
  *                 (sparse: only gfns ever held as zero pages take room);
  *                 then the slot records, record i for slot i
- * Version 1 had no gfn records: the slot records followed the header.
- * Such an index is rewritten as version 2 when it is opened (the slot
- * records copied behind an empty gfn region, then renamed over it).
+ * A record is {gfn, seq, slot, state, enc, len, dcrc, crc} (struct
+ * idx_rec); a WRITTEN one's len and dcrc (crc32c) describe its slot's
+ * data, kept in memory per slot (struct slot_meta) from the write or
+ * the re-attach, and checked by every read.
+ * Version 2 had no len and dcrc (a magic word in their place); version
+ * 1 had no gfn records either (the slot records followed the header).
+ * Such an index is read as it is, then rewritten as version 3 with its
+ * live records in a new file renamed over it (rewrite_index()).
  *
  * The data file lags behind the index: it stays empty until the first
  * page with data is written (an all-zero guest never writes one), then
  * holds every slot the index has and grows with it.
  */
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -33,17 +38,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <xpage/xpage.h>
-
-#define PAGE XPAGE_PAGE_SIZE
 #define IDX_MAGIC "XPGSTOR1"
-#define IDX_VERSION 2u
+#define IDX_VERSION 4u
+#define IDX_V3 3u
+#define IDX_V2 2u
 #define IDX_V1 1u
 #define IDX_HDR_SIZE 4096u
-#define REC_MAGIC 0x31434552u /* "REC1" */
-/* The file grows by at least this many slots at a time (16 MiB). */
-#define GROW_SLOTS 4096u
-#define MAX_IOV 1024
+#define REC_MAGIC 0x31434552u /* "REC1": versions 1 and 2 */
 
 struct idx_hdr {
 	char magic[8];
@@ -62,54 +63,26 @@ struct idx_rec {
 	uint64_t gfn;
 	uint64_t seq;
 	uint32_t slot;
-	uint32_t state;
-	uint32_t magic;
+	uint8_t state;
+	uint8_t enc;          /* WRITTEN: how the data is stored (0: raw) */
+	uint16_t len;         /* WRITTEN: bytes of data in the slot */
+	uint32_t dcrc;        /* WRITTEN: crc32c of those bytes */
 	uint32_t crc;         /* crc32 of the 28 bytes before it */
 };
 _Static_assert(sizeof(struct idx_rec) == 32, "record size");
 
-struct store {
-	char *path, *ipath;
-	int fd, ifd;
-	struct store_identity id;
-	uint64_t cap;         /* slots the index has records for */
-	uint64_t dcap;        /* slots the data file holds: 0 until the
-			       * first page with data, then cap */
-	uint64_t slot_off;    /* where slot 0's record is in the index */
-	uint64_t used;
-	uint64_t *bm;         /* bit set: slot in use */
-	size_t bm_words;
-	uint64_t hint;        /* where the next search starts */
+/* Versions 1 and 2: no data length or checksum, a magic word instead. */
+struct idx_rec_v2 {
+	uint64_t gfn;
 	uint64_t seq;
-	bool no_falloc;       /* the filesystem cannot fallocate */
-	bool data_short;      /* the disk could not hold the data file at
-			       * cap: slots are allocated below dcap */
-	struct idx_rec *rbuf; /* scratch for record writes */
-	size_t rcap;
+	uint32_t slot;
+	uint32_t state;
+	uint32_t magic;
+	uint32_t crc;
 };
+_Static_assert(sizeof(struct idx_rec_v2) == 32, "record size");
 
 /* ------------------------------------------------------------------ */
-
-static uint32_t crc_table[256];
-
-uint32_t crc32_buf(uint32_t crc, const void *buf, size_t len)
-{
-	const uint8_t *b = buf;
-
-	if (!crc_table[1]) {
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t c = i;
-
-			for (int k = 0; k < 8; k++)
-				c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
-			crc_table[i] = c;
-		}
-	}
-	crc = ~crc;
-	while (len--)
-		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 static void set_err(char *err, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -126,7 +99,6 @@ static void set_err(char *err, size_t len, const char *fmt, ...)
 
 static void rec_seal(struct idx_rec *r)
 {
-	r->magic = REC_MAGIC;
 	r->crc = crc32_buf(0, r, offsetof(struct idx_rec, crc));
 }
 
@@ -142,7 +114,7 @@ static void hdr_seal(struct idx_hdr *h)
 	h->crc = crc32_buf(0, h, offsetof(struct idx_hdr, crc));
 }
 
-static int write_all(int fd, const void *buf, size_t len, off_t off)
+int store_write_all(int fd, const void *buf, size_t len, off_t off)
 {
 	const uint8_t *b = buf;
 
@@ -186,40 +158,6 @@ static int fsync_dir_of(const char *path)
 }
 
 /* ------------------------------------------------------------------ */
-/* Slot bitmap                                                         */
-
-static inline bool bm_test(const struct store *st, uint64_t s)
-{
-	return (st->bm[s / 64] >> (s % 64)) & 1;
-}
-
-static inline void bm_set(struct store *st, uint64_t s, bool on)
-{
-	if (on)
-		st->bm[s / 64] |= 1ull << (s % 64);
-	else
-		st->bm[s / 64] &= ~(1ull << (s % 64));
-}
-
-static int bm_resize(struct store *st, uint64_t cap)
-{
-	size_t neww = (size_t)((cap + 63) / 64);
-	uint64_t *b;
-
-	if (neww <= st->bm_words && st->bm)
-		return 0;
-	if (!neww)
-		neww = 1;
-	b = realloc(st->bm, neww * sizeof(*b));
-	if (!b)
-		return -ENOMEM;
-	memset(b + st->bm_words, 0, (neww - st->bm_words) * sizeof(*b));
-	st->bm = b;
-	st->bm_words = neww;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
 
 /* Bytes of the gfn records' region: a record per gfn, whole pages. */
 static uint64_t gfn_region_size(uint64_t nr_gfns)
@@ -241,10 +179,12 @@ static struct store *store_new(const char *path, const struct store_identity *id
 	st->path = strdup(path);
 	if (st->path && asprintf(&st->ipath, "%s.index", path) < 0)
 		st->ipath = NULL;
-	if (!st->path || !st->ipath || bm_resize(st, 64) < 0) {
+	if (!st->path || !st->ipath || store_bm_resize(st, 64) < 0 ||
+	    compress_init(&st->comp, ENC_RAW, 0) < 0) {
 		free(st->path);
 		free(st->ipath);
 		free(st->bm);
+		free(st->meta);
 		free(st);
 		return NULL;
 	}
@@ -260,7 +200,12 @@ static void store_free_mem(struct store *st)
 	free(st->path);
 	free(st->ipath);
 	free(st->bm);
+	free(st->meta);
 	free(st->rbuf);
+	free(st->scratch);
+	free(st->cbuf);
+	compress_fini(&st->comp);
+	ram_tier_free(st->ram);
 	free(st);
 }
 
@@ -328,7 +273,7 @@ static int write_header(struct store *st, uint64_t created)
 	hdr_seal(&h);
 	memset(block, 0, sizeof(block));
 	memcpy(block, &h, sizeof(h));
-	return write_all(st->ifd, block, sizeof(block), 0);
+	return store_write_all(st->ifd, block, sizeof(block), 0);
 }
 
 static int create_store(struct store *st, char *err, size_t errlen)
@@ -382,7 +327,7 @@ static int cmp_live(const void *a, const void *b)
 }
 
 /* The index header (into @h): a format this pager reads (this one, or
- * version 1), and this domain's store. */
+ * an older one it rewrites), and this domain's store. */
 static int check_header(struct store *st, struct idx_hdr *hp, char *err,
 			size_t errlen)
 {
@@ -395,10 +340,10 @@ static int check_header(struct store *st, struct idx_hdr *hp, char *err,
 			"(or its header is damaged)", st->ipath);
 		return -EBADMSG;
 	}
-	if ((h.version != IDX_VERSION && h.version != IDX_V1) ||
+	if (h.version < IDX_V1 || h.version > IDX_VERSION ||
 	    h.page_size != PAGE || h.rec_size != sizeof(struct idx_rec)) {
 		set_err(err, errlen, "%s: index version %u, page size %u: this "
-			"pager reads versions %u and %u with %u-byte pages",
+			"pager reads versions %u to %u with %u-byte pages",
 			st->ipath, h.version, h.page_size, IDX_V1, IDX_VERSION,
 			PAGE);
 		return -EBADMSG;
@@ -417,20 +362,68 @@ static int check_header(struct store *st, struct idx_hdr *hp, char *err,
 	return 0;
 }
 
-/* Is record @r, read from place @pos (a gfn's place with @by_gfn, else
- * a slot's), one this pager wrote intact, and one that belongs there? */
-static bool rec_valid(const struct store *st, const struct idx_rec *r,
-		      uint64_t pos, bool by_gfn)
+/* Does a WRITTEN record's data description hold: a raw page, or a
+ * compressed one that saves a slot, inside the data file? */
+static bool data_fits(const struct store *st, const struct idx_rec *r)
 {
-	if (r->magic != REC_MAGIC || r->gfn >= st->id.nr_gfns ||
-	    r->crc != crc32_buf(0, r, offsetof(struct idx_rec, crc)))
+	if (r->enc >= ENC_COUNT ||
+	    (r->enc == ENC_RAW ? r->len != PAGE :
+				 !r->len || r->len > COMPRESSED_MAX))
+		return false;
+	return (uint64_t)r->slot + (r->len + UNIT - 1) / UNIT <= st->dcap;
+}
+
+/* Does record @r belong at place @pos (a gfn's place with @by_gfn,
+ * else a slot's)? Only a WRITTEN record describes data; an INTENT one
+ * names the first slot of a page group. */
+static bool rec_fits(const struct store *st, const struct idx_rec *r,
+		     uint64_t pos, bool by_gfn)
+{
+	if (r->gfn >= st->id.nr_gfns)
+		return false;
+	if (r->state == REC_WRITTEN)
+		return !by_gfn && r->slot == pos && data_fits(st, r);
+	if (r->enc || r->len || r->dcrc)
 		return false;
 	if (by_gfn)
 		return r->gfn == pos && r->slot == STORE_NO_SLOT &&
 		       (r->state == REC_ZERO || r->state == REC_FREE);
-	return r->slot == pos && r->state >= REC_INTENT &&
-	       r->state <= REC_FREE &&
-	       !(r->state == REC_WRITTEN && r->slot >= st->dcap);
+	return r->slot == pos && (r->state == REC_FREE ||
+				  (r->state == REC_INTENT &&
+				   r->slot % UNITS_PER_PAGE == 0 &&
+				   r->slot + UNITS_PER_PAGE <= st->cap));
+}
+
+/* The record at place @pos, as index version @version wrote it, into
+ * @r: false when it is damaged or does not belong there. Versions 1 to
+ * 3 numbered 4 KiB slots (slot s is this version's slot 8s) and stored
+ * every page raw; versions 1 and 2 have no checksum of the data (dcrc 0
+ * until rewrite_index() reads the data). */
+static bool rec_decode(const struct store *st, const void *raw, uint32_t version,
+		       uint64_t pos, bool by_gfn, struct idx_rec *r)
+{
+	struct idx_rec_v2 o;
+
+	if (version >= IDX_V3) {
+		memcpy(r, raw, sizeof(*r));
+		if (r->crc != crc32_buf(0, r, offsetof(struct idx_rec, crc)))
+			return false;
+	} else {
+		memcpy(&o, raw, sizeof(o));
+		if (o.magic != REC_MAGIC || o.state > REC_ZERO ||
+		    o.crc != crc32_buf(0, &o, offsetof(struct idx_rec_v2, crc)))
+			return false;
+		*r = (struct idx_rec){ .gfn = o.gfn, .seq = o.seq,
+				       .slot = o.slot, .state = (uint8_t)o.state,
+				       .len = o.state == REC_WRITTEN ? PAGE : 0 };
+	}
+	if (version < IDX_VERSION && !by_gfn) {
+		if (r->slot >= STORE_NO_SLOT / UNITS_PER_PAGE)
+			return false;
+		r->slot *= UNITS_PER_PAGE;
+		pos *= UNITS_PER_PAGE;
+	}
+	return rec_fits(st, r, pos, by_gfn);
 }
 
 /* The valid records read so far. */
@@ -478,110 +471,170 @@ static int read_records(struct store *st, uint64_t off, uint64_t nrec,
 		}
 		k = (size_t)n / sizeof(*buf);
 		for (size_t j = 0; j < k && rc == 0; j++) {
-			struct idx_rec *r = &buf[j];
+			struct idx_rec r;
 
-			if (rec_is_zero(r))
+			if (rec_is_zero(&buf[j]))
 				continue;
-			if (!rec_valid(st, r, i + j, by_gfn)) {
+			if (!rec_decode(st, &buf[j], st->version, i + j, by_gfn,
+					&r)) {
 				rec->bad_records++;
 				continue;
 			}
-			if (r->seq >= st->seq)
-				st->seq = r->seq + 1;
-			rc = append_rec(all, r);
+			if (r.seq >= st->seq)
+				st->seq = r.seq + 1;
+			rc = append_rec(all, &r);
 		}
 	}
 	free(buf);
 	return rc;
 }
 
+static int cmp_seq_desc(const void *a, const void *b)
+{
+	const struct idx_rec *x = a, *y = b;
+
+	return x->seq > y->seq ? -1 : x->seq < y->seq;
+}
+
+/* Newest first, each record with slots takes them; one that finds a
+ * slot taken is stale: the slot was freed (the FREE record lost) and
+ * reused by the newer record. A WRITTEN record takes the slots of its
+ * data, an INTENT one its page group. The survivors' slots are marked
+ * in @taken (a bit per slot, zeroed by the caller). */
+static void drop_overlaps(struct idx_rec *all, size_t *n, uint64_t *taken,
+			  struct store_recovery *rec)
+{
+	size_t k = 0;
+
+	if (*n)
+		qsort(all, *n, sizeof(*all), cmp_seq_desc);
+	for (size_t i = 0; i < *n; i++) {
+		struct idx_rec *r = &all[i];
+		uint64_t u = r->state == REC_ZERO ? 0 :
+			     r->state == REC_INTENT ? UNITS_PER_PAGE :
+			     (r->len + UNIT - 1) / UNIT;
+		bool clash = false;
+
+		for (uint64_t s = r->slot; s < r->slot + u && !clash; s++)
+			clash = (taken[s / 64] >> (s % 64)) & 1;
+		if (clash) {
+			rec->stale_records++;
+			continue;
+		}
+		for (uint64_t s = r->slot; s < r->slot + u; s++)
+			taken[s / 64] |= 1ull << (s % 64);
+		all[k++] = *r;
+	}
+	*n = k;
+}
+
 /* The newest record of each gfn that says it is out (INTENT, WRITTEN or
- * ZERO) into @rec. Records past the data file's end (an interrupted
- * grow) hold nothing: an INTENT there is kept, a WRITTEN one is bad. */
+ * ZERO), and does not overlap a newer one (drop_overlaps), into @rec,
+ * with each WRITTEN record's data description in meta. */
 static int keep_live(struct store *st, struct idx_rec *all, size_t nall,
 		     struct store_recovery *rec)
 {
+	uint64_t *taken = calloc(st->bm_words ? st->bm_words : 1, 8);
+	size_t k = 0;
+
+	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
+	if (!rec->live || !taken) {
+		free(taken);
+		return -ENOMEM;
+	}
 	if (nall)
 		qsort(all, nall, sizeof(*all), cmp_live);
-	rec->live = malloc((nall ? nall : 1) * sizeof(*rec->live));
-	if (!rec->live)
-		return -ENOMEM;
 	for (size_t i = 0; i < nall; i++) {
 		if ((i && all[i].gfn == all[i - 1].gfn) ||
-		    all[i].state == REC_FREE) {
+		    all[i].state == REC_FREE)
 			rec->stale_records++; /* older, or freed */
-			continue;
-		}
-		if (all[i].slot >= st->dcap && all[i].state == REC_WRITTEN) {
-			rec->bad_records++;
-			continue;
-		}
+		else
+			all[k++] = all[i];
+	}
+	drop_overlaps(all, &k, taken, rec);
+	free(taken);
+	for (size_t i = 0; i < k; i++) {
 		rec->live[rec->n++] = (struct store_live){
 			.gfn = all[i].gfn, .slot = all[i].slot,
 			.state = all[i].state };
+		if (all[i].state == REC_WRITTEN)
+			st->meta[all[i].slot] = (struct slot_meta){
+				.dcrc = all[i].dcrc, .len = all[i].len,
+				.enc = all[i].enc };
 	}
 	return 0;
 }
 
-/* Copy @len bytes at @from of @in to @to of @out. 0 or a negative errno. */
-static int copy_range(int in, uint64_t from, int out, uint64_t to,
-		      uint64_t len)
+/* The live record @l sealed anew into @r, for the rewritten index: a
+ * WRITTEN one with the length and crc32c of its slot's data as it is. */
+static int live_rec(struct store *st, const struct store_live *l,
+		    struct idx_rec *r)
 {
-	static uint8_t buf[1 << 16];
+	uint8_t page[PAGE];
 
-	while (len) {
-		size_t k = len < sizeof(buf) ? (size_t)len : sizeof(buf);
-		ssize_t n = pread(in, buf, k, (off_t)from);
-		int rc;
+	*r = (struct idx_rec){ .gfn = l->gfn, .seq = st->seq++,
+			       .slot = l->slot, .state = (uint8_t)l->state };
+	if (l->state == REC_WRITTEN) {
+		ssize_t n = pread(st->fd, page, PAGE, (off_t)l->slot * UNIT);
 
-		if (n <= 0)
+		if (n != (ssize_t)PAGE)
 			return n < 0 ? -errno : -EIO;
-		rc = write_all(out, buf, (size_t)n, (off_t)to);
-		if (rc < 0)
-			return rc;
-		from += (uint64_t)n;
-		to += (uint64_t)n;
-		len -= (uint64_t)n;
+		r->len = PAGE;
+		r->dcrc = crc32c_buf(0, page, PAGE);
+		st->meta[l->slot] = (struct slot_meta){ .dcrc = r->dcrc,
+							.len = PAGE };
 	}
+	rec_seal(r);
 	return 0;
 }
 
-/* Write the version-2 index into the new file st->ifd: header, empty
- * gfn records, then the @nrec slot records of the version-1 index @old
- * as they are. Durable when it returns 0. */
-static int write_upgraded(struct store *st, int old, uint64_t nrec,
-			  uint64_t created)
+/* Write this version's index into the new file st->ifd: the header,
+ * then the live records of @rec at their places (a ZERO record at its
+ * gfn's, the others at their slot's), room for every slot's. Durable
+ * when it returns 0. */
+static int write_rewritten(struct store *st, const struct store_recovery *rec,
+			   uint64_t created)
 {
 	int rc;
 
 	if (fchmod(st->ifd, 0600) < 0 || flock(st->ifd, LOCK_EX | LOCK_NB) < 0)
 		return -errno;
 	rc = write_header(st, created);
-	if (rc == 0 && ftruncate(st->ifd, (off_t)st->slot_off) < 0)
+	if (rc == 0 && ftruncate(st->ifd, (off_t)(st->slot_off + st->cap *
+						  sizeof(struct idx_rec))) < 0)
 		rc = -errno;
-	if (rc == 0)
-		rc = copy_range(old, IDX_HDR_SIZE, st->ifd, st->slot_off,
-				nrec * sizeof(struct idx_rec));
+	for (size_t i = 0; i < rec->n && rc == 0; i++) {
+		struct idx_rec r;
+		uint64_t at;
+
+		rc = live_rec(st, &rec->live[i], &r);
+		at = r.state == REC_ZERO ? IDX_HDR_SIZE + r.gfn * sizeof(r)
+					 : st->slot_off + r.slot * sizeof(r);
+		if (rc == 0)
+			rc = store_write_all(st->ifd, &r, sizeof(r), (off_t)at);
+	}
 	if (rc == 0 && fdatasync(st->ifd) < 0)
 		rc = -errno;
 	return rc;
 }
 
-/* A version-1 index becomes a version-2 one, built in a new file that is
- * renamed over it: a crash leaves the one or the other, both complete.
+/* An index of an older version is rewritten as this version, with what
+ * its reading found live in @rec: built in a new file that is renamed
+ * over it, so that a crash leaves the one or the other, both complete.
  * The old file's lock covers the building (nobody else can open the
  * store meanwhile); the new one is locked before it takes the name. */
-static int upgrade_v1(struct store *st, uint64_t nrec, uint64_t created)
+static int rewrite_index(struct store *st, const struct store_recovery *rec,
+			 uint64_t created)
 {
 	char *tmp;
 	int old = st->ifd, rc;
 
-	if (asprintf(&tmp, "%s.v2", st->ipath) < 0)
+	if (asprintf(&tmp, "%s.v%u", st->ipath, IDX_VERSION) < 0)
 		return -ENOMEM;
-	unlink(tmp); /* left by an upgrade that was killed */
+	unlink(tmp); /* left by a rewrite that was killed */
 	st->ifd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 		       0600);
-	rc = st->ifd < 0 ? -errno : write_upgraded(st, old, nrec, created);
+	rc = st->ifd < 0 ? -errno : write_rewritten(st, rec, created);
 	if (rc == 0 && rename(tmp, st->ipath) < 0)
 		rc = -errno;
 	if (rc < 0) {
@@ -597,18 +650,20 @@ static int upgrade_v1(struct store *st, uint64_t nrec, uint64_t created)
 	return rc;
 }
 
-/* Read the index: the gfn records (version 2), then the slot records. */
-static int read_index(struct store *st, uint64_t nrec, bool v1,
+/* Read the index: the gfn records (from version 2), then the slot
+ * records. */
+static int read_index(struct store *st, uint64_t nrec,
 		      struct store_recovery *rec)
 {
 	struct recs all = { 0 };
 	int rc = 0;
 
-	if (!v1)
+	if (st->version >= IDX_V2)
 		rc = read_records(st, IDX_HDR_SIZE, st->id.nr_gfns, true, rec,
 				  &all);
 	if (rc == 0)
-		rc = read_records(st, st->slot_off, nrec, false, rec, &all);
+		rc = read_records(st, st->slot_off, st->version < IDX_VERSION ?
+				  nrec / UNITS_PER_PAGE : nrec, false, rec, &all);
 	if (rc == 0)
 		rc = keep_live(st, all.v, all.n, rec);
 	free(all.v);
@@ -622,30 +677,37 @@ static int load_index(struct store *st, struct store_recovery *rec,
 	struct idx_hdr h;
 	uint64_t nrec;
 	int rc = check_header(st, &h, err, errlen);
-	bool v1 = h.version == IDX_V1;
+	bool v1;
 
 	if (rc < 0)
 		return rc;
+	st->version = h.version;
+	v1 = h.version == IDX_V1;
 	if (fstat(st->ifd, &sb) < 0 || fstat(st->fd, &db) < 0)
 		return -errno;
 	if (v1)
 		st->slot_off = IDX_HDR_SIZE;
 	nrec = sb.st_size > (off_t)st->slot_off ?
 	       ((uint64_t)sb.st_size - st->slot_off) / sizeof(struct idx_rec) : 0;
-	st->dcap = (uint64_t)db.st_size / PAGE;
+	if (h.version < IDX_VERSION)
+		nrec *= UNITS_PER_PAGE; /* 4 KiB slots */
+	nrec -= nrec % UNITS_PER_PAGE;
+	st->dcap = (uint64_t)db.st_size / PAGE * UNITS_PER_PAGE;
 	/* Version 1 grew both files together: its capacity is the data's. */
 	st->cap = v1 || st->dcap > nrec ? st->dcap : nrec;
-	rc = bm_resize(st, st->cap);
+	st->free_groups = st->cap / UNITS_PER_PAGE;
+	rc = store_bm_resize(st, st->cap);
 	if (rc == 0)
-		rc = read_index(st, nrec, v1, rec);
-	if (rc == 0 && v1) {
+		rc = read_index(st, nrec, rec);
+	if (rc == 0 && h.version != IDX_VERSION) {
 		st->slot_off = IDX_HDR_SIZE + gfn_region_size(st->id.nr_gfns);
-		rc = upgrade_v1(st, nrec, h.created_s);
+		rc = rewrite_index(st, rec, h.created_s);
 		if (rc < 0)
-			set_err(err, errlen, "cannot rewrite the version-1 index "
-				"%s as version %u: %s", st->ipath, IDX_VERSION,
-				strerror(-rc));
+			set_err(err, errlen, "cannot rewrite the version-%u index "
+				"%s as version %u: %s", h.version, st->ipath,
+				IDX_VERSION, strerror(-rc));
 	}
+	st->version = IDX_VERSION;
 	return rc;
 }
 
@@ -699,7 +761,7 @@ static void mark_owner(struct store *st)
 	if (pread(st->ifd, &h, sizeof(h), 0) == (ssize_t)sizeof(h)) {
 		h.owner_pid = (uint32_t)getpid();
 		hdr_seal(&h);
-		write_all(st->ifd, &h, sizeof(h), 0);
+		store_write_all(st->ifd, &h, sizeof(h), 0);
 	}
 }
 
@@ -813,206 +875,6 @@ void store_close(struct store *st, bool remove)
 
 /* ------------------------------------------------------------------ */
 
-static int grow_file(int fd, off_t off, off_t len, bool *no_falloc)
-{
-	if (!*no_falloc) {
-		if (fallocate(fd, 0, off, len) == 0)
-			return 0;
-		if (errno != EOPNOTSUPP && errno != ENOSYS)
-			return -errno;
-		*no_falloc = true;
-	}
-	/* Sparse: a full disk shows up at write time instead. */
-	struct stat sb;
-
-	if (fstat(fd, &sb) < 0)
-		return -errno;
-	if (sb.st_size < off + len && ftruncate(fd, off + len) < 0)
-		return -errno;
-	return 0;
-}
-
-/* The index's slot records grow by @add; the data file with them once
- * it holds data (until then data_cover() sizes it at the first write). */
-static int try_grow(struct store *st, uint64_t add)
-{
-	bool data = st->dcap && st->dcap == st->cap;
-	int rc = bm_resize(st, st->cap + add);
-
-	if (rc < 0)
-		return rc;
-	rc = grow_file(st->ifd, (off_t)(st->slot_off + st->cap * sizeof(struct idx_rec)),
-		       (off_t)(add * sizeof(struct idx_rec)), &st->no_falloc);
-	if (rc == 0 && data)
-		rc = grow_file(st->fd, (off_t)(st->cap * PAGE), (off_t)(add * PAGE),
-			       &st->no_falloc);
-	if (rc < 0)
-		return rc;
-	st->cap += add;
-	if (data)
-		st->dcap = st->cap;
-	return 0;
-}
-
-static bool no_space(int rc)
-{
-	return rc == -ENOSPC || rc == -EDQUOT || rc == -EFBIG;
-}
-
-/* The data file grows by as many slots as fit, @add at the most. */
-static void data_grow_what_fits(struct store *st, uint64_t add)
-{
-	for (; add; add /= 2)
-		if (grow_file(st->fd, (off_t)(st->dcap * PAGE), (off_t)(add * PAGE),
-			      &st->no_falloc) == 0) {
-			st->dcap += add;
-			return;
-		}
-}
-
-/* Before writing slots below @need: the data file holds every slot the
- * index has, or as many as the disk takes (data_short says it fell
- * short; below @need, the write fails with -ENOSPC and the slots that
- * did fit serve the next, smaller batches). 0, -ENOSPC, or another
- * negative errno. */
-static int data_cover(struct store *st, uint64_t need)
-{
-	uint64_t want = st->cap;
-
-	if (need <= st->dcap)
-		return 0;
-	for (;;) {
-		int rc = grow_file(st->fd, (off_t)(st->dcap * PAGE),
-				   (off_t)((want - st->dcap) * PAGE),
-				   &st->no_falloc);
-
-		if (rc == 0) {
-			st->dcap = want;
-			st->data_short = want < st->cap;
-			return 0;
-		}
-		if (!no_space(rc))
-			return rc;
-		st->data_short = true;
-		if (want == need) {
-			data_grow_what_fits(st, (need - st->dcap) / 2);
-			return rc;
-		}
-		want = need + (want - need) / 2;
-	}
-}
-
-/* Slots store_alloc() hands out: below the data file's end once the
- * disk fell short of it, else every slot of the index. */
-static uint64_t alloc_limit(const struct store *st)
-{
-	return st->data_short ? st->dcap : st->cap;
-}
-
-int store_reserve(struct store *st, size_t n)
-{
-	uint64_t free_slots = st->cap - st->used, need, add;
-	int rc;
-
-	if (st->data_short) {
-		/* The disk was full: room again for the whole data file? */
-		if (data_cover(st, st->cap) < 0 || st->data_short)
-			return store_room(st) >= n ? 0 : -ENOSPC;
-	}
-	if (free_slots >= n)
-		return 0;
-	need = n - free_slots;
-	add = need < GROW_SLOTS ? GROW_SLOTS : need;
-	if (add < st->cap / 4)
-		add = st->cap / 4;
-	for (;;) {
-		rc = try_grow(st, add);
-		if (rc == 0)
-			return 0;
-		if (!no_space(rc))
-			return rc;
-		if (add == need)
-			break;
-		add = add / 2 > need ? add / 2 : need;
-	}
-	/* Not even what was asked: as much as fits, down to one slot. */
-	for (add = need / 2; add; add /= 2)
-		if (try_grow(st, add) == 0)
-			break;
-	return -ENOSPC;
-}
-
-/* First slot of a run of @n free slots at or after @from, or UINT64_MAX. */
-static uint64_t find_run(const struct store *st, uint64_t from, uint64_t to,
-			 size_t n)
-{
-	uint64_t s = from;
-
-	while (s + n <= to) {
-		if (st->bm[s / 64] == UINT64_MAX && s % 64 == 0) {
-			s += 64;
-			continue;
-		}
-		if (bm_test(st, s)) {
-			s++;
-			continue;
-		}
-		uint64_t e = s;
-
-		while (e < to && e - s < n && !bm_test(st, e))
-			e++;
-		if (e - s == n)
-			return s;
-		s = e + 1;
-	}
-	return UINT64_MAX;
-}
-
-size_t store_alloc(struct store *st, size_t n, uint32_t *slots)
-{
-	uint64_t s;
-	size_t k = 0;
-
-	if (!n)
-		return 0;
-	/* One contiguous run if there is one: one write for the batch. */
-	s = find_run(st, st->hint, alloc_limit(st), n);
-	if (s == UINT64_MAX)
-		s = find_run(st, 0, alloc_limit(st), n);
-	if (s != UINT64_MAX) {
-		for (size_t i = 0; i < n; i++) {
-			bm_set(st, s + i, true);
-			slots[i] = (uint32_t)(s + i);
-		}
-		st->used += n;
-		st->hint = s + n;
-		return n;
-	}
-	/* Fragments, in slot order. */
-	for (uint64_t i = 0; i < alloc_limit(st) && k < n; i++) {
-		if ((i % 64) == 0 && st->bm[i / 64] == UINT64_MAX) {
-			i += 63;
-			continue;
-		}
-		if (!bm_test(st, i)) {
-			bm_set(st, i, true);
-			slots[k++] = (uint32_t)i;
-		}
-	}
-	st->used += k;
-	if (k)
-		st->hint = (uint64_t)slots[k - 1] + 1;
-	return k;
-}
-
-void store_claim(struct store *st, uint32_t slot)
-{
-	if (slot < st->cap && !bm_test(st, slot)) {
-		bm_set(st, slot, true);
-		st->used++;
-	}
-}
-
 static int rbuf_reserve(struct store *st, size_t n)
 {
 	if (n > st->rcap) {
@@ -1026,7 +888,9 @@ static int rbuf_reserve(struct store *st, size_t n)
 	return 0;
 }
 
-/* Records {gfns[i], slots[i] (none without @slots), state} into rbuf. */
+/* Records {gfns[i], slots[i] (none without @slots), state} into rbuf;
+ * a WRITTEN one with what store_write() wrote to its slot (-EINVAL if
+ * nothing was). */
 static int fill_recs(struct store *st, const uint64_t *gfns,
 		     const uint32_t *slots, size_t n, uint32_t state)
 {
@@ -1041,7 +905,17 @@ static int fill_recs(struct store *st, const uint64_t *gfns,
 		r->gfn = gfns[j];
 		r->seq = st->seq++;
 		r->slot = slots ? slots[j] : STORE_NO_SLOT;
-		r->state = state;
+		r->state = (uint8_t)state;
+		if (state == REC_WRITTEN) {
+			const struct slot_meta *m;
+
+			if (r->slot >= st->cap || !st->meta[r->slot].len)
+				return -EINVAL;
+			m = &st->meta[r->slot];
+			r->dcrc = m->dcrc;
+			r->len = m->len;
+			r->enc = m->enc;
+		}
 		rec_seal(r);
 	}
 	return 0;
@@ -1053,22 +927,105 @@ static uint64_t rec_place(const struct idx_rec *r, bool by_gfn)
 	return by_gfn ? r->gfn : r->slot;
 }
 
-/* rbuf[0..n) to their places, one write per run of consecutive places;
- * with @sync, fdatasync the index afterwards. */
+/* The places a record speaks for: a WRITTEN record's slots, an INTENT
+ * record's page group, else its own (a gfn's record: 1). */
+static uint64_t rec_span(const struct idx_rec *r, bool by_gfn)
+{
+	if (by_gfn || r->state == REC_FREE)
+		return 1;
+	return r->state == REC_INTENT ? UNITS_PER_PAGE :
+	       (r->len + UNIT - 1) / UNIT;
+}
+
+/* rbuf[i..j), each record at the start of the places after the one
+ * before it (a batch's records, packed), in one write from the first's
+ * place to the last's span: the places between hold records of slots
+ * the new ones took (stale: their slots were free when reserved) and
+ * become empty. */
+static int put_run(struct store *st, size_t i, size_t j, uint64_t base,
+		   bool by_gfn)
+{
+	uint64_t first = rec_place(&st->rbuf[i], by_gfn);
+	uint64_t end = rec_place(&st->rbuf[j - 1], by_gfn) +
+		       rec_span(&st->rbuf[j - 1], by_gfn);
+	int rc;
+
+	if (j - i == end - first)
+		return store_write_all(st->ifd, &st->rbuf[i],
+				       (j - i) * sizeof(struct idx_rec),
+				       (off_t)(base + first * sizeof(struct idx_rec)));
+	if (end - first > st->scap) {
+		free(st->scratch);
+		st->scratch = calloc(end - first, sizeof(struct idx_rec));
+		st->scap = st->scratch ? end - first : 0;
+		if (!st->scratch)
+			return -ENOMEM;
+	}
+	memset(st->scratch, 0, (end - first) * sizeof(struct idx_rec));
+	for (size_t k = i; k < j; k++)
+		st->scratch[rec_place(&st->rbuf[k], by_gfn) - first] = st->rbuf[k];
+	rc = store_write_all(st->ifd, st->scratch,
+			     (end - first) * sizeof(struct idx_rec),
+			     (off_t)(base + first * sizeof(struct idx_rec)));
+	return rc;
+}
+
+/* The gfn records rbuf[i..j) (ascending gfns, a few apart) in one
+ * read of the places from the first to the last, the new records put in,
+ * and one write back: the records between (other gfns': a zero page of
+ * an earlier batch, say) are written back as they were read. */
+static int put_gfn_run(struct store *st, size_t i, size_t j)
+{
+	uint64_t first = st->rbuf[i].gfn, len = st->rbuf[j - 1].gfn - first + 1;
+	off_t off = (off_t)(IDX_HDR_SIZE + first * sizeof(struct idx_rec));
+	ssize_t r;
+
+	if (len > st->scap) {
+		free(st->scratch);
+		st->scratch = calloc(len, sizeof(struct idx_rec));
+		st->scap = st->scratch ? len : 0;
+		if (!st->scratch)
+			return -ENOMEM;
+	}
+	r = pread(st->ifd, st->scratch, len * sizeof(struct idx_rec), off);
+	if (r < 0)
+		return -errno;
+	/* past the end of the file: no record there yet */
+	memset((uint8_t *)st->scratch + r, 0,
+	       len * sizeof(struct idx_rec) - (size_t)r);
+	for (size_t k = i; k < j; k++)
+		st->scratch[st->rbuf[k].gfn - first] = st->rbuf[k];
+	return store_write_all(st->ifd, st->scratch,
+			       len * sizeof(struct idx_rec), off);
+}
+
+/* Gfn records at most this many places apart share a read and a write. */
+#define GFN_GAP 8u
+
+/* rbuf[0..n) to their places, one write per run (put_run(), and
+ * put_gfn_run() for gfn records that come ascending); with @sync,
+ * fdatasync the index afterwards. */
 static int put_recs(struct store *st, size_t n, bool by_gfn, bool sync)
 {
 	uint64_t base = by_gfn ? IDX_HDR_SIZE : st->slot_off;
 	size_t i = 0;
 
 	while (i < n) {
-		uint64_t first = rec_place(&st->rbuf[i], by_gfn);
 		size_t j = i + 1;
 		int rc;
 
-		while (j < n && rec_place(&st->rbuf[j], by_gfn) == first + (j - i))
-			j++;
-		rc = write_all(st->ifd, &st->rbuf[i], (j - i) * sizeof(struct idx_rec),
-			       (off_t)(base + first * sizeof(struct idx_rec)));
+		if (by_gfn) {
+			while (j < n && st->rbuf[j].gfn > st->rbuf[j - 1].gfn &&
+			       st->rbuf[j].gfn - st->rbuf[j - 1].gfn <= GFN_GAP)
+				j++;
+		} else {
+			while (j < n && rec_place(&st->rbuf[j], false) ==
+					rec_place(&st->rbuf[j - 1], false) +
+					rec_span(&st->rbuf[j - 1], false))
+				j++;
+		}
+		rc = by_gfn && j - i > 1 ? put_gfn_run(st, i, j) :
+					   put_run(st, i, j, base, by_gfn);
 		if (rc < 0)
 			return rc;
 		i = j;
@@ -1094,110 +1051,10 @@ int store_record_gfns(struct store *st, const uint64_t *gfns, size_t n,
 	return rc < 0 ? rc : put_recs(st, n, true, sync);
 }
 
-void store_free(struct store *st, uint32_t slot, uint64_t gfn, bool record)
-{
-	if (slot >= st->cap || !bm_test(st, slot))
-		return;
-	bm_set(st, slot, false);
-	st->used--;
-	if (record)
-		store_record(st, &gfn, &slot, 1, REC_FREE, false);
-}
-
-/* One vectored transfer per run of consecutive slots. */
-static int64_t xfer(struct store *st, const uint32_t *slots, void *const *bufs,
-		    size_t n, bool wr)
-{
-	struct iovec iov[MAX_IOV];
-	int64_t total = 0;
-	size_t i = 0;
-
-	while (i < n) {
-		size_t j = i + 1;
-
-		while (j < n && j - i < MAX_IOV && slots[j] == slots[j - 1] + 1)
-			j++;
-		for (size_t k = i; k < j; k++)
-			iov[k - i] = (struct iovec){ bufs[k], PAGE };
-		off_t off = (off_t)slots[i] * PAGE;
-		size_t left = (j - i) * PAGE;
-		struct iovec *v = iov;
-		int cnt = (int)(j - i);
-
-		while (left) {
-			ssize_t r = wr ? pwritev(st->fd, v, cnt, off)
-				       : preadv(st->fd, v, cnt, off);
-
-			if (r < 0) {
-				if (errno == EINTR)
-					continue;
-				return -errno;
-			}
-			if (r == 0)
-				return wr ? -EIO : -ENODATA; /* past the end */
-			total += r;
-			off += r;
-			left -= (size_t)r;
-			/* a short transfer: move past what was done */
-			while (cnt && (size_t)r >= v->iov_len) {
-				r -= (ssize_t)v->iov_len;
-				v++;
-				cnt--;
-			}
-			if (cnt && r) {
-				v->iov_base = (uint8_t *)v->iov_base + r;
-				v->iov_len -= (size_t)r;
-			}
-		}
-		i = j;
-	}
-	return total;
-}
-
-int64_t store_write(struct store *st, const uint32_t *slots, void *const *pages,
-		    size_t n)
-{
-	uint64_t need = 0;
-	int rc;
-
-	for (size_t i = 0; i < n; i++)
-		if ((uint64_t)slots[i] + 1 > need)
-			need = (uint64_t)slots[i] + 1;
-	rc = data_cover(st, need);
-	return rc < 0 ? rc : xfer(st, slots, pages, n, true);
-}
-
-int64_t store_read(struct store *st, const uint32_t *slots, void *const *bufs,
-		   size_t n)
-{
-	return xfer(st, slots, bufs, n, false);
-}
 
 int store_sync_data(struct store *st)
 {
 	return fdatasync(st->fd) < 0 ? -errno : 0;
-}
-
-uint64_t store_used(const struct store *st)
-{
-	return st->used;
-}
-
-uint64_t store_capacity(const struct store *st)
-{
-	return st->cap;
-}
-
-uint64_t store_data_capacity(const struct store *st)
-{
-	return st->dcap;
-}
-
-uint64_t store_room(const struct store *st)
-{
-	uint64_t lim = alloc_limit(st);
-
-	return lim > st->used ? lim - st->used : 0;
 }
 
 const char *store_path(const struct store *st)

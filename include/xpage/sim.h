@@ -75,7 +75,11 @@ XPAGE_API int xpage_sim_stop(xpage_sim_t *sim);
 /* Leave never-written pages unmaterialised (all-zero) instead of filling
  * every page with its pattern at creation: for very large guests. */
 #define XPAGE_SIM_GUEST_LAZY   (1u << 4)
-#define XPAGE_SIM_GUEST_FLAGS_ALL ((1u << 5) - 1)
+/* Pages hold text-like contents (words from a small vocabulary with
+ * random ones between, compressible about as English text is) instead
+ * of random bytes: for pagers that compress. */
+#define XPAGE_SIM_GUEST_TEXT   (1u << 5)
+#define XPAGE_SIM_GUEST_FLAGS_ALL ((1u << 6) - 1)
 
 struct xpage_sim_guest_opts {
 	size_t sz;

@@ -17,6 +17,22 @@
  *                   re-attach: the third pager still finds every gfn
  *   kill-zero-write, kill-zero-indexed, kill-zero-pagein
  *                   the same kills with 30 % of the guest's pages zero
+ *   kill-lz4-write, kill-lz4-indexed, kill-lz4-pagein, kill-lz4-loaded
+ *                   the same kills with text-like pages stored with lz4
+ *   kill-zstd-write, kill-zstd-pagein
+ *                   with zstd, 30 % of the pages zero
+ *   kill-ram-write, kill-ram-indexed, kill-ram-pagein, kill-ram-loaded,
+ *   kill-ram-lz4-pagein
+ *                   with a RAM tier of 4 MiB (and lz4, 30 % zero pages):
+ *                   what the dead pager held in it was in the file too
+ *   corrupt         a byte of a page flipped in the store: the page is
+ *                   refused and counted, its gfn left out, never loaded
+ *   corrupt-lz4     the same with text-like pages stored with lz4
+ *   prefetch        a guest walking its memory in order: pages loaded
+ *                   ahead, faults per access fall
+ *   prefetch-random faults spread over memory load nothing ahead
+ *   prefetch-lz4    the walk with lz4 and a RAM tier: prefetch follows
+ *                   the store's variable-length records
  *   zero            30 % zero pages: out without a write, back from zeros
  *   zero-all        an all-zero guest: its store's data file stays empty
  *   pvh-ram         a PVH guest (mostly hole): only RAM gfns nominated
@@ -508,23 +524,33 @@ static void zero_share(struct env *e, uint64_t mib, uint32_t pct)
 }
 
 /* Run a pager that kills itself at @crash, then one that re-attaches.
- * @zero_pct % of the guest's pages are zero. */
-static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct)
+ * @zero_pct % of the guest's pages are zero; with @codec, its pages are
+ * text-like and both pagers store them compressed with @codec. */
+static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct,
+		  const char *codec, const char *ram_mib)
 {
 	struct env e = { 0 };
 	const char *store = path("k.store"), *log1 = path("k1.log"),
 		   *log2 = path("k2.log"), *json = path("k2.json");
+	const char *cz = codec ? "--compress" : NULL;
+	const char *rt = ram_mib ? "--ram-tier-mib" : NULL;
 	int st;
 
-	sim_up(&e, 64, 0, NULL);
+	sim_up(&e, 64, codec ? XPAGE_SIM_GUEST_TEXT : 0, NULL);
 	if (zero_pct)
 		zero_share(&e, 64, zero_pct);
 	workload(&e, 0);
+	/* (the optional pairs last: a NULL ends the list where they are
+	 * not given) */
 	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
-				"--batch", "256", "--recent-s", "2", NULL };
+				"--batch", "256", "--recent-s", "2",
+				rt ? rt : cz, rt ? ram_mib : codec,
+				rt ? cz : NULL, codec, NULL };
 	const char *args2[] = { ATTACH(&e, store), "--target-mib", "16",
 				"--batch", "256", "--duration", "4",
-				"--stats-json", json, NULL };
+				"--stats-json", json, rt ? rt : cz,
+				rt ? ram_mib : codec, rt ? cz : NULL, codec,
+				NULL };
 	st = wait_for(spawn(args1, log1, crash, NULL), 60);
 	if (st == -1 || !WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
 		fprintf(stderr, "FAIL: the pager did not die at %s\n", crash);
@@ -558,6 +584,15 @@ static int t_kill(const char *crash, bool want_adopted, uint32_t zero_pct)
 		if (zero_pct)
 			CHECK(json_num(json, "zero_pages_out") > 0,
 			      "no zero page out after the restart");
+		if (ram_mib)
+			CHECK(json_num(json, "pages_read_ram_tier") > 0,
+			      "no page read from the RAM tier after the restart");
+		if (codec)
+			CHECK(json_num(json, "pages_compressed") > 0 &&
+			      json_num(json, "compression_ratio") > 1.2,
+			      "%.0f pages compressed, ratio %.2f after the restart",
+			      json_num(json, "pages_compressed"),
+			      json_num(json, "compression_ratio"));
 		printf("%s: re-attached, %.0f pages adopted, %.0f out, %.0f in\n",
 		       crash, json_num(json, "adopted"),
 		       json_num(json, "pages_out"), json_num(json, "pages_in"));
@@ -870,11 +905,13 @@ static int t_policy(void)
 /* A run of the pager on a 16 MiB guest whose one vCPU runs @pattern
  * with no pause between accesses: paged down to @target pages by
  * @policy with --prefetch @depth until the guest has faulted @faults
- * times (or 150 s passed), then SIGTERM. The pager's figures in @json,
- * the guest's accesses and faults in *@r. */
+ * times (or 150 s passed), then SIGTERM. With @codec, the guest's pages
+ * are text-like and stored with @codec, behind a RAM tier of @ram_mib.
+ * The pager's figures in @json, the guest's accesses and faults in *@r. */
 struct walk_run {
 	const char *pattern, *policy, *depth, *target;
 	uint64_t faults;
+	const char *codec, *ram_mib;
 };
 
 static bool run_walk(const char *name, const struct walk_run *w,
@@ -892,12 +929,15 @@ static bool run_walk(const char *name, const struct walk_run *w,
 	wl.pattern = !strcmp(w->pattern, "sequential") ? XPAGE_SIM_SEQUENTIAL :
 		     !strcmp(w->pattern, "zipf") ? XPAGE_SIM_ZIPF :
 		     XPAGE_SIM_UNIFORM;
-	sim_up(&e, 16, 0, NULL);
+	sim_up(&e, 16, w->codec ? XPAGE_SIM_GUEST_TEXT : 0, NULL);
 	if (xpage_sim_workload(e.sim, e.domid, &wl) < 0)
 		die("workload");
+	/* (the optional pairs last: a NULL ends the list) */
 	const char *args[] = { ATTACH(&e, store), "--target-pages", w->target,
 			       "--policy", w->policy, "--prefetch", w->depth,
-			       "--stats-json", json, NULL };
+			       "--stats-json", json,
+			       w->codec ? "--compress" : NULL, w->codec,
+			       "--ram-tier-mib", w->ram_mib, NULL };
 
 	pid = spawn(args, log, NULL, NULL);
 	do {
@@ -932,13 +972,25 @@ static double faults_per_access(const struct xpage_sim_report *r)
 	return r->accesses ? (double)r->faults / (double)r->accesses : 1.0;
 }
 
+/* Of the pages a walk's run (@json) loaded ahead, at least half and
+ * 100 used. */
+static void prefetch_used(const char *json)
+{
+	CHECK(json_num(json, "prefetch_used") >= 0.5 *
+	      json_num(json, "pages_in_prefetch") &&
+	      json_num(json, "prefetch_used") >= 100, "%.0f of %.0f pages "
+	      "loaded ahead used", json_num(json, "prefetch_used"),
+	      json_num(json, "pages_in_prefetch"));
+}
+
 /* A guest walking its memory in order: prefetch loads the pages ahead
  * of each fault, the walk uses them, and faults per access fall to a
  * fraction of what they are without it. */
 static int t_prefetch(void)
 {
 	const char *j0 = path("pf0.json"), *j1 = path("pf16.json");
-	struct walk_run w = { "sequential", "clock", "0", "2048", 1000 };
+	struct walk_run w = { "sequential", "clock", "0", "2048", 1000,
+			      NULL, NULL };
 	struct xpage_sim_report r0, r1;
 
 	if (!run_walk("pf0.log", &w, j0, &r0))
@@ -951,11 +1003,7 @@ static int t_prefetch(void)
 	CHECK(faults_per_access(&r1) <= faults_per_access(&r0) / 2,
 	      "faults per access %.3f with prefetch, %.3f without",
 	      faults_per_access(&r1), faults_per_access(&r0));
-	CHECK(json_num(j1, "prefetch_used") >= 0.5 *
-	      json_num(j1, "pages_in_prefetch") &&
-	      json_num(j1, "prefetch_used") >= 100, "%.0f of %.0f pages "
-	      "loaded ahead used", json_num(j1, "prefetch_used"),
-	      json_num(j1, "pages_in_prefetch"));
+	prefetch_used(j1);
 	return 0;
 }
 
@@ -963,8 +1011,9 @@ static int t_prefetch(void)
  * to nothing) is loaded ahead. */
 static int t_prefetch_random(void)
 {
-	struct walk_run w[2] = { { "uniform", "clock", "16", "2048", 1000 },
-				 { "zipf", "logdirty", "16", "2048", 1000 } };
+	struct walk_run w[2] = {
+		{ "uniform", "clock", "16", "2048", 1000, NULL, NULL },
+		{ "zipf", "logdirty", "16", "2048", 1000, NULL, NULL } };
 
 	for (int i = 0; i < 2; i++) {
 		const char *j = path(i ? "pfz.json" : "pfu.json");
@@ -978,6 +1027,30 @@ static int t_prefetch_random(void)
 		      "%.0f pages loaded ahead of %.0f random faults", j,
 		      json_num(j, "pages_in_prefetch"), demand);
 	}
+	return 0;
+}
+
+/* The same walk with its pages stored with lz4 (records of 1 to 7
+ * slots) behind a RAM tier of 1 MiB: the pages loaded ahead are those
+ * whose records follow, read from the tier or the file, checked and
+ * decompressed as any page-in. */
+static int t_prefetch_lz4(void)
+{
+	const char *j = path("pflz4.json");
+	struct walk_run w = { "sequential", "clock", "16", "2048", 200,
+			      "lz4", "1" };
+	struct xpage_sim_report r;
+
+	if (!run_walk("pflz4.log", &w, j, &r))
+		return 1;
+	CHECK(json_num(j, "pages_compressed") > 0, "no page compressed");
+	CHECK(json_num(j, "corrupt_records") == 0, "corrupt_records %.0f",
+	      json_num(j, "corrupt_records"));
+	CHECK(json_num(j, "pages_read_ram_tier") > 0 &&
+	      json_num(j, "pages_read_file") > 0, "read %.0f pages from the "
+	      "RAM tier, %.0f from the file", json_num(j, "pages_read_ram_tier"),
+	      json_num(j, "pages_read_file"));
+	prefetch_used(j);
 	return 0;
 }
 
@@ -1119,19 +1192,101 @@ static void cleanup(void)
 	}
 }
 
+/* Flip byte 100 of the store's data file (slot 0's page) at @store. */
+static void flip_byte(const char *store)
+{
+	int fd = open(store, O_RDWR);
+	uint8_t b = 0;
+
+	CHECK(fd >= 0 && pread(fd, &b, 1, 100) == 1, "read %s", store);
+	b ^= 0x40;
+	CHECK(fd >= 0 && pwrite(fd, &b, 1, 100) == 1, "write %s", store);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A byte of a page in the store flipped while no pager runs: the next
+ * pager refuses that page (an error naming it, corrupt_records 1),
+ * leaves its gfn paged out and exits 1 with the store kept; the guest's
+ * page is never replaced by the damaged copy. With the byte put back,
+ * a third pager loads it and the guest is whole. The guest runs no
+ * workload: only the re-attach's loads read the page. With @codec, the
+ * guest's pages are text-like and stored compressed with it. */
+static int t_corrupt(const char *codec)
+{
+	struct env e = { 0 };
+	const char *store = path("c.store"), *json2 = path("c2.json"),
+		   *log2 = path("c2.log"), *json3 = path("c3.json"),
+		   *log3 = path("c3.log"), *cz = codec ? "--compress" : NULL;
+	struct xpage_sim_report r = XPAGE_OPTS(xpage_sim_report);
+	int st;
+
+	sim_up(&e, 64, codec ? XPAGE_SIM_GUEST_TEXT : 0, NULL);
+	const char *args1[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", cz, codec, NULL };
+	const char *args2[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", "--duration", "1",
+				"--stats-json", json2, cz, codec, NULL };
+	const char *args3[] = { ATTACH(&e, store), "--target-mib", "16",
+				"--batch", "256", "--duration", "1",
+				"--stats-json", json3, cz, codec, NULL };
+	st = wait_for(spawn(args1, path("c1.log"), "write:3", NULL), 60);
+	CHECK(st != -1 && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL,
+	      "the first pager did not die at write:3");
+	flip_byte(store);
+	if (exited(wait_for(spawn(args2, log2, NULL, NULL), 60), 1, log2,
+		   "the pager that met the damaged page")) {
+		CHECK(json_num(json2, "corrupt_records") == 1 &&
+		      json_num(json2, "pages_still_out") == 1,
+		      "corrupt_records %.0f, pages_still_out %.0f",
+		      json_num(json2, "corrupt_records"),
+		      json_num(json2, "pages_still_out"));
+		CHECK(log_has(log2, "does not match the length and crc32c"),
+		      "no error about the damaged page");
+		CHECK(exists(store), "the store was removed");
+	}
+	CHECK(xpage_sim_report(e.sim, e.domid, 0, 1000, &r) == 0 &&
+	      r.paged == 1 && r.corrupted == 0, "after the damaged page: "
+	      "%llu paged, %llu corrupted", (unsigned long long)r.paged,
+	      (unsigned long long)r.corrupted);
+	flip_byte(store);
+	if (exited(wait_for(spawn(args3, log3, NULL, NULL), 60), 0, log3,
+		   "the pager after the repair"))
+		CHECK(json_num(json3, "corrupt_records") == 0 &&
+		      json_num(json3, "pages_still_out") == 0, "after the "
+		      "repair: corrupt_records %.0f, pages_still_out %.0f",
+		      json_num(json3, "corrupt_records"),
+		      json_num(json3, "pages_still_out"));
+	oracle_check(&e, "corrupt");
+	sim_down(&e);
+	return 0;
+}
+
 /* The kill scenarios: where the first pager dies, and the share of the
  * guest's pages that are zero. */
 static const struct kill_case {
 	const char *name, *crash;
 	uint32_t zero_pct;
+	const char *codec, *ram_mib;
 } kill_cases[] = {
-	{ "kill-write", "write:6", 0 },
-	{ "kill-indexed", "indexed:6", 0 },
-	{ "kill-pagein", "pagein:25", 0 },
-	{ "kill-loaded", "loaded:25", 0 },
-	{ "kill-zero-write", "write:6", 30 },
-	{ "kill-zero-indexed", "indexed:6", 30 },
-	{ "kill-zero-pagein", "pagein:25", 30 },
+	{ "kill-write", "write:6", 0, NULL, NULL },
+	{ "kill-indexed", "indexed:6", 0, NULL, NULL },
+	{ "kill-pagein", "pagein:25", 0, NULL, NULL },
+	{ "kill-loaded", "loaded:25", 0, NULL, NULL },
+	{ "kill-zero-write", "write:6", 30, NULL, NULL },
+	{ "kill-zero-indexed", "indexed:6", 30, NULL, NULL },
+	{ "kill-zero-pagein", "pagein:25", 30, NULL, NULL },
+	{ "kill-lz4-write", "write:6", 0, "lz4", NULL },
+	{ "kill-lz4-indexed", "indexed:6", 0, "lz4", NULL },
+	{ "kill-lz4-pagein", "pagein:25", 0, "lz4", NULL },
+	{ "kill-lz4-loaded", "loaded:25", 0, "lz4", NULL },
+	{ "kill-zstd-write", "write:6", 30, "zstd", NULL },
+	{ "kill-zstd-pagein", "pagein:25", 30, "zstd", NULL },
+	{ "kill-ram-write", "write:6", 0, NULL, "4" },
+	{ "kill-ram-indexed", "indexed:6", 0, NULL, "4" },
+	{ "kill-ram-pagein", "pagein:25", 0, NULL, "4" },
+	{ "kill-ram-loaded", "loaded:25", 0, NULL, "4" },
+	{ "kill-ram-lz4-pagein", "pagein:25", 30, "lz4", "4" },
 };
 
 static const struct kill_case *find_kill(const char *name)
@@ -1170,7 +1325,7 @@ int main(int argc, char **argv)
 	else if (!strcmp(t, "sigint"))
 		rc = t_sigint();
 	else if ((k = find_kill(t)))
-		rc = t_kill(k->crash, true, k->zero_pct);
+		rc = t_kill(k->crash, true, k->zero_pct, k->codec, k->ram_mib);
 	else if (!strcmp(t, "zero"))
 		rc = t_zero();
 	else if (!strcmp(t, "zero-all"))
@@ -1179,6 +1334,10 @@ int main(int argc, char **argv)
 		rc = t_kill_random();
 	else if (!strcmp(t, "kill-twice"))
 		rc = t_kill_twice();
+	else if (!strcmp(t, "corrupt"))
+		rc = t_corrupt(NULL);
+	else if (!strcmp(t, "corrupt-lz4"))
+		rc = t_corrupt("lz4");
 	else if (!strcmp(t, "settle"))
 		rc = t_settle();
 	else if (!strcmp(t, "pvh-ram"))
@@ -1191,6 +1350,8 @@ int main(int argc, char **argv)
 		rc = t_prefetch();
 	else if (!strcmp(t, "prefetch-random"))
 		rc = t_prefetch_random();
+	else if (!strcmp(t, "prefetch-lz4"))
+		rc = t_prefetch_lz4();
 	else if (!strcmp(t, "err-nosim"))
 		rc = t_err_nosim();
 	else if (!strcmp(t, "err-hvm"))
