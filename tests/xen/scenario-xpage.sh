@@ -238,6 +238,14 @@ start_pager 3 --batch "$(cmdarg churn_batch 256)" \
 	--settle-ms "$(cmdarg churn_settle_ms 40)" \
 	--target-mib "$(cmdarg churn_target_mib 32)" --recent-s 0
 mark churn_start "paged=$(wstat paged) min_s=$CHURN_S max_s=$CHURN_MAX_S touches=$CHURN_TOUCHES"
+# xprig.ctxwatch=1: read the vCPUs' CPU save records every 2 ms through
+# the phase (xpage-rig-ptwalk --watch), as a pager's guard does but far
+# more often: whether those reads alone disturb the guest.
+WATCH_PID=
+if [ "$(cmdarg ctxwatch 0)" = 1 ]; then
+	xpage-rig-ptwalk --watch "$CHURN_MAX_S" "$D" &
+	WATCH_PID=$!
+fi
 # churn_touched: the pager's count so far (SIGUSR1 writes its statistics).
 churn_touched() {
 	kill -USR1 $PID 2>/dev/null
@@ -256,6 +264,7 @@ while alive $PID; do
 	awk "BEGIN { exit !($CH_S >= $CHURN_MAX_S || ($CH_S >= $CHURN_S && $CH_N >= $CHURN_TOUCHES)) }" && break
 done
 mark churn_count "secs=$CH_S touched_before_map=$CH_N"
+[ -n "$WATCH_PID" ] && { kill -INT $WATCH_PID 2>/dev/null; wait $WATCH_PID; }
 alive $PID || { mark pager_died "instance=3"; pager_log 3; }
 mark churn_end "passes=$(( $(verdicts) - NV )) fail=$(gcount 'GUEST: FAIL') paged=$(wstat paged) pages_in=$(( $(wstat in) - IN0 )) pages_out=$(( $(wstat out) - OUT0 ))"
 lost_check churn
