@@ -21,6 +21,10 @@ PT=$(cmdarg pass_timeout 300)
 STORE=/tmp/xpage.store
 PID=
 mark scenario_start "pager=$PAGER guest_mib=$GMIB target_mib=$TMIB"
+# The guest runs dom0's kernel image, at the same addresses: where its
+# event and fault entries are, to name the RIPs of Xen's diagnostic lines.
+grep -E ' (asm_sysvec_xen_hvm_callback|asm_exc_page_fault|error_entry|asm_sysvec_apic_timer_interrupt)$' \
+	/proc/kallsyms 2>/dev/null | while read -r addr _ sym; do mark ksym "$sym=$addr"; done
 
 if [ ! -x "$BIN" ]; then
 	mark pager_missing "path=$BIN"

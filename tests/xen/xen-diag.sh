@@ -14,16 +14,20 @@
 #  - wait_slot: a guest vCPU about to sleep until the paging ring has a free
 #    slot (the path that ends in Xen's common/wait.c): the ring's free
 #    slots and the slots claimed by guest and foreign producers, then a
-#    stack trace (the first 8 times).
+#    stack trace (the first 8 times);
+#  - reinject: an event whose delivery a VM exit interrupted, delivered
+#    again (SVM only; see below).
 set -euo pipefail
 remove=0
 [ "${1:-}" = --remove ] && { remove=1; shift; }
 tree=${1:?usage: xen-diag.sh [--remove] TREE}
 paging=$tree/xen/arch/x86/mm/mem_paging.c
 vmev=$tree/xen/common/vm_event.c
+svm=$tree/xen/arch/x86/hvm/svm/svm.c
 [ -f "$paging" ] && [ -f "$vmev" ] || { echo "xen-diag.sh: not a Xen tree: $tree" >&2; exit 1; }
 
 sed -i '/XPDIAG/d' "$paging" "$vmev"
+[ -f "$svm" ] && sed -i '/XPDIAG/d' "$svm"
 [ "$remove" = 1 ] && exit 0
 
 # populate: after the slot is claimed.
@@ -96,5 +100,31 @@ sed -i "/^static int evict(struct domain \*d, gfn_t gfn)\$/,/^}/ {
         } /* XPDIAG */\\
     } /* XPDIAG */
 }" "$paging"
+
+# reinject: a VM exit that interrupted the delivery of an event (SVM's
+# EXITINTINFO), which Xen delivers again at the next entry: the vCPU, the
+# exit, the event, where the guest stood (RIP, RSP, CS, RFLAGS) and the
+# exit's two information words (for a nested page fault: the error code
+# and the guest-physical address). The first 300; then one line every
+# 256 more. A re-delivery at a RIP that is already the event's handler
+# would mean a delivery that had completed is delivered twice.
+anchor='        vmcb->event_inj = vmcb->exit_int_info;'
+if grep -qxF "$anchor" "$svm"; then
+	sed -i "0,/^        vmcb->event_inj = vmcb->exit_int_info;\$/ {
+/^        vmcb->event_inj = vmcb->exit_int_info;\$/ a\\
+    if ( vmcb->exit_int_info.v ) /* XPDIAG */\\
+    { /* XPDIAG */\\
+        static unsigned int xpr; /* XPDIAG */\\
+        if ( xpr < 300 || !(xpr % 256) ) /* XPDIAG */\\
+            printk(XENLOG_ERR \"XPDIAG reinject %pv n %u exit %#x type %u vec %#x rip %#lx rsp %#lx cs %#x rflags %#lx info1 %#lx info2 %#lx\\\\n\", /* XPDIAG */\\
+                   v, xpr, (unsigned int)exit_reason, (unsigned int)vmcb->exit_int_info.type, (unsigned int)vmcb->exit_int_info.vector, /* XPDIAG */\\
+                   (unsigned long)vmcb->rip, (unsigned long)vmcb->rsp, (unsigned int)vmcb->cs.sel, /* XPDIAG */\\
+                   (unsigned long)vmcb->rflags, (unsigned long)vmcb->exitinfo1, (unsigned long)vmcb->exitinfo2); /* XPDIAG */\\
+        xpr++; /* XPDIAG */\\
+    } /* XPDIAG */
+}" "$svm"
+else
+	echo "xen-diag.sh: no re-injection in $svm: reinject left out" >&2
+fi
 n=$(grep -c XPDIAG "$paging" "$vmev" | awk -F: '{ s += $2 } END { print s }')
 [ "$n" -ge 19 ] || { echo "xen-diag.sh: only $n lines inserted" >&2; exit 1; }
