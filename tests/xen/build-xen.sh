@@ -104,55 +104,6 @@ xen_make() {
 	xr_sudo chroot "$build_chroot" make -C /build/tree/xen XEN_TARGET_ARCH=x86_64 "$@"
 }
 
-# apt-get source needs deb-src entries. Debian's images list binary
-# packages only: add a deb-src twin of each Debian entry (same URIs, suites,
-# components and keyring), once.
-srcfile=/etc/apt/sources.list.d/xpage-xen-rig-src.sources
-ensure_deb_src() {
-	# Another release's private apt state has its deb-src lines already.
-	[ "$XEN_SUITE" = "$(xr_host_suite)" ] || return 0
-	if apt-cache showsrc "xen" 2>/dev/null | grep -q '^Package: xen$'; then
-		return 0
-	fi
-	local tmp
-	tmp=$(mktemp)
-	# deb822 files: copy every stanza whose Types has "deb", as deb-src.
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -e "$f" ] && [ "$f" != "$srcfile" ] || continue
-		awk 'BEGIN { RS = ""; ORS = "\n\n" }
-		     /(^|\n)Types:[^\n]*(^|[ \t])deb([ \t]|\n|$)/ &&
-		     /debian/ {
-			sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); sub(/^\n/, "")
-			print
-		     }' "$f" >>"$tmp"
-	done
-	# One-line format.
-	if [ -f /etc/apt/sources.list ]; then
-		sed -n 's/^[ \t]*deb[ \t]\(.*debian.*\)$/\1/p' /etc/apt/sources.list |
-		while read -r line; do
-			# "[opts] URI suite comps..." -> a deb822 stanza
-			set -- $line
-			local opts=
-			case $1 in \[*) opts=$1; shift ;; esac
-			local uri=$1 suite=$2; shift 2
-			printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n' \
-				"$uri" "$suite" "$*"
-			case $opts in *signed-by=*)
-				printf 'Signed-By: %s\n' \
-					"$(printf %s "$opts" | sed 's/.*signed-by=\([^] ]*\).*/\1/')" ;;
-			esac
-			printf '\n'
-		done >>"$tmp"
-	fi
-	[ -s "$tmp" ] || xr_die "found no Debian apt source to add a deb-src entry for"
-	xr_log "adding deb-src entries: $srcfile"
-	xr_sudo install -m 0644 "$tmp" "$srcfile"
-	rm -f "$tmp"
-	xr_apt_updated=
-	xr_apt_update
-}
-
 [ -n "$(xr_candidate xen-utils-$XEN_SERIES)" ] || xr_apt_update
 tools_version=$(xr_candidate "xen-utils-$XEN_SERIES")
 [ -n "$tools_version" ] || xr_die "apt knows no xen-utils-$XEN_SERIES"
@@ -169,7 +120,8 @@ if [ -f "$link" ]; then
 	fi
 fi
 
-ensure_deb_src
+# Another release's private apt state has its deb-src lines already.
+[ "$XEN_SUITE" = "$(xr_host_suite)" ] && xr_ensure_deb_src xen
 # Prefer the source of the tools' own version. Debian's security archive
 # may list a source it does not serve; then take the newest source of the
 # same release series that downloads (the hypervisor/tools interfaces are

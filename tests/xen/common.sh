@@ -152,3 +152,51 @@ xr_libxenstore_pkg() {
 	done
 	xr_die "apt knows no libxenstore package in $XEN_SUITE"
 }
+
+# xr_ensure_deb_src PKG: apt-get source needs deb-src entries. Debian's
+# images list binary packages only: unless the host's apt knows PKG's
+# source already, add a deb-src twin of each Debian entry (same URIs,
+# suites, components and keyring), once.
+xr_srcfile=/etc/apt/sources.list.d/xpage-xen-rig-src.sources
+xr_ensure_deb_src() {
+	if apt-cache showsrc "$1" 2>/dev/null | grep -q "^Package: $1\$"; then
+		return 0
+	fi
+	local tmp
+	tmp=$(mktemp)
+	# deb822 files: copy every stanza whose Types has "deb", as deb-src.
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -e "$f" ] && [ "$f" != "$xr_srcfile" ] || continue
+		awk 'BEGIN { RS = ""; ORS = "\n\n" }
+		     /(^|\n)Types:[^\n]*(^|[ \t])deb([ \t]|\n|$)/ &&
+		     /debian/ {
+			sub(/(^|\n)Types:[^\n]*/, "\nTypes: deb-src"); sub(/^\n/, "")
+			print
+		     }' "$f" >>"$tmp"
+	done
+	# One-line format.
+	if [ -f /etc/apt/sources.list ]; then
+		sed -n 's/^[ \t]*deb[ \t]\(.*debian.*\)$/\1/p' /etc/apt/sources.list |
+		while read -r line; do
+			# "[opts] URI suite comps..." -> a deb822 stanza
+			set -- $line
+			local opts=
+			case $1 in \[*) opts=$1; shift ;; esac
+			local uri=$1 suite=$2; shift 2
+			printf 'Types: deb-src\nURIs: %s\nSuites: %s\nComponents: %s\n' \
+				"$uri" "$suite" "$*"
+			case $opts in *signed-by=*)
+				printf 'Signed-By: %s\n' \
+					"$(printf %s "$opts" | sed 's/.*signed-by=\([^] ]*\).*/\1/')" ;;
+			esac
+			printf '\n'
+		done >>"$tmp"
+	fi
+	[ -s "$tmp" ] || xr_die "found no Debian apt source to add a deb-src entry for"
+	xr_log "adding deb-src entries: $xr_srcfile"
+	xr_sudo install -m 0644 "$tmp" "$xr_srcfile"
+	rm -f "$tmp"
+	xr_apt_updated=
+	xr_apt_update
+}
