@@ -16,7 +16,9 @@
 #    slots and the slots claimed by guest and foreign producers, then a
 #    stack trace (the first 8 times);
 #  - reinject: an event whose delivery a VM exit interrupted, delivered
-#    again (SVM only; see below).
+#    again (SVM only; see below);
+#  - inject_if0: an interrupt Xen injects while the guest has interrupts
+#    off (SVM only; see below).
 set -euo pipefail
 remove=0
 [ "${1:-}" = --remove ] && { remove=1; shift; }
@@ -28,6 +30,7 @@ svm=$tree/xen/arch/x86/hvm/svm/svm.c
 
 sed -i '/XPDIAG/d' "$paging" "$vmev"
 [ -f "$svm" ] && sed -i '/XPDIAG/d' "$svm"
+[ -f "$tree/xen/arch/x86/hvm/svm/intr.c" ] && sed -i '/XPDIAG/d' "$tree/xen/arch/x86/hvm/svm/intr.c"
 [ "$remove" = 1 ] && exit 0
 
 # populate: after the slot is claimed.
@@ -125,6 +128,31 @@ if grep -qxF "$anchor" "$svm"; then
 }" "$svm"
 else
 	echo "xen-diag.sh: no re-injection in $svm: reinject left out" >&2
+fi
+
+# inject: Xen injecting an external interrupt (svm_intr_assist's
+# svm_inject_extint) while the guest's RFLAGS.IF, in Xen's copy or in the
+# VMCB, is clear (the first 50, with the vector and where the guest
+# stood); at the first injection "inject_watch" (the log then shows that
+# the watch was on), and every 65,536 injections a count.
+intr=$tree/xen/arch/x86/hvm/svm/intr.c
+anchor='        svm_inject_extint(v, intack.vector);'
+if [ -f "$intr" ] && grep -qxF "$anchor" "$intr"; then
+	sed -i '/XPDIAG/d' "$intr"
+	sed -i "0,/^        svm_inject_extint(v, intack.vector);\$/ {
+/^        svm_inject_extint(v, intack.vector);\$/ a\\
+        { /* XPDIAG */\\
+            static unsigned long xpn, xpz; /* XPDIAG */\\
+            const struct cpu_user_regs *xpr = guest_cpu_user_regs(); /* XPDIAG */\\
+            if ( !xpn ) printk(XENLOG_ERR \"XPDIAG inject_watch %pv\\\\n\", v); /* XPDIAG */\\
+            if ( !(xpr->rflags & X86_EFLAGS_IF) || !(vmcb->rflags & X86_EFLAGS_IF) ) /* XPDIAG */\\
+            { if ( xpz++ < 50 ) printk(XENLOG_ERR \"XPDIAG inject_if0 %pv vec %#x rip %#lx rflags %#lx vmcb_rflags %#lx\\\\n\", /* XPDIAG */\\
+                   v, (unsigned int)intack.vector, (unsigned long)xpr->rip, (unsigned long)xpr->rflags, (unsigned long)vmcb->rflags); } /* XPDIAG */\\
+            if ( !(++xpn % 65536) ) printk(XENLOG_ERR \"XPDIAG inject_sum n %lu if0 %lu\\\\n\", xpn, xpz); /* XPDIAG */\\
+        } /* XPDIAG */
+}" "$intr"
+else
+	echo "xen-diag.sh: no interrupt injection in $intr: inject left out" >&2
 fi
 n=$(grep -c XPDIAG "$paging" "$vmev" | awk -F: '{ s += $2 } END { print s }')
 [ "$n" -ge 19 ] || { echo "xen-diag.sh: only $n lines inserted" >&2; exit 1; }
