@@ -267,7 +267,7 @@ grep -q 'rsp->reason = VM_EVENT_REASON_MEM_PAGING;' "$xp/xenpaging.c" ||
 # installed: take it from the tree, with the one header of tools/include
 # it needs and an empty stand-in for the paths header the tools' build
 # generates (xenpaging uses none of them).
-if grep -q 'xc_private.h' "$xp"/*.h "$xp"/*.c; then
+if grep -q '^ *# *include *[<"]xc_private.h' "$xp"/*.h "$xp"/*.c; then
 	mkdir -p "$xp/inc/xen-tools"
 	: >"$xp/inc/_paths.h"
 	cp "$tree/tools/include/xen-tools/libs.h" "$xp/inc/xen-tools/"
