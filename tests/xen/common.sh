@@ -159,7 +159,9 @@ xr_libxenstore_pkg() {
 # suites, components and keyring), once.
 xr_srcfile=/etc/apt/sources.list.d/xpage-xen-rig-src.sources
 xr_ensure_deb_src() {
-	if apt-cache showsrc "$1" 2>/dev/null | grep -q "^Package: $1\$"; then
+	# grep reads it all: with -q it would stop early, apt-cache would die of
+	# SIGPIPE and pipefail would call the source missing.
+	if apt-cache showsrc "$1" 2>/dev/null | grep "^Package: $1\$" >/dev/null; then
 		return 0
 	fi
 	local tmp
