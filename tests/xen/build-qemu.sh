@@ -42,13 +42,7 @@ for p in libglib2.0-dev libpixman-1-dev zlib1g-dev libfdt-dev python3-venv; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 		need+=("$p")
 done
-if [ ${#need[@]} -gt 0 ]; then
-	xr_apt_update
-	xr_log "apt-get install ${need[*]}"
-	xr_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${need[@]}" >/dev/null ||
-		xr_die "apt-get install ${need[*]} failed"
-fi
+xr_apt_install "${need[@]}"
 
 xr_ensure_deb_src qemu
 src=$cache/qemu-src/${version#*:}

@@ -38,18 +38,23 @@ xr_apt_update() {
 	xr_apt_updated=1
 }
 
+# xr_apt_install PACKAGE ...: install them from the host's apt, or die.
+xr_apt_install() {
+	[ $# -eq 0 ] && return 0
+	xr_apt_update
+	xr_log "apt-get install $*"
+	xr_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		--no-install-recommends "$@" >/dev/null ||
+		xr_die "apt-get install $* failed"
+}
+
 # xr_need_pkgs CMD:PACKAGE ... : install the packages whose command is missing.
 xr_need_pkgs() {
 	local want=() spec
 	for spec in "$@"; do
 		command -v "${spec%%:*}" >/dev/null 2>&1 || want+=("${spec#*:}")
 	done
-	[ ${#want[@]} -eq 0 ] && return 0
-	xr_apt_update
-	xr_log "apt-get install ${want[*]}"
-	xr_sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-		--no-install-recommends "${want[@]}" >/dev/null ||
-		xr_die "apt-get install ${want[*]} failed"
+	xr_apt_install "${want[@]}"
 }
 
 # apt for the run's release. This host's own Debian release uses the

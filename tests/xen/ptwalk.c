@@ -92,6 +92,14 @@ static void walk(unsigned vcpu, uint64_t cr3, uint64_t va)
 	printf("%s\n", line);
 }
 
+/* vCPU @v's CPU save record into @c: 0, or -1 when it cannot be read. */
+static int read_cpu(xc_interface *xch, unsigned v, struct hvm_hw_cpu *c)
+{
+	memset(c, 0, sizeof(*c));
+	return xc_domain_hvm_getcontext_partial(xch, domid, HVM_SAVE_CODE(CPU),
+						v, c, sizeof(*c)) ? -1 : 0;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_signal(int sig)
@@ -121,10 +129,7 @@ static int watch(xc_interface *xch, unsigned vcpus, double secs)
 		for (unsigned v = 0; v < vcpus; v++) {
 			struct hvm_hw_cpu c;
 
-			memset(&c, 0, sizeof(c));
-			if (xc_domain_hvm_getcontext_partial(xch, domid,
-							     HVM_SAVE_CODE(CPU), v,
-							     &c, sizeof(c)))
+			if (read_cpu(xch, v, &c))
 				continue;
 			reads++;
 			if (!(c.msr_efer & (1ull << 10)) ||
@@ -170,10 +175,7 @@ int main(int argc, char **argv)
 	for (unsigned v = 0; v <= info.max_vcpu_id; v++) {
 		struct hvm_hw_cpu c;
 
-		memset(&c, 0, sizeof(c));
-		if (xc_domain_hvm_getcontext_partial(xch, domid,
-						     HVM_SAVE_CODE(CPU), v,
-						     &c, sizeof(c))) {
+		if (read_cpu(xch, v, &c)) {
 			printf("XPRIG ptwalk vcpu=%u unreadable\n", v);
 			continue;
 		}
